@@ -1,0 +1,57 @@
+# OmniDesk — the two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+# Tests and benchmarks run on PostgreSQL + Redis (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/omnidesk
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: help install demo test lint format bench services migrate run clean
+
+help:
+	@echo "make demo    set everything up and run OmniDesk on a simulated retailer (prints URL and logins)"
+	@echo "make test    the whole test suite on PostgreSQL and Redis"
+	@echo "make lint    ruff check + format check"
+	@echo "make bench   benchmarks (100k-order sync); figures in .bench/latest.json"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# With DATABASE_URL / REDIS_URL unset: SQLite and in-process tasks. Set them to use PostgreSQL / Redis.
+demo: $(STAMP)
+	$(PY) manage.py demo
+
+services:
+	@bash .ci/services.sh
+
+test: $(STAMP) services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) services
+	DATABASE_URL=$(TEST_DATABASE_URL)_bench REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py bench $(BENCH_ARGS)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate
+
+run: $(STAMP)
+	$(PY) manage.py runserver
+
+clean:
+	rm -rf $(VENV) .bench .demo staticfiles db.sqlite3*

@@ -1,0 +1,44 @@
+"""Vendor adapters, one module per vendor API, registered by name."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
+
+# adapter name -> "module:Class"; a new vendor is one module plus one line here.
+REGISTRY = {
+    "shopify": "integrations.adapters.shopify:ShopifyAdapter",
+}
+
+
+def adapter_class(name: str) -> type[Adapter]:
+    try:
+        module_name, class_name = REGISTRY[name].split(":")
+    except KeyError:
+        raise ValueError(
+            f"unknown adapter {name!r}; known: {', '.join(sorted(REGISTRY))}"
+        ) from None
+    return getattr(import_module(module_name), class_name)
+
+
+def adapter_for(source, **kwargs) -> Adapter:
+    """Build the adapter of a :class:`~integrations.models.Source`."""
+    cls = adapter_class(source.adapter)
+    return cls(
+        base_url=source.base_url,
+        credentials=source.credentials,
+        page_size=source.page_size,
+        **kwargs,
+    )
+
+
+__all__ = [
+    "REGISTRY",
+    "Adapter",
+    "Page",
+    "WebhookEvent",
+    "WebhookSignatureError",
+    "adapter_class",
+    "adapter_for",
+]

@@ -1,0 +1,95 @@
+"""What every vendor adapter is: fetch pages from a cursor, map payloads to records.
+
+An adapter does nothing else: no database access, no correlation. The sync engine
+(``integrations/sync.py``) stores what it fetches, dead-letters what it cannot map
+and hands the records to ``orders/ingest.py``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..http import HttpClient
+from ..records import CustomerRecord, LocationRecord, OrderRecord, StockRecord, TrackerRecord
+
+MappedRecord = CustomerRecord | LocationRecord | OrderRecord | StockRecord | TrackerRecord
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of raw vendor payloads and the cursor to commit once it has landed.
+
+    ``cursor`` must let a new run resume right after this page; when ``has_more`` is
+    false it is the cursor the next incremental run starts from.
+    """
+
+    items: list[Any]
+    cursor: dict[str, Any]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified webhook delivery, reduced to what the pipeline needs."""
+
+    event_id: str
+    topic: str
+    stream: str
+    payload: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class WebhookSignatureError(Exception):
+    """The webhook's signature is missing or wrong; answer 401 and write nothing."""
+
+
+class Adapter(ABC):
+    """Base class of one vendor API. Subclasses set ``name``, ``kind`` and ``streams``."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]  # a Source.Kind value
+    streams: ClassVar[tuple[str, ...]]
+    required_credentials: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: Mapping[str, str],
+        page_size: int = 250,
+        client: HttpClient | None = None,
+    ):
+        missing = [name for name in self.required_credentials if not credentials.get(name)]
+        if missing:
+            raise ValueError(f"{self.name} source needs credential(s): {', '.join(missing)}")
+        self.base_url = base_url.rstrip("/")
+        self.credentials = dict(credentials)
+        self.page_size = page_size
+        self.client = client or HttpClient(base_url=self.base_url, headers=self.auth_headers())
+
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    @abstractmethod
+    def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
+        """Fetch the page of ``stream`` that starts at ``cursor`` (``{}`` means from the beginning)."""
+
+    @abstractmethod
+    def external_id(self, stream: str, payload: Any) -> str:
+        """The payload's id in the vendor system, or ``""`` when it has none (a malformed record)."""
+
+    @abstractmethod
+    def map(self, stream: str, payload: Any) -> MappedRecord:
+        """Map one payload to a record. Pure. Raises ``MappingError`` or pydantic ``ValidationError``."""
+
+    # -- webhooks (optional) ---------------------------------------------------------
+    def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], url: str) -> WebhookEvent:
+        """Verify a webhook's signature on the raw body and return the event.
+
+        Raises :class:`WebhookSignatureError` on a bad signature, ``ValueError`` on a
+        body that cannot be used.
+        """
+        raise NotImplementedError(f"{self.name} does not receive webhooks")

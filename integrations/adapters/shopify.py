@@ -1,0 +1,237 @@
+"""Shopify Admin REST API (2025-07): locations, customers and orders, plus order webhooks.
+
+Cursor of the ``customers`` and ``orders`` streams (the sync engine commits it with
+each page, so a killed run resumes where it stopped)::
+
+    {"updated_at_min": ISO, "page_info": token, "watermark": ISO}
+
+* ``updated_at_min`` — where this run started (absent on the first ever run).
+* ``page_info`` — present only mid-run: the ``page_info`` of the ``Link: rel="next"``
+  URL. Shopify refuses any filter next to ``page_info`` (the token encodes them), so
+  such a request sends only ``limit`` and ``page_info``.
+* ``watermark`` — the greatest ``updated_at`` seen so far in this run, in UTC.
+
+When a page has no next link the run is over and the cursor becomes
+``{"updated_at_min": watermark}``. ``updated_at_min`` is inclusive, so the next run
+fetches the boundary record again; upserts are idempotent, and re-reading one record
+is cheaper than missing one updated in the same second. ``locations`` is one page and
+its cursor stays ``{}``. ``inventory_levels`` is not a stream: levels are keyed by
+``inventory_item_id``, not SKU, so stock comes from the POS and ERP adapters.
+
+Rate limit: every answer carries ``X-Shopify-Shop-Api-Call-Limit: used/size``, a leaky
+bucket draining :data:`LEAK_RATE` requests per second. From 80% full the adapter
+sleeps (``self.client.sleep``, injectable) until the bucket is back to half, so a
+long backfill slows down instead of collecting 429s.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from ..http import TransportError
+from ..records import MappingError
+from .base import Adapter, MappedRecord, Page, WebhookEvent, WebhookSignatureError
+from .shopify_mapping import map_customer, map_location, map_order, parse_time
+
+MAX_PAGE_SIZE = 250
+CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
+THROTTLE_AT = 0.8  # bucket fill ratio from which the adapter waits
+LEAK_RATE = 2.0  # requests per second the bucket drains (standard plans)
+
+MAPPERS = {"locations": map_location, "customers": map_customer, "orders": map_order}
+WEBHOOK_TOPICS = {
+    "orders/create": "orders",
+    "orders/updated": "orders",
+    "customers/create": "customers",
+    "customers/update": "customers",
+}
+WEBHOOK_EXTRA_HEADERS = ("shop-domain", "api-version", "webhook-id", "triggered-at")
+
+
+class ShopifyAdapter(Adapter):
+    name = "shopify"
+    kind = "storefront"
+    streams = ("locations", "customers", "orders")
+    required_credentials = ("access_token",)
+    optional_credentials = ("webhook_secret",)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {
+            "X-Shopify-Access-Token": self.credentials["access_token"],
+            "Accept": "application/json",
+        }
+
+    # -- fetching ----------------------------------------------------------------------
+    def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
+        if stream == "locations":
+            items, _ = self._get("locations.json", params={}, key="locations")
+            return Page(items=items, cursor={}, has_more=False)
+        if stream not in ("customers", "orders"):
+            raise ValueError(
+                f"shopify has no stream {stream!r}; streams: {', '.join(self.streams)}"
+            )
+
+        limit = max(1, min(self.page_size, MAX_PAGE_SIZE))
+        updated_at_min = cursor.get("updated_at_min")
+        if cursor.get("page_info"):
+            params: dict[str, Any] = {"limit": limit, "page_info": cursor["page_info"]}
+        else:
+            params = {"limit": limit, "order": "updated_at asc"}
+            if stream == "orders":
+                params["status"] = "any"
+            if updated_at_min:
+                params["updated_at_min"] = updated_at_min
+        items, response = self._get(f"{stream}.json", params=params, key=stream)
+
+        seen = [item.get("updated_at") for item in items if isinstance(item, dict)]
+        watermark = _latest(cursor.get("watermark"), updated_at_min, *seen)
+        page_info = _next_page_info(response)
+        if not page_info:
+            return Page(
+                items=items,
+                cursor={"updated_at_min": watermark} if watermark else {},
+                has_more=False,
+            )
+        next_cursor = {
+            "updated_at_min": updated_at_min,
+            "page_info": page_info,
+            "watermark": watermark,
+        }
+        return Page(items=items, cursor={k: v for k, v in next_cursor.items() if v}, has_more=True)
+
+    def _get(
+        self, path: str, *, params: dict[str, Any], key: str
+    ) -> tuple[list[Any], requests.Response]:
+        response = self.client.get(path, params=params)
+        self._throttle(response)
+        try:
+            body = response.json()
+        except ValueError:
+            raise TransportError(
+                f"GET {path} answered a body that is not JSON",
+                permanent=False,
+                status=response.status_code,
+            ) from None
+        items = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise TransportError(
+                f"GET {path} answered JSON without a {key!r} list",
+                permanent=False,
+                status=response.status_code,
+            )
+        return items, response
+
+    def _throttle(self, response: requests.Response) -> None:
+        """Wait, when the call-limit bucket is 80% full, until it has drained to half."""
+        used, size = _call_limit(response.headers.get(CALL_LIMIT_HEADER))
+        if size and used / size >= THROTTLE_AT:
+            self.client.sleep((used - size / 2) / LEAK_RATE)
+
+    # -- mapping -----------------------------------------------------------------------
+    def external_id(self, stream: str, payload: Any) -> str:
+        value = payload.get("id") if isinstance(payload, dict) else None
+        if value is None or isinstance(value, bool) or value == "":
+            return ""
+        return str(value)
+
+    def map(self, stream: str, payload: Any) -> MappedRecord:
+        mapper = MAPPERS.get(stream)
+        if mapper is None:
+            raise MappingError(f"shopify does not map stream {stream!r}")
+        return mapper(payload)
+
+    # -- webhooks ----------------------------------------------------------------------
+    def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], url: str) -> WebhookEvent:
+        """Verify ``X-Shopify-Hmac-Sha256`` on the raw body, then decode the bare resource.
+
+        Header names are matched case-insensitively, with the ``X-Shopify-`` prefix or
+        the unprefixed ``shopify-`` form of Shopify's newer event delivery.
+        """
+        header = _header_reader(headers)
+        secret = self.credentials.get("webhook_secret")
+        if not secret:
+            raise WebhookSignatureError(
+                "this source has no webhook_secret credential to verify with"
+            )
+        signature = header("hmac-sha256")
+        if not signature:
+            raise WebhookSignatureError("missing X-Shopify-Hmac-Sha256 header")
+        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, signature.encode()):
+            raise WebhookSignatureError("X-Shopify-Hmac-Sha256 does not match the body")
+
+        topic = header("topic")
+        stream = WEBHOOK_TOPICS.get(topic)
+        if stream is None:
+            raise ValueError(
+                f"unsupported topic {topic!r}; expected one of {', '.join(WEBHOOK_TOPICS)}"
+            )
+        event_id = header("event-id") or header("webhook-id")
+        if not event_id:
+            raise ValueError("missing X-Shopify-Event-Id and X-Shopify-Webhook-Id headers")
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            raise ValueError(f"webhook body is not JSON: {exc}") from None
+        if not isinstance(payload, dict):
+            raise ValueError(f"webhook body is not a JSON object but {type(payload).__name__}")
+        extra = {
+            name.replace("-", "_"): header(name) for name in WEBHOOK_EXTRA_HEADERS if header(name)
+        }
+        return WebhookEvent(
+            event_id=event_id, topic=topic, stream=stream, payload=payload, extra=extra
+        )
+
+
+def _header_reader(headers: Mapping[str, str]):
+    lowered = {str(name).lower(): str(value).strip() for name, value in headers.items()}
+
+    def header(name: str) -> str:
+        return lowered.get(f"x-shopify-{name}") or lowered.get(f"shopify-{name}") or ""
+
+    return header
+
+
+def _call_limit(value: str | None) -> tuple[int, int]:
+    """``"32/40"`` -> ``(32, 40)``; anything unreadable -> ``(0, 0)`` (no throttling)."""
+    used, _, size = (value or "").partition("/")
+    try:
+        return int(used), int(size)
+    except ValueError:
+        return 0, 0
+
+
+def _latest(*values: Any) -> str:
+    """The latest of some ISO timestamps as UTC ISO; unreadable ones are left to mapping to reject."""
+    times = []
+    for value in values:
+        try:
+            parsed = parse_time(value, "updated_at")
+        except MappingError:
+            continue
+        if parsed is not None:
+            times.append(parsed)
+    return max(times).isoformat() if times else ""
+
+
+def _next_page_info(response: requests.Response) -> str:
+    url = response.links.get("next", {}).get("url")
+    if not url:
+        return ""
+    tokens = parse_qs(urlsplit(url).query).get("page_info")
+    if not tokens:
+        raise TransportError(
+            f"Link rel=next without a page_info: {url}", permanent=True, status=response.status_code
+        )
+    return tokens[0]
+
+
+__all__ = ["ShopifyAdapter", "map_customer", "map_location", "map_order"]

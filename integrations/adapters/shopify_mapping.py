@@ -1,0 +1,565 @@
+"""Pure mapping of Shopify Admin REST (2025-07) payloads to OmniDesk records.
+
+Nothing here does I/O: each ``map_*`` takes one decoded resource (the bare object, as
+listed by ``orders.json`` or delivered by a webhook) and returns a record, or raises
+:class:`MappingError` naming the offending field. The retailer conventions the sandbox
+shares (pickup store, promised date, delivery window, loyalty tag) are those of
+``docs/sandbox-conventions.md``.
+
+Order status (first matching row wins; ``active`` fulfilments are those whose own
+``status`` is not cancelled / failure / error):
+
+==  ==========================================================  ===================
+ #  condition                                                   status
+==  ==========================================================  ===================
+ 1  ``cancelled_at`` set                                        cancelled
+ 2  ``financial_status`` refunded                               refunded
+ 3  pickup order and ``fulfillment_status`` fulfilled           collected
+ 4  active fulfilments exist, all ``shipment_status`` delivered  delivered
+ 5  an active fulfilment out_for_delivery                       out_for_delivery
+ 6  an active fulfilment in_transit / attempted_delivery         in_transit
+ 7  an active fulfilment with a tracking number                 handed_to_carrier
+ 8  ``financial_status`` paid or partially_refunded             paid
+ 9  anything else (pending, authorized, partially_paid, voided)  placed
+==  ==========================================================  ===================
+
+``authorized`` stays ``placed``: the money is not captured yet, and the payments list
+says so exactly. Shipment statuses come from :data:`SHIPMENT_STATUS`.
+
+Choices the Shopify REST order leaves open:
+
+* A line without a SKU gets ``shopify-variant-<variant_id>`` (or ``shopify-line-<id>``
+  for a custom item): unique and stable, and by design never equal to another
+  system's SKU, so two unrelated SKU-less products are never merged.
+* The line name is Shopify's ``name`` ("IPod Nano - 8gb - green"), which names the
+  variant; ``title`` alone cannot tell the three iPods of the sample apart.
+* REST 2025-07 order JSON has no returns resource. A refund whose
+  ``refund_line_items`` carry ``restock_type`` "return" is a return that was received
+  and refunded at the refund's ``processed_at``; its amount is the returned lines'
+  subtotal plus tax. Other restock types (no_restock, cancel, legacy_restock) are
+  refunds without a return and show only as refund payments.
+* Payments are the order's ``transactions`` (when embedded) plus each refund's
+  ``transactions``, deduplicated by id. An unknown ``kind`` or ``status`` raises: a
+  guessed money movement is worse than a dead letter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.text import slugify
+
+from ..records import (
+    CustomerRecord,
+    LineRecord,
+    LocationRecord,
+    MappingError,
+    OrderRecord,
+    PaymentRecord,
+    ReturnRecord,
+    ShipmentRecord,
+)
+
+FULFILMENT_BY_SHIPPING_CODE = {"pickup": "pickup", "scheduled_delivery": "delivery"}
+DEAD_FULFILMENT_STATUSES = frozenset({"cancelled", "failure", "error"})
+OPEN_FULFILMENT_STATUSES = frozenset({"pending", "open"})
+
+# Shopify fulfilment ``shipment_status`` -> lifecycle. "failure" is a carrier-side
+# delivery failure: the parcel is still out there, raw_status keeps the detail.
+SHIPMENT_STATUS = {
+    "label_printed": "packed",
+    "label_purchased": "packed",
+    "confirmed": "handed_to_carrier",
+    "in_transit": "in_transit",
+    "attempted_delivery": "in_transit",
+    "failure": "in_transit",
+    "out_for_delivery": "out_for_delivery",
+    "ready_for_pickup": "ready_for_pickup",
+    "picked_up": "collected",
+    "delivered": "delivered",
+}
+PAID_FINANCIAL_STATUSES = frozenset({"paid", "partially_refunded"})
+PAYMENT_KINDS = frozenset({"authorization", "capture", "sale", "refund", "void"})
+PAYMENT_STATUS = {
+    "success": "success",
+    "pending": "pending",
+    "failure": "failure",
+    "error": "failure",
+}
+LOYALTY_TAG_PREFIX = "loyalty:"
+STORE_CODE_MAX = 32  # LocationRecord.code max_length
+
+
+# -- public mappers ----------------------------------------------------------------------
+def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
+    customer = _obj(payload, where)
+    name = " ".join(
+        p for p in (_text(customer, "first_name", where), _text(customer, "last_name", where)) if p
+    )
+    email = _text(customer, "email", where)
+    phone = _text(customer, "phone", where)
+    return CustomerRecord(
+        external_id=_id(customer, "id", where),
+        name=name,
+        emails=[email] if email else [],
+        phones=[phone] if phone else [],
+        loyalty_id=_loyalty_id(customer.get("tags"), f"{where}.tags"),
+        updated_at=_when(customer, "updated_at", where),
+    )
+
+
+def map_location(payload: Any) -> LocationRecord:
+    """A location; its code is the slug of its name, the key every vendor shares for a place.
+
+    Names longer than the code allows are cut at 32 characters (trailing dash removed),
+    which is deterministic, so every adapter that slugs the same name agrees.
+    """
+    location = _obj(payload, "location")
+    name = _text(location, "name", "location")
+    if not name:
+        raise MappingError("location.name is missing")
+    code = slugify(name)[:STORE_CODE_MAX].strip("-")
+    if not code:
+        raise MappingError(
+            f"location.name {name!r} yields no store code (no ASCII letters or digits)"
+        )
+    address_parts = (_text(location, key, "location") for key in ("address1", "city", "zip"))
+    return LocationRecord(
+        external_id=_id(location, "id", "location"),
+        name=name,
+        code=code,
+        kind="warehouse" if "warehouse" in name.lower() else "store",
+        address=", ".join(p for p in address_parts if p),
+    )
+
+
+def map_order(payload: Any) -> OrderRecord:
+    order = _obj(payload, "order")
+    where = "order"
+    external_id = _id(order, "id", where)
+    currency = _text(order, "currency", where)
+    if not currency:
+        raise MappingError("order.currency is missing")
+    cancelled_at = _when(order, "cancelled_at", where)
+    financial_status = _text(order, "financial_status", where)
+    fulfillment_status = _text(order, "fulfillment_status", where)
+    channel = "store" if _text(order, "source_name", where) == "pos" else "web"
+    fulfilment = _fulfilment_kind(order)
+    # The order's location is the pickup store (conventions) or, for POS, the till's store.
+    location_id = (
+        _opt_id(order, "location_id", where) if fulfilment == "pickup" or channel == "store" else ""
+    )
+
+    attributes = _note_attributes(order)
+    window_start = parse_time(
+        attributes.get("delivery_window_start"),
+        "order.note_attributes.delivery_window_start",
+        assume_utc=True,
+    )
+    window_end = parse_time(
+        attributes.get("delivery_window_end"),
+        "order.note_attributes.delivery_window_end",
+        assume_utc=True,
+    )
+    promised_by = parse_time(
+        attributes.get("promised_by"), "order.note_attributes.promised_by", assume_utc=True
+    )
+    if fulfilment != "delivery":
+        window_start = window_end = None
+    elif promised_by is None:
+        promised_by = window_end  # a scheduled delivery promises the end of its window
+
+    fulfilments = [
+        _obj(f, f"{where}.fulfillments[{i}]")
+        for i, f in enumerate(_list(order, "fulfillments", where))
+    ]
+    shipments = [
+        _shipment(
+            f,
+            f"{where}.fulfillments[{i}]",
+            pickup=fulfilment == "pickup",
+            window=(window_start, window_end),
+        )
+        for i, f in enumerate(fulfilments)
+    ]
+    line_locations = _line_locations(fulfilments, shipments)
+    lines = [
+        _line(
+            item, f"{where}.line_items[{i}]", located=line_locations, default_location=location_id
+        )
+        for i, item in enumerate(_list(order, "line_items", where))
+    ]
+    skus_by_line = {line.external_id: line.sku for line in lines}
+    refunds = [
+        _obj(r, f"{where}.refunds[{i}]") for i, r in enumerate(_list(order, "refunds", where))
+    ]
+
+    raw_status = f"{financial_status or 'unknown'}/{fulfillment_status or 'unfulfilled'}"
+    customer = order.get("customer")
+    return OrderRecord(
+        external_id=external_id,
+        number=_text(order, "name", where),
+        references=[],
+        channel=channel,
+        fulfilment=fulfilment,
+        location_id=location_id,
+        raw_status=raw_status + ("/cancelled" if cancelled_at else ""),
+        status=order_status(
+            cancelled=cancelled_at is not None,
+            financial_status=financial_status,
+            fulfillment_status=fulfillment_status,
+            pickup=fulfilment == "pickup",
+            shipments=shipments,
+        ),
+        placed_at=_when(order, "created_at", where, required=True),
+        updated_at=_when(order, "updated_at", where),
+        cancelled_at=cancelled_at,
+        promised_by=promised_by,
+        currency=currency,
+        total=_money(order, "total_price", where),
+        email=_text(order, "email", where) or _text(order, "contact_email", where),
+        phone=_text(order, "phone", where),
+        customer=None if customer is None else map_customer(customer, where=f"{where}.customer"),
+        lines=lines,
+        payments=_payments(order, refunds, currency),
+        shipments=shipments,
+        returns=_returns(refunds, skus_by_line),
+    )
+
+
+def order_status(
+    *,
+    cancelled: bool,
+    financial_status: str,
+    fulfillment_status: str,
+    pickup: bool,
+    shipments: list[ShipmentRecord],
+) -> str:
+    """The lifecycle status of an order: the table in this module's docstring, in code."""
+    active = [s for s in shipments if s.status != "cancelled"]
+    if cancelled:
+        return "cancelled"
+    if financial_status == "refunded":
+        return "refunded"
+    if pickup and fulfillment_status == "fulfilled":
+        return "collected"
+    if active and all(s.status == "delivered" for s in active):
+        return "delivered"
+    for status in ("out_for_delivery", "in_transit"):
+        if any(s.status == status for s in active):
+            return status
+    if any(s.tracking_number for s in active):
+        return "handed_to_carrier"
+    if financial_status in PAID_FINANCIAL_STATUSES:
+        return "paid"
+    return "placed"
+
+
+def shipment_status(*, status: str, shipment_status: str, pickup: bool) -> str:
+    """Lifecycle of one fulfilment from its own ``status`` and the carrier's ``shipment_status``.
+
+    Unknown carrier statuses fall back to handed_to_carrier (Shopify adds values over
+    time; ``raw_status`` keeps the original), unlike payments, which must be exact.
+    """
+    if status in DEAD_FULFILMENT_STATUSES:
+        return "cancelled"
+    if shipment_status:
+        return SHIPMENT_STATUS.get(shipment_status, "handed_to_carrier")
+    if status in OPEN_FULFILMENT_STATUSES:
+        return "packed"
+    return "collected" if pickup else "handed_to_carrier"
+
+
+# -- order parts -------------------------------------------------------------------------
+def _fulfilment_kind(order: Mapping[str, Any]) -> str:
+    shipping_lines = _list(order, "shipping_lines", "order")
+    if not shipping_lines:
+        return "ship"
+    first = _obj(shipping_lines[0], "order.shipping_lines[0]")
+    return FULFILMENT_BY_SHIPPING_CODE.get(
+        _text(first, "code", "order.shipping_lines[0]").lower(), "ship"
+    )
+
+
+def _note_attributes(order: Mapping[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    for i, item in enumerate(_list(order, "note_attributes", "order")):
+        pair = _obj(item, f"order.note_attributes[{i}]")
+        attributes[_text(pair, "name", f"order.note_attributes[{i}]")] = pair.get("value")
+    return attributes
+
+
+def _shipment(
+    fulfilment: Mapping[str, Any],
+    where: str,
+    *,
+    pickup: bool,
+    window: tuple[datetime | None, datetime | None],
+) -> ShipmentRecord:
+    status = _text(fulfilment, "status", where)
+    carrier_status = _text(fulfilment, "shipment_status", where)
+    delivered = carrier_status == "delivered"
+    items = _list(fulfilment, "line_items", where)
+    return ShipmentRecord(
+        external_id=_id(fulfilment, "id", where),
+        carrier=_text(fulfilment, "tracking_company", where),
+        tracking_number=_text(fulfilment, "tracking_number", where),
+        tracking_url=_text(fulfilment, "tracking_url", where),
+        raw_status=carrier_status or status,
+        status=shipment_status(status=status, shipment_status=carrier_status, pickup=pickup),
+        line_skus=_unique(
+            _sku(_obj(item, f"{where}.line_items[{i}]"), f"{where}.line_items[{i}]")
+            for i, item in enumerate(items)
+        ),
+        shipped_at=_when(fulfilment, "created_at", where),
+        window_start=window[0],
+        window_end=window[1],
+        delivered_at=_when(fulfilment, "updated_at", where) if delivered else None,
+    )
+
+
+def _line_locations(
+    fulfilments: list[Mapping[str, Any]], shipments: list[ShipmentRecord]
+) -> dict[str, str]:
+    """Line item id -> the location of the live fulfilment that ships it."""
+    locations: dict[str, str] = {}
+    for i, (fulfilment, shipment) in enumerate(zip(fulfilments, shipments, strict=True)):
+        where = f"order.fulfillments[{i}]"
+        fulfilled_from = _opt_id(fulfilment, "location_id", where)
+        if shipment.status == "cancelled" or not fulfilled_from:
+            continue
+        for j, item in enumerate(_list(fulfilment, "line_items", where)):
+            locations[
+                _id(_obj(item, f"{where}.line_items[{j}]"), "id", f"{where}.line_items[{j}]")
+            ] = fulfilled_from
+    return locations
+
+
+def _line(
+    payload: Any, where: str, *, located: dict[str, str], default_location: str
+) -> LineRecord:
+    item = _obj(payload, where)
+    external_id = _id(item, "id", where)
+    quantity = item.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise MappingError(f"{where}.quantity must be an integer, got {quantity!r}")
+    return LineRecord(
+        external_id=external_id,
+        sku=_sku(item, where),
+        name=_text(item, "name", where) or _text(item, "title", where),
+        quantity=quantity,
+        unit_price=_money(item, "price", where),
+        location_id=located.get(external_id, default_location),
+    )
+
+
+def _sku(item: Mapping[str, Any], where: str) -> str:
+    sku = _text(item, "sku", where)
+    if sku:
+        return sku
+    if item.get("variant_id") is not None:
+        return f"shopify-variant-{_id(item, 'variant_id', where)}"
+    return f"shopify-line-{_id(item, 'id', where)}"
+
+
+def _payments(
+    order: Mapping[str, Any], refunds: list[Mapping[str, Any]], currency: str
+) -> list[PaymentRecord]:
+    sources = [("order.transactions", _list(order, "transactions", "order"))]
+    sources += [
+        (f"order.refunds[{i}].transactions", _list(r, "transactions", f"order.refunds[{i}]"))
+        for i, r in enumerate(refunds)
+    ]
+    payments: dict[str, PaymentRecord] = {}
+    for where, transactions in sources:
+        for i, transaction in enumerate(transactions):
+            payment = _payment(transaction, f"{where}[{i}]", currency)
+            payments.setdefault(payment.external_id, payment)
+    return list(payments.values())
+
+
+def _payment(payload: Any, where: str, currency: str) -> PaymentRecord:
+    transaction = _obj(payload, where)
+    kind = _text(transaction, "kind", where)
+    if kind not in PAYMENT_KINDS:
+        raise MappingError(
+            f"{where}.kind {kind!r} is not one of {', '.join(sorted(PAYMENT_KINDS))}"
+        )
+    status = _text(transaction, "status", where)
+    if status not in PAYMENT_STATUS:
+        raise MappingError(
+            f"{where}.status {status!r} is not one of {', '.join(sorted(PAYMENT_STATUS))}"
+        )
+    card_brand, card_last4 = _card(transaction.get("payment_details"), f"{where}.payment_details")
+    return PaymentRecord(
+        external_id=_id(transaction, "id", where),
+        kind=kind,
+        status=PAYMENT_STATUS[status],
+        amount=_money(transaction, "amount", where),
+        currency=_text(transaction, "currency", where) or currency,
+        gateway=_text(transaction, "gateway", where),
+        card_brand=card_brand,
+        card_last4=card_last4,
+        processed_at=_when(transaction, "processed_at", where)
+        or _when(transaction, "created_at", where),
+    )
+
+
+def _card(payload: Any, where: str) -> tuple[str, str]:
+    """Brand and last four digits; any other digit of ``credit_card_number`` is dropped."""
+    if payload is None:
+        return "", ""
+    details = _obj(payload, where)
+    digits = re.sub(r"\D", "", _text(details, "credit_card_number", where))
+    return _text(details, "credit_card_company", where), digits[-4:] if len(digits) >= 4 else ""
+
+
+def _returns(refunds: list[Mapping[str, Any]], skus_by_line: dict[str, str]) -> list[ReturnRecord]:
+    returns = []
+    for i, refund in enumerate(refunds):
+        where = f"order.refunds[{i}]"
+        skus: list[str] = []
+        amount = Decimal(0)
+        for j, payload in enumerate(_list(refund, "refund_line_items", where)):
+            item = _obj(payload, f"{where}.refund_line_items[{j}]")
+            if item.get("restock_type") != "return":
+                continue
+            item_where = f"{where}.refund_line_items[{j}]"
+            nested = item.get("line_item")
+            if nested is not None:
+                skus.append(
+                    _sku(_obj(nested, f"{item_where}.line_item"), f"{item_where}.line_item")
+                )
+            else:
+                line_id = _id(item, "line_item_id", item_where)
+                if line_id not in skus_by_line:
+                    raise MappingError(
+                        f"{item_where}.line_item_id {line_id} is not a line of this order"
+                    )
+                skus.append(skus_by_line[line_id])
+            amount += _money(item, "subtotal", item_where) + _money(
+                item, "total_tax", item_where, required=False
+            )
+        if not skus:
+            continue
+        refunded_at = _when(refund, "processed_at", where) or _when(refund, "created_at", where)
+        returns.append(
+            ReturnRecord(
+                external_id=_id(refund, "id", where),
+                status="refunded",
+                line_skus=_unique(skus),
+                amount=amount,
+                received_at=refunded_at,
+                refunded_at=refunded_at,
+            )
+        )
+    return returns
+
+
+# -- field readers: each raises MappingError naming the field ------------------------------
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise MappingError(f"{where} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _list(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MappingError(f"{where}.{key} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _id(obj: Mapping[str, Any], key: str, where: str) -> str:
+    """An id as a string: Shopify ids can exceed 2**53, so they are never floats here."""
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+        raise MappingError(f"{where}.{key} is missing or not an id: {value!r}")
+    return str(value).strip()
+
+
+def _opt_id(obj: Mapping[str, Any], key: str, where: str) -> str:
+    return "" if obj.get(key) is None else _id(obj, key, where)
+
+
+def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MappingError(f"{where}.{key} must be a string, got {type(value).__name__}")
+    return value.strip()
+
+
+def _money(obj: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> Decimal:
+    value = obj.get(key)
+    if value is None or value == "":
+        if required:
+            raise MappingError(f"{where}.{key} is missing")
+        return Decimal(0)
+    # Shopify sends money as strings, but refund line subtotals as JSON numbers.
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise MappingError(f"{where}.{key} must be a decimal string, got {type(value).__name__}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise MappingError(f"{where}.{key} is not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise MappingError(f"{where}.{key} is not an amount: {value!r}")
+    return amount
+
+
+def _when(
+    obj: Mapping[str, Any], key: str, where: str, *, required: bool = False
+) -> datetime | None:
+    return parse_time(obj.get(key), f"{where}.{key}", required=required)
+
+
+def parse_time(
+    value: Any, field: str, *, required: bool = False, assume_utc: bool = False
+) -> datetime | None:
+    """Parse ISO-8601 (Shopify writes the shop's offset, e.g. -05:00) and convert to UTC.
+
+    A value without an offset is an error, except where the conventions declare the
+    value UTC (``assume_utc``: note attributes written by pickup/delivery apps).
+    """
+    if value is None or value == "":
+        if required:
+            raise MappingError(f"{field} is missing")
+        return None
+    if not isinstance(value, str):
+        raise MappingError(f"{field} must be an ISO-8601 string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise MappingError(f"{field} is not an ISO-8601 date-time: {value!r}") from None
+    if parsed.tzinfo is None:
+        if not assume_utc:
+            raise MappingError(f"{field} has no UTC offset: {value!r}")
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _loyalty_id(tags: Any, field: str) -> str:
+    """The ``<ID>`` of a ``loyalty:<ID>`` tag; Shopify sends tags as one comma-separated string."""
+    if tags is None:
+        return ""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    elif not (isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)):
+        raise MappingError(f"{field} must be a comma-separated string, got {type(tags).__name__}")
+    for tag in tags:
+        tag = tag.strip()
+        if tag.lower().startswith(LOYALTY_TAG_PREFIX):
+            return tag[len(LOYALTY_TAG_PREFIX) :].strip()
+    return ""
+
+
+def _unique(values) -> list[str]:
+    return list(dict.fromkeys(values))

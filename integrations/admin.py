@@ -1,0 +1,183 @@
+"""Supervisor screens for sources, runs, raw records, dead letters and webhooks."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from .models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
+from .sync import dead_letter_replay
+from .tasks import sync_source
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Upstream data: looked at, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SourceForm(forms.ModelForm):
+    base_url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        help_text=Source._meta.get_field("base_url").help_text,
+    )
+    new_credentials = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text="KEY=VALUE per line, e.g. access_token=shpat_…. Merged into the stored credentials; "
+        "stored values are encrypted and never shown. Leave empty to keep them.",
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "name",
+            "kind",
+            "adapter",
+            "base_url",
+            "enabled",
+            "interval_seconds",
+            "stale_after_seconds",
+            "page_size",
+            "credentials_env",
+        ]
+
+    def clean_new_credentials(self):
+        values = {}
+        for line in self.cleaned_data["new_credentials"].splitlines():
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                raise forms.ValidationError(
+                    f"Write KEY=VALUE, one per line (got {line.split('=')[0]!r}…)"
+                )
+            values[key.strip()] = value.strip()
+        return values
+
+    def save(self, commit=True):
+        source = super().save(commit=False)
+        if self.cleaned_data.get("new_credentials"):
+            current = source.credentials if source.pk else {}
+            source.set_credentials({**current, **self.cleaned_data["new_credentials"]})
+        if commit:
+            source.save()
+        return source
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    form = SourceForm
+    list_display = [
+        "name",
+        "adapter",
+        "kind",
+        "enabled",
+        "health_badge",
+        "last_success_at",
+        "consecutive_failures",
+        "stale_badge",
+    ]
+    list_filter = ["kind", "adapter", "enabled"]
+    readonly_fields = [
+        "credential_names",
+        "cursor",
+        "last_attempt_at",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "consecutive_failures",
+    ]
+    actions = ["sync_now"]
+
+    @admin.display(description="Stored credentials")
+    def credential_names(self, obj):
+        names = obj.credential_names
+        return ", ".join(f"{name}=••••••" for name in names) if names else "none"
+
+    @admin.display(description="Health")
+    def health_badge(self, obj):
+        return obj.health.label
+
+    @admin.display(description="Stale?", boolean=True)
+    def stale_badge(self, obj):
+        return obj.is_stale
+
+    @admin.action(description="Sync the selected sources now")
+    def sync_now(self, request, queryset):
+        for source in queryset:
+            sync_source.delay(source.pk, SyncRun.Trigger.ADMIN)
+        self.message_user(request, f"Queued {queryset.count()} sync(s).", messages.SUCCESS)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "source",
+        "status",
+        "trigger",
+        "started_at",
+        "duration",
+        "pages",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "dead_lettered",
+    ]
+    list_filter = ["status", "source", "trigger"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(RawRecord)
+class RawRecordAdmin(ReadOnlyAdmin):
+    list_display = ["source", "stream", "external_id", "first_seen_at", "content_hash"]
+    list_filter = ["source", "stream"]
+    search_fields = ["external_id"]
+    show_full_result_count = False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    list_display = [
+        "source",
+        "stream",
+        "external_id",
+        "short_reason",
+        "created_at",
+        "replay_count",
+        "resolved_at",
+    ]
+    list_filter = ["source", "stream", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["external_id", "reason"]
+    actions = ["replay"]
+
+    @admin.display(description="Reason")
+    def short_reason(self, obj):
+        return format_html("<span title='{}'>{}</span>", obj.reason, obj.reason[:120])
+
+    @admin.action(description="Replay: map and land the stored payload again (after a fix)")
+    def replay(self, request, queryset):
+        landed = sum(
+            dead_letter_replay(dead_letter=dl)
+            for dl in queryset.filter(resolved_at__isnull=True).select_related("source")
+        )
+        failed = queryset.filter(resolved_at__isnull=True).count()
+        self.message_user(
+            request,
+            f"Replayed: {landed} landed, {failed} still failing (see their reasons).",
+            messages.INFO,
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["source", "topic", "event_id", "received_at", "processed_at", "error"]
+    list_filter = ["source", "topic"]
+    search_fields = ["event_id"]

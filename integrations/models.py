@@ -1,0 +1,278 @@
+"""Sources of upstream data and the bookkeeping of pulling from them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+from .crypto import decrypt_credentials, encrypt_credentials
+
+
+class Source(models.Model):
+    """One upstream system OmniDesk pulls from (a Shopify shop, a Square account, …)."""
+
+    class Kind(models.TextChoices):
+        STOREFRONT = "storefront", "Storefront"
+        POS = "pos", "Point of sale"
+        ERP = "erp", "ERP / order management"
+        CRM = "crm", "CRM"
+        CARRIER = "carrier", "Parcel carrier"
+
+    class Health(models.TextChoices):
+        NEW = "new", "Never synced"
+        OK = "ok", "Healthy"
+        DEGRADED = "degraded", "Degraded (recent failures)"
+        FAILING = "failing", "Failing"
+        DISABLED = "disabled", "Disabled"
+
+    name = models.SlugField(
+        max_length=64,
+        unique=True,
+        help_text="Short name used by commands and on every screen, e.g. 'shopify'.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    adapter = models.CharField(
+        max_length=32,
+        help_text="Which vendor API this source speaks: shopify, square, odoo, hubspot, easypost.",
+    )
+    base_url = models.URLField(
+        max_length=500,
+        help_text="Root URL of the vendor API, e.g. https://shop.myshopify.com/admin/api/2025-07.",
+    )
+    credentials_encrypted = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Encrypted at rest (Fernet); never shown in clear.",
+    )
+    credentials_env = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Optional prefix of environment variables holding credentials: with 'SHOP', "
+        "SHOP_ACCESS_TOKEN=... supplies the credential 'access_token'. Environment values win over stored ones.",
+    )
+    interval_seconds = models.PositiveIntegerField(
+        default=60, help_text="How often the scheduler syncs this source (seconds)."
+    )
+    stale_after_seconds = models.PositiveIntegerField(
+        default=15 * 60,
+        help_text="After this long without a successful sync, every screen marks this source's data as stale.",
+    )
+    page_size = models.PositiveIntegerField(
+        default=250, help_text="Records requested per page from the vendor API."
+    )
+    enabled = models.BooleanField(default=True)
+    cursor = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Where the next incremental pull starts, per stream. Committed with each page.",
+    )
+
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    # Lease used as the cross-process lock where PostgreSQL advisory locks are not available (SQLite demo).
+    lease_owner = models.CharField(max_length=64, blank=True, default="", editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # -- credentials -------------------------------------------------------------
+    @property
+    def credentials(self) -> dict[str, str]:
+        """Stored credentials, overlaid by ``<credentials_env>_<KEY>`` environment variables."""
+        import os
+
+        values = decrypt_credentials(self.credentials_encrypted)
+        if self.credentials_env:
+            prefix = self.credentials_env.upper() + "_"
+            for key, value in os.environ.items():
+                if key.startswith(prefix):
+                    values[key[len(prefix) :].lower()] = value
+        return values
+
+    def set_credentials(self, values: dict[str, str]) -> None:
+        self.credentials_encrypted = encrypt_credentials(values)
+
+    @property
+    def credential_names(self) -> list[str]:
+        return sorted(self.credentials)
+
+    # -- health --------------------------------------------------------------------
+    @property
+    def is_stale(self) -> bool:
+        if self.last_success_at is None:
+            return True
+        return timezone.now() - self.last_success_at > timedelta(seconds=self.stale_after_seconds)
+
+    @property
+    def health(self) -> str:
+        if not self.enabled:
+            return self.Health.DISABLED
+        if self.last_success_at is None and not self.consecutive_failures:
+            return self.Health.NEW
+        if self.consecutive_failures >= 3:
+            return self.Health.FAILING
+        if self.consecutive_failures:
+            return self.Health.DEGRADED
+        return self.Health.OK
+
+    @property
+    def is_due(self) -> bool:
+        if not self.enabled:
+            return False
+        if self.last_attempt_at is None:
+            return True
+        return timezone.now() - self.last_attempt_at >= timedelta(seconds=self.interval_seconds)
+
+
+class SyncRun(models.Model):
+    """One pull of one source: what it fetched, wrote and where its cursor moved."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (already running)"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Scheduler"
+        COMMAND = "command", "manage.py sync"
+        WEBHOOK = "webhook", "Webhook"
+        ADMIN = "admin", "Admin"
+        REPLAY = "replay", "Dead-letter replay"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    dead_lettered = models.PositiveIntegerField(default=0)
+    cursor_before = models.JSONField(default=dict, blank=True)
+    cursor_after = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["source", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source.name} run {self.pk} ({self.status})"
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    def summary(self) -> str:
+        seconds = self.duration.total_seconds() if self.duration else 0.0
+        text = (
+            f"{self.source.name}: {self.status} — fetched {self.fetched}, created {self.created}, "
+            f"updated {self.updated}, unchanged {self.unchanged}, dead-lettered {self.dead_lettered} "
+            f"in {seconds:.1f}s"
+        )
+        if self.error:
+            text += f" — {self.error}"
+        return text
+
+
+class RawRecord(models.Model):
+    """An upstream payload exactly as received, kept for audit and replay.
+
+    Deduplicated by content hash: a record fetched again unchanged is stored once.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="raw_records")
+    stream = models.CharField(
+        max_length=32, help_text="Which feed of the source: orders, customers, trackers, …"
+    )
+    external_id = models.CharField(max_length=128, db_index=True)
+    content_hash = models.CharField(max_length=64)
+    payload = models.JSONField()
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "content_hash"], name="rawrecord_unique_content"
+            )
+        ]
+        indexes = [models.Index(fields=["source", "stream", "external_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.source.name}/{self.stream}/{self.external_id}"
+
+
+class DeadLetter(models.Model):
+    """An upstream record that could not be mapped or validated, with the reason.
+
+    The rest of its page lands; a supervisor fixes the cause (adapter, data upstream)
+    and replays it from the admin.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="dead_letters")
+    sync_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters"
+    )
+    raw_record = models.ForeignKey(
+        RawRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters"
+    )
+    stream = models.CharField(max_length=32)
+    external_id = models.CharField(max_length=128, blank=True, default="")
+    reason = models.TextField()
+    payload = models.JSONField(null=True, blank=True)
+    payload_text = models.TextField(
+        blank=True, default="", help_text="The payload as text when it was not valid JSON."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    replay_count = models.PositiveIntegerField(default=0)
+    last_replayed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a replay succeeded."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["source", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source.name}/{self.stream}/{self.external_id or '?'}: {self.reason[:60]}"
+
+
+class WebhookDelivery(models.Model):
+    """A webhook received from a vendor, deduplicated by the vendor's event id."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event_id = models.CharField(max_length=128)
+    topic = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    raw_record = models.ForeignKey(RawRecord, null=True, blank=True, on_delete=models.SET_NULL)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="webhook_unique_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.name} {self.topic} {self.event_id}"

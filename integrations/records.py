@@ -1,0 +1,172 @@
+"""Plain typed records: what every adapter maps a vendor payload into.
+
+Adapters know vendors; the ingest layer knows only these. Validation failures
+(pydantic ``ValidationError``) and :class:`MappingError` become dead letters.
+All datetimes are timezone-aware UTC; money is ``Decimal`` in major units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class MappingError(ValueError):
+    """A vendor payload that cannot be turned into a record; the message is the reason."""
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _aware_datetimes(cls, value):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("datetime must carry a time zone")
+        return value
+
+
+Lifecycle = Literal[
+    "placed", "paid", "in_erp", "assigned", "picked", "packed", "ready_for_pickup",
+    "handed_to_carrier", "in_transit", "out_for_delivery", "delivered", "collected",
+    "cancelled", "return_requested", "returned", "refunded",
+]  # fmt: skip
+
+
+class CustomerRecord(Record):
+    """A customer as one system knows them."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+    name: str = Field(default="", max_length=200)
+    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    loyalty_id: str = Field(default="", max_length=64)
+    updated_at: datetime | None = None
+
+
+class LineRecord(Record):
+    external_id: str = Field(min_length=1, max_length=128)
+    sku: str = Field(min_length=1, max_length=64)
+    name: str = Field(default="", max_length=255)
+    quantity: int = Field(ge=0, le=100_000)
+    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    location_id: str = Field(
+        default="", max_length=128, description="Fulfilment location, in the source's ids."
+    )
+
+
+class PaymentRecord(Record):
+    external_id: str = Field(min_length=1, max_length=128)
+    kind: Literal["authorization", "capture", "sale", "refund", "void"]
+    status: Literal["pending", "success", "failure"] = "success"
+    amount: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+    gateway: str = Field(default="", max_length=64)
+    card_brand: str = Field(default="", max_length=32)
+    card_last4: str = Field(default="", pattern=r"^(\d{4})?$")
+    receipt_number: str = Field(default="", max_length=64)
+    processed_at: datetime | None = None
+
+
+class TrackingEventRecord(Record):
+    occurred_at: datetime
+    status: str = Field(default="", max_length=64)
+    message: str = Field(default="", max_length=500)
+    location: str = Field(default="", max_length=255)
+
+
+class ShipmentRecord(Record):
+    external_id: str = Field(min_length=1, max_length=128)
+    carrier: str = Field(default="", max_length=64)
+    tracking_number: str = Field(default="", max_length=64)
+    tracking_url: str = Field(default="", max_length=500)
+    raw_status: str = Field(default="", max_length=64)
+    status: Lifecycle = "handed_to_carrier"
+    line_skus: list[str] = Field(default_factory=list)
+    shipped_at: datetime | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    estimated_delivery: datetime | None = None
+    delivered_at: datetime | None = None
+    events: list[TrackingEventRecord] = Field(default_factory=list)
+
+
+class ReturnRecord(Record):
+    external_id: str = Field(min_length=1, max_length=128)
+    status: Literal["requested", "received", "refunded", "rejected"] = "requested"
+    line_skus: list[str] = Field(default_factory=list)
+    amount: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    requested_at: datetime | None = None
+    received_at: datetime | None = None
+    refunded_at: datetime | None = None
+
+
+class OrderRecord(Record):
+    """An order as one system knows it, with everything that system says about it."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+    number: str = Field(
+        default="",
+        max_length=64,
+        description="The number this system shows, e.g. '#1001', 'S00042'.",
+    )
+    references: list[str] = Field(
+        default_factory=list, description="Other systems' order numbers this record names."
+    )
+    channel: Literal["web", "store", "phone"] = "web"
+    fulfilment: Literal["ship", "pickup", "delivery", "carry_out"] = "ship"
+    location_id: str = Field(
+        default="", max_length=128, description="Pickup / selling location, in the source's ids."
+    )
+    raw_status: str = Field(default="", max_length=64)
+    status: Lifecycle = "placed"
+    placed_at: datetime | None = None
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    promised_by: datetime | None = None
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+    total: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=64)
+    customer: CustomerRecord | None = None
+    lines: list[LineRecord] = Field(default_factory=list, max_length=1000)
+    payments: list[PaymentRecord] = Field(default_factory=list, max_length=1000)
+    shipments: list[ShipmentRecord] = Field(default_factory=list, max_length=200)
+    returns: list[ReturnRecord] = Field(default_factory=list, max_length=200)
+
+
+class StockRecord(Record):
+    """On-hand count of one SKU at one location."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    location_id: str = Field(min_length=1, max_length=128)
+    on_hand: int
+    reserved: int = 0
+    counted_at: datetime | None = None
+
+
+class TrackerRecord(Record):
+    """A carrier tracker: a shipment seen from the carrier's side, found by its tracking number."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+    shipment: ShipmentRecord
+    updated_at: datetime | None = None
+
+
+class LocationRecord(Record):
+    """A store or warehouse as one system names it. Matched to a Store by ``code``."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+    name: str = Field(min_length=1, max_length=128)
+    code: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[a-z0-9-]+$",
+        description="Slug shared across systems, e.g. 'downtown'.",
+    )
+    kind: Literal["store", "warehouse"] = "store"
+    timezone: str = Field(default="", max_length=64)
+    address: str = Field(default="", max_length=500)

@@ -1,0 +1,253 @@
+"""Supervisor screens for the canonical data. Upstream facts are read-only here."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from integrations.admin import ReadOnlyAdmin
+
+from .models import (
+    Customer,
+    CustomerIdentity,
+    Flag,
+    Note,
+    Order,
+    OrderLine,
+    OrderRecord,
+    Payment,
+    Return,
+    Shipment,
+    StockLevel,
+    Store,
+    StoreAlias,
+    TimelineEvent,
+    TrackingEvent,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StoreAliasInline(admin.TabularInline):
+    model = StoreAlias
+    extra = 0
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "timezone"]
+    filter_horizontal = ["staff"]
+    inlines = [StoreAliasInline]
+
+
+class IdentityInline(ReadOnlyInline):
+    model = CustomerIdentity
+    fields = ["source", "external_id", "name", "email", "phone", "loyalty_id", "synced_at"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ["id", "name", "email", "phone", "loyalty_id", "updated_at"]
+    search_fields = ["name", "email", "phone", "loyalty_id"]
+    inlines = [IdentityInline]
+    show_full_result_count = False
+
+
+@admin.register(CustomerIdentity)
+class CustomerIdentityAdmin(ReadOnlyAdmin):
+    list_display = ["source", "external_id", "customer", "email", "phone", "synced_at"]
+    list_filter = ["source"]
+    search_fields = ["external_id", "email_normalised", "phone_e164"]
+    list_select_related = ["source", "customer"]
+    show_full_result_count = False
+
+
+class RecordInline(ReadOnlyInline):
+    model = OrderRecord
+    fields = [
+        "source",
+        "external_id",
+        "external_number",
+        "raw_status",
+        "status",
+        "source_updated_at",
+        "synced_at",
+    ]
+
+
+class LineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ["source", "sku", "name", "quantity", "unit_price", "fulfilment_location"]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = [
+        "source",
+        "kind",
+        "status",
+        "amount",
+        "currency",
+        "card_brand",
+        "card_last4",
+        "processed_at",
+    ]
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = [
+        "source",
+        "carrier",
+        "tracking_number",
+        "status",
+        "shipped_at",
+        "estimated_delivery",
+        "delivered_at",
+        "last_event_at",
+    ]
+
+
+class ReturnInline(ReadOnlyInline):
+    model = Return
+    fields = ["source", "status", "amount", "requested_at", "received_at", "refunded_at"]
+
+
+class FlagInline(ReadOnlyInline):
+    model = Flag
+    fields = ["code", "opened_at", "closed_at", "detail"]
+
+
+class EventInline(ReadOnlyInline):
+    model = TimelineEvent
+    fk_name = "order"
+    fields = ["occurred_at", "kind", "source", "summary"]
+    ordering = ["occurred_at"]
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = [
+        "number",
+        "customer",
+        "channel",
+        "fulfilment",
+        "store",
+        "status",
+        "placed_at",
+        "total",
+        "currency",
+    ]
+    list_filter = ["status", "channel", "fulfilment", "store", "origin_source"]
+    search_fields = ["number", "email"]
+    list_select_related = ["customer", "store"]
+    date_hierarchy = "placed_at"
+    inlines = [
+        RecordInline,
+        LineInline,
+        PaymentInline,
+        ShipmentInline,
+        ReturnInline,
+        FlagInline,
+        EventInline,
+    ]
+    show_full_result_count = False
+
+
+@admin.register(OrderRecord)
+class OrderRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "source",
+        "external_id",
+        "external_number",
+        "order",
+        "raw_status",
+        "status",
+        "synced_at",
+    ]
+    list_filter = ["source", "status"]
+    search_fields = ["external_id", "external_number"]
+    list_select_related = ["source", "order"]
+    show_full_result_count = False
+
+
+class TrackingEventInline(ReadOnlyInline):
+    model = TrackingEvent
+    fields = ["occurred_at", "status", "message", "location"]
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "tracking_number",
+        "carrier",
+        "order",
+        "status",
+        "shipped_at",
+        "last_event_at",
+        "delivered_at",
+    ]
+    list_filter = ["source", "carrier", "status"]
+    search_fields = ["tracking_number"]
+    list_select_related = ["order"]
+    inlines = [TrackingEventInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "order",
+        "kind",
+        "status",
+        "amount",
+        "currency",
+        "card_brand",
+        "card_last4",
+        "processed_at",
+    ]
+    list_filter = ["source", "kind", "status"]
+    list_select_related = ["order"]
+
+
+@admin.register(Return)
+class ReturnAdmin(ReadOnlyAdmin):
+    list_display = ["order", "status", "amount", "requested_at", "received_at", "refunded_at"]
+    list_filter = ["source", "status"]
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ["sku", "location", "on_hand", "reserved", "counted_at", "source", "synced_at"]
+    list_filter = ["source", "location"]
+    search_fields = ["sku"]
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "author", "customer", "order", "body"]
+    search_fields = ["body"]
+    raw_id_fields = ["customer", "order"]
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdmin):
+    list_display = ["code", "order", "opened_at", "closed_at", "detail"]
+    list_filter = ["code", ("closed_at", admin.EmptyFieldListFilter)]
+    raw_id_fields = ["order"]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "kind", "source", "order", "customer", "summary"]
+    list_filter = ["kind", "source"]
+    raw_id_fields = ["order", "customer"]
+    show_full_result_count = False

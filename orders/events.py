@@ -1,0 +1,244 @@
+"""Timeline events: one small constructor per kind, one writer.
+
+Constructors return unsaved :class:`TimelineEvent` rows whose ``key`` names the fact
+they record, so :func:`events_write` can insert with ``ignore_conflicts``: the same
+fact written twice (a page synced twice, two workers racing) is one event.
+Callers write events in the same transaction as the change they record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from .models import TimelineEvent
+
+Kind = TimelineEvent.Kind
+
+
+def _event(
+    *,
+    key: str,
+    kind: str,
+    occurred_at: datetime | None,
+    summary: str,
+    order_id=None,
+    customer_id=None,
+    source=None,
+    actor=None,
+    data=None,
+) -> TimelineEvent:
+    return TimelineEvent(
+        key=key[:255],
+        kind=kind,
+        occurred_at=occurred_at or timezone.now(),
+        summary=summary[:500],
+        order_id=order_id,
+        customer_id=customer_id,
+        source=source,
+        actor=actor,
+        data=data or {},
+    )
+
+
+def order_placed(
+    *,
+    source,
+    external_id: str,
+    order_id: int,
+    customer_id,
+    number: str,
+    channel: str,
+    total: Decimal,
+    currency: str,
+    occurred_at,
+) -> TimelineEvent:
+    where = "in store" if channel == "store" else "online"
+    return _event(
+        key=f"{source.pk}:order:{external_id}:placed",
+        kind=Kind.ORDER_PLACED,
+        occurred_at=occurred_at,
+        summary=f"Order {number} placed {where} ({total} {currency})",
+        order_id=order_id,
+        customer_id=customer_id,
+        source=source,
+        data={"number": number, "channel": channel},
+    )
+
+
+def order_seen(
+    *,
+    source,
+    external_id: str,
+    external_number: str,
+    order_id: int,
+    customer_id,
+    status_label: str,
+    occurred_at,
+) -> TimelineEvent:
+    """A system other than the origin learnt of the order (the ERP received it, the POS has it)."""
+    return _event(
+        key=f"{source.pk}:order:{external_id}:seen",
+        kind=Kind.SEEN_BY_SYSTEM,
+        occurred_at=occurred_at,
+        summary=f"{source.name} has the order as {external_number or external_id} ({status_label})",
+        order_id=order_id,
+        customer_id=customer_id,
+        source=source,
+        data={"external_id": external_id, "external_number": external_number},
+    )
+
+
+def order_status_changed(
+    *,
+    source,
+    external_id: str,
+    order_id: int,
+    customer_id,
+    old: str | None,
+    new: str,
+    new_label: str,
+    raw_status: str,
+    occurred_at,
+) -> TimelineEvent:
+    stamp = occurred_at.isoformat() if occurred_at else ""
+    return _event(
+        key=f"{source.pk}:order:{external_id}:status:{new}:{stamp}",
+        kind=Kind.STATUS_CHANGED,
+        occurred_at=occurred_at,
+        summary=f"{source.name}: {new_label}" + (f" ({raw_status})" if raw_status else ""),
+        order_id=order_id,
+        customer_id=customer_id,
+        source=source,
+        data={"from": old, "to": new, "raw_status": raw_status},
+    )
+
+
+def payment_recorded(
+    *,
+    source,
+    external_id: str,
+    order_id: int,
+    customer_id,
+    kind: str,
+    status: str,
+    amount: Decimal,
+    currency: str,
+    card: str,
+    occurred_at,
+) -> TimelineEvent:
+    verb = {
+        "authorization": "authorised",
+        "capture": "captured",
+        "sale": "paid",
+        "refund": "refunded",
+        "void": "voided",
+    }[kind]
+    failed = "" if status == "success" else f" — {status}"
+    return _event(
+        key=f"{source.pk}:payment:{external_id}:{status}",
+        kind=Kind.REFUND if kind == "refund" else Kind.PAYMENT,
+        occurred_at=occurred_at,
+        summary=f"{amount} {currency} {verb}" + (f" ({card})" if card else "") + failed,
+        order_id=order_id,
+        customer_id=customer_id,
+        source=source,
+        data={"kind": kind, "status": status, "amount": str(amount)},
+    )
+
+
+def shipment_created(
+    *,
+    source,
+    external_id: str,
+    order_id: int | None,
+    customer_id,
+    carrier: str,
+    tracking_number: str,
+    occurred_at,
+) -> TimelineEvent:
+    return _event(
+        key=f"{source.pk}:shipment:{external_id}:created",
+        kind=Kind.SHIPMENT_CREATED,
+        occurred_at=occurred_at,
+        summary=f"Handed to {carrier or 'carrier'}"
+        + (f", tracking {tracking_number}" if tracking_number else ""),
+        order_id=order_id,
+        customer_id=customer_id,
+        source=source,
+        data={"carrier": carrier, "tracking_number": tracking_number},
+    )
+
+
+def tracking_scanned(
+    *,
+    source,
+    shipment_external_id: str,
+    order_id: int | None,
+    customer_id,
+    status: str,
+    message: str,
+    location: str,
+    occurred_at,
+) -> TimelineEvent:
+    where = f" — {location}" if location else ""
+    return _event(
+        key=f"{source.pk}:scan:{shipment_external_id}:{occurred_at.isoformat()}:{status}",
+        kind=Kind.TRACKING_SCAN,
+        occurred_at=occurred_at,
+        summary=f"{message or status}{where}",
+        order_id=order_id,
+        customer_id=customer_id,
+        source=source,
+        data={"status": status},
+    )
+
+
+def return_changed(
+    *,
+    source,
+    external_id: str,
+    order_id: int,
+    customer_id,
+    status: str,
+    amount: Decimal,
+    occurred_at,
+) -> TimelineEvent:
+    return _event(
+        key=f"{source.pk}:return:{external_id}:{status}",
+        kind=Kind.RETURN,
+        occurred_at=occurred_at,
+        summary=f"Return {status}" + (f" ({amount})" if amount else ""),
+        order_id=order_id,
+        customer_id=customer_id,
+        source=source,
+        data={"status": status},
+    )
+
+
+def note_added(*, note) -> TimelineEvent:
+    return _event(
+        key=f"note:{note.pk}",
+        kind=Kind.NOTE,
+        occurred_at=note.created_at,
+        summary=note.body[:200],
+        order_id=note.order_id,
+        customer_id=note.customer_id,
+        actor=note.author,
+    )
+
+
+def events_write(events: Iterable[TimelineEvent]) -> int:
+    """Insert events, skipping any whose key is already written. Returns how many were new."""
+    events = list({event.key: event for event in events}.values())
+    if not events:
+        return 0
+    keys = [event.key for event in events]
+    before = set(TimelineEvent.objects.filter(key__in=keys).values_list("key", flat=True))
+    TimelineEvent.objects.bulk_create(
+        [e for e in events if e.key not in before], ignore_conflicts=True, batch_size=1000
+    )
+    return len(events) - len(before)

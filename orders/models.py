@@ -1,0 +1,530 @@
+"""The canonical model: one customer, one order, one timeline, whatever system said it.
+
+Rows that come from upstream carry ``source`` (which system said it) and
+``synced_at`` (when OmniDesk last heard it), and are unique on
+``(source, external_id)`` so a re-sync is an upsert, never a duplicate.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Lifecycle(models.TextChoices):
+    """One normalised order lifecycle; every system's vocabulary maps onto it."""
+
+    PLACED = "placed", "Placed"
+    PAID = "paid", "Paid"
+    IN_ERP = "in_erp", "Received by ERP"
+    ASSIGNED = "assigned", "Assigned"
+    PICKED = "picked", "Picked"
+    PACKED = "packed", "Packed"
+    READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
+    HANDED_TO_CARRIER = "handed_to_carrier", "Handed to carrier"
+    IN_TRANSIT = "in_transit", "In transit"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    COLLECTED = "collected", "Collected"
+    CANCELLED = "cancelled", "Cancelled"
+    RETURN_REQUESTED = "return_requested", "Return requested"
+    RETURNED = "returned", "Returned"
+    REFUNDED = "refunded", "Refunded"
+
+
+class SourcedModel(models.Model):
+    """A fact that came from one upstream system."""
+
+    source = models.ForeignKey("integrations.Source", on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField(max_length=128)
+    synced_at = models.DateTimeField(
+        default=timezone.now, help_text="When OmniDesk last received this from its source."
+    )
+    content_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Store(models.Model):
+    """A store or warehouse: where orders are picked up, fulfilled from, or sold."""
+
+    class Kind(models.TextChoices):
+        STORE = "store", "Store"
+        WAREHOUSE = "warehouse", "Warehouse"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STORE)
+    timezone = models.CharField(
+        max_length=64, default="UTC", help_text="IANA zone used to show this store's times."
+    )
+    address = models.TextField(blank=True, default="")
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="stores",
+        help_text="Store staff who may see and act on this store's orders.",
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoreAlias(models.Model):
+    """How an upstream system names a store (a Shopify location id, a Square location id, an Odoo warehouse)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="aliases")
+    source = models.ForeignKey("integrations.Source", on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="storealias_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id} → {self.store.code}"
+
+
+class Customer(models.Model):
+    """One person, however many systems know them."""
+
+    name = models.CharField(max_length=200, blank=True, default="")
+    email = models.EmailField(
+        max_length=254, blank=True, default="", help_text="Primary e-mail (normalised)."
+    )
+    phone = models.CharField(
+        max_length=32, blank=True, default="", help_text="Primary phone in E.164."
+    )
+    loyalty_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["loyalty_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"Customer {self.pk}"
+
+
+class CustomerIdentity(SourcedModel):
+    """A customer as one upstream system knows them (Shopify customer, Square customer, HubSpot contact)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    name = models.CharField(max_length=200, blank=True, default="")
+    email = models.CharField(
+        max_length=254, blank=True, default="", help_text="As the source wrote it."
+    )
+    email_normalised = models.CharField(max_length=254, blank=True, default="", db_index=True)
+    phone = models.CharField(
+        max_length=64, blank=True, default="", help_text="As the source wrote it."
+    )
+    phone_e164 = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    loyalty_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "customer identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="customeridentity_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class Order(models.Model):
+    """One order, correlated across every system that knows it."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web"
+        STORE = "store", "In store"
+        PHONE = "phone", "Phone"
+
+    class Fulfilment(models.TextChoices):
+        SHIP = "ship", "Ship to customer"
+        PICKUP = "pickup", "Pickup in store"
+        DELIVERY = "delivery", "Scheduled delivery"
+        CARRY_OUT = "carry_out", "Taken at the till"
+
+    number = models.CharField(
+        max_length=64,
+        db_index=True,
+        help_text="The number the customer knows (the origin system's).",
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    origin_source = models.ForeignKey(
+        "integrations.Source",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The system the order was placed in.",
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
+    fulfilment = models.CharField(
+        max_length=16, choices=Fulfilment.choices, default=Fulfilment.SHIP
+    )
+    store = models.ForeignKey(
+        Store,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        help_text="Pickup store, or the store of an in-store sale.",
+    )
+    status = models.CharField(max_length=24, choices=Lifecycle.choices, default=Lifecycle.PLACED)
+    placed_at = models.DateTimeField(null=True, blank=True)
+    promised_by = models.DateTimeField(
+        null=True, blank=True, help_text="Promised pickup / delivery date."
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    email = models.CharField(
+        max_length=254, blank=True, default="", help_text="E-mail given with the order."
+    )
+    phone = models.CharField(
+        max_length=64, blank=True, default="", help_text="Phone given with the order."
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-placed_at"]),
+            models.Index(fields=["store", "status"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderRecord(SourcedModel):
+    """The order as one system knows it: its id and number there, its status there."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="records")
+    external_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    references = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Other systems' numbers this record names (e.g. the ERP's origin).",
+    )
+    raw_status = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=24, choices=Lifecycle.choices, default=Lifecycle.PLACED)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="orderrecord_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_number or self.external_id}"
+
+
+class OrderLine(SourcedModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(max_length=64, db_index=True)
+    name = models.CharField(max_length=255, blank=True, default="")
+    quantity = models.IntegerField(default=1)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    fulfilment_location = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="orderline_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+
+class Payment(SourcedModel):
+    """A movement of money on an order: authorisation, capture/sale, refund or void."""
+
+    class Kind(models.TextChoices):
+        AUTHORIZATION = "authorization", "Authorisation"
+        CAPTURE = "capture", "Capture"
+        SALE = "sale", "Sale"
+        REFUND = "refund", "Refund"
+        VOID = "void", "Void"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCESS = "success", "Succeeded"
+        FAILURE = "failure", "Failed"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUCCESS)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    gateway = models.CharField(max_length=64, blank=True, default="")
+    card_brand = models.CharField(max_length=32, blank=True, default="")
+    card_last4 = models.CharField(
+        max_length=4, blank=True, default="", help_text="Only the last four digits are ever stored."
+    )
+    receipt_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["processed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="payment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency}"
+
+
+class Shipment(SourcedModel):
+    """A parcel or delivery: who carries it, its tracking number, its promised window."""
+
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="shipments"
+    )
+    carrier = models.CharField(max_length=64, blank=True, default="")
+    tracking_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    tracking_url = models.URLField(max_length=500, blank=True, default="")
+    raw_status = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(
+        max_length=24, choices=Lifecycle.choices, default=Lifecycle.HANDED_TO_CARRIER
+    )
+    line_skus = models.JSONField(
+        default=list, blank=True, help_text="SKUs this shipment carries, when the source says."
+    )
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(
+        null=True, blank=True, help_text="Scheduled delivery window start."
+    )
+    window_end = models.DateTimeField(
+        null=True, blank=True, help_text="Scheduled delivery window end."
+    )
+    estimated_delivery = models.DateTimeField(
+        null=True, blank=True, help_text="The carrier's estimate."
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(
+        null=True, blank=True, help_text="Time of the last carrier scan."
+    )
+
+    class Meta:
+        ordering = ["shipped_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="shipment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}".strip()
+
+
+class TrackingEvent(models.Model):
+    """One carrier scan."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    source = models.ForeignKey("integrations.Source", on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField()
+    status = models.CharField(max_length=64, blank=True, default="")
+    message = models.CharField(max_length=500, blank=True, default="")
+    location = models.CharField(max_length=255, blank=True, default="")
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "occurred_at", "status", "message"], name="trackingevent_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class Return(SourcedModel):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        RECEIVED = "received", "Received"
+        REFUNDED = "refunded", "Refunded"
+        REJECTED = "rejected", "Rejected"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    line_skus = models.JSONField(default=list, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="return_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Return {self.external_id} ({self.status})"
+
+
+class StockLevel(SourcedModel):
+    """On-hand quantity of one SKU at one location, as one system counts it."""
+
+    sku = models.CharField(max_length=64)
+    location = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.CASCADE, related_name="stock"
+    )
+    location_external_id = models.CharField(max_length=128, blank=True, default="")
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="stocklevel_unique")
+        ]
+        indexes = [models.Index(fields=["sku", "location"])]
+
+    def __str__(self) -> str:
+        return f"{self.sku} @ {self.location_id}: {self.on_hand}"
+
+
+class Note(models.Model):
+    """A staff note on a customer or an order, so nobody asks twice."""
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(order__isnull=False),
+                name="note_has_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class Flag(models.Model):
+    """A detected breakdown on an order. Opens when its condition starts, closes when it clears."""
+
+    class Code(models.TextChoices):
+        PHANTOM_ORDER = "phantom_order", "Phantom order"
+        UNASSIGNED = "unassigned", "Nobody assigned"
+        STOCK_SHORTFALL = "stock_shortfall", "Stock shortfall"
+        STUCK_SHIPMENT = "stuck_shipment", "Stuck shipment"
+        DELIVERY_EXCEPTION = "delivery_exception", "Delivery exception"
+        PROMISE_AT_RISK = "promise_at_risk", "Promise at risk"
+        PROMISE_MISSED = "promise_missed", "Promise missed"
+        RETURN_NOT_REFUNDED = "return_not_refunded", "Return not refunded"
+        DUPLICATE_SHIPMENT = "duplicate_shipment", "Duplicate shipment"
+        PAYMENT_MISMATCH = "payment_mismatch", "Payment mismatch"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="flags")
+    code = models.CharField(max_length=32, choices=Code.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    detail = models.TextField(
+        blank=True, default="", help_text="The evidence: which systems disagree and how."
+    )
+    evidence = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "code"],
+                condition=models.Q(closed_at__isnull=True),
+                name="flag_one_open_per_code",
+            )
+        ]
+        indexes = [models.Index(fields=["code", "closed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.order_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class TimelineEvent(models.Model):
+    """One thing that happened to an order or a customer, in any system.
+
+    ``occurred_at`` is when it happened in its own system (UTC); ``key`` makes
+    writing the same event twice a no-op, so re-syncing never duplicates it.
+    """
+
+    class Kind(models.TextChoices):
+        ORDER_PLACED = "order_placed", "Order placed"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        SEEN_BY_SYSTEM = "seen_by_system", "Seen by a system"
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+        SHIPMENT_CREATED = "shipment_created", "Shipment created"
+        TRACKING_SCAN = "tracking_scan", "Carrier scan"
+        RETURN = "return", "Return"
+        NOTE = "note", "Note"
+        FLAG_OPENED = "flag_opened", "Flag opened"
+        FLAG_CLOSED = "flag_closed", "Flag closed"
+        CUSTOMER_LINKED = "customer_linked", "Identity linked"
+
+    key = models.CharField(max_length=255, unique=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    source = models.ForeignKey(
+        "integrations.Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["order", "occurred_at"]),
+            models.Index(fields=["customer", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.summary}"

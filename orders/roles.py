@@ -1,0 +1,84 @@
+"""The three staff roles, as Django groups, and what each may do in the admin."""
+
+from __future__ import annotations
+
+AGENT = "agent"
+STORE_STAFF = "store_staff"
+SUPERVISOR = "supervisor"
+ROLES = (AGENT, STORE_STAFF, SUPERVISOR)
+
+_UPSTREAM = [
+    "customer",
+    "customeridentity",
+    "order",
+    "orderrecord",
+    "orderline",
+    "payment",
+    "shipment",
+    "trackingevent",
+    "return",
+    "stocklevel",
+    "timelineevent",
+    "flag",
+]
+
+# group -> {"app_label.model": [actions]}
+PERMISSIONS: dict[str, dict[str, list[str]]] = {
+    AGENT: {
+        **{f"orders.{model}": ["view"] for model in _UPSTREAM},
+        "orders.store": ["view"],
+        "orders.note": ["view", "add"],
+    },
+    STORE_STAFF: {
+        **{f"orders.{model}": ["view"] for model in _UPSTREAM},
+        "orders.store": ["view"],
+        "orders.note": ["view", "add"],
+    },
+    SUPERVISOR: {
+        **{f"orders.{model}": ["view"] for model in _UPSTREAM},
+        "orders.store": ["view", "add", "change"],
+        "orders.storealias": ["view", "add", "change", "delete"],
+        "orders.note": ["view", "add", "change", "delete"],
+        "integrations.source": ["view", "add", "change"],
+        "integrations.syncrun": ["view"],
+        "integrations.rawrecord": ["view"],
+        "integrations.deadletter": ["view", "change"],
+        "integrations.webhookdelivery": ["view"],
+        "auth.user": ["view", "add", "change"],
+    },
+}
+
+
+def roles_sync(apps=None) -> None:
+    """Create the groups and give them exactly their permissions (idempotent)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, grants in PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for model_label, actions in grants.items():
+            app_label, model = model_label.split(".")
+            for action in actions:
+                wanted.append(
+                    Permission.objects.get(
+                        content_type__app_label=app_label, codename=f"{action}_{model}"
+                    )
+                )
+        group.permissions.set(wanted)
+
+
+def user_role(user) -> str | None:
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return SUPERVISOR
+    names = set(user.groups.values_list("name", flat=True))
+    return next((role for role in (SUPERVISOR, AGENT, STORE_STAFF) if role in names), None)

@@ -1,0 +1,26 @@
+"""Shared fixtures: personas, Celery in-process by default, the PostgreSQL check."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from omnidesk.celery import app as celery_app
+
+
+def pytest_configure(config):
+    # Tasks run in-process unless a test starts a real worker on Redis (tests/integrations/test_celery.py).
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _postgres_in_ci(django_db_setup, django_db_blocker):
+    """`make test` runs on PostgreSQL; in CI a silent fall-back to SQLite would be a lie."""
+    if os.environ.get("CI") == "true":
+        with django_db_blocker.unblock():
+            assert connection.vendor == "postgresql", (
+                "CI must run the tests on PostgreSQL (set DATABASE_URL)"
+            )

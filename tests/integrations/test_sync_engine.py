@@ -1,0 +1,269 @@
+"""The sync engine against an in-memory adapter: idempotence, dead letters, resume, locking, failures."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from integrations.adapters import Adapter, Page
+from integrations.http import TransportError
+from integrations.locks import source_lock
+from integrations.models import DeadLetter, RawRecord, SyncRun
+from integrations.records import MappingError, OrderRecord
+from integrations.sync import source_sync
+from orders.models import Customer, Order, OrderLine, Payment, TimelineEvent
+from orders.models import OrderRecord as OrderRecordRow
+from tests.factories import SourceFactory
+
+
+def order_payload(n: int, status: str = "paid", **extra) -> dict:
+    return {
+        "id": str(n),
+        "name": f"#{1000 + n}",
+        "status": status,
+        "email": f"Person{n % 3}@Example.com",
+        "placed_at": "2026-11-01T10:00:00+00:00",
+        "updated_at": f"2026-11-01T10:{n:02d}:00+00:00",
+        "lines": [{"id": f"{n}-1", "sku": "SKU-1", "qty": 2, "price": "9.50"}],
+        "payments": [{"id": f"{n}-p", "amount": "19.00"}],
+        **extra,
+    }
+
+
+class FakeAdapter(Adapter):
+    """Pages of dict payloads; the cursor is the index of the next page."""
+
+    name = "fake"
+    kind = "storefront"
+    streams = ("orders",)
+
+    def __init__(self, pages, fail_on_page: int | None = None):
+        super().__init__(base_url="http://fake.invalid", credentials={})
+        self.pages = pages
+        self.fail_on_page = fail_on_page
+        self.fetches = 0
+
+    def fetch(self, stream, cursor):
+        index = cursor.get("page", 0)
+        self.fetches += 1
+        if self.fail_on_page == index:
+            raise TransportError("GET /orders answered HTTP 503", permanent=False, status=503)
+        more = index + 1 < len(self.pages)
+        return Page(
+            items=self.pages[index], cursor={"page": index + 1 if more else index}, has_more=more
+        )
+
+    def external_id(self, stream, payload):
+        return str(payload.get("id", ""))
+
+    def map(self, stream, payload):
+        if "broken" in payload:
+            raise MappingError(f"line_items is not a list: {payload['broken']!r}")
+        return OrderRecord(
+            external_id=payload["id"],
+            number=payload["name"],
+            status=payload["status"],
+            email=payload["email"],
+            placed_at=payload["placed_at"],
+            updated_at=payload["updated_at"],
+            total=Decimal("19.00"),
+            lines=[
+                {
+                    "external_id": li["id"],
+                    "sku": li["sku"],
+                    "quantity": li["qty"],
+                    "unit_price": li["price"],
+                }
+                for li in payload["lines"]
+            ],
+            payments=[
+                {"external_id": p["id"], "kind": "capture", "amount": p["amount"]}
+                for p in payload["payments"]
+            ],
+        )
+
+
+def counts() -> dict[str, int]:
+    return {
+        "orders": Order.objects.count(),
+        "records": OrderRecordRow.objects.count(),
+        "lines": OrderLine.objects.count(),
+        "payments": Payment.objects.count(),
+        "customers": Customer.objects.count(),
+        "events": TimelineEvent.objects.count(),
+    }
+
+
+@pytest.fixture
+def source(db):
+    return SourceFactory(name="fake")
+
+
+def test_first_sync_lands_every_record_with_its_events(source):
+    pages = [[order_payload(1), order_payload(2)], [order_payload(3, status="placed")]]
+
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter(pages))
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert (run.pages, run.fetched, run.created, run.updated, run.unchanged, run.dead_lettered) == (
+        2,
+        3,
+        3,
+        0,
+        0,
+        0,
+    )
+    # 3 customers' e-mails normalise to person0/1/2@example.com; order 3 is only 'placed' (no status event)
+    assert counts() == {
+        "orders": 3,
+        "records": 3,
+        "lines": 3,
+        "payments": 3,
+        "customers": 3,
+        "events": 3 + 2 + 3,
+    }
+    source.refresh_from_db()
+    assert source.cursor == {"orders": {"page": 1}}
+    assert source.last_success_at is not None and source.consecutive_failures == 0
+    order = Order.objects.get(number="#1001")
+    assert order.customer.email == "person1@example.com"
+    assert list(order.events.values_list("kind", flat=True)) == [
+        "order_placed",
+        "status_changed",
+        "payment",
+    ]
+
+
+def test_second_sync_of_the_same_data_changes_nothing(source):
+    pages = [[order_payload(1), order_payload(2)], [order_payload(3)]]
+    source_sync(source_id=source.pk, adapter=FakeAdapter(pages))
+    before = counts()
+    source.cursor = {}
+    source.save()
+
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter(pages))
+
+    assert (run.created, run.updated, run.unchanged) == (0, 0, 3)
+    assert counts() == before
+
+
+def test_a_status_change_writes_exactly_one_event(source):
+    source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1)]]))
+    changed = order_payload(1, status="handed_to_carrier", updated_at="2026-11-02T08:00:00+00:00")
+    source.cursor = {}
+    source.save()
+
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter([[changed]]))
+    source.cursor = {}
+    source.save()
+    source_sync(source_id=source.pk, adapter=FakeAdapter([[changed]]))
+
+    assert (run.created, run.updated) == (0, 1)
+    status_events = TimelineEvent.objects.filter(kind="status_changed").order_by("occurred_at")
+    assert [(e.data["from"], e.data["to"]) for e in status_events] == [
+        (None, "paid"),
+        ("paid", "handed_to_carrier"),
+    ]
+    assert Order.objects.get().status == "handed_to_carrier"
+
+
+def test_a_malformed_record_is_dead_lettered_while_the_rest_of_its_page_lands(source):
+    bad = order_payload(2, broken="oops")
+    run = source_sync(
+        source_id=source.pk, adapter=FakeAdapter([[order_payload(1), bad, order_payload(3)]])
+    )
+
+    assert (run.created, run.dead_lettered) == (2, 1)
+    assert sorted(Order.objects.values_list("number", flat=True)) == ["#1001", "#1003"]
+    letter = DeadLetter.objects.get()
+    assert (letter.stream, letter.external_id, letter.sync_run_id) == ("orders", "2", run.pk)
+    assert letter.reason == "MappingError: line_items is not a list: 'oops'"
+    assert letter.payload == bad
+    assert letter.raw_record.payload == bad
+
+    # The same bad page again: still one open dead letter, not two.
+    source.cursor = {}
+    source.save()
+    source_sync(
+        source_id=source.pk, adapter=FakeAdapter([[order_payload(1), bad, order_payload(3)]])
+    )
+    assert DeadLetter.objects.filter(resolved_at__isnull=True).count() == 1
+
+    # Fixed upstream: the next sync lands it and resolves the dead letter.
+    fixed = order_payload(2, updated_at="2026-11-03T09:00:00+00:00")
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter([[fixed]]))
+    assert run.created == 1
+    assert Order.objects.filter(number="#1002").exists()
+    assert DeadLetter.objects.get().resolved_at is not None
+
+
+def test_a_run_killed_mid_way_resumes_to_the_state_of_a_clean_sync(
+    source, django_db_reset_sequences
+):
+    pages = [[order_payload(n) for n in range(i * 3, i * 3 + 3)] for i in range(4)]
+    adapter = FakeAdapter(pages)
+
+    killed = source_sync(source_id=source.pk, adapter=adapter, max_pages=2)
+    assert killed.pages == 2
+    source.refresh_from_db()
+    assert source.cursor == {"orders": {"page": 2}}
+    resumed = source_sync(source_id=source.pk, adapter=FakeAdapter(pages))
+
+    assert resumed.pages == 2
+    assert resumed.created == 6
+    assert counts()["orders"] == 12
+    assert counts()["events"] == 12 * 3
+
+
+def test_an_upstream_failure_marks_the_source_and_keeps_what_landed(source):
+    pages = [[order_payload(1)], [order_payload(2)]]
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter(pages, fail_on_page=1))
+
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error == "GET /orders answered HTTP 503"
+    source.refresh_from_db()
+    assert (source.consecutive_failures, source.health) == (1, "degraded")
+    assert source.last_error == "GET /orders answered HTTP 503"
+    assert Order.objects.count() == 1
+
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter(pages))
+    source.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert (source.consecutive_failures, source.health, Order.objects.count()) == (0, "ok", 2)
+
+
+def test_raw_payloads_are_kept_once_by_content(source):
+    pages = [[order_payload(1), order_payload(2)]]
+    source_sync(source_id=source.pk, adapter=FakeAdapter(pages))
+    source.cursor = {}
+    source.save()
+    source_sync(source_id=source.pk, adapter=FakeAdapter(pages))
+
+    assert RawRecord.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_source_never_syncs_twice_at_once():
+    source = SourceFactory(name="fake")
+    result = {}
+
+    with source_lock(source.pk) as held:
+        assert held is not None
+
+        def other_worker():
+            result["run"] = source_sync(
+                source_id=source.pk, adapter=FakeAdapter([[order_payload(1)]])
+            )
+            connection.close()
+
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join()
+
+    assert result["run"].status == SyncRun.Status.SKIPPED
+    assert Order.objects.count() == 0
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1)]]))
+    assert run.status == SyncRun.Status.SUCCEEDED
