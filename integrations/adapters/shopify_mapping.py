@@ -9,19 +9,21 @@ shares (pickup store, promised date, delivery window, loyalty tag) are those of
 Order status (first matching row wins; ``active`` fulfilments are those whose own
 ``status`` is not cancelled / failure / error):
 
-==  ==========================================================  ===================
- #  condition                                                   status
-==  ==========================================================  ===================
- 1  ``cancelled_at`` set                                        cancelled
- 2  ``financial_status`` refunded                               refunded
- 3  pickup order and ``fulfillment_status`` fulfilled           collected
+==  ===========================================================  =================
+ #  condition                                                    status
+==  ===========================================================  =================
+ 1  ``cancelled_at`` set                                         cancelled
+ 2  ``financial_status`` refunded                                refunded
+ 3  pickup order and ``fulfillment_status`` fulfilled            collected
  4  active fulfilments exist, all ``shipment_status`` delivered  delivered
- 5  an active fulfilment out_for_delivery                       out_for_delivery
- 6  an active fulfilment in_transit / attempted_delivery         in_transit
- 7  an active fulfilment with a tracking number                 handed_to_carrier
- 8  ``financial_status`` paid or partially_refunded             paid
- 9  anything else (pending, authorized, partially_paid, voided)  placed
-==  ==========================================================  ===================
+ 5  an active shipment out_for_delivery                          out_for_delivery
+ 6  an active shipment in_transit                                in_transit
+ 7  an active shipment handed_to_carrier with a tracking number  handed_to_carrier
+ 8  an active shipment ready_for_pickup                          ready_for_pickup
+ 9  an active shipment packed (label printed, fulfilment open)   packed
+10  ``financial_status`` paid or partially_refunded              paid
+11  anything else (pending, authorized, partially_paid, voided)  placed
+==  ===========================================================  =================
 
 ``authorized`` stays ``placed``: the money is not captured yet, and the payments list
 says so exactly. Shipment statuses come from :data:`SHIPMENT_STATUS`.
@@ -46,7 +48,7 @@ Choices the Shopify REST order leaves open:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -91,6 +93,8 @@ PAYMENT_STATUS = {
     "error": "failure",
 }
 LOYALTY_TAG_PREFIX = "loyalty:"
+Window = tuple[datetime | None, datetime | None]  # a scheduled delivery window (start, end)
+Objects = list[tuple[Mapping[str, Any], str]]  # JSON objects, each with its path for errors
 STORE_CODE_MAX = 32  # LocationRecord.code max_length
 
 
@@ -139,70 +143,32 @@ def map_location(payload: Any) -> LocationRecord:
 
 def map_order(payload: Any) -> OrderRecord:
     order = _obj(payload, "order")
-    where = "order"
-    external_id = _id(order, "id", where)
-    currency = _text(order, "currency", where)
+    currency = _text(order, "currency", "order")
     if not currency:
         raise MappingError("order.currency is missing")
-    cancelled_at = _when(order, "cancelled_at", where)
-    financial_status = _text(order, "financial_status", where)
-    fulfillment_status = _text(order, "fulfillment_status", where)
-    channel = "store" if _text(order, "source_name", where) == "pos" else "web"
+    cancelled_at = _when(order, "cancelled_at", "order")
+    financial_status = _text(order, "financial_status", "order")
+    fulfillment_status = _text(order, "fulfillment_status", "order")
+    channel = "store" if _text(order, "source_name", "order") == "pos" else "web"
     fulfilment = _fulfilment_kind(order)
+    pickup = fulfilment == "pickup"
     # The order's location is the pickup store (conventions) or, for POS, the till's store.
-    location_id = (
-        _opt_id(order, "location_id", where) if fulfilment == "pickup" or channel == "store" else ""
-    )
+    location_id = _opt_id(order, "location_id", "order") if pickup or channel == "store" else ""
+    promised_by, window = _promise(order, delivery=fulfilment == "delivery")
 
-    attributes = _note_attributes(order)
-    window_start = parse_time(
-        attributes.get("delivery_window_start"),
-        "order.note_attributes.delivery_window_start",
-        assume_utc=True,
-    )
-    window_end = parse_time(
-        attributes.get("delivery_window_end"),
-        "order.note_attributes.delivery_window_end",
-        assume_utc=True,
-    )
-    promised_by = parse_time(
-        attributes.get("promised_by"), "order.note_attributes.promised_by", assume_utc=True
-    )
-    if fulfilment != "delivery":
-        window_start = window_end = None
-    elif promised_by is None:
-        promised_by = window_end  # a scheduled delivery promises the end of its window
-
-    fulfilments = [
-        _obj(f, f"{where}.fulfillments[{i}]")
-        for i, f in enumerate(_list(order, "fulfillments", where))
-    ]
-    shipments = [
-        _shipment(
-            f,
-            f"{where}.fulfillments[{i}]",
-            pickup=fulfilment == "pickup",
-            window=(window_start, window_end),
-        )
-        for i, f in enumerate(fulfilments)
-    ]
-    line_locations = _line_locations(fulfilments, shipments)
+    fulfilments = _objects(order, "fulfillments", "order")
+    shipments = [_shipment(f, where, pickup=pickup, window=window) for f, where in fulfilments]
+    located = _line_locations(fulfilments, shipments)
     lines = [
-        _line(
-            item, f"{where}.line_items[{i}]", located=line_locations, default_location=location_id
-        )
-        for i, item in enumerate(_list(order, "line_items", where))
+        _line(item, where, located, location_id)
+        for item, where in _objects(order, "line_items", "order")
     ]
-    skus_by_line = {line.external_id: line.sku for line in lines}
-    refunds = [
-        _obj(r, f"{where}.refunds[{i}]") for i, r in enumerate(_list(order, "refunds", where))
-    ]
-
+    refunds = _objects(order, "refunds", "order")
     raw_status = f"{financial_status or 'unknown'}/{fulfillment_status or 'unfulfilled'}"
     customer = order.get("customer")
     return OrderRecord(
-        external_id=external_id,
-        number=_text(order, "name", where),
+        external_id=_id(order, "id", "order"),
+        number=_text(order, "name", "order"),
         references=[],
         channel=channel,
         fulfilment=fulfilment,
@@ -212,22 +178,22 @@ def map_order(payload: Any) -> OrderRecord:
             cancelled=cancelled_at is not None,
             financial_status=financial_status,
             fulfillment_status=fulfillment_status,
-            pickup=fulfilment == "pickup",
+            pickup=pickup,
             shipments=shipments,
         ),
-        placed_at=_when(order, "created_at", where, required=True),
-        updated_at=_when(order, "updated_at", where),
+        placed_at=_when(order, "created_at", "order", required=True),
+        updated_at=_when(order, "updated_at", "order"),
         cancelled_at=cancelled_at,
         promised_by=promised_by,
         currency=currency,
-        total=_money(order, "total_price", where),
-        email=_text(order, "email", where) or _text(order, "contact_email", where),
-        phone=_text(order, "phone", where),
-        customer=None if customer is None else map_customer(customer, where=f"{where}.customer"),
+        total=_money(order, "total_price", "order"),
+        email=_text(order, "email", "order") or _text(order, "contact_email", "order"),
+        phone=_text(order, "phone", "order"),
+        customer=None if customer is None else map_customer(customer, where="order.customer"),
         lines=lines,
         payments=_payments(order, refunds, currency),
         shipments=shipments,
-        returns=_returns(refunds, skus_by_line),
+        returns=_returns(refunds, {line.external_id: line.sku for line in lines}),
     )
 
 
@@ -252,8 +218,11 @@ def order_status(
     for status in ("out_for_delivery", "in_transit"):
         if any(s.status == status for s in active):
             return status
-    if any(s.tracking_number for s in active):
+    if any(s.status == "handed_to_carrier" and s.tracking_number for s in active):
         return "handed_to_carrier"
+    for status in ("ready_for_pickup", "packed"):
+        if any(s.status == status for s in active):
+            return status
     if financial_status in PAID_FINANCIAL_STATUSES:
         return "paid"
     return "placed"
@@ -276,34 +245,41 @@ def shipment_status(*, status: str, shipment_status: str, pickup: bool) -> str:
 
 # -- order parts -------------------------------------------------------------------------
 def _fulfilment_kind(order: Mapping[str, Any]) -> str:
-    shipping_lines = _list(order, "shipping_lines", "order")
+    shipping_lines = _objects(order, "shipping_lines", "order")
     if not shipping_lines:
         return "ship"
-    first = _obj(shipping_lines[0], "order.shipping_lines[0]")
-    return FULFILMENT_BY_SHIPPING_CODE.get(
-        _text(first, "code", "order.shipping_lines[0]").lower(), "ship"
-    )
+    first, where = shipping_lines[0]
+    code = _text(first, "code", where).lower()
+    return FULFILMENT_BY_SHIPPING_CODE.get(code, "ship")
 
 
-def _note_attributes(order: Mapping[str, Any]) -> dict[str, Any]:
-    attributes: dict[str, Any] = {}
-    for i, item in enumerate(_list(order, "note_attributes", "order")):
-        pair = _obj(item, f"order.note_attributes[{i}]")
-        attributes[_text(pair, "name", f"order.note_attributes[{i}]")] = pair.get("value")
-    return attributes
+def _promise(order: Mapping[str, Any], *, delivery: bool) -> tuple[datetime | None, Window]:
+    """``promised_by`` and, for a scheduled delivery, its window, from ``note_attributes``.
+
+    A scheduled delivery without an explicit ``promised_by`` promises the window's end.
+    """
+    values = {
+        _text(pair, "name", where): pair.get("value")
+        for pair, where in _objects(order, "note_attributes", "order")
+    }
+
+    def note_time(name: str) -> datetime | None:
+        return parse_time(values.get(name), f"order.note_attributes.{name}", assume_utc=True)
+
+    promised_by = note_time("promised_by")
+    if not delivery:
+        return promised_by, (None, None)
+    window = (note_time("delivery_window_start"), note_time("delivery_window_end"))
+    return promised_by or window[1], window
 
 
 def _shipment(
-    fulfilment: Mapping[str, Any],
-    where: str,
-    *,
-    pickup: bool,
-    window: tuple[datetime | None, datetime | None],
+    fulfilment: Mapping[str, Any], where: str, *, pickup: bool, window: Window
 ) -> ShipmentRecord:
     status = _text(fulfilment, "status", where)
     carrier_status = _text(fulfilment, "shipment_status", where)
-    delivered = carrier_status == "delivered"
-    items = _list(fulfilment, "line_items", where)
+    items = _objects(fulfilment, "line_items", where)
+    delivered_at = _when(fulfilment, "updated_at", where) if carrier_status == "delivered" else None
     return ShipmentRecord(
         external_id=_id(fulfilment, "id", where),
         carrier=_text(fulfilment, "tracking_company", where),
@@ -311,38 +287,28 @@ def _shipment(
         tracking_url=_text(fulfilment, "tracking_url", where),
         raw_status=carrier_status or status,
         status=shipment_status(status=status, shipment_status=carrier_status, pickup=pickup),
-        line_skus=_unique(
-            _sku(_obj(item, f"{where}.line_items[{i}]"), f"{where}.line_items[{i}]")
-            for i, item in enumerate(items)
-        ),
+        line_skus=_unique(_sku(item, item_where) for item, item_where in items),
         shipped_at=_when(fulfilment, "created_at", where),
         window_start=window[0],
         window_end=window[1],
-        delivered_at=_when(fulfilment, "updated_at", where) if delivered else None,
+        delivered_at=delivered_at,
     )
 
 
-def _line_locations(
-    fulfilments: list[Mapping[str, Any]], shipments: list[ShipmentRecord]
-) -> dict[str, str]:
+def _line_locations(fulfilments: Objects, shipments: list[ShipmentRecord]) -> dict[str, str]:
     """Line item id -> the location of the live fulfilment that ships it."""
     locations: dict[str, str] = {}
-    for i, (fulfilment, shipment) in enumerate(zip(fulfilments, shipments, strict=True)):
-        where = f"order.fulfillments[{i}]"
+    for (fulfilment, where), shipment in zip(fulfilments, shipments, strict=True):
         fulfilled_from = _opt_id(fulfilment, "location_id", where)
-        if shipment.status == "cancelled" or not fulfilled_from:
-            continue
-        for j, item in enumerate(_list(fulfilment, "line_items", where)):
-            locations[
-                _id(_obj(item, f"{where}.line_items[{j}]"), "id", f"{where}.line_items[{j}]")
-            ] = fulfilled_from
+        if shipment.status != "cancelled" and fulfilled_from:
+            for item, item_where in _objects(fulfilment, "line_items", where):
+                locations[_id(item, "id", item_where)] = fulfilled_from
     return locations
 
 
 def _line(
-    payload: Any, where: str, *, located: dict[str, str], default_location: str
+    item: Mapping[str, Any], where: str, located: dict[str, str], default_location: str
 ) -> LineRecord:
-    item = _obj(payload, where)
     external_id = _id(item, "id", where)
     quantity = item.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int):
@@ -366,46 +332,30 @@ def _sku(item: Mapping[str, Any], where: str) -> str:
     return f"shopify-line-{_id(item, 'id', where)}"
 
 
-def _payments(
-    order: Mapping[str, Any], refunds: list[Mapping[str, Any]], currency: str
-) -> list[PaymentRecord]:
-    sources = [("order.transactions", _list(order, "transactions", "order"))]
-    sources += [
-        (f"order.refunds[{i}].transactions", _list(r, "transactions", f"order.refunds[{i}]"))
-        for i, r in enumerate(refunds)
-    ]
+def _payments(order: Mapping[str, Any], refunds: Objects, currency: str) -> list[PaymentRecord]:
+    transactions = _objects(order, "transactions", "order")
+    for refund, where in refunds:
+        transactions += _objects(refund, "transactions", where)
     payments: dict[str, PaymentRecord] = {}
-    for where, transactions in sources:
-        for i, transaction in enumerate(transactions):
-            payment = _payment(transaction, f"{where}[{i}]", currency)
-            payments.setdefault(payment.external_id, payment)
+    for transaction, where in transactions:
+        payment = _payment(transaction, where, currency)
+        payments.setdefault(payment.external_id, payment)
     return list(payments.values())
 
 
-def _payment(payload: Any, where: str, currency: str) -> PaymentRecord:
-    transaction = _obj(payload, where)
-    kind = _text(transaction, "kind", where)
-    if kind not in PAYMENT_KINDS:
-        raise MappingError(
-            f"{where}.kind {kind!r} is not one of {', '.join(sorted(PAYMENT_KINDS))}"
-        )
-    status = _text(transaction, "status", where)
-    if status not in PAYMENT_STATUS:
-        raise MappingError(
-            f"{where}.status {status!r} is not one of {', '.join(sorted(PAYMENT_STATUS))}"
-        )
+def _payment(transaction: Mapping[str, Any], where: str, currency: str) -> PaymentRecord:
+    status = _enum(transaction, "status", where, PAYMENT_STATUS)
     card_brand, card_last4 = _card(transaction.get("payment_details"), f"{where}.payment_details")
     return PaymentRecord(
         external_id=_id(transaction, "id", where),
-        kind=kind,
+        kind=_enum(transaction, "kind", where, PAYMENT_KINDS),
         status=PAYMENT_STATUS[status],
         amount=_money(transaction, "amount", where),
         currency=_text(transaction, "currency", where) or currency,
         gateway=_text(transaction, "gateway", where),
         card_brand=card_brand,
         card_last4=card_last4,
-        processed_at=_when(transaction, "processed_at", where)
-        or _when(transaction, "created_at", where),
+        processed_at=_when(transaction, "processed_at", where, fallback="created_at"),
     )
 
 
@@ -418,46 +368,41 @@ def _card(payload: Any, where: str) -> tuple[str, str]:
     return _text(details, "credit_card_company", where), digits[-4:] if len(digits) >= 4 else ""
 
 
-def _returns(refunds: list[Mapping[str, Any]], skus_by_line: dict[str, str]) -> list[ReturnRecord]:
+def _returns(refunds: Objects, skus_by_line: dict[str, str]) -> list[ReturnRecord]:
     returns = []
-    for i, refund in enumerate(refunds):
-        where = f"order.refunds[{i}]"
-        skus: list[str] = []
-        amount = Decimal(0)
-        for j, payload in enumerate(_list(refund, "refund_line_items", where)):
-            item = _obj(payload, f"{where}.refund_line_items[{j}]")
-            if item.get("restock_type") != "return":
-                continue
-            item_where = f"{where}.refund_line_items[{j}]"
-            nested = item.get("line_item")
-            if nested is not None:
-                skus.append(
-                    _sku(_obj(nested, f"{item_where}.line_item"), f"{item_where}.line_item")
-                )
-            else:
-                line_id = _id(item, "line_item_id", item_where)
-                if line_id not in skus_by_line:
-                    raise MappingError(
-                        f"{item_where}.line_item_id {line_id} is not a line of this order"
-                    )
-                skus.append(skus_by_line[line_id])
-            amount += _money(item, "subtotal", item_where) + _money(
-                item, "total_tax", item_where, required=False
-            )
-        if not skus:
+    for refund, where in refunds:
+        returned = [
+            (item, w)
+            for item, w in _objects(refund, "refund_line_items", where)
+            if item.get("restock_type") == "return"
+        ]
+        if not returned:
             continue
-        refunded_at = _when(refund, "processed_at", where) or _when(refund, "created_at", where)
+        refunded_at = _when(refund, "processed_at", where, fallback="created_at")
+        amounts = (
+            _money(item, "subtotal", w) + _money(item, "total_tax", w, required=False)
+            for item, w in returned
+        )
         returns.append(
             ReturnRecord(
                 external_id=_id(refund, "id", where),
                 status="refunded",
-                line_skus=_unique(skus),
-                amount=amount,
+                line_skus=_unique(_returned_sku(item, w, skus_by_line) for item, w in returned),
+                amount=sum(amounts, Decimal(0)),
                 received_at=refunded_at,
                 refunded_at=refunded_at,
             )
         )
     return returns
+
+
+def _returned_sku(item: Mapping[str, Any], where: str, skus_by_line: dict[str, str]) -> str:
+    if item.get("line_item") is not None:
+        return _sku(_obj(item["line_item"], f"{where}.line_item"), f"{where}.line_item")
+    line_id = _id(item, "line_item_id", where)
+    if line_id not in skus_by_line:
+        raise MappingError(f"{where}.line_item_id {line_id} is not a line of this order")
+    return skus_by_line[line_id]
 
 
 # -- field readers: each raises MappingError naming the field ------------------------------
@@ -473,6 +418,20 @@ def _list(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
         return []
     if not isinstance(value, list):
         raise MappingError(f"{where}.{key} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _objects(obj: Mapping[str, Any], key: str, where: str) -> Objects:
+    """The objects of the list ``obj[key]``, each with its path for error messages."""
+    values = _list(obj, key, where)
+    paths = [f"{where}.{key}[{i}]" for i in range(len(values))]
+    return [(_obj(value, path), path) for value, path in zip(values, paths, strict=True)]
+
+
+def _enum(obj: Mapping[str, Any], key: str, where: str, allowed: Collection[str]) -> str:
+    value = _text(obj, key, where)
+    if value not in allowed:
+        raise MappingError(f"{where}.{key} {value!r} is not one of {', '.join(sorted(allowed))}")
     return value
 
 
@@ -516,8 +475,11 @@ def _money(obj: Mapping[str, Any], key: str, where: str, *, required: bool = Tru
 
 
 def _when(
-    obj: Mapping[str, Any], key: str, where: str, *, required: bool = False
+    obj: Mapping[str, Any], key: str, where: str, *, required: bool = False, fallback: str = ""
 ) -> datetime | None:
+    """The timestamp at ``key``, or at ``fallback`` when ``key`` is empty."""
+    if fallback and obj.get(key) in (None, ""):
+        key = fallback
     return parse_time(obj.get(key), f"{where}.{key}", required=required)
 
 

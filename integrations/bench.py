@@ -1,0 +1,147 @@
+"""Benchmarks of the sync path. ``manage.py bench`` runs them; later issues add their own.
+
+Each figure goes into a :class:`Figures` collection that prints a table and writes
+``.bench/latest.json`` as ``{"figures": {name: {"value": …, "unit": …}}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection
+
+from orders.models import (
+    Customer,
+    CustomerIdentity,
+    Order,
+    OrderLine,
+    OrderRecord,
+    Payment,
+    Return,
+    Shipment,
+    TimelineEvent,
+    TrackingEvent,
+)
+
+from .demo import demo_sources_ensure
+from .models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
+from .sandbox import SandboxServer, World
+from .sync import source_sync
+
+CANONICAL_TABLES = [
+    Customer,
+    CustomerIdentity,
+    Order,
+    OrderRecord,
+    OrderLine,
+    Payment,
+    Shipment,
+    TrackingEvent,
+    Return,
+    TimelineEvent,
+    RawRecord,
+]
+
+
+@dataclass
+class Figures:
+    values: dict[str, dict] = field(default_factory=dict)
+
+    def add(self, name: str, value: float, unit: str, note: str = "") -> None:
+        self.values[name] = {
+            "value": round(value, 3),
+            "unit": unit,
+            **({"note": note} if note else {}),
+        }
+
+    def table(self) -> str:
+        width = max((len(n) for n in self.values), default=10)
+        lines = [f"{'figure':<{width}}  {'value':>14}  unit", "-" * (width + 26)]
+        lines += [
+            f"{name:<{width}}  {f['value']:>14,.3f}  {f['unit']}" for name, f in self.values.items()
+        ]
+        return "\n".join(lines)
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"figures": self.values}, indent=2, sort_keys=True) + "\n")
+
+
+def data_reset() -> None:
+    """Empty the canonical and sync tables (the bench database only)."""
+    models = [*CANONICAL_TABLES, DeadLetter, WebhookDelivery, SyncRun, Source]
+    tables = (
+        ", ".join(m._meta.db_table for m in models)
+        + ", orders_storealias, orders_flag, orders_note"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # noqa: S608 (model table names)
+
+
+def bench_sync(figures: Figures, *, orders: int, seed: int = 7, log=print) -> None:
+    """Full sync of an ``orders``-sized sandbox world over HTTP, and a COPY of the same rows as baseline."""
+    data_reset()
+    started = time.perf_counter()
+    world = World(orders=orders, seed=seed)
+    figures.add("sandbox.generate_s", time.perf_counter() - started, "s", f"{orders} orders")
+    with SandboxServer(world) as server:
+        sources = demo_sources_ensure(server.base_url)
+        fetched = 0
+        started = time.perf_counter()
+        for source in sources:
+            run = source_sync(source_id=source.pk, trigger=SyncRun.Trigger.COMMAND)
+            log(run.summary())
+            if run.status != SyncRun.Status.SUCCEEDED:
+                raise RuntimeError(f"bench sync failed: {run.summary()}")
+            fetched += run.fetched
+        elapsed = time.perf_counter() - started
+    figures.add("sync.upstream_records", fetched, "records", ", ".join(s.name for s in sources))
+    figures.add("sync.seconds", elapsed, "s")
+    figures.add(
+        "sync.records_per_s",
+        fetched / elapsed,
+        "records/s",
+        "end to end, HTTP included; target ≥ 3000",
+    )
+    rows, copy_seconds = _copy_baseline()
+    figures.add("baseline.copy_rows", rows, "rows", "canonical + raw rows the sync wrote")
+    figures.add("baseline.copy_seconds", copy_seconds, "s")
+    figures.add(
+        "baseline.copy_records_per_s",
+        fetched / copy_seconds,
+        "records/s",
+        "same upstream records, bare COPY of their rows",
+    )
+    figures.add(
+        "sync.vs_copy_ratio",
+        (fetched / elapsed) / (fetched / copy_seconds),
+        "ratio",
+        "sync rate ÷ COPY rate",
+    )
+
+
+def _copy_baseline() -> tuple[int, float]:
+    """COPY every row the sync wrote into empty look-alike tables (same indexes): the bare bulk-insert cost."""
+    dumps = []
+    with connection.cursor() as cursor:
+        raw = cursor.connection
+        for model in CANONICAL_TABLES:
+            table = model._meta.db_table
+            with raw.cursor() as cur, cur.copy(f"COPY {table} TO STDOUT") as copy:  # noqa: S608
+                dumps.append((table, b"".join(bytes(chunk) for chunk in copy)))
+            cursor.execute(f"DROP TABLE IF EXISTS bench_{table}")
+            cursor.execute(
+                f"CREATE UNLOGGED TABLE bench_{table} (LIKE {table} INCLUDING INDEXES INCLUDING DEFAULTS)"
+            )
+        rows = sum(data.count(b"\n") for _, data in dumps)
+        started = time.perf_counter()
+        for table, data in dumps:
+            with raw.cursor() as cur, cur.copy(f"COPY bench_{table} FROM STDIN") as copy:  # noqa: S608
+                copy.write(data)
+        elapsed = time.perf_counter() - started
+        for table, _ in dumps:
+            cursor.execute(f"DROP TABLE bench_{table}")
+    return rows, elapsed

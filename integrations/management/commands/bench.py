@@ -1,0 +1,54 @@
+"""`make bench`: benchmarks on PostgreSQL; prints a table and writes .bench/latest.json."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from integrations.bench import Figures, bench_sync
+
+
+class Command(BaseCommand):
+    help = "Run the benchmarks (a dedicated PostgreSQL database: its data is wiped)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--orders", type=int, default=100_000, help="Sandbox size for the sync benchmark"
+        )
+        parser.add_argument(
+            "--output", default=str(Path(settings.BASE_DIR) / ".bench" / "latest.json")
+        )
+
+    def handle(self, *args, **opts):
+        if connection.vendor != "postgresql":
+            raise CommandError("benchmarks run on PostgreSQL: set DATABASE_URL (make bench does)")
+        _database_ensure()
+        call_command("migrate", interactive=False, verbosity=0)
+        figures = Figures()
+        bench_sync(figures, orders=opts["orders"], log=self.stdout.write)
+        self.stdout.write("")
+        self.stdout.write(figures.table())
+        figures.write(Path(opts["output"]))
+        self.stdout.write(f"\nwrote {opts['output']}")
+
+
+def _database_ensure() -> None:
+    """Create the bench database if it does not exist yet."""
+    import psycopg
+
+    params = settings.DATABASES["default"]
+    try:
+        connection.ensure_connection()
+    except Exception:
+        admin = psycopg.connect(
+            host=params["HOST"],
+            port=params["PORT"] or 5432,
+            user=params["USER"],
+            password=params["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+        )
+        admin.execute(f'CREATE DATABASE "{params["NAME"]}"')
+        admin.close()

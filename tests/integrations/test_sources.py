@@ -1,0 +1,157 @@
+"""Sources: the add_source / sync command contracts, credentials at rest, the admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from integrations.models import Source
+from tests.factories import agent, supervisor
+
+
+def test_add_source_creates_then_updates_and_never_prints_secrets(db, capsys):
+    call_command(
+        "add_source",
+        "shopify",
+        "--adapter",
+        "shopify",
+        "--base-url",
+        "https://shop.example/admin/api/2025-07",
+        "--credential",
+        "access_token=shpat_123",
+    )
+    call_command(
+        "add_source",
+        "shopify",
+        "--adapter",
+        "shopify",
+        "--base-url",
+        "https://shop2.example/admin/api/2025-07",
+        "--credential",
+        "webhook_secret=whsec",
+        "--interval",
+        "300",
+    )
+
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "created source shopify (shopify, https://shop.example/admin/api/2025-07); credentials: access_token",
+        "updated source shopify (shopify, https://shop2.example/admin/api/2025-07); credentials: access_token, webhook_secret",
+    ]
+    source = Source.objects.get()
+    assert (source.kind, source.interval_seconds) == ("storefront", 300)
+    assert source.credentials == {"access_token": "shpat_123", "webhook_secret": "whsec"}
+    assert "shpat_123" not in source.credentials_encrypted
+
+
+def test_add_source_rejects_an_unknown_adapter_and_bad_credentials(db):
+    with pytest.raises(CommandError, match="unknown adapter 'magento'"):
+        call_command("add_source", "m", "--adapter", "magento", "--base-url", "https://m.example")
+    with pytest.raises(CommandError, match="--credential takes KEY=VALUE"):
+        call_command(
+            "add_source",
+            "s",
+            "--adapter",
+            "shopify",
+            "--base-url",
+            "https://s.example",
+            "--credential",
+            "token",
+        )
+    assert Source.objects.count() == 0
+
+
+def test_credentials_from_the_environment_win(db, monkeypatch):
+    source = Source(
+        name="shop",
+        kind="storefront",
+        adapter="shopify",
+        base_url="https://s.example",
+        credentials_env="SHOP",
+    )
+    source.set_credentials({"access_token": "stored"})
+    monkeypatch.setenv("SHOP_ACCESS_TOKEN", "from-env")
+
+    assert source.credentials == {"access_token": "from-env"}
+
+
+def test_sync_command_requires_names_or_all(db):
+    with pytest.raises(CommandError, match="name one or more sources"):
+        call_command("sync")
+    with pytest.raises(CommandError, match="no such source: ghost"):
+        call_command("sync", "ghost")
+
+
+def test_sync_command_exits_non_zero_when_a_source_fails(db, capsys, settings):
+    settings.OMNIDESK_HTTP_BACKOFF = 0.01
+    call_command(
+        "add_source",
+        "dead",
+        "--adapter",
+        "shopify",
+        "--base-url",
+        "http://127.0.0.1:9/admin/api/2025-07",
+        "--credential",
+        "access_token=x",
+    )
+
+    with pytest.raises(CommandError) as caught:
+        call_command("sync", "--all")
+
+    assert caught.value.returncode == 1
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith(
+        "dead: failed — fetched 0, created 0, updated 0, unchanged 0, dead-lettered 0 in "
+    )
+    assert "ConnectionError" in line
+
+
+def test_the_admin_never_shows_credentials_in_clear(client, db):
+    source = Source(name="shop", kind="storefront", adapter="shopify", base_url="https://s.example")
+    source.set_credentials({"access_token": "shpat_secret_value"})
+    source.save()
+    client.force_login(supervisor())
+
+    page = client.get(f"/admin/integrations/source/{source.pk}/change/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "shpat_secret_value" not in html
+    assert "access_token=••••••" in html
+
+
+def test_the_admin_merges_new_credentials(client, db):
+    source = Source(name="shop", kind="storefront", adapter="shopify", base_url="https://s.example")
+    source.set_credentials({"access_token": "old"})
+    source.save()
+    client.force_login(supervisor())
+
+    response = client.post(
+        f"/admin/integrations/source/{source.pk}/change/",
+        {
+            "name": "shop",
+            "kind": "storefront",
+            "adapter": "shopify",
+            "base_url": "https://s.example",
+            "enabled": "on",
+            "interval_seconds": 60,
+            "stale_after_seconds": 900,
+            "page_size": 250,
+            "credentials_env": "",
+            "new_credentials": "webhook_secret=abc",
+        },
+    )
+
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.credentials == {"access_token": "old", "webhook_secret": "abc"}
+
+
+def test_agents_cannot_open_the_admin(client, db):
+    client.force_login(agent())
+
+    response = client.get("/admin/integrations/source/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")

@@ -1,0 +1,50 @@
+"""Login on every page; the roles exist as groups."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from orders import roles
+from tests.factories import agent
+
+
+def test_every_page_needs_a_login(client, db):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_the_login_page_is_open_and_has_a_csrf_token(client, db):
+    response = client.get("/accounts/login/")
+
+    assert response.status_code == 200
+    assert b"csrfmiddlewaretoken" in response.content
+
+
+def test_a_wrong_password_is_shown_next_to_the_form(client, db):
+    agent()
+
+    response = client.post("/accounts/login/", {"username": "alice.agent", "password": "nope"})
+
+    assert response.status_code == 200
+    assert b"Please enter a correct username and password" in response.content
+
+
+def test_home_shows_sync_health(client, db):
+    client.force_login(agent())
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert b"Sync health" in response.content
+    assert b"No sources yet" in response.content
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_roles_are_groups_with_permissions(db, role):
+    group = Group.objects.get(name=role)
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert "view_order" in codenames
+    assert ("change_source" in codenames) is (role == roles.SUPERVISOR)
