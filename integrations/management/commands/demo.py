@@ -71,24 +71,17 @@ class Command(BaseCommand):
                     target=_in_process_scheduler, args=(15.0,), daemon=True, name="scheduler"
                 ).start()
                 say(
-                    "✓ scheduler running in-process (no REDIS_URL): due sources sync every 15 s check"
+                    "✓ scheduler running in-process (no REDIS_URL): checks for due sources every 15 s"
                 )
             else:
                 celery = [sys.executable, "-m", "celery", "-A", "omnidesk"]
                 os.makedirs(".demo", exist_ok=True)
                 children.append(
-                    subprocess.Popen([*celery, "worker", "--loglevel=warning", "--concurrency=2"])
-                )  # noqa: S603
+                    _spawn([*celery, "worker", "--loglevel=warning", "--concurrency=2"])
+                )
                 children.append(
-                    subprocess.Popen(
-                        [
-                            *celery,
-                            "beat",
-                            "--loglevel=warning",
-                            "--schedule=.demo/celerybeat-schedule",
-                        ]
-                    )
-                )  # noqa: S603
+                    _spawn([*celery, "beat", "--loglevel=warning", "--schedule=.demo/beat"])
+                )
                 say(
                     "✓ Celery worker and beat started on "
                     + settings.CELERY_BROKER_URL.split("@")[-1]
@@ -109,6 +102,11 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
             sandbox.stop()
+
+
+def _spawn(args: list[str]) -> subprocess.Popen:
+    """Start a child process from a fixed argument list (our own interpreter and Celery)."""
+    return subprocess.Popen(args)  # noqa: S603
 
 
 def _in_process_scheduler(every: float) -> None:
