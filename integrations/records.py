@@ -170,3 +170,61 @@ class LocationRecord(Record):
     kind: Literal["store", "warehouse"] = "store"
     timezone: str = Field(default="", max_length=64)
     address: str = Field(default="", max_length=500)
+
+
+class PickingLineRecord(Record):
+    """One product line of an ERP picking (an Odoo stock.move)."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: Decimal = Field(
+        ge=0, max_digits=12, decimal_places=3, description="Ordered (demand) quantity."
+    )
+    done_quantity: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=3)
+    state: str = Field(default="", max_length=32)
+
+
+class PickingRecord(Record):
+    """An ERP fulfilment task (an Odoo stock.picking): who prepares which order, when it is scheduled, when done.
+
+    Linked to its order by ``order_reference`` (the ERP's sale order name, e.g. ``S00042``,
+    matched to ``OrderRecord.number`` of the same source) or ``order_external_id``.
+    """
+
+    external_id: str = Field(min_length=1, max_length=128)
+    name: str = Field(default="", max_length=64, description="e.g. WH/OUT/00012")
+    order_reference: str = Field(default="", max_length=64)
+    order_external_id: str = Field(default="", max_length=128)
+    kind: Literal["outgoing", "incoming", "internal"] = "outgoing"
+    raw_status: str = Field(default="", max_length=64)
+    status: Lifecycle = "in_erp"
+    assigned_to: str = Field(
+        default="",
+        max_length=128,
+        description="Who is to prepare it; empty when nobody is assigned.",
+    )
+    location_id: str = Field(default="", max_length=128)
+    scheduled_at: datetime | None = None
+    done_at: datetime | None = None
+    tracking_number: str = Field(default="", max_length=64)
+    carrier: str = Field(default="", max_length=64)
+    updated_at: datetime | None = None
+    lines: list[PickingLineRecord] = Field(default_factory=list, max_length=1000)
+
+
+class MoveRecord(Record):
+    """A stock move reported on its own (Odoo ``stock.move`` stream), attached to its picking by id."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+    picking_external_id: str = Field(default="", max_length=128)
+    line: PickingLineRecord
+    updated_at: datetime | None = None
+
+
+class OrderPaymentRecord(Record):
+    """A payment reported on its own (Square ``/v2/payments``), attached to its order by id."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+    order_external_id: str = Field(min_length=1, max_length=128)
+    payment: PaymentRecord
+    updated_at: datetime | None = None

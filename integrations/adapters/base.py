@@ -13,9 +13,27 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..http import HttpClient
-from ..records import CustomerRecord, LocationRecord, OrderRecord, StockRecord, TrackerRecord
+from ..records import (
+    CustomerRecord,
+    LocationRecord,
+    MoveRecord,
+    OrderPaymentRecord,
+    OrderRecord,
+    PickingRecord,
+    StockRecord,
+    TrackerRecord,
+)
 
-MappedRecord = CustomerRecord | LocationRecord | OrderRecord | StockRecord | TrackerRecord
+MappedRecord = (
+    CustomerRecord
+    | LocationRecord
+    | OrderRecord
+    | StockRecord
+    | TrackerRecord
+    | PickingRecord
+    | MoveRecord
+    | OrderPaymentRecord
+)
 
 
 @dataclass(frozen=True)
