@@ -1,0 +1,408 @@
+"""Odoo external API: ``search_read`` over JSON-2 (Odoo 19) or legacy ``/jsonrpc`` (Odoo 14–18).
+
+Credentials: ``api_key`` (required); ``transport`` ``json2`` (default) or ``jsonrpc``;
+``database`` (JSON-2 sends it as ``X-Odoo-Database``, jsonrpc as ``execute_kw``'s first
+argument); for jsonrpc the user id ``uid`` (default 2), or a ``login`` the adapter
+exchanges for the uid once through ``common.login``.
+
+Both transports sit behind :meth:`OdooAdapter._search_read`:
+
+* JSON-2: ``POST /json/2/<model>/search_read`` with ``Authorization: bearer <key>``
+  and named arguments; the answer is the bare list. Errors come with HTTP 4xx/5xx and
+  ``{name, message, arguments, context, debug}``; the :class:`TransportError` carries
+  Odoo's message (4xx permanent, 5xx retried then transient — the HTTP seam's rule).
+* jsonrpc: ``POST /jsonrpc`` ``execute_kw(db, uid, key, model, "search_read", [domain],
+  {fields, limit, offset, order})``; the answer is ``result``, or an ``error`` object
+  *with HTTP 200*, which becomes a TransportError — permanent for ``AccessDenied`` /
+  ``AccessError`` (retrying cannot help), transient otherwise.
+
+Cursor of every stream (committed with each page)::
+
+    {"write_date": "YYYY-MM-DD HH:MM:SS", "id": last_id}
+
+The position of the last row read, in Odoo's zone-less UTC. A page asks for the rows
+after it, ordered ``write_date asc, id asc``, with a keyset that survives ties::
+
+    ["|", ["write_date", ">", W], "&", ["write_date", "=", W], ["id", ">", last_id]]
+
+No cursor means domain ``[]`` (everything). A full page means there is more. Caveat of
+real Odoo: ``write_date`` is stored with microseconds but read (and compared, up to
+Odoo 18) to the second, so ``> W`` also matches the rest of second W; those rows are
+read again (upserts are idempotent). Should one second hold more rows than a page, the
+cursor cannot move: the adapter refuses to loop and says to raise the page size.
+
+Locations: one Odoo warehouse per store is the convention, so ``stock.warehouse`` is
+the ``locations`` stream and location ids are warehouse ids everywhere. Quants and
+pickings name a ``stock.location``; after each such page the adapter reads the
+warehouse of the locations it has not seen yet (``stock.location`` ``warehouse_id``,
+cached) and adds it to each row as ``_omnidesk_warehouse_id``, so mapping stays pure.
+
+Moves need Odoo 17+ (``stock.move.quantity`` and ``picked``; before, ``quantity_done``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from ..http import TransportError
+from ..records import MappingError
+from .base import Adapter, MappedRecord, Page
+from .odoo_mapping import (
+    FIELDS,
+    WAREHOUSE_KEY,
+    map_location,
+    map_move,
+    map_order,
+    map_partner,
+    map_picking,
+    map_stock,
+    parse_datetime,
+)
+
+STREAM_MODELS = {
+    "locations": "stock.warehouse",
+    "partners": "res.partner",
+    "orders": "sale.order",
+    "pickings": "stock.picking",
+    "moves": "stock.move",
+    "stock": "stock.quant",
+}
+MAPPERS = {
+    "locations": map_location,
+    "partners": map_partner,
+    "orders": map_order,
+    "pickings": map_picking,
+    "moves": map_move,
+    "stock": map_stock,
+}
+LOCATED_MODELS = frozenset({"stock.quant", "stock.picking"})
+TRANSPORTS = ("json2", "jsonrpc")
+DEFAULT_UID = 2
+PAGE_ORDER = "write_date asc, id asc"
+ODOO_FORMAT = "%Y-%m-%d %H:%M:%S"
+PERMANENT_RPC_ERRORS = frozenset({"AccessDenied", "AccessError"})
+
+Position = tuple[datetime, int]  # (write_date, id) of a row: the keyset
+
+
+class OdooAdapter(Adapter):
+    name = "odoo"
+    kind = "erp"
+    streams = tuple(STREAM_MODELS)
+    required_credentials = ("api_key",)
+    optional_credentials = ("database", "transport", "uid", "login")
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.transport = self.credentials.get("transport") or "json2"
+        if self.transport not in TRANSPORTS:
+            raise ValueError(
+                f"odoo transport must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}"
+            )
+        uid = self.credentials.get("uid")
+        try:
+            self._uid = int(uid) if uid not in (None, "") else None
+        except ValueError:
+            raise ValueError(f"odoo credential uid must be an integer, not {uid!r}") from None
+        self._rpc_id = 0
+        self._warehouse_of: dict[int, Any] = {}  # stock.location id -> its warehouse_id
+
+    def auth_headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": "OmniDesk"}
+        if (self.credentials.get("transport") or "json2") == "json2":
+            headers["Authorization"] = f"bearer {self.credentials['api_key']}"
+            if self.credentials.get("database"):
+                headers["X-Odoo-Database"] = self.credentials["database"]
+        return headers
+
+    # -- fetching ----------------------------------------------------------------------
+    def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
+        model = STREAM_MODELS.get(stream)
+        if model is None:
+            raise ValueError(f"odoo has no stream {stream!r}; streams: {', '.join(self.streams)}")
+        after = _read_cursor(cursor)
+        limit = max(1, self.page_size)
+        rows = self._search_read(
+            model, keyset_domain(after), FIELDS[model], limit=limit, offset=0, order=PAGE_ORDER
+        )
+        if model in LOCATED_MODELS:
+            rows = self._with_warehouses(model, rows)
+        position = max((p for p in (after, _last_position(rows)) if p is not None), default=None)
+        has_more = len(rows) >= limit
+        if has_more and position == after:
+            raise TransportError(
+                f"{model}: a full page of {limit} rows does not move the cursor past "
+                f"{_cursor(after)}; more rows share one write_date than a page holds, "
+                "so raise the source's page size",
+                permanent=True,
+            )
+        return Page(items=rows, cursor=_cursor(position), has_more=has_more)
+
+    def _search_read(
+        self,
+        model: str,
+        domain: list[Any],
+        fields: list[str],
+        *,
+        limit: int,
+        offset: int,
+        order: str,
+    ) -> list[Any]:
+        """``model.search_read`` over the configured transport: the list of rows."""
+        options = {"fields": fields, "limit": limit, "offset": offset, "order": order}
+        if self.transport == "json2":
+            path = f"json/2/{model}/search_read"
+            result = _decode(self._post(path, {"domain": domain, **options}), f"POST /{path}")
+        else:
+            result = self._rpc(
+                "object",
+                "execute_kw",
+                [
+                    self._database,
+                    self._user_id(),
+                    self._key,
+                    model,
+                    "search_read",
+                    [domain],
+                    options,
+                ],
+                what=f"{model}.search_read",
+            )
+        if not isinstance(result, list):
+            raise TransportError(
+                f"{model}.search_read answered {type(result).__name__} instead of a list of rows",
+                permanent=False,
+            )
+        return result
+
+    def _with_warehouses(self, model: str, rows: list[Any]) -> list[Any]:
+        """Each row plus :data:`WAREHOUSE_KEY`: the warehouse of its stock location."""
+
+        def location_of(row: Any) -> int | None:
+            if not isinstance(row, dict):
+                return None
+            incoming = model == "stock.picking" and row.get("picking_type_code") == "incoming"
+            value = row.get("location_dest_id" if incoming else "location_id")
+            return value[0] if _is_many2one(value) else None
+
+        unknown = sorted({location_of(row) for row in rows} - {None} - self._warehouse_of.keys())
+        if unknown:
+            found = self._search_read(
+                "stock.location",
+                [["id", "in", unknown]],
+                ["id", "warehouse_id"],
+                limit=len(unknown),
+                offset=0,
+                order="id asc",
+            )
+            for location in found:
+                if isinstance(location, dict) and location.get("id") in unknown:
+                    self._warehouse_of[location["id"]] = location.get("warehouse_id", False)
+            for location_id in unknown:
+                self._warehouse_of.setdefault(location_id, False)
+        return [
+            {**row, WAREHOUSE_KEY: self._warehouse_of.get(location_of(row), False)}
+            if isinstance(row, dict)
+            else row
+            for row in rows
+        ]
+
+    # -- transports --------------------------------------------------------------------
+    @property
+    def _key(self) -> str:
+        return self.credentials["api_key"]
+
+    @property
+    def _database(self) -> str:
+        return self.credentials.get("database") or ""
+
+    def _user_id(self) -> int:
+        if self._uid is None:
+            login = self.credentials.get("login")
+            if not login:
+                self._uid = DEFAULT_UID
+            else:
+                uid = self._rpc(
+                    "common", "login", [self._database, login, self._key], what="common.login"
+                )
+                if isinstance(uid, bool) or not isinstance(uid, int) or uid <= 0:
+                    raise TransportError(
+                        f"odoo refused the login {login!r} with this api_key", permanent=True
+                    )
+                self._uid = uid
+        return self._uid
+
+    def _rpc(self, service: str, method: str, args: list[Any], *, what: str) -> Any:
+        self._rpc_id += 1
+        body = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": self._rpc_id,
+            "params": {"service": service, "method": method, "args": args},
+        }
+        response = self._post("jsonrpc", body)
+        answer = _decode(response, "POST /jsonrpc")
+        if not isinstance(answer, dict):
+            raise TransportError(
+                f"POST /jsonrpc {what} answered JSON that is not a JSON-RPC response",
+                permanent=False,
+                status=response.status_code,
+            )
+        if answer.get("error") is not None:
+            name, message = _odoo_error(answer)
+            raise TransportError(
+                f"POST /jsonrpc {what}: Odoo says: {message or 'an error'} ({name or 'unnamed'})",
+                permanent=name.rsplit(".", 1)[-1] in PERMANENT_RPC_ERRORS,
+                status=response.status_code,
+            )
+        if "result" not in answer:
+            raise TransportError(
+                f"POST /jsonrpc {what} answered neither a result nor an error",
+                permanent=False,
+                status=response.status_code,
+            )
+        return answer["result"]
+
+    def _post(self, path: str, body: dict[str, Any]) -> requests.Response:
+        """POST through the HTTP seam; a refused call's TransportError also carries Odoo's message.
+
+        The seam raises on HTTP errors without the body, so a response hook keeps the
+        last answer to read Odoo's ``{name, message}`` (JSON-2) or ``error`` (jsonrpc).
+        """
+        answers: list[requests.Response] = []
+
+        def keep(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+            answers.append(response)
+
+        try:
+            return self.client.post(path, json=body, hooks={"response": keep})
+        except TransportError as exc:
+            name, message = _odoo_error(_json_or_none(answers[-1])) if answers else ("", "")
+            if not message:
+                raise
+            raise TransportError(
+                f"{exc}; Odoo says: {message} ({name or 'unnamed'})",
+                permanent=exc.permanent,
+                status=exc.status,
+            ) from exc
+
+    # -- mapping -----------------------------------------------------------------------
+    def external_id(self, stream: str, payload: Any) -> str:
+        value = payload.get("id") if isinstance(payload, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            return ""
+        return str(value)
+
+    def map(self, stream: str, payload: Any) -> MappedRecord:
+        mapper = MAPPERS.get(stream)
+        if mapper is None:
+            raise MappingError(f"odoo does not map stream {stream!r}")
+        return mapper(payload)
+
+
+def keyset_domain(after: Position | None) -> list[Any]:
+    """The domain of the rows after ``after`` in ``write_date, id`` order (``[]``: all)."""
+    if after is None:
+        return []
+    stamp = after[0].strftime(ODOO_FORMAT)
+    return [
+        "|",
+        ["write_date", ">", stamp],
+        "&",
+        ["write_date", "=", stamp],
+        ["id", ">", after[1]],
+    ]
+
+
+def _read_cursor(cursor: Mapping[str, Any]) -> Position | None:
+    if not cursor:
+        return None
+    last_id = cursor.get("id", 0)
+    try:
+        when = parse_datetime(cursor.get("write_date"), "cursor.write_date")
+    except MappingError:
+        when = None
+    if when is None or isinstance(last_id, bool) or not isinstance(last_id, int):
+        raise ValueError(
+            f"odoo cursor must be {{'write_date': 'YYYY-MM-DD HH:MM:SS', 'id': int}}, got {cursor!r}"
+        )
+    return when, last_id
+
+
+def _cursor(position: Position | None) -> dict[str, Any]:
+    if position is None:
+        return {}
+    return {"write_date": position[0].strftime(ODOO_FORMAT), "id": position[1]}
+
+
+def _last_position(rows: list[Any]) -> Position | None:
+    """The greatest readable (write_date, id) of a page; unreadable rows are left to mapping."""
+    positions = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        row_id = row.get("id")
+        try:
+            when = parse_datetime(row.get("write_date"), "write_date")
+        except MappingError:
+            continue
+        if when is not None and isinstance(row_id, int) and not isinstance(row_id, bool):
+            positions.append((when, row_id))
+    return max(positions) if positions else None
+
+
+def _is_many2one(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], int)
+        and not isinstance(value[0], bool)
+    )
+
+
+def _decode(response: requests.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise TransportError(
+            f"{what} answered a body that is not JSON", permanent=False, status=response.status_code
+        ) from None
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _odoo_error(body: Any) -> tuple[str, str]:
+    """``(name, message)`` of a JSON-2 error object or a jsonrpc ``error``; empty when neither."""
+    if not isinstance(body, dict):
+        return "", ""
+    error = body.get("error")
+    if isinstance(error, dict):  # jsonrpc: {"error": {"message", "data": {"name", "message"}}}
+        data = error.get("data") if isinstance(error.get("data"), dict) else {}
+        name, message = data.get("name"), data.get("message") or error.get("message")
+    else:  # JSON-2: {"name", "message", "arguments", "context", "debug"}
+        name, message = body.get("name"), body.get("message")
+    return (
+        name if isinstance(name, str) else "",
+        message.strip() if isinstance(message, str) else "",
+    )
+
+
+__all__ = [
+    "OdooAdapter",
+    "keyset_domain",
+    "map_location",
+    "map_move",
+    "map_order",
+    "map_partner",
+    "map_picking",
+    "map_stock",
+]

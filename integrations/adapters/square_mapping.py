@@ -1,0 +1,466 @@
+"""Pure mapping of Square (Square-Version 2025-08-20) payloads to OmniDesk records.
+
+Nothing here does I/O: each ``map_*`` takes one decoded object (as listed by the API
+or carried by a webhook) and returns a record, or raises :class:`MappingError` naming
+the offending field. Money is integer minor units (``{"amount": 1599, "currency":
+"USD"}`` is 15.99; ``{"amount": 500, "currency": "JPY"}`` is 500), quantities are
+decimal strings, times are RFC 3339 UTC (nanoseconds are cut to microseconds).
+
+Order status (first matching row wins; "the fulfilment" is the order's first one):
+
+==  =================================================  ==============================
+ #  condition                                          status
+==  =================================================  ==============================
+ 1  order ``state`` CANCELED                           cancelled
+ 2  fulfilment CANCELED or FAILED                      cancelled
+ 3  successful refunds >= total > 0                    refunded
+ 4  fulfilment COMPLETED                               PICKUP collected, SHIPMENT
+                                                       handed_to_carrier, DELIVERY
+                                                       delivered
+ 5  fulfilment PREPARED                                PICKUP ready_for_pickup,
+                                                       otherwise packed
+ 6  fulfilment RESERVED                                assigned
+ 7  no fulfilment and ``state`` COMPLETED              collected (a carry-out sale is
+                                                       complete at the till)
+ 8  a successful sale/capture tender                   paid (e.g. PROPOSED, OPEN)
+ 9  anything else (OPEN, DRAFT, PROPOSED unpaid)       placed
+==  =================================================  ==============================
+
+``raw_status`` is the order ``state``, plus ``/<fulfilment state>`` when there is one.
+
+Payments: a tender's ``card_details.status`` CAPTURED is a successful sale, AUTHORIZED a
+successful authorization, VOIDED a failed authorization, FAILED a failed sale; a
+tender without card details (CASH, OTHER, gift card…) is a successful sale; NO_SALE
+tenders (the drawer opened, nothing paid) are skipped. A ``/v2/payments`` Payment
+maps the same way from its ``status``: COMPLETED sale, APPROVED authorization,
+PENDING pending sale, CANCELED failed authorization, FAILED failed sale. An unknown
+status raises: a guessed money movement is worse than a dead letter. A tender's and
+a payment's ``external_id`` are both the Square payment id, so the two routes name
+one payment; their amount is what was collected (tender ``amount_money`` and payment
+``total_money`` both include the tip).
+
+Choices the Square payloads leave open:
+
+* **number** — the receipt number of the first tender's payment: Square's receipt
+  number is the first four characters of the payment id (``bP9m`` for payment
+  ``bP9mAsEM…`` in Square's own examples). An order with no tender (a web order
+  mirrored for pickup, paid online) has no Square-side number but its
+  ``reference_id``, which is also what the sandbox's ground truth expects; else "".
+* **references** — ``[reference_id]`` when set: the web order name (``#1001``) a
+  mirrored pickup order carries; correlation links the two by it.
+* **channel** — ``web`` when the order has a fulfilment and a ``reference_id`` (it
+  mirrors a web order), otherwise ``store``.
+* **sku** — a line's ``metadata.sku`` when an integration wrote one (the sandbox
+  does), else ``omnidesk_sku`` (the SKU the adapter looked up in the catalog for the
+  line's ``catalog_object_id`` when fetching, see ``square.py``), else the
+  ``catalog_object_id`` (the item variation id: stable, never equal to another
+  system's SKU), else ``square-line-<uid>`` for an ad-hoc line.
+* **line name** — ``name``, plus `` - variation_name`` unless the variation is
+  Square's default "Regular".
+* **loyalty_id** — the customer's ``reference_id``: Square's field for "an id in
+  another system"; the retailer (and the sandbox) write the loyalty id there.
+* The order names its customer only by ``customer_id``, which no OrderRecord field
+  holds; ``customer`` stays None and ``email``/``phone`` come from the fulfilment
+  recipient (``display_name`` has no field either).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.text import slugify
+
+from ..records import (
+    CustomerRecord,
+    LineRecord,
+    LocationRecord,
+    MappingError,
+    OrderPaymentRecord,
+    OrderRecord,
+    PaymentRecord,
+    StockRecord,
+)
+
+SKU_KEY = "omnidesk_sku"  # added to counts and lines by the adapter at fetch time
+STORE_CODE_MAX = 32  # LocationRecord.code max_length
+DEFAULT_VARIATION_NAME = "Regular"
+# ISO 4217 minor-unit exponents that are not 2 (Square sells in USD, CAD, GBP, AUD, EUR, JPY).
+CURRENCY_EXPONENTS = {
+    "JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "XAF": 0, "XOF": 0,
+    "BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+ORDER_STATES = frozenset({"OPEN", "COMPLETED", "CANCELED", "DRAFT"})
+FULFILMENT_TYPES = {"PICKUP": "pickup", "SHIPMENT": "ship", "DELIVERY": "delivery"}
+FULFILMENT_STATES = frozenset({"PROPOSED", "RESERVED", "PREPARED", "COMPLETED", "CANCELED", "FAILED"})  # fmt: skip
+COMPLETED_STATUS = {"pickup": "collected", "ship": "handed_to_carrier", "delivery": "delivered"}
+DETAILS_KEY = {
+    "pickup": "pickup_details",
+    "ship": "shipment_details",
+    "delivery": "delivery_details",
+}
+PROMISE_KEY = {"pickup": "pickup_at", "delivery": "deliver_at"}
+TENDER_CARD_STATUS = {
+    "CAPTURED": ("sale", "success"),
+    "AUTHORIZED": ("authorization", "success"),
+    "VOIDED": ("authorization", "failure"),
+    "FAILED": ("sale", "failure"),
+}
+PAYMENT_STATUS = {
+    "COMPLETED": ("sale", "success"),
+    "APPROVED": ("authorization", "success"),
+    "PENDING": ("sale", "pending"),
+    "CANCELED": ("authorization", "failure"),
+    "FAILED": ("sale", "failure"),
+}
+REFUND_STATUS = {
+    "PENDING": "pending",
+    "APPROVED": "success",
+    "COMPLETED": "success",
+    "REJECTED": "failure",
+    "FAILED": "failure",
+}
+Objects = list[tuple[Mapping[str, Any], str]]  # JSON objects, each with its path for errors
+
+
+# -- public mappers ----------------------------------------------------------------------
+def map_location(payload: Any) -> LocationRecord:
+    """A location; its code is the slug of its name (cut at 32), the key every vendor shares."""
+    location = _obj(payload, "location")
+    name = _text(location, "name", "location")
+    if not name:
+        raise MappingError("location.name is missing")
+    code = slugify(name)[:STORE_CODE_MAX].strip("-")
+    if not code:
+        raise MappingError(
+            f"location.name {name!r} yields no store code (no ASCII letters or digits)"
+        )
+    address = _obj(location.get("address") or {}, "location.address")
+    keys = ("address_line_1", "address_line_2", "locality", "administrative_district_level_1")
+    parts = [_text(address, key, "location.address") for key in keys]
+    parts.append(_text(address, "postal_code", "location.address"))
+    return LocationRecord(
+        external_id=_id(location, "id", "location"),
+        name=name,
+        code=code,
+        kind="warehouse" if "warehouse" in name.lower() else "store",
+        timezone=_text(location, "timezone", "location"),
+        address=", ".join(p for p in parts if p),
+    )
+
+
+def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
+    customer = _obj(payload, where)
+    given, family = _text(customer, "given_name", where), _text(customer, "family_name", where)
+    email = _text(customer, "email_address", where)
+    phone = _text(customer, "phone_number", where)  # kept as Square wrote it
+    return CustomerRecord(
+        external_id=_id(customer, "id", where),
+        name=" ".join(p for p in (given, family) if p) or _text(customer, "company_name", where),
+        emails=[email] if email else [],
+        phones=[phone] if phone else [],
+        loyalty_id=_text(customer, "reference_id", where),
+        updated_at=_when(customer, "updated_at", where),
+    )
+
+
+def map_order(payload: Any) -> OrderRecord:
+    order = _obj(payload, "order")
+    state = _enum(order, "state", "order", ORDER_STATES)
+    total, currency = _money(order, "total_money", "order")
+    reference = _text(order, "reference_id", "order")
+    location_id = _id(order, "location_id", "order")
+    fulfilments = _objects(order, "fulfillments", "order")
+    kind, fulfilment_state, details, at = "carry_out", "", {}, "order.fulfillments[0]"
+    if fulfilments:
+        first = fulfilments[0][0]
+        kind = FULFILMENT_TYPES.get(_text(first, "type", at), "carry_out")
+        fulfilment_state = _enum(first, "state", at, FULFILMENT_STATES)
+        if kind in DETAILS_KEY:
+            at = f"{at}.{DETAILS_KEY[kind]}"
+            details = _obj(first.get(DETAILS_KEY[kind]) or {}, at)
+    recipient = _obj(details.get("recipient") or {}, f"{at}.recipient")
+    tenders = [
+        _tender(tender, where)
+        for tender, where in _objects(order, "tenders", "order")
+        if tender.get("type") != "NO_SALE"
+    ]
+    refunds = [_refund(refund, where) for refund, where in _objects(order, "refunds", "order")]
+    status = order_status(
+        state=state,
+        fulfilment=kind,
+        fulfilment_state=fulfilment_state,
+        paid=any(p.kind in ("sale", "capture") and p.status == "success" for p in tenders),
+        refunded=sum((p.amount for p in refunds if p.status == "success"), Decimal(0)),
+        total=total,
+    )
+    updated_at = _when(order, "updated_at", "order")
+    cancelled_at = _when(details, "canceled_at", at)
+    if status == "cancelled" and cancelled_at is None:
+        cancelled_at = updated_at
+    promise_key = PROMISE_KEY.get(kind)
+    receipt = next((p.receipt_number for p in tenders if p.receipt_number), "")
+    return OrderRecord(
+        external_id=_id(order, "id", "order"),
+        number=receipt or reference,
+        references=[reference] if reference else [],
+        channel="web" if fulfilments and reference else "store",
+        fulfilment=kind,
+        location_id=location_id,
+        raw_status=f"{state}/{fulfilment_state}" if fulfilment_state else state,
+        status=status,
+        placed_at=_when(order, "created_at", "order", required=True),
+        updated_at=updated_at,
+        cancelled_at=cancelled_at,
+        promised_by=_when(details, promise_key, at) if promise_key else None,
+        currency=currency,
+        total=total,
+        email=_text(recipient, "email_address", f"{at}.recipient"),
+        phone=_text(recipient, "phone_number", f"{at}.recipient"),
+        customer=None,
+        lines=[
+            _line(item, where, location_id)
+            for item, where in _objects(order, "line_items", "order")
+        ],
+        payments=tenders + refunds,
+    )
+
+
+def order_status(
+    *,
+    state: str,
+    fulfilment: str,
+    fulfilment_state: str,
+    paid: bool,
+    refunded: Decimal,
+    total: Decimal,
+) -> str:
+    """The lifecycle status of an order: the table in this module's docstring, in code."""
+    if state == "CANCELED" or fulfilment_state in ("CANCELED", "FAILED"):
+        return "cancelled"
+    if total > 0 and refunded >= total:
+        return "refunded"
+    if fulfilment_state == "COMPLETED":
+        return COMPLETED_STATUS.get(fulfilment, "collected")
+    if fulfilment_state == "PREPARED":
+        return "ready_for_pickup" if fulfilment == "pickup" else "packed"
+    if fulfilment_state == "RESERVED":
+        return "assigned"
+    if not fulfilment_state and state == "COMPLETED":
+        return "collected"
+    return "paid" if paid else "placed"
+
+
+def map_payment(payload: Any) -> OrderPaymentRecord:
+    """A ``/v2/payments`` Payment, attached to its order by ``order_id`` (required)."""
+    payment = _obj(payload, "payment")
+    payment_id = _id(payment, "id", "payment")
+    order_id = _text(payment, "order_id", "payment")
+    if not order_id:
+        raise MappingError(
+            "payment.order_id is missing: the payment cannot be attached to an order"
+        )
+    kind, status = PAYMENT_STATUS[_enum(payment, "status", "payment", PAYMENT_STATUS)]
+    collected = "total_money" if payment.get("total_money") is not None else "amount_money"
+    amount, currency = _money(payment, collected, "payment")
+    brand, last4 = _card(payment.get("card_details"), "payment.card_details")
+    return OrderPaymentRecord(
+        external_id=payment_id,
+        order_external_id=order_id,
+        payment=PaymentRecord(
+            external_id=payment_id,
+            kind=kind,
+            status=status,
+            amount=amount,
+            currency=currency,
+            gateway=_text(payment, "source_type", "payment").lower(),
+            card_brand=brand,
+            card_last4=last4,
+            receipt_number=_text(payment, "receipt_number", "payment"),
+            processed_at=_when(payment, "created_at", "payment"),
+        ),
+        updated_at=_when(payment, "updated_at", "payment"),
+    )
+
+
+def map_stock(payload: Any) -> StockRecord:
+    """An IN_STOCK inventory count; any other state (SOLD, WASTE…) is not stock on hand."""
+    count = _obj(payload, "count")
+    state = _text(count, "state", "count")
+    if state and state != "IN_STOCK":
+        raise MappingError(f"count.state {state!r} is not IN_STOCK: it is not stock on hand")
+    return StockRecord(
+        sku=_text(count, SKU_KEY, "count") or _id(count, "catalog_object_id", "count"),
+        location_id=_id(count, "location_id", "count"),
+        on_hand=_quantity(count, "quantity", "count"),
+        counted_at=_when(count, "calculated_at", "count"),
+    )
+
+
+# -- order parts -------------------------------------------------------------------------
+def _line(item: Mapping[str, Any], where: str, location_id: str) -> LineRecord:
+    name = _text(item, "name", where)
+    variation = _text(item, "variation_name", where)
+    if variation and variation != DEFAULT_VARIATION_NAME:
+        name = f"{name} - {variation}" if name else variation
+    return LineRecord(
+        external_id=_id(item, "uid", where),
+        sku=line_sku(item, where),
+        name=name,
+        quantity=_quantity(item, "quantity", where),
+        unit_price=_money(item, "base_price_money", where)[0],
+        location_id=location_id,
+    )
+
+
+def line_sku(item: Mapping[str, Any], where: str) -> str:
+    """The SKU of an order line: see "sku" in the module docstring."""
+    metadata = _obj(item.get("metadata") or {}, f"{where}.metadata")
+    sku = _text(metadata, "sku", f"{where}.metadata") or _text(item, SKU_KEY, where)
+    if sku:
+        return sku
+    if item.get("catalog_object_id") is not None:
+        return _id(item, "catalog_object_id", where)
+    return f"square-line-{_id(item, 'uid', where)}"
+
+
+def _tender(tender: Mapping[str, Any], where: str) -> PaymentRecord:
+    amount, currency = _money(tender, "amount_money", where)
+    kind, status = "sale", "success"
+    brand = last4 = ""
+    if tender.get("card_details") is not None:
+        card = _obj(tender["card_details"], f"{where}.card_details")
+        kind, status = TENDER_CARD_STATUS[
+            _enum(card, "status", f"{where}.card_details", TENDER_CARD_STATUS)
+        ]
+        brand, last4 = _card(card, f"{where}.card_details")
+    payment_id = _text(tender, "payment_id", where)
+    return PaymentRecord(
+        external_id=payment_id or _id(tender, "id", where),
+        kind=kind,
+        status=status,
+        amount=amount,
+        currency=currency,
+        gateway=_text(tender, "type", where).lower(),
+        card_brand=brand,
+        card_last4=last4,
+        receipt_number=payment_id[:4],
+        processed_at=_when(tender, "created_at", where),
+    )
+
+
+def _refund(refund: Mapping[str, Any], where: str) -> PaymentRecord:
+    amount, currency = _money(refund, "amount_money", where)
+    return PaymentRecord(
+        external_id=_id(refund, "id", where),
+        kind="refund",
+        status=REFUND_STATUS[_enum(refund, "status", where, REFUND_STATUS)],
+        amount=amount,
+        currency=currency,
+        processed_at=_when(refund, "created_at", where),
+    )
+
+
+def _card(payload: Any, where: str) -> tuple[str, str]:
+    """Brand and last four digits, nothing else of the card."""
+    if payload is None:
+        return "", ""
+    card = _obj(_obj(payload, where).get("card") or {}, f"{where}.card")
+    return _text(card, "card_brand", f"{where}.card"), _text(card, "last_4", f"{where}.card")
+
+
+# -- field readers: each raises MappingError naming the field ------------------------------
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise MappingError(f"{where} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _objects(obj: Mapping[str, Any], key: str, where: str) -> Objects:
+    """The objects of the list ``obj[key]`` (absent = empty), each with its path for errors."""
+    values = obj.get(key)
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise MappingError(f"{where}.{key} must be a list, got {type(values).__name__}")
+    paths = [f"{where}.{key}[{i}]" for i in range(len(values))]
+    return [(_obj(value, path), path) for value, path in zip(values, paths, strict=True)]
+
+
+def _enum(obj: Mapping[str, Any], key: str, where: str, allowed: Collection[str]) -> str:
+    value = _text(obj, key, where)
+    if value not in allowed:
+        raise MappingError(f"{where}.{key} {value!r} is not one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _id(obj: Mapping[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+        raise MappingError(f"{where}.{key} is missing or not an id: {value!r}")
+    return str(value).strip()
+
+
+def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MappingError(f"{where}.{key} must be a string, got {type(value).__name__}")
+    return value.strip()
+
+
+def _money(obj: Mapping[str, Any], key: str, where: str) -> tuple[Decimal, str]:
+    """``{"amount": 1599, "currency": "USD"}`` -> ``(Decimal("15.99"), "USD")``."""
+    money = obj.get(key)
+    if money is None:
+        raise MappingError(f"{where}.{key} is missing")
+    money = _obj(money, f"{where}.{key}")
+    amount = money.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise MappingError(
+            f"{where}.{key}.amount must be an integer of minor units, got {amount!r}"
+        )
+    currency = _text(money, "currency", f"{where}.{key}")
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise MappingError(f"{where}.{key}.currency is not an ISO 4217 code: {currency!r}")
+    return Decimal(amount).scaleb(-CURRENCY_EXPONENTS.get(currency, 2)), currency
+
+
+def _quantity(obj: Mapping[str, Any], key: str, where: str) -> int:
+    """A whole quantity from Square's decimal string (``"2"``, ``"2.000"``); a fraction raises."""
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise MappingError(f"{where}.{key} must be a decimal string, got {value!r}")
+    try:
+        quantity = Decimal(value.strip())
+    except InvalidOperation:
+        raise MappingError(f"{where}.{key} is not a quantity: {value!r}") from None
+    if not quantity.is_finite() or quantity != quantity.to_integral_value():
+        raise MappingError(f"{where}.{key} {value!r} is not a whole number of units")
+    return int(quantity)
+
+
+def _when(
+    obj: Mapping[str, Any], key: str, where: str, *, required: bool = False
+) -> datetime | None:
+    return parse_time(obj.get(key), f"{where}.{key}", required=required)
+
+
+def parse_time(value: Any, field: str, *, required: bool = False) -> datetime | None:
+    """Parse RFC 3339 (``…Z`` or an offset; nanoseconds are cut to microseconds) as UTC."""
+    if value is None or value == "":
+        if required:
+            raise MappingError(f"{field} is missing")
+        return None
+    if not isinstance(value, str):
+        raise MappingError(f"{field} must be an RFC 3339 string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise MappingError(f"{field} is not an RFC 3339 date-time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise MappingError(f"{field} has no UTC offset: {value!r}")
+    return parsed.astimezone(UTC)
