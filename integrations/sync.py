@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from orders.bulk import JsonText, upsert
 from orders.ingest import IngestResult, ingest
 
 from .adapters import Adapter, adapter_for
@@ -35,10 +36,13 @@ PAGE_HOOKS: list[Callable[[Source, IngestResult], None]] = []
 """Called after each landed page commits (``transaction.on_commit``), e.g. to run the rules on touched orders."""
 
 
-def payload_hash(payload: Any) -> str:
-    return hashlib.sha256(
-        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
-    ).hexdigest()
+def payload_json(payload: Any) -> JsonText:
+    """The canonical JSON text of a payload: what is hashed and what is stored."""
+    return JsonText(json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str))
+
+
+def payload_hash(payload: Any, text: str | None = None) -> str:
+    return hashlib.sha256((text or payload_json(payload)).encode()).hexdigest()
 
 
 @dataclass
@@ -62,15 +66,15 @@ def page_land(
     now = now or timezone.now()
     items = list(items)
     with transaction.atomic():
-        raw = _raw_records_store(source, stream, adapter, items, now)
+        hashes = _raw_records_store(source, stream, adapter, items, now)
         records, failures = [], []
-        for item, raw_record in zip(items, raw, strict=True):
+        for item, digest in zip(items, hashes, strict=True):
             try:
                 records.append(adapter.map(stream, item))
             except Exception as exc:  # any mapping failure dead-letters the record, never the page
-                failures.append((item, raw_record, _reason(exc)))
+                failures.append((item, digest, _reason(exc)))
         result = ingest(source=source, records=records, synced_at=now)
-        _dead_letters_write(source, stream, adapter, failures, run)
+        _dead_letters_write(source, stream, failures, run)
         _dead_letters_resolve(source, stream, result.landed_external_ids, now)
         if cursor is not None:
             source.cursor = {**source.cursor, stream: cursor}
@@ -95,28 +99,23 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}"[:4000]
 
 
-def _raw_records_store(source, stream, adapter, items, now) -> list[RawRecord]:
-    """Keep every payload once (by content hash); return the RawRecord of each item, in order."""
-    hashes = [payload_hash(item) for item in items]
-    rows = {
-        digest: RawRecord(
-            source=source,
-            stream=stream,
-            external_id=_external_id(adapter, stream, item),
-            content_hash=digest,
-            payload=item,
-            first_seen_at=now,
-        )
-        for digest, item in zip(hashes, items, strict=True)
-    }
-    RawRecord.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=500)
-    stored = {
-        r.content_hash: r
-        for r in RawRecord.objects.filter(source=source, content_hash__in=list(rows)).only(
-            "id", "content_hash", "external_id"
-        )
-    }
-    return [stored[digest] for digest in hashes]
+def _raw_records_store(source, stream, adapter, items, now) -> list[str]:
+    """Keep every payload once (by content hash); return each item's content hash, in order."""
+    texts = [payload_json(item) for item in items]
+    hashes = [payload_hash(item, text) for item, text in zip(items, texts, strict=True)]
+    rows = [
+        {
+            "source_id": source.pk,
+            "stream": stream,
+            "external_id": _external_id(adapter, stream, item),
+            "content_hash": digest,
+            "payload": text,
+            "first_seen_at": now,
+        }
+        for digest, item, text in zip(hashes, items, texts, strict=True)
+    ]
+    upsert(RawRecord, rows, unique=["source_id", "content_hash"], update=None)
+    return hashes
 
 
 def _external_id(adapter, stream, item) -> str:
@@ -126,33 +125,36 @@ def _external_id(adapter, stream, item) -> str:
         return ""
 
 
-def _dead_letters_write(source, stream, adapter, failures, run) -> None:
+def _dead_letters_write(source, stream, failures, run) -> None:
+    """One open dead letter per failing payload: the same bad record fetched again is not lettered twice."""
     if not failures:
         return
+    raws = {
+        r.content_hash: r for r in RawRecord.objects.filter(source=source, content_hash__in=[d for _, d, _ in failures])
+    }
     open_for = set(
-        DeadLetter.objects.filter(
-            source=source, raw_record__in=[raw for _, raw, _ in failures], resolved_at__isnull=True
-        ).values_list("raw_record_id", flat=True)
-    )
-    DeadLetter.objects.bulk_create(
-        [
-            DeadLetter(
-                source=source,
-                sync_run=run,
-                raw_record=raw,
-                stream=stream,
-                external_id=raw.external_id,
-                reason=reason,
-                payload=item,
-            )
-            for item, raw, reason in failures
-            if raw.pk not in open_for
-        ]
-    )
-    for _, raw, reason in failures:
-        logger.warning(
-            "dead letter: %s/%s/%s: %s", source.name, stream, raw.external_id or "?", reason
+        DeadLetter.objects.filter(raw_record__in=raws.values(), resolved_at__isnull=True).values_list(
+            "raw_record_id", flat=True
         )
+    )
+    letters = []
+    for item, digest, reason in failures:
+        raw = raws[digest]
+        logger.warning("dead letter: %s/%s/%s: %s", source.name, stream, raw.external_id or "?", reason)
+        if raw.pk not in open_for:
+            open_for.add(raw.pk)
+            letters.append(
+                DeadLetter(
+                    source=source,
+                    sync_run=run,
+                    raw_record=raw,
+                    stream=stream,
+                    external_id=raw.external_id,
+                    reason=reason,
+                    payload=item,
+                )
+            )
+    DeadLetter.objects.bulk_create(letters)
 
 
 def _dead_letters_resolve(source, stream, external_ids: set[str], now) -> None:
@@ -244,9 +246,7 @@ def dead_letter_replay(*, dead_letter: DeadLetter) -> bool:
     source = dead_letter.source
     adapter = adapter_for(source)
     now = timezone.now()
-    DeadLetter.objects.filter(pk=dead_letter.pk).update(
-        replay_count=F("replay_count") + 1, last_replayed_at=now
-    )
+    DeadLetter.objects.filter(pk=dead_letter.pk).update(replay_count=F("replay_count") + 1, last_replayed_at=now)
     try:
         record = adapter.map(dead_letter.stream, dead_letter.payload)
     except Exception as exc:

@@ -1,7 +1,7 @@
 """Timeline events: one small constructor per kind, one writer.
 
-Constructors return unsaved :class:`TimelineEvent` rows whose ``key`` names the fact
-they record, so :func:`events_write` can insert with ``ignore_conflicts``: the same
+Constructors return :class:`TimelineEvent` rows (dicts) whose ``key`` names the fact
+they record, so :func:`events_write` inserts with ``ON CONFLICT DO NOTHING``: the same
 fact written twice (a page synced twice, two workers racing) is one event.
 Callers write events in the same transaction as the change they record.
 """
@@ -14,9 +14,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from .bulk import upsert
 from .models import TimelineEvent
 
 Kind = TimelineEvent.Kind
+Event = dict  # a TimelineEvent row: column attname -> value
 
 
 def _event(
@@ -30,18 +32,19 @@ def _event(
     source=None,
     actor=None,
     data=None,
-) -> TimelineEvent:
-    return TimelineEvent(
-        key=key[:255],
-        kind=kind,
-        occurred_at=occurred_at or timezone.now(),
-        summary=summary[:500],
-        order_id=order_id,
-        customer_id=customer_id,
-        source=source,
-        actor=actor,
-        data=data or {},
-    )
+) -> Event:
+    return {
+        "key": key[:255],
+        "kind": kind,
+        "occurred_at": occurred_at or timezone.now(),
+        "summary": summary[:500],
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "source_id": source.pk if source is not None else None,
+        "actor_id": actor.pk if actor is not None else None,
+        "data": data or {},
+        "recorded_at": timezone.now(),
+    }
 
 
 def order_placed(
@@ -55,7 +58,7 @@ def order_placed(
     total: Decimal,
     currency: str,
     occurred_at,
-) -> TimelineEvent:
+) -> Event:
     where = "in store" if channel == "store" else "online"
     return _event(
         key=f"{source.pk}:order:{external_id}:placed",
@@ -78,7 +81,7 @@ def order_seen(
     customer_id,
     status_label: str,
     occurred_at,
-) -> TimelineEvent:
+) -> Event:
     """A system other than the origin learnt of the order (the ERP received it, the POS has it)."""
     return _event(
         key=f"{source.pk}:order:{external_id}:seen",
@@ -103,7 +106,7 @@ def order_status_changed(
     new_label: str,
     raw_status: str,
     occurred_at,
-) -> TimelineEvent:
+) -> Event:
     stamp = occurred_at.isoformat() if occurred_at else ""
     return _event(
         key=f"{source.pk}:order:{external_id}:status:{new}:{stamp}",
@@ -129,7 +132,7 @@ def payment_recorded(
     currency: str,
     card: str,
     occurred_at,
-) -> TimelineEvent:
+) -> Event:
     verb = {
         "authorization": "authorised",
         "capture": "captured",
@@ -159,13 +162,12 @@ def shipment_created(
     carrier: str,
     tracking_number: str,
     occurred_at,
-) -> TimelineEvent:
+) -> Event:
     return _event(
         key=f"{source.pk}:shipment:{external_id}:created",
         kind=Kind.SHIPMENT_CREATED,
         occurred_at=occurred_at,
-        summary=f"Handed to {carrier or 'carrier'}"
-        + (f", tracking {tracking_number}" if tracking_number else ""),
+        summary=f"Handed to {carrier or 'carrier'}" + (f", tracking {tracking_number}" if tracking_number else ""),
         order_id=order_id,
         customer_id=customer_id,
         source=source,
@@ -183,7 +185,7 @@ def tracking_scanned(
     message: str,
     location: str,
     occurred_at,
-) -> TimelineEvent:
+) -> Event:
     where = f" — {location}" if location else ""
     return _event(
         key=f"{source.pk}:scan:{shipment_external_id}:{occurred_at.isoformat()}:{status}",
@@ -206,7 +208,7 @@ def return_changed(
     status: str,
     amount: Decimal,
     occurred_at,
-) -> TimelineEvent:
+) -> Event:
     return _event(
         key=f"{source.pk}:return:{external_id}:{status}",
         kind=Kind.RETURN,
@@ -219,7 +221,7 @@ def return_changed(
     )
 
 
-def note_added(*, note) -> TimelineEvent:
+def note_added(*, note) -> Event:
     return _event(
         key=f"note:{note.pk}",
         kind=Kind.NOTE,
@@ -231,14 +233,6 @@ def note_added(*, note) -> TimelineEvent:
     )
 
 
-def events_write(events: Iterable[TimelineEvent]) -> int:
+def events_write(events: Iterable[Event]) -> int:
     """Insert events, skipping any whose key is already written. Returns how many were new."""
-    events = list({event.key: event for event in events}.values())
-    if not events:
-        return 0
-    keys = [event.key for event in events]
-    before = set(TimelineEvent.objects.filter(key__in=keys).values_list("key", flat=True))
-    TimelineEvent.objects.bulk_create(
-        [e for e in events if e.key not in before], ignore_conflicts=True, batch_size=1000
-    )
-    return len(events) - len(before)
+    return len(upsert(TimelineEvent, events, unique=["key"], update=None, returning=["id"]))

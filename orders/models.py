@@ -57,9 +57,7 @@ class Store(models.Model):
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=128)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STORE)
-    timezone = models.CharField(
-        max_length=64, default="UTC", help_text="IANA zone used to show this store's times."
-    )
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA zone used to show this store's times.")
     address = models.TextField(blank=True, default="")
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -83,9 +81,7 @@ class StoreAlias(models.Model):
     external_id = models.CharField(max_length=128)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="storealias_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="storealias_unique")]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id} → {self.store.code}"
@@ -95,12 +91,8 @@ class Customer(models.Model):
     """One person, however many systems know them."""
 
     name = models.CharField(max_length=200, blank=True, default="")
-    email = models.EmailField(
-        max_length=254, blank=True, default="", help_text="Primary e-mail (normalised)."
-    )
-    phone = models.CharField(
-        max_length=32, blank=True, default="", help_text="Primary phone in E.164."
-    )
+    email = models.EmailField(max_length=254, blank=True, default="", help_text="Primary e-mail (normalised).")
+    phone = models.CharField(max_length=32, blank=True, default="", help_text="Primary phone in E.164.")
     loyalty_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,13 +114,9 @@ class CustomerIdentity(SourcedModel):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
     name = models.CharField(max_length=200, blank=True, default="")
-    email = models.CharField(
-        max_length=254, blank=True, default="", help_text="As the source wrote it."
-    )
+    email = models.CharField(max_length=254, blank=True, default="", help_text="As the source wrote it.")
     email_normalised = models.CharField(max_length=254, blank=True, default="", db_index=True)
-    phone = models.CharField(
-        max_length=64, blank=True, default="", help_text="As the source wrote it."
-    )
+    phone = models.CharField(max_length=64, blank=True, default="", help_text="As the source wrote it.")
     phone_e164 = models.CharField(max_length=32, blank=True, default="", db_index=True)
     loyalty_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     source_updated_at = models.DateTimeField(null=True, blank=True)
@@ -136,11 +124,7 @@ class CustomerIdentity(SourcedModel):
 
     class Meta:
         verbose_name_plural = "customer identities"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "external_id"], name="customeridentity_unique"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="customeridentity_unique")]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"
@@ -165,9 +149,7 @@ class Order(models.Model):
         db_index=True,
         help_text="The number the customer knows (the origin system's).",
     )
-    customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
-    )
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     origin_source = models.ForeignKey(
         "integrations.Source",
         null=True,
@@ -176,9 +158,7 @@ class Order(models.Model):
         help_text="The system the order was placed in.",
     )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
-    fulfilment = models.CharField(
-        max_length=16, choices=Fulfilment.choices, default=Fulfilment.SHIP
-    )
+    fulfilment = models.CharField(max_length=16, choices=Fulfilment.choices, default=Fulfilment.SHIP)
     store = models.ForeignKey(
         Store,
         null=True,
@@ -189,17 +169,11 @@ class Order(models.Model):
     )
     status = models.CharField(max_length=24, choices=Lifecycle.choices, default=Lifecycle.PLACED)
     placed_at = models.DateTimeField(null=True, blank=True)
-    promised_by = models.DateTimeField(
-        null=True, blank=True, help_text="Promised pickup / delivery date."
-    )
+    promised_by = models.DateTimeField(null=True, blank=True, help_text="Promised pickup / delivery date.")
     currency = models.CharField(max_length=3, default="USD")
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    email = models.CharField(
-        max_length=254, blank=True, default="", help_text="E-mail given with the order."
-    )
-    phone = models.CharField(
-        max_length=64, blank=True, default="", help_text="Phone given with the order."
-    )
+    email = models.CharField(max_length=254, blank=True, default="", help_text="E-mail given with the order.")
+    phone = models.CharField(max_length=64, blank=True, default="", help_text="Phone given with the order.")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -232,9 +206,7 @@ class OrderRecord(SourcedModel):
     first_seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="orderrecord_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="orderrecord_unique")]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_number or self.external_id}"
@@ -246,15 +218,11 @@ class OrderLine(SourcedModel):
     name = models.CharField(max_length=255, blank=True, default="")
     quantity = models.IntegerField(default=1)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    fulfilment_location = models.ForeignKey(
-        Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    fulfilment_location = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="orderline_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="orderline_unique")]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku}"
@@ -290,9 +258,7 @@ class Payment(SourcedModel):
 
     class Meta:
         ordering = ["processed_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="payment_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="payment_unique")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency}"
@@ -301,39 +267,25 @@ class Payment(SourcedModel):
 class Shipment(SourcedModel):
     """A parcel or delivery: who carries it, its tracking number, its promised window."""
 
-    order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="shipments"
-    )
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="shipments")
     carrier = models.CharField(max_length=64, blank=True, default="")
     tracking_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
     tracking_url = models.URLField(max_length=500, blank=True, default="")
     raw_status = models.CharField(max_length=64, blank=True, default="")
-    status = models.CharField(
-        max_length=24, choices=Lifecycle.choices, default=Lifecycle.HANDED_TO_CARRIER
-    )
+    status = models.CharField(max_length=24, choices=Lifecycle.choices, default=Lifecycle.HANDED_TO_CARRIER)
     line_skus = models.JSONField(
         default=list, blank=True, help_text="SKUs this shipment carries, when the source says."
     )
     shipped_at = models.DateTimeField(null=True, blank=True)
-    window_start = models.DateTimeField(
-        null=True, blank=True, help_text="Scheduled delivery window start."
-    )
-    window_end = models.DateTimeField(
-        null=True, blank=True, help_text="Scheduled delivery window end."
-    )
-    estimated_delivery = models.DateTimeField(
-        null=True, blank=True, help_text="The carrier's estimate."
-    )
+    window_start = models.DateTimeField(null=True, blank=True, help_text="Scheduled delivery window start.")
+    window_end = models.DateTimeField(null=True, blank=True, help_text="Scheduled delivery window end.")
+    estimated_delivery = models.DateTimeField(null=True, blank=True, help_text="The carrier's estimate.")
     delivered_at = models.DateTimeField(null=True, blank=True)
-    last_event_at = models.DateTimeField(
-        null=True, blank=True, help_text="Time of the last carrier scan."
-    )
+    last_event_at = models.DateTimeField(null=True, blank=True, help_text="Time of the last carrier scan.")
 
     class Meta:
         ordering = ["shipped_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="shipment_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="shipment_unique")]
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}".strip()
@@ -378,9 +330,7 @@ class Return(SourcedModel):
     refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="return_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="return_unique")]
 
     def __str__(self) -> str:
         return f"Return {self.external_id} ({self.status})"
@@ -390,18 +340,14 @@ class StockLevel(SourcedModel):
     """On-hand quantity of one SKU at one location, as one system counts it."""
 
     sku = models.CharField(max_length=64)
-    location = models.ForeignKey(
-        Store, null=True, blank=True, on_delete=models.CASCADE, related_name="stock"
-    )
+    location = models.ForeignKey(Store, null=True, blank=True, on_delete=models.CASCADE, related_name="stock")
     location_external_id = models.CharField(max_length=128, blank=True, default="")
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     counted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="stocklevel_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="stocklevel_unique")]
         indexes = [models.Index(fields=["sku", "location"])]
 
     def __str__(self) -> str:
@@ -411,15 +357,9 @@ class StockLevel(SourcedModel):
 class Note(models.Model):
     """A staff note on a customer or an order, so nobody asks twice."""
 
-    customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
-    )
-    order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
-    )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -455,9 +395,7 @@ class Flag(models.Model):
     code = models.CharField(max_length=32, choices=Code.choices)
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
-    detail = models.TextField(
-        blank=True, default="", help_text="The evidence: which systems disagree and how."
-    )
+    detail = models.TextField(blank=True, default="", help_text="The evidence: which systems disagree and how.")
     evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -501,12 +439,8 @@ class TimelineEvent(models.Model):
         CUSTOMER_LINKED = "customer_linked", "Identity linked"
 
     key = models.CharField(max_length=255, unique=True)
-    order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
-    )
-    customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
-    )
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     occurred_at = models.DateTimeField()
     source = models.ForeignKey(

@@ -67,11 +67,7 @@ def roles_sync(apps=None) -> None:
         for model_label, actions in grants.items():
             app_label, model = model_label.split(".")
             for action in actions:
-                wanted.append(
-                    Permission.objects.get(
-                        content_type__app_label=app_label, codename=f"{action}_{model}"
-                    )
-                )
+                wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}"))
         group.permissions.set(wanted)
 
 
