@@ -21,6 +21,4 @@ def _postgres_in_ci(django_db_setup, django_db_blocker):
     """`make test` runs on PostgreSQL; in CI a silent fall-back to SQLite would be a lie."""
     if os.environ.get("CI") == "true":
         with django_db_blocker.unblock():
-            assert connection.vendor == "postgresql", (
-                "CI must run the tests on PostgreSQL (set DATABASE_URL)"
-            )
+            assert connection.vendor == "postgresql", "CI must run the tests on PostgreSQL (set DATABASE_URL)"

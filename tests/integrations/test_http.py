@@ -38,9 +38,7 @@ def test_5xx_is_retried_then_succeeds(client):
     assert response.json() == {"orders": []}
     assert client.attempts == 3
     assert len(client.sleeps) == 2
-    assert (
-        0.25 <= client.sleeps[0] <= 0.5 and 0.5 <= client.sleeps[1] <= 1.0
-    )  # jittered exponential backoff
+    assert 0.25 <= client.sleeps[0] <= 0.5 and 0.5 <= client.sleeps[1] <= 1.0  # jittered exponential backoff
 
 
 @responses.activate
@@ -73,8 +71,7 @@ def test_giving_up_raises_a_transient_error(client):
     assert caught.value.permanent is False
     assert caught.value.status == 500
     assert (
-        str(caught.value)
-        == "GET https://shop.example/admin/api/2025-07/orders.json answered HTTP 500"
+        str(caught.value) == "GET https://shop.example/admin/api/2025-07/orders.json answered HTTP 500"
     )  # no query string: it may hold personal data
     assert client.attempts == 4
 

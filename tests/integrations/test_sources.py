@@ -101,9 +101,7 @@ def test_sync_command_exits_non_zero_when_a_source_fails(db, capsys, settings):
 
     assert caught.value.returncode == 1
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith(
-        "dead: failed — fetched 0, created 0, updated 0, unchanged 0, dead-lettered 0 in "
-    )
+    assert line.startswith("dead: failed — fetched 0, created 0, updated 0, unchanged 0, dead-lettered 0 in ")
     assert "ConnectionError" in line
 
 

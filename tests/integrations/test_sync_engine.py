@@ -52,9 +52,7 @@ class FakeAdapter(Adapter):
         if self.fail_on_page == index:
             raise TransportError("GET /orders answered HTTP 503", permanent=False, status=503)
         more = index + 1 < len(self.pages)
-        return Page(
-            items=self.pages[index], cursor={"page": index + 1 if more else index}, has_more=more
-        )
+        return Page(items=self.pages[index], cursor={"page": index + 1 if more else index}, has_more=more)
 
     def external_id(self, stream, payload):
         return str(payload.get("id", ""))
@@ -79,10 +77,7 @@ class FakeAdapter(Adapter):
                 }
                 for li in payload["lines"]
             ],
-            payments=[
-                {"external_id": p["id"], "kind": "capture", "amount": p["amount"]}
-                for p in payload["payments"]
-            ],
+            payments=[{"external_id": p["id"], "kind": "capture", "amount": p["amount"]} for p in payload["payments"]],
         )
 
 
@@ -172,9 +167,7 @@ def test_a_status_change_writes_exactly_one_event(source):
 
 def test_a_malformed_record_is_dead_lettered_while_the_rest_of_its_page_lands(source):
     bad = order_payload(2, broken="oops")
-    run = source_sync(
-        source_id=source.pk, adapter=FakeAdapter([[order_payload(1), bad, order_payload(3)]])
-    )
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1), bad, order_payload(3)]]))
 
     assert (run.created, run.dead_lettered) == (2, 1)
     assert sorted(Order.objects.values_list("number", flat=True)) == ["#1001", "#1003"]
@@ -187,9 +180,7 @@ def test_a_malformed_record_is_dead_lettered_while_the_rest_of_its_page_lands(so
     # The same bad page again: still one open dead letter, not two.
     source.cursor = {}
     source.save()
-    source_sync(
-        source_id=source.pk, adapter=FakeAdapter([[order_payload(1), bad, order_payload(3)]])
-    )
+    source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1), bad, order_payload(3)]]))
     assert DeadLetter.objects.filter(resolved_at__isnull=True).count() == 1
 
     # Fixed upstream: the next sync lands it and resolves the dead letter.
@@ -200,9 +191,7 @@ def test_a_malformed_record_is_dead_lettered_while_the_rest_of_its_page_lands(so
     assert DeadLetter.objects.get().resolved_at is not None
 
 
-def test_a_run_killed_mid_way_resumes_to_the_state_of_a_clean_sync(
-    source, django_db_reset_sequences
-):
+def test_a_run_killed_mid_way_resumes_to_the_state_of_a_clean_sync(source, django_db_reset_sequences):
     pages = [[order_payload(n) for n in range(i * 3, i * 3 + 3)] for i in range(4)]
     adapter = FakeAdapter(pages)
 
@@ -254,9 +243,7 @@ def test_a_source_never_syncs_twice_at_once():
         assert held is not None
 
         def other_worker():
-            result["run"] = source_sync(
-                source_id=source.pk, adapter=FakeAdapter([[order_payload(1)]])
-            )
+            result["run"] = source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1)]]))
             connection.close()
 
         thread = threading.Thread(target=other_worker)

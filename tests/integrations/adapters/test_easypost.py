@@ -86,9 +86,7 @@ def test_contract_and_basic_auth_with_the_key_as_user():
 
 
 def test_external_id_is_the_tracker_id_or_empty(adapter):
-    assert (
-        adapter.external_id("trackers", created_tracker()) == "trk_e7e8f143f3eb40d38be9562e3767c36a"
-    )
+    assert adapter.external_id("trackers", created_tracker()) == "trk_e7e8f143f3eb40d38be9562e3767c36a"
     assert adapter.external_id("trackers", {"id": None}) == ""
     assert adapter.external_id("trackers", {"id": 17}) == ""
     assert adapter.external_id("trackers", ["trk_1"]) == ""
@@ -300,9 +298,7 @@ def test_nfc_keyed_signature_fails_because_easypost_keys_with_nfkd(vector, signe
     assert nfc_signed["X-Hmac-Signature"].startswith("hmac-sha256-hex=7f1669d6")
 
     for stored_secret in ("s\u00e9cret", "se\u0301cret"):  # the NFC and the NFKD spelling
-        adapter = EasyPostAdapter(
-            base_url=BASE, credentials={"api_key": API_KEY, "webhook_secret": stored_secret}
-        )
+        adapter = EasyPostAdapter(base_url=BASE, credentials={"api_key": API_KEY, "webhook_secret": stored_secret})
         with pytest.raises(WebhookSignatureError, match="does not match"):
             adapter.parse_webhook(body=signed_body, headers=nfc_signed, url="")
         event = adapter.parse_webhook(body=signed_body, headers=vector["headers"], url="")
@@ -340,13 +336,9 @@ def test_unusable_signed_bodies_raise_value_error(adapter, vector, body, reason)
 
 
 def test_tracker_created_events_are_accepted_too(adapter, vector):
-    body = json.dumps(
-        {"description": "tracker.created", "id": "evt_4", "result": created_tracker()}
-    )
+    body = json.dumps({"description": "tracker.created", "id": "evt_4", "result": created_tracker()})
 
-    event = adapter.parse_webhook(
-        body=body.encode(), headers=sign(vector["webhook_secret"], body.encode()), url=""
-    )
+    event = adapter.parse_webhook(body=body.encode(), headers=sign(vector["webhook_secret"], body.encode()), url="")
 
     assert (event.topic, event.stream, event.payload["id"]) == (
         "tracker.created",
@@ -365,9 +357,7 @@ def test_trackers_walk_older_pages_by_before_id_and_end_on_the_watermark(adapter
     responses.get(
         f"{BASE}/v2/trackers",
         match=[
-            matchers.query_param_matcher(
-                {"page_size": "2", "updated_at_min": "2025-03-01T00:00:00Z"}
-            ),
+            matchers.query_param_matcher({"page_size": "2", "updated_at_min": "2025-03-01T00:00:00Z"}),
             matchers.header_matcher({"Authorization": "Basic RVpUS190ZXN0Og=="}),
         ],
         json={

@@ -234,9 +234,7 @@ def test_an_opaque_after_token_from_the_schema_example_is_followed(adapter):
 
 @responses.activate
 def test_past_9900_results_the_search_restarts_from_the_watermark(adapter):
-    responses.post(
-        SEARCH, json=_answer(contact(id="9999", updatedAt="2019-12-09T10:00:00Z"), after="10000")
-    )
+    responses.post(SEARCH, json=_answer(contact(id="9999", updatedAt="2019-12-09T10:00:00Z"), after="10000"))
 
     page = adapter.fetch(
         "contacts",
@@ -315,10 +313,7 @@ def test_signature_matches_every_vector(vectors):
         signature("v2", method=get["http_method"], **{**common, "body": get["request_body"].encode()})
         == get["signature"]
     )  # fmt: skip
-    assert (
-        signature("v3", method="POST", timestamp=vectors["v3"]["timestamp"], **common)
-        == vectors["v3"]["signature"]
-    )
+    assert signature("v3", method="POST", timestamp=vectors["v3"]["timestamp"], **common) == vectors["v3"]["signature"]
     with pytest.raises(WebhookSignatureError, match="unsupported signature version 'v4'"):
         signature("v4", method="POST", **common)
 
@@ -429,9 +424,7 @@ def test_webhook_verifies_then_refetches_the_first_contact_event(adapter, vector
         json=contact(),
     )
 
-    event = adapter.parse_webhook(
-        body=body, headers=_signed(vectors, body, vectors["url"]), url=vectors["url"]
-    )
+    event = adapter.parse_webhook(body=body, headers=_signed(vectors, body, vectors["url"]), url=vectors["url"])
 
     assert (event.event_id, event.topic, event.stream) == (
         "1011",
@@ -454,9 +447,7 @@ def test_the_vector_body_verifies_but_is_not_a_hubspot_event_array(adapter, vect
 
 
 @responses.activate
-def test_webhook_without_a_live_contact_event_or_with_a_vanished_contact_is_refused(
-    adapter, vectors
-):
+def test_webhook_without_a_live_contact_event_or_with_a_vanished_contact_is_refused(adapter, vectors):
     adapter.clock = lambda: SENT_AT
     url = vectors["url"]
     only_deletions = json.dumps(EVENTS[:1]).encode()
@@ -473,6 +464,4 @@ def test_webhook_without_client_secret_is_refused(vectors):
     adapter = HubSpotAdapter(base_url=BASE, credentials={"access_token": TOKEN})
 
     with pytest.raises(WebhookSignatureError, match="no client_secret"):
-        adapter.parse_webhook(
-            body=vectors["request_body"].encode(), headers=_v3_headers(vectors), url=vectors["url"]
-        )
+        adapter.parse_webhook(body=vectors["request_body"].encode(), headers=_v3_headers(vectors), url=vectors["url"])

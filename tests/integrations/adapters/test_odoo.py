@@ -134,9 +134,7 @@ def test_external_id_is_the_integer_id_as_a_string_or_empty():
     adapter = adapter_for()
 
     assert adapter.external_id("orders", SALE_ORDER) == "42"
-    assert [adapter.external_id("orders", p) for p in ({"id": False}, {"id": "42"}, [42])] == [
-        ""
-    ] * 3
+    assert [adapter.external_id("orders", p) for p in ({"id": False}, {"id": "42"}, [42])] == [""] * 3
 
 
 # -- mapping: every model ------------------------------------------------------------------
@@ -248,18 +246,14 @@ def test_quant_maps_to_stock_at_its_warehouse():
     ("quantity", "reserved", "on_hand", "reserved_units"),
     [(2.5, 0.5, 2, 1), (3.0, 0.0, 3, 0), (-1.5, False, -2, 0)],
 )
-def test_fractional_quants_round_so_available_stock_is_never_overstated(
-    quantity, reserved, on_hand, reserved_units
-):
+def test_fractional_quants_round_so_available_stock_is_never_overstated(quantity, reserved, on_hand, reserved_units):
     quant = {**QUANT, "quantity": quantity, "reserved_quantity": reserved, WAREHOUSE_KEY: [2, "DT"]}
 
     assert (map_stock(quant).on_hand, map_stock(quant).reserved) == (on_hand, reserved_units)
 
 
 def test_quant_outside_any_warehouse_or_not_resolved_raises():
-    with pytest.raises(
-        MappingError, match=r"location_id \('18', 'DT/Stock'\) belongs to no warehouse"
-    ):
+    with pytest.raises(MappingError, match=r"location_id \('18', 'DT/Stock'\) belongs to no warehouse"):
         map_stock({**QUANT, WAREHOUSE_KEY: False})
     with pytest.raises(MappingError, match=r"stock\.quant\._omnidesk_warehouse_id is missing"):
         map_stock(QUANT)
@@ -290,14 +284,10 @@ def test_false_means_empty_for_every_field():
 
 
 def test_many2one_pairs_give_id_and_display_name():
-    picking = map_picking(
-        {**PICKING, "carrier_id": [3, "FedEx US"], "carrier_tracking_ref": "794644790132"}
-    )
+    picking = map_picking({**PICKING, "carrier_id": [3, "FedEx US"], "carrier_tracking_ref": "794644790132"})
 
     assert (picking.carrier, picking.tracking_number) == ("FedEx US", "794644790132")
-    assert map_order({**SALE_ORDER, "partner_id": [7, False]}).customer == CustomerRecord(
-        external_id="7", name=""
-    )
+    assert map_order({**SALE_ORDER, "partner_id": [7, False]}).customer == CustomerRecord(external_id="7", name="")
 
 
 @pytest.mark.parametrize(
@@ -451,9 +441,7 @@ def test_json2_keyset_paging_survives_a_write_date_tie():
         "sale.order",
         search([], "sale.order"),
         [{**SALE_ORDER, "write_date": TIE}, {**SALE_ORDER, "id": 43, "write_date": TIE}],
-        match=[
-            matchers.header_matcher({"Authorization": f"bearer {KEY}", "X-Odoo-Database": "shop"})
-        ],
+        match=[matchers.header_matcher({"Authorization": f"bearer {KEY}", "X-Odoo-Database": "shop"})],
     )
     json2_page(
         "sale.order",
@@ -473,9 +461,7 @@ def test_json2_keyset_paging_survives_a_write_date_tie():
 @responses.activate
 def test_jsonrpc_pages_through_execute_kw_with_the_same_keyset():
     adapter = adapter_for("jsonrpc", database="shop", uid="7")
-    for n, (domain, rows) in enumerate(
-        [([], [{**SALE_ORDER, "write_date": TIE}]), (TIE_DOMAIN, [])], 1
-    ):
+    for n, (domain, rows) in enumerate([([], [{**SALE_ORDER, "write_date": TIE}]), (TIE_DOMAIN, [])], 1):
         options = search(domain, "sale.order")
         del options["domain"]
         responses.post(
@@ -672,9 +658,7 @@ def odoo_error(name: str, message: str) -> dict:
 @responses.activate
 def test_json2_errors_carry_odoos_message(status, name, message, permanent):
     adapter = adapter_for()
-    responses.post(
-        f"{BASE}/json/2/res.partner/search_read", status=status, json=odoo_error(name, message)
-    )
+    responses.post(f"{BASE}/json/2/res.partner/search_read", status=status, json=odoo_error(name, message))
 
     with pytest.raises(TransportError) as error:
         adapter.fetch("partners", {})
@@ -718,9 +702,7 @@ def test_jsonrpc_error_objects_come_with_http_200_and_raise(name, message, perma
     with pytest.raises(TransportError) as error:
         adapter.fetch("partners", {})
 
-    assert (
-        str(error.value) == f"POST /jsonrpc res.partner.search_read: Odoo says: {message} ({name})"
-    )
+    assert str(error.value) == f"POST /jsonrpc res.partner.search_read: Odoo says: {message} ({name})"
     assert (error.value.permanent, error.value.status) == (permanent, 200)
 
 

@@ -93,10 +93,7 @@ def test_access_token_is_required_and_sent_as_the_shopify_header():
 
 def test_external_id_is_the_id_as_a_string_or_empty(adapter):
     assert adapter.external_id("orders", order_fixture()) == "450789469"
-    assert (
-        adapter.external_id("orders", json.loads('{"id": 820982911946154508}'))
-        == "820982911946154508"
-    )
+    assert adapter.external_id("orders", json.loads('{"id": 820982911946154508}')) == "820982911946154508"
     assert adapter.external_id("orders", {"name": "#1001"}) == ""
     assert adapter.external_id("orders", {"id": None}) == ""
     assert adapter.external_id("orders", ["not", "a", "dict"]) == ""
@@ -183,9 +180,9 @@ def test_cancelled_refunded_order():
     assert record.raw_status == "refunded/unfulfilled/cancelled"
     assert record.cancelled_at == utc(2025, 4, 2, 16, 31, 21)
     assert record.total == Decimal("598.94")
-    assert [
-        (p.external_id, p.kind, p.status, p.amount, p.processed_at) for p in record.payments
-    ] == [("1068278491", "refund", "success", Decimal("10.00"), utc(2025, 4, 2, 16, 31, 21))]
+    assert [(p.external_id, p.kind, p.status, p.amount, p.processed_at) for p in record.payments] == [
+        ("1068278491", "refund", "success", Decimal("10.00"), utc(2025, 4, 2, 16, 31, 21))
+    ]
     assert record.returns == []  # no_restock
 
 
@@ -289,9 +286,7 @@ def test_refund_resource_without_returned_lines_adds_payments_but_no_return():
 
     record = map_order(order)
 
-    assert [(p.external_id, p.kind, p.amount) for p in record.payments] == [
-        ("179259969", "refund", Decimal("209.00"))
-    ]
+    assert [(p.external_id, p.kind, p.amount) for p in record.payments] == [("179259969", "refund", Decimal("209.00"))]
     assert record.returns == []
 
 
@@ -594,15 +589,9 @@ def test_webhook_vector_verifies_and_yields_the_order(adapter, vector):
 
 def test_webhook_accepts_django_request_headers_and_unprefixed_names(adapter, vector):
     django_headers = HttpHeaders(
-        {
-            f"HTTP_{name.upper().replace('-', '_')}": value
-            for name, value in vector["headers"].items()
-        }
+        {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in vector["headers"].items()}
     )
-    unprefixed = {
-        name.lower().replace("x-shopify-", "shopify-"): value
-        for name, value in vector["headers"].items()
-    }
+    unprefixed = {name.lower().replace("x-shopify-", "shopify-"): value for name, value in vector["headers"].items()}
 
     for headers in (django_headers, unprefixed):
         event = adapter.parse_webhook(body=vector["raw_body"].encode(), headers=headers, url="")
@@ -638,9 +627,7 @@ def test_webhook_with_another_secret_or_none_fails(vector):
     ):
         adapter = ShopifyAdapter(base_url=BASE, credentials=credentials)
         with pytest.raises(WebhookSignatureError):
-            adapter.parse_webhook(
-                body=vector["raw_body"].encode(), headers=vector["headers"], url=""
-            )
+            adapter.parse_webhook(body=vector["raw_body"].encode(), headers=vector["headers"], url="")
 
 
 def test_webhook_with_unsupported_topic_is_refused_after_verification(adapter, vector):
@@ -720,9 +707,7 @@ def test_orders_walk_two_pages_by_link_header_and_end_on_the_watermark(adapter):
 def test_first_run_sends_no_updated_at_min_and_an_empty_answer_keeps_the_cursor_empty(adapter):
     responses.get(
         f"{BASE}/orders.json",
-        match=[
-            matchers.query_param_matcher({"limit": "2", "status": "any", "order": "updated_at asc"})
-        ],
+        match=[matchers.query_param_matcher({"limit": "2", "status": "any", "order": "updated_at asc"})],
         json={"orders": []},
     )
 
@@ -791,9 +776,7 @@ def test_call_limit_throttles_until_the_bucket_is_half_empty(adapter, call_limit
 
 @responses.activate
 def test_refused_token_is_a_permanent_transport_error(adapter):
-    responses.get(
-        f"{BASE}/orders.json", status=401, json={"errors": "[API] Invalid API key or access token"}
-    )
+    responses.get(f"{BASE}/orders.json", status=401, json={"errors": "[API] Invalid API key or access token"})
 
     with pytest.raises(TransportError) as error:
         adapter.fetch("orders", {})

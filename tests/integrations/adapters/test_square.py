@@ -627,9 +627,7 @@ def test_notification_url_credential_wins_over_the_request_url(vector):
     )
 
     with pytest.raises(ValueError, match="unsupported topic"):  # verified, then refused
-        adapter.parse_webhook(
-            body=vector["raw_body"].encode(), headers=vector["headers"], url="http://proxy/x"
-        )
+        adapter.parse_webhook(body=vector["raw_body"].encode(), headers=vector["headers"], url="http://proxy/x")
 
 
 @pytest.mark.parametrize("case", ["one_byte", "pretty", "wrong_url", "wrong_key", "no_header"])
@@ -650,9 +648,7 @@ def test_vector_negative_cases_fail(vector, case):
         key = vector["negative_cases"]["wrong_key"]
     else:
         headers = {}
-    adapter = SquareAdapter(
-        base_url=BASE, credentials={"access_token": TOKEN, "webhook_signature_key": key}
-    )
+    adapter = SquareAdapter(base_url=BASE, credentials={"access_token": TOKEN, "webhook_signature_key": key})
 
     with pytest.raises(WebhookSignatureError):
         adapter.parse_webhook(body=body, headers=headers, url=url)
@@ -662,9 +658,7 @@ def test_webhook_without_a_signature_key_is_refused(vector):
     adapter = SquareAdapter(base_url=BASE, credentials={"access_token": TOKEN})
 
     with pytest.raises(WebhookSignatureError, match="no webhook_signature_key"):
-        adapter.parse_webhook(
-            body=vector["raw_body"].encode(), headers=vector["headers"], url=HOOK_URL
-        )
+        adapter.parse_webhook(body=vector["raw_body"].encode(), headers=vector["headers"], url=HOOK_URL)
 
 
 def test_payment_and_customer_events_carry_their_object(adapter, vector):
@@ -673,9 +667,7 @@ def test_payment_and_customer_events_carry_their_object(adapter, vector):
         ("webhook_event_customer_updated", "customers", "A0AP25A6SCVTH8JES9BX01GXM4"),
     ):
         body = _event_body(name)
-        event = adapter.parse_webhook(
-            body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL
-        )
+        event = adapter.parse_webhook(body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL)
         assert (event.stream, adapter.external_id(stream, event.payload)) == (stream, external_id)
         assert event.extra["merchant_id"] == json.loads(body)["merchant_id"]
 
@@ -713,9 +705,7 @@ def test_verified_but_unusable_events_are_refused_naming_the_reason(adapter, vec
     body = json.dumps(event).encode()
 
     with pytest.raises(ValueError, match=reason):
-        adapter.parse_webhook(
-            body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL
-        )
+        adapter.parse_webhook(body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL)
 
 
 @responses.activate
@@ -728,9 +718,7 @@ def test_fulfilment_event_refetches_the_order(adapter, vector):
         json={"orders": [order]},
     )
 
-    event = adapter.parse_webhook(
-        body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL
-    )
+    event = adapter.parse_webhook(body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL)
 
     assert (event.event_id, event.topic, event.stream) == (
         "b3adf364-4937-436e-a833-49c72b4baee8",
@@ -751,9 +739,7 @@ def test_refund_event_refetches_the_order_it_names(adapter, vector):
     )
 
     with pytest.raises(ValueError, match="order haOyDuHiqtAXMk0d8pDKXpL7Jg4F named by the refund"):
-        adapter.parse_webhook(
-            body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL
-        )
+        adapter.parse_webhook(body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL)
 
 
 @responses.activate
@@ -773,9 +759,7 @@ def test_inventory_event_takes_the_first_in_stock_count_with_its_catalog_sku(ada
         },  # fmt: skip
     )
 
-    event = adapter.parse_webhook(
-        body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL
-    )
+    event = adapter.parse_webhook(body=body, headers=_sign(vector["signature_key"], HOOK_URL, body), url=HOOK_URL)
 
     assert event.stream == "inventory"
     assert adapter.map("inventory", event.payload) == StockRecord(
@@ -797,9 +781,7 @@ def test_orders_search_all_locations_and_walk_pages_to_the_watermark(adapter):
     responses.get(
         f"{BASE}/v2/locations",
         match=[matchers.header_matcher({"Authorization": "Bearer sq_test"})],
-        json={
-            "locations": [location_payload("Riverside", "L2"), location_payload("Downtown", "L1")]
-        },
+        json={"locations": [location_payload("Riverside", "L2"), location_payload("Downtown", "L1")]},
     )
     query = {
         "filter": {
@@ -856,9 +838,7 @@ def test_more_than_ten_locations_are_searched_in_groups(adapter):
         responses.post(
             f"{BASE}/v2/orders/search",
             match=[
-                matchers.json_params_matcher(
-                    {"location_ids": group, "limit": 500, "query": base_query}
-                )
+                matchers.json_params_matcher({"location_ids": group, "limit": 500, "query": base_query})
             ],  # fmt: skip
             json={"orders": [order]} if order else {},
         )
@@ -915,11 +895,7 @@ def test_payments_list_by_update_time(adapter):
     payment = load("square", "payment_get_response")["payment"]
     responses.get(
         f"{BASE}/v2/payments",
-        match=[
-            matchers.query_param_matcher(
-                {"sort_field": "UPDATED_AT", "sort_order": "ASC", "limit": "2"}
-            )
-        ],
+        match=[matchers.query_param_matcher({"sort_field": "UPDATED_AT", "sort_order": "ASC", "limit": "2"})],
         json={"payments": [payment]},
     )
 
@@ -966,9 +942,7 @@ def test_inventory_counts_get_their_skus_from_the_catalog_read_once(adapter):
         f"{BASE}/v2/catalog/list",
         match=[matchers.query_param_matcher({"types": "ITEM_VARIATION"})],
         json={
-            "objects": [
-                {"type": "ITEM_VARIATION", "id": "OTHER", "item_variation_data": {"sku": "X"}}
-            ],
+            "objects": [{"type": "ITEM_VARIATION", "id": "OTHER", "item_variation_data": {"sku": "X"}}],
             "cursor": "c2",
         },  # fmt: skip
     )

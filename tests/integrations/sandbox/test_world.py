@@ -1,0 +1,293 @@
+"""The sandbox world without HTTP: determinism, ground truth, breakdown rates, clock, corruption.
+
+No database: run with ``pytest tests/integrations/sandbox -p no:django`` or as part of
+the suite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from integrations.sandbox import CORRUPTIONS, DEFAULT_NOW, DEFAULT_RATES, THRESHOLDS, World
+from integrations.sandbox.formats import Request, easypost, hubspot, odoo, shopify, square
+
+SIZE = 2000
+LIFECYCLE = {
+    "placed", "paid", "in_erp", "assigned", "picked", "packed", "ready_for_pickup",
+    "handed_to_carrier", "in_transit", "out_for_delivery", "delivered", "collected",
+    "cancelled", "return_requested", "returned", "refunded",
+}  # fmt: skip
+DAY = 86400
+
+
+@pytest.fixture(scope="module")
+def world():
+    return World(orders=SIZE, seed=7)
+
+
+def flags_of(truth: dict) -> Counter:
+    return Counter(flag for order in truth["orders"] for flag in order["flags"])
+
+
+def first_pages(w: World) -> list[bytes]:
+    """The first page of every vendor list, rendered straight from the vendor modules."""
+
+    def call(module, method, path, *, query=None, body=None, headers):
+        request = Request(
+            method=method,
+            path=path,
+            query={k: [str(v)] for k, v in (query or {}).items()},
+            headers=headers,
+            body=json.dumps(body).encode() if body is not None else b"",
+            origin="http://sandbox",
+            prefix="/x",
+        )
+        response = module.handle(w, request)
+        assert response.status == 200, response.body
+        return response.body
+
+    shop = {"X-Shopify-Access-Token": "shpat_sandbox"}
+    sq = {"Authorization": "Bearer sq_sandbox"}
+    return [
+        call(shopify, "GET", "/admin/api/2025-07/orders.json", query={"status": "any", "limit": 250}, headers=shop),
+        call(shopify, "GET", "/admin/api/2025-07/customers.json", query={"limit": 250}, headers=shop),
+        call(square, "POST", "/v2/orders/search", body={"limit": 500}, headers=sq),
+        call(square, "GET", "/v2/payments", query={"limit": 100}, headers=sq),
+        call(square, "POST", "/v2/customers/search", body={}, headers=sq),
+        call(square, "POST", "/v2/inventory/counts/batch-retrieve", body={}, headers=sq),
+        call(odoo, "POST", "/json/2/stock.picking/search_read", body={"domain": [], "limit": 300}, headers={"Authorization": "bearer odoo_sandbox"}),
+        call(hubspot, "POST", "/crm/v3/objects/contacts/search", body={"limit": 100}, headers={"Authorization": "Bearer hs_sandbox"}),
+        call(easypost, "GET", "/v2/trackers", query={"page_size": 100}, headers={"Authorization": "Basic ZXBfc2FuZGJveDo="}),
+    ]  # fmt: skip
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+def test_same_seed_size_and_clock_give_byte_identical_truth_and_vendor_pages():
+    one, two = World(orders=400, seed=11), World(orders=400, seed=11)
+
+    assert json.dumps(one.truth()) == json.dumps(two.truth())
+    assert first_pages(one) == first_pages(two)
+
+
+def test_another_seed_gives_another_world():
+    assert World(orders=400, seed=11).truth()["orders"] != World(orders=400, seed=12).truth()["orders"]
+
+
+# --- the ground truth ---------------------------------------------------------------------------
+
+
+def test_truth_has_the_agreed_shape(world):
+    truth = world.truth()
+
+    assert set(truth) == {"seed", "now", "thresholds", "stores", "people", "orders"}
+    assert (truth["seed"], truth["now"]) == (7, "2026-11-20T12:00:00Z")
+    assert (
+        truth["thresholds"]
+        == THRESHOLDS
+        == {
+            "phantom_grace_seconds": 1800,
+            "unassigned_seconds": 7200,
+            "stuck_seconds": 172800,
+            "return_refund_seconds": 604800,
+        }
+    )
+    assert [(s["code"], s["name"], s["kind"]) for s in truth["stores"]] == [
+        ("downtown", "Downtown", "store"),
+        ("riverside", "Riverside", "store"),
+        ("airport-mall", "Airport Mall", "store"),
+        ("central-warehouse", "Central Warehouse", "warehouse"),
+    ]
+    assert all(set(s["ids"]) == {"shopify", "square", "odoo"} for s in truth["stores"][:3])
+    assert set(truth["stores"][3]["ids"]) == {"shopify", "odoo"}  # the warehouse sells nothing in store
+    assert [o["order_id"] for o in truth["orders"]] == [f"O{n:06d}" for n in range(1, SIZE + 1)]
+    for order in truth["orders"]:
+        assert set(order) == {
+            "order_id", "person_id", "channel", "fulfilment", "store", "number", "placed_at",
+            "promised_by", "status", "systems", "flags",
+        }  # fmt: skip
+        assert order["status"] in LIFECYCLE
+        assert set(order["systems"]) <= {"shopify", "odoo", "square", "easypost"}
+        assert all(set(ref) == {"external_id", "number"} for ref in order["systems"].values())
+    for person in truth["people"]:
+        assert set(person) == {"person_id", "name", "email", "phone", "loyalty_id", "ids"}
+        assert person["email"] == person["email"].lower()
+
+
+def test_orders_are_spread_over_the_thirty_days_before_now(world):
+    placed = [datetime.fromisoformat(o["placed_at"]) for o in world.truth()["orders"]]
+
+    assert placed == sorted(placed)
+    assert DEFAULT_NOW - timedelta(days=30) <= placed[0] < placed[-1] < DEFAULT_NOW
+
+
+def test_each_kind_of_order_is_in_the_systems_that_handle_it(world):
+    orders = world.truth()["orders"]
+    kinds = Counter((o["channel"], o["fulfilment"]) for o in orders)
+
+    assert set(kinds) == {("store", "carry_out"), ("web", "ship"), ("web", "pickup"), ("web", "delivery")}
+    for o in orders:
+        systems = set(o["systems"])
+        if o["channel"] == "store":
+            assert systems == {"square"} and o["number"] == o["systems"]["square"]["number"]
+            continue
+        assert o["systems"]["shopify"]["number"] == o["number"] and o["number"].startswith("#")
+        if "phantom_order" in o["flags"]:
+            assert systems == {"shopify"}
+        if o["fulfilment"] == "pickup" and "odoo" in systems:
+            assert o["systems"]["square"]["number"] == o["number"]  # the POS knows it by reference_id
+        if o["status"] in ("in_transit", "out_for_delivery", "delivered"):
+            assert "easypost" in systems
+
+
+def test_people_are_known_by_the_systems_they_used(world):
+    truth = world.truth()
+    people = {p["person_id"]: p for p in truth["people"]}
+    in_store = {o["person_id"] for o in truth["orders"] if o["channel"] == "store" and o["person_id"]}
+    guests_only = set(people) - in_store
+
+    assert all("square" in people[pid]["ids"] for pid in in_store)
+    assert sum("hubspot" in p["ids"] for p in people.values()) > 0.85 * len(people)
+    assert any(p["loyalty_id"] for p in people.values())
+    assert any(not p["phone"] for p in people.values())
+    assert all("square" not in people[pid]["ids"] for pid in guests_only)
+
+
+# --- breakdowns ------------------------------------------------------------------------------
+
+
+def test_each_breakdown_strikes_its_share_of_orders_at_the_initial_clock(world):
+    assert flags_of(world.truth()) == {flag: round(rate * SIZE) for flag, rate in DEFAULT_RATES.items()}
+
+
+def test_each_broken_order_carries_exactly_one_flag_at_the_initial_clock(world):
+    assert all(len(o["flags"]) <= 1 for o in world.truth()["orders"])
+
+
+def test_rates_are_configurable():
+    w = World(orders=500, seed=3, rates={"phantom_order": 0.1, "stuck_shipment": 0.0})
+    flags = flags_of(w.truth())
+
+    assert flags["phantom_order"] == 50
+    assert flags["stuck_shipment"] == 0
+    assert flags["unassigned"] == round(DEFAULT_RATES["unassigned"] * 500)
+
+
+def test_an_unknown_breakdown_is_refused():
+    with pytest.raises(ValueError, match="unknown breakdown"):
+        World(orders=10, rates={"lost_in_space": 0.5})
+
+
+def test_orders_without_a_breakdown_never_raise_a_flag_whatever_the_clock():
+    w = World(orders=1500, seed=5)
+    clean = {o["order_id"] for o in w.truth()["orders"] if not o["flags"]}
+    for days in (-3, 1, 2, 5, 12, 45):
+        w.set_now(DEFAULT_NOW + timedelta(days=days))
+        flagged = {o["order_id"] for o in w.truth()["orders"] if o["flags"]}
+        assert not flagged & clean, f"clean orders flagged {days} days on"
+
+
+# --- the clock -------------------------------------------------------------------------------
+
+
+def test_advancing_the_clock_makes_orders_progress():
+    w = World(orders=1000, seed=9)
+    before = {o["order_id"]: o for o in w.truth()["orders"]}
+    now = w.advance(3 * DAY)
+    after = {o["order_id"]: o for o in w.truth()["orders"]}
+
+    assert now == int((DEFAULT_NOW + timedelta(days=3)).timestamp())
+    assert after.keys() == before.keys()  # no order is placed after the initial clock
+    moved = [oid for oid in before if before[oid]["status"] != after[oid]["status"]]
+    assert len(moved) > 50
+    delivered = lambda orders: sum(o["status"] in ("delivered", "collected") for o in orders.values())  # noqa: E731
+    assert delivered(after) > delivered(before)
+    gained = [oid for oid in before if set(after[oid]["systems"]) > set(before[oid]["systems"])]
+    assert gained  # parcels handed over since: EasyPost now knows them
+
+
+def test_an_at_risk_promise_becomes_a_missed_one_once_it_passes():
+    w = World(orders=1000, seed=4)
+    at_risk = [o["order_id"] for o in w.truth()["orders"] if o["flags"] == ["promise_at_risk"]]
+    w.advance(8 * DAY)
+    later = {o["order_id"]: o for o in w.truth()["orders"]}
+
+    assert at_risk
+    for oid in at_risk:
+        assert "promise_at_risk" not in later[oid]["flags"]
+        assert "promise_missed" in later[oid]["flags"] or later[oid]["status"] in ("delivered", "returned")
+
+
+def test_going_back_in_time_hides_what_had_not_happened_yet():
+    w = World(orders=300, seed=2)
+    w.set_now("2026-11-05T00:00:00Z")
+    truth = w.truth()
+
+    assert truth["now"] == "2026-11-05T00:00:00Z"
+    assert all(o["placed_at"] <= "2026-11-05T00:00:00Z" for o in truth["orders"])
+    assert len(truth["orders"]) < 300
+
+
+def test_the_realtime_clock_follows_wall_time(monkeypatch):
+    wall = [1_000_000.0]
+    monkeypatch.setattr("integrations.sandbox.world.time.time", lambda: wall[0])
+    w = World(orders=20, seed=1, realtime=True)
+    start = w.now
+    wall[0] += 90
+
+    assert w.following_wall_clock
+    assert w.now == start + 90
+    w.advance(DAY)
+    assert w.now == start + 90 + DAY
+
+
+# --- malformed records -------------------------------------------------------------------------
+
+
+def test_corrupt_then_repair_moves_the_object_so_a_sync_fetches_it_again():
+    w = World(orders=200, seed=1)
+    stream = w.stream("shopify", "orders")
+    target = stream.externals[10]
+    before = stream.updated_at(10, w.now)
+    w.advance(60)
+    w.corrupt("shopify", "orders", target, "bad_date")
+
+    assert w.corruption("shopify", "orders", target) == "bad_date"
+    assert stream.updated_at(10, w.now) == w.now > before
+    w.advance(60)
+    assert w.repair("shopify", "orders", target) is True
+    assert w.corruption("shopify", "orders", target) is None
+    assert stream.updated_at(10, w.now) == w.now
+    assert w.repair("shopify", "orders", target) is False
+
+
+def test_repair_all_restores_every_corrupted_object():
+    w = World(orders=200, seed=1)
+    for how, ext in zip(CORRUPTIONS, w.stream("odoo", "stock.move").externals, strict=False):
+        w.corrupt("odoo", "stock.move", ext, how)
+
+    assert w.repair_all() == len(CORRUPTIONS)
+    assert w.corruptions == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("shopify", "orders", "1", "melted"), "unknown corruption"),
+        (("shopify", "orders", "1", "truncated"), "no object"),
+        (("shopify", "parcels", "1", "truncated"), "unknown stream"),
+    ],
+)
+def test_corrupting_something_that_does_not_exist_is_refused(args, message):
+    with pytest.raises(ValueError, match=message):
+        World(orders=50, seed=1).corrupt(*args)
+
+
+def test_the_default_clock_is_the_agreed_one():
+    assert datetime(2026, 11, 20, 12, tzinfo=UTC) == DEFAULT_NOW
+    assert World(orders=5).now_dt == DEFAULT_NOW
