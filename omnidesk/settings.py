@@ -33,9 +33,7 @@ _DEV_SECRET = "omnidesk-development-only-secret-key-not-for-production-use-01234
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set when OMNIDESK_PROFILE=production")
-ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver"
-)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -142,7 +140,7 @@ STORAGES = {
 # --- Celery --------------------------------------------------------------------------
 # REDIS_URL set -> real broker; unset -> tasks run in-process (eager) for the demo.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -31,30 +31,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--sandbox-port", type=int, default=8800)
-        parser.add_argument(
-            "--orders", type=int, default=2000, help="Size of the simulated retailer"
-        )
+        parser.add_argument("--orders", type=int, default=2000, help="Size of the simulated retailer")
         parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument(
-            "--interval", type=int, default=60, help="Seconds between scheduled syncs"
-        )
-        parser.add_argument(
-            "--setup-only", action="store_true", help="Stop after the first sync (no web server)"
-        )
+        parser.add_argument("--interval", type=int, default=60, help="Seconds between scheduled syncs")
+        parser.add_argument("--setup-only", action="store_true", help="Stop after the first sync (no web server)")
 
     def handle(self, *args, **opts):
         say = self.stdout.write
+        # Ctrl-C and `kill` both end the demo through the `finally` below, even when the
+        # shell that started it ignores SIGINT (as it does for background jobs).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _terminate)
         call_command("migrate", interactive=False, verbosity=0)
-        say(
-            "✓ database migrated ("
-            + settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-            + ")"
-        )
+        say("✓ database migrated (" + settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1] + ")")
         logins = demo_users_ensure()
 
-        world = World(
-            orders=opts["orders"], seed=opts["seed"], now=datetime.now(UTC), realtime=True
-        )
+        world = World(orders=opts["orders"], seed=opts["seed"], now=datetime.now(UTC), realtime=True)
         sandbox = SandboxServer(world, port=opts["sandbox_port"])
         sandbox_url = sandbox.start()
         say(f"✓ sandbox retailer with {opts['orders']} orders at {sandbox_url}")
@@ -67,25 +59,14 @@ class Command(BaseCommand):
             if opts["setup_only"]:
                 return
             if settings.CELERY_TASK_ALWAYS_EAGER:
-                threading.Thread(
-                    target=_in_process_scheduler, args=(15.0,), daemon=True, name="scheduler"
-                ).start()
-                say(
-                    "✓ scheduler running in-process (no REDIS_URL): checks for due sources every 15 s"
-                )
+                threading.Thread(target=_in_process_scheduler, args=(15.0,), daemon=True, name="scheduler").start()
+                say("✓ scheduler running in-process (no REDIS_URL): checks for due sources every 15 s")
             else:
                 celery = [sys.executable, "-m", "celery", "-A", "omnidesk"]
                 os.makedirs(".demo", exist_ok=True)
-                children.append(
-                    _spawn([*celery, "worker", "--loglevel=warning", "--concurrency=2"])
-                )
-                children.append(
-                    _spawn([*celery, "beat", "--loglevel=warning", "--schedule=.demo/beat"])
-                )
-                say(
-                    "✓ Celery worker and beat started on "
-                    + settings.CELERY_BROKER_URL.split("@")[-1]
-                )
+                children.append(_spawn([*celery, "worker", "--loglevel=warning", "--concurrency=2"]))
+                children.append(_spawn([*celery, "beat", "--loglevel=warning", "--schedule=.demo/beat"]))
+                say("✓ Celery worker and beat started on " + settings.CELERY_BROKER_URL.split("@")[-1])
             url = f"http://127.0.0.1:{opts['port']}/"
             say("")
             say(f"OmniDesk is at {url}  (admin: {url}admin/)")
@@ -102,6 +83,10 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
             sandbox.stop()
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _spawn(args: list[str]) -> subprocess.Popen:
