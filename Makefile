@@ -45,7 +45,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP) services
-	DATABASE_URL=$(TEST_DATABASE_URL)_bench REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py bench $(BENCH_ARGS)
+	DEBUG=false LOG_LEVEL=WARNING DATABASE_URL=$(TEST_DATABASE_URL)_bench REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py bench $(BENCH_ARGS)
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.db import models
@@ -61,9 +62,7 @@ class Source(models.Model):
         default=15 * 60,
         help_text="After this long without a successful sync, every screen marks this source's data as stale.",
     )
-    page_size = models.PositiveIntegerField(
-        default=250, help_text="Records requested per page from the vendor API."
-    )
+    page_size = models.PositiveIntegerField(default=250, help_text="Records requested per page from the vendor API.")
     enabled = models.BooleanField(default=True)
     cursor = models.JSONField(
         default=dict,
@@ -200,25 +199,26 @@ class RawRecord(models.Model):
     Deduplicated by content hash: a record fetched again unchanged is stored once.
     """
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="raw_records")
-    stream = models.CharField(
-        max_length=32, help_text="Which feed of the source: orders, customers, trackers, …"
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="raw_records", db_index=False)
+    stream = models.CharField(max_length=32, help_text="Which feed of the source: orders, customers, trackers, …")
+    external_id = models.CharField(max_length=128)
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical JSON text.")
+    payload = models.TextField(
+        help_text="The payload as canonical JSON text (sorted keys); kept as text, not JSONB: it is read for audit and replay, never queried, and parsing it on every write cost more than the rest of the row."
     )
-    external_id = models.CharField(max_length=128, db_index=True)
-    content_hash = models.CharField(max_length=64)
-    payload = models.JSONField()
     first_seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "content_hash"], name="rawrecord_unique_content"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "content_hash"], name="rawrecord_unique_content")]
         indexes = [models.Index(fields=["source", "stream", "external_id"])]
 
     def __str__(self) -> str:
         return f"{self.source.name}/{self.stream}/{self.external_id}"
+
+    @property
+    def data(self):
+        """The payload, decoded."""
+        return json.loads(self.payload)
 
 
 class DeadLetter(models.Model):
@@ -229,9 +229,7 @@ class DeadLetter(models.Model):
     """
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="dead_letters")
-    sync_run = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters"
-    )
+    sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters")
     raw_record = models.ForeignKey(
         RawRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters"
     )
@@ -239,15 +237,11 @@ class DeadLetter(models.Model):
     external_id = models.CharField(max_length=128, blank=True, default="")
     reason = models.TextField()
     payload = models.JSONField(null=True, blank=True)
-    payload_text = models.TextField(
-        blank=True, default="", help_text="The payload as text when it was not valid JSON."
-    )
+    payload_text = models.TextField(blank=True, default="", help_text="The payload as text when it was not valid JSON.")
     created_at = models.DateTimeField(default=timezone.now)
     replay_count = models.PositiveIntegerField(default=0)
     last_replayed_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when a replay succeeded."
-    )
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="Set when a replay succeeded.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -270,9 +264,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["source", "event_id"], name="webhook_unique_event")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="webhook_unique_event")]
 
     def __str__(self) -> str:
         return f"{self.source.name} {self.topic} {self.event_id}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from .adapters import WebhookSignatureError, adapter_class, adapter_for
 from .locks import source_lock
 from .models import RawRecord, Source, WebhookDelivery
-from .sync import page_land, payload_hash
+from .sync import page_land, payload_hash, payload_json
 
 
 def source_upsert(
@@ -63,13 +63,14 @@ def webhook_receive(
     except (ValueError, NotImplementedError) as exc:
         raise WebhookRejected(str(exc), status=400) from exc
     with transaction.atomic():
+        text = payload_json(event.payload)
         raw, _ = RawRecord.objects.get_or_create(
             source=source,
-            content_hash=payload_hash(event.payload),
+            content_hash=payload_hash(event.payload, text),
             defaults={
                 "stream": event.stream,
                 "external_id": adapter.external_id(event.stream, event.payload)[:128],
-                "payload": event.payload,
+                "payload": text,
             },
         )
         try:
@@ -97,7 +98,7 @@ def webhook_process(*, delivery_id: int) -> None:
             source=source,
             adapter=adapter,
             stream=stream,
-            items=[delivery.raw_record.payload],
+            items=[delivery.raw_record.data],
             cursor=None,
             run=None,
         )

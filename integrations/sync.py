@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orders.bulk import JsonText, upsert
+from orders.bulk import upsert
 from orders.ingest import IngestResult, ingest
 
 from .adapters import Adapter, adapter_for
@@ -36,9 +37,9 @@ PAGE_HOOKS: list[Callable[[Source, IngestResult], None]] = []
 """Called after each landed page commits (``transaction.on_commit``), e.g. to run the rules on touched orders."""
 
 
-def payload_json(payload: Any) -> JsonText:
+def payload_json(payload: Any) -> str:
     """The canonical JSON text of a payload: what is hashed and what is stored."""
-    return JsonText(json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str))
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def payload_hash(payload: Any, text: str | None = None) -> str:
@@ -193,24 +194,9 @@ def source_sync(
             source=source, trigger=trigger, cursor_before=source.cursor, cursor_after=source.cursor
         )
         Source.objects.filter(pk=source.pk).update(last_attempt_at=run.started_at)
-        pages = 0
         try:
             adapter = adapter or adapter_for(source)
-            for stream in adapter.streams:
-                while max_pages is None or pages < max_pages:
-                    page = adapter.fetch(stream, source.cursor.get(stream, {}))
-                    page_land(
-                        source=source,
-                        adapter=adapter,
-                        stream=stream,
-                        items=page.items,
-                        cursor=page.cursor,
-                        run=run,
-                    )
-                    lock.renew()
-                    pages += 1
-                    if not page.has_more:
-                        break
+            _streams_pull(source, adapter, run, lock, max_pages)
         except TransportError as exc:
             return _run_failed(source, run, str(exc))
         except Exception as exc:
@@ -224,6 +210,27 @@ def source_sync(
             last_success_at=run.finished_at, consecutive_failures=0, last_error=""
         )
         return run
+
+
+def _streams_pull(source: Source, adapter: Adapter, run: SyncRun, lock, max_pages: int | None) -> None:
+    """Land every stream page by page, fetching the next page while the current one lands.
+
+    The read-ahead uses the cursor the current page returned, which is exactly where
+    the next run would resume: if landing fails, the prefetched page is simply dropped.
+    """
+    pages = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{source.name}") as reader:
+        for stream in adapter.streams:
+            upcoming = reader.submit(adapter.fetch, stream, source.cursor.get(stream, {}))
+            while upcoming is not None:
+                page = upcoming.result()
+                pages += 1
+                more = page.has_more and (max_pages is None or pages < max_pages)
+                upcoming = reader.submit(adapter.fetch, stream, page.cursor) if more else None
+                page_land(source=source, adapter=adapter, stream=stream, items=page.items, cursor=page.cursor, run=run)
+                lock.renew()
+            if max_pages is not None and pages >= max_pages:
+                return
 
 
 def _run_failed(source: Source, run: SyncRun, error: str) -> SyncRun:

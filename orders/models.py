@@ -36,7 +36,8 @@ class Lifecycle(models.TextChoices):
 class SourcedModel(models.Model):
     """A fact that came from one upstream system."""
 
-    source = models.ForeignKey("integrations.Source", on_delete=models.PROTECT, related_name="+")
+    # Indexed by each model's (source, external_id) unique constraint.
+    source = models.ForeignKey("integrations.Source", on_delete=models.PROTECT, related_name="+", db_index=False)
     external_id = models.CharField(max_length=128)
     synced_at = models.DateTimeField(
         default=timezone.now, help_text="When OmniDesk last received this from its source."
@@ -214,15 +215,18 @@ class OrderRecord(SourcedModel):
 
 class OrderLine(SourcedModel):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    sku = models.CharField(max_length=64, db_index=True)
+    sku = models.CharField(max_length=64)
     name = models.CharField(max_length=255, blank=True, default="")
     quantity = models.IntegerField(default=1)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    fulfilment_location = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    fulfilment_location = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="orderline_unique")]
+        indexes = [models.Index(fields=["sku"])]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku}"
@@ -438,16 +442,22 @@ class TimelineEvent(models.Model):
         FLAG_CLOSED = "flag_closed", "Flag closed"
         CUSTOMER_LINKED = "customer_linked", "Identity linked"
 
-    key = models.CharField(max_length=255, unique=True)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    key = models.CharField(max_length=255)
+    # Indexed by the (order, occurred_at) / (customer, occurred_at) composites below.
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     occurred_at = models.DateTimeField()
+    # Not indexed: sources and users are almost never deleted, and no screen lists events by them.
     source = models.ForeignKey(
-        "integrations.Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "integrations.Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     summary = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
@@ -455,6 +465,7 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["key"], name="timelineevent_unique_key")]
         indexes = [
             models.Index(fields=["order", "occurred_at"]),
             models.Index(fields=["customer", "occurred_at"]),

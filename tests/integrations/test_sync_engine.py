@@ -175,7 +175,7 @@ def test_a_malformed_record_is_dead_lettered_while_the_rest_of_its_page_lands(so
     assert (letter.stream, letter.external_id, letter.sync_run_id) == ("orders", "2", run.pk)
     assert letter.reason == "MappingError: line_items is not a list: 'oops'"
     assert letter.payload == bad
-    assert letter.raw_record.payload == bad
+    assert letter.raw_record.data == bad
 
     # The same bad page again: still one open dead letter, not two.
     source.cursor = {}
