@@ -55,9 +55,7 @@ class SourceForm(forms.ModelForm):
                 continue
             key, sep, value = line.partition("=")
             if not sep or not key.strip():
-                raise forms.ValidationError(
-                    f"Write KEY=VALUE, one per line (got {line.split('=')[0]!r}…)"
-                )
+                raise forms.ValidationError(f"Write KEY=VALUE, one per line (got {line.split('=')[0]!r}…)")
             values[key.strip()] = value.strip()
         return values
 

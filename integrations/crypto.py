@@ -30,6 +30,4 @@ def decrypt_credentials(token: str) -> dict[str, str]:
     try:
         return json.loads(_fernet().decrypt(token.encode()))
     except InvalidToken as exc:  # key rotated without re-encrypting
-        raise ValueError(
-            "stored credentials cannot be decrypted with the current OMNIDESK_CREDENTIALS_KEY"
-        ) from exc
+        raise ValueError("stored credentials cannot be decrypted with the current OMNIDESK_CREDENTIALS_KEY") from exc

@@ -57,9 +57,7 @@ def demo_users_ensure() -> list[DemoLogin]:
         user.save()
         user.groups.set([Group.objects.get(name=role)])
         for code in store_codes:
-            store, _ = Store.objects.get_or_create(
-                code=code, defaults={"name": code.replace("-", " ").title()}
-            )
+            store, _ = Store.objects.get_or_create(code=code, defaults={"name": code.replace("-", " ").title()})
             store.staff.add(user)
         logins.append(DemoLogin(username, password, role))
     return logins

@@ -82,13 +82,9 @@ class HttpClient:
             self.attempts += 1
             wait: float | None = None
             try:
-                response = self.session.request(
-                    method, url, headers=headers, timeout=self.timeout, **kwargs
-                )
+                response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
             except (requests.Timeout, requests.ConnectionError) as exc:
-                last_error = TransportError(
-                    f"{method} {_path(url)}: {type(exc).__name__}", permanent=False
-                )
+                last_error = TransportError(f"{method} {_path(url)}: {type(exc).__name__}", permanent=False)
             else:
                 if response.status_code < 400:
                     return response

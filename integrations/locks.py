@@ -63,9 +63,7 @@ def _release(source_id: int, owner: str) -> None:
         return
     from .models import Source
 
-    Source.objects.filter(pk=source_id, lease_owner=owner).update(
-        lease_owner="", lease_expires_at=None
-    )
+    Source.objects.filter(pk=source_id, lease_owner=owner).update(lease_owner="", lease_expires_at=None)
 
 
 @contextmanager

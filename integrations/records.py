@@ -53,9 +53,7 @@ class LineRecord(Record):
     name: str = Field(default="", max_length=255)
     quantity: int = Field(ge=0, le=100_000)
     unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
-    location_id: str = Field(
-        default="", max_length=128, description="Fulfilment location, in the source's ids."
-    )
+    location_id: str = Field(default="", max_length=128, description="Fulfilment location, in the source's ids.")
 
 
 class PaymentRecord(Record):
@@ -113,14 +111,10 @@ class OrderRecord(Record):
         max_length=64,
         description="The number this system shows, e.g. '#1001', 'S00042'.",
     )
-    references: list[str] = Field(
-        default_factory=list, description="Other systems' order numbers this record names."
-    )
+    references: list[str] = Field(default_factory=list, description="Other systems' order numbers this record names.")
     channel: Literal["web", "store", "phone"] = "web"
     fulfilment: Literal["ship", "pickup", "delivery", "carry_out"] = "ship"
-    location_id: str = Field(
-        default="", max_length=128, description="Pickup / selling location, in the source's ids."
-    )
+    location_id: str = Field(default="", max_length=128, description="Pickup / selling location, in the source's ids.")
     raw_status: str = Field(default="", max_length=64)
     status: Lifecycle = "placed"
     placed_at: datetime | None = None
@@ -132,6 +126,14 @@ class OrderRecord(Record):
     email: str = Field(default="", max_length=254)
     phone: str = Field(default="", max_length=64)
     customer: CustomerRecord | None = None
+    customer_external_id: str = Field(
+        default="",
+        max_length=128,
+        description="The customer's id in this source when the order names them only by id (Square).",
+    )
+    customer_name: str = Field(
+        default="", max_length=200, description="A name given with the order (pickup recipient)."
+    )
     lines: list[LineRecord] = Field(default_factory=list, max_length=1000)
     payments: list[PaymentRecord] = Field(default_factory=list, max_length=1000)
     shipments: list[ShipmentRecord] = Field(default_factory=list, max_length=200)
@@ -177,9 +179,7 @@ class PickingLineRecord(Record):
 
     external_id: str = Field(min_length=1, max_length=128)
     sku: str = Field(min_length=1, max_length=64)
-    quantity: Decimal = Field(
-        ge=0, max_digits=12, decimal_places=3, description="Ordered (demand) quantity."
-    )
+    quantity: Decimal = Field(ge=0, max_digits=12, decimal_places=3, description="Ordered (demand) quantity.")
     done_quantity: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=3)
     state: str = Field(default="", max_length=32)
 

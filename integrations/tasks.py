@@ -9,9 +9,7 @@ from .services import webhook_process
 from .sync import source_sync
 
 
-@shared_task(
-    time_limit=15 * 60, soft_time_limit=14 * 60, acks_late=True, reject_on_worker_lost=True
-)
+@shared_task(time_limit=15 * 60, soft_time_limit=14 * 60, acks_late=True, reject_on_worker_lost=True)
 def sync_source(source_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> int:
     """Run one sync of one source. Safe to repeat: the lock skips a duplicate, upserts make a re-run a no-op."""
     return source_sync(source_id=source_id, trigger=trigger).pk

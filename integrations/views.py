@@ -31,6 +31,4 @@ def webhook(request: HttpRequest, source_name: str) -> JsonResponse:
         return JsonResponse({"error": str(exc)}, status=exc.status)
     if is_new:
         transaction.on_commit(lambda: process_webhook.delay(delivery.pk))
-    return JsonResponse(
-        {"status": "accepted" if is_new else "duplicate", "event_id": delivery.event_id}
-    )
+    return JsonResponse({"status": "accepted" if is_new else "duplicate", "event_id": delivery.event_id})

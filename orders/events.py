@@ -32,6 +32,7 @@ def _event(
     source=None,
     actor=None,
     data=None,
+    subject: str = "",
 ) -> Event:
     return {
         "key": key[:255],
@@ -43,6 +44,7 @@ def _event(
         "source_id": source.pk if source is not None else None,
         "actor_id": actor.pk if actor is not None else None,
         "data": data or {},
+        "subject": subject,
         "recorded_at": timezone.now(),
     }
 
@@ -150,6 +152,7 @@ def payment_recorded(
         customer_id=customer_id,
         source=source,
         data={"kind": kind, "status": status, "amount": str(amount)},
+        subject=f"payment:{source.pk}:{external_id}",
     )
 
 
@@ -172,6 +175,7 @@ def shipment_created(
         customer_id=customer_id,
         source=source,
         data={"carrier": carrier, "tracking_number": tracking_number},
+        subject=f"shipment:{source.pk}:{external_id}",
     )
 
 
@@ -196,6 +200,7 @@ def tracking_scanned(
         customer_id=customer_id,
         source=source,
         data={"status": status},
+        subject=f"shipment:{source.pk}:{shipment_external_id}",
     )
 
 
@@ -218,6 +223,34 @@ def return_changed(
         customer_id=customer_id,
         source=source,
         data={"status": status},
+    )
+
+
+def picking_changed(
+    *,
+    source,
+    external_id: str,
+    name: str,
+    order_id: int | None,
+    status: str,
+    status_label: str,
+    assigned_to: str,
+    kind: str,
+    occurred_at,
+) -> Event:
+    """The ERP's fulfilment task moved: assigned to someone, picked, shipped, a return received."""
+    what = {"incoming": "Return", "internal": "Transfer"}.get(kind, "Picking")
+    who = f", assigned to {assigned_to}" if assigned_to and status == "assigned" else ""
+    stamp = occurred_at.isoformat() if occurred_at else ""
+    return _event(
+        key=f"{source.pk}:picking:{external_id}:{status}:{assigned_to}:{stamp}",
+        kind=Kind.STATUS_CHANGED,
+        occurred_at=occurred_at,
+        summary=f"{source.name}: {what} {name or external_id} {status_label.lower()}{who}",
+        order_id=order_id,
+        source=source,
+        data={"picking": name, "to": status, "assigned_to": assigned_to},
+        subject=f"picking:{source.pk}:{external_id}",
     )
 
 

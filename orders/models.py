@@ -213,6 +213,82 @@ class OrderRecord(SourcedModel):
         return f"{self.source}:{self.external_number or self.external_id}"
 
 
+class OrderKey(models.Model):
+    """A number that identifies one order across systems (the web order name the ERP and the POS repeat).
+
+    Unique: whichever system is synced first creates the order with its keys, and a
+    later record naming one of those keys lands on the same order.
+    """
+
+    key = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="keys")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key"], name="orderkey_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Picking(SourcedModel):
+    """An ERP fulfilment task (an Odoo stock.picking): who prepares the order, when it is scheduled, when done."""
+
+    class Kind(models.TextChoices):
+        OUTGOING = "outgoing", "Outgoing (delivery or pickup)"
+        INCOMING = "incoming", "Incoming (return)"
+        INTERNAL = "internal", "Internal move"
+
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="pickings")
+    order_reference = models.CharField(
+        max_length=64, blank=True, default="", help_text="The ERP's sale order name it belongs to (e.g. S00042)."
+    )
+    order_external_id = models.CharField(max_length=128, blank=True, default="")
+    name = models.CharField(max_length=64, blank=True, default="")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OUTGOING)
+    raw_status = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=24, choices=Lifecycle.choices, default=Lifecycle.IN_ERP)
+    assigned_to = models.CharField(
+        max_length=128, blank=True, default="", help_text="Who is to prepare it; empty when nobody is assigned."
+    )
+    location = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True, default="")
+    carrier = models.CharField(max_length=64, blank=True, default="")
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="picking_unique")]
+        indexes = [
+            models.Index(fields=["source"], condition=models.Q(order__isnull=True), name="picking_unlinked"),
+            models.Index(fields=["tracking_number"], condition=~models.Q(tracking_number=""), name="picking_tracking"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class PickingLine(SourcedModel):
+    """One product line of a picking (an Odoo stock.move)."""
+
+    picking = models.ForeignKey(Picking, null=True, blank=True, on_delete=models.CASCADE, related_name="lines")
+    picking_external_id = models.CharField(max_length=128, blank=True, default="")
+    sku = models.CharField(max_length=64)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+    done_quantity = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+    state = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="pickingline_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+
 class OrderLine(SourcedModel):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     sku = models.CharField(max_length=64)
@@ -247,7 +323,13 @@ class Payment(SourcedModel):
         SUCCESS = "success", "Succeeded"
         FAILURE = "failure", "Failed"
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="payments")
+    order_external_id = models.CharField(
+        max_length=128,
+        blank=True,
+        default="",
+        help_text="The order's id in this source; links the payment when the order arrives later.",
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUCCESS)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -263,6 +345,7 @@ class Payment(SourcedModel):
     class Meta:
         ordering = ["processed_at", "id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="payment_unique")]
+        indexes = [models.Index(fields=["source"], condition=models.Q(order__isnull=True), name="payment_unlinked")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency}"
@@ -290,6 +373,7 @@ class Shipment(SourcedModel):
     class Meta:
         ordering = ["shipped_at", "id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="shipment_unique")]
+        indexes = [models.Index(fields=["source"], condition=models.Q(order__isnull=True), name="shipment_unlinked")]
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}".strip()
@@ -460,6 +544,12 @@ class TimelineEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     summary = models.CharField(max_length=500)
+    subject = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="The upstream thing the event is about (a shipment, a picking), to re-link it when that thing is matched to an order later.",
+    )
     data = models.JSONField(default=dict, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -467,6 +557,7 @@ class TimelineEvent(models.Model):
         ordering = ["occurred_at", "id"]
         constraints = [models.UniqueConstraint(fields=["key"], name="timelineevent_unique_key")]
         indexes = [
+            models.Index(fields=["subject"], condition=models.Q(order__isnull=True), name="timelineevent_unlinked"),
             models.Index(fields=["order", "occurred_at"]),
             models.Index(fields=["customer", "occurred_at"]),
         ]

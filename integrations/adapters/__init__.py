@@ -16,9 +16,7 @@ def adapter_class(name: str) -> type[Adapter]:
     try:
         module_name, class_name = REGISTRY[name].split(":")
     except KeyError:
-        raise ValueError(
-            f"unknown adapter {name!r}; known: {', '.join(sorted(REGISTRY))}"
-        ) from None
+        raise ValueError(f"unknown adapter {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
     return getattr(import_module(module_name), class_name)
 
 

@@ -123,9 +123,7 @@ class EasyPostAdapter(Adapter):
             "before_id": oldest,
             "watermark": watermark,
         }
-        return Page(
-            items=trackers, cursor={k: v for k, v in next_cursor.items() if v}, has_more=True
-        )
+        return Page(items=trackers, cursor={k: v for k, v in next_cursor.items() if v}, has_more=True)
 
     def _list(self, params: dict[str, Any]) -> tuple[list[Any], bool]:
         response = self.client.get("v2/trackers", params=params)
@@ -165,9 +163,7 @@ class EasyPostAdapter(Adapter):
         """
         secret = self.credentials.get("webhook_secret")
         if not secret:
-            raise WebhookSignatureError(
-                "this source has no webhook_secret credential to verify with"
-            )
+            raise WebhookSignatureError("this source has no webhook_secret credential to verify with")
         lowered = {str(name).lower(): str(value).strip() for name, value in headers.items()}
         signature = lowered.get(SIGNATURE_HEADER, "")
         if not signature:
@@ -186,8 +182,7 @@ class EasyPostAdapter(Adapter):
         description = event.get("description")
         if description not in WEBHOOK_DESCRIPTIONS:
             raise ValueError(
-                f"unsupported event {description!r}; expected one of "
-                f"{', '.join(sorted(WEBHOOK_DESCRIPTIONS))}"
+                f"unsupported event {description!r}; expected one of {', '.join(sorted(WEBHOOK_DESCRIPTIONS))}"
             )
         event_id = event.get("id")
         if not isinstance(event_id, str) or not event_id.strip():
@@ -235,12 +230,8 @@ def map_tracker(payload: Any) -> TrackerRecord:
             raw_status=f"{status}/{detail}" if detail else status,
             status=lifecycle,
             shipped_at=min(moving) if moving else None,
-            estimated_delivery=parse_time(
-                tracker.get("est_delivery_date"), f"{where}.est_delivery_date"
-            ),
-            delivered_at=(max(delivered) if delivered else updated_at)
-            if lifecycle == "delivered"
-            else None,
+            estimated_delivery=parse_time(tracker.get("est_delivery_date"), f"{where}.est_delivery_date"),
+            delivered_at=(max(delivered) if delivered else updated_at) if lifecycle == "delivered" else None,
             events=events,
         ),
     )

@@ -106,9 +106,7 @@ class HubSpotAdapter(Adapter):
         seen = [_modified(item) for item in items]
         watermark = _latest(cursor.get("watermark"), start_at, *seen)
         if not after:
-            return Page(
-                items=items, cursor={"start_at": watermark} if watermark else {}, has_more=False
-            )
+            return Page(items=items, cursor={"start_at": watermark} if watermark else {}, has_more=False)
         if after.isdigit() and int(after) > MAX_AFTER:
             if not watermark or (start_at and _latest(start_at) == watermark):
                 raise TransportError(
@@ -176,9 +174,7 @@ class HubSpotAdapter(Adapter):
         if event_id is None or isinstance(event_id, bool):
             raise ValueError("contact event has no eventId")
         try:
-            response = self.client.get(
-                CONTACT_PATH.format(id=object_id), params={"properties": ",".join(PROPERTIES)}
-            )
+            response = self.client.get(CONTACT_PATH.format(id=object_id), params={"properties": ",".join(PROPERTIES)})
         except TransportError as exc:
             if exc.status == 404:
                 raise ValueError(f"contact {object_id} no longer exists") from None
@@ -199,9 +195,7 @@ class HubSpotAdapter(Adapter):
 
 
 # -- signatures ------------------------------------------------------------------------------
-def signature(
-    version: str, *, secret: str, method: str, uri: str, body: bytes, timestamp: str = ""
-) -> str:
+def signature(version: str, *, secret: str, method: str, uri: str, body: bytes, timestamp: str = "") -> str:
     """The signature HubSpot sends for a request: v1/v2 SHA-256 hex, v3 base64 HMAC-SHA256."""
     if version == "v1":
         return hashlib.sha256(secret.encode() + body).hexdigest()
@@ -211,9 +205,7 @@ def signature(
         for encoded, char in URI_DECODE.items():
             uri = uri.replace(encoded, char).replace(encoded.lower(), char)
         message = method.encode() + uri.encode() + body + timestamp.encode()
-        return base64.b64encode(
-            hmac.new(secret.encode(), message, hashlib.sha256).digest()
-        ).decode()
+        return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
     raise WebhookSignatureError(f"unsupported signature version {version!r}")
 
 
@@ -236,19 +228,13 @@ def verify_signature(
             raise WebhookSignatureError("missing or unreadable X-HubSpot-Request-Timestamp header")
         sent = EPOCH + int(timestamp) * MILLISECOND
         if now - sent > MAX_SIGNATURE_AGE:
-            raise WebhookSignatureError(
-                f"X-HubSpot-Request-Timestamp {sent.isoformat()} is older than 300 s"
-            )
+            raise WebhookSignatureError(f"X-HubSpot-Request-Timestamp {sent.isoformat()} is older than 300 s")
     else:
         given = lowered.get("x-hubspot-signature", "")
         if not given:
-            raise WebhookSignatureError(
-                "missing X-HubSpot-Signature-v3 and X-HubSpot-Signature headers"
-            )
+            raise WebhookSignatureError("missing X-HubSpot-Signature-v3 and X-HubSpot-Signature headers")
         version = lowered.get("x-hubspot-signature-version", "v1").lower()
-    expected = signature(
-        version, secret=secret, method=method, uri=url, body=body, timestamp=timestamp
-    )
+    expected = signature(version, secret=secret, method=method, uri=url, body=body, timestamp=timestamp)
     if not hmac.compare_digest(expected.encode(), given.encode()):
         raise WebhookSignatureError(f"X-HubSpot signature ({version}) does not match the request")
 
@@ -270,15 +256,9 @@ def map_contact(payload: Any) -> CustomerRecord:
         raise MappingError(f"contact must be a JSON object, got {type(payload).__name__}")
     properties = payload.get("properties")
     if not isinstance(properties, Mapping):
-        raise MappingError(
-            f"contact.properties must be a JSON object, got {type(properties).__name__}"
-        )
+        raise MappingError(f"contact.properties must be a JSON object, got {type(properties).__name__}")
     external_id = payload.get("id")
-    if (
-        isinstance(external_id, bool)
-        or not isinstance(external_id, int | str)
-        or not str(external_id).strip()
-    ):
+    if isinstance(external_id, bool) or not isinstance(external_id, int | str) or not str(external_id).strip():
         raise MappingError(f"contact.id is missing or not an id: {external_id!r}")
 
     def prop(name: str) -> str:
@@ -286,9 +266,7 @@ def map_contact(payload: Any) -> CustomerRecord:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise MappingError(
-                f"contact.properties.{name} must be a string, got {type(value).__name__}"
-            )
+            raise MappingError(f"contact.properties.{name} must be a string, got {type(value).__name__}")
         return value.strip()
 
     email = prop("email")
@@ -300,8 +278,7 @@ def map_contact(payload: Any) -> CustomerRecord:
         emails=[email] if email else [],
         phones=phones,
         loyalty_id=prop("loyalty_id"),
-        updated_at=updated_at
-        or parse_time(properties.get("lastmodifieddate"), "contact.properties.lastmodifieddate"),
+        updated_at=updated_at or parse_time(properties.get("lastmodifieddate"), "contact.properties.lastmodifieddate"),
     )
 
 

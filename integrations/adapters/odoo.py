@@ -100,9 +100,7 @@ class OdooAdapter(Adapter):
         super().__init__(**kwargs)
         self.transport = self.credentials.get("transport") or "json2"
         if self.transport not in TRANSPORTS:
-            raise ValueError(
-                f"odoo transport must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}"
-            )
+            raise ValueError(f"odoo transport must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}")
         uid = self.credentials.get("uid")
         try:
             self._uid = int(uid) if uid not in (None, "") else None
@@ -126,9 +124,7 @@ class OdooAdapter(Adapter):
             raise ValueError(f"odoo has no stream {stream!r}; streams: {', '.join(self.streams)}")
         after = _read_cursor(cursor)
         limit = max(1, self.page_size)
-        rows = self._search_read(
-            model, keyset_domain(after), FIELDS[model], limit=limit, offset=0, order=PAGE_ORDER
-        )
+        rows = self._search_read(model, keyset_domain(after), FIELDS[model], limit=limit, offset=0, order=PAGE_ORDER)
         if model in LOCATED_MODELS:
             rows = self._with_warehouses(model, rows)
         position = max((p for p in (after, _last_position(rows)) if p is not None), default=None)
@@ -205,9 +201,7 @@ class OdooAdapter(Adapter):
             for location_id in unknown:
                 self._warehouse_of.setdefault(location_id, False)
         return [
-            {**row, WAREHOUSE_KEY: self._warehouse_of.get(location_of(row), False)}
-            if isinstance(row, dict)
-            else row
+            {**row, WAREHOUSE_KEY: self._warehouse_of.get(location_of(row), False)} if isinstance(row, dict) else row
             for row in rows
         ]
 
@@ -226,13 +220,9 @@ class OdooAdapter(Adapter):
             if not login:
                 self._uid = DEFAULT_UID
             else:
-                uid = self._rpc(
-                    "common", "login", [self._database, login, self._key], what="common.login"
-                )
+                uid = self._rpc("common", "login", [self._database, login, self._key], what="common.login")
                 if isinstance(uid, bool) or not isinstance(uid, int) or uid <= 0:
-                    raise TransportError(
-                        f"odoo refused the login {login!r} with this api_key", permanent=True
-                    )
+                    raise TransportError(f"odoo refused the login {login!r} with this api_key", permanent=True)
                 self._uid = uid
         return self._uid
 
@@ -327,9 +317,7 @@ def _read_cursor(cursor: Mapping[str, Any]) -> Position | None:
     except MappingError:
         when = None
     if when is None or isinstance(last_id, bool) or not isinstance(last_id, int):
-        raise ValueError(
-            f"odoo cursor must be {{'write_date': 'YYYY-MM-DD HH:MM:SS', 'id': int}}, got {cursor!r}"
-        )
+        raise ValueError(f"odoo cursor must be {{'write_date': 'YYYY-MM-DD HH:MM:SS', 'id': int}}, got {cursor!r}")
     return when, last_id
 
 
@@ -356,12 +344,7 @@ def _last_position(rows: list[Any]) -> Position | None:
 
 
 def _is_many2one(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and isinstance(value[0], int)
-        and not isinstance(value[0], bool)
-    )
+    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and not isinstance(value[0], bool)
 
 
 def _decode(response: requests.Response, what: str) -> Any:

@@ -134,9 +134,7 @@ def map_location(payload: Any) -> LocationRecord:
         raise MappingError(f"{where}.name is missing")
     code = slugify(name)[:STORE_CODE_MAX].strip("-")
     if not code:
-        raise MappingError(
-            f"{where}.name {name!r} yields no store code (no ASCII letters or digits)"
-        )
+        raise MappingError(f"{where}.name {name!r} yields no store code (no ASCII letters or digits)")
     return LocationRecord(
         external_id=_id(warehouse, "id", where),
         name=name,
@@ -361,9 +359,7 @@ def parse_datetime(value: Any, field: str) -> datetime | None:
             raise ValueError
         return datetime.fromisoformat(text).replace(tzinfo=UTC)
     except ValueError:
-        raise MappingError(
-            f"{field} is not an Odoo date-time 'YYYY-MM-DD HH:MM:SS': {value!r}"
-        ) from None
+        raise MappingError(f"{field} is not an Odoo date-time 'YYYY-MM-DD HH:MM:SS': {value!r}") from None
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -75,9 +75,7 @@ class ShopifyAdapter(Adapter):
             items, _ = self._get("locations.json", params={}, key="locations")
             return Page(items=items, cursor={}, has_more=False)
         if stream not in ("customers", "orders"):
-            raise ValueError(
-                f"shopify has no stream {stream!r}; streams: {', '.join(self.streams)}"
-            )
+            raise ValueError(f"shopify has no stream {stream!r}; streams: {', '.join(self.streams)}")
 
         limit = max(1, min(self.page_size, MAX_PAGE_SIZE))
         updated_at_min = cursor.get("updated_at_min")
@@ -107,9 +105,7 @@ class ShopifyAdapter(Adapter):
         }
         return Page(items=items, cursor={k: v for k, v in next_cursor.items() if v}, has_more=True)
 
-    def _get(
-        self, path: str, *, params: dict[str, Any], key: str
-    ) -> tuple[list[Any], requests.Response]:
+    def _get(self, path: str, *, params: dict[str, Any], key: str) -> tuple[list[Any], requests.Response]:
         response = self.client.get(path, params=params)
         self._throttle(response)
         try:
@@ -158,9 +154,7 @@ class ShopifyAdapter(Adapter):
         header = _header_reader(headers)
         secret = self.credentials.get("webhook_secret")
         if not secret:
-            raise WebhookSignatureError(
-                "this source has no webhook_secret credential to verify with"
-            )
+            raise WebhookSignatureError("this source has no webhook_secret credential to verify with")
         signature = header("hmac-sha256")
         if not signature:
             raise WebhookSignatureError("missing X-Shopify-Hmac-Sha256 header")
@@ -171,9 +165,7 @@ class ShopifyAdapter(Adapter):
         topic = header("topic")
         stream = WEBHOOK_TOPICS.get(topic)
         if stream is None:
-            raise ValueError(
-                f"unsupported topic {topic!r}; expected one of {', '.join(WEBHOOK_TOPICS)}"
-            )
+            raise ValueError(f"unsupported topic {topic!r}; expected one of {', '.join(WEBHOOK_TOPICS)}")
         event_id = header("event-id") or header("webhook-id")
         if not event_id:
             raise ValueError("missing X-Shopify-Event-Id and X-Shopify-Webhook-Id headers")
@@ -183,12 +175,8 @@ class ShopifyAdapter(Adapter):
             raise ValueError(f"webhook body is not JSON: {exc}") from None
         if not isinstance(payload, dict):
             raise ValueError(f"webhook body is not a JSON object but {type(payload).__name__}")
-        extra = {
-            name.replace("-", "_"): header(name) for name in WEBHOOK_EXTRA_HEADERS if header(name)
-        }
-        return WebhookEvent(
-            event_id=event_id, topic=topic, stream=stream, payload=payload, extra=extra
-        )
+        extra = {name.replace("-", "_"): header(name) for name in WEBHOOK_EXTRA_HEADERS if header(name)}
+        return WebhookEvent(event_id=event_id, topic=topic, stream=stream, payload=payload, extra=extra)
 
 
 def _header_reader(headers: Mapping[str, str]):
@@ -228,9 +216,7 @@ def _next_page_info(response: requests.Response) -> str:
         return ""
     tokens = parse_qs(urlsplit(url).query).get("page_info")
     if not tokens:
-        raise TransportError(
-            f"Link rel=next without a page_info: {url}", permanent=True, status=response.status_code
-        )
+        raise TransportError(f"Link rel=next without a page_info: {url}", permanent=True, status=response.status_code)
     return tokens[0]
 
 

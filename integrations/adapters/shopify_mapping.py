@@ -101,9 +101,7 @@ STORE_CODE_MAX = 32  # LocationRecord.code max_length
 # -- public mappers ----------------------------------------------------------------------
 def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
     customer = _obj(payload, where)
-    name = " ".join(
-        p for p in (_text(customer, "first_name", where), _text(customer, "last_name", where)) if p
-    )
+    name = " ".join(p for p in (_text(customer, "first_name", where), _text(customer, "last_name", where)) if p)
     email = _text(customer, "email", where)
     phone = _text(customer, "phone", where)
     return CustomerRecord(
@@ -128,9 +126,7 @@ def map_location(payload: Any) -> LocationRecord:
         raise MappingError("location.name is missing")
     code = slugify(name)[:STORE_CODE_MAX].strip("-")
     if not code:
-        raise MappingError(
-            f"location.name {name!r} yields no store code (no ASCII letters or digits)"
-        )
+        raise MappingError(f"location.name {name!r} yields no store code (no ASCII letters or digits)")
     address_parts = (_text(location, key, "location") for key in ("address1", "city", "zip"))
     return LocationRecord(
         external_id=_id(location, "id", "location"),
@@ -159,10 +155,7 @@ def map_order(payload: Any) -> OrderRecord:
     fulfilments = _objects(order, "fulfillments", "order")
     shipments = [_shipment(f, where, pickup=pickup, window=window) for f, where in fulfilments]
     located = _line_locations(fulfilments, shipments)
-    lines = [
-        _line(item, where, located, location_id)
-        for item, where in _objects(order, "line_items", "order")
-    ]
+    lines = [_line(item, where, located, location_id) for item, where in _objects(order, "line_items", "order")]
     refunds = _objects(order, "refunds", "order")
     raw_status = f"{financial_status or 'unknown'}/{fulfillment_status or 'unfulfilled'}"
     customer = order.get("customer")
@@ -259,8 +252,7 @@ def _promise(order: Mapping[str, Any], *, delivery: bool) -> tuple[datetime | No
     A scheduled delivery without an explicit ``promised_by`` promises the window's end.
     """
     values = {
-        _text(pair, "name", where): pair.get("value")
-        for pair, where in _objects(order, "note_attributes", "order")
+        _text(pair, "name", where): pair.get("value") for pair, where in _objects(order, "note_attributes", "order")
     }
 
     def note_time(name: str) -> datetime | None:
@@ -273,9 +265,7 @@ def _promise(order: Mapping[str, Any], *, delivery: bool) -> tuple[datetime | No
     return promised_by or window[1], window
 
 
-def _shipment(
-    fulfilment: Mapping[str, Any], where: str, *, pickup: bool, window: Window
-) -> ShipmentRecord:
+def _shipment(fulfilment: Mapping[str, Any], where: str, *, pickup: bool, window: Window) -> ShipmentRecord:
     status = _text(fulfilment, "status", where)
     carrier_status = _text(fulfilment, "shipment_status", where)
     items = _objects(fulfilment, "line_items", where)
@@ -306,9 +296,7 @@ def _line_locations(fulfilments: Objects, shipments: list[ShipmentRecord]) -> di
     return locations
 
 
-def _line(
-    item: Mapping[str, Any], where: str, located: dict[str, str], default_location: str
-) -> LineRecord:
+def _line(item: Mapping[str, Any], where: str, located: dict[str, str], default_location: str) -> LineRecord:
     external_id = _id(item, "id", where)
     quantity = item.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int):
@@ -379,10 +367,7 @@ def _returns(refunds: Objects, skus_by_line: dict[str, str]) -> list[ReturnRecor
         if not returned:
             continue
         refunded_at = _when(refund, "processed_at", where, fallback="created_at")
-        amounts = (
-            _money(item, "subtotal", w) + _money(item, "total_tax", w, required=False)
-            for item, w in returned
-        )
+        amounts = (_money(item, "subtotal", w) + _money(item, "total_tax", w, required=False) for item, w in returned)
         returns.append(
             ReturnRecord(
                 external_id=_id(refund, "id", where),
@@ -483,9 +468,7 @@ def _when(
     return parse_time(obj.get(key), f"{where}.{key}", required=required)
 
 
-def parse_time(
-    value: Any, field: str, *, required: bool = False, assume_utc: bool = False
-) -> datetime | None:
+def parse_time(value: Any, field: str, *, required: bool = False, assume_utc: bool = False) -> datetime | None:
     """Parse ISO-8601 (Shopify writes the shop's offset, e.g. -05:00) and convert to UTC.
 
     A value without an offset is an error, except where the conventions declare the

@@ -141,9 +141,7 @@ class SquareAdapter(Adapter):
             groups = self._location_groups()
             batch, batches = int(cursor.get("batch") or 0), len(groups)
             if batch >= batches:  # no location (left) to search: end the run where it began
-                return Page(
-                    items=[], cursor={"start_at": start_at} if start_at else {}, has_more=False
-                )
+                return Page(items=[], cursor={"start_at": start_at} if start_at else {}, has_more=False)
             items, token = self._search_orders(groups[batch], start_at, token, limit)
         elif stream == "customers":
             items, token = self._search_customers(start_at, token, limit)
@@ -156,9 +154,7 @@ class SquareAdapter(Adapter):
         seen = [item.get(UPDATED_KEY[stream]) for item in items if isinstance(item, dict)]
         watermark = _latest(cursor.get("watermark"), start_at, *seen)
         if not token and batch + 1 >= batches:
-            return Page(
-                items=items, cursor={"start_at": watermark} if watermark else {}, has_more=False
-            )
+            return Page(items=items, cursor={"start_at": watermark} if watermark else {}, has_more=False)
         next_cursor = {
             "start_at": start_at,
             "cursor": token,
@@ -169,9 +165,7 @@ class SquareAdapter(Adapter):
 
     def _locations(self) -> list[Any]:
         items, _ = self._call("GET", "v2/locations", "locations")
-        self._location_ids = sorted(
-            {str(item["id"]) for item in items if isinstance(item, dict) and item.get("id")}
-        )
+        self._location_ids = sorted({str(item["id"]) for item in items if isinstance(item, dict) and item.get("id")})
         return items
 
     def _location_groups(self) -> list[list[str]]:
@@ -196,9 +190,7 @@ class SquareAdapter(Adapter):
         if start_at:
             query["filter"] = {"updated_at": {"start_at": _shift(start_at, CUSTOMER_SEARCH_LAG)}}
         body = {"limit": limit, "query": query}
-        return self._call(
-            "POST", "v2/customers/search", "customers", json=_with_cursor(body, token)
-        )
+        return self._call("POST", "v2/customers/search", "customers", json=_with_cursor(body, token))
 
     def _list_payments(self, start_at, token, limit):
         params: dict[str, Any] = {"sort_field": "UPDATED_AT", "sort_order": "ASC", "limit": limit}
@@ -210,9 +202,7 @@ class SquareAdapter(Adapter):
         body: dict[str, Any] = {"states": ["IN_STOCK"], "limit": limit}
         if start_at:
             body["updated_after"] = _shift(start_at, STRICT_BOUND_OFFSET)
-        return self._call(
-            "POST", "v2/inventory/counts/batch-retrieve", "counts", json=_with_cursor(body, token)
-        )
+        return self._call("POST", "v2/inventory/counts/batch-retrieve", "counts", json=_with_cursor(body, token))
 
     def _call(self, method: str, path: str, key: str, **kwargs) -> tuple[list[Any], str]:
         """The ``key`` list of one answer (Square answers ``{}`` for none) and its cursor."""
@@ -232,9 +222,7 @@ class SquareAdapter(Adapter):
         if errors or not isinstance(items, list):
             first = errors[0] if isinstance(errors, list) and errors else {}
             reason = f"errors {first}" if errors else f"a {key!r} that is not a list"
-            raise TransportError(
-                f"{method} {path} answered {reason}", permanent=False, status=response.status_code
-            )
+            raise TransportError(f"{method} {path} answered {reason}", permanent=False, status=response.status_code)
         token = body.get("cursor")
         return items, token if isinstance(token, str) else ""
 
@@ -309,9 +297,7 @@ class SquareAdapter(Adapter):
         """
         key = self.credentials.get("webhook_signature_key")
         if not key:
-            raise WebhookSignatureError(
-                "this source has no webhook_signature_key credential to verify with"
-            )
+            raise WebhookSignatureError("this source has no webhook_signature_key credential to verify with")
         lowered = {str(name).lower(): str(value).strip() for name, value in headers.items()}
         signature = lowered.get(SIGNATURE_HEADER, "")
         if not signature:
@@ -319,9 +305,7 @@ class SquareAdapter(Adapter):
         notification_url = self.credentials.get("notification_url") or url
         digest = hmac.new(key.encode(), notification_url.encode() + body, hashlib.sha256).digest()
         if not hmac.compare_digest(base64.b64encode(digest), signature.encode()):
-            raise WebhookSignatureError(
-                "x-square-hmacsha256-signature does not match the notification URL and body"
-            )
+            raise WebhookSignatureError("x-square-hmacsha256-signature does not match the notification URL and body")
 
         try:
             event = json.loads(body)
@@ -348,23 +332,15 @@ class SquareAdapter(Adapter):
         else:
             topics = sorted({*ORDER_TOPICS, *OBJECT_TOPICS, INVENTORY_TOPIC})
             raise ValueError(f"unsupported topic {topic!r}; expected one of {', '.join(topics)}")
-        extra = {
-            k: event[k] for k in ("merchant_id", "created_at") if isinstance(event.get(k), str)
-        }
-        return WebhookEvent(
-            event_id=event_id, topic=topic, stream=stream, payload=payload, extra=extra
-        )
+        extra = {k: event[k] for k in ("merchant_id", "created_at") if isinstance(event.get(k), str)}
+        return WebhookEvent(event_id=event_id, topic=topic, stream=stream, payload=payload, extra=extra)
 
     def _webhook_order(self, topic: str, data: Mapping[str, Any], obj: Mapping[str, Any]) -> Any:
         inner = next((v for v in obj.values() if isinstance(v, dict)), {})
-        order_id = inner.get("order_id") or (
-            None if topic.startswith("refund.") else data.get("id")
-        )
+        order_id = inner.get("order_id") or (None if topic.startswith("refund.") else data.get("id"))
         if not isinstance(order_id, str) or not order_id:
             raise ValueError(f"{topic} webhook names no order id")
-        orders, _ = self._call(
-            "POST", "v2/orders/batch-retrieve", "orders", json={"order_ids": [order_id]}
-        )
+        orders, _ = self._call("POST", "v2/orders/batch-retrieve", "orders", json={"order_ids": [order_id]})
         found = [o for o in orders if isinstance(o, dict) and o.get("id") == order_id]
         if not found:
             raise ValueError(f"order {order_id} named by the {topic} webhook was not found")

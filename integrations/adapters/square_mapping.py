@@ -134,9 +134,7 @@ def map_location(payload: Any) -> LocationRecord:
         raise MappingError("location.name is missing")
     code = slugify(name)[:STORE_CODE_MAX].strip("-")
     if not code:
-        raise MappingError(
-            f"location.name {name!r} yields no store code (no ASCII letters or digits)"
-        )
+        raise MappingError(f"location.name {name!r} yields no store code (no ASCII letters or digits)")
     address = _obj(location.get("address") or {}, "location.address")
     keys = ("address_line_1", "address_line_2", "locality", "administrative_district_level_1")
     parts = [_text(address, key, "location.address") for key in keys]
@@ -220,10 +218,7 @@ def map_order(payload: Any) -> OrderRecord:
         email=_text(recipient, "email_address", f"{at}.recipient"),
         phone=_text(recipient, "phone_number", f"{at}.recipient"),
         customer=None,
-        lines=[
-            _line(item, where, location_id)
-            for item, where in _objects(order, "line_items", "order")
-        ],
+        lines=[_line(item, where, location_id) for item, where in _objects(order, "line_items", "order")],
         payments=tenders + refunds,
     )
 
@@ -259,9 +254,7 @@ def map_payment(payload: Any) -> OrderPaymentRecord:
     payment_id = _id(payment, "id", "payment")
     order_id = _text(payment, "order_id", "payment")
     if not order_id:
-        raise MappingError(
-            "payment.order_id is missing: the payment cannot be attached to an order"
-        )
+        raise MappingError("payment.order_id is missing: the payment cannot be attached to an order")
     kind, status = PAYMENT_STATUS[_enum(payment, "status", "payment", PAYMENT_STATUS)]
     collected = "total_money" if payment.get("total_money") is not None else "amount_money"
     amount, currency = _money(payment, collected, "payment")
@@ -332,9 +325,7 @@ def _tender(tender: Mapping[str, Any], where: str) -> PaymentRecord:
     brand = last4 = ""
     if tender.get("card_details") is not None:
         card = _obj(tender["card_details"], f"{where}.card_details")
-        kind, status = TENDER_CARD_STATUS[
-            _enum(card, "status", f"{where}.card_details", TENDER_CARD_STATUS)
-        ]
+        kind, status = TENDER_CARD_STATUS[_enum(card, "status", f"{where}.card_details", TENDER_CARD_STATUS)]
         brand, last4 = _card(card, f"{where}.card_details")
     payment_id = _text(tender, "payment_id", where)
     return PaymentRecord(
@@ -420,9 +411,7 @@ def _money(obj: Mapping[str, Any], key: str, where: str) -> tuple[Decimal, str]:
     money = _obj(money, f"{where}.{key}")
     amount = money.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise MappingError(
-            f"{where}.{key}.amount must be an integer of minor units, got {amount!r}"
-        )
+        raise MappingError(f"{where}.{key}.amount must be an integer of minor units, got {amount!r}")
     currency = _text(money, "currency", f"{where}.{key}")
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         raise MappingError(f"{where}.{key}.currency is not an ISO 4217 code: {currency!r}")
@@ -443,9 +432,7 @@ def _quantity(obj: Mapping[str, Any], key: str, where: str) -> int:
     return int(quantity)
 
 
-def _when(
-    obj: Mapping[str, Any], key: str, where: str, *, required: bool = False
-) -> datetime | None:
+def _when(obj: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> datetime | None:
     return parse_time(obj.get(key), f"{where}.{key}", required=required)
 
 

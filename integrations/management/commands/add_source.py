@@ -5,15 +5,11 @@ from integrations.services import source_upsert
 
 
 class Command(BaseCommand):
-    help = (
-        "Create or update an upstream source. Credentials are stored encrypted and never printed."
-    )
+    help = "Create or update an upstream source. Credentials are stored encrypted and never printed."
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="Short name, e.g. shopify")
-        parser.add_argument(
-            "--adapter", required=True, help="shopify, square, odoo, hubspot or easypost"
-        )
+        parser.add_argument("--adapter", required=True, help="shopify, square, odoo, hubspot or easypost")
         parser.add_argument("--base-url", required=True)
         parser.add_argument(
             "--credential",
@@ -22,18 +18,14 @@ class Command(BaseCommand):
             metavar="KEY=VALUE",
             help="Repeatable, e.g. --credential access_token=shpat_...",
         )
-        parser.add_argument(
-            "--interval", type=int, help="Seconds between scheduled syncs (default 60)"
-        )
+        parser.add_argument("--interval", type=int, help="Seconds between scheduled syncs (default 60)")
         parser.add_argument(
             "--stale-after",
             type=int,
             help="Seconds without success before the data counts as stale",
         )
         parser.add_argument("--page-size", type=int)
-        parser.add_argument(
-            "--credentials-env", help="Prefix of environment variables holding credentials"
-        )
+        parser.add_argument("--credentials-env", help="Prefix of environment variables holding credentials")
         parser.add_argument("--disabled", action="store_true", help="Create the source disabled")
 
     def handle(self, *args, **opts):
@@ -67,6 +59,4 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         verb = "created" if created else "updated"
         names = ", ".join(source.credential_names) or "none"
-        self.stdout.write(
-            f"{verb} source {source.name} ({source.adapter}, {source.base_url}); credentials: {names}"
-        )
+        self.stdout.write(f"{verb} source {source.name} ({source.adapter}, {source.base_url}); credentials: {names}")

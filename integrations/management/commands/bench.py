@@ -14,12 +14,8 @@ class Command(BaseCommand):
     help = "Run the benchmarks (a dedicated PostgreSQL database: its data is wiped)."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--orders", type=int, default=100_000, help="Sandbox size for the sync benchmark"
-        )
-        parser.add_argument(
-            "--output", default=str(Path(settings.BASE_DIR) / ".bench" / "latest.json")
-        )
+        parser.add_argument("--orders", type=int, default=100_000, help="Sandbox size for the sync benchmark")
+        parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / ".bench" / "latest.json"))
 
     def handle(self, *args, **opts):
         if connection.vendor != "postgresql":

@@ -5,12 +5,12 @@ from integrations.sync import source_sync
 
 
 class Command(BaseCommand):
-    help = "Sync sources now, with the same code the Celery job runs. One summary line per source; exits 1 if any failed."
+    help = (
+        "Sync sources now, with the same code the Celery job runs. One summary line per source; exits 1 if any failed."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "names", nargs="*", help="Source names (default with --all: every enabled source)"
-        )
+        parser.add_argument("names", nargs="*", help="Source names (default with --all: every enabled source)")
         parser.add_argument("--all", action="store_true", help="Every enabled source")
 
     def handle(self, *args, **opts):

@@ -1,0 +1,275 @@
+"""Square (Square-Version 2025-08-20) objects as the API returns them.
+
+Money is ``{"amount": <cents>, "currency": "USD"}``, quantities are strings, times
+RFC 3339 UTC with milliseconds; absent values are left out rather than null. In-store
+sales carry tenders and a payment; web pickups carry a PICKUP fulfilment, the Shopify
+order name as ``reference_id`` and no tender (the money was taken online).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from ..model import iso_ms_z
+from . import e164_dashed
+
+CURRENCY = "USD"
+MERCHANT = "ML8XOMNIDESK01"
+
+
+def money(cents: int) -> dict:
+    return {"amount": cents, "currency": CURRENCY}
+
+
+def order_state(o, now: int) -> str:
+    if o.channel == "store":
+        return "COMPLETED"
+    if o.cancel is not None and o.cancel <= now:
+        return "CANCELED"
+    return "COMPLETED" if o.collected is not None and o.collected <= now else "OPEN"
+
+
+def _version(versions: list[int], updated: int) -> int:
+    return bisect_right(versions, updated)
+
+
+def order_entry(world, o, now: int, updated: int) -> dict:
+    return {
+        "order_id": o.square_id,
+        "location_id": o.store.square_id,
+        "version": _version(o.square_versions, updated),
+    }
+
+
+def _lines(o) -> list[dict]:
+    out = []
+    for n, (product, quantity, price) in enumerate(o.lines):
+        out.append({
+            "uid": o.sq_line_uids[n], "catalog_object_id": product.square_variation_id, "catalog_version": 1,
+            "quantity": str(quantity), "name": product.name, "variation_name": "Regular", "item_type": "ITEM",
+            "metadata": {"sku": product.sku}, "base_price_money": money(price),
+            "variation_total_price_money": money(price * quantity), "gross_sales_money": money(price * quantity),
+            "total_tax_money": money(0), "total_discount_money": money(0), "total_service_charge_money": money(0),
+            "total_money": money(price * quantity),
+        })  # fmt: skip
+    return out
+
+
+def _card(o) -> dict:
+    return {
+        "card_brand": o.card[0],
+        "last_4": o.card[2],
+        "exp_month": 1 + o.idx % 12,
+        "exp_year": 2027 + o.idx % 4,
+        "fingerprint": f"sq-1-{o.payment_id[:22]}",
+        "card_type": "CREDIT",
+        "prepaid_type": "NOT_PREPAID",
+        "bin": "411111",
+    }
+
+
+def _cash(o) -> dict:
+    tendered = -(-o.captured // 500) * 500
+    return {
+        "buyer_supplied_money": money(tendered),
+        "change_back_money": money(tendered - o.captured),
+    }
+
+
+def render_order(world, o, now: int, updated: int) -> dict:
+    state = order_state(o, now)
+    totals = {
+        "total_money": money(o.total), "total_tax_money": money(0), "total_discount_money": money(0),
+        "total_tip_money": money(0), "total_service_charge_money": money(0),
+    }  # fmt: skip
+    payload = {"id": o.square_id, "location_id": o.store.square_id}
+    if o.channel == "store":
+        if o.person is not None and o.person.square_id:
+            payload["customer_id"] = o.person.square_id
+        tender = {
+            "id": o.payment_id,
+            "location_id": o.store.square_id,
+            "transaction_id": o.square_id,
+            "created_at": iso_ms_z(o.placed),
+            "amount_money": money(o.captured),
+            "payment_id": o.payment_id,
+        }
+        if o.card[0]:
+            tender.update(
+                type="CARD",
+                card_details={
+                    "status": "CAPTURED",
+                    "card": {k: v for k, v in _card(o).items() if k in ("card_brand", "last_4", "fingerprint")},
+                    "entry_method": "EMV",
+                },
+            )
+        else:
+            tender.update(
+                type="CASH",
+                cash_details={
+                    "buyer_tendered_money": _cash(o)["buyer_supplied_money"],
+                    "change_back_money": _cash(o)["change_back_money"],
+                },
+            )
+        payload.update(source={"name": "Square Point of Sale"}, line_items=_lines(o), tenders=[tender])
+        created, closed = o.placed, o.placed
+    else:
+        payload.update(
+            reference_id=o.number,
+            source={"name": "Shopify"},
+            line_items=_lines(o),
+            fulfillments=[_pickup(o, now)],
+        )
+        payload["metadata"] = {"shopify_order_id": str(o.shopify_id)}
+        created = o.sq
+        closed = {"COMPLETED": o.collected, "CANCELED": o.cancel}.get(state)
+    payload["net_amounts"] = {
+        "total_money": money(o.total),
+        "tax_money": money(0),
+        "discount_money": money(0),
+        "tip_money": money(0),
+        "service_charge_money": money(0),
+    }
+    payload.update(totals)
+    if o.channel == "store":
+        payload["net_amount_due_money"] = money(o.total - o.captured)
+    payload.update(
+        state=state,
+        version=_version(o.square_versions, updated),
+        created_at=iso_ms_z(created),
+        updated_at=iso_ms_z(updated),
+    )
+    if closed is not None:
+        payload["closed_at"] = iso_ms_z(closed)
+    return payload
+
+
+def _pickup(o, now: int) -> dict:
+    state = "PROPOSED"
+    details = {
+        "recipient": {"display_name": o.person.name, "email_address": o.email},
+        "schedule_type": "SCHEDULED",
+        "pickup_at": iso_ms_z(o.sched[0][1]),
+        "placed_at": iso_ms_z(o.sq),
+        "note": f"Web order {o.number}",
+    }
+    if o.person.phone:
+        details["recipient"]["phone_number"] = e164_dashed(o.person.phone)
+    for at, name, field in (
+        (o.assign, "RESERVED", "accepted_at"),
+        (o.ready, "PREPARED", "ready_at"),
+        (o.collected, "COMPLETED", "picked_up_at"),
+        (o.cancel, "CANCELED", "canceled_at"),
+    ):
+        if at is not None and at <= now:
+            state = name
+            details[field] = iso_ms_z(at)
+    return {
+        "uid": o.square_id[:12] + "PICKUP",
+        "type": "PICKUP",
+        "state": state,
+        "pickup_details": details,
+    }
+
+
+def render_payment(world, o, now: int, updated: int) -> dict:
+    payload = {
+        "id": o.payment_id,
+        "created_at": iso_ms_z(o.placed),
+        "updated_at": iso_ms_z(updated),
+        "amount_money": money(o.captured),
+        "approved_money": money(o.captured),
+        "total_money": money(o.captured),
+        "status": "COMPLETED",
+        "delay_duration": "PT168H",
+        "delay_action": "CANCEL",
+        "source_type": "CARD" if o.card[0] else "CASH",
+    }
+    if o.card[0]:
+        stamp = iso_ms_z(o.placed)
+        payload["card_details"] = {
+            "status": "CAPTURED", "card": _card(o), "entry_method": "EMV", "cvv_status": "CVV_NOT_CHECKED",
+            "avs_status": "AVS_NOT_CHECKED", "statement_description": "SQ *OMNIDESK RETAIL",
+            "card_payment_timeline": {"authorized_at": stamp, "captured_at": stamp},
+        }  # fmt: skip
+    else:
+        payload["cash_details"] = _cash(o)
+    payload["location_id"] = o.store.square_id
+    payload["order_id"] = o.square_id
+    if o.person is not None and o.person.square_id:
+        payload["customer_id"] = o.person.square_id
+    payload.update(
+        receipt_number=o.receipt,
+        receipt_url=f"https://squareup.com/receipt/preview/{o.payment_id}",
+        application_details={
+            "square_product": "SQUARE_POS",
+            "application_id": "sq0idp-OmniDeskSandbox",
+        },
+        version_token=o.payment_id[::-1] + "o",
+    )
+    return payload
+
+
+def render_customer(world, p, now: int, updated: int) -> dict:
+    payload = {
+        "id": p.square_id,
+        "created_at": iso_ms_z(p.square_created),
+        "updated_at": iso_ms_z(updated),
+        "given_name": p.first,
+        "family_name": p.last,
+        "email_address": p.square_email,
+    }
+    if p.phone:
+        payload["phone_number"] = e164_dashed(p.phone)
+    if p.loyalty_id:
+        payload["reference_id"] = p.loyalty_id
+    payload.update(
+        address={
+            "address_line_1": p.street,
+            "locality": p.city,
+            "administrative_district_level_1": p.state,
+            "postal_code": p.zip,
+            "country": "US",
+        },
+        preferences={"email_unsubscribed": False},
+        creation_source="INSTANT_PROFILE",
+        version=1,
+    )
+    return payload
+
+
+def render_count(world, stock, now: int, updated: int) -> dict:
+    return {
+        "catalog_object_id": stock.product.square_variation_id,
+        "catalog_object_type": "ITEM_VARIATION",
+        "state": "IN_STOCK",
+        "location_id": stock.store.square_id,
+        "quantity": str(stock.quantity_at(now)),
+        "calculated_at": iso_ms_z(updated),
+    }
+
+
+def render_location(store, setup: int) -> dict:
+    return {
+        "id": store.square_id,
+        "name": store.name,
+        "address": {
+            "address_line_1": store.street,
+            "locality": store.city,
+            "administrative_district_level_1": store.state,
+            "postal_code": store.zip,
+            "country": "US",
+        },
+        "timezone": store.timezone,
+        "capabilities": ["CREDIT_CARD_PROCESSING"],
+        "status": "ACTIVE",
+        "created_at": iso_ms_z(setup),
+        "merchant_id": MERCHANT,
+        "country": "US",
+        "language_code": "en-US",
+        "currency": CURRENCY,
+        "phone_number": e164_dashed(store.phone),
+        "business_name": "OmniDesk Retail",
+        "type": "PHYSICAL",
+        "mcc": "5719",
+    }

@@ -1,0 +1,390 @@
+"""Seeded generation of the whole world: places, catalogue, people, orders, stock.
+
+One ``random.Random(seed)`` drives everything in a fixed order, so the same seed,
+size and initial clock give the same world, byte for byte.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import unicodedata
+
+from . import catalog
+from .model import (
+    DAY,
+    HOUR,
+    STATUSES,
+    Move,
+    Order,
+    Person,
+    Picking,
+    Product,
+    Stock,
+    Store,
+    local_offset,
+    paused_gc,
+)
+from .plans import WINDOW, Planner
+from .systems import SystemIds
+
+DEFAULT_RATES = {
+    "phantom_order": 0.02, "unassigned": 0.03, "stock_shortfall": 0.03, "stuck_shipment": 0.03,
+    "delivery_exception": 0.02, "promise_at_risk": 0.02, "promise_missed": 0.02,
+    "return_not_refunded": 0.02, "duplicate_shipment": 0.01, "payment_mismatch": 0.02,
+}  # fmt: skip
+# kinds of order each breakdown can strike; the scarcest pools are served first
+POOLS = (
+    ("stock_shortfall", ("pickup",)),
+    ("stuck_shipment", ("ship",)),
+    ("delivery_exception", ("ship",)),
+    ("promise_at_risk", ("ship",)),
+    ("return_not_refunded", ("ship",)),
+    ("duplicate_shipment", ("ship",)),
+    ("phantom_order", ("ship", "pickup")),
+    ("unassigned", ("ship", "pickup")),
+    ("promise_missed", ("ship", "pickup", "delivery")),
+    ("payment_mismatch", ("carry_out", "ship", "pickup", "delivery")),
+)
+MIX = (("carry_out", 0.35), ("ship", 0.40), ("pickup", 0.17), ("delivery", 0.08))
+RETURN_RATE = 0.06
+CANCEL_RATE = 0.03
+GUEST_RATE = 0.15
+RANK = {status: n for n, status in enumerate(STATUSES)}  # ties at one instant keep this order
+# base64 text made alphanumeric: ids look like the vendors' and cost one getrandbits call
+
+
+class Built:
+    """Everything the generator made, handed to :class:`~.world.World`."""
+
+    def __init__(self):
+        self.stores: list[Store] = []
+        self.products: list[Product] = []
+        self.people: list[Person] = []
+        self.orders: list[Order] = []
+        self.pickings: list[Picking] = []
+        self.moves: list[Move] = []
+        self.stocks: list[Stock] = []
+        self.shipments: list = []
+        self.stock_index: dict = {}
+
+
+def generate(*, orders: int, seed: int, now0: int, rates: dict[str, float]) -> Built:
+    with paused_gc():
+        return Generator(orders, seed, now0, rates).run()
+
+
+def _choose(shares, roll: float) -> str:
+    """The entry of ``(name, share)`` pairs that a uniform ``roll`` in [0, 1) falls on."""
+    for name, share in shares:
+        if roll < share:
+            return name
+        roll -= share
+    return shares[-1][0]
+
+
+def ascii_slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+class Generator(SystemIds):
+    def __init__(self, size: int, seed: int, now0: int, rates: dict[str, float]):
+        self.size, self.now0, self.rates = size, now0, rates
+        self.rng = random.Random(seed)
+        self.random = self.rng.random
+        self.out = Built()
+
+    def u(self, low: int, high: int) -> int:
+        return low + int(self.random() * (high - low))
+
+    def pick(self, seq):
+        return seq[int(self.random() * len(seq))]
+
+    def token(self, length: int, upper: bool = False) -> str:
+        """``length`` random letters and digits (``upper``: capitals and digits only)."""
+        if upper:
+            raw = self.rng.getrandbits(5 * length + 8).to_bytes((5 * length + 15) // 8, "big")
+            return base64.b32encode(raw).decode()[:length]
+        raw = self.rng.getrandbits(6 * length + 8).to_bytes((6 * length + 15) // 8, "big")
+        return base64.b64encode(raw)[:length].decode().replace("+", "K").replace("/", "q")
+
+    def run(self) -> Built:
+        self.places()
+        self.catalogue()
+        self.make_people()
+        self.make_orders()
+        self.plan_orders()
+        self.number_orders()
+        self.make_erp()
+        self.make_stock()
+        self.make_shipments()
+        self.link_people()
+        return self.out
+
+    # --- places and catalogue -----------------------------------------------------
+    def places(self) -> None:
+        user_id = 6
+        for idx, row in enumerate(catalog.PLACES):
+            store = Store(idx, *row)
+            store.shopify_id = 70_000_000_000 + idx * 1_000_000_000 + self.u(0, 999_999_999)
+            if store.kind == "store":
+                store.square_id = "L8X" + self.token(10, upper=True)
+            store.odoo_warehouse_id = idx + 1
+            store.odoo_location_id = 8 + 10 * idx
+            store.odoo_picking_type_id = 2 + 10 * idx
+            for name in catalog.STAFF[store.odoo_code]:
+                store.staff.append((user_id, name))
+                user_id += 1
+            self.out.stores.append(store)
+        self.warehouse = next(s for s in self.out.stores if s.code == catalog.WAREHOUSE)
+        self.shops = [s for s in self.out.stores if s.kind == "store"]
+
+    def catalogue(self) -> None:
+        products = self.out.products
+        for group, (prefix, category, items) in enumerate(catalog.REGULAR_PRODUCTS):
+            for number, (base, cents) in enumerate(items):
+                for colour in catalog.COLOURS:
+                    store_cents = cents
+                    if self.random() < 0.12:  # S13: this item costs differently in store
+                        store_cents = max(99, round(cents * (0.85 + self.random() * 0.3) / 100) * 100 - 1)
+                    sku = f"{prefix}-{100 * (group + 1) + number:04d}-{colour[:3].upper()}"
+                    products.append(
+                        Product(
+                            len(products),
+                            sku,
+                            f"{base} - {colour}",
+                            category,
+                            cents,
+                            store_cents,
+                            False,
+                            self.u(100, 3000),
+                        )
+                    )
+        for number, (base, cents) in enumerate(catalog.BIG_PRODUCTS):
+            products.append(
+                Product(
+                    len(products),
+                    f"APL-{900 + number:04d}-WHT",
+                    base,
+                    "Appliances",
+                    cents,
+                    cents,
+                    True,
+                    self.u(40000, 120000),
+                )
+            )
+        for product in products:
+            product.shopify_product_id = 8_100_000_000_000 + product.idx * 1000 + self.u(0, 999)
+            product.shopify_variant_id = 45_000_000_000_000 + product.idx * 1000 + self.u(0, 999)
+            product.square_item_id = self.token(24, upper=True)
+            product.square_variation_id = self.token(24, upper=True)
+            product.odoo_id = 10 + product.idx
+        self.small = [p for p in products if not p.big]
+        self.big = [p for p in products if p.big]
+
+    # --- people -------------------------------------------------------------------
+    def make_people(self) -> None:
+        count = max(8, round(0.3 * self.size))
+        used_emails: dict[str, int] = {}
+        used_phones: set[str] = set()
+        loyalty = self.rng.sample(range(1_000_000, 9_999_999), k=count)
+        for idx in range(count):
+            person = Person(idx)
+            person.first = self.pick(catalog.FIRST_NAMES)
+            person.last = self.pick(catalog.LAST_NAMES)
+            local = f"{ascii_slug(person.first)}.{ascii_slug(person.last)}"
+            seen = used_emails.get(local, 0)
+            used_emails[local] = seen + 1
+            if seen:
+                local += str(seen + 1)
+            person.email = f"{local}@{self.pick(catalog.EMAIL_DOMAINS)}"
+            city, state, zip_code, areas = self.pick(catalog.CITIES)
+            person.city, person.state, person.zip = city, state, zip_code
+            person.street = f"{self.u(1, 999)} {self.pick(catalog.STREETS)}"
+            person.phone = ""
+            if self.random() < 0.9:
+                while True:
+                    phone = f"+1{self.pick(areas)}555{self.u(0, 10000):04d}"
+                    if phone not in used_phones:
+                        used_phones.add(phone)
+                        person.phone = phone
+                        break
+            person.loyalty_id = f"LY{loyalty[idx]}" if self.random() < 0.4 else ""
+            person.created = self.now0 - self.u(35 * DAY, 400 * DAY)
+            person.shopify_email = self.variant_email(person.email, 0.2)
+            person.square_email = self.variant_email(person.email, 0.4)
+            self.out.people.append(person)
+
+    def variant_email(self, email: str, share: float) -> str:
+        """The same address as someone typed it: sometimes Capitalised, rarely SHOUTED."""
+        roll = self.random()
+        if roll >= share:
+            return email
+        if roll < share * 0.2:
+            return email.upper()
+        local, domain = email.split("@")
+        return ".".join(part.capitalize() for part in local.split(".")) + "@" + domain.capitalize()
+
+    # --- orders -------------------------------------------------------------------
+    def make_orders(self) -> None:
+        people = self.out.people
+        n_people = len(people)
+        for idx in range(self.size):
+            kind = _choose(MIX, self.random())
+            o = Order(idx, "store" if kind == "carry_out" else "web", kind)
+            if kind == "carry_out":
+                o.store = self.pick(self.shops)
+                if self.random() < 0.7:
+                    o.person = people[int(n_people * self.random() ** 1.4)]
+                lines = self.lines(self.u(1, 6), self.small, store=True)
+            else:
+                o.person = people[int(n_people * self.random() ** 1.4)]
+                o.guest = self.random() < GUEST_RATE
+                if kind == "pickup":
+                    o.store = self.pick(self.shops)
+                    o.shipping_code = "pickup"
+                    lines = self.lines(self.u(1, 4), self.small)
+                elif kind == "delivery":
+                    o.shipping_code = "scheduled_delivery"
+                    lines = self.lines(1, self.big) + (self.lines(1, self.small) if self.random() < 0.3 else [])
+                else:
+                    o.shipping_code = "express" if self.random() < 0.25 else "standard"
+                    lines = self.lines(self.u(1, 5), self.small)
+                o.shipping_cents = catalog.SHIPPING[o.shipping_code][1]
+                o.email = self.variant_email(o.person.email, 0.3) if o.guest else o.person.shopify_email
+            o.lines = lines
+            o.total = o.captured = sum(price * q for _, q, price in lines) + o.shipping_cents
+            brand = self.pick(catalog.CARD_BRANDS)
+            o.card = (brand[0], brand[1], f"{self.u(0, 10000):04d}")
+            if kind == "carry_out" and self.random() < 0.2:
+                o.card = ("", "", "")  # paid cash
+            self.out.orders.append(o)
+
+    def lines(self, count: int, pool: list[Product], store: bool = False) -> list[tuple[Product, int, int]]:
+        chosen: list[Product] = []
+        while len(chosen) < count:
+            product = self.pick(pool)
+            if product not in chosen:
+                chosen.append(product)
+        out = []
+        for product in chosen:
+            roll = self.random()
+            quantity = 1 if roll < 0.85 else 2 if roll < 0.97 else 3
+            out.append((product, quantity, product.store_cents if store else product.web_cents))
+        return out
+
+    def plan_orders(self) -> None:
+        orders = self.out.orders
+        planner = Planner(self.rng, self.now0, self.warehouse, self.destination)
+        taken: set[int] = set()
+        for kind, pool_kinds in POOLS:
+            want = round(self.rates.get(kind, 0.0) * self.size)
+            pool = [o.idx for o in orders if o.kind in pool_kinds and o.idx not in taken]
+            for idx in sorted(self.rng.sample(pool, min(want, len(pool)))):
+                orders[idx].breakdown = kind
+                taken.add(idx)
+        mismatch_variants = {"carry_out": ("short_tender",), "ship": ("under_captured", "cancelled_not_refunded", "refunded_twice"),
+                             "pickup": ("under_captured", "cancelled_not_refunded"), "delivery": ("under_captured",)}  # fmt: skip
+        turn = 0
+        for o in orders:
+            if o.kind == "carry_out":
+                o.placed = self.store_time(o.store)
+            else:
+                o.placed = self.now0 - self.u(60, WINDOW)
+            if o.breakdown is None:
+                planner.normal(o, RETURN_RATE, CANCEL_RATE)
+                continue
+            if o.breakdown == "payment_mismatch":
+                variants = mismatch_variants[o.kind]
+                o.variant = variants[turn % len(variants)]
+                turn += 1
+            planner.broken(o, o.breakdown)
+        self.fix_shortfalls()
+        for o in orders:
+            o.events = self.lifecycle(o)
+            o.event_times = [t for t, _ in o.events]
+
+    def destination(self, o: Order) -> tuple[str, str, str]:
+        p = o.person
+        return (p.city, p.state, p.zip)
+
+    def store_time(self, store: Store) -> int:
+        """A sale at the counter: some day in the window, between 9:00 and 21:00 local."""
+        day = self.now0 - self.u(DAY, WINDOW)
+        offset = local_offset(day, store.timezone)
+        midnight = (day + offset) // DAY * DAY - offset
+        return min(self.now0 - 60, midnight + 9 * HOUR + self.u(0, 12 * HOUR))
+
+    def fix_shortfalls(self) -> None:
+        """Choose the shelf each short pickup runs out on, and how low it drops.
+
+        A shelf (store, SKU) drops, at the earliest short order's ``drop_at``, to the
+        largest quantity any other open pickup still needs from it, and each short
+        order on it asks for more than that. So ``stock_shortfall`` strikes exactly the
+        chosen orders and no neighbour, whatever the size of the world.
+        """
+        never = 1 << 62
+        needs: dict[tuple[int, int], list[tuple[int, int]]] = {}  # shelf -> [(open until, quantity)]
+        for o in self.out.orders:
+            if o.kind == "pickup" and o.breakdown != "stock_shortfall":
+                end = o.collected or o.cancel or never
+                for product, quantity, _ in o.lines:
+                    needs.setdefault((o.store.idx, product.idx), []).append((end, quantity))
+
+        def level(shelf: tuple[int, int], since: int) -> int:
+            return max((q for end, q in needs.get(shelf, ()) if end > since), default=0)
+
+        shelves: dict[tuple[int, int], list[tuple[Order, int]]] = {}
+        for o in self.out.orders:
+            if o.breakdown == "stock_shortfall":
+                line = min(
+                    range(len(o.lines)),
+                    key=lambda n: (level((o.store.idx, o.lines[n][0].idx), o.drop_at), n),
+                )
+                shelves.setdefault((o.store.idx, o.lines[line][0].idx), []).append((o, line))
+        self.drops: list[tuple[tuple[int, int], int, int]] = []
+        for shelf, short in shelves.items():
+            since = min(o.drop_at for o, _ in short)
+            floor = level(shelf, since)
+            for o, line in short:
+                product, quantity, price = o.lines[line]
+                if quantity <= floor:
+                    o.lines[line] = (product, floor + 1, price)
+                    o.total = o.captured = sum(p * q for _, q, p in o.lines) + o.shipping_cents
+            self.drops.append((shelf, since, floor))
+
+    def lifecycle(self, o: Order) -> list[tuple[int, str]]:
+        p = o.placed
+        if o.kind == "carry_out":
+            return [(p, "placed"), (p, "paid"), (p, "collected")]
+        steps = [(p, "placed"), (p, "paid")]
+        for t, status in (
+            (o.erp, "in_erp"),
+            (o.assign, "assigned"),
+            (o.pick, "picked"),
+            (o.pack, "packed"),
+            (o.ready, "ready_for_pickup"),
+        ):
+            if t is not None:
+                steps.append((t, status))
+        if o.shipments:
+            parcel = o.shipments[0]
+            steps.append((parcel.created, "handed_to_carrier"))
+            for status in ("in_transit", "out_for_delivery", "delivered"):
+                t = next((s[0] for s in parcel.scans if s[1] == status), None)
+                if t is not None:
+                    steps.append((t, status))
+        for t, status in (
+            (o.collected, "collected"),
+            (o.cancel, "cancelled"),
+            (o.ret_request, "return_requested"),
+            (o.ret_done, "returned"),
+        ):
+            if t is not None:
+                steps.append((t, status))
+        returned = [r[0] for r in o.refunds if r[3] == "return"]
+        if returned:
+            steps.append((returned[0], "refunded"))
+        steps.sort(key=lambda step: (step[0], RANK[step[1]]))
+        return steps

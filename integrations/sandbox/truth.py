@@ -1,0 +1,162 @@
+"""Ground truth: what every order is, where it stands and which flags it should carry.
+
+The flag conditions below are the product's, read from the world's own plan rather
+than from any vendor payload, so a test can compare what OmniDesk concluded from
+the five APIs with what really happened:
+
+- ``phantom_order``: a web order older than the grace period that neither the ERP nor
+  (for a pickup) the POS knows, and that is not cancelled.
+- ``unassigned``: in the ERP longer than the threshold, not cancelled, not dispatched,
+  and its picking still has no ``user_id``.
+- ``stock_shortfall``: an open pickup (not collected, not cancelled) with a line whose
+  on-hand count at the pickup store is below the ordered quantity.
+- ``stuck_shipment``: a parcel still moving (pre_transit, in_transit, out_for_delivery)
+  whose last carrier scan is older than the threshold.
+- ``delivery_exception``: a parcel whose carrier status is failure, return_to_sender or error.
+- ``promise_at_risk`` / ``promise_missed``: for an order with a promise, not cancelled
+  and not yet fulfilled (delivered; for a pickup, ready for pickup): missed once the
+  promise has passed, at risk while it is ahead but the ERP's scheduled_date is later.
+- ``return_not_refunded``: the return receipt was done longer than the threshold ago
+  and no refund for it has been issued.
+- ``duplicate_shipment``: two or more live shipments for the same order lines.
+- ``payment_mismatch``: captured differs from the total, or refunded exceeds captured,
+  or cancelled with money captured and nothing refunded.
+
+Every age comparison is strict: "older than the threshold".
+"""
+
+from __future__ import annotations
+
+from .model import EXCEPTION_STATUSES, FLAGS, MOVING_STATUSES, Order, iso_z
+
+THRESHOLDS = {
+    "phantom_grace_seconds": 30 * 60,
+    "unassigned_seconds": 2 * 3600,
+    "stuck_seconds": 48 * 3600,
+    "return_refund_seconds": 7 * 86400,
+}
+
+
+def fulfilled_at(o: Order) -> int | None:
+    """When the promise was kept: ready for pickup, or the first parcel delivered."""
+    if o.kind == "pickup":
+        return o.ready
+    delivered = [s.scans[-1][0] for s in o.shipments if s.scans[-1][1] == "delivered"]
+    return min(delivered) if delivered else None
+
+
+def _by(t: int | None, now: int) -> bool:
+    """Has the step planned at ``t`` happened by ``now``?"""
+    return t is not None and t <= now
+
+
+def order_flags(world, o: Order, now: int) -> list[str]:
+    th = world.thresholds
+    cancelled = _by(o.cancel, now)
+    in_erp = _by(o.erp, now)
+    scans = [scan for scan in (parcel.status_at(now) for parcel in o.shipments) if scan is not None]
+    kept = fulfilled_at(o)
+    open_promise = o.promised is not None and not cancelled and not _by(kept, now)
+    scheduled = o.sched_at(now) if in_erp else None
+    refunded = o.refunded_cents(now)
+    conditions = {
+        "phantom_order": o.channel == "web"
+        and not cancelled
+        and not in_erp
+        and not _by(o.sq, now)
+        and now - o.placed > th["phantom_grace_seconds"],
+        "unassigned": in_erp
+        and not cancelled
+        and not _by(o.assign, now)
+        and not _by(o.done, now)
+        and now - o.erp > th["unassigned_seconds"],
+        "stock_shortfall": o.kind == "pickup"
+        and not cancelled
+        and not _by(o.collected, now)
+        and any(world.stock_at(o.store, p, now) < q for p, q, _ in o.lines),
+        "stuck_shipment": any(scan[1] in MOVING_STATUSES and now - scan[0] > th["stuck_seconds"] for scan in scans),
+        "delivery_exception": any(scan[1] in EXCEPTION_STATUSES for scan in scans),
+        "promise_at_risk": open_promise and o.promised >= now and scheduled is not None and scheduled > o.promised,
+        "promise_missed": open_promise and o.promised < now,
+        "return_not_refunded": o.ret_done is not None
+        and now - o.ret_done > th["return_refund_seconds"]
+        and not any(t <= now and kind == "return" for t, _, _, kind in o.refunds),
+        "duplicate_shipment": sum(1 for parcel in o.shipments if parcel.created <= now) >= 2,
+        "payment_mismatch": o.captured != o.total
+        or refunded > o.captured
+        or (cancelled and o.captured > 0 and refunded == 0),
+    }
+    return [flag for flag in FLAGS if conditions[flag]]
+
+
+def order_systems(o: Order, now: int) -> dict[str, dict[str, str]]:
+    systems: dict[str, dict[str, str]] = {}
+    if o.channel == "web":
+        systems["shopify"] = {"external_id": str(o.shopify_id), "number": o.number}
+    if o.erp is not None and o.erp <= now:
+        systems["odoo"] = {"external_id": str(o.so_id), "number": o.so_name}
+    if o.channel == "store":
+        systems["square"] = {"external_id": o.square_id, "number": o.receipt}
+    elif o.sq is not None and o.sq <= now:
+        systems["square"] = {"external_id": o.square_id, "number": o.number}
+    if o.shipments and o.shipments[0].created <= now:
+        parcel = o.shipments[0]
+        systems["easypost"] = {"external_id": parcel.tracker_id, "number": parcel.code}
+    return systems
+
+
+def person_ids(p, now: int) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    if p.shopify_id is not None and p.shopify_created <= now:
+        ids["shopify"] = str(p.shopify_id)
+    if p.square_id is not None and p.square_created <= now:
+        ids["square"] = p.square_id
+    if p.hubspot_id is not None and p.hubspot_versions[0] <= now:
+        ids["hubspot"] = str(p.hubspot_id)
+    if p.odoo_id is not None and p.odoo_created <= now:
+        ids["odoo"] = str(p.odoo_id)
+    return ids
+
+
+def build_truth(world, now: int) -> dict:
+    stores = []
+    for s in world.stores:
+        ids = {"shopify": str(s.shopify_id)}
+        if s.square_id:
+            ids["square"] = s.square_id
+        ids["odoo"] = str(s.odoo_warehouse_id)
+        stores.append({"code": s.code, "name": s.name, "kind": s.kind, "timezone": s.timezone, "ids": ids})
+    people = []
+    for p in world.people:
+        ids = person_ids(p, now)
+        if not ids and not any(o.placed <= now for o in p.orders):
+            continue
+        people.append({
+            "person_id": p.person_id, "name": p.name, "email": p.email, "phone": p.phone,
+            "loyalty_id": p.loyalty_id, "ids": ids,
+        })  # fmt: skip
+    orders = []
+    for o in world.orders:
+        if o.placed > now:
+            break
+        orders.append({
+            "order_id": o.order_id,
+            "person_id": o.person.person_id if o.person is not None else None,
+            "channel": o.channel,
+            "fulfilment": o.kind,
+            "store": o.store.code if o.store is not None else None,
+            "number": o.number,
+            "placed_at": iso_z(o.placed),
+            "promised_by": iso_z(o.promised) if o.promised is not None else None,
+            "status": o.status_at(now),
+            "systems": order_systems(o, now),
+            "flags": order_flags(world, o, now),
+        })  # fmt: skip
+    return {
+        "seed": world.seed,
+        "now": iso_z(now),
+        "thresholds": dict(world.thresholds),
+        "stores": stores,
+        "people": people,
+        "orders": orders,
+    }

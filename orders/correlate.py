@@ -1,0 +1,193 @@
+"""Order correlation: one canonical order per real order, whichever system saw it first.
+
+**Keys.** Other systems refer to an order by the number the storefront gave it: the
+ERP's ``client_order_ref``/``origin`` and the POS's ``reference_id`` say ``#1001``.
+So an order's keys are the normalised storefront number (from the storefront's own
+record) and every reference any record makes. A POS receipt or an ERP sale-order name
+is *not* a key: nobody else repeats them, and short receipt codes would collide with
+order numbers. ``OrderKey`` is unique, so a record naming a known key lands on that
+order, and a record that bridges two orders merges them.
+
+**Precedence.** The order's own fields (number, channel, customer, placed, total …)
+come from the most authoritative system that knows it: storefront, then POS, then ERP.
+Less authoritative records only fill blanks.
+
+**Late arrivals.** Pickings, standalone payments and carrier trackers may land before
+the order they belong to; they keep the reference that names it and are linked when
+it arrives (:func:`orphans_link`), their timeline events with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import OuterRef, Q, Subquery
+
+from .bulk import update_rows, upsert
+from .models import (
+    Flag,
+    Lifecycle,
+    Note,
+    Order,
+    OrderKey,
+    OrderLine,
+    OrderRecord,
+    Payment,
+    Picking,
+    Return,
+    Shipment,
+    TimelineEvent,
+)
+
+PRECEDENCE = {"storefront": 0, "pos": 1, "erp": 2, "crm": 3, "carrier": 4}
+
+RANK = {
+    Lifecycle.PLACED: 0, Lifecycle.PAID: 1, Lifecycle.IN_ERP: 2, Lifecycle.ASSIGNED: 3, Lifecycle.PICKED: 4,
+    Lifecycle.PACKED: 5, Lifecycle.READY_FOR_PICKUP: 6, Lifecycle.HANDED_TO_CARRIER: 7, Lifecycle.IN_TRANSIT: 8,
+    Lifecycle.OUT_FOR_DELIVERY: 9, Lifecycle.DELIVERED: 10, Lifecycle.COLLECTED: 10, Lifecycle.RETURN_REQUESTED: 11,
+    Lifecycle.RETURNED: 12, Lifecycle.REFUNDED: 13,
+}  # fmt: skip
+
+
+def normalise_number(value: str) -> str:
+    """``'#1001 '`` -> ``'1001'``; case and spacing differences between systems do not matter."""
+    return "".join((value or "").split()).lstrip("#").upper()
+
+
+def record_keys(source, record) -> set[str]:
+    keys = {normalise_number(ref) for ref in record.references}
+    if source.kind == "storefront":
+        keys.add(normalise_number(record.number or record.external_id))
+    return keys - {""}
+
+
+def orders_for(source, records, known: dict[str, int]) -> tuple[dict[str, int | None], list[tuple[int, set[int]]]]:
+    """Which existing order each record belongs to (``None``: a new one), and the merges that implies.
+
+    ``known`` maps the external ids already linked to their order. Records of this page
+    that share a key with each other and with nothing else get one new order between
+    them: the first such record's, which the caller creates; the others point at it via
+    the returned ``None`` and :func:`keys_claim` after creation.
+    """
+    keys_of = {r.external_id: record_keys(source, r) for r in records}
+    owner = dict(OrderKey.objects.filter(key__in=set().union(*keys_of.values())).values_list("key", "order_id"))
+    target: dict[str, int | None] = {}
+    merges: list[tuple[int, set[int]]] = []
+    for record in records:
+        candidates = {owner[k] for k in keys_of[record.external_id] if k in owner}
+        if record.external_id in known:
+            candidates.add(known[record.external_id])
+        if len(candidates) > 1:
+            survivor = min(candidates)
+            merges.append((survivor, candidates - {survivor}))
+            candidates = {survivor}
+            for key, order_id in owner.items():
+                if order_id in merges[-1][1]:
+                    owner[key] = survivor
+        target[record.external_id] = next(iter(candidates), None)
+    return target, merges
+
+
+def keys_claim(source, records, order_of: dict[str, int]) -> dict[str, int]:
+    """Record every key of these records for their order; a key another order of this page already claimed wins.
+
+    Returns ``{external_id: order_id}`` corrected for records whose key was claimed by
+    an order created earlier in the same page (two new records naming ``#1001``).
+    """
+    rows = {}
+    for record in records:
+        for key in record_keys(source, record):
+            rows.setdefault(key, order_of[record.external_id])
+    upsert(OrderKey, [{"key": k, "order_id": o} for k, o in rows.items()], unique=["key"], update=None)
+    owner = dict(OrderKey.objects.filter(key__in=list(rows)).values_list("key", "order_id"))
+    corrected = dict(order_of)
+    for record in records:
+        claimed = {owner[k] for k in record_keys(source, record) if k in owner}
+        if len(claimed) == 1:
+            corrected[record.external_id] = claimed.pop()
+    return corrected
+
+
+def orders_merge(survivor: int, others: Iterable[int]) -> None:
+    """Fold duplicate canonical orders into ``survivor`` (everything of theirs moves; flags are re-derived)."""
+    others = [o for o in others if o != survivor]
+    if not others:
+        return
+    for model in (OrderRecord, OrderLine, Payment, Shipment, Return, Picking, Note, TimelineEvent, OrderKey):
+        model.objects.filter(order_id__in=others).update(order_id=survivor)
+    Flag.objects.filter(order_id__in=others).delete()
+    Order.objects.filter(pk__in=others).delete()
+
+
+def orphans_link(source_ids: Iterable[int] | None = None) -> set[int]:
+    """Link pickings, payments and carrier shipments that arrived before their order. Returns the orders touched."""
+    scope = Q() if source_ids is None else Q(source_id__in=list(source_ids))
+    by_reference = OrderRecord.objects.filter(source_id=OuterRef("source_id")).filter(
+        Q(external_id=OuterRef("order_external_id")) | Q(external_number=OuterRef("order_reference"))
+    )
+    by_id = OrderRecord.objects.filter(source_id=OuterRef("source_id"), external_id=OuterRef("order_external_id"))
+    by_tracking = Shipment.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False)
+    by_picking = Picking.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False)
+    touched: set[int] = set()
+    for model, kind, finders in (
+        (Picking, "picking", [by_reference]),
+        (Payment, "payment", [by_id]),
+        (Shipment, "shipment", [by_tracking, by_picking]),
+    ):
+        waiting = list(model.objects.filter(scope, order__isnull=True).values_list("id", flat=True))
+        if not waiting:
+            continue
+        for finder in finders:
+            model.objects.filter(pk__in=waiting, order__isnull=True).update(
+                order_id=Subquery(finder.values("order_id")[:1])
+            )
+        linked = model.objects.filter(pk__in=waiting, order__isnull=False).values_list(
+            "order_id", "source_id", "external_id"
+        )
+        subjects = {f"{kind}:{source_id}:{external_id}": order_id for order_id, source_id, external_id in linked}
+        touched |= set(subjects.values())
+        events = TimelineEvent.objects.filter(order__isnull=True, subject__in=list(subjects)).values_list(
+            "id", "subject"
+        )
+        update_rows(
+            TimelineEvent, [{"id": pk, "order_id": subjects[subject]} for pk, subject in events], fields=["order_id"]
+        )
+    return touched
+
+
+def orders_status_refresh(order_ids: Iterable[int]) -> None:
+    """Derive each order's lifecycle status from every system's view of it.
+
+    Cancelled when its origin system says so; otherwise the furthest stage any system
+    reports (the ERP's picking, the carrier's scan, the storefront's refund).
+    """
+    order_ids = list(set(order_ids))
+    if not order_ids:
+        return
+    best: dict[int, str] = {}
+    cancelled: set[int] = set()
+    origin = dict(Order.objects.filter(pk__in=order_ids).values_list("id", "origin_source_id"))
+    current = dict(Order.objects.filter(pk__in=order_ids).values_list("id", "status"))
+
+    def consider(order_id, status):
+        if status == Lifecycle.CANCELLED:
+            return
+        if order_id not in best or RANK[status] > RANK[best[order_id]]:
+            best[order_id] = status
+
+    for order_id, source_id, status in OrderRecord.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", "source_id", "status"
+    ):
+        if status == Lifecycle.CANCELLED and source_id == origin[order_id]:
+            cancelled.add(order_id)
+        consider(order_id, status)
+    for order_id, status in Picking.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
+        consider(order_id, status)
+    for order_id, status in Shipment.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
+        consider(order_id, status)
+    rows = []
+    for order_id in order_ids:
+        status = Lifecycle.CANCELLED if order_id in cancelled else best.get(order_id, Lifecycle.PLACED)
+        if current.get(order_id) != status:
+            rows.append({"id": order_id, "status": status})
+    update_rows(Order, rows, fields=["status"])

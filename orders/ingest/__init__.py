@@ -1,0 +1,63 @@
+"""Correlate + upsert: typed records from any adapter become canonical rows.
+
+Called by the sync engine inside the page's transaction. Everything is bulk — a
+fixed handful of statements per page whatever its size (``orders/bulk.py``) —
+upserts on ``(source, external_id)`` so a page landed twice changes nothing, and
+timeline events only for real changes: a record whose content hash is unchanged is
+not touched beyond its ``synced_at``. After each page, records that arrived before
+their order are linked (``orders/correlate.py``) and the touched orders' status is
+derived again from every system's view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from integrations import records as rec
+
+from ..correlate import orders_status_refresh, orphans_link
+from ..customers import ingest_customers
+from .common import IngestResult, latest_by_id, record_hash
+from .fulfilment import ingest_moves, ingest_order_payments, ingest_pickings, ingest_trackers
+from .orders import ingest_orders
+from .stores import ingest_locations, ingest_stock
+
+
+def ingest_customer_records(*, source, records: Sequence[rec.CustomerRecord], synced_at: datetime) -> IngestResult:
+    records = latest_by_id(records)
+    hashes = {r.external_id: record_hash(r) for r in records}
+    created, updated, unchanged, _ = ingest_customers(
+        source=source, records=records, synced_at=synced_at, hashes=hashes
+    )
+    return IngestResult(created=created, updated=updated, unchanged=unchanged, landed_external_ids=set(hashes))
+
+
+INGESTERS = {
+    rec.CustomerRecord: ingest_customer_records,
+    rec.LocationRecord: ingest_locations,
+    rec.OrderRecord: ingest_orders,
+    rec.StockRecord: ingest_stock,
+    rec.PickingRecord: ingest_pickings,
+    rec.MoveRecord: ingest_moves,
+    rec.OrderPaymentRecord: ingest_order_payments,
+    rec.TrackerRecord: ingest_trackers,
+}
+LINKING = (rec.OrderRecord, rec.PickingRecord, rec.OrderPaymentRecord, rec.TrackerRecord)
+
+
+def ingest(*, source, records: Sequence[rec.Record], synced_at: datetime) -> IngestResult:
+    """Route a page's records to their ingester by type (one page holds one stream, so usually one type)."""
+    result = IngestResult()
+    by_type: dict[type, list] = {}
+    for record in records:
+        by_type.setdefault(type(record), []).append(record)
+    for record_type, group in by_type.items():
+        result.merge(INGESTERS[record_type](source=source, records=group, synced_at=synced_at))
+    if any(t in LINKING for t in by_type):
+        result.order_ids |= orphans_link()
+    orders_status_refresh(result.order_ids)
+    return result
+
+
+__all__ = ["IngestResult", "ingest", "record_hash"]

@@ -1,0 +1,200 @@
+"""What happens to an order after it is placed, as the ERP, the POS and the carriers report it on their own:
+ERP pickings and their moves, payments listed separately from orders, carrier trackers.
+
+Each may arrive before the order it belongs to; it keeps the reference that names the
+order and ``orders.correlate.orphans_link`` attaches it when the order lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from integrations import records as rec
+
+from .. import events
+from ..bulk import upsert
+from ..models import Lifecycle, OrderRecord, Payment, Picking, PickingLine, Shipment
+from .common import IngestResult, latest_by_id, record_hash, split_changed
+from .orders import LABELS, payment_event, payment_row, scans_write, shipment_row
+from .stores import store_ids_by_alias
+
+PICKING_FIELDS = ["order_id", "order_reference", "order_external_id", "name", "kind", "raw_status", "status", "assigned_to", "location_id", "scheduled_at", "done_at", "tracking_number", "carrier", "source_updated_at", "synced_at", "content_hash"]  # fmt: skip
+PICKING_LINE_FIELDS = [
+    "picking_id",
+    "picking_external_id",
+    "sku",
+    "quantity",
+    "done_quantity",
+    "state",
+    "synced_at",
+    "content_hash",
+]
+
+
+def _known(model, source, external_ids) -> dict[str, tuple]:
+    rows = model.objects.filter(source=source, external_id__in=list(external_ids))
+    return {ext: (digest, status) for ext, digest, status in rows.values_list("external_id", "content_hash", "status")}
+
+
+def ingest_pickings(*, source, records: Sequence[rec.PickingRecord], synced_at: datetime) -> IngestResult:
+    records = latest_by_id(records)
+    hashes = {r.external_id: record_hash(r) for r in records}
+    before = _known(Picking, source, hashes)
+    changed, unchanged = split_changed(records, {k: v[0] for k, v in before.items()}, hashes)
+    result = IngestResult(unchanged=len(unchanged), landed_external_ids=set(hashes))
+    if unchanged:
+        Picking.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+    if not changed:
+        return result
+    stores = store_ids_by_alias(source)
+    order_rows = OrderRecord.objects.filter(source=source).filter(
+        external_number__in={r.order_reference for r in changed if r.order_reference}
+    ) | OrderRecord.objects.filter(
+        source=source, external_id__in={r.order_external_id for r in changed if r.order_external_id}
+    )
+    by_number, by_id = {}, {}
+    for ext, number, order_id in order_rows.values_list("external_id", "external_number", "order_id"):
+        by_id[ext], by_number[number] = order_id, order_id
+    rows, lines, timeline = [], [], []
+    for r in changed:
+        order_id = by_id.get(r.order_external_id) or by_number.get(r.order_reference)
+        rows.append(
+            {"source_id": source.pk, "external_id": r.external_id, "order_id": order_id, "order_reference": r.order_reference,
+             "order_external_id": r.order_external_id, "name": r.name, "kind": r.kind, "raw_status": r.raw_status,
+             "status": r.status, "assigned_to": r.assigned_to, "location_id": stores.get(r.location_id),
+             "scheduled_at": r.scheduled_at, "done_at": r.done_at, "tracking_number": r.tracking_number, "carrier": r.carrier,
+             "source_updated_at": r.updated_at, "synced_at": synced_at, "first_seen_at": synced_at, "content_hash": hashes[r.external_id]}
+        )  # fmt: skip
+        lines.extend((r.external_id, line) for line in r.lines)
+        if order_id:
+            result.order_ids.add(order_id)
+        previous = before.get(r.external_id)
+        result.created += previous is None
+        result.updated += previous is not None
+        if previous is None or previous[1] != r.status or r.status == Lifecycle.ASSIGNED:
+            timeline.append(
+                events.picking_changed(
+                    source=source, external_id=r.external_id, name=r.name, order_id=order_id, status=r.status,
+                    status_label=LABELS[r.status], assigned_to=r.assigned_to, kind=r.kind,
+                    occurred_at=r.done_at if r.status in (Lifecycle.HANDED_TO_CARRIER, Lifecycle.RETURNED) and r.done_at else r.updated_at,
+                )
+            )  # fmt: skip
+    ids = dict(
+        upsert(
+            Picking, rows, unique=["source_id", "external_id"], update=PICKING_FIELDS, returning=["external_id", "id"]
+        )
+    )
+    _picking_lines_upsert(source, [(ids[ext], ext, line) for ext, line in lines], synced_at)
+    result.events = events.events_write(timeline)
+    return result
+
+
+def _picking_lines_upsert(source, lines: list[tuple[int | None, str, rec.PickingLineRecord]], synced_at) -> None:
+    rows = [
+        {"source_id": source.pk, "external_id": line.external_id, "picking_id": picking_id, "picking_external_id": picking_ext,
+         "sku": line.sku, "quantity": line.quantity, "done_quantity": line.done_quantity, "state": line.state,
+         "synced_at": synced_at, "content_hash": ""}
+        for picking_id, picking_ext, line in lines
+    ]  # fmt: skip
+    upsert(PickingLine, rows, unique=["source_id", "external_id"], update=PICKING_LINE_FIELDS)
+
+
+def ingest_moves(*, source, records: Sequence[rec.MoveRecord], synced_at: datetime) -> IngestResult:
+    records = latest_by_id(records)
+    pickings = dict(
+        Picking.objects.filter(source=source, external_id__in={r.picking_external_id for r in records}).values_list(
+            "external_id", "id"
+        )
+    )
+    before = set(
+        PickingLine.objects.filter(source=source, external_id__in=[r.external_id for r in records]).values_list(
+            "external_id", flat=True
+        )
+    )
+    _picking_lines_upsert(
+        source, [(pickings.get(r.picking_external_id), r.picking_external_id, r.line) for r in records], synced_at
+    )
+    created = sum(r.external_id not in before for r in records)
+    return IngestResult(
+        created=created, updated=len(records) - created, landed_external_ids={r.external_id for r in records}
+    )
+
+
+def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], synced_at: datetime) -> IngestResult:
+    """Payments listed on their own (Square ``/v2/payments``): the same row as the order's tender, by the same id."""
+    records = latest_by_id(records)
+    orders = dict(
+        OrderRecord.objects.filter(source=source, external_id__in={r.order_external_id for r in records}).values_list(
+            "external_id", "order_id"
+        )
+    )
+    rows = [
+        payment_row(source, r.order_external_id, orders.get(r.order_external_id), r.payment, synced_at) for r in records
+    ]
+    before = set(
+        Payment.objects.filter(source=source, external_id__in=[row["external_id"] for row in rows]).values_list(
+            "external_id", flat=True
+        )
+    )
+    upsert(
+        Payment,
+        rows,
+        unique=["source_id", "external_id"],
+        update=[f for f in rows[0] if f not in ("source_id", "external_id")],
+    )
+    result = IngestResult(
+        landed_external_ids={r.external_id for r in records}, order_ids={o for o in orders.values() if o}
+    )
+    result.created = sum(row["external_id"] not in before for row in rows)
+    result.updated = len(rows) - result.created
+    result.events = events.events_write(
+        payment_event(source, row, None, r.updated_at) for row, r in zip(rows, records, strict=True)
+    )
+    return result
+
+
+def ingest_trackers(*, source, records: Sequence[rec.TrackerRecord], synced_at: datetime) -> IngestResult:
+    """Carrier trackers become shipments of the carrier source, matched to orders by tracking number."""
+    records = latest_by_id(records)
+    hashes = {r.external_id: record_hash(r) for r in records}
+    before = _known(Shipment, source, hashes)
+    changed, unchanged = split_changed(records, {k: v[0] for k, v in before.items()}, hashes)
+    result = IngestResult(unchanged=len(unchanged), landed_external_ids=set(hashes))
+    if unchanged:
+        Shipment.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+    if not changed:
+        return result
+    numbers = {r.shipment.tracking_number for r in changed if r.shipment.tracking_number}
+    order_of_number = dict(
+        Shipment.objects.filter(tracking_number__in=numbers, order__isnull=False)
+        .exclude(source=source)
+        .values_list("tracking_number", "order_id")
+    )
+    order_of_number.update(
+        (number, order_id)
+        for number, order_id in Picking.objects.filter(tracking_number__in=numbers, order__isnull=False).values_list(
+            "tracking_number", "order_id"
+        )
+        if number not in order_of_number
+    )
+    rows = []
+    for r in changed:
+        order_id = order_of_number.get(r.shipment.tracking_number)
+        rows.append(
+            {"source_id": source.pk, "external_id": r.external_id, "order_id": order_id, **shipment_row(r.shipment),
+             "synced_at": synced_at, "first_seen_at": synced_at, "content_hash": hashes[r.external_id]}
+        )  # fmt: skip
+        if order_id:
+            result.order_ids.add(order_id)
+        result.created += r.external_id not in before
+        result.updated += r.external_id in before
+    fields = [f for f in rows[0] if f not in ("source_id", "external_id", "first_seen_at")]
+    ids = dict(
+        upsert(Shipment, rows, unique=["source_id", "external_id"], update=fields, returning=["external_id", "id"])
+    )
+    order_of = {row["external_id"]: row["order_id"] for row in rows}
+    result.events = events.events_write(
+        scans_write(source, {r.external_id: r.shipment.events for r in changed}, ids, order_of)
+    )
+    return result

@@ -1,0 +1,321 @@
+"""Orders: upsert each system's record of an order onto one canonical order, with its lines,
+payments, shipments and returns, and timeline events for what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.utils import timezone
+
+from integrations import records as rec
+
+from .. import events
+from ..bulk import insert_new, update_rows, upsert
+from ..correlate import PRECEDENCE, keys_claim, orders_for, orders_merge
+from ..customers import customers_resolve, ingest_customers, person
+from ..models import (
+    CustomerIdentity,
+    Lifecycle,
+    Order,
+    OrderLine,
+    OrderRecord,
+    Payment,
+    Return,
+    Shipment,
+    TrackingEvent,
+)
+from .common import IngestResult, latest_by_id, record_hash, scoped, split_changed
+from .stores import store_ids_by_alias
+
+LABELS = dict(Lifecycle.choices)
+ORDER_FIELDS = ["number", "customer_id", "channel", "fulfilment", "store_id", "placed_at", "promised_by", "currency", "total", "email", "phone", "cancelled_at"]  # fmt: skip
+FILLABLE = ["customer_id", "store_id", "placed_at", "promised_by", "email", "phone"]
+RECORD_FIELDS = ["order_id", "external_number", "references", "raw_status", "status", "source_updated_at", "synced_at", "content_hash"]  # fmt: skip
+
+
+def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: datetime) -> IngestResult:
+    result = IngestResult()
+    records = latest_by_id(records)
+    hashes = {r.external_id: record_hash(r) for r in records}
+    known = OrderRecord.objects.filter(source=source, external_id__in=list(hashes))
+    before = {
+        ext: (order_id, status, digest)
+        for ext, order_id, status, digest in known.values_list("external_id", "order_id", "status", "content_hash")
+    }
+    changed, unchanged = split_changed(records, {ext: b[2] for ext, b in before.items()}, hashes)
+    result.landed_external_ids = set(hashes)
+    result.unchanged = len(unchanged)
+    if unchanged:
+        OrderRecord.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+    if not changed:
+        return result
+
+    customer_of = _order_customers(source, changed, synced_at)
+    stores = store_ids_by_alias(source)
+    order_of = _orders_correlate(source, changed, {ext: b[0] for ext, b in before.items()}, customer_of, stores)
+    upsert(
+        OrderRecord,
+        [
+            {
+                "source_id": source.pk, "external_id": r.external_id, "order_id": order_of[r.external_id],
+                "external_number": r.number, "references": r.references, "raw_status": r.raw_status, "status": r.status,
+                "source_updated_at": r.updated_at, "synced_at": synced_at, "first_seen_at": synced_at,
+                "content_hash": hashes[r.external_id],
+            }
+            for r in changed
+        ],
+        unique=["source_id", "external_id"],
+        update=RECORD_FIELDS,
+    )  # fmt: skip
+
+    origin_of = dict(Order.objects.filter(pk__in=set(order_of.values())).values_list("id", "origin_source_id"))
+    timeline = []
+    for r in changed:
+        order_id, customer_id = order_of[r.external_id], customer_of.get(r.external_id)
+        result.order_ids.add(order_id)
+        previous = before.get(r.external_id)
+        if previous is None:
+            result.created += 1
+            timeline.extend(
+                _first_sight_events(source, r, order_id, customer_id, is_origin=origin_of[order_id] == source.pk)
+            )
+        else:
+            result.updated += 1
+            if previous[1] != r.status:
+                timeline.append(_status_event(source, r, order_id, customer_id, old=previous[1]))
+    timeline.extend(_children_upsert(source, changed, order_of, customer_of, stores, synced_at))
+    result.events = events.events_write(timeline)
+    return result
+
+
+def _order_customers(source, records: Sequence[rec.OrderRecord], synced_at: datetime) -> dict[str, int | None]:
+    """``{order external_id: customer_id}``: the customer account on the order, the customer it names by id,
+    else a guest matched (or created) by e-mail/phone."""
+    embedded = latest_by_id(r.customer for r in records if r.customer is not None)
+    _, _, _, by_identity = ingest_customers(
+        source=source, records=embedded, synced_at=synced_at, hashes={c.external_id: record_hash(c) for c in embedded}
+    )
+    named = {r.customer_external_id for r in records if r.customer is None and r.customer_external_id}
+    by_identity.update(
+        CustomerIdentity.objects.filter(source=source, external_id__in=named).values_list("external_id", "customer_id")
+    )
+    customer_of: dict[str, int | None] = {}
+    guests = []
+    for r in records:
+        if r.customer is not None:
+            customer_of[r.external_id] = by_identity[r.customer.external_id]
+        elif r.customer_external_id in by_identity:
+            customer_of[r.external_id] = by_identity[r.customer_external_id]
+        else:
+            guests.append(r)
+    resolved = customers_resolve([person(r.customer_name, [r.email], [r.phone], "") for r in guests])
+    customer_of.update({r.external_id: cid for r, cid in zip(guests, resolved, strict=True)})
+    return customer_of
+
+
+def _order_row(record: rec.OrderRecord, customer_id, stores) -> dict:
+    return {
+        "number": record.number or record.external_id, "customer_id": customer_id, "channel": record.channel,
+        "fulfilment": record.fulfilment, "store_id": stores.get(record.location_id), "placed_at": record.placed_at,
+        "promised_by": record.promised_by, "currency": record.currency, "total": record.total, "email": record.email,
+        "phone": record.phone, "cancelled_at": record.cancelled_at,
+    }  # fmt: skip
+
+
+def _orders_correlate(source, changed, known: dict[str, int], customer_of, stores) -> dict[str, int]:
+    """The canonical order of each record: found by key or link, created when new; its fields refreshed by precedence."""
+    target, merges = orders_for(source, changed, known)
+    for survivor, others in merges:
+        orders_merge(survivor, others)
+    now = timezone.now()
+    new = [r for r in changed if target[r.external_id] is None]
+    new_ids = insert_new(
+        Order,
+        [{**_order_row(r, customer_of.get(r.external_id), stores), "status": r.status, "origin_source_id": source.pk, "created_at": now, "updated_at": now} for r in new],
+    )  # fmt: skip
+    order_of = {r.external_id: target[r.external_id] for r in changed if target[r.external_id] is not None}
+    order_of.update({r.external_id: pk for r, pk in zip(new, new_ids, strict=True)})
+    order_of = keys_claim(source, changed, order_of)
+
+    rank = PRECEDENCE.get(source.kind, 9)
+    created = {r.external_id for r in new}
+    existing = Order.objects.filter(pk__in=[order_of[r.external_id] for r in changed if r.external_id not in created])
+    existing = existing.select_related("origin_source")
+    current = {o.pk: o for o in existing}
+    refresh, fill = [], []
+    for r in changed:
+        order = current.get(order_of[r.external_id])
+        if order is None:
+            continue
+        row = _order_row(r, customer_of.get(r.external_id), stores)
+        origin_rank = PRECEDENCE.get(order.origin_source.kind, 9) if order.origin_source else 9
+        if rank <= origin_rank:
+            refresh.append({"id": order.pk, **row, "origin_source_id": source.pk, "updated_at": now})
+        else:
+            blanks = {f: row[f] for f in FILLABLE if getattr(order, f) in (None, "") and row[f] not in (None, "")}
+            if blanks:
+                fill.append({"id": order.pk, **{f: getattr(order, f) for f in FILLABLE}, **blanks, "updated_at": now})
+    update_rows(Order, refresh, fields=[*ORDER_FIELDS, "origin_source_id", "updated_at"])
+    update_rows(Order, fill, fields=[*FILLABLE, "updated_at"])
+    return order_of
+
+
+def _status_event(source, record, order_id, customer_id, *, old):
+    return events.order_status_changed(
+        source=source, external_id=record.external_id, order_id=order_id, customer_id=customer_id, old=old,
+        new=record.status, new_label=LABELS[record.status], raw_status=record.raw_status,
+        occurred_at=record.updated_at or record.placed_at,
+    )  # fmt: skip
+
+
+def _first_sight_events(source, record: rec.OrderRecord, order_id: int, customer_id, *, is_origin: bool) -> list:
+    if is_origin:
+        first = events.order_placed(
+            source=source, external_id=record.external_id, order_id=order_id, customer_id=customer_id,
+            number=record.number or record.external_id, channel=record.channel, total=record.total,
+            currency=record.currency, occurred_at=record.placed_at or record.updated_at,
+        )  # fmt: skip
+    else:
+        first = events.order_seen(
+            source=source, external_id=record.external_id, external_number=record.number, order_id=order_id,
+            customer_id=customer_id, status_label=LABELS[record.status], occurred_at=record.placed_at or record.updated_at,
+        )  # fmt: skip
+    return (
+        [first]
+        if record.status == Lifecycle.PLACED
+        else [first, _status_event(source, record, order_id, customer_id, old=None)]
+    )
+
+
+LINE_FIELDS = ["order_id", "sku", "name", "quantity", "unit_price", "fulfilment_location_id", "synced_at"]
+PAYMENT_FIELDS = ["order_id", "order_external_id", "kind", "status", "amount", "currency", "gateway", "card_brand", "card_last4", "receipt_number", "processed_at", "synced_at"]  # fmt: skip
+RETURN_FIELDS = ["order_id", "status", "line_skus", "amount", "requested_at", "received_at", "refunded_at", "synced_at"]
+SHIPMENT_FIELDS = ["order_id", "carrier", "tracking_number", "tracking_url", "raw_status", "status", "line_skus", "shipped_at", "window_start", "window_end", "estimated_delivery", "delivered_at", "last_event_at", "synced_at"]  # fmt: skip
+
+
+def payment_row(source, order_external_id: str, order_id, pay: rec.PaymentRecord, synced_at) -> dict:
+    return {
+        "source_id": source.pk, "external_id": scoped(order_external_id, pay.external_id), "order_id": order_id,
+        "order_external_id": order_external_id, "kind": pay.kind, "status": pay.status, "amount": pay.amount,
+        "currency": pay.currency, "gateway": pay.gateway, "card_brand": pay.card_brand, "card_last4": pay.card_last4,
+        "receipt_number": pay.receipt_number, "processed_at": pay.processed_at, "synced_at": synced_at, "content_hash": "",
+    }  # fmt: skip
+
+
+def payment_event(source, row: dict, customer_id, occurred_at):
+    card = f"{row['card_brand']} ····{row['card_last4']}".strip() if row["card_last4"] else row["card_brand"]
+    return events.payment_recorded(
+        source=source, external_id=row["external_id"], order_id=row["order_id"], customer_id=customer_id, kind=row["kind"],
+        status=row["status"], amount=row["amount"], currency=row["currency"], card=card,
+        occurred_at=row["processed_at"] or occurred_at,
+    )  # fmt: skip
+
+
+def shipment_row(ship: rec.ShipmentRecord) -> dict:
+    return {
+        "carrier": ship.carrier, "tracking_number": ship.tracking_number, "tracking_url": ship.tracking_url,
+        "raw_status": ship.raw_status, "status": ship.status, "line_skus": ship.line_skus, "shipped_at": ship.shipped_at,
+        "window_start": ship.window_start, "window_end": ship.window_end, "estimated_delivery": ship.estimated_delivery,
+        "delivered_at": ship.delivered_at, "last_event_at": max((e.occurred_at for e in ship.events), default=None),
+    }  # fmt: skip
+
+
+def _children_upsert(
+    source, records: Sequence[rec.OrderRecord], order_of: dict[str, int], customer_of, stores, synced_at
+) -> list:
+    """Lines, payments, shipments (with scans) and returns of changed orders; ones the source dropped are removed."""
+    lines, payments, shipments, returns, timeline = [], [], [], [], []
+    scans: dict[str, list[rec.TrackingEventRecord]] = {}
+    base = {"source_id": source.pk, "synced_at": synced_at, "content_hash": ""}
+    for r in records:
+        oid, cid = order_of[r.external_id], customer_of.get(r.external_id)
+        for line in r.lines:
+            lines.append(
+                {**base, "external_id": scoped(r.external_id, line.external_id), "order_id": oid, "sku": line.sku,
+                 "name": line.name, "quantity": line.quantity, "unit_price": line.unit_price,
+                 "fulfilment_location_id": stores.get(line.location_id or r.location_id)}
+            )  # fmt: skip
+        for pay in r.payments:
+            payments.append(payment_row(source, r.external_id, oid, pay, synced_at))
+            timeline.append(payment_event(source, payments[-1], cid, r.updated_at))
+        for ship in r.shipments:
+            ext = scoped(r.external_id, ship.external_id)
+            shipments.append({**base, **shipment_row(ship), "external_id": ext, "order_id": oid})
+            scans[ext] = ship.events
+            timeline.append(
+                events.shipment_created(
+                    source=source,
+                    external_id=ext,
+                    order_id=oid,
+                    customer_id=cid,
+                    carrier=ship.carrier,
+                    tracking_number=ship.tracking_number,
+                    occurred_at=ship.shipped_at or r.updated_at,
+                )
+            )
+        for ret in r.returns:
+            ext = scoped(r.external_id, ret.external_id)
+            returns.append(
+                {**base, "external_id": ext, "order_id": oid, "status": ret.status, "line_skus": ret.line_skus,
+                 "amount": ret.amount, "requested_at": ret.requested_at, "received_at": ret.received_at,
+                 "refunded_at": ret.refunded_at}
+            )  # fmt: skip
+            timeline.append(
+                events.return_changed(
+                    source=source,
+                    external_id=ext,
+                    order_id=oid,
+                    customer_id=cid,
+                    status=ret.status,
+                    amount=ret.amount,
+                    occurred_at=ret.refunded_at or ret.received_at or ret.requested_at or r.updated_at,
+                )
+            )
+    order_ids = list(set(order_of.values()))
+    _replace(OrderLine, source, order_ids, lines, LINE_FIELDS)
+    _replace(Payment, source, order_ids, payments, PAYMENT_FIELDS)
+    _replace(Return, source, order_ids, returns, RETURN_FIELDS)
+    shipment_ids = dict(
+        _replace(Shipment, source, order_ids, shipments, SHIPMENT_FIELDS, returning=["external_id", "id"])
+    )
+    timeline.extend(scans_write(source, scans, shipment_ids, {s["external_id"]: s["order_id"] for s in shipments}))
+    return timeline
+
+
+def _replace(model, source, order_ids: list[int], rows: list[dict], update: list[str], returning=()) -> list[tuple]:
+    """Upsert ``rows`` and delete this source's rows of these orders that the source no longer lists."""
+    keep = [row["external_id"] for row in rows]
+    model.objects.filter(source=source, order_id__in=order_ids).exclude(external_id__in=keep).delete()
+    return upsert(model, rows, unique=["source_id", "external_id"], update=update, returning=returning)
+
+
+def scans_write(
+    source,
+    scans: dict[str, list[rec.TrackingEventRecord]],
+    shipment_ids: dict[str, int],
+    order_of: dict[str, int | None],
+) -> list:
+    """Carrier scans of shipments (``{shipment external_id: scans}``) and their timeline events."""
+    rows, timeline = [], []
+    now = timezone.now()
+    for ext, scan_list in scans.items():
+        for scan in scan_list:
+            rows.append(
+                {"shipment_id": shipment_ids[ext], "source_id": source.pk, "occurred_at": scan.occurred_at,
+                 "status": scan.status, "message": scan.message, "location": scan.location, "synced_at": now}
+            )  # fmt: skip
+            timeline.append(
+                events.tracking_scanned(
+                    source=source,
+                    shipment_external_id=ext,
+                    order_id=order_of.get(ext),
+                    customer_id=None,
+                    status=scan.status,
+                    message=scan.message,
+                    location=scan.location,
+                    occurred_at=scan.occurred_at,
+                )
+            )
+    upsert(TrackingEvent, rows, unique=["shipment_id", "occurred_at", "status", "message"], update=None)
+    return timeline

@@ -1,0 +1,84 @@
+"""Locations (stores and warehouses, matched across systems by code) and stock counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from integrations import records as rec
+
+from ..bulk import upsert
+from ..models import StockLevel, Store, StoreAlias
+from .common import IngestResult, latest_by_id, record_hash
+
+
+def ingest_locations(*, source, records: Sequence[rec.LocationRecord], synced_at: datetime) -> IngestResult:
+    """Match each location to a Store by code (creating it if new) and remember the source's id for it."""
+    result = IngestResult()
+    records = latest_by_id(records)
+    stores = {s.code: s for s in Store.objects.filter(code__in=[r.code for r in records])}
+    known = StoreAlias.objects.filter(source=source, external_id__in=[r.external_id for r in records])
+    aliases = dict(known.values_list("external_id", "store_id"))
+    for record in records:
+        result.landed_external_ids.add(record.external_id)
+        store = stores.get(record.code)
+        if store is None:
+            store = stores[record.code] = Store.objects.create(
+                code=record.code,
+                name=record.name,
+                kind=record.kind,
+                timezone=record.timezone or "UTC",
+                address=record.address,
+            )
+        if aliases.get(record.external_id) == store.pk:
+            result.unchanged += 1
+            continue
+        if record.external_id in aliases:
+            result.updated += 1
+        else:
+            result.created += 1
+        StoreAlias.objects.update_or_create(source=source, external_id=record.external_id, defaults={"store": store})
+    return result
+
+
+def store_ids_by_alias(source) -> dict[str, int]:
+    return dict(StoreAlias.objects.filter(source=source).values_list("external_id", "store_id"))
+
+
+STOCK_FIELDS = [
+    "sku",
+    "location_id",
+    "location_external_id",
+    "on_hand",
+    "reserved",
+    "counted_at",
+    "synced_at",
+    "content_hash",
+]
+
+
+def ingest_stock(*, source, records: Sequence[rec.StockRecord], synced_at: datetime) -> IngestResult:
+    """Upsert on-hand counts, one row per (source, location, SKU)."""
+    result = IngestResult()
+    stores = store_ids_by_alias(source)
+    rows = {}
+    for record in records:
+        ext = f"{record.location_id}:{record.sku}"
+        rows[ext] = {
+            "source_id": source.pk, "external_id": ext, "sku": record.sku, "location_id": stores.get(record.location_id),
+            "location_external_id": record.location_id, "on_hand": record.on_hand, "reserved": record.reserved,
+            "counted_at": record.counted_at, "synced_at": synced_at, "content_hash": record_hash(record),
+        }  # fmt: skip
+    result.landed_external_ids = set(rows)
+    before = dict(
+        StockLevel.objects.filter(source=source, external_id__in=list(rows)).values_list("external_id", "content_hash")
+    )
+    for ext, row in rows.items():
+        if ext not in before:
+            result.created += 1
+        elif before[ext] == row["content_hash"]:
+            result.unchanged += 1
+        else:
+            result.updated += 1
+    upsert(StockLevel, rows.values(), unique=["source_id", "external_id"], update=STOCK_FIELDS)
+    return result
