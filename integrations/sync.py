@@ -160,10 +160,9 @@ def _dead_letters_write(source, stream, failures, run) -> None:
 
 def _dead_letters_resolve(source, stream, external_ids: set[str], now) -> None:
     """A record that now lands (fixed upstream, or by an adapter fix) closes its open dead letters."""
-    if external_ids:
-        DeadLetter.objects.filter(
-            source=source, stream=stream, external_id__in=external_ids, resolved_at__isnull=True
-        ).update(resolved_at=now)
+    open_letters = DeadLetter.objects.filter(source=source, stream=stream, resolved_at__isnull=True)
+    if external_ids and open_letters.exists():  # the usual case, no open letters, costs one index probe
+        open_letters.filter(external_id__in=external_ids).update(resolved_at=now)
 
 
 def source_sync(

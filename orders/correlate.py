@@ -166,8 +166,11 @@ def orders_status_refresh(order_ids: Iterable[int]) -> None:
         return
     best: dict[int, str] = {}
     cancelled: set[int] = set()
-    origin = dict(Order.objects.filter(pk__in=order_ids).values_list("id", "origin_source_id"))
-    current = dict(Order.objects.filter(pk__in=order_ids).values_list("id", "status"))
+    origin, current = {}, {}
+    for order_id, origin_source_id, status in Order.objects.filter(pk__in=order_ids).values_list(
+        "id", "origin_source_id", "status"
+    ):
+        origin[order_id], current[order_id] = origin_source_id, status
 
     def consider(order_id, status):
         if status == Lifecycle.CANCELLED:

@@ -9,6 +9,10 @@ from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
 # adapter name -> "module:Class"; a new vendor is one module plus one line here.
 REGISTRY = {
     "shopify": "integrations.adapters.shopify:ShopifyAdapter",
+    "square": "integrations.adapters.square:SquareAdapter",
+    "odoo": "integrations.adapters.odoo:OdooAdapter",
+    "hubspot": "integrations.adapters.hubspot:HubSpotAdapter",
+    "easypost": "integrations.adapters.easypost:EasyPostAdapter",
 }
 
 

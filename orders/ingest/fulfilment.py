@@ -64,7 +64,7 @@ def ingest_pickings(*, source, records: Sequence[rec.PickingRecord], synced_at: 
              "order_external_id": r.order_external_id, "name": r.name, "kind": r.kind, "raw_status": r.raw_status,
              "status": r.status, "assigned_to": r.assigned_to, "location_id": stores.get(r.location_id),
              "scheduled_at": r.scheduled_at, "done_at": r.done_at, "tracking_number": r.tracking_number, "carrier": r.carrier,
-             "source_updated_at": r.updated_at, "synced_at": synced_at, "first_seen_at": synced_at, "content_hash": hashes[r.external_id]}
+             "source_updated_at": r.updated_at, "synced_at": synced_at, "content_hash": hashes[r.external_id]}
         )  # fmt: skip
         lines.extend((r.external_id, line) for line in r.lines)
         if order_id:
@@ -183,13 +183,13 @@ def ingest_trackers(*, source, records: Sequence[rec.TrackerRecord], synced_at: 
         order_id = order_of_number.get(r.shipment.tracking_number)
         rows.append(
             {"source_id": source.pk, "external_id": r.external_id, "order_id": order_id, **shipment_row(r.shipment),
-             "synced_at": synced_at, "first_seen_at": synced_at, "content_hash": hashes[r.external_id]}
+             "synced_at": synced_at, "content_hash": hashes[r.external_id]}
         )  # fmt: skip
         if order_id:
             result.order_ids.add(order_id)
         result.created += r.external_id not in before
         result.updated += r.external_id in before
-    fields = [f for f in rows[0] if f not in ("source_id", "external_id", "first_seen_at")]
+    fields = [f for f in rows[0] if f not in ("source_id", "external_id")]
     ids = dict(
         upsert(Shipment, rows, unique=["source_id", "external_id"], update=fields, returning=["external_id", "id"])
     )

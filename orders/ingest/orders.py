@@ -137,6 +137,11 @@ def _orders_correlate(source, changed, known: dict[str, int], customer_of, store
     order_of = {r.external_id: target[r.external_id] for r in changed if target[r.external_id] is not None}
     order_of.update({r.external_id: pk for r, pk in zip(new, new_ids, strict=True)})
     order_of = keys_claim(source, changed, order_of)
+    # A new order whose records all turned out to belong to another (a key claimed first by
+    # another record of this page, or by a concurrent run) is left empty: remove it.
+    unused = set(new_ids) - set(order_of.values())
+    if unused:
+        Order.objects.filter(pk__in=unused).delete()
 
     rank = PRECEDENCE.get(source.kind, 9)
     created = {r.external_id for r in new}

@@ -1,0 +1,171 @@
+"""One order across systems, whichever is synced first (orders/correlate.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from integrations.records import OrderRecord, PickingRecord, ShipmentRecord, TrackerRecord
+from orders.ingest import ingest
+from orders.models import Order, OrderKey, Picking, Shipment, TimelineEvent
+from tests.factories import SourceFactory
+
+PLACED = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def shop(db):
+    return SourceFactory(name="shopify", kind="storefront", adapter="shopify")
+
+
+@pytest.fixture
+def erp(db):
+    return SourceFactory(name="odoo", kind="erp", adapter="odoo")
+
+
+@pytest.fixture
+def carrier(db):
+    return SourceFactory(name="easypost", kind="carrier", adapter="easypost")
+
+
+def web(number="#1001", **extra) -> OrderRecord:
+    return OrderRecord(
+        external_id="5001",
+        number=number,
+        status="paid",
+        total=Decimal("80.00"),
+        email="ann@example.com",
+        placed_at=PLACED,
+        updated_at=PLACED,
+        **extra,
+    )
+
+
+def sale_order(external_id="42", number="S00042", refs=("#1001",), **extra) -> OrderRecord:
+    return OrderRecord(
+        external_id=external_id,
+        number=number,
+        references=list(refs),
+        status="in_erp",
+        total=Decimal("80.00"),
+        placed_at=PLACED,
+        updated_at=PLACED,
+        **extra,
+    )
+
+
+def land(source, *records):
+    return ingest(source=source, records=list(records), synced_at=timezone.now())
+
+
+@pytest.mark.parametrize("erp_first", [False, True], ids=["storefront-first", "erp-first"])
+def test_the_erp_record_lands_on_the_web_order_whichever_comes_first(shop, erp, erp_first):
+    if erp_first:
+        land(erp, sale_order())
+        land(shop, web())
+    else:
+        land(shop, web())
+        land(erp, sale_order())
+
+    order = Order.objects.get()
+    assert sorted(order.records.values_list("source__name", "external_number")) == [
+        ("odoo", "S00042"),
+        ("shopify", "#1001"),
+    ]
+    # the storefront is the origin: its number, channel and e-mail win
+    assert (order.number, order.origin_source_id, order.email) == ("#1001", shop.pk, "ann@example.com")
+    assert order.status == "in_erp"  # the furthest stage any system reports
+    assert list(OrderKey.objects.values_list("key", flat=True)) == ["1001"]
+
+
+def test_a_record_naming_two_orders_merges_them(shop, erp):
+    land(shop, web())
+    land(shop, OrderRecord(external_id="5002", number="#1002", status="paid", placed_at=PLACED, updated_at=PLACED))
+    assert Order.objects.count() == 2
+
+    land(erp, sale_order(refs=("#1001", "#1002")))
+
+    order = Order.objects.get()
+    assert sorted(order.records.values_list("external_number", flat=True)) == ["#1001", "#1002", "S00042"]
+    assert TimelineEvent.objects.filter(order__isnull=True).count() == 0
+
+
+def test_two_new_records_of_one_page_sharing_a_key_make_one_order(erp):
+    land(erp, sale_order(), sale_order(external_id="43", number="S00043"))
+
+    assert Order.objects.count() == 1
+    assert Order.objects.get().records.count() == 2
+
+
+def test_numbers_are_compared_without_hash_case_or_spaces(shop, erp):
+    land(shop, web(number="#A-1001"))
+    land(erp, sale_order(refs=(" a-1001",)))
+
+    assert Order.objects.count() == 1
+
+
+def test_a_pos_receipt_is_not_a_key(shop, db):
+    pos = SourceFactory(name="square", kind="pos", adapter="square")
+    land(shop, web(number="#1001"))
+    land(
+        pos,
+        OrderRecord(
+            external_id="sq1", number="1001", channel="store", status="collected", placed_at=PLACED, updated_at=PLACED
+        ),
+    )
+
+    assert Order.objects.count() == 2
+
+
+def test_a_picking_before_its_sale_order_is_linked_when_the_order_lands(shop, erp):
+    land(
+        erp,
+        PickingRecord(
+            external_id="7",
+            name="WH/OUT/00007",
+            order_reference="S00042",
+            status="assigned",
+            assigned_to="Maria",
+            updated_at=PLACED,
+        ),
+    )
+    picking = Picking.objects.get()
+    assert picking.order_id is None
+
+    land(shop, web())
+    land(erp, sale_order())
+
+    picking.refresh_from_db()
+    order = Order.objects.get()
+    assert picking.order_id == order.pk
+    assert order.status == "assigned"
+    assert order.events.filter(subject=f"picking:{erp.pk}:7").count() == 1
+
+
+def test_a_tracker_finds_its_order_by_tracking_number_in_either_order(shop, carrier):
+    tracker = TrackerRecord(
+        external_id="trk_1",
+        updated_at=PLACED,
+        shipment=ShipmentRecord(external_id="trk_1", carrier="USPS", tracking_number="9400111", status="in_transit"),
+    )
+    land(carrier, tracker)
+    assert Shipment.objects.get(source=carrier).order_id is None
+
+    land(
+        shop,
+        web(
+            shipments=[
+                ShipmentRecord(external_id="f1", carrier="USPS", tracking_number="9400111", status="handed_to_carrier")
+            ]
+        ),
+    )
+
+    order = Order.objects.get()
+    assert set(Shipment.objects.values_list("source__name", "order_id")) == {
+        ("shopify", order.pk),
+        ("easypost", order.pk),
+    }
+    assert order.status == "in_transit"
