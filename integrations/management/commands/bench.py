@@ -15,6 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--orders", type=int, default=100_000, help="Sandbox size for the sync benchmark")
+        parser.add_argument(
+            "--workers", type=int, default=2, help="Sources synced at once (a Celery worker's concurrency)"
+        )
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / ".bench" / "latest.json"))
 
     def handle(self, *args, **opts):
@@ -23,7 +26,7 @@ class Command(BaseCommand):
         _database_ensure()
         call_command("migrate", interactive=False, verbosity=0)
         figures = Figures()
-        bench_sync(figures, orders=opts["orders"], log=self.stdout.write)
+        bench_sync(figures, orders=opts["orders"], workers=opts["workers"], log=self.stdout.write)
         self.stdout.write("")
         self.stdout.write(figures.table())
         figures.write(Path(opts["output"]))
