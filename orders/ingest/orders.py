@@ -92,14 +92,19 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
 def _order_customers(source, records: Sequence[rec.OrderRecord], synced_at: datetime) -> dict[str, int | None]:
     """``{order external_id: customer_id}``: the customer account on the order, the customer it names by id,
     else a guest matched (or created) by e-mail/phone."""
+    # The customer embedded in an order is often partial (Odoo gives only the partner's id and
+    # name); the source's customers stream owns the identity. So an embedded customer only
+    # creates an identity the source has not reported yet, and never overwrites one.
     embedded = latest_by_id(r.customer for r in records if r.customer is not None)
-    _, _, _, by_identity = ingest_customers(
-        source=source, records=embedded, synced_at=synced_at, hashes={c.external_id: record_hash(c) for c in embedded}
+    wanted = {c.external_id for c in embedded} | {r.customer_external_id for r in records if r.customer_external_id}
+    by_identity = dict(
+        CustomerIdentity.objects.filter(source=source, external_id__in=wanted).values_list("external_id", "customer_id")
     )
-    named = {r.customer_external_id for r in records if r.customer is None and r.customer_external_id}
-    by_identity.update(
-        CustomerIdentity.objects.filter(source=source, external_id__in=named).values_list("external_id", "customer_id")
+    unknown = [c for c in embedded if c.external_id not in by_identity]
+    _, _, _, created = ingest_customers(
+        source=source, records=unknown, synced_at=synced_at, hashes={c.external_id: record_hash(c) for c in unknown}
     )
+    by_identity.update(created)
     customer_of: dict[str, int | None] = {}
     guests = []
     for r in records:

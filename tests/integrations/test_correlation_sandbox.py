@@ -1,0 +1,82 @@
+"""All five sources over real HTTP, in several orders: every ground-truth order and person
+becomes exactly one canonical order / customer, linked to exactly the systems that know it."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import pytest
+
+from integrations.demo import demo_sources_ensure
+from integrations.models import SyncRun
+from integrations.sync import source_sync
+from orders.models import Customer, CustomerIdentity, Order, OrderRecord, Shipment
+
+pytestmark = pytest.mark.sandbox
+
+SYNC_ORDERS = [
+    ("shopify", "square", "odoo", "hubspot", "easypost"),  # the storefront first
+    ("easypost", "odoo", "hubspot", "square", "shopify"),  # carrier first, ERP before the storefront
+    ("odoo", "easypost", "square", "shopify", "hubspot"),  # ERP first
+]
+
+
+def pairs(groups) -> set[frozenset]:
+    """Every pair of records that some group puts together."""
+    return {frozenset(pair) for members in groups for pair in combinations(sorted(members), 2)}
+
+
+def precision_recall(found: set, truth: set) -> tuple[float, float]:
+    hits = len(found & truth)
+    return (hits / len(found) if found else 1.0), (hits / len(truth) if truth else 1.0)
+
+
+def order_groups(truth) -> tuple[list[set], list[set]]:
+    """(truth's groups, OmniDesk's groups) of (system, external id) records, over the records the truth lists."""
+    expected = [{(system, ids["external_id"]) for system, ids in o["systems"].items()} for o in truth["orders"]]
+    universe = set().union(*expected)
+    ours: dict[int, set] = {}
+    for order_id, system, external_id in OrderRecord.objects.values_list("order_id", "source__name", "external_id"):
+        ours.setdefault(order_id, set()).add((system, external_id))
+    for order_id, external_id in Shipment.objects.filter(source__name="easypost").values_list(
+        "order_id", "external_id"
+    ):
+        ours.setdefault(order_id, set()).add(("easypost", external_id))  # unlinked trackers group under None
+    return expected, [members & universe for members in ours.values()]
+
+
+def customer_groups(truth) -> tuple[list[set], list[set]]:
+    expected = [{(system, external_id) for system, external_id in p["ids"].items()} for p in truth["people"]]
+    universe = set().union(*expected)
+    ours: dict[int, set] = {}
+    for customer_id, system, external_id in CustomerIdentity.objects.values_list(
+        "customer_id", "source__name", "external_id"
+    ):
+        ours.setdefault(customer_id, set()).add((system, external_id))
+    return expected, [members & universe for members in ours.values()]
+
+
+@pytest.mark.parametrize("sync_order", SYNC_ORDERS, ids=["storefront-first", "carrier-first", "erp-first"])
+def test_five_sources_correlate_to_the_ground_truth(db, sandbox, fast_http, sync_order):
+    sources = {s.name: s for s in demo_sources_ensure(sandbox.base_url)}
+    assert sorted(sources) == ["easypost", "hubspot", "odoo", "shopify", "square"]
+    for name in sync_order:
+        run = source_sync(source_id=sources[name].pk)
+        assert run.status == SyncRun.Status.SUCCEEDED, run.summary()
+        assert run.dead_lettered == 0
+    truth = sandbox.world.truth()
+
+    expected, ours = order_groups(truth)
+    order_precision, order_recall = precision_recall(pairs(ours), pairs(expected))
+    expected_people, our_people = customer_groups(truth)
+    customer_precision, customer_recall = precision_recall(pairs(our_people), pairs(expected_people))
+    print(
+        f"\n{' → '.join(sync_order)}: order links precision {order_precision:.4f} recall {order_recall:.4f}; "
+        f"customer links precision {customer_precision:.4f} recall {customer_recall:.4f}"
+    )
+
+    assert Order.objects.count() == len(truth["orders"])
+    assert (order_precision, order_recall) == (1.0, 1.0)
+    assert not Shipment.objects.filter(source__name="easypost", order__isnull=True).exists()
+    assert Customer.objects.count() == len(truth["people"])
+    assert (customer_precision, customer_recall) == (1.0, 1.0)
