@@ -8,7 +8,7 @@ and hands the records to ``orders/ingest.py``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -16,6 +16,7 @@ from ..http import HttpClient
 from ..records import (
     CustomerRecord,
     LocationRecord,
+    MappingError,
     MoveRecord,
     OrderPaymentRecord,
     OrderRecord,
@@ -48,6 +49,16 @@ class Page:
     cursor: dict[str, Any]
     has_more: bool
 
+    @classmethod
+    def more(cls, items: list[Any], /, **cursor: Any) -> Page:
+        """A page with more to come; cursor entries whose value is empty (``""``, None, 0) are left out."""
+        return cls(items=items, cursor={key: value for key, value in cursor.items() if value}, has_more=True)
+
+    @classmethod
+    def final(cls, items: list[Any], /, **cursor: Any) -> Page:
+        """The last page of a run; empty cursor entries are left out, as in :meth:`more`."""
+        return cls(items=items, cursor={key: value for key, value in cursor.items() if value}, has_more=False)
+
 
 @dataclass(frozen=True)
 class WebhookEvent:
@@ -65,12 +76,14 @@ class WebhookSignatureError(Exception):
 
 
 class Adapter(ABC):
-    """Base class of one vendor API. Subclasses set ``name``, ``kind`` and ``streams``."""
+    """Base class of one vendor API. Subclasses set ``name``, ``kind``, ``streams`` and ``mappers``."""
 
     name: ClassVar[str]
     kind: ClassVar[str]  # a Source.Kind value
     streams: ClassVar[tuple[str, ...]]
     required_credentials: ClassVar[tuple[str, ...]] = ()
+    # stream -> the pure function mapping one of its payloads (see :meth:`map`)
+    mappers: ClassVar[Mapping[str, Callable[[Any], MappedRecord]]] = {}
 
     def __init__(
         self,
@@ -95,13 +108,28 @@ class Adapter(ABC):
     def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
         """Fetch the page of ``stream`` that starts at ``cursor`` (``{}`` means from the beginning)."""
 
-    @abstractmethod
     def external_id(self, stream: str, payload: Any) -> str:
-        """The payload's id in the vendor system, or ``""`` when it has none (a malformed record)."""
+        """The payload's id in the vendor system, or ``""`` when it has none (a malformed record).
 
-    @abstractmethod
+        By default the payload's ``id`` as a string; ``""`` when the payload is not an
+        object or its ``id`` is absent, null, a boolean or ``""``. Vendors whose ids look
+        otherwise override this.
+        """
+        value = payload.get("id") if isinstance(payload, dict) else None
+        if value is None or isinstance(value, bool) or value == "":
+            return ""
+        return str(value)
+
     def map(self, stream: str, payload: Any) -> MappedRecord:
-        """Map one payload to a record. Pure. Raises ``MappingError`` or pydantic ``ValidationError``."""
+        """Map one payload to a record. Pure. Raises ``MappingError`` or pydantic ``ValidationError``.
+
+        By default the stream's function in :attr:`mappers`; a stream without one raises
+        ``MappingError`` (the payload becomes a dead letter).
+        """
+        mapper = self.mappers.get(stream)
+        if mapper is None:
+            raise MappingError(f"{self.name} does not map stream {stream!r}")
+        return mapper(payload)
 
     # -- webhooks (optional) ---------------------------------------------------------
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], url: str) -> WebhookEvent:
@@ -111,3 +139,10 @@ class Adapter(ABC):
         body that cannot be used.
         """
         raise NotImplementedError(f"{self.name} does not receive webhooks")
+
+    def webhook_key(self, credential: str) -> str:
+        """The credential that verifies webhook signatures; without it every webhook is refused."""
+        key = self.credentials.get(credential)
+        if not key:
+            raise WebhookSignatureError(f"this source has no {credential} credential to verify with")
+        return key

@@ -47,15 +47,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..http import TransportError
 from ..records import MappingError, ShipmentRecord, TrackerRecord, TrackingEventRecord
-from .base import Adapter, MappedRecord, Page, WebhookEvent, WebhookSignatureError
+from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
+from .fields import header_reader, json_list, json_object, latest_time, parse_time, text, webhook_json
 
 MAX_PAGE_SIZE = 100
 SIGNATURE_HEADER = "x-hmac-signature"
@@ -77,12 +77,66 @@ TRACKER_STATUS = {
 NOT_YET_MOVING = frozenset({"", "unknown", "pre_transit"})
 
 
+# -- mapping (pure) ----------------------------------------------------------------------
+def map_tracker(payload: Any) -> TrackerRecord:
+    where = "tracker"
+    tracker = json_object(payload, where)
+    tracker_id = text(tracker, "id", where)
+    if not tracker_id:
+        raise MappingError(f"{where}.id is missing")
+    status = text(tracker, "status", where)
+    detail = text(tracker, "status_detail", where)
+    details = json_list(tracker, "tracking_details", where)
+    events = [_event(d, f"{where}.tracking_details[{i}]") for i, d in enumerate(details)]
+    updated_at = parse_time(tracker.get("updated_at"), f"{where}.updated_at")
+    delivered = [event.occurred_at for event in events if event.status == "delivered"]
+    moving = [event.occurred_at for event in events if event.status not in NOT_YET_MOVING]
+    lifecycle = TRACKER_STATUS.get(status, "handed_to_carrier")
+    return TrackerRecord(
+        external_id=tracker_id,
+        updated_at=updated_at,
+        shipment=ShipmentRecord(
+            external_id=tracker_id,
+            carrier=text(tracker, "carrier", where),
+            tracking_number=text(tracker, "tracking_code", where),
+            tracking_url=text(tracker, "public_url", where),
+            raw_status=f"{status}/{detail}" if detail else status,
+            status=lifecycle,
+            shipped_at=min(moving) if moving else None,
+            estimated_delivery=parse_time(tracker.get("est_delivery_date"), f"{where}.est_delivery_date"),
+            delivered_at=(max(delivered) if delivered else updated_at) if lifecycle == "delivered" else None,
+            events=events,
+        ),
+    )
+
+
+def _event(payload: Any, where: str) -> TrackingEventRecord:
+    """One ``TrackingDetail``; its place reads "City, ST ZIP, Country" from the non-empty parts."""
+    detail = json_object(payload, where)
+    occurred_at = parse_time(detail.get("datetime"), f"{where}.datetime", required=True)
+    place = detail.get("tracking_location")
+    location = ""
+    if place is not None:
+        place = json_object(place, f"{where}.tracking_location")
+        lw = f"{where}.tracking_location"
+        region = " ".join(p for p in (text(place, "state", lw), text(place, "zip", lw)) if p)
+        parts = (text(place, "city", lw), region, text(place, "country", lw))
+        location = ", ".join(p for p in parts if p)
+    return TrackingEventRecord(
+        occurred_at=occurred_at,
+        status=text(detail, "status", where),
+        message=text(detail, "message", where) or text(detail, "description", where),
+        location=location,
+    )
+
+
 class EasyPostAdapter(Adapter):
     name = "easypost"
     kind = "carrier"
     streams = ("trackers",)
     required_credentials = ("api_key",)
     optional_credentials = ("webhook_secret",)
+    mappers = {"trackers": map_tracker}
 
     def auth_headers(self) -> dict[str, str]:
         user_pass = f"{self.credentials['api_key']}:".encode()
@@ -104,26 +158,17 @@ class EasyPostAdapter(Adapter):
         trackers, has_more = self._list(params)
 
         seen = [t.get("updated_at") for t in trackers if isinstance(t, dict)]
-        watermark = _latest(cursor.get("watermark"), updated_at_min, *seen)
+        watermark = latest_time(cursor.get("watermark"), updated_at_min, *seen, render=_iso_z)
         ids = (self.external_id(stream, tracker) for tracker in reversed(trackers))
         oldest = next((tracker_id for tracker_id in ids if tracker_id), "")
         if not has_more or not trackers:
-            return Page(
-                items=trackers,
-                cursor={"updated_at_min": watermark} if watermark else {},
-                has_more=False,
-            )
+            return Page.final(trackers, updated_at_min=watermark)
         if not oldest:
             raise TransportError(
                 "GET /v2/trackers: a page with has_more but no tracker id to page on",
                 permanent=True,
             )
-        next_cursor = {
-            "updated_at_min": updated_at_min,
-            "before_id": oldest,
-            "watermark": watermark,
-        }
-        return Page(items=trackers, cursor={k: v for k, v in next_cursor.items() if v}, has_more=True)
+        return Page.more(trackers, updated_at_min=updated_at_min, before_id=oldest, watermark=watermark)
 
     def _list(self, params: dict[str, Any]) -> tuple[list[Any], bool]:
         response = self.client.get("v2/trackers", params=params)
@@ -147,13 +192,9 @@ class EasyPostAdapter(Adapter):
 
     # -- mapping -----------------------------------------------------------------------
     def external_id(self, stream: str, payload: Any) -> str:
+        """EasyPost ids are strings (``trk_…``); anything else is no id."""
         value = payload.get("id") if isinstance(payload, dict) else None
         return value.strip() if isinstance(value, str) else ""
-
-    def map(self, stream: str, payload: Any) -> MappedRecord:
-        if stream != "trackers":
-            raise MappingError(f"easypost does not map stream {stream!r}")
-        return map_tracker(payload)
 
     # -- webhooks ----------------------------------------------------------------------
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], url: str) -> WebhookEvent:
@@ -161,11 +202,8 @@ class EasyPostAdapter(Adapter):
 
         The key is the NFKD-normalised secret, as EasyPost's client libraries compute it.
         """
-        secret = self.credentials.get("webhook_secret")
-        if not secret:
-            raise WebhookSignatureError("this source has no webhook_secret credential to verify with")
-        lowered = {str(name).lower(): str(value).strip() for name, value in headers.items()}
-        signature = lowered.get(SIGNATURE_HEADER, "")
+        secret = self.webhook_key("webhook_secret")
+        signature = header_reader(headers)(SIGNATURE_HEADER)
         if not signature:
             raise WebhookSignatureError("missing X-Hmac-Signature header")
         key = unicodedata.normalize("NFKD", secret).encode()
@@ -173,12 +211,7 @@ class EasyPostAdapter(Adapter):
         if not hmac.compare_digest(expected.encode(), signature.encode()):
             raise WebhookSignatureError("X-Hmac-Signature does not match the body")
 
-        try:
-            event = json.loads(body)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise ValueError(f"webhook body is not JSON: {exc}") from None
-        if not isinstance(event, dict):
-            raise ValueError(f"webhook body is not a JSON object but {type(event).__name__}")
+        event = webhook_json(body)
         description = event.get("description")
         if description not in WEBHOOK_DESCRIPTIONS:
             raise ValueError(
@@ -200,106 +233,9 @@ class EasyPostAdapter(Adapter):
         )
 
 
-# -- mapping (pure) ----------------------------------------------------------------------
-def map_tracker(payload: Any) -> TrackerRecord:
-    where = "tracker"
-    tracker = _obj(payload, where)
-    tracker_id = _text(tracker, "id", where)
-    if not tracker_id:
-        raise MappingError(f"{where}.id is missing")
-    status = _text(tracker, "status", where)
-    detail = _text(tracker, "status_detail", where)
-    details = tracker.get("tracking_details")
-    if details is None:
-        details = []
-    if not isinstance(details, list):
-        raise MappingError(f"{where}.tracking_details must be a list, got {type(details).__name__}")
-    events = [_event(d, f"{where}.tracking_details[{i}]") for i, d in enumerate(details)]
-    updated_at = parse_time(tracker.get("updated_at"), f"{where}.updated_at")
-    delivered = [event.occurred_at for event in events if event.status == "delivered"]
-    moving = [event.occurred_at for event in events if event.status not in NOT_YET_MOVING]
-    lifecycle = TRACKER_STATUS.get(status, "handed_to_carrier")
-    return TrackerRecord(
-        external_id=tracker_id,
-        updated_at=updated_at,
-        shipment=ShipmentRecord(
-            external_id=tracker_id,
-            carrier=_text(tracker, "carrier", where),
-            tracking_number=_text(tracker, "tracking_code", where),
-            tracking_url=_text(tracker, "public_url", where),
-            raw_status=f"{status}/{detail}" if detail else status,
-            status=lifecycle,
-            shipped_at=min(moving) if moving else None,
-            estimated_delivery=parse_time(tracker.get("est_delivery_date"), f"{where}.est_delivery_date"),
-            delivered_at=(max(delivered) if delivered else updated_at) if lifecycle == "delivered" else None,
-            events=events,
-        ),
-    )
-
-
-def _event(payload: Any, where: str) -> TrackingEventRecord:
-    """One ``TrackingDetail``; its place reads "City, ST ZIP, Country" from the non-empty parts."""
-    detail = _obj(payload, where)
-    occurred_at = parse_time(detail.get("datetime"), f"{where}.datetime", required=True)
-    place = detail.get("tracking_location")
-    location = ""
-    if place is not None:
-        place = _obj(place, f"{where}.tracking_location")
-        lw = f"{where}.tracking_location"
-        region = " ".join(p for p in (_text(place, "state", lw), _text(place, "zip", lw)) if p)
-        parts = (_text(place, "city", lw), region, _text(place, "country", lw))
-        location = ", ".join(p for p in parts if p)
-    return TrackingEventRecord(
-        occurred_at=occurred_at,
-        status=_text(detail, "status", where),
-        message=_text(detail, "message", where) or _text(detail, "description", where),
-        location=location,
-    )
-
-
-def _obj(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise MappingError(f"{where} must be a JSON object, got {type(value).__name__}")
-    return value
-
-
-def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise MappingError(f"{where}.{key} must be a string, got {type(value).__name__}")
-    return value.strip()
-
-
-def parse_time(value: Any, field: str, *, required: bool = False) -> datetime | None:
-    """EasyPost's ISO-8601 UTC (``2024-08-02T19:26:51Z``) as an aware UTC datetime."""
-    if value is None or value == "":
-        if required:
-            raise MappingError(f"{field} is missing")
-        return None
-    if not isinstance(value, str):
-        raise MappingError(f"{field} must be an ISO-8601 string, got {type(value).__name__}")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise MappingError(f"{field} is not an ISO-8601 date-time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise MappingError(f"{field} has no UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
-
-
-def _latest(*values: Any) -> str:
-    """The latest of some ISO timestamps as ``…Z``; unreadable ones are left to mapping."""
-    times = []
-    for value in values:
-        try:
-            parsed = parse_time(value, "updated_at")
-        except MappingError:
-            continue
-        if parsed is not None:
-            times.append(parsed)
-    return max(times).strftime("%Y-%m-%dT%H:%M:%SZ") if times else ""
+def _iso_z(moment: datetime) -> str:
+    """A watermark as EasyPost writes times (``2024-08-02T19:26:51Z``, whole seconds)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 __all__ = ["EasyPostAdapter", "map_tracker"]

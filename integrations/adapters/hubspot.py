@@ -36,7 +36,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +44,8 @@ import requests
 
 from ..http import TransportError, utc_now
 from ..records import CustomerRecord, MappingError
-from .base import Adapter, MappedRecord, Page, WebhookEvent, WebhookSignatureError
+from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
+from .fields import header_reader, ident, json_object, latest_time, text, webhook_json
 
 SEARCH_PATH = "crm/v3/objects/contacts/search"
 CONTACT_PATH = "crm/v3/objects/contacts/{id}"
@@ -67,12 +67,55 @@ GONE_SUBSCRIPTIONS = frozenset({"contact.deletion", "contact.privacyDeletion"})
 CONTACT_OBJECT_TYPE = "0-1"  # objectTypeId of contacts in the generic object.* subscriptions
 
 
+# -- mapping -----------------------------------------------------------------------------------
+def map_contact(payload: Any) -> CustomerRecord:
+    contact = json_object(payload, "contact")
+    properties = json_object(contact.get("properties"), "contact.properties")
+    external_id = ident(contact, "id", "contact")
+
+    def prop(name: str) -> str:
+        return text(properties, name, "contact.properties")
+
+    email = prop("email")
+    phones = [p for p in dict.fromkeys((prop("phone"), prop("mobilephone"))) if p]
+    updated_at = parse_time(contact.get("updatedAt"), "contact.updatedAt")
+    return CustomerRecord(
+        external_id=external_id,
+        name=" ".join(p for p in (prop("firstname"), prop("lastname")) if p),
+        emails=[email] if email else [],
+        phones=phones,
+        loyalty_id=prop("loyalty_id"),
+        updated_at=updated_at or parse_time(properties.get("lastmodifieddate"), "contact.properties.lastmodifieddate"),
+    )
+
+
+def parse_time(value: Any, field: str) -> datetime | None:
+    """HubSpot times: ISO-8601 (``…Z``) or epoch milliseconds (a digit string or a number), as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise MappingError(f"{field} must be an ISO-8601 or epoch-ms string, got {type(value).__name__}")  # fmt: skip
+    stamp = value.strip()
+    if stamp.isdigit():
+        return EPOCH + int(stamp) * MILLISECOND
+    try:
+        parsed = datetime.fromisoformat(stamp)
+    except ValueError:
+        raise MappingError(f"{field} is not an ISO-8601 date-time or epoch ms: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise MappingError(f"{field} has no UTC offset: {value!r}")
+    return parsed.astimezone(UTC)
+
+
 class HubSpotAdapter(Adapter):
     name = "hubspot"
     kind = "crm"
     streams = ("contacts",)
     required_credentials = ("access_token",)
     optional_credentials = ("client_secret",)
+    mappers = {"contacts": map_contact}
     clock = staticmethod(utc_now)  # for the webhook timestamp check; tests replace it
 
     def auth_headers(self) -> dict[str, str]:
@@ -104,20 +147,19 @@ class HubSpotAdapter(Adapter):
         items, after = _results(response)
 
         seen = [_modified(item) for item in items]
-        watermark = _latest(cursor.get("watermark"), start_at, *seen)
+        watermark = latest_time(cursor.get("watermark"), start_at, *seen, parse=parse_time)
         if not after:
-            return Page(items=items, cursor={"start_at": watermark} if watermark else {}, has_more=False)
+            return Page.final(items, start_at=watermark)
         if after.isdigit() and int(after) > MAX_AFTER:
-            if not watermark or (start_at and _latest(start_at) == watermark):
+            if not watermark or (start_at and latest_time(start_at, parse=parse_time) == watermark):
                 raise TransportError(
                     f"more than {MAX_AFTER + MAX_PAGE_SIZE} contacts share lastmodifieddate "
                     f"{watermark or 'unset'}: the search cannot page past them",
                     permanent=True,
                     status=response.status_code,
                 )
-            return Page(items=items, cursor={"start_at": watermark}, has_more=True)
-        next_cursor = {"start_at": start_at, "after": after, "watermark": watermark}
-        return Page(items=items, cursor={k: v for k, v in next_cursor.items() if v}, has_more=True)
+            return Page.more(items, start_at=watermark)
+        return Page.more(items, start_at=start_at, after=after, watermark=watermark)
 
     def _throttle(self, response: requests.Response) -> None:
         """Sleep out the rate-limit window when the answer says no request is left in it."""
@@ -130,18 +172,6 @@ class HubSpotAdapter(Adapter):
             waits.append(1.0)
         if max(waits) > 0:
             self.client.sleep(max(waits))
-
-    # -- mapping -----------------------------------------------------------------------
-    def external_id(self, stream: str, payload: Any) -> str:
-        value = payload.get("id") if isinstance(payload, dict) else None
-        if value is None or isinstance(value, bool) or value == "":
-            return ""
-        return str(value)
-
-    def map(self, stream: str, payload: Any) -> MappedRecord:
-        if stream != "contacts":
-            raise MappingError(f"hubspot does not map stream {stream!r}")
-        return map_contact(payload)
 
     # -- webhooks ----------------------------------------------------------------------
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], url: str) -> WebhookEvent:
@@ -159,12 +189,7 @@ class HubSpotAdapter(Adapter):
             headers=headers,
             now=self.clock(),
         )
-        try:
-            events = json.loads(body)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise ValueError(f"webhook body is not JSON: {exc}") from None
-        if not isinstance(events, list):
-            raise ValueError(f"webhook body is not a JSON array but {type(events).__name__}")
+        events = webhook_json(body, list)
         event = next((e for e in events if _is_contact_event(e)), None)
         if event is None:
             raise ValueError("webhook body has no contact event (creation, change, merge…)")
@@ -220,20 +245,20 @@ def verify_signature(
     """
     if not secret:
         raise WebhookSignatureError("this source has no client_secret credential to verify with")
-    lowered = {str(name).lower(): str(value).strip() for name, value in headers.items()}
-    given, timestamp = lowered.get("x-hubspot-signature-v3", ""), ""
+    header = header_reader(headers)
+    given, timestamp = header("x-hubspot-signature-v3"), ""
     if given:
-        version, timestamp = "v3", lowered.get("x-hubspot-request-timestamp", "")
+        version, timestamp = "v3", header("x-hubspot-request-timestamp")
         if not timestamp.isdigit():
             raise WebhookSignatureError("missing or unreadable X-HubSpot-Request-Timestamp header")
         sent = EPOCH + int(timestamp) * MILLISECOND
         if now - sent > MAX_SIGNATURE_AGE:
             raise WebhookSignatureError(f"X-HubSpot-Request-Timestamp {sent.isoformat()} is older than 300 s")
     else:
-        given = lowered.get("x-hubspot-signature", "")
+        given = header("x-hubspot-signature")
         if not given:
             raise WebhookSignatureError("missing X-HubSpot-Signature-v3 and X-HubSpot-Signature headers")
-        version = lowered.get("x-hubspot-signature-version", "v1").lower()
+        version = header("x-hubspot-signature-version", "v1").lower()
     expected = signature(version, secret=secret, method=method, uri=url, body=body, timestamp=timestamp)
     if not hmac.compare_digest(expected.encode(), given.encode()):
         raise WebhookSignatureError(f"X-HubSpot signature ({version}) does not match the request")
@@ -248,58 +273,6 @@ def _is_contact_event(event: Any) -> bool:
     if kind.startswith("contact."):
         return True
     return kind.startswith("object.") and str(event.get("objectTypeId")) == CONTACT_OBJECT_TYPE
-
-
-# -- mapping -----------------------------------------------------------------------------------
-def map_contact(payload: Any) -> CustomerRecord:
-    if not isinstance(payload, Mapping):
-        raise MappingError(f"contact must be a JSON object, got {type(payload).__name__}")
-    properties = payload.get("properties")
-    if not isinstance(properties, Mapping):
-        raise MappingError(f"contact.properties must be a JSON object, got {type(properties).__name__}")
-    external_id = payload.get("id")
-    if isinstance(external_id, bool) or not isinstance(external_id, int | str) or not str(external_id).strip():
-        raise MappingError(f"contact.id is missing or not an id: {external_id!r}")
-
-    def prop(name: str) -> str:
-        value = properties.get(name)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise MappingError(f"contact.properties.{name} must be a string, got {type(value).__name__}")
-        return value.strip()
-
-    email = prop("email")
-    phones = [p for p in dict.fromkeys((prop("phone"), prop("mobilephone"))) if p]
-    updated_at = parse_time(payload.get("updatedAt"), "contact.updatedAt")
-    return CustomerRecord(
-        external_id=str(external_id).strip(),
-        name=" ".join(p for p in (prop("firstname"), prop("lastname")) if p),
-        emails=[email] if email else [],
-        phones=phones,
-        loyalty_id=prop("loyalty_id"),
-        updated_at=updated_at or parse_time(properties.get("lastmodifieddate"), "contact.properties.lastmodifieddate"),
-    )
-
-
-def parse_time(value: Any, field: str) -> datetime | None:
-    """HubSpot times: ISO-8601 (``…Z``) or epoch milliseconds (a digit string or a number), as UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise MappingError(f"{field} must be an ISO-8601 or epoch-ms string, got {type(value).__name__}")  # fmt: skip
-    text = value.strip()
-    if text.isdigit():
-        return EPOCH + int(text) * MILLISECOND
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise MappingError(f"{field} is not an ISO-8601 date-time or epoch ms: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise MappingError(f"{field} has no UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -327,19 +300,6 @@ def _modified(item: Any) -> Any:
     properties = item.get("properties")
     fallback = properties.get("lastmodifieddate") if isinstance(properties, dict) else None
     return item.get("updatedAt") or fallback
-
-
-def _latest(*values: Any) -> str:
-    """The latest of some HubSpot times as UTC ISO; unreadable ones are left to mapping to reject."""
-    times = []
-    for value in values:
-        try:
-            parsed = parse_time(value, "updatedAt")
-        except MappingError:
-            continue
-        if parsed is not None:
-            times.append(parsed)
-    return max(times).isoformat() if times else ""
 
 
 def _epoch_ms(moment: datetime) -> int:

@@ -50,7 +50,7 @@ import requests
 
 from ..http import TransportError
 from ..records import MappingError
-from .base import Adapter, MappedRecord, Page
+from .base import Adapter, Page
 from .odoo_mapping import (
     FIELDS,
     WAREHOUSE_KEY,
@@ -71,14 +71,6 @@ STREAM_MODELS = {
     "moves": "stock.move",
     "stock": "stock.quant",
 }
-MAPPERS = {
-    "locations": map_location,
-    "partners": map_partner,
-    "orders": map_order,
-    "pickings": map_picking,
-    "moves": map_move,
-    "stock": map_stock,
-}
 LOCATED_MODELS = frozenset({"stock.quant", "stock.picking"})
 TRANSPORTS = ("json2", "jsonrpc")
 DEFAULT_UID = 2
@@ -95,6 +87,14 @@ class OdooAdapter(Adapter):
     streams = tuple(STREAM_MODELS)
     required_credentials = ("api_key",)
     optional_credentials = ("database", "transport", "uid", "login")
+    mappers = {
+        "locations": map_location,
+        "partners": map_partner,
+        "orders": map_order,
+        "pickings": map_picking,
+        "moves": map_move,
+        "stock": map_stock,
+    }
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -282,16 +282,11 @@ class OdooAdapter(Adapter):
 
     # -- mapping -----------------------------------------------------------------------
     def external_id(self, stream: str, payload: Any) -> str:
+        """Odoo ids are positive integers (``false`` or 0 is no record)."""
         value = payload.get("id") if isinstance(payload, dict) else None
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             return ""
         return str(value)
-
-    def map(self, stream: str, payload: Any) -> MappedRecord:
-        mapper = MAPPERS.get(stream)
-        if mapper is None:
-            raise MappingError(f"odoo does not map stream {stream!r}")
-        return mapper(payload)
 
 
 def keyset_domain(after: Position | None) -> list[Any]:

@@ -63,8 +63,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils.text import slugify
-
 from ..records import (
     CustomerRecord,
     LocationRecord,
@@ -75,6 +73,7 @@ from ..records import (
     PickingRecord,
     StockRecord,
 )
+from .fields import enum, json_object, store_code, text
 
 # What the adapter asks for, per model. Left out on purpose (a field that does not exist
 # makes Odoo refuse the whole call): res.partner ``mobile`` (dropped in Odoo 19),
@@ -121,7 +120,6 @@ PICKING_KINDS = {
 }
 PRODUCT_DISPLAY_NAME = re.compile(r"^\[(?P<sku>[^\]]+)\]")
 ODOO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{1,6})?)?")
-STORE_CODE_MAX = 32  # LocationRecord.code max_length
 
 
 # -- public mappers ----------------------------------------------------------------------
@@ -130,11 +128,7 @@ def map_location(payload: Any) -> LocationRecord:
     where = "stock.warehouse"
     warehouse = _row(payload, where)
     name = _text(warehouse, "name", where)
-    if not name:
-        raise MappingError(f"{where}.name is missing")
-    code = slugify(name)[:STORE_CODE_MAX].strip("-")
-    if not code:
-        raise MappingError(f"{where}.name {name!r} yields no store code (no ASCII letters or digits)")
+    code = store_code(name, where)
     return LocationRecord(
         external_id=_id(warehouse, "id", where),
         name=name,
@@ -283,8 +277,7 @@ def product_sku(row: Mapping[str, Any], key: str, where: str) -> str:
 
 # -- field readers: each raises MappingError naming the field ------------------------------
 def _row(payload: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(payload, Mapping):
-        raise MappingError(f"{where} must be a JSON object, got {type(payload).__name__}")
+    payload = json_object(payload, where)
     for name in FIELDS[where]:
         if name not in payload:
             raise MappingError(f"{where}.{name} is missing")
@@ -299,19 +292,12 @@ def _id(row: Mapping[str, Any], key: str, where: str) -> str:
 
 
 def _text(row: Mapping[str, Any], key: str, where: str) -> str:
-    value = row.get(key, False)
-    if value is False or value is None:
-        return ""
-    if not isinstance(value, str):
-        raise MappingError(f"{where}.{key} must be a string, got {type(value).__name__}")
-    return value.strip()
+    """A char field; ``false`` (and a field the row lacks) reads as ``""``."""
+    return "" if row.get(key, False) is False else text(row, key, where)
 
 
 def _enum(row: Mapping[str, Any], key: str, where: str, allowed: Collection[str]) -> str:
-    value = _text(row, key, where)
-    if value not in allowed:
-        raise MappingError(f"{where}.{key} {value!r} is not one of {', '.join(sorted(allowed))}")
-    return value
+    return enum(row, key, where, allowed, read=_text)
 
 
 def _many2one(row: Mapping[str, Any], key: str, where: str) -> tuple[str, str] | None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -37,16 +36,15 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from ..http import TransportError
-from ..records import MappingError
-from .base import Adapter, MappedRecord, Page, WebhookEvent, WebhookSignatureError
-from .shopify_mapping import map_customer, map_location, map_order, parse_time
+from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
+from .fields import header_reader, latest_time, webhook_json
+from .shopify_mapping import map_customer, map_location, map_order
 
 MAX_PAGE_SIZE = 250
 CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 THROTTLE_AT = 0.8  # bucket fill ratio from which the adapter waits
 LEAK_RATE = 2.0  # requests per second the bucket drains (standard plans)
 
-MAPPERS = {"locations": map_location, "customers": map_customer, "orders": map_order}
 WEBHOOK_TOPICS = {
     "orders/create": "orders",
     "orders/updated": "orders",
@@ -62,6 +60,7 @@ class ShopifyAdapter(Adapter):
     streams = ("locations", "customers", "orders")
     required_credentials = ("access_token",)
     optional_credentials = ("webhook_secret",)
+    mappers = {"locations": map_location, "customers": map_customer, "orders": map_order}
 
     def auth_headers(self) -> dict[str, str]:
         return {
@@ -73,7 +72,7 @@ class ShopifyAdapter(Adapter):
     def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
         if stream == "locations":
             items, _ = self._get("locations.json", params={}, key="locations")
-            return Page(items=items, cursor={}, has_more=False)
+            return Page.final(items)
         if stream not in ("customers", "orders"):
             raise ValueError(f"shopify has no stream {stream!r}; streams: {', '.join(self.streams)}")
 
@@ -90,20 +89,11 @@ class ShopifyAdapter(Adapter):
         items, response = self._get(f"{stream}.json", params=params, key=stream)
 
         seen = [item.get("updated_at") for item in items if isinstance(item, dict)]
-        watermark = _latest(cursor.get("watermark"), updated_at_min, *seen)
+        watermark = latest_time(cursor.get("watermark"), updated_at_min, *seen)
         page_info = _next_page_info(response)
         if not page_info:
-            return Page(
-                items=items,
-                cursor={"updated_at_min": watermark} if watermark else {},
-                has_more=False,
-            )
-        next_cursor = {
-            "updated_at_min": updated_at_min,
-            "page_info": page_info,
-            "watermark": watermark,
-        }
-        return Page(items=items, cursor={k: v for k, v in next_cursor.items() if v}, has_more=True)
+            return Page.final(items, updated_at_min=watermark)
+        return Page.more(items, updated_at_min=updated_at_min, page_info=page_info, watermark=watermark)
 
     def _get(self, path: str, *, params: dict[str, Any], key: str) -> tuple[list[Any], requests.Response]:
         response = self.client.get(path, params=params)
@@ -131,19 +121,6 @@ class ShopifyAdapter(Adapter):
         if size and used / size >= THROTTLE_AT:
             self.client.sleep((used - size / 2) / LEAK_RATE)
 
-    # -- mapping -----------------------------------------------------------------------
-    def external_id(self, stream: str, payload: Any) -> str:
-        value = payload.get("id") if isinstance(payload, dict) else None
-        if value is None or isinstance(value, bool) or value == "":
-            return ""
-        return str(value)
-
-    def map(self, stream: str, payload: Any) -> MappedRecord:
-        mapper = MAPPERS.get(stream)
-        if mapper is None:
-            raise MappingError(f"shopify does not map stream {stream!r}")
-        return mapper(payload)
-
     # -- webhooks ----------------------------------------------------------------------
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], url: str) -> WebhookEvent:
         """Verify ``X-Shopify-Hmac-Sha256`` on the raw body, then decode the bare resource.
@@ -151,10 +128,8 @@ class ShopifyAdapter(Adapter):
         Header names are matched case-insensitively, with the ``X-Shopify-`` prefix or
         the unprefixed ``shopify-`` form of Shopify's newer event delivery.
         """
-        header = _header_reader(headers)
-        secret = self.credentials.get("webhook_secret")
-        if not secret:
-            raise WebhookSignatureError("this source has no webhook_secret credential to verify with")
+        header = header_reader(headers, "x-shopify-", "shopify-")
+        secret = self.webhook_key("webhook_secret")
         signature = header("hmac-sha256")
         if not signature:
             raise WebhookSignatureError("missing X-Shopify-Hmac-Sha256 header")
@@ -169,23 +144,9 @@ class ShopifyAdapter(Adapter):
         event_id = header("event-id") or header("webhook-id")
         if not event_id:
             raise ValueError("missing X-Shopify-Event-Id and X-Shopify-Webhook-Id headers")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise ValueError(f"webhook body is not JSON: {exc}") from None
-        if not isinstance(payload, dict):
-            raise ValueError(f"webhook body is not a JSON object but {type(payload).__name__}")
+        payload = webhook_json(body)
         extra = {name.replace("-", "_"): header(name) for name in WEBHOOK_EXTRA_HEADERS if header(name)}
         return WebhookEvent(event_id=event_id, topic=topic, stream=stream, payload=payload, extra=extra)
-
-
-def _header_reader(headers: Mapping[str, str]):
-    lowered = {str(name).lower(): str(value).strip() for name, value in headers.items()}
-
-    def header(name: str) -> str:
-        return lowered.get(f"x-shopify-{name}") or lowered.get(f"shopify-{name}") or ""
-
-    return header
 
 
 def _call_limit(value: str | None) -> tuple[int, int]:
@@ -195,19 +156,6 @@ def _call_limit(value: str | None) -> tuple[int, int]:
         return int(used), int(size)
     except ValueError:
         return 0, 0
-
-
-def _latest(*values: Any) -> str:
-    """The latest of some ISO timestamps as UTC ISO; unreadable ones are left to mapping to reject."""
-    times = []
-    for value in values:
-        try:
-            parsed = parse_time(value, "updated_at")
-        except MappingError:
-            continue
-        if parsed is not None:
-            times.append(parsed)
-    return max(times).isoformat() if times else ""
 
 
 def _next_page_info(response: requests.Response) -> str:

@@ -48,12 +48,10 @@ Choices the Shopify REST order leaves open:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from django.utils.text import slugify
 
 from ..records import (
     CustomerRecord,
@@ -65,6 +63,7 @@ from ..records import (
     ReturnRecord,
     ShipmentRecord,
 )
+from .fields import Objects, enum, ident, json_object, objects, optional_ident, parse_time, store_code, text
 
 FULFILMENT_BY_SHIPPING_CODE = {"pickup": "pickup", "scheduled_delivery": "delivery"}
 DEAD_FULFILMENT_STATUSES = frozenset({"cancelled", "failure", "error"})
@@ -94,18 +93,16 @@ PAYMENT_STATUS = {
 }
 LOYALTY_TAG_PREFIX = "loyalty:"
 Window = tuple[datetime | None, datetime | None]  # a scheduled delivery window (start, end)
-Objects = list[tuple[Mapping[str, Any], str]]  # JSON objects, each with its path for errors
-STORE_CODE_MAX = 32  # LocationRecord.code max_length
 
 
 # -- public mappers ----------------------------------------------------------------------
 def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
-    customer = _obj(payload, where)
-    name = " ".join(p for p in (_text(customer, "first_name", where), _text(customer, "last_name", where)) if p)
-    email = _text(customer, "email", where)
-    phone = _text(customer, "phone", where)
+    customer = json_object(payload, where)
+    name = " ".join(p for p in (text(customer, "first_name", where), text(customer, "last_name", where)) if p)
+    email = text(customer, "email", where)
+    phone = text(customer, "phone", where)
     return CustomerRecord(
-        external_id=_id(customer, "id", where),
+        external_id=ident(customer, "id", where),
         name=name,
         emails=[email] if email else [],
         phones=[phone] if phone else [],
@@ -120,16 +117,12 @@ def map_location(payload: Any) -> LocationRecord:
     Names longer than the code allows are cut at 32 characters (trailing dash removed),
     which is deterministic, so every adapter that slugs the same name agrees.
     """
-    location = _obj(payload, "location")
-    name = _text(location, "name", "location")
-    if not name:
-        raise MappingError("location.name is missing")
-    code = slugify(name)[:STORE_CODE_MAX].strip("-")
-    if not code:
-        raise MappingError(f"location.name {name!r} yields no store code (no ASCII letters or digits)")
-    address_parts = (_text(location, key, "location") for key in ("address1", "city", "zip"))
+    location = json_object(payload, "location")
+    name = text(location, "name", "location")
+    code = store_code(name, "location")
+    address_parts = (text(location, key, "location") for key in ("address1", "city", "zip"))
     return LocationRecord(
-        external_id=_id(location, "id", "location"),
+        external_id=ident(location, "id", "location"),
         name=name,
         code=code,
         kind="warehouse" if "warehouse" in name.lower() else "store",
@@ -138,30 +131,30 @@ def map_location(payload: Any) -> LocationRecord:
 
 
 def map_order(payload: Any) -> OrderRecord:
-    order = _obj(payload, "order")
-    currency = _text(order, "currency", "order")
+    order = json_object(payload, "order")
+    currency = text(order, "currency", "order")
     if not currency:
         raise MappingError("order.currency is missing")
     cancelled_at = _when(order, "cancelled_at", "order")
-    financial_status = _text(order, "financial_status", "order")
-    fulfillment_status = _text(order, "fulfillment_status", "order")
-    channel = "store" if _text(order, "source_name", "order") == "pos" else "web"
+    financial_status = text(order, "financial_status", "order")
+    fulfillment_status = text(order, "fulfillment_status", "order")
+    channel = "store" if text(order, "source_name", "order") == "pos" else "web"
     fulfilment = _fulfilment_kind(order)
     pickup = fulfilment == "pickup"
     # The order's location is the pickup store (conventions) or, for POS, the till's store.
-    location_id = _opt_id(order, "location_id", "order") if pickup or channel == "store" else ""
+    location_id = optional_ident(order, "location_id", "order") if pickup or channel == "store" else ""
     promised_by, window = _promise(order, delivery=fulfilment == "delivery")
 
-    fulfilments = _objects(order, "fulfillments", "order")
+    fulfilments = objects(order, "fulfillments", "order")
     shipments = [_shipment(f, where, pickup=pickup, window=window) for f, where in fulfilments]
     located = _line_locations(fulfilments, shipments)
-    lines = [_line(item, where, located, location_id) for item, where in _objects(order, "line_items", "order")]
-    refunds = _objects(order, "refunds", "order")
+    lines = [_line(item, where, located, location_id) for item, where in objects(order, "line_items", "order")]
+    refunds = objects(order, "refunds", "order")
     raw_status = f"{financial_status or 'unknown'}/{fulfillment_status or 'unfulfilled'}"
     customer = order.get("customer")
     return OrderRecord(
-        external_id=_id(order, "id", "order"),
-        number=_text(order, "name", "order"),
+        external_id=ident(order, "id", "order"),
+        number=text(order, "name", "order"),
         references=[],
         channel=channel,
         fulfilment=fulfilment,
@@ -180,8 +173,8 @@ def map_order(payload: Any) -> OrderRecord:
         promised_by=promised_by,
         currency=currency,
         total=_money(order, "total_price", "order"),
-        email=_text(order, "email", "order") or _text(order, "contact_email", "order"),
-        phone=_text(order, "phone", "order"),
+        email=text(order, "email", "order") or text(order, "contact_email", "order"),
+        phone=text(order, "phone", "order"),
         customer=None if customer is None else map_customer(customer, where="order.customer"),
         lines=lines,
         payments=_payments(order, refunds, currency),
@@ -238,11 +231,11 @@ def shipment_status(*, status: str, shipment_status: str, pickup: bool) -> str:
 
 # -- order parts -------------------------------------------------------------------------
 def _fulfilment_kind(order: Mapping[str, Any]) -> str:
-    shipping_lines = _objects(order, "shipping_lines", "order")
+    shipping_lines = objects(order, "shipping_lines", "order")
     if not shipping_lines:
         return "ship"
     first, where = shipping_lines[0]
-    code = _text(first, "code", where).lower()
+    code = text(first, "code", where).lower()
     return FULFILMENT_BY_SHIPPING_CODE.get(code, "ship")
 
 
@@ -250,9 +243,10 @@ def _promise(order: Mapping[str, Any], *, delivery: bool) -> tuple[datetime | No
     """``promised_by`` and, for a scheduled delivery, its window, from ``note_attributes``.
 
     A scheduled delivery without an explicit ``promised_by`` promises the window's end.
+    The pickup/delivery apps write these times without an offset, in UTC (conventions).
     """
     values = {
-        _text(pair, "name", where): pair.get("value") for pair, where in _objects(order, "note_attributes", "order")
+        text(pair, "name", where): pair.get("value") for pair, where in objects(order, "note_attributes", "order")
     }
 
     def note_time(name: str) -> datetime | None:
@@ -266,15 +260,15 @@ def _promise(order: Mapping[str, Any], *, delivery: bool) -> tuple[datetime | No
 
 
 def _shipment(fulfilment: Mapping[str, Any], where: str, *, pickup: bool, window: Window) -> ShipmentRecord:
-    status = _text(fulfilment, "status", where)
-    carrier_status = _text(fulfilment, "shipment_status", where)
-    items = _objects(fulfilment, "line_items", where)
+    status = text(fulfilment, "status", where)
+    carrier_status = text(fulfilment, "shipment_status", where)
+    items = objects(fulfilment, "line_items", where)
     delivered_at = _when(fulfilment, "updated_at", where) if carrier_status == "delivered" else None
     return ShipmentRecord(
-        external_id=_id(fulfilment, "id", where),
-        carrier=_text(fulfilment, "tracking_company", where),
-        tracking_number=_text(fulfilment, "tracking_number", where),
-        tracking_url=_text(fulfilment, "tracking_url", where),
+        external_id=ident(fulfilment, "id", where),
+        carrier=text(fulfilment, "tracking_company", where),
+        tracking_number=text(fulfilment, "tracking_number", where),
+        tracking_url=text(fulfilment, "tracking_url", where),
         raw_status=carrier_status or status,
         status=shipment_status(status=status, shipment_status=carrier_status, pickup=pickup),
         line_skus=_unique(_sku(item, item_where) for item, item_where in items),
@@ -289,22 +283,22 @@ def _line_locations(fulfilments: Objects, shipments: list[ShipmentRecord]) -> di
     """Line item id -> the location of the live fulfilment that ships it."""
     locations: dict[str, str] = {}
     for (fulfilment, where), shipment in zip(fulfilments, shipments, strict=True):
-        fulfilled_from = _opt_id(fulfilment, "location_id", where)
+        fulfilled_from = optional_ident(fulfilment, "location_id", where)
         if shipment.status != "cancelled" and fulfilled_from:
-            for item, item_where in _objects(fulfilment, "line_items", where):
-                locations[_id(item, "id", item_where)] = fulfilled_from
+            for item, item_where in objects(fulfilment, "line_items", where):
+                locations[ident(item, "id", item_where)] = fulfilled_from
     return locations
 
 
 def _line(item: Mapping[str, Any], where: str, located: dict[str, str], default_location: str) -> LineRecord:
-    external_id = _id(item, "id", where)
+    external_id = ident(item, "id", where)
     quantity = item.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise MappingError(f"{where}.quantity must be an integer, got {quantity!r}")
     return LineRecord(
         external_id=external_id,
         sku=_sku(item, where),
-        name=_text(item, "name", where) or _text(item, "title", where),
+        name=text(item, "name", where) or text(item, "title", where),
         quantity=quantity,
         unit_price=_money(item, "price", where),
         location_id=located.get(external_id, default_location),
@@ -312,18 +306,18 @@ def _line(item: Mapping[str, Any], where: str, located: dict[str, str], default_
 
 
 def _sku(item: Mapping[str, Any], where: str) -> str:
-    sku = _text(item, "sku", where)
+    sku = text(item, "sku", where)
     if sku:
         return sku
     if item.get("variant_id") is not None:
-        return f"shopify-variant-{_id(item, 'variant_id', where)}"
-    return f"shopify-line-{_id(item, 'id', where)}"
+        return f"shopify-variant-{ident(item, 'variant_id', where)}"
+    return f"shopify-line-{ident(item, 'id', where)}"
 
 
 def _payments(order: Mapping[str, Any], refunds: Objects, currency: str) -> list[PaymentRecord]:
-    transactions = _objects(order, "transactions", "order")
+    transactions = objects(order, "transactions", "order")
     for refund, where in refunds:
-        transactions += _objects(refund, "transactions", where)
+        transactions += objects(refund, "transactions", where)
     payments: dict[str, PaymentRecord] = {}
     for transaction, where in transactions:
         payment = _payment(transaction, where, currency)
@@ -332,15 +326,15 @@ def _payments(order: Mapping[str, Any], refunds: Objects, currency: str) -> list
 
 
 def _payment(transaction: Mapping[str, Any], where: str, currency: str) -> PaymentRecord:
-    status = _enum(transaction, "status", where, PAYMENT_STATUS)
+    status = enum(transaction, "status", where, PAYMENT_STATUS)
     card_brand, card_last4 = _card(transaction.get("payment_details"), f"{where}.payment_details")
     return PaymentRecord(
-        external_id=_id(transaction, "id", where),
-        kind=_enum(transaction, "kind", where, PAYMENT_KINDS),
+        external_id=ident(transaction, "id", where),
+        kind=enum(transaction, "kind", where, PAYMENT_KINDS),
         status=PAYMENT_STATUS[status],
         amount=_money(transaction, "amount", where),
-        currency=_text(transaction, "currency", where) or currency,
-        gateway=_text(transaction, "gateway", where),
+        currency=text(transaction, "currency", where) or currency,
+        gateway=text(transaction, "gateway", where),
         card_brand=card_brand,
         card_last4=card_last4,
         processed_at=_when(transaction, "processed_at", where, fallback="created_at"),
@@ -351,18 +345,16 @@ def _card(payload: Any, where: str) -> tuple[str, str]:
     """Brand and last four digits; any other digit of ``credit_card_number`` is dropped."""
     if payload is None:
         return "", ""
-    details = _obj(payload, where)
-    digits = re.sub(r"\D", "", _text(details, "credit_card_number", where))
-    return _text(details, "credit_card_company", where), digits[-4:] if len(digits) >= 4 else ""
+    details = json_object(payload, where)
+    digits = re.sub(r"\D", "", text(details, "credit_card_number", where))
+    return text(details, "credit_card_company", where), digits[-4:] if len(digits) >= 4 else ""
 
 
 def _returns(refunds: Objects, skus_by_line: dict[str, str]) -> list[ReturnRecord]:
     returns = []
     for refund, where in refunds:
         returned = [
-            (item, w)
-            for item, w in _objects(refund, "refund_line_items", where)
-            if item.get("restock_type") == "return"
+            (item, w) for item, w in objects(refund, "refund_line_items", where) if item.get("restock_type") == "return"
         ]
         if not returned:
             continue
@@ -370,7 +362,7 @@ def _returns(refunds: Objects, skus_by_line: dict[str, str]) -> list[ReturnRecor
         amounts = (_money(item, "subtotal", w) + _money(item, "total_tax", w, required=False) for item, w in returned)
         returns.append(
             ReturnRecord(
-                external_id=_id(refund, "id", where),
+                external_id=ident(refund, "id", where),
                 status="refunded",
                 line_skus=_unique(_returned_sku(item, w, skus_by_line) for item, w in returned),
                 amount=sum(amounts, Decimal(0)),
@@ -383,64 +375,14 @@ def _returns(refunds: Objects, skus_by_line: dict[str, str]) -> list[ReturnRecor
 
 def _returned_sku(item: Mapping[str, Any], where: str, skus_by_line: dict[str, str]) -> str:
     if item.get("line_item") is not None:
-        return _sku(_obj(item["line_item"], f"{where}.line_item"), f"{where}.line_item")
-    line_id = _id(item, "line_item_id", where)
+        return _sku(json_object(item["line_item"], f"{where}.line_item"), f"{where}.line_item")
+    line_id = ident(item, "line_item_id", where)
     if line_id not in skus_by_line:
         raise MappingError(f"{where}.line_item_id {line_id} is not a line of this order")
     return skus_by_line[line_id]
 
 
-# -- field readers: each raises MappingError naming the field ------------------------------
-def _obj(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise MappingError(f"{where} must be a JSON object, got {type(value).__name__}")
-    return value
-
-
-def _list(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise MappingError(f"{where}.{key} must be a list, got {type(value).__name__}")
-    return value
-
-
-def _objects(obj: Mapping[str, Any], key: str, where: str) -> Objects:
-    """The objects of the list ``obj[key]``, each with its path for error messages."""
-    values = _list(obj, key, where)
-    paths = [f"{where}.{key}[{i}]" for i in range(len(values))]
-    return [(_obj(value, path), path) for value, path in zip(values, paths, strict=True)]
-
-
-def _enum(obj: Mapping[str, Any], key: str, where: str, allowed: Collection[str]) -> str:
-    value = _text(obj, key, where)
-    if value not in allowed:
-        raise MappingError(f"{where}.{key} {value!r} is not one of {', '.join(sorted(allowed))}")
-    return value
-
-
-def _id(obj: Mapping[str, Any], key: str, where: str) -> str:
-    """An id as a string: Shopify ids can exceed 2**53, so they are never floats here."""
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
-        raise MappingError(f"{where}.{key} is missing or not an id: {value!r}")
-    return str(value).strip()
-
-
-def _opt_id(obj: Mapping[str, Any], key: str, where: str) -> str:
-    return "" if obj.get(key) is None else _id(obj, key, where)
-
-
-def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise MappingError(f"{where}.{key} must be a string, got {type(value).__name__}")
-    return value.strip()
-
-
+# -- field readers: Shopify's own; the shared ones are in fields.py -----------------------
 def _money(obj: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> Decimal:
     value = obj.get(key)
     if value is None or value == "":
@@ -466,29 +408,6 @@ def _when(
     if fallback and obj.get(key) in (None, ""):
         key = fallback
     return parse_time(obj.get(key), f"{where}.{key}", required=required)
-
-
-def parse_time(value: Any, field: str, *, required: bool = False, assume_utc: bool = False) -> datetime | None:
-    """Parse ISO-8601 (Shopify writes the shop's offset, e.g. -05:00) and convert to UTC.
-
-    A value without an offset is an error, except where the conventions declare the
-    value UTC (``assume_utc``: note attributes written by pickup/delivery apps).
-    """
-    if value is None or value == "":
-        if required:
-            raise MappingError(f"{field} is missing")
-        return None
-    if not isinstance(value, str):
-        raise MappingError(f"{field} must be an ISO-8601 string, got {type(value).__name__}")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise MappingError(f"{field} is not an ISO-8601 date-time: {value!r}") from None
-    if parsed.tzinfo is None:
-        if not assume_utc:
-            raise MappingError(f"{field} has no UTC offset: {value!r}")
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _loyalty_id(tags: Any, field: str) -> str:

@@ -57,23 +57,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..http import TransportError
-from ..records import MappingError
-from .base import Adapter, MappedRecord, Page, WebhookEvent, WebhookSignatureError
-from .square_mapping import (
-    SKU_KEY,
-    map_customer,
-    map_location,
-    map_order,
-    map_payment,
-    map_stock,
-    parse_time,
-)
+from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
+from .fields import header_reader, latest_time, webhook_json
+from .square_mapping import SKU_KEY, map_customer, map_location, map_order, map_payment, map_stock
 
 API_VERSION = "2025-08-20"
 MAX_PAGE_SIZE = {"customers": 100, "orders": 500, "payments": 100, "inventory": 1000}
@@ -87,13 +78,6 @@ UPDATED_KEY = {
     "orders": "updated_at",
     "payments": "updated_at",
     "inventory": "calculated_at",
-}
-MAPPERS = {
-    "locations": map_location,
-    "customers": map_customer,
-    "orders": map_order,
-    "payments": map_payment,
-    "inventory": map_stock,
 }
 ORDER_TOPICS = frozenset(
     {"order.created", "order.updated", "order.fulfillment.updated", "refund.created", "refund.updated"}
@@ -113,6 +97,13 @@ class SquareAdapter(Adapter):
     streams = ("locations", "customers", "orders", "payments", "inventory")
     required_credentials = ("access_token",)
     optional_credentials = ("webhook_signature_key", "notification_url")
+    mappers = {
+        "locations": map_location,
+        "customers": map_customer,
+        "orders": map_order,
+        "payments": map_payment,
+        "inventory": map_stock,
+    }
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -130,7 +121,7 @@ class SquareAdapter(Adapter):
     # -- fetching ----------------------------------------------------------------------
     def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
         if stream == "locations":
-            return Page(items=self._locations(), cursor={}, has_more=False)
+            return Page.final(self._locations())
         if stream not in MAX_PAGE_SIZE:
             raise ValueError(f"square has no stream {stream!r}; streams: {', '.join(self.streams)}")
         limit = max(1, min(self.page_size, MAX_PAGE_SIZE[stream]))
@@ -141,7 +132,7 @@ class SquareAdapter(Adapter):
             groups = self._location_groups()
             batch, batches = int(cursor.get("batch") or 0), len(groups)
             if batch >= batches:  # no location (left) to search: end the run where it began
-                return Page(items=[], cursor={"start_at": start_at} if start_at else {}, has_more=False)
+                return Page.final([], start_at=start_at)
             items, token = self._search_orders(groups[batch], start_at, token, limit)
         elif stream == "customers":
             items, token = self._search_customers(start_at, token, limit)
@@ -152,16 +143,11 @@ class SquareAdapter(Adapter):
         items = self._with_skus(stream, items)
 
         seen = [item.get(UPDATED_KEY[stream]) for item in items if isinstance(item, dict)]
-        watermark = _latest(cursor.get("watermark"), start_at, *seen)
+        watermark = latest_time(cursor.get("watermark"), start_at, *seen)
         if not token and batch + 1 >= batches:
-            return Page(items=items, cursor={"start_at": watermark} if watermark else {}, has_more=False)
-        next_cursor = {
-            "start_at": start_at,
-            "cursor": token,
-            "watermark": watermark,
-            "batch": batch if token else batch + 1,
-        }
-        return Page(items=items, cursor={k: v for k, v in next_cursor.items() if v}, has_more=True)
+            return Page.final(items, start_at=watermark)
+        next_batch = batch if token else batch + 1
+        return Page.more(items, start_at=start_at, cursor=token, watermark=watermark, batch=next_batch)
 
     def _locations(self) -> list[Any]:
         items, _ = self._call("GET", "v2/locations", "locations")
@@ -268,22 +254,12 @@ class SquareAdapter(Adapter):
 
     # -- mapping -----------------------------------------------------------------------
     def external_id(self, stream: str, payload: Any) -> str:
-        if not isinstance(payload, dict):
-            return ""
-        if stream == "inventory":
+        """An inventory count has no id: it is the count of one variation at one location."""
+        if stream == "inventory" and isinstance(payload, dict):
             variation, location = payload.get("catalog_object_id"), payload.get("location_id")
             ok = all(isinstance(v, str) and v for v in (variation, location))
             return f"{variation}:{location}" if ok else ""
-        value = payload.get("id")
-        if value is None or isinstance(value, bool) or value == "":
-            return ""
-        return str(value)
-
-    def map(self, stream: str, payload: Any) -> MappedRecord:
-        mapper = MAPPERS.get(stream)
-        if mapper is None:
-            raise MappingError(f"square does not map stream {stream!r}")
-        return mapper(payload)
+        return super().external_id(stream, payload)
 
     # -- webhooks ----------------------------------------------------------------------
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], url: str) -> WebhookEvent:
@@ -295,11 +271,8 @@ class SquareAdapter(Adapter):
         ``inventory.count.updated`` may carry several counts: the first IN_STOCK one is
         the payload (the stream's next sync brings the rest).
         """
-        key = self.credentials.get("webhook_signature_key")
-        if not key:
-            raise WebhookSignatureError("this source has no webhook_signature_key credential to verify with")
-        lowered = {str(name).lower(): str(value).strip() for name, value in headers.items()}
-        signature = lowered.get(SIGNATURE_HEADER, "")
+        key = self.webhook_key("webhook_signature_key")
+        signature = header_reader(headers)(SIGNATURE_HEADER)
         if not signature:
             raise WebhookSignatureError("missing x-square-hmacsha256-signature header")
         notification_url = self.credentials.get("notification_url") or url
@@ -307,12 +280,7 @@ class SquareAdapter(Adapter):
         if not hmac.compare_digest(base64.b64encode(digest), signature.encode()):
             raise WebhookSignatureError("x-square-hmacsha256-signature does not match the notification URL and body")
 
-        try:
-            event = json.loads(body)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise ValueError(f"webhook body is not JSON: {exc}") from None
-        if not isinstance(event, dict):
-            raise ValueError(f"webhook body is not a JSON object but {type(event).__name__}")
+        event = webhook_json(body)
         event_id, topic = event.get("event_id"), event.get("type")
         if not isinstance(event_id, str) or not event_id:
             raise ValueError("webhook body has no event_id")
@@ -363,19 +331,6 @@ def _with_cursor(request: dict[str, Any], token: str) -> dict[str, Any]:
 def _shift(start_at: str, earlier: timedelta) -> str:
     """``start_at`` moved ``earlier``, as UTC ISO (the cursor only holds times we wrote)."""
     return (datetime.fromisoformat(start_at) - earlier).isoformat()
-
-
-def _latest(*values: Any) -> str:
-    """The latest of some RFC 3339 times as UTC ISO; unreadable ones are left to mapping to reject."""
-    times = []
-    for value in values:
-        try:
-            parsed = parse_time(value, "updated_at")
-        except MappingError:
-            continue
-        if parsed is not None:
-            times.append(parsed)
-    return max(times).isoformat() if times else ""
 
 
 __all__ = [

@@ -66,12 +66,10 @@ Choices the Square payloads leave open:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from django.utils.text import slugify
 
 from ..records import (
     CustomerRecord,
@@ -83,9 +81,10 @@ from ..records import (
     PaymentRecord,
     StockRecord,
 )
+from . import fields
+from .fields import enum, ident, json_object, objects, store_code, text
 
 SKU_KEY = "omnidesk_sku"  # added to counts and lines by the adapter at fetch time
-STORE_CODE_MAX = 32  # LocationRecord.code max_length
 DEFAULT_VARIATION_NAME = "Regular"
 # ISO 4217 minor-unit exponents that are not 2 (Square sells in USD, CAD, GBP, AUD, EUR, JPY).
 CURRENCY_EXPONENTS = {
@@ -122,70 +121,65 @@ REFUND_STATUS = {
     "REJECTED": "failure",
     "FAILED": "failure",
 }
-Objects = list[tuple[Mapping[str, Any], str]]  # JSON objects, each with its path for errors
 
 
 # -- public mappers ----------------------------------------------------------------------
 def map_location(payload: Any) -> LocationRecord:
     """A location; its code is the slug of its name (cut at 32), the key every vendor shares."""
-    location = _obj(payload, "location")
-    name = _text(location, "name", "location")
-    if not name:
-        raise MappingError("location.name is missing")
-    code = slugify(name)[:STORE_CODE_MAX].strip("-")
-    if not code:
-        raise MappingError(f"location.name {name!r} yields no store code (no ASCII letters or digits)")
-    address = _obj(location.get("address") or {}, "location.address")
+    location = json_object(payload, "location")
+    name = text(location, "name", "location")
+    code = store_code(name, "location")
+    address = json_object(location.get("address") or {}, "location.address")
     keys = ("address_line_1", "address_line_2", "locality", "administrative_district_level_1")
-    parts = [_text(address, key, "location.address") for key in keys]
-    parts.append(_text(address, "postal_code", "location.address"))
+    parts = [text(address, key, "location.address") for key in keys]
+    parts.append(text(address, "postal_code", "location.address"))
     return LocationRecord(
-        external_id=_id(location, "id", "location"),
+        external_id=ident(location, "id", "location"),
         name=name,
         code=code,
         kind="warehouse" if "warehouse" in name.lower() else "store",
-        timezone=_text(location, "timezone", "location"),
+        timezone=text(location, "timezone", "location"),
         address=", ".join(p for p in parts if p),
     )
 
 
 def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
-    customer = _obj(payload, where)
-    given, family = _text(customer, "given_name", where), _text(customer, "family_name", where)
-    email = _text(customer, "email_address", where)
-    phone = _text(customer, "phone_number", where)  # kept as Square wrote it
+    customer = json_object(payload, where)
+    given, family = text(customer, "given_name", where), text(customer, "family_name", where)
+    email = text(customer, "email_address", where)
+    phone = text(customer, "phone_number", where)  # kept as Square wrote it
     return CustomerRecord(
-        external_id=_id(customer, "id", where),
-        name=" ".join(p for p in (given, family) if p) or _text(customer, "company_name", where),
+        external_id=ident(customer, "id", where),
+        name=" ".join(p for p in (given, family) if p) or text(customer, "company_name", where),
         emails=[email] if email else [],
         phones=[phone] if phone else [],
-        loyalty_id=_text(customer, "reference_id", where),
+        loyalty_id=text(customer, "reference_id", where),
         updated_at=_when(customer, "updated_at", where),
     )
 
 
 def map_order(payload: Any) -> OrderRecord:
-    order = _obj(payload, "order")
-    state = _enum(order, "state", "order", ORDER_STATES)
+    order = json_object(payload, "order")
+    state = enum(order, "state", "order", ORDER_STATES)
     total, currency = _money(order, "total_money", "order")
-    reference = _text(order, "reference_id", "order")
-    location_id = _id(order, "location_id", "order")
-    fulfilments = _objects(order, "fulfillments", "order")
+    reference = text(order, "reference_id", "order")
+    location_id = ident(order, "location_id", "order")
+    fulfilments = objects(order, "fulfillments", "order")
     kind, fulfilment_state, details, at = "carry_out", "", {}, "order.fulfillments[0]"
     if fulfilments:
         first = fulfilments[0][0]
-        kind = FULFILMENT_TYPES.get(_text(first, "type", at), "carry_out")
-        fulfilment_state = _enum(first, "state", at, FULFILMENT_STATES)
+        kind = FULFILMENT_TYPES.get(text(first, "type", at), "carry_out")
+        fulfilment_state = enum(first, "state", at, FULFILMENT_STATES)
         if kind in DETAILS_KEY:
             at = f"{at}.{DETAILS_KEY[kind]}"
-            details = _obj(first.get(DETAILS_KEY[kind]) or {}, at)
-    recipient = _obj(details.get("recipient") or {}, f"{at}.recipient")
+            details = json_object(first.get(DETAILS_KEY[kind]) or {}, at)
+    recipient = json_object(details.get("recipient") or {}, f"{at}.recipient")
     tenders = [
         _tender(tender, where)
-        for tender, where in _objects(order, "tenders", "order")
+        for tender, where in objects(order, "tenders", "order")
         if tender.get("type") != "NO_SALE"
     ]
-    refunds = [_refund(refund, where) for refund, where in _objects(order, "refunds", "order")]
+    refunds = [_refund(refund, where) for refund, where in objects(order, "refunds", "order")]
     status = order_status(
         state=state,
         fulfilment=kind,
@@ -201,7 +195,7 @@ def map_order(payload: Any) -> OrderRecord:
     promise_key = PROMISE_KEY.get(kind)
     receipt = next((p.receipt_number for p in tenders if p.receipt_number), "")
     return OrderRecord(
-        external_id=_id(order, "id", "order"),
+        external_id=ident(order, "id", "order"),
         number=receipt or reference,
         references=[reference] if reference else [],
         channel="web" if fulfilments and reference else "store",
@@ -215,10 +209,10 @@ def map_order(payload: Any) -> OrderRecord:
         promised_by=_when(details, promise_key, at) if promise_key else None,
         currency=currency,
         total=total,
-        email=_text(recipient, "email_address", f"{at}.recipient"),
-        phone=_text(recipient, "phone_number", f"{at}.recipient"),
+        email=text(recipient, "email_address", f"{at}.recipient"),
+        phone=text(recipient, "phone_number", f"{at}.recipient"),
         customer=None,
-        lines=[_line(item, where, location_id) for item, where in _objects(order, "line_items", "order")],
+        lines=[_line(item, where, location_id) for item, where in objects(order, "line_items", "order")],
         payments=tenders + refunds,
     )
 
@@ -250,12 +244,12 @@ def order_status(
 
 def map_payment(payload: Any) -> OrderPaymentRecord:
     """A ``/v2/payments`` Payment, attached to its order by ``order_id`` (required)."""
-    payment = _obj(payload, "payment")
-    payment_id = _id(payment, "id", "payment")
-    order_id = _text(payment, "order_id", "payment")
+    payment = json_object(payload, "payment")
+    payment_id = ident(payment, "id", "payment")
+    order_id = text(payment, "order_id", "payment")
     if not order_id:
         raise MappingError("payment.order_id is missing: the payment cannot be attached to an order")
-    kind, status = PAYMENT_STATUS[_enum(payment, "status", "payment", PAYMENT_STATUS)]
+    kind, status = PAYMENT_STATUS[enum(payment, "status", "payment", PAYMENT_STATUS)]
     collected = "total_money" if payment.get("total_money") is not None else "amount_money"
     amount, currency = _money(payment, collected, "payment")
     brand, last4 = _card(payment.get("card_details"), "payment.card_details")
@@ -268,10 +262,10 @@ def map_payment(payload: Any) -> OrderPaymentRecord:
             status=status,
             amount=amount,
             currency=currency,
-            gateway=_text(payment, "source_type", "payment").lower(),
+            gateway=text(payment, "source_type", "payment").lower(),
             card_brand=brand,
             card_last4=last4,
-            receipt_number=_text(payment, "receipt_number", "payment"),
+            receipt_number=text(payment, "receipt_number", "payment"),
             processed_at=_when(payment, "created_at", "payment"),
         ),
         updated_at=_when(payment, "updated_at", "payment"),
@@ -280,13 +274,13 @@ def map_payment(payload: Any) -> OrderPaymentRecord:
 
 def map_stock(payload: Any) -> StockRecord:
     """An IN_STOCK inventory count; any other state (SOLD, WASTE…) is not stock on hand."""
-    count = _obj(payload, "count")
-    state = _text(count, "state", "count")
+    count = json_object(payload, "count")
+    state = text(count, "state", "count")
     if state and state != "IN_STOCK":
         raise MappingError(f"count.state {state!r} is not IN_STOCK: it is not stock on hand")
     return StockRecord(
-        sku=_text(count, SKU_KEY, "count") or _id(count, "catalog_object_id", "count"),
-        location_id=_id(count, "location_id", "count"),
+        sku=text(count, SKU_KEY, "count") or ident(count, "catalog_object_id", "count"),
+        location_id=ident(count, "location_id", "count"),
         on_hand=_quantity(count, "quantity", "count"),
         counted_at=_when(count, "calculated_at", "count"),
     )
@@ -294,12 +288,12 @@ def map_stock(payload: Any) -> StockRecord:
 
 # -- order parts -------------------------------------------------------------------------
 def _line(item: Mapping[str, Any], where: str, location_id: str) -> LineRecord:
-    name = _text(item, "name", where)
-    variation = _text(item, "variation_name", where)
+    name = text(item, "name", where)
+    variation = text(item, "variation_name", where)
     if variation and variation != DEFAULT_VARIATION_NAME:
         name = f"{name} - {variation}" if name else variation
     return LineRecord(
-        external_id=_id(item, "uid", where),
+        external_id=ident(item, "uid", where),
         sku=line_sku(item, where),
         name=name,
         quantity=_quantity(item, "quantity", where),
@@ -310,13 +304,13 @@ def _line(item: Mapping[str, Any], where: str, location_id: str) -> LineRecord:
 
 def line_sku(item: Mapping[str, Any], where: str) -> str:
     """The SKU of an order line: see "sku" in the module docstring."""
-    metadata = _obj(item.get("metadata") or {}, f"{where}.metadata")
-    sku = _text(metadata, "sku", f"{where}.metadata") or _text(item, SKU_KEY, where)
+    metadata = json_object(item.get("metadata") or {}, f"{where}.metadata")
+    sku = text(metadata, "sku", f"{where}.metadata") or text(item, SKU_KEY, where)
     if sku:
         return sku
     if item.get("catalog_object_id") is not None:
-        return _id(item, "catalog_object_id", where)
-    return f"square-line-{_id(item, 'uid', where)}"
+        return ident(item, "catalog_object_id", where)
+    return f"square-line-{ident(item, 'uid', where)}"
 
 
 def _tender(tender: Mapping[str, Any], where: str) -> PaymentRecord:
@@ -324,17 +318,17 @@ def _tender(tender: Mapping[str, Any], where: str) -> PaymentRecord:
     kind, status = "sale", "success"
     brand = last4 = ""
     if tender.get("card_details") is not None:
-        card = _obj(tender["card_details"], f"{where}.card_details")
-        kind, status = TENDER_CARD_STATUS[_enum(card, "status", f"{where}.card_details", TENDER_CARD_STATUS)]
+        card = json_object(tender["card_details"], f"{where}.card_details")
+        kind, status = TENDER_CARD_STATUS[enum(card, "status", f"{where}.card_details", TENDER_CARD_STATUS)]
         brand, last4 = _card(card, f"{where}.card_details")
-    payment_id = _text(tender, "payment_id", where)
+    payment_id = text(tender, "payment_id", where)
     return PaymentRecord(
-        external_id=payment_id or _id(tender, "id", where),
+        external_id=payment_id or ident(tender, "id", where),
         kind=kind,
         status=status,
         amount=amount,
         currency=currency,
-        gateway=_text(tender, "type", where).lower(),
+        gateway=text(tender, "type", where).lower(),
         card_brand=brand,
         card_last4=last4,
         receipt_number=payment_id[:4],
@@ -345,9 +339,9 @@ def _tender(tender: Mapping[str, Any], where: str) -> PaymentRecord:
 def _refund(refund: Mapping[str, Any], where: str) -> PaymentRecord:
     amount, currency = _money(refund, "amount_money", where)
     return PaymentRecord(
-        external_id=_id(refund, "id", where),
+        external_id=ident(refund, "id", where),
         kind="refund",
-        status=REFUND_STATUS[_enum(refund, "status", where, REFUND_STATUS)],
+        status=REFUND_STATUS[enum(refund, "status", where, REFUND_STATUS)],
         amount=amount,
         currency=currency,
         processed_at=_when(refund, "created_at", where),
@@ -358,61 +352,21 @@ def _card(payload: Any, where: str) -> tuple[str, str]:
     """Brand and last four digits, nothing else of the card."""
     if payload is None:
         return "", ""
-    card = _obj(_obj(payload, where).get("card") or {}, f"{where}.card")
-    return _text(card, "card_brand", f"{where}.card"), _text(card, "last_4", f"{where}.card")
+    card = json_object(json_object(payload, where).get("card") or {}, f"{where}.card")
+    return text(card, "card_brand", f"{where}.card"), text(card, "last_4", f"{where}.card")
 
 
-# -- field readers: each raises MappingError naming the field ------------------------------
-def _obj(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise MappingError(f"{where} must be a JSON object, got {type(value).__name__}")
-    return value
-
-
-def _objects(obj: Mapping[str, Any], key: str, where: str) -> Objects:
-    """The objects of the list ``obj[key]`` (absent = empty), each with its path for errors."""
-    values = obj.get(key)
-    if values is None:
-        return []
-    if not isinstance(values, list):
-        raise MappingError(f"{where}.{key} must be a list, got {type(values).__name__}")
-    paths = [f"{where}.{key}[{i}]" for i in range(len(values))]
-    return [(_obj(value, path), path) for value, path in zip(values, paths, strict=True)]
-
-
-def _enum(obj: Mapping[str, Any], key: str, where: str, allowed: Collection[str]) -> str:
-    value = _text(obj, key, where)
-    if value not in allowed:
-        raise MappingError(f"{where}.{key} {value!r} is not one of {', '.join(sorted(allowed))}")
-    return value
-
-
-def _id(obj: Mapping[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
-        raise MappingError(f"{where}.{key} is missing or not an id: {value!r}")
-    return str(value).strip()
-
-
-def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise MappingError(f"{where}.{key} must be a string, got {type(value).__name__}")
-    return value.strip()
-
-
+# -- field readers: Square's own; the shared ones are in fields.py ------------------------
 def _money(obj: Mapping[str, Any], key: str, where: str) -> tuple[Decimal, str]:
     """``{"amount": 1599, "currency": "USD"}`` -> ``(Decimal("15.99"), "USD")``."""
     money = obj.get(key)
     if money is None:
         raise MappingError(f"{where}.{key} is missing")
-    money = _obj(money, f"{where}.{key}")
+    money = json_object(money, f"{where}.{key}")
     amount = money.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise MappingError(f"{where}.{key}.amount must be an integer of minor units, got {amount!r}")
-    currency = _text(money, "currency", f"{where}.{key}")
+    currency = text(money, "currency", f"{where}.{key}")
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         raise MappingError(f"{where}.{key}.currency is not an ISO 4217 code: {currency!r}")
     return Decimal(amount).scaleb(-CURRENCY_EXPONENTS.get(currency, 2)), currency
@@ -438,16 +392,4 @@ def _when(obj: Mapping[str, Any], key: str, where: str, *, required: bool = Fals
 
 def parse_time(value: Any, field: str, *, required: bool = False) -> datetime | None:
     """Parse RFC 3339 (``…Z`` or an offset; nanoseconds are cut to microseconds) as UTC."""
-    if value is None or value == "":
-        if required:
-            raise MappingError(f"{field} is missing")
-        return None
-    if not isinstance(value, str):
-        raise MappingError(f"{field} must be an RFC 3339 string, got {type(value).__name__}")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise MappingError(f"{field} is not an RFC 3339 date-time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise MappingError(f"{field} has no UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
+    return fields.parse_time(value, field, required=required, standard="RFC 3339")

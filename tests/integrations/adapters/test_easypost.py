@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import unicodedata
-from datetime import UTC, datetime
 
 import pytest
 import responses
@@ -23,12 +22,10 @@ from integrations.http import TransportError
 from integrations.records import MappingError, ShipmentRecord, TrackerRecord, TrackingEventRecord
 from tests.vendor_fixtures import load, path
 
+from .helpers import make_adapter, mock_answer, utc
+
 BASE = "https://api.easypost.example"
 API_KEY = "EZTK_test"
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def created_tracker() -> dict:
@@ -54,13 +51,7 @@ def signed_body(vector) -> bytes:
 
 @pytest.fixture
 def adapter(vector) -> EasyPostAdapter:
-    adapter = EasyPostAdapter(
-        base_url=BASE,
-        credentials={"api_key": API_KEY, "webhook_secret": vector["webhook_secret"]},
-        page_size=2,
-    )
-    adapter.client.sleep = lambda seconds: None
-    return adapter
+    return make_adapter(EasyPostAdapter, BASE, api_key=API_KEY, webhook_secret=vector["webhook_secret"])
 
 
 def sign(secret: str, body: bytes, form: str = "NFKD") -> dict[str, str]:
@@ -449,10 +440,7 @@ def test_refused_key_is_a_permanent_transport_error(adapter):
 )
 @responses.activate
 def test_an_answer_without_the_list_is_a_transient_transport_error(adapter, body, reason):
-    if isinstance(body, dict):
-        responses.get(f"{BASE}/v2/trackers", json=body)
-    else:
-        responses.get(f"{BASE}/v2/trackers", body=body)
+    mock_answer(f"{BASE}/v2/trackers", body)
 
     with pytest.raises(TransportError, match=reason) as error:
         adapter.fetch("trackers", {})

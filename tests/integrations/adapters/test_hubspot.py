@@ -6,7 +6,7 @@ No database: the adapter is pure apart from HTTP, which ``responses`` mocks.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import responses
@@ -24,6 +24,8 @@ from integrations.http import TransportError
 from integrations.records import CustomerRecord, MappingError
 from tests.vendor_fixtures import load
 
+from .helpers import make_adapter, utc
+
 BASE = "https://api.hubapi.com"
 SEARCH = f"{BASE}/crm/v3/objects/contacts/search"
 TOKEN = "hs_test"
@@ -40,15 +42,6 @@ def contact(**changes) -> dict:
     return payload
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 @pytest.fixture
 def vectors() -> dict:
     return load("crm", "hubspot_webhook_signature_test_vectors")
@@ -56,13 +49,7 @@ def vectors() -> dict:
 
 @pytest.fixture
 def adapter(vectors) -> HubSpotAdapter:
-    adapter = HubSpotAdapter(
-        base_url=BASE,
-        credentials={"access_token": TOKEN, "client_secret": vectors["client_secret"]},
-        page_size=2,
-    )
-    adapter.client.sleep = Sleeps()
-    return adapter
+    return make_adapter(HubSpotAdapter, BASE, access_token=TOKEN, client_secret=vectors["client_secret"])
 
 
 def test_adapter_declares_its_contract_and_sends_a_bearer_token():

@@ -11,7 +11,6 @@ No database: the adapter is pure apart from HTTP, which ``responses`` mocks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -41,6 +40,8 @@ from integrations.records import (
     PickingRecord,
     StockRecord,
 )
+
+from .helpers import make_adapter, utc
 
 BASE = "https://erp.example.com"
 KEY = "6578616d706c65206a736f6e20617069206b6579"
@@ -82,18 +83,8 @@ QUANT = {
 }  # fmt: skip
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
 def adapter_for(transport: str = "json2", **credentials: str) -> OdooAdapter:
-    adapter = OdooAdapter(
-        base_url=BASE,
-        credentials={"api_key": KEY, "transport": transport, **credentials},
-        page_size=2,
-    )
-    adapter.client.sleep = lambda seconds: None
-    return adapter
+    return make_adapter(OdooAdapter, BASE, api_key=KEY, transport=transport, **credentials)
 
 
 # -- the adapter's identity ----------------------------------------------------------------
@@ -430,6 +421,16 @@ def search(domain: list, model: str) -> dict:
     }
 
 
+def jsonrpc_call(call_id: int, service: str, method: str, args: list) -> dict:
+    """The body of one ``POST /jsonrpc`` call."""
+    return {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "id": call_id,
+        "params": {"service": service, "method": method, "args": args},
+    }
+
+
 TIE = "2025-04-02 16:31:21"
 TIE_DOMAIN = ["|", ["write_date", ">", TIE], "&", ["write_date", "=", TIE], ["id", ">", 43]]
 
@@ -464,30 +465,10 @@ def test_jsonrpc_pages_through_execute_kw_with_the_same_keyset():
     for n, (domain, rows) in enumerate([([], [{**SALE_ORDER, "write_date": TIE}]), (TIE_DOMAIN, [])], 1):
         options = search(domain, "sale.order")
         del options["domain"]
+        call = jsonrpc_call(n, "object", "execute_kw", ["shop", 7, KEY, "sale.order", "search_read", [domain], options])
         responses.post(
             f"{BASE}/jsonrpc",
-            match=[
-                matchers.json_params_matcher(
-                    {
-                        "jsonrpc": "2.0",
-                        "method": "call",
-                        "id": n,
-                        "params": {
-                            "service": "object",
-                            "method": "execute_kw",
-                            "args": [
-                                "shop",
-                                7,
-                                KEY,
-                                "sale.order",
-                                "search_read",
-                                [domain],
-                                options,
-                            ],
-                        },
-                    }  # fmt: skip
-                )
-            ],
+            match=[matchers.json_params_matcher(call)],
             json={"jsonrpc": "2.0", "id": n, "result": rows},
         )
 
@@ -512,20 +493,7 @@ def test_jsonrpc_exchanges_a_login_for_its_uid_once():
     adapter = adapter_for("jsonrpc", login="bot@example.com")
     responses.post(
         f"{BASE}/jsonrpc",
-        match=[
-            matchers.json_params_matcher(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {
-                        "service": "common",
-                        "method": "login",
-                        "args": ["", "bot@example.com", KEY],
-                    },
-                }
-            )
-        ],  # fmt: skip
+        match=[matchers.json_params_matcher(jsonrpc_call(1, "common", "login", ["", "bot@example.com", KEY]))],
         json={"jsonrpc": "2.0", "id": 1, "result": 9},
     )
     responses.post(f"{BASE}/jsonrpc", json={"jsonrpc": "2.0", "id": 2, "result": []})

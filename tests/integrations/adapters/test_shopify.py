@@ -9,7 +9,6 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -32,6 +31,8 @@ from integrations.records import (
 )
 from tests.vendor_fixtures import load
 
+from .helpers import make_adapter, mock_answer, utc
+
 BASE = "https://shop.example.com/admin/api/2025-07"
 TOKEN = "shpat_test"
 
@@ -44,15 +45,9 @@ def ups_fulfilment() -> dict:
     return load("shopify", "fulfillment_update_tracking_ups")["fulfillment"]
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-class Sleeps(list):
-    """A fake ``sleep`` that records what it was asked to wait."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+def ipod_line(line_id: str, sku: str, name: str) -> LineRecord:
+    """A line of the sample order: one iPod Nano at 199.00."""
+    return LineRecord(external_id=line_id, sku=sku, name=name, quantity=1, unit_price=Decimal("199.00"))
 
 
 @pytest.fixture
@@ -62,13 +57,7 @@ def vector() -> dict:
 
 @pytest.fixture
 def adapter(vector) -> ShopifyAdapter:
-    adapter = ShopifyAdapter(
-        base_url=BASE,
-        credentials={"access_token": TOKEN, "webhook_secret": vector["secret"]},
-        page_size=2,
-    )
-    adapter.client.sleep = Sleeps()
-    return adapter
+    return make_adapter(ShopifyAdapter, BASE, access_token=TOKEN, webhook_secret=vector["secret"])
 
 
 # -- the adapter's identity ----------------------------------------------------------------
@@ -125,27 +114,9 @@ def test_tagged_fulfilled_refunded_order_maps_every_field():
         updated_at=utc(2025, 4, 2, 16, 29, 59),
     )
     assert record.lines == [
-        LineRecord(
-            external_id="466157049",
-            sku="IPOD2008GREEN",
-            name="IPod Nano - 8gb - green",
-            quantity=1,
-            unit_price=Decimal("199.00"),
-        ),
-        LineRecord(
-            external_id="518995019",
-            sku="IPOD2008RED",
-            name="IPod Nano - 8gb - red",
-            quantity=1,
-            unit_price=Decimal("199.00"),
-        ),
-        LineRecord(
-            external_id="703073504",
-            sku="IPOD2008BLACK",
-            name="IPod Nano - 8gb - black",
-            quantity=1,
-            unit_price=Decimal("199.00"),
-        ),
+        ipod_line("466157049", "IPOD2008GREEN", "IPod Nano - 8gb - green"),
+        ipod_line("518995019", "IPOD2008RED", "IPod Nano - 8gb - red"),
+        ipod_line("703073504", "IPOD2008BLACK", "IPod Nano - 8gb - black"),
     ]
     assert record.payments == [
         PaymentRecord(
@@ -803,10 +774,7 @@ def test_unavailable_then_ok_is_retried(adapter):
 )
 @responses.activate
 def test_an_answer_without_the_list_is_a_transient_transport_error(adapter, body, reason):
-    if isinstance(body, dict):
-        responses.get(f"{BASE}/orders.json", json=body)
-    else:
-        responses.get(f"{BASE}/orders.json", body=body)
+    mock_answer(f"{BASE}/orders.json", body)
 
     with pytest.raises(TransportError, match=reason) as error:
         adapter.fetch("orders", {})

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -39,6 +39,8 @@ from integrations.records import (
 )
 from tests.vendor_fixtures import load
 
+from .helpers import make_adapter, utc
+
 BASE = "https://connect.squareup.com"
 TOKEN = "sq_test"
 HOOK_URL = "https://omnidesk.example/hooks/square"
@@ -48,8 +50,27 @@ def order_fixture(name: str = "order_pay_completed_with_tenders") -> dict:
     return load("square", name)["order"]
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def visa_sale(payment_id: str, receipt: str, amount: str, processed_at: datetime) -> PaymentRecord:
+    """A captured sale in USD on Square's test VISA card (…1111), as in Square's examples."""
+    return PaymentRecord(
+        external_id=payment_id,
+        kind="sale",
+        status="success",
+        amount=Decimal(amount),
+        currency="USD",
+        gateway="card",
+        card_brand="VISA",
+        card_last4="1111",
+        receipt_number=receipt,
+        processed_at=processed_at,
+    )
+
+
+def till_line(uid: str, sku: str, name: str, quantity: int, price: str) -> LineRecord:
+    """A line of the till sale example, sold at its location P3CCK6HSNDAS7."""
+    return LineRecord(
+        external_id=uid, sku=sku, name=name, quantity=quantity, unit_price=Decimal(price), location_id="P3CCK6HSNDAS7"
+    )
 
 
 def location_payload(name: str = "Downtown", location_id: str = "L8XDOWNTOWN01") -> dict:
@@ -93,11 +114,6 @@ def web_pickup_order(state: str = "PROPOSED", order_state: str = "OPEN", **detai
     return order
 
 
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 @pytest.fixture
 def vector() -> dict:
     return load("square", "webhook_signature_test_vector")
@@ -105,13 +121,7 @@ def vector() -> dict:
 
 @pytest.fixture
 def adapter(vector) -> SquareAdapter:
-    adapter = SquareAdapter(
-        base_url=BASE,
-        credentials={"access_token": TOKEN, "webhook_signature_key": vector["signature_key"]},
-        page_size=2,
-    )
-    adapter.client.sleep = Sleeps()
-    return adapter
+    return make_adapter(SquareAdapter, BASE, access_token=TOKEN, webhook_signature_key=vector["signature_key"])
 
 
 # -- identity ---------------------------------------------------------------------------------
@@ -159,48 +169,12 @@ def test_completed_till_sale_with_two_card_tenders_maps_every_field():
     assert (record.currency, record.total) == ("USD", Decimal("20.00"))
     assert (record.email, record.phone, record.customer) == ("", "", None)
     assert record.lines == [
-        LineRecord(
-            external_id="QW6kofLHJK7JEKMjlSVP5C",
-            sku="square-line-QW6kofLHJK7JEKMjlSVP5C",
-            name="Item 1",
-            quantity=1,
-            unit_price=Decimal("5.00"),
-            location_id="P3CCK6HSNDAS7",
-        ),
-        LineRecord(
-            external_id="zhw8MNfRGdFQMI2WE1UBJD",
-            sku="square-line-zhw8MNfRGdFQMI2WE1UBJD",
-            name="Item 2",
-            quantity=2,
-            unit_price=Decimal("7.50"),
-            location_id="P3CCK6HSNDAS7",
-        ),
+        till_line("QW6kofLHJK7JEKMjlSVP5C", "square-line-QW6kofLHJK7JEKMjlSVP5C", "Item 1", 1, "5.00"),
+        till_line("zhw8MNfRGdFQMI2WE1UBJD", "square-line-zhw8MNfRGdFQMI2WE1UBJD", "Item 2", 2, "7.50"),
     ]
     assert record.payments == [
-        PaymentRecord(
-            external_id="EnZdNAlWCmfh6Mt5FMNST1o7taB",
-            kind="sale",
-            status="success",
-            amount=Decimal("10.00"),
-            currency="USD",
-            gateway="card",
-            card_brand="VISA",
-            card_last4="1111",
-            receipt_number="EnZd",
-            processed_at=utc(2019, 8, 6, 2, 47, 36, 293000),
-        ),
-        PaymentRecord(
-            external_id="0LRiVlbXVwe8ozu4KbZxd12mvaB",
-            kind="sale",
-            status="success",
-            amount=Decimal("10.00"),
-            currency="USD",
-            gateway="card",
-            card_brand="VISA",
-            card_last4="1111",
-            receipt_number="0LRi",
-            processed_at=utc(2019, 8, 6, 2, 47, 36, 809000),
-        ),
+        visa_sale("EnZdNAlWCmfh6Mt5FMNST1o7taB", "EnZd", "10.00", utc(2019, 8, 6, 2, 47, 36, 293000)),
+        visa_sale("0LRiVlbXVwe8ozu4KbZxd12mvaB", "0LRi", "10.00", utc(2019, 8, 6, 2, 47, 36, 809000)),
     ]
     assert "sq-1-n_BL15KP87" not in record.model_dump_json()  # no card fingerprint
 
@@ -452,18 +426,7 @@ def test_payment_fixture_maps_to_an_order_payment():
     assert record == OrderPaymentRecord(
         external_id="bP9mAsEMYPUGjjGNaNO5ZDVyLhSZY",
         order_external_id="d7eKah653Z579f3gVtjlxpSlmUcZY",
-        payment=PaymentRecord(
-            external_id="bP9mAsEMYPUGjjGNaNO5ZDVyLhSZY",
-            kind="sale",
-            status="success",
-            amount=Decimal("5.55"),
-            currency="USD",
-            gateway="card",
-            card_brand="VISA",
-            card_last4="1111",
-            receipt_number="bP9m",
-            processed_at=utc(2021, 10, 13, 19, 34, 33, 524000),
-        ),
+        payment=visa_sale("bP9mAsEMYPUGjjGNaNO5ZDVyLhSZY", "bP9m", "5.55", utc(2021, 10, 13, 19, 34, 33, 524000)),
         updated_at=utc(2021, 10, 13, 19, 34, 34, 339000),
     )
     assert "411111" not in record.model_dump_json()  # the card's BIN is not kept
