@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from integrations.admin import ReadOnlyAdmin
 
 from .models import (
     Customer,
     CustomerIdentity,
+    CustomerMerge,
     Flag,
     Note,
     Order,
@@ -23,6 +24,7 @@ from .models import (
     TimelineEvent,
     TrackingEvent,
 )
+from .services import customer_merge, customer_merge_reverse
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -60,6 +62,59 @@ class CustomerAdmin(ReadOnlyAdmin):
     search_fields = ["name", "email", "phone", "loyalty_id"]
     inlines = [IdentityInline]
     show_full_result_count = False
+    actions = ["merge"]
+
+    @admin.action(
+        description="Merge the selected customers into the oldest (reversible under Customer merges)",
+        permissions=["merge"],
+    )
+    def merge(self, request, queryset):
+        ids = sorted(queryset.values_list("id", flat=True))
+        if len(ids) < 2:
+            self.message_user(request, "Select at least two customers to merge.", messages.WARNING)
+            return
+        customer_merge(survivor_id=ids[0], merged_ids=ids[1:], key="manual", by=request.user)
+        self.message_user(request, f"Merged {len(ids) - 1} customer(s) into customer {ids[0]}.", messages.SUCCESS)
+
+    def has_merge_permission(self, request):
+        return request.user.has_perm("orders.add_customermerge")
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "survivor",
+        "merged_customer_id",
+        "merged_name",
+        "key",
+        "source",
+        "by",
+        "reversed_at",
+        "reversed_by",
+    ]
+    list_filter = [("reversed_at", admin.EmptyFieldListFilter), "source"]
+    search_fields = ["key", "merged_snapshot"]
+    raw_id_fields = ["survivor"]
+    actions = ["reverse"]
+
+    @admin.display(description="Merged customer")
+    def merged_name(self, obj):
+        return obj.merged_snapshot.get("name", "")
+
+    @admin.action(
+        description="Reverse the selected merges (restore the merged customer and what moved with it)",
+        permissions=["reverse"],
+    )
+    def reverse(self, request, queryset):
+        done = 0
+        for merge in queryset.filter(reversed_at__isnull=True).order_by("-created_at"):
+            customer_merge_reverse(merge=merge, by=request.user)
+            done += 1
+        self.message_user(request, f"Reversed {done} merge(s).", messages.SUCCESS)
+
+    def has_reverse_permission(self, request):
+        return request.user.has_perm("orders.change_customermerge")
 
 
 @admin.register(CustomerIdentity)

@@ -53,13 +53,15 @@ def person(name: str, emails: Iterable[str], phones: Iterable[str], loyalty_id: 
     return Person(name=name, email=email, phone=phone, loyalty_id=loyalty_id)
 
 
-def customers_resolve(people: Sequence[Person]) -> list[int | None]:
+def customers_resolve(people: Sequence[Person], *, source=None) -> list[int | None]:
     """The customer id for each person: an existing customer sharing a loyalty id, e-mail or phone, else a new one.
 
-    People with no identifier at all get ``None``.
+    A person whose identifiers point at several existing customers shows they are one:
+    they are merged into the oldest (recorded, reversible; never again for a pair a
+    supervisor separated). People with no identifier at all get ``None``.
     """
     wanted = {kind: {v for p in people for k, v in p.keys if k == kind} for kind in ("loyalty", "email", "phone")}
-    known: dict[tuple[str, str], int] = {}
+    known: dict[tuple[str, str], set[int]] = {}
     if any(wanted.values()):
         customers = Customer.objects.filter(
             Q(loyalty_id__in=wanted["loyalty"]) | Q(email__in=wanted["email"]) | Q(phone__in=wanted["phone"])
@@ -70,13 +72,14 @@ def customers_resolve(people: Sequence[Person]) -> list[int | None]:
             | Q(phone_e164__in=wanted["phone"])
         )
         rows = [
-            *customers.order_by("id").values_list("id", "loyalty_id", "email", "phone"),
-            *identities.order_by("id").values_list("customer_id", "loyalty_id", "email_normalised", "phone_e164"),
+            *customers.values_list("id", "loyalty_id", "email", "phone"),
+            *identities.values_list("customer_id", "loyalty_id", "email_normalised", "phone_e164"),
         ]
         for cid, loyalty, email, phone in rows:
             for key in (("loyalty", loyalty), ("email", email), ("phone", phone)):
-                if key[1]:
-                    known.setdefault(key, cid)
+                if key[1] in wanted[key[0]]:
+                    known.setdefault(key, set()).add(cid)
+        _merge_where_one_person_is_several(people, known, source)
 
     # People who match nobody yet: one new customer per group of people sharing a key.
     group_of: dict[tuple[str, str], int] = {}
@@ -91,20 +94,36 @@ def customers_resolve(people: Sequence[Person]) -> list[int | None]:
     new_ids = insert_new(
         Customer,
         [
-            {
-                "name": p.name,
-                "email": p.email,
-                "phone": p.phone,
-                "loyalty_id": p.loyalty_id,
-                **_stamps(),
-            }
+            {"name": p.name, "email": p.email, "phone": p.phone, "loyalty_id": p.loyalty_id, **_stamps()}
             for p in groups.values()
         ],
     )
     new_for = dict(zip(groups, new_ids, strict=True))
     for key, group in group_of.items():
-        known.setdefault(key, new_for[group])
-    return [next((known[key] for key in p.keys if key in known), None) for p in people]
+        known.setdefault(key, {new_for[group]})
+    return [next((min(known[key]) for key in p.keys if key in known), None) for p in people]
+
+
+def _merge_where_one_person_is_several(
+    people: Sequence[Person], known: dict[tuple[str, str], set[int]], source
+) -> None:
+    """Merge customers that one person's identifiers connect; update ``known`` to the survivors."""
+    from .services import customer_merge, merge_blocked
+
+    for who in people:
+        candidates = set().union(*(known.get(key, set()) for key in who.keys))
+        if len(candidates) < 2:
+            continue
+        survivor = min(candidates)
+        for other in sorted(candidates - {survivor}):
+            if merge_blocked(survivor, other):
+                continue
+            key = next(k for k in who.keys if other in known.get(k, set()))
+            customer_merge(survivor_id=survivor, merged_ids=[other], key=f"{key[0]}:{key[1]}", source=source)
+            for members in known.values():
+                if other in members:
+                    members.discard(other)
+                    members.add(survivor)
 
 
 def _stamps() -> dict:
@@ -125,7 +144,7 @@ def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at
     unchanged = [r.external_id for r in records if existing.get(r.external_id) == hashes[r.external_id]]
     people = {r.external_id: person(r.name, r.emails, r.phones, r.loyalty_id) for r in changed}
     new = [r for r in changed if r.external_id not in existing]
-    resolved = customers_resolve([people[r.external_id] for r in new])
+    resolved = customers_resolve([people[r.external_id] for r in new], source=source)
     orphans = [r for r, cid in zip(new, resolved, strict=True) if cid is None]
     orphan_ids = insert_new(
         Customer,

@@ -254,6 +254,32 @@ def picking_changed(
     )
 
 
+def customers_merged(*, merge) -> Event:
+    who = merge.by.get_username() if merge.by else "matched automatically"
+    return _event(
+        key=f"merge:{merge.pk}",
+        kind=Kind.CUSTOMERS_MERGED,
+        occurred_at=merge.created_at,
+        summary=f"Customer {merge.merged_customer_id} ({merge.merged_snapshot.get('name') or '?'}) merged in on {merge.key} — {who}",
+        customer_id=merge.survivor_id,
+        source=merge.source,
+        actor=merge.by,
+        data={"merge": merge.pk, "key": merge.key},
+    )
+
+
+def merge_reversed(*, merge, customer_id: int) -> Event:
+    return _event(
+        key=f"merge:{merge.pk}:reversed",
+        kind=Kind.MERGE_REVERSED,
+        occurred_at=merge.reversed_at,
+        summary=f"Merge of customer {merge.merged_customer_id} reversed by {merge.reversed_by.get_username() if merge.reversed_by else '?'}",
+        customer_id=customer_id,
+        actor=merge.reversed_by,
+        data={"merge": merge.pk},
+    )
+
+
 def note_added(*, note) -> Event:
     return _event(
         key=f"note:{note.pk}",

@@ -110,6 +110,52 @@ class Customer(models.Model):
         return self.name or self.email or f"Customer {self.pk}"
 
 
+class CustomerMerge(models.Model):
+    """Two customers found to be one person, folded together; a supervisor can reverse it.
+
+    Records what moved (identities, orders, notes, timeline events) and the merged
+    customer as it was, so reversing restores exactly that under its old id. A reversed
+    pair is never merged automatically again.
+    """
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
+    merged_customer_id = models.BigIntegerField(help_text="The id the merged customer had (restored on reversal).")
+    merged_snapshot = models.JSONField(
+        default=dict, help_text="Name, e-mail, phone and loyalty id of the merged customer."
+    )
+    key = models.CharField(max_length=300, help_text="What they shared, e.g. 'email:ann@example.com', or 'manual'.")
+    source = models.ForeignKey(
+        "integrations.Source",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        help_text="The system whose record revealed the match.",
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who merged them (empty: matched automatically).",
+    )
+    moved = models.JSONField(default=dict, help_text="Ids that moved to the survivor, per kind.")
+    created_at = models.DateTimeField(default=timezone.now)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["merged_customer_id"])]
+
+    def __str__(self) -> str:
+        return f"Customer {self.merged_customer_id} into {self.survivor_id} ({self.key})"
+
+
 class CustomerIdentity(SourcedModel):
     """A customer as one upstream system knows them (Shopify customer, Square customer, HubSpot contact)."""
 
@@ -525,6 +571,8 @@ class TimelineEvent(models.Model):
         FLAG_OPENED = "flag_opened", "Flag opened"
         FLAG_CLOSED = "flag_closed", "Flag closed"
         CUSTOMER_LINKED = "customer_linked", "Identity linked"
+        CUSTOMERS_MERGED = "customers_merged", "Customers merged"
+        MERGE_REVERSED = "merge_reversed", "Merge reversed"
 
     key = models.CharField(max_length=255)
     # Indexed by the (order, occurred_at) / (customer, occurred_at) composites below.

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "orders.store": ["view", "add", "change"],
         "orders.storealias": ["view", "add", "change", "delete"],
         "orders.note": ["view", "add", "change", "delete"],
+        "orders.customermerge": ["view", "add", "change"],
         "integrations.source": ["view", "add", "change"],
         "integrations.syncrun": ["view"],
         "integrations.rawrecord": ["view"],

@@ -114,7 +114,7 @@ def _order_customers(source, records: Sequence[rec.OrderRecord], synced_at: date
             customer_of[r.external_id] = by_identity[r.customer_external_id]
         else:
             guests.append(r)
-    resolved = customers_resolve([person(r.customer_name, [r.email], [r.phone], "") for r in guests])
+    resolved = customers_resolve([person(r.customer_name, [r.email], [r.phone], "") for r in guests], source=source)
     customer_of.update({r.external_id: cid for r, cid in zip(guests, resolved, strict=True)})
     return customer_of
 
