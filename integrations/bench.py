@@ -177,6 +177,29 @@ def bench_sync(figures: Figures, *, orders: int, seed: int = 7, workers: int = 2
     figures.add("sync.vs_copy_ratio", (fetched / elapsed) / (fetched / copy_seconds), "ratio", "sync rate ÷ COPY rate")
 
 
+def bench_timeline(figures: Figures, *, repeat: int = 200) -> None:
+    """Assemble the busiest order's timeline (every system's events, sorted) as the order screen will."""
+    from django.db.models import Count
+
+    from orders.models import TimelineEvent
+    from orders.selectors import order_timeline
+
+    busiest = (
+        TimelineEvent.objects.values("order_id").exclude(order_id=None).annotate(n=Count("id")).order_by("-n").first()
+    )
+    if busiest is None:
+        return
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        events = order_timeline(order_id=busiest["order_id"])
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    figures.add("timeline.busiest_order_events", len(events), "events")
+    figures.add("timeline.p50_ms", timings[len(timings) // 2], "ms", "one order's merged timeline, one query")
+    figures.add("timeline.p95_ms", timings[int(len(timings) * 0.95)], "ms")
+
+
 def _copy_baseline() -> tuple[int, float]:
     """COPY every row the sync wrote into empty look-alike tables (same indexes): the bare bulk-insert cost."""
     dumps = []

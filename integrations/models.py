@@ -117,6 +117,19 @@ class Source(models.Model):
         return timezone.now() - self.last_success_at > timedelta(seconds=self.stale_after_seconds)
 
     @property
+    def age(self) -> timedelta | None:
+        """How old this source's data is: time since its last successful sync."""
+        return None if self.last_success_at is None else timezone.now() - self.last_success_at
+
+    @property
+    def freshness(self) -> str:
+        """What every screen shows next to data from this source when it is stale, e.g. 'carrier data 3 h old'."""
+        subject = f"{SHORT_KIND.get(self.kind, self.kind)} data"
+        if self.age is None:
+            return f"{subject} never synced"
+        return f"{subject} {humanise(self.age)} old"
+
+    @property
     def health(self) -> str:
         if not self.enabled:
             return self.Health.DISABLED
@@ -135,6 +148,21 @@ class Source(models.Model):
         if self.last_attempt_at is None:
             return True
         return timezone.now() - self.last_attempt_at >= timedelta(seconds=self.interval_seconds)
+
+
+SHORT_KIND = {"storefront": "storefront", "pos": "POS", "erp": "ERP", "crm": "CRM", "carrier": "carrier"}
+
+
+def humanise(age: timedelta) -> str:
+    """A short age a person reads at a glance: '40 s', '12 min', '3 h', '2 days'."""
+    seconds = int(age.total_seconds())
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} days"
 
 
 class SyncRun(models.Model):

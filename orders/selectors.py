@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from integrations.models import Source, SyncRun
 
-from .models import Customer, Flag, Order
+from .models import Customer, Flag, Order, TimelineEvent
 
 
 def sync_overview() -> dict:
@@ -20,3 +20,19 @@ def sync_overview() -> dict:
         "customers": Customer.objects.count(),
         "open_flags": dict(Flag.objects.filter(closed_at__isnull=True).values_list("code").annotate(n=Count("id"))),
     }
+
+
+def order_timeline(*, order_id: int) -> list[TimelineEvent]:
+    """One order's timeline across every system, in the order things happened (one query).
+
+    Events are stored in UTC with the time they happened in their own system, so a
+    scan synced late still sorts where it belongs.
+    """
+    events = TimelineEvent.objects.filter(order_id=order_id).select_related("source", "actor")
+    return list(events.order_by("occurred_at", "id"))
+
+
+def customer_timeline(*, customer_id: int) -> list[TimelineEvent]:
+    """A customer's own events (merges, notes) and those of all their orders, in the order they happened."""
+    events = TimelineEvent.objects.filter(Q(customer_id=customer_id) | Q(order__customer_id=customer_id))
+    return list(events.select_related("source", "actor", "order").order_by("occurred_at", "id"))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from integrations.models import Source
 from tests.factories import agent, supervisor
@@ -153,3 +156,46 @@ def test_agents_cannot_open_the_admin(client, db):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize(
+    ("age", "label"),
+    [
+        (timedelta(seconds=40), "carrier data 40 s old"),
+        (timedelta(minutes=12), "carrier data 12 min old"),
+        (timedelta(hours=3, minutes=10), "carrier data 3 h old"),
+        (timedelta(days=2, hours=1), "carrier data 2 days old"),
+    ],
+)
+def test_a_source_says_how_old_its_data_is(db, age, label):
+    source = Source(
+        name="ep",
+        kind="carrier",
+        adapter="easypost",
+        base_url="https://e.example",
+        last_success_at=timezone.now() - age,
+    )
+
+    assert source.freshness == label
+    assert source.is_stale is (age > timedelta(seconds=source.stale_after_seconds))
+
+
+def test_a_never_synced_source_is_stale(db):
+    source = Source(name="erp", kind="erp", adapter="odoo", base_url="https://o.example")
+
+    assert (source.freshness, source.is_stale, source.health) == ("ERP data never synced", True, "new")
+
+
+def test_the_home_page_marks_a_stale_source(client, db):
+    Source.objects.create(
+        name="ep",
+        kind="carrier",
+        adapter="easypost",
+        base_url="https://e.example",
+        last_success_at=timezone.now() - timedelta(hours=3),
+    )
+    client.force_login(agent())
+
+    response = client.get("/")
+
+    assert b"carrier data 3 h old" in response.content

@@ -169,3 +169,44 @@ def test_a_tracker_finds_its_order_by_tracking_number_in_either_order(shop, carr
         ("easypost", order.pk),
     }
     assert order.status == "in_transit"
+
+
+def test_the_timeline_sorts_by_when_things_happened_not_when_they_arrived(shop, carrier):
+    from integrations.records import TrackingEventRecord
+    from orders.selectors import order_timeline
+
+    shipped = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    scans = [
+        TrackingEventRecord(
+            occurred_at=datetime(2026, 11, 3, h, 0, tzinfo=UTC), status="in_transit", message=f"scan {h}"
+        )
+        for h in (14, 8)
+    ]
+    land(
+        carrier,
+        TrackerRecord(
+            external_id="trk_1",
+            updated_at=PLACED,
+            shipment=ShipmentRecord(external_id="trk_1", tracking_number="9400111", status="in_transit", events=scans),
+        ),
+    )
+    land(
+        shop,
+        web(
+            shipments=[ShipmentRecord(external_id="f1", carrier="USPS", tracking_number="9400111", shipped_at=shipped)]
+        ),
+    )
+    land(shop, web())  # the same data again: no new events
+
+    order = Order.objects.get()
+    timeline = order_timeline(order_id=order.pk)
+
+    assert [(e.kind, e.source.name) for e in timeline] == [
+        ("order_placed", "shopify"),
+        ("status_changed", "shopify"),
+        ("shipment_created", "shopify"),
+        ("tracking_scan", "easypost"),
+        ("tracking_scan", "easypost"),
+    ]
+    assert [e.summary for e in timeline[-2:]] == ["scan 8", "scan 14"]
+    assert [e.occurred_at for e in timeline] == sorted(e.occurred_at for e in timeline)

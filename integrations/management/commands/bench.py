@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from integrations.bench import Figures, bench_sync
+from integrations.bench import Figures, bench_sync, bench_timeline
 
 
 class Command(BaseCommand):
@@ -27,6 +27,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         figures = Figures()
         bench_sync(figures, orders=opts["orders"], workers=opts["workers"], log=self.stdout.write)
+        bench_timeline(figures)
         self.stdout.write("")
         self.stdout.write(figures.table())
         figures.write(Path(opts["output"]))
