@@ -190,13 +190,13 @@ def test_the_timeline_sorts_by_when_things_happened_not_when_they_arrived(shop, 
             shipment=ShipmentRecord(external_id="trk_1", tracking_number="9400111", status="in_transit", events=scans),
         ),
     )
-    land(
-        shop,
-        web(
-            shipments=[ShipmentRecord(external_id="f1", carrier="USPS", tracking_number="9400111", shipped_at=shipped)]
-        ),
+    placed = web(
+        shipments=[ShipmentRecord(external_id="f1", carrier="USPS", tracking_number="9400111", shipped_at=shipped)]
     )
-    land(shop, web())  # the same data again: no new events
+    land(shop, placed)
+    events_before = TimelineEvent.objects.count()
+    land(shop, placed)  # the same data again: no new events
+    assert TimelineEvent.objects.count() == events_before
 
     order = Order.objects.get()
     timeline = order_timeline(order_id=order.pk)
