@@ -14,16 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationFailure
 
 from orders.bulk import upsert
+from orders.customers import CustomerMergedMeanwhile
 from orders.ingest import IngestResult, ingest
 
 from .adapters import Adapter, adapter_for
@@ -226,10 +229,33 @@ def _streams_pull(source: Source, adapter: Adapter, run: SyncRun, lock, max_page
                 pages += 1
                 more = page.has_more and (max_pages is None or pages < max_pages)
                 upcoming = reader.submit(adapter.fetch, stream, page.cursor) if more else None
-                page_land(source=source, adapter=adapter, stream=stream, items=page.items, cursor=page.cursor, run=run)
+                _page_land_retrying(source=source, adapter=adapter, stream=stream, page=page, run=run)
                 lock.renew()
             if max_pages is not None and pages >= max_pages:
                 return
+
+
+RETRYABLE = (DeadlockDetected, SerializationFailure, ForeignKeyViolation, CustomerMergedMeanwhile)
+
+
+def _page_land_retrying(*, source, adapter, stream, page, run, attempts: int = 4) -> None:
+    """Land a page; land it again when it lost a race with another source's sync.
+
+    Two syncs can deadlock (PostgreSQL aborts one), or one can merge away a customer the
+    other's open page points at (the foreign key fails at commit). A page is one
+    transaction of idempotent upserts, so the aborted attempt left nothing and the next
+    one resolves against the state the other sync committed.
+    """
+    for attempt in range(attempts):
+        try:
+            page_land(source=source, adapter=adapter, stream=stream, items=page.items, cursor=page.cursor, run=run)
+            return
+        except (OperationalError, IntegrityError, CustomerMergedMeanwhile) as exc:
+            cause = exc if isinstance(exc, CustomerMergedMeanwhile) else exc.__cause__
+            if attempt == attempts - 1 or not isinstance(cause, RETRYABLE):
+                raise
+            logger.info("page of %s/%s lost a race (%s); landing it again", source.name, stream, type(cause).__name__)
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _run_failed(source: Source, run: SyncRun, error: str) -> SyncRun:

@@ -98,7 +98,8 @@ def keys_claim(source, records, order_of: dict[str, int]) -> dict[str, int]:
     for record in records:
         for key in record_keys(source, record):
             rows.setdefault(key, order_of[record.external_id])
-    upsert(OrderKey, [{"key": k, "order_id": o} for k, o in rows.items()], unique=["key"], update=None)
+    # Claimed in key order, so two pages claiming overlapping keys lock them in the same order.
+    upsert(OrderKey, [{"key": k, "order_id": rows[k]} for k in sorted(rows)], unique=["key"], update=None)
     owner = dict(OrderKey.objects.filter(key__in=list(rows)).values_list("key", "order_id"))
     corrected = dict(order_of)
     for record in records:
@@ -134,7 +135,10 @@ def orphans_link(source_ids: Iterable[int] | None = None) -> set[int]:
         (Payment, "payment", [by_id]),
         (Shipment, "shipment", [by_tracking, by_picking]),
     ):
-        waiting = list(model.objects.filter(scope, order__isnull=True).values_list("id", flat=True))
+        # Rows another sync's open transaction holds are skipped, never waited for: two sources
+        # syncing at once must not deadlock here. What is skipped is linked by a later page.
+        orphans = model.objects.filter(scope, order__isnull=True).select_for_update(skip_locked=True)
+        waiting = list(orphans.values_list("id", flat=True))
         if not waiting:
             continue
         for finder in finders:

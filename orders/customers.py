@@ -11,13 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 
 from integrations import records as rec
 
 from .bulk import insert_new, upsert
 from .identity import normalise_email, normalise_phone
-from .models import Customer, CustomerIdentity
+from .models import Customer, CustomerIdentity, CustomerMerge
 
 IDENTITY_FIELDS = [
     "customer_id",
@@ -126,6 +127,47 @@ def _merge_where_one_person_is_several(
                     members.add(survivor)
 
 
+class CustomerMergedMeanwhile(Exception):
+    """A customer this page points at was merged away by another sync; the page is landed again."""
+
+
+def customers_pin(customer_ids: Iterable[int | None]) -> dict[int, int]:
+    """Hold the customers a page will point at (``FOR KEY SHARE``) until it commits; map merged ones to survivors.
+
+    A concurrent merge takes ``FOR UPDATE`` on the customer it folds away, so it waits for
+    this page and then moves the page's new orders and identities along with the rest.
+    A customer merged away before the pin (by this page's own resolution, or by a sync
+    that committed meanwhile) is replaced by the customer it was merged into: the
+    returned ``{old id: survivor id}`` says which. Only a customer gone without a trace
+    raises :class:`CustomerMergedMeanwhile` (the page is then landed again).
+    """
+    ids = sorted({i for i in customer_ids if i})
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM orders_customer WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [ids])
+            found = {row[0] for row in cursor.fetchall()}
+    else:
+        found = set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    gone = set(ids) - found
+    survivor_of: dict[int, int] = {}
+    while gone:
+        merges = CustomerMerge.objects.filter(merged_customer_id__in=gone, reversed_at__isnull=True)
+        step = dict(merges.values_list("merged_customer_id", "survivor_id"))
+        if set(step) != gone:
+            raise CustomerMergedMeanwhile(f"customers {sorted(gone - set(step))} disappeared during the sync")
+        for old, new in step.items():
+            survivor_of[old] = new
+            for earlier, target in survivor_of.items():
+                if target == old:
+                    survivor_of[earlier] = new
+        gone = (
+            set(step.values()) - found - set(Customer.objects.filter(pk__in=step.values()).values_list("pk", flat=True))
+        )
+    return survivor_of
+
+
 def _stamps() -> dict:
     from django.utils import timezone
 
@@ -174,6 +216,10 @@ def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at
         }
         for r in changed
     ]
+    survivor_of = customers_pin(row["customer_id"] for row in rows)
+    for row in rows:
+        row["customer_id"] = survivor_of.get(row["customer_id"], row["customer_id"])
+    customer_of = {ext: survivor_of.get(cid, cid) for ext, cid in customer_of.items()}
     upsert(CustomerIdentity, rows, unique=["source_id", "external_id"], update=IDENTITY_FIELDS)
     if unchanged:
         CustomerIdentity.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)

@@ -13,7 +13,7 @@ from integrations import records as rec
 from .. import events
 from ..bulk import insert_new, update_rows, upsert
 from ..correlate import PRECEDENCE, keys_claim, orders_for, orders_merge
-from ..customers import customers_resolve, ingest_customers, person
+from ..customers import customers_pin, customers_resolve, ingest_customers, person
 from ..models import (
     CustomerIdentity,
     Lifecycle,
@@ -116,7 +116,8 @@ def _order_customers(source, records: Sequence[rec.OrderRecord], synced_at: date
             guests.append(r)
     resolved = customers_resolve([person(r.customer_name, [r.email], [r.phone], "") for r in guests], source=source)
     customer_of.update({r.external_id: cid for r, cid in zip(guests, resolved, strict=True)})
-    return customer_of
+    survivor_of = customers_pin(customer_of.values())
+    return {ext: survivor_of.get(cid, cid) for ext, cid in customer_of.items()}
 
 
 def _order_row(record: rec.OrderRecord, customer_id, stores) -> dict:

@@ -22,14 +22,17 @@ def ingest_locations(*, source, records: Sequence[rec.LocationRecord], synced_at
     for record in records:
         result.landed_external_ids.add(record.external_id)
         store = stores.get(record.code)
-        if store is None:
-            store = stores[record.code] = Store.objects.create(
+        if store is None:  # get_or_create: another source's sync may be creating the same store right now
+            store, _ = Store.objects.get_or_create(
                 code=record.code,
-                name=record.name,
-                kind=record.kind,
-                timezone=record.timezone or "UTC",
-                address=record.address,
+                defaults={
+                    "name": record.name,
+                    "kind": record.kind,
+                    "timezone": record.timezone or "UTC",
+                    "address": record.address,
+                },
             )
+            stores[record.code] = store
         if aliases.get(record.external_id) == store.pk:
             result.unchanged += 1
             continue

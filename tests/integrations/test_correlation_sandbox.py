@@ -80,3 +80,42 @@ def test_five_sources_correlate_to_the_ground_truth(db, sandbox, fast_http, sync
     assert not Shipment.objects.filter(source__name="easypost", order__isnull=True).exists()
     assert Customer.objects.count() == len(truth["people"])
     assert (customer_precision, customer_recall) == (1.0, 1.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sources_synced_two_at_a_time_correlate_the_same(sandbox, fast_http):
+    """As a Celery worker with concurrency 2 runs them: no deadlock, no duplicate, the same links."""
+    import threading
+
+    from django.db import connection
+
+    sources = list(demo_sources_ensure(sandbox.base_url))
+    lanes = [sources[0::2], sources[1::2]]
+    runs = []
+
+    def lane(members):
+        try:
+            for source in members:
+                runs.append(source_sync(source_id=source.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=lane, args=(members,)) for members in lanes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # What the next scheduled runs do: link what arrived while the other lane held it.
+    for source in sources:
+        runs.append(source_sync(source_id=source.pk))
+
+    assert all(run.status == SyncRun.Status.SUCCEEDED for run in runs), [
+        r.summary() for r in runs if r.status != "succeeded"
+    ]
+    truth = sandbox.world.truth()
+    expected, ours = order_groups(truth)
+    assert precision_recall(pairs(ours), pairs(expected)) == (1.0, 1.0)
+    assert Order.objects.count() == len(truth["orders"])
+    expected_people, our_people = customer_groups(truth)
+    assert precision_recall(pairs(our_people), pairs(expected_people)) == (1.0, 1.0)
+    assert Customer.objects.count() == len(truth["people"])

@@ -254,3 +254,31 @@ def test_a_source_never_syncs_twice_at_once():
     assert Order.objects.count() == 0
     run = source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1)]]))
     assert run.status == SyncRun.Status.SUCCEEDED
+
+
+def test_a_page_aborted_to_break_a_deadlock_is_landed_again(source, monkeypatch):
+    from django.db import OperationalError
+    from psycopg.errors import DeadlockDetected
+
+    from integrations import sync
+
+    real_page_land = sync.page_land
+    calls = []
+
+    def deadlocked_once(**kwargs):
+        calls.append(kwargs["stream"])
+        if len(calls) == 1:
+            try:
+                raise DeadlockDetected("deadlock detected")
+            except DeadlockDetected as cause:
+                raise OperationalError("deadlock detected") from cause
+        return real_page_land(**kwargs)
+
+    monkeypatch.setattr(sync, "page_land", deadlocked_once)
+    monkeypatch.setattr(sync.time, "sleep", lambda seconds: None)
+
+    run = source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1)]]))
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert calls == ["orders", "orders"]
+    assert Order.objects.count() == 1
