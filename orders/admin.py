@@ -25,6 +25,7 @@ from .models import (
     TrackingEvent,
 )
 from .services import customer_merge, customer_merge_reverse
+from .timezones import store_local
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -185,8 +186,13 @@ class FlagInline(ReadOnlyInline):
 class EventInline(ReadOnlyInline):
     model = TimelineEvent
     fk_name = "order"
-    fields = ["occurred_at", "kind", "source", "summary"]
-    ordering = ["occurred_at"]
+    fields = ["store_time", "kind", "source", "summary"]
+    readonly_fields = ["store_time"]
+    ordering = ["occurred_at", "id"]
+
+    @admin.display(description="When (store time)")
+    def store_time(self, obj):
+        return store_local(obj.occurred_at, obj.order.store if obj.order_id else None)
 
 
 @admin.register(Order)

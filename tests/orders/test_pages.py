@@ -48,3 +48,36 @@ def test_roles_are_groups_with_permissions(db, role):
     codenames = set(group.permissions.values_list("codename", flat=True))
     assert "view_order" in codenames
     assert ("change_source" in codenames) is (role == roles.SUPERVISOR)
+
+
+def test_event_times_read_in_the_store_time_zone(db):
+    from datetime import UTC, datetime
+
+    from orders.models import Store
+    from orders.timezones import store_local
+
+    moment = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
+
+    assert store_local(moment, Store(code="ny", timezone="America/New_York")) == "2026-11-03 09:00 EST"
+    assert store_local(moment, Store(code="x", timezone="Not/AZone")) == "2026-11-03 14:00 UTC"
+    assert store_local(moment, None) == "2026-11-03 14:00 UTC"
+    assert store_local(None, None) == "—"
+
+
+def test_the_supervisor_order_page_shows_events_in_store_time(client, db):
+    from datetime import UTC, datetime
+
+    from orders.models import Order, Store, TimelineEvent
+    from tests.factories import supervisor
+
+    store = Store.objects.create(code="downtown", name="Downtown", timezone="America/New_York")
+    order = Order.objects.create(number="#1001", store=store)
+    TimelineEvent.objects.create(
+        key="k1", order=order, kind="note", occurred_at=datetime(2026, 11, 3, 14, 0, tzinfo=UTC), summary="Called"
+    )
+    client.force_login(supervisor())
+
+    response = client.get(f"/admin/orders/order/{order.pk}/change/")
+
+    assert response.status_code == 200
+    assert b"2026-11-03 09:00 EST" in response.content

@@ -1,0 +1,23 @@
+"""Times are stored in UTC; people read them in the time zone of the store concerned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import timezone
+
+
+def store_zone(store) -> ZoneInfo:
+    """The store's zone, or the site's default when there is no store (or its zone is unknown)."""
+    try:
+        return ZoneInfo(store.timezone) if store is not None and store.timezone else timezone.get_default_timezone()
+    except ZoneInfoNotFoundError:
+        return timezone.get_default_timezone()
+
+
+def store_local(moment: datetime | None, store) -> str:
+    """``2026-11-03 09:00 EST``: the moment as the store's clock showed it."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(store_zone(store)).strftime("%Y-%m-%d %H:%M %Z")
