@@ -32,19 +32,25 @@ PICKING_LINE_FIELDS = [
 ]
 
 
-def _known(model, source, external_ids) -> dict[str, tuple]:
-    rows = model.objects.filter(source=source, external_id__in=list(external_ids))
-    return {ext: (digest, status) for ext, digest, status in rows.values_list("external_id", "content_hash", "status")}
+def _changed_only(model, source, records, synced_at):
+    """Split a page by content hash: ``(changed records, their hashes, {external_id: (hash, status)} before, result)``.
+
+    Unchanged rows only get ``synced_at`` bumped; the result already counts them.
+    """
+    records = latest_by_id(records)
+    hashes = {r.external_id: record_hash(r) for r in records}
+    rows = model.objects.filter(source=source, external_id__in=list(hashes))
+    before = {
+        ext: (digest, status) for ext, digest, status in rows.values_list("external_id", "content_hash", "status")
+    }
+    changed, unchanged = split_changed(records, {k: v[0] for k, v in before.items()}, hashes)
+    if unchanged:
+        model.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+    return changed, hashes, before, IngestResult(unchanged=len(unchanged), landed_external_ids=set(hashes))
 
 
 def ingest_pickings(*, source, records: Sequence[rec.PickingRecord], synced_at: datetime) -> IngestResult:
-    records = latest_by_id(records)
-    hashes = {r.external_id: record_hash(r) for r in records}
-    before = _known(Picking, source, hashes)
-    changed, unchanged = split_changed(records, {k: v[0] for k, v in before.items()}, hashes)
-    result = IngestResult(unchanged=len(unchanged), landed_external_ids=set(hashes))
-    if unchanged:
-        Picking.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+    changed, hashes, before, result = _changed_only(Picking, source, records, synced_at)
     if not changed:
         return result
     stores = store_ids_by_alias(source)
@@ -156,13 +162,7 @@ def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], 
 
 def ingest_trackers(*, source, records: Sequence[rec.TrackerRecord], synced_at: datetime) -> IngestResult:
     """Carrier trackers become shipments of the carrier source, matched to orders by tracking number."""
-    records = latest_by_id(records)
-    hashes = {r.external_id: record_hash(r) for r in records}
-    before = _known(Shipment, source, hashes)
-    changed, unchanged = split_changed(records, {k: v[0] for k, v in before.items()}, hashes)
-    result = IngestResult(unchanged=len(unchanged), landed_external_ids=set(hashes))
-    if unchanged:
-        Shipment.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+    changed, hashes, before, result = _changed_only(Shipment, source, records, synced_at)
     if not changed:
         return result
     numbers = {r.shipment.tracking_number for r in changed if r.shipment.tracking_number}
