@@ -23,9 +23,9 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
-from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationFailure
+from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationFailure, UniqueViolation
 
-from orders.bulk import upsert
+from orders.bulk import copy_insert
 from orders.customers import CustomerMergedMeanwhile
 from orders.ingest import IngestResult, ingest
 
@@ -104,21 +104,28 @@ def _reason(exc: Exception) -> str:
 
 
 def _raw_records_store(source, stream, adapter, items, now) -> list[str]:
-    """Keep every payload once (by content hash); return each item's content hash, in order."""
+    """Keep every payload once (by content hash); return each item's content hash, in order.
+
+    Only payloads not stored yet are written, straight into the table: the source's lock
+    means nobody else writes this source's raw records meanwhile.
+    """
     texts = [payload_json(item) for item in items]
     hashes = [payload_hash(item, text) for item, text in zip(items, texts, strict=True)]
-    rows = [
-        {
-            "source_id": source.pk,
-            "stream": stream,
-            "external_id": _external_id(adapter, stream, item),
-            "content_hash": digest,
-            "payload": text,
-            "first_seen_at": now,
-        }
-        for digest, item, text in zip(hashes, items, texts, strict=True)
-    ]
-    upsert(RawRecord, rows, unique=["source_id", "content_hash"], update=None)
+    stored = set(
+        RawRecord.objects.filter(source=source, content_hash__in=hashes).values_list("content_hash", flat=True)
+    )
+    rows = {}
+    for digest, item, text in zip(hashes, items, texts, strict=True):
+        if digest not in stored:
+            rows[digest] = {
+                "source_id": source.pk,
+                "stream": stream,
+                "external_id": _external_id(adapter, stream, item),
+                "content_hash": digest,
+                "payload": text,
+                "first_seen_at": now,
+            }
+    copy_insert(RawRecord, list(rows.values()))
     return hashes
 
 
@@ -235,14 +242,15 @@ def _streams_pull(source: Source, adapter: Adapter, run: SyncRun, lock, max_page
                 return
 
 
-RETRYABLE = (DeadlockDetected, SerializationFailure, ForeignKeyViolation, CustomerMergedMeanwhile)
+RETRYABLE = (DeadlockDetected, SerializationFailure, ForeignKeyViolation, UniqueViolation, CustomerMergedMeanwhile)
 
 
 def _page_land_retrying(*, source, adapter, stream, page, run, attempts: int = 4) -> None:
     """Land a page; land it again when it lost a race with another source's sync.
 
-    Two syncs can deadlock (PostgreSQL aborts one), or one can merge away a customer the
-    other's open page points at (the foreign key fails at commit). A page is one
+    Two syncs can deadlock (PostgreSQL aborts one), one can merge away a customer the
+    other's open page points at (the foreign key fails at commit), or a webhook can store
+    the very payload the page is writing (its unique hash). A page is one
     transaction of idempotent upserts, so the aborted attempt left nothing and the next
     one resolves against the state the other sync committed.
     """

@@ -83,12 +83,17 @@ def _stage_name(model, columns: Sequence[str]) -> str:
 
 def _stage_fill(cursor, model, stage: str, columns: Sequence[str], rows: Sequence[dict]) -> None:
     """COPY ``rows`` into a session temp table shaped like ``columns`` of the model's table."""
-    fields = _columns(model)
-    json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     table = connection.ops.quote_name(model._meta.db_table)
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {quoted} FROM {table} WITH NO DATA")  # noqa: S608
-    with cursor.cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN") as copy:
+    _copy_rows(cursor, model, stage, columns, rows)
+
+
+def _copy_rows(cursor, model, target: str, columns: Sequence[str], rows: Sequence[dict]) -> None:
+    fields = _columns(model)
+    json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with cursor.cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
         for row in rows:
             values = [row[c] for c in columns]
             for i in json_at:
@@ -136,6 +141,22 @@ def _upsert_django(model, rows, *, unique, update, returning) -> list[tuple]:
     keys = {tuple(row[c] for c in unique) for row in rows}
     found = model.objects.filter(**lookup).values_list(*unique, *returning)
     return [tuple(values[len(unique) :]) for values in found if tuple(values[: len(unique)]) in keys]
+
+
+def copy_insert(model, rows: Sequence[dict]) -> None:
+    """Insert rows known to be new straight into the table (no staging, no conflict handling).
+
+    For large rows whose caller has already excluded what exists (raw payloads, under the
+    source's lock): staging would copy and compress each payload twice.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH)
+        return
+    columns = list(rows[0])
+    with connection.cursor() as cursor:
+        _copy_rows(cursor, model, connection.ops.quote_name(model._meta.db_table), columns, rows)
 
 
 def ids_allocate(model, count: int) -> list[int]:
