@@ -7,11 +7,10 @@ All datetimes are timezone-aware UTC; money is ``Decimal`` in major units.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class MappingError(ValueError):
@@ -19,14 +18,9 @@ class MappingError(ValueError):
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    """Datetimes are ``AwareDatetime``: a time without a zone is refused, not guessed."""
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _aware_datetimes(cls, value):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("datetime must carry a time zone")
-        return value
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 Lifecycle = Literal[
@@ -44,7 +38,7 @@ class CustomerRecord(Record):
     emails: list[str] = Field(default_factory=list)
     phones: list[str] = Field(default_factory=list)
     loyalty_id: str = Field(default="", max_length=64)
-    updated_at: datetime | None = None
+    updated_at: AwareDatetime | None = None
 
 
 class LineRecord(Record):
@@ -66,11 +60,11 @@ class PaymentRecord(Record):
     card_brand: str = Field(default="", max_length=32)
     card_last4: str = Field(default="", pattern=r"^(\d{4})?$")
     receipt_number: str = Field(default="", max_length=64)
-    processed_at: datetime | None = None
+    processed_at: AwareDatetime | None = None
 
 
 class TrackingEventRecord(Record):
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     status: str = Field(default="", max_length=64)
     message: str = Field(default="", max_length=500)
     location: str = Field(default="", max_length=255)
@@ -84,11 +78,11 @@ class ShipmentRecord(Record):
     raw_status: str = Field(default="", max_length=64)
     status: Lifecycle = "handed_to_carrier"
     line_skus: list[str] = Field(default_factory=list)
-    shipped_at: datetime | None = None
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-    estimated_delivery: datetime | None = None
-    delivered_at: datetime | None = None
+    shipped_at: AwareDatetime | None = None
+    window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
+    estimated_delivery: AwareDatetime | None = None
+    delivered_at: AwareDatetime | None = None
     events: list[TrackingEventRecord] = Field(default_factory=list)
 
 
@@ -97,9 +91,9 @@ class ReturnRecord(Record):
     status: Literal["requested", "received", "refunded", "rejected"] = "requested"
     line_skus: list[str] = Field(default_factory=list)
     amount: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
-    requested_at: datetime | None = None
-    received_at: datetime | None = None
-    refunded_at: datetime | None = None
+    requested_at: AwareDatetime | None = None
+    received_at: AwareDatetime | None = None
+    refunded_at: AwareDatetime | None = None
 
 
 class OrderRecord(Record):
@@ -117,10 +111,10 @@ class OrderRecord(Record):
     location_id: str = Field(default="", max_length=128, description="Pickup / selling location, in the source's ids.")
     raw_status: str = Field(default="", max_length=64)
     status: Lifecycle = "placed"
-    placed_at: datetime | None = None
-    updated_at: datetime | None = None
-    cancelled_at: datetime | None = None
-    promised_by: datetime | None = None
+    placed_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    cancelled_at: AwareDatetime | None = None
+    promised_by: AwareDatetime | None = None
     currency: str = Field(default="USD", min_length=3, max_length=3)
     total: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
     email: str = Field(default="", max_length=254)
@@ -147,7 +141,7 @@ class StockRecord(Record):
     location_id: str = Field(min_length=1, max_length=128)
     on_hand: int
     reserved: int = 0
-    counted_at: datetime | None = None
+    counted_at: AwareDatetime | None = None
 
 
 class TrackerRecord(Record):
@@ -155,7 +149,7 @@ class TrackerRecord(Record):
 
     external_id: str = Field(min_length=1, max_length=128)
     shipment: ShipmentRecord
-    updated_at: datetime | None = None
+    updated_at: AwareDatetime | None = None
 
 
 class LocationRecord(Record):
@@ -204,11 +198,11 @@ class PickingRecord(Record):
         description="Who is to prepare it; empty when nobody is assigned.",
     )
     location_id: str = Field(default="", max_length=128)
-    scheduled_at: datetime | None = None
-    done_at: datetime | None = None
+    scheduled_at: AwareDatetime | None = None
+    done_at: AwareDatetime | None = None
     tracking_number: str = Field(default="", max_length=64)
     carrier: str = Field(default="", max_length=64)
-    updated_at: datetime | None = None
+    updated_at: AwareDatetime | None = None
     lines: list[PickingLineRecord] = Field(default_factory=list, max_length=1000)
 
 
@@ -218,7 +212,7 @@ class MoveRecord(Record):
     external_id: str = Field(min_length=1, max_length=128)
     picking_external_id: str = Field(default="", max_length=128)
     line: PickingLineRecord
-    updated_at: datetime | None = None
+    updated_at: AwareDatetime | None = None
 
 
 class OrderPaymentRecord(Record):
@@ -227,4 +221,4 @@ class OrderPaymentRecord(Record):
     external_id: str = Field(min_length=1, max_length=128)
     order_external_id: str = Field(min_length=1, max_length=128)
     payment: PaymentRecord
-    updated_at: datetime | None = None
+    updated_at: AwareDatetime | None = None

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -49,13 +48,6 @@ def payload_hash(payload: Any, text: str | None = None) -> str:
     return hashlib.sha256((text or payload_json(payload)).encode()).hexdigest()
 
 
-@dataclass
-class PageOutcome:
-    fetched: int
-    dead_lettered: int
-    result: IngestResult
-
-
 def page_land(
     *,
     source: Source,
@@ -65,7 +57,7 @@ def page_land(
     cursor: dict | None,
     run: SyncRun | None,
     now=None,
-) -> PageOutcome:
+) -> IngestResult:
     """Store, map and ingest one page, and (when ``cursor`` is given) commit the stream's cursor with it."""
     now = now or timezone.now()
     items = list(items)
@@ -95,7 +87,7 @@ def page_land(
             )
         for hook in PAGE_HOOKS:
             transaction.on_commit(lambda hook=hook: hook(source, result))
-    return PageOutcome(fetched=len(items), dead_lettered=len(failures), result=result)
+    return result
 
 
 def _reason(exc: Exception) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 from integrations.models import Source, SyncRun
 
-from .models import Customer, Flag, Order, TimelineEvent
+from .models import Customer, Order, TimelineEvent
 
 
 def sync_overview() -> dict:
@@ -18,7 +18,6 @@ def sync_overview() -> dict:
         "sources": [(source, runs.get(source.last_run_id)) for source in sources],
         "orders": Order.objects.count(),
         "customers": Customer.objects.count(),
-        "open_flags": dict(Flag.objects.filter(closed_at__isnull=True).values_list("code").annotate(n=Count("id"))),
     }
 
 
