@@ -292,6 +292,19 @@ def note_added(*, note) -> Event:
     )
 
 
+def identity_verified(*, interaction) -> Event:
+    method = f" ({interaction.method})" if interaction.method else ""
+    return _event(
+        key=f"interaction:{interaction.pk}",
+        kind=Kind.IDENTITY_VERIFIED,
+        occurred_at=interaction.created_at,
+        summary=f"Identity verified on a call{method}",
+        order_id=interaction.order_id,
+        customer_id=interaction.customer_id,
+        actor=interaction.author,
+    )
+
+
 def events_write(events: Iterable[Event]) -> int:
     """Insert events, skipping any whose key is already written. Returns how many were new."""
     return len(upsert(TimelineEvent, events, unique=["key"], update=None, returning=["id"]))

@@ -254,6 +254,8 @@ class OrderRecord(SourcedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="orderrecord_unique")]
+        # Search by any system's own id (a POS order id) without knowing the system.
+        indexes = [models.Index(fields=["external_id"], name="orderrecord_external_id")]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_number or self.external_id}"
@@ -391,7 +393,11 @@ class Payment(SourcedModel):
     class Meta:
         ordering = ["processed_at", "id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="payment_unique")]
-        indexes = [models.Index(fields=["source"], condition=models.Q(order__isnull=True), name="payment_unlinked")]
+        indexes = [
+            models.Index(fields=["source"], condition=models.Q(order__isnull=True), name="payment_unlinked"),
+            # Search: "card ending 4242" together with a name or a date.
+            models.Index(fields=["card_last4"], condition=~models.Q(card_last4=""), name="payment_card_last4"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency}"
@@ -573,6 +579,7 @@ class TimelineEvent(models.Model):
         CUSTOMER_LINKED = "customer_linked", "Identity linked"
         CUSTOMERS_MERGED = "customers_merged", "Customers merged"
         MERGE_REVERSED = "merge_reversed", "Merge reversed"
+        IDENTITY_VERIFIED = "identity_verified", "Identity verified"
 
     key = models.CharField(max_length=255)
     # Indexed by the (order, occurred_at) / (customer, occurred_at) composites below.
@@ -612,3 +619,71 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.summary}"
+
+
+class Interaction(models.Model):
+    """What an agent established on a call, so the next agent does not ask again."""
+
+    class Kind(models.TextChoices):
+        IDENTITY_VERIFIED = "identity_verified", "Verified identity on this call"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    method = models.CharField(
+        max_length=200, blank=True, default="", help_text="How it was established, e.g. 'order number + postcode'."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class AccessLog(models.Model):
+    """Who looked at whose personal data, and when. Never the data itself (no search terms, no e-mails)."""
+
+    class Action(models.TextChoices):
+        SEARCH = "search", "Searched (results listed)"
+        CUSTOMER = "customer", "Opened a customer"
+        ORDER = "order", "Opened an order"
+        CALLER = "caller", "Caller lookup (screen-pop)"
+        API_LOOKUP = "api_lookup", "API lookup"
+        API_ORDER = "api_order", "API order"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150, help_text="Kept when the user is deleted.")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    customer_ids = models.JSONField(default=list, blank=True, help_text="The customers whose data was shown.")
+    order_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "access log entry"
+        verbose_name_plural = "access log"
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A token for the JSON API (telephony screen-pop). Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    prefix = models.CharField(max_length=8, help_text="The token's first characters, to tell tokens apart.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Set to revoke the token at once.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, Subquery
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from integrations.models import Source, SyncRun
 
-from .models import Customer, Order, TimelineEvent
+from .models import (
+    Customer,
+    Flag,
+    Interaction,
+    Lifecycle,
+    Note,
+    Order,
+    OrderLine,
+    OrderRecord,
+    Payment,
+    Return,
+    Shipment,
+    StockLevel,
+    TimelineEvent,
+)
 
 
 def sync_overview() -> dict:
@@ -35,3 +54,148 @@ def customer_timeline(*, customer_id: int) -> list[TimelineEvent]:
     """A customer's own events (merges, notes) and those of all their orders, in the order they happened."""
     events = TimelineEvent.objects.filter(Q(customer_id=customer_id) | Q(order__customer_id=customer_id))
     return list(events.select_related("source", "actor", "order").order_by("occurred_at", "id"))
+
+
+# --- the agent's customer and order screen ------------------------------------------------
+DISPATCHED = {
+    Lifecycle.HANDED_TO_CARRIER,
+    Lifecycle.IN_TRANSIT,
+    Lifecycle.OUT_FOR_DELIVERY,
+    Lifecycle.DELIVERED,
+    Lifecycle.COLLECTED,
+    Lifecycle.RETURN_REQUESTED,
+    Lifecycle.RETURNED,
+    Lifecycle.REFUNDED,
+}
+RECENT_NOTES = 5
+VERIFIED_FOR = timedelta(hours=2)  # "verified on this call": a later call verifies again
+
+
+def customer_header(customer: Customer) -> dict:
+    """Who this is: every identity with its system, open flags, the last notes, a recent verification.
+
+    A fixed number of queries whatever the customer's history.
+    """
+    identities = list(customer.identities.select_related("source").order_by("source__name", "external_id"))
+    open_flags = list(
+        Flag.objects.filter(order__customer=customer, closed_at__isnull=True)
+        .select_related("order")
+        .order_by("-opened_at")
+    )
+    notes = list(
+        Note.objects.filter(Q(customer=customer) | Q(order__customer=customer))
+        .select_related("author", "order")
+        .order_by("-created_at", "-id")[:RECENT_NOTES]
+    )
+    verified = (
+        Interaction.objects.filter(
+            customer=customer,
+            kind=Interaction.Kind.IDENTITY_VERIFIED,
+            created_at__gte=timezone.now() - VERIFIED_FOR,
+        )
+        .select_related("author")
+        .first()
+    )
+    return {
+        "customer": customer,
+        "emails": _distinct([customer.email, *(i.email_normalised for i in identities)]),
+        "phones": _distinct([customer.phone, *(i.phone_e164 for i in identities)]),
+        "identities": identities,
+        "open_flags": open_flags,
+        "notes": notes,
+        "verified": verified,
+    }
+
+
+def _distinct(values) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def customer_orders(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """The customer's orders for the table: newest first, with their open flags (two queries a page)."""
+    open_flags = Prefetch("flags", queryset=Flag.objects.filter(closed_at__isnull=True), to_attr="open_flags")
+    return orders.select_related("store", "origin_source").prefetch_related(open_flags).order_by("-placed_at", "-id")
+
+
+@dataclass
+class Presence:
+    """One system's view of the order, or its absence, for the presence strip."""
+
+    source: Source
+    record: OrderRecord | None
+
+    @property
+    def stale(self) -> bool:
+        return self.source.is_stale
+
+
+@dataclass
+class LineView:
+    line: OrderLine
+    available: int | None  # on hand minus reserved at the line's fulfilment location; None when unknown
+
+
+def order_pane(order: Order) -> dict:
+    """Everything the agent needs about one order, in a fixed number of queries.
+
+    Whether it can be cancelled (nothing dispatched yet) and what could be refunded
+    (captured minus refunded) are answered here, so the agent never does sums.
+    """
+    records = {r.source_id: r for r in order.records.select_related("source")}
+    systems = Source.objects.filter(kind__in=["storefront", "pos", "erp", "carrier"]).order_by("name")
+    shipments = list(order.shipments.select_related("source").prefetch_related("events"))
+    presence = [Presence(source, records.get(source.pk)) for source in systems]
+    if any(s.kind == "carrier" for s in systems):
+        presence = [p for p in presence if p.source.kind != "carrier" or shipments]
+    payments = list(order.payments.select_related("source"))
+    returns = list(order.returns.all())
+    return {
+        "order": order,
+        "presence": presence,
+        "lines": _lines_with_stock(order),
+        "payments": payments,
+        "shipments": shipments,
+        "returns": returns,
+        "flags": list(order.flags.order_by("closed_at", "-opened_at")),
+        "timeline": order_timeline(order_id=order.pk),
+        "projected": projected_date(order, shipments),
+        "cancellable": cancellable(order, shipments),
+        "refundable": refundable(payments, returns),
+    }
+
+
+def _lines_with_stock(order: Order) -> list[LineView]:
+    lines = list(order.lines.select_related("fulfilment_location"))
+    wanted = {(line.sku, line.fulfilment_location_id or order.store_id) for line in lines}
+    stock: dict[tuple[str, int], int] = {}
+    if wanted:
+        levels = StockLevel.objects.filter(
+            sku__in={sku for sku, _ in wanted}, location_id__in={loc for _, loc in wanted if loc}
+        ).values_list("sku", "location_id", "on_hand", "reserved")
+        for sku, location_id, on_hand, reserved in levels:
+            stock[(sku, location_id)] = stock.get((sku, location_id), 0) + on_hand - reserved
+    return [LineView(line, stock.get((line.sku, line.fulfilment_location_id or order.store_id))) for line in lines]
+
+
+def projected_date(order: Order, shipments: list[Shipment]):
+    """The best current estimate of arrival: the carrier's estimate, else the booked window, else the promise."""
+    for shipment in shipments:
+        if shipment.delivered_at:
+            return shipment.delivered_at
+    estimates = [s.estimated_delivery or s.window_end for s in shipments if s.estimated_delivery or s.window_end]
+    return max(estimates) if estimates else order.promised_by
+
+
+def cancellable(order: Order, shipments: list[Shipment]) -> bool:
+    """An order can still be cancelled until something has left the building."""
+    if order.status == Lifecycle.CANCELLED or order.cancelled_at:
+        return False
+    return order.status not in DISPATCHED and not any(s.shipped_at for s in shipments)
+
+
+def refundable(payments: list[Payment], returns: list[Return]) -> Decimal:
+    """Money taken (captures and sales that succeeded) minus money already given back."""
+    ok = [p for p in payments if p.status == Payment.Status.SUCCESS]
+    taken = sum((p.amount for p in ok if p.kind in (Payment.Kind.CAPTURE, Payment.Kind.SALE)), Decimal(0))
+    given = sum((p.amount for p in ok if p.kind == Payment.Kind.REFUND), Decimal(0))
+    return max(taken - given, Decimal(0))

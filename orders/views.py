@@ -1,8 +1,194 @@
-from django.shortcuts import render
+"""The agent's pages: universal search, the customer and order screen, notes, caller lookup.
 
-from .selectors import sync_overview
+Every object is read through :mod:`orders.access`, so an order or customer outside a
+store-staff user's stores is a 404, exactly like one that does not exist. Pages that
+show personal data are never cached and write an access-log row.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_tables2 import RequestConfig
+
+from . import events, search
+from .access import visible_customers, visible_orders
+from .audit import audit
+from .forms import NoteForm, VerifyForm
+from .identity import normalise_phone
+from .models import AccessLog, Customer, Interaction, Note, Order
+from .selectors import customer_header, customer_orders, order_pane, sync_overview
+from .tables import OrderTable
+
+ORDERS_PER_PAGE = 25
 
 
-def home(request):
-    """Until the agent's search lands, the home page is the sync-health overview."""
-    return render(request, "orders/home.html", sync_overview())
+# --- search --------------------------------------------------------------------------------
+@never_cache
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    """One search box. Terms come by POST so personal data never sits in a URL or an access log.
+
+    As the agent types, htmx posts the box and swaps the results in. Enter (or the
+    form without JavaScript) opens the one exact hit straight away.
+    """
+    if request.method == "GET":
+        return render(request, "orders/search.html", {"results": None, "q": ""})
+    q = request.POST.get("q", "")
+    results = search.search(request.user, q)
+    if results.hits:
+        audit(request.user, AccessLog.Action.SEARCH, customer_ids=results.customer_ids)
+    go = request.POST.get("go") == "1"
+    if go and results.sole_exact:
+        url = results.sole_exact.url
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    template = "orders/search.html#results" if request.htmx else "orders/search.html"
+    return render(request, template, {"results": results, "q": results.reading.text})
+
+
+@never_cache
+@require_GET
+def caller_lookup(request: HttpRequest) -> HttpResponse:
+    """Screen-pop for telephony: ``/lookup?phone=…`` opens the caller's customer, or lists the candidates."""
+    raw = request.GET.get("phone", "")
+    phone = normalise_phone(raw)
+    results = search.search(request.user, phone or raw) if raw.strip() else None
+    customers = [hit for hit in results.hits if hit.kind == "customer"] if results else []
+    audit(request.user, AccessLog.Action.CALLER, customer_ids=[h.customer.pk for h in customers])
+    if len(customers) == 1:
+        return redirect("customer", customers[0].customer.pk)
+    results = search.Results(reading=results.reading, hits=customers) if results else None
+    return render(request, "orders/search.html", {"results": results, "q": raw, "caller": True})
+
+
+# --- the customer and order screen ------------------------------------------------------
+@never_cache
+@vary_on_headers("HX-Request")
+@require_GET
+def customer(request: HttpRequest, customer_id: int, order_id: int | None = None) -> HttpResponse:
+    """The customer header, all their orders, and one order's pane.
+
+    Clicking an order in the table swaps only the pane (htmx, URL pushed); the same
+    URL without htmx, or on a history restore, renders the whole page.
+    """
+    person = get_object_or_404(visible_customers(request.user), pk=customer_id)
+    orders = visible_orders(request.user).filter(customer=person)
+    if order_id is not None:
+        selected = get_object_or_404(orders.select_related("store", "customer", "origin_source"), pk=order_id)
+    else:
+        selected = orders.select_related("store", "customer", "origin_source").order_by("-placed_at", "-id").first()
+    pane = order_pane(selected) if selected else None
+    audit(
+        request.user,
+        AccessLog.Action.ORDER if order_id else AccessLog.Action.CUSTOMER,
+        customer_ids=[person.pk],
+        order_id=selected.pk if selected else None,
+    )
+    if request.htmx and not request.htmx.history_restore_request and order_id is not None:
+        return render(request, "orders/customer.html#order-pane", {"pane": pane, "customer": person})
+    return _customer_page(request, person, orders, selected, pane)
+
+
+def _customer_page(request, person, orders, selected, pane, note_form=None, status=200) -> HttpResponse:
+    table = OrderTable(customer_orders(orders))
+    table.selected_id = selected.pk if selected else None
+    RequestConfig(request, paginate={"per_page": ORDERS_PER_PAGE}).configure(table)
+    context = {
+        **customer_header(person),
+        "table": table,
+        "pane": pane,
+        "note_form": note_form or NoteForm(),
+        "verify_form": VerifyForm(),
+    }
+    return render(request, "orders/customer.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def order(request: HttpRequest, order_id: int) -> HttpResponse:
+    """An order by its OmniDesk id: its customer's screen, or the order alone (a guest, an unmatched sale)."""
+    found = get_object_or_404(visible_orders(request.user).select_related("store", "customer"), pk=order_id)
+    if found.customer_id:
+        return redirect("customer_order", found.customer_id, found.pk)
+    audit(request.user, AccessLog.Action.ORDER, order_id=found.pk)
+    return render(request, "orders/order.html", {"pane": order_pane(found), "note_form": NoteForm()})
+
+
+# --- notes and the interaction log ------------------------------------------------------
+@never_cache
+@require_POST
+def note_add(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A note on the customer, or on one of their orders; it shows in the timeline at once."""
+    person = get_object_or_404(visible_customers(request.user), pk=customer_id)
+    form = NoteForm(request.POST)
+    on_order = None
+    if form.is_valid() and form.cleaned_data.get("order"):
+        on_order = get_object_or_404(visible_orders(request.user), pk=form.cleaned_data["order"], customer=person)
+    if form.is_valid():
+        with transaction.atomic():
+            note = Note.objects.create(
+                customer=person, order=on_order, author=request.user, body=form.cleaned_data["body"]
+            )
+            events.events_write([events.note_added(note=note)])
+        form = NoteForm()
+    if not request.htmx:
+        if form.is_bound:  # invalid: the page again, the error next to the field
+            orders = visible_orders(request.user).filter(customer=person)
+            selected = on_order or orders.order_by("-placed_at", "-id").first()
+            pane = order_pane(selected) if selected else None
+            return _customer_page(request, person, orders, selected, pane, note_form=form, status=400)
+        return redirect(_back(person, on_order))
+    context = {
+        **customer_header(person),
+        "note_form": form,
+        "order_id": on_order.pk if on_order else "",
+        "order_number": on_order.number if on_order else "",
+    }
+    html = render_to_string("orders/customer.html#notes", context, request=request)
+    if on_order is not None and not form.is_bound:  # the note joins the order's timeline at once
+        pane = order_pane(on_order)
+        html += render_to_string(
+            "orders/customer.html#timeline", {"pane": pane, "order": on_order, "oob": True}, request=request
+        )
+    return HttpResponse(html, status=422 if form.is_bound else 200)
+
+
+@never_cache
+@require_POST
+def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Log "identity verified on this call" so the next agent today does not ask again."""
+    person = get_object_or_404(visible_customers(request.user), pk=customer_id)
+    form = VerifyForm(request.POST)
+    if form.is_valid():
+        with transaction.atomic():
+            interaction = Interaction.objects.create(
+                customer=person,
+                author=request.user,
+                kind=Interaction.Kind.IDENTITY_VERIFIED,
+                method=form.cleaned_data["method"],
+            )
+            events.events_write([events.identity_verified(interaction=interaction)])
+    if not request.htmx:
+        return redirect("customer", person.pk)
+    return render(request, "orders/customer.html#verified", {**customer_header(person), "verify_form": VerifyForm()})
+
+
+def _back(person: Customer, order: Order | None) -> str:
+    if order is not None:
+        return reverse("customer_order", args=[person.pk, order.pk])
+    return reverse("customer", args=[person.pk])
+
+
+# --- supervision ------------------------------------------------------------------------------
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """Sync health per source: how fresh each system's data is (no personal data here)."""
+    return render(request, "orders/health.html", sync_overview())

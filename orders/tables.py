@@ -1,0 +1,56 @@
+"""The customer's orders as a django-tables2 table (sortable columns stay server-side)."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from .models import Order
+from .timezones import store_local
+
+
+class OrderTable(tables.Table):
+    number = tables.Column(verbose_name="Order", orderable=False)
+    placed_at = tables.Column(verbose_name="Placed", orderable=False)
+    channel = tables.Column(orderable=False)
+    store = tables.Column(verbose_name="Store", orderable=False, default="—")
+    status = tables.Column(orderable=False)
+    total = tables.Column(orderable=False, attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    flags = tables.Column(verbose_name="Flags", empty_values=(), orderable=False)
+
+    class Meta:
+        model = Order
+        fields = ("number", "placed_at", "channel", "store", "status", "total")
+        attrs = {"class": "grid orders", "id": "orders-table"}
+        row_attrs = {
+            "class": lambda record, table: "selected" if record.pk == getattr(table, "selected_id", None) else "",
+            "id": lambda record: f"order-row-{record.pk}",
+        }
+        empty_text = "No orders yet."
+
+    def render_number(self, record: Order):
+        url = reverse("customer_order", args=[record.customer_id, record.pk])
+        return format_html(
+            '<a href="{}" hx-get="{}" hx-target="#order-pane" hx-push-url="true" hx-swap="outerHTML">{}</a>',
+            url,
+            url,
+            record.number,
+        )
+
+    def render_placed_at(self, record: Order):
+        return store_local(record.placed_at, record.store)
+
+    def render_status(self, record: Order):
+        return format_html('<span class="status status-{}">{}</span>', record.status, record.get_status_display())
+
+    def render_total(self, record: Order):
+        return f"{record.total:,.2f} {record.currency}"
+
+    def render_flags(self, record: Order):
+        flags = getattr(record, "open_flags", [])
+        if not flags:
+            return ""
+        return format_html_join(
+            " ", '<span class="badge flag" title="{}">{}</span>', ((f.detail, f.code) for f in flags)
+        )

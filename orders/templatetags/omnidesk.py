@@ -1,0 +1,22 @@
+"""Template helpers: times in the store's zone, money, badges."""
+
+from __future__ import annotations
+
+from django import template
+
+from ..timezones import store_local as _store_local
+
+register = template.Library()
+
+
+@register.filter
+def store_local(moment, store):
+    """``{{ event.occurred_at|store_local:order.store }}`` → ``2026-11-03 09:00 EST``."""
+    return _store_local(moment, store)
+
+
+@register.filter
+def money(amount, currency="USD"):
+    if amount is None:
+        return "—"
+    return f"{amount:,.2f} {currency}"

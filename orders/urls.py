@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("lookup", views.caller_lookup, name="caller_lookup"),
+    path("customers/<int:customer_id>/", views.customer, name="customer"),
+    path("customers/<int:customer_id>/orders/<int:order_id>/", views.customer, name="customer_order"),
+    path("customers/<int:customer_id>/notes/", views.note_add, name="note_add"),
+    path("customers/<int:customer_id>/verified/", views.identity_verified, name="identity_verified"),
+    path("orders/<int:order_id>/", views.order, name="order"),
+]
