@@ -33,6 +33,7 @@ from .models import Customer, CustomerIdentity, Order, OrderKey, OrderRecord, Pa
 
 MAX_QUERY = 200
 MAX_HITS = 20
+MIN_ID_LENGTH = 8
 NAME_SIMILARITY = 0.5  # pg_trgm word similarity: 1.0 is the same word; typos and missing letters stay above 0.5
 
 # How each kind of system calls its own order number / id, for "what matched" labels.
@@ -240,17 +241,21 @@ def _rank(hit: Hit):
 def _identifiers(reading: Reading, found: _Found) -> None:
     """Order numbers and ids in every system's form, receipts, tracking numbers and loyalty ids."""
     spellings = list(reading.identifiers)
-    if reading.order_key:
-        for order_id, origin in OrderKey.objects.filter(key=reading.order_key).values_list(
-            "order_id", "order__origin_source__name"
-        ):
-            found.order(order_id, Match("order number", origin or ""))
-    records = OrderRecord.objects.filter(Q(external_number__in=spellings) | Q(external_id__in=spellings))
+    # A system's own id is searched only when long enough to be one: short ids are database
+    # counters (Odoo's 1001) that would shadow the order numbers people actually say.
+    ids = [spelling for spelling in spellings if len(spelling) >= MIN_ID_LENGTH]
+    records = OrderRecord.objects.filter(Q(external_number__in=spellings) | Q(external_id__in=ids))
     for order_id, source, kind, number in records.values_list(
         "order_id", "source__name", "source__kind", "external_number"
     ):
         label = NUMBER_LABEL if number in spellings else ID_LABEL
         found.order(order_id, Match(label.get(kind, "order id"), source))
+    if reading.order_key:  # the storefront number as another system quotes it (the ERP's origin, a POS reference)
+        for order_id, origin in OrderKey.objects.filter(key=reading.order_key).values_list(
+            "order_id", "order__origin_source__name"
+        ):
+            if order_id not in found.orders:
+                found.order(order_id, Match("order number", origin or ""))
     for order_id, source in Payment.objects.filter(receipt_number__in=spellings, order__isnull=False).values_list(
         "order_id", "source__name"
     ):

@@ -98,8 +98,8 @@ def customer_header(customer: Customer) -> dict:
     )
     return {
         "customer": customer,
-        "emails": _distinct([customer.email, *(i.email_normalised for i in identities)]),
-        "phones": _distinct([customer.phone, *(i.phone_e164 for i in identities)]),
+        "emails": distinct([customer.email, *(i.email_normalised for i in identities)]),
+        "phones": distinct([customer.phone, *(i.phone_e164 for i in identities)]),
         "identities": identities,
         "open_flags": open_flags,
         "notes": notes,
@@ -107,7 +107,7 @@ def customer_header(customer: Customer) -> dict:
     }
 
 
-def _distinct(values) -> list[str]:
+def distinct(values) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 

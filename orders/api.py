@@ -1,0 +1,321 @@
+"""The JSON API for telephony / IVR screen-pop: ``/api/v1/lookup`` and ``/api/v1/orders/<id>``.
+
+Token auth (``Authorization: Token <token>``, tokens from ``manage.py create_api_token``);
+the token's user is scoped exactly like the pages (:mod:`orders.access`) and every call
+is written to the access log. The OpenAPI document is served at ``/api/v1/schema``
+and kept in ``docs/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.security import APIKeyHeader
+
+from . import search
+from .access import visible_orders
+from .audit import audit
+from .models import AccessLog, ApiToken, Customer, Order
+from .selectors import distinct, order_pane
+
+TOKEN_BYTES = 32
+LAST_USED_EVERY = timedelta(minutes=1)  # write last_used_at at most this often per token
+LOOKUP_ORDERS_PER_CUSTOMER = 5
+
+
+# --- tokens ------------------------------------------------------------------------------------
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_create(user) -> str:
+    """A new token for ``user``; only its digest is stored, so this is the one time it can be read."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    ApiToken.objects.create(user=user, prefix=token[:8], digest=token_digest(token))
+    return token
+
+
+class TokenAuth(APIKeyHeader):
+    """``Authorization: Token <token>``; a revoked token or an inactive user is refused."""
+
+    param_name = "Authorization"
+    openapi_description = "`Authorization: Token <token>`; create one with `python manage.py create_api_token USERNAME`."
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        scheme, _, token = (key or "").partition(" ")
+        if scheme.lower() != "token" or not token.strip():
+            return None
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=token_digest(token.strip()), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if found is None:
+            return None
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at > LAST_USED_EVERY:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="OmniDesk API",
+    version="1",
+    description="Customer and order lookup for telephony / IVR screen-pop. Every call is audited.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+    openapi_url="/schema",
+    docs_url=None,
+)
+
+
+# --- schemas ---------------------------------------------------------------------------------
+class FlagOut(Schema):
+    code: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+    detail: str
+
+
+class SystemOut(Schema):
+    external_id: str
+    number: str
+    status: str
+    raw_status: str
+    synced_at: datetime
+    stale: bool
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    emails: list[str]
+    phones: list[str]
+    loyalty_id: str
+    matched: list[str]
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    customer_id: int | None
+    channel: str
+    fulfilment: str
+    status: str
+    store: str | None
+    placed_at: datetime | None
+    promised_by: datetime | None
+    total: Decimal
+    currency: str
+    systems: dict[str, SystemOut]
+    flags: list[FlagOut]
+    matched: list[str]
+
+
+class LookupOut(Schema):
+    query: str
+    customers: list[CustomerOut]
+    orders: list[OrderOut]
+
+
+class LineOut(Schema):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    fulfilment_location: str | None
+    available: int | None
+
+
+class PaymentOut(Schema):
+    kind: str
+    status: str
+    amount: Decimal
+    currency: str
+    card_brand: str
+    card_last4: str
+    receipt_number: str
+    processed_at: datetime | None
+    source: str
+
+
+class ScanOut(Schema):
+    occurred_at: datetime
+    status: str
+    message: str
+    location: str
+
+
+class ShipmentOut(Schema):
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+    status: str
+    shipped_at: datetime | None
+    estimated_delivery: datetime | None
+    delivered_at: datetime | None
+    events: list[ScanOut]
+
+
+class ReturnOut(Schema):
+    status: str
+    line_skus: list[str]
+    amount: Decimal
+    requested_at: datetime | None
+    refunded_at: datetime | None
+
+
+class EventOut(Schema):
+    at: datetime
+    kind: str
+    source: str | None
+    summary: str
+
+
+class OrderDetailOut(OrderOut):
+    projected_by: datetime | None
+    cancellable: bool
+    refundable: Decimal
+    lines: list[LineOut]
+    payments: list[PaymentOut]
+    shipments: list[ShipmentOut]
+    returns: list[ReturnOut]
+    timeline: list[EventOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+# --- endpoints -------------------------------------------------------------------------------
+@api.get("/lookup", response=LookupOut, summary="Find customers and orders by anything a caller says")
+def lookup(request: HttpRequest, q: str = "", phone: str = ""):
+    """``q``: any identifier (order number in any system's form, e-mail, phone, name, tracking or
+    receipt number, loyalty id, last four card digits with a name or date). ``phone``: the caller's
+    number, read in any format. Orders of each matched customer come along (newest five)."""
+    results = search.search(request.user, phone or q)
+    customers = [hit for hit in results.hits if hit.kind == "customer"]
+    order_hits = {hit.order.pk: hit for hit in results.hits if hit.kind == "order"}
+    prefetch_related_objects([hit.customer for hit in customers], "identities")
+    their_orders = _recent_orders(request.user, [hit.customer.pk for hit in customers])
+    orders = [hit.order for hit in order_hits.values()] + [o for o in their_orders if o.pk not in order_hits]
+    _with_systems_and_flags(orders)
+    audit(request.user, AccessLog.Action.API_LOOKUP, customer_ids=results.customer_ids)
+    return {
+        "query": results.reading.text,
+        "customers": [_customer_out(hit.customer, [str(m) for m in hit.matches]) for hit in customers],
+        "orders": [
+            _order_out(o, [str(m) for m in order_hits[o.pk].matches] if o.pk in order_hits else []) for o in orders
+        ],
+    }
+
+
+@api.get("/orders/{order_id}", response={200: OrderDetailOut, 404: ErrorOut}, summary="One order, everything known")
+def order_detail(request: HttpRequest, order_id: int):
+    """The order with its lines, payments, shipments and scans, returns, flags and merged timeline."""
+    order = get_object_or_404(visible_orders(request.user).select_related("store", "customer"), pk=order_id)
+    pane = order_pane(order)
+    _with_systems_and_flags([order])
+    audit(request.user, AccessLog.Action.API_ORDER, customer_ids=[order.customer_id], order_id=order.pk)
+    return {
+        **_order_out(order, []),
+        "projected_by": pane["projected"],
+        "cancellable": pane["cancellable"],
+        "refundable": pane["refundable"],
+        "lines": [
+            {
+                "sku": row.line.sku,
+                "name": row.line.name,
+                "quantity": row.line.quantity,
+                "unit_price": row.line.unit_price,
+                "fulfilment_location": row.line.fulfilment_location.code if row.line.fulfilment_location else None,
+                "available": row.available,
+            }
+            for row in pane["lines"]
+        ],
+        "payments": [{**_fields(p, PaymentOut), "source": p.source.name} for p in pane["payments"]],
+        "shipments": [
+            {**_fields(s, ShipmentOut, skip={"events"}), "events": [_fields(e, ScanOut) for e in s.events.all()]}
+            for s in pane["shipments"]
+        ],
+        "returns": [_fields(r, ReturnOut) for r in pane["returns"]],
+        "timeline": [
+            {"at": e.occurred_at, "kind": e.kind, "source": e.source.name if e.source else None, "summary": e.summary}
+            for e in pane["timeline"]
+        ],
+    }
+
+
+# --- shaping ---------------------------------------------------------------------------------
+def _fields(obj, schema: type[Schema], skip: frozenset | set = frozenset()) -> dict:
+    return {name: getattr(obj, name) for name in schema.model_fields if name not in skip and hasattr(obj, name)}
+
+
+def _recent_orders(user, customer_ids: list[int]) -> list[Order]:
+    if not customer_ids:
+        return []
+    orders = visible_orders(user).filter(customer_id__in=customer_ids).select_related("store").order_by("-placed_at")
+    kept, per_customer = [], {}
+    for order in orders[: LOOKUP_ORDERS_PER_CUSTOMER * len(customer_ids) * 4]:
+        if per_customer.setdefault(order.customer_id, 0) < LOOKUP_ORDERS_PER_CUSTOMER:
+            per_customer[order.customer_id] += 1
+            kept.append(order)
+    return kept
+
+
+def _with_systems_and_flags(orders: list[Order]) -> None:
+    """Load every order's records (with source) and flags in two queries."""
+    prefetch_related_objects(orders, "records__source", "flags")
+
+
+def _customer_out(customer: Customer, matched: list[str]) -> dict:
+    identities = customer.identities.all()
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "emails": distinct([customer.email, *(i.email_normalised for i in identities)]),
+        "phones": distinct([customer.phone, *(i.phone_e164 for i in identities)]),
+        "loyalty_id": customer.loyalty_id,
+        "matched": matched,
+    }
+
+
+def _order_out(order: Order, matched: list[str]) -> dict:
+    return {
+        "id": order.pk,
+        "number": order.number,
+        "customer_id": order.customer_id,
+        "channel": order.channel,
+        "fulfilment": order.fulfilment,
+        "status": order.status,
+        "store": order.store.code if order.store else None,
+        "placed_at": order.placed_at,
+        "promised_by": order.promised_by,
+        "total": order.total,
+        "currency": order.currency,
+        "systems": {
+            record.source.name: {
+                "external_id": record.external_id,
+                "number": record.external_number,
+                "status": record.status,
+                "raw_status": record.raw_status,
+                "synced_at": record.synced_at,
+                "stale": record.source.is_stale,
+            }
+            for record in order.records.all()
+        },
+        "flags": [
+            {"code": f.code, "opened_at": f.opened_at, "closed_at": f.closed_at, "detail": f.detail}
+            for f in order.flags.all()
+        ],
+        "matched": matched,
+    }
