@@ -9,7 +9,6 @@ admin.site.site_title = "OmniDesk"
 admin.site.index_title = "Sources, sync health and the canonical data"
 
 
-
 def api_urls():
     """The JSON API authenticates by token, not by session: exempt it from the login redirect."""
     patterns, app_name, namespace = api.urls

@@ -7,10 +7,13 @@ from django.contrib import admin, messages
 from integrations.admin import ReadOnlyAdmin
 
 from .models import (
+    AccessLog,
+    ApiToken,
     Customer,
     CustomerIdentity,
     CustomerMerge,
     Flag,
+    Interaction,
     Note,
     Order,
     OrderLine,
@@ -312,3 +315,35 @@ class TimelineEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "source"]
     raw_id_fields = ["order", "customer"]
     show_full_result_count = False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    """Who looked at whose personal data, and when (never the data itself). Nobody can edit or delete it."""
+
+    list_display = ("at", "username", "action", "customer_ids", "order_id")
+    list_filter = ("action", "at")
+    search_fields = ("username",)
+    date_hierarchy = "at"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Interaction)
+class InteractionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "customer", "kind", "method", "author")
+    list_filter = ("kind",)
+    raw_id_fields = ("customer", "order")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens are created with ``manage.py create_api_token USERNAME``; here they are seen and revoked."""
+
+    list_display = ("prefix", "user", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "prefix", "created_at", "last_used_at")
+    fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+
+    def has_add_permission(self, request):
+        return False

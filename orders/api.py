@@ -47,7 +47,9 @@ class TokenAuth(APIKeyHeader):
     """``Authorization: Token <token>``; a revoked token or an inactive user is refused."""
 
     param_name = "Authorization"
-    openapi_description = "`Authorization: Token <token>`; create one with `python manage.py create_api_token USERNAME`."
+    openapi_description = (
+        "`Authorization: Token <token>`; create one with `python manage.py create_api_token USERNAME`."
+    )
 
     def authenticate(self, request: HttpRequest, key: str | None):
         scheme, _, token = (key or "").partition(" ")

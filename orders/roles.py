@@ -28,11 +28,13 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
         **{f"orders.{model}": ["view"] for model in _UPSTREAM},
         "orders.store": ["view"],
         "orders.note": ["view", "add"],
+        "orders.interaction": ["view", "add"],
     },
     STORE_STAFF: {
         **{f"orders.{model}": ["view"] for model in _UPSTREAM},
         "orders.store": ["view"],
         "orders.note": ["view", "add"],
+        "orders.interaction": ["view", "add"],
     },
     SUPERVISOR: {
         **{f"orders.{model}": ["view"] for model in _UPSTREAM},
@@ -40,6 +42,9 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "orders.storealias": ["view", "add", "change", "delete"],
         "orders.note": ["view", "add", "change", "delete"],
         "orders.customermerge": ["view", "add", "change"],
+        "orders.accesslog": ["view"],
+        "orders.interaction": ["view"],
+        "orders.apitoken": ["view", "change"],
         "integrations.source": ["view", "add", "change"],
         "integrations.syncrun": ["view"],
         "integrations.rawrecord": ["view"],
@@ -51,7 +56,11 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
 
 
 def roles_sync(apps=None) -> None:
-    """Create the groups and give them exactly their permissions (idempotent)."""
+    """Create the groups and give them exactly their permissions (idempotent).
+
+    Run from migrations with the historical ``apps``: a model that a later migration
+    creates has no permissions yet and is skipped; that migration runs this again.
+    """
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
@@ -67,8 +76,8 @@ def roles_sync(apps=None) -> None:
         wanted = []
         for model_label, actions in grants.items():
             app_label, model = model_label.split(".")
-            for action in actions:
-                wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}"))
+            codenames = [f"{action}_{model}" for action in actions]
+            wanted += Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
         group.permissions.set(wanted)
 
 

@@ -152,7 +152,8 @@ def read(text: str) -> Reading:
         fields["email"] = normalise_email(text) if re.search(r"@[^@]+\.[^@]+$", text) else ""
         fields["email_prefix"] = text.lower()
         return Reading(**fields)
-    if _IDENTIFIER.match(text) or (_PHONE_CHARS.match(text) and compact.isalnum()):
+    words = [t for t in text.split() if re.fullmatch(r"[^\W\d_]+", t)]
+    if _IDENTIFIER.match(compact) and (" " not in text or not words):  # "1Z999 AA1 0123", "# 1001", not "Ann Lee"
         fields["identifiers"] = tuple(dict.fromkeys([text, text.upper(), compact, compact.upper(), "#" + compact]))
         fields["order_key"] = normalise_number(text)
     digits = re.sub(r"\D", "", text)
@@ -230,6 +231,8 @@ class _Found:
             Hit(customer=customer, matches=self.customers[customer.pk], score=self.scores[("customer", customer.pk)])
             for customer in customers.annotate(order_count=Count("orders"))
         ]
+        for hit in hits:
+            hit.matches.sort(key=lambda m: (not m.exact, m.what, m.system))
         return sorted(hits, key=_rank)[:MAX_HITS]
 
 

@@ -1,0 +1,117 @@
+"""Universal search: every identifier kind, typos and accents, card digits, store scoping."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders import search
+from tests.factories import agent, clerk_of
+from tests.orders import scene as scenes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    return scenes.build()
+
+
+def found(user, text):
+    results = search.search(user, text)
+    return [
+        (hit.kind, hit.order.number if hit.order else hit.customer.name, [str(m) for m in hit.matches])
+        for hit in results.hits
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("#1001", [("order", "#1001", ["web order number · shopify"])]),
+        ("1001", [("order", "#1001", ["web order number · shopify"])]),
+        (" # 1001 ", [("order", "#1001", ["web order number · shopify"])]),
+        ("S00042", [("order", "#1001", ["ERP order · odoo"])]),
+        ("s00042", [("order", "#1001", ["ERP order · odoo"])]),
+        (scenes.POS_ID, [("order", "L1kx", ["POS order id · square"])]),
+        ("Fea3", [("order", "L1kx", ["receipt number · square"])]),
+        (scenes.TRACKING, [("order", "#1001", ["tracking number · easypost"])]),
+        ("1Z999 AA1 0123456784", [("order", "#1001", ["tracking number · easypost"])]),
+        ("LY123456", [("customer", "Zoë Müller", ["loyalty id · hubspot"])]),
+        ("Zoe.Muller@Example.com", [("customer", "Zoë Müller", ["e-mail · hubspot", "e-mail · shopify"])]),
+        ("(312) 555-0147", [("customer", "Zoë Müller", ["phone · shopify"])]),
+        ("+1 312 555 0147", [("customer", "Zoë Müller", ["phone · shopify"])]),
+        ("zoe muller", [("customer", "Zoë Müller", ["name"])]),
+        ("Zoë Müller", [("customer", "Zoë Müller", ["name"])]),
+        ("Zoe Mueler", [("customer", "Zoë Müller", ["name is like"])]),
+        ("muller", [("customer", "Zoë Müller", ["name is like"])]),
+        ("4242 Zoe Muller", [("order", "#1001", ["card ending 4242 + name · shopify"])]),
+        ("4242 2026-11-03", [("order", "#1001", ["card ending 4242 on 2026-11-03 · shopify"])]),
+        ("4242 11/03/2026", [("order", "#1001", ["card ending 4242 on 2026-11-03 · shopify"])]),
+        ("zoe.mu@", []),
+        (
+            "zoe.muller@ex",
+            [("customer", "Zoë Müller", ["e-mail starts with · hubspot", "e-mail starts with · shopify"])],
+        ),
+    ],
+)
+def test_every_identifier_kind_finds_its_customer_or_order_and_says_what_matched(scene, text, expected):
+    assert found(agent(), text) == expected
+
+
+def test_card_digits_alone_are_read_as_a_number_not_a_card(scene):
+    results = search.search(agent(), "4242")
+
+    assert results.hits == []
+    assert results.reading.card_last4 == ""
+    assert results.reading.kinds == ["an order, tracking, receipt or loyalty number"]
+
+
+def test_a_wrong_card_name_finds_nothing(scene):
+    assert found(agent(), "4242 Ada Lovelace") == []
+
+
+def test_nothing_matches_and_the_reading_says_what_was_tried(scene):
+    results = search.search(agent(), "qqqzzz")
+
+    assert results.hits == []
+    assert results.reading.kinds == ["an order, tracking, receipt or loyalty number", "a name"]
+
+
+def test_one_exact_hit_is_the_one_to_open_and_fuzzy_ones_are_not(scene):
+    assert search.search(agent(), "S00042").sole_exact.order == scene.web_order
+    assert search.search(agent(), "Zoe Mueler").sole_exact is None
+    assert search.search(agent(), "").sole_exact is None
+
+
+def test_a_customer_with_two_orders_found_by_phone_is_one_customer_hit(scene):
+    results = search.search(agent(), "3125550147")
+
+    assert [(h.kind, h.customer.pk, h.customer.order_count) for h in results.hits] == [("customer", scene.zoe.pk, 2)]
+    assert results.customer_ids == [scene.zoe.pk]
+
+
+def test_store_staff_find_only_their_own_stores_orders_and_customers(scene):
+    uptown_clerk = clerk_of(scene.uptown, "uma.uptown")
+    downtown_clerk = clerk_of(scene.downtown, "dan.downtown")
+
+    assert found(uptown_clerk, scenes.POS_ID) == []
+    assert found(uptown_clerk, "zoe muller") == []
+    assert found(uptown_clerk, "LY123456") == []
+    assert found(uptown_clerk, "#2002") == [("order", "#2002", ["web order number · shopify"])]
+    assert found(downtown_clerk, scenes.POS_ID) == [("order", "L1kx", ["POS order id · square"])]
+    assert found(downtown_clerk, "zoe muller") == [("customer", "Zoë Müller", ["name"])]
+    assert found(downtown_clerk, "ada lovelace") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("ann@example.com", ["an e-mail"]),
+        ("S00042", ["an order, tracking, receipt or loyalty number"]),
+        ("(312) 555-0147", ["an order, tracking, receipt or loyalty number", "a phone number"]),
+        ("4242 Ann Lee", ["card digits with a name"]),
+        ("Ann Lee", ["a name"]),
+    ],
+)
+def test_the_text_is_read_as_every_kind_it_could_be(text, kinds):
+    assert search.read(text).kinds == kinds
