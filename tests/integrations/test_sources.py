@@ -186,7 +186,7 @@ def test_a_never_synced_source_is_stale(db):
     assert (source.freshness, source.is_stale, source.health) == ("ERP data never synced", True, "new")
 
 
-def test_the_home_page_marks_a_stale_source(client, db):
+def test_the_sync_health_page_marks_a_stale_source(client, db):
     Source.objects.create(
         name="ep",
         kind="carrier",
@@ -196,6 +196,6 @@ def test_the_home_page_marks_a_stale_source(client, db):
     )
     client.force_login(agent())
 
-    response = client.get("/")
+    response = client.get("/health/")
 
     assert b"carrier data 3 h old" in response.content

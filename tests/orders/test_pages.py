@@ -32,10 +32,10 @@ def test_a_wrong_password_is_shown_next_to_the_form(client, db):
     assert b"Please enter a correct username and password" in response.content
 
 
-def test_home_shows_sync_health(client, db):
+def test_sync_health_has_its_own_page(client, db):
     client.force_login(agent())
 
-    response = client.get("/")
+    response = client.get("/health/")
 
     assert response.status_code == 200
     assert b"Sync health" in response.content

@@ -1,0 +1,276 @@
+"""The agent's pages: search by POST, one exact hit opens, the customer and order screen, notes."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from orders.models import AccessLog, Interaction, Note, TimelineEvent
+from tests.factories import LineFactory, OrderFactory, TrackingEventFactory, agent
+from tests.orders import scene as scenes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    return scenes.build()
+
+
+@pytest.fixture
+def agent_client(client):
+    client.force_login(agent())
+    return client
+
+
+def test_the_search_page_has_one_focused_box_that_posts(agent_client):
+    response = agent_client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="q" name="q" type="search"' in html
+    assert "autofocus" in html
+    assert 'hx-post="/"' in html
+    assert 'hx-trigger="input changed delay:250ms from:#q, search from:#q"' in html
+    assert 'hx-sync="this:replace"' in html
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def test_typing_swaps_in_the_results_with_what_matched(agent_client, scene):
+    response = agent_client.post("/", {"q": "S00042", "go": "0"}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert 'data-q="S00042"' in html
+    assert "Order #1001" in html
+    assert "ERP order · odoo" in html
+    assert f'data-url="/customers/{scene.zoe.pk}/orders/{scene.web_order.pk}/"' in html
+    assert 'aria-selected="true"' in html
+
+
+def test_enter_on_one_exact_hit_opens_its_screen(agent_client, scene):
+    with_js = agent_client.post("/", {"q": "Fea3", "go": "1"}, headers={"HX-Request": "true"})
+    without_js = agent_client.post("/", {"q": "Fea3", "go": "1"})
+
+    target = f"/customers/{scene.zoe.pk}/orders/{scene.pos_order.pk}/"
+    assert with_js.status_code == 200
+    assert with_js["HX-Redirect"] == target
+    assert without_js.status_code == 302
+    assert without_js["Location"] == target
+
+
+def test_several_hits_are_listed_not_opened(agent_client, scene):
+    response = agent_client.post("/", {"q": "Zoe Mueler", "go": "1"})
+
+    assert response.status_code == 200
+    assert "name is like" in response.content.decode()
+
+
+def test_no_match_says_what_was_tried(agent_client, scene):
+    response = agent_client.post("/", {"q": "nobody-like-this", "go": "0"}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert "Nothing matches “nobody-like-this”" in html
+    assert "Searched it as an order, tracking, receipt or loyalty number, a name." in html
+
+
+def test_a_search_is_audited_without_its_terms(agent_client, scene):
+    agent_client.post("/", {"q": "zoe.muller@example.com", "go": "0"}, headers={"HX-Request": "true"})
+
+    entry = AccessLog.objects.get()
+    assert (entry.username, entry.action, entry.customer_ids, entry.order_id) == (
+        "alice.agent",
+        "search",
+        [scene.zoe.pk],
+        None,
+    )
+    assert "zoe" not in str(AccessLog.objects.values().get())
+
+
+def test_the_customer_screen_answers_the_callers_questions(agent_client, scene):
+    response = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    assert "Zoë Müller" in html
+    assert "zoe.muller@example.com" in html and "+13125550147" in html and "LY123456" in html
+    assert 'title="hubspot id 52181' in html  # every identity with its system
+    assert html.index(f'id="order-row-{scene.pos_order.pk}"') < html.index(f'id="order-row-{scene.web_order.pk}"')
+    assert "2026-11-03 09:00 CST" in html  # placed, in the pickup store's time zone
+    assert "S00042" in html and "not known here" in html  # presence strip: odoo knows it, square does not
+    assert 'class="num short">1<' in html  # 2 wanted, 1 available at Downtown
+    assert "visa ••4242" in html
+    assert scenes.TRACKING in html and "Picked up" in html
+    assert "<strong>No</strong>, already dispatched" not in html
+    assert "Refundable</span> 129.50 USD" in html
+    assert AccessLog.objects.get().action == "order"
+
+
+def test_choosing_an_order_swaps_only_the_pane(agent_client, scene):
+    url = reverse("customer_order", args=[scene.zoe.pk, scene.pos_order.pk])
+
+    response = agent_client.get(url, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="order-pane"')
+    assert "Order L1kx" in html
+    assert "Zoë Müller</h1>" not in html
+    assert response["Vary"] == "HX-Request, Cookie"
+
+
+def test_a_history_restore_gets_the_whole_page(agent_client, scene):
+    url = reverse("customer_order", args=[scene.zoe.pk, scene.pos_order.pk])
+
+    response = agent_client.get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+
+    assert "<html" in response.content.decode()
+
+
+def test_the_order_links_work_with_and_without_javascript(agent_client, scene):
+    html = agent_client.get(reverse("customer", args=[scene.zoe.pk])).content.decode()
+
+    url = f"/customers/{scene.zoe.pk}/orders/{scene.web_order.pk}/"
+    assert f'<a href="{url}" hx-get="{url}" hx-target="#order-pane" hx-push-url="true"' in html
+
+
+def test_the_screen_costs_the_same_queries_however_big_the_history(agent_client, scene):
+    url = reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk])
+    agent_client.get(url)  # the first request after login writes the session; measure steady state
+    with CaptureQueriesContext(connection) as small:
+        agent_client.get(url)
+
+    for _ in range(30):
+        OrderFactory(customer=scene.zoe, store=scene.downtown)
+    LineFactory.create_batch(20, order=scene.web_order)
+    shipment = scene.web_order.shipments.get()
+    TrackingEventFactory.create_batch(40, shipment=shipment)
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            key=f"t{i}", order=scene.web_order, kind="note", occurred_at=scene.web_order.placed_at, summary="x"
+        )
+        for i in range(200)
+    )
+    with CaptureQueriesContext(connection) as big:
+        response = agent_client.get(url)
+
+    assert response.status_code == 200
+    assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def test_a_note_on_an_order_lands_in_its_timeline_without_a_reload(agent_client, scene):
+    url = reverse("note_add", args=[scene.zoe.pk])
+
+    response = agent_client.post(
+        url, {"body": "Promised a call back", "order": scene.web_order.pk}, headers={"HX-Request": "true"}
+    )
+
+    html = response.content.decode()
+    note = Note.objects.get()
+    assert (note.customer, note.order, note.author.username, note.body) == (
+        scene.zoe,
+        scene.web_order,
+        "alice.agent",
+        "Promised a call back",
+    )
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="notes"')
+    assert '<div id="timeline" class="timeline" hx-swap-oob="true">' in html
+    assert html.count("Promised a call back") == 2  # in the notes list and in the timeline
+    event = TimelineEvent.objects.get(kind="note")
+    assert (event.order, event.actor.username) == (scene.web_order, "alice.agent")
+
+
+def test_a_card_number_in_a_note_is_refused_next_to_the_field(agent_client, scene):
+    url = reverse("note_add", args=[scene.zoe.pk])
+
+    response = agent_client.post(url, {"body": "card 4111 1111 1111 1111 exp 12/29"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 422
+    assert 'id="note-error">This looks like a card number.' in response.content.decode()
+    assert Note.objects.count() == 0
+
+
+def test_without_javascript_a_bad_note_shows_the_page_with_the_error(agent_client, scene):
+    response = agent_client.post(reverse("note_add", args=[scene.zoe.pk]), {"body": "  "})
+
+    assert response.status_code == 400
+    assert (
+        'id="note-error">This field is required.' in response.content.decode()
+        or "Write something first." in response.content.decode()
+    )
+    assert Note.objects.count() == 0
+
+
+def test_a_note_cannot_be_put_on_another_customers_order(agent_client, scene):
+    response = agent_client.post(
+        reverse("note_add", args=[scene.zoe.pk]),
+        {"body": "hello", "order": scene.uptown_order.pk},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 404
+    assert Note.objects.count() == 0
+
+
+def test_verified_identity_is_logged_so_the_next_agent_does_not_ask(agent_client, scene):
+    url = reverse("identity_verified", args=[scene.zoe.pk])
+
+    response = agent_client.post(url, {"method": "order number + zip"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert "Identity verified 0" in response.content.decode()
+    interaction = Interaction.objects.get()
+    assert (interaction.customer, interaction.author.username, interaction.method) == (
+        scene.zoe,
+        "alice.agent",
+        "order number + zip",
+    )
+    page = agent_client.get(reverse("customer", args=[scene.zoe.pk])).content.decode()
+    assert "No need to ask again." in page
+    assert (
+        TimelineEvent.objects.get(kind="identity_verified").summary
+        == "Identity verified on a call (order number + zip)"
+    )
+
+
+def test_the_caller_lookup_opens_the_one_customer(agent_client, scene):
+    response = agent_client.get("/lookup", {"phone": "312-555-0147"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/{scene.zoe.pk}/"
+    assert AccessLog.objects.get().action == "caller"
+
+
+def test_the_caller_lookup_lists_candidates_when_several_share_a_phone(agent_client, scene):
+    from tests.factories import CustomerFactory, IdentityFactory
+
+    twin = CustomerFactory(name="Zack Müller")
+    IdentityFactory(customer=twin, source=scene.sources["square"], external_id="SQ2", phone_e164="+13125550147")
+
+    response = agent_client.get("/lookup", {"phone": "(312) 555-0147"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Zoë Müller" in html and "Zack Müller" in html
+
+
+def test_an_order_id_redirects_to_its_customers_screen(agent_client, scene):
+    response = agent_client.get(reverse("order", args=[scene.web_order.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/{scene.zoe.pk}/orders/{scene.web_order.pk}/"
+
+
+def test_pages_carry_a_csp_without_inline_script(agent_client):
+    response = agent_client.get("/")
+
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "style-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "<script>" not in response.content.decode()

@@ -1,0 +1,166 @@
+"""The JSON API: token auth, the stable contract, and every response valid against the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+from openapi_core import OpenAPI
+from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+
+from orders.api import token_create, token_digest
+from orders.models import AccessLog, ApiToken
+from tests.factories import agent
+from tests.orders import scene as scenes
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA_FILE = Path(settings.BASE_DIR) / "docs" / "openapi.json"
+
+
+@pytest.fixture
+def scene():
+    return scenes.build()
+
+
+@pytest.fixture
+def auth():
+    return {"Authorization": f"Token {token_create(agent())}"}
+
+
+@pytest.fixture
+def openapi(client):
+    return OpenAPI.from_dict(client.get("/api/v1/schema").json())
+
+
+def valid(openapi, response) -> dict:
+    openapi.validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))
+    return response.json()
+
+
+def test_the_schema_is_served_and_the_committed_copy_is_current(client):
+    served = client.get("/api/v1/schema")
+
+    assert served.status_code == 200
+    assert served.json()["openapi"].startswith("3.")
+    assert set(served.json()["paths"]) == {"/api/v1/lookup", "/api/v1/orders/{order_id}"}
+    assert json.loads(SCHEMA_FILE.read_text()) == served.json(), "run: python manage.py export_openapi"
+
+
+@pytest.mark.parametrize("header", [None, "Token nope", "Bearer x", "Token "])
+def test_no_valid_token_no_data(client, scene, header):
+    response = client.get("/api/v1/lookup", {"q": "#1001"}, headers={"Authorization": header} if header else {})
+
+    assert response.status_code == 401
+    assert AccessLog.objects.count() == 0
+
+
+def test_a_revoked_token_is_refused(client, scene):
+    token = token_create(agent())
+    ApiToken.objects.update(revoked_at=timezone.now())
+
+    assert client.get("/api/v1/lookup", {"q": "#1001"}, headers={"Authorization": f"Token {token}"}).status_code == 401
+
+
+def test_a_session_alone_does_not_open_the_api(client, scene):
+    client.force_login(agent())
+
+    assert client.get("/api/v1/lookup", {"q": "#1001"}).status_code == 401
+
+
+def test_create_api_token_prints_a_token_and_stores_only_its_hash(db):
+    agent()
+    out = StringIO()
+
+    call_command("create_api_token", "alice.agent", stdout=out)
+
+    token = out.getvalue().strip()
+    stored = ApiToken.objects.get()
+    assert len(token) == 43
+    assert stored.digest == token_digest(token)
+    assert stored.prefix == token[:8]
+    assert token not in str(ApiToken.objects.values().get())
+
+
+def test_lookup_by_phone_pops_the_customer_and_their_orders(client, scene, auth, openapi):
+    response = client.get("/api/v1/lookup", {"phone": "(312) 555-0147"}, headers=auth)
+
+    body = valid(openapi, response)
+    assert body["customers"] == [
+        {
+            "id": scene.zoe.pk,
+            "name": "Zoë Müller",
+            "emails": ["zoe.muller@example.com"],
+            "phones": ["+13125550147"],
+            "loyalty_id": "LY123456",
+            "matched": ["phone · shopify"],
+        }
+    ]
+    assert [o["number"] for o in body["orders"]] == ["L1kx", "#1001"]
+    web = body["orders"][1]
+    assert {k: web[k] for k in ("id", "customer_id", "channel", "status", "placed_at", "promised_by")} == {
+        "id": scene.web_order.pk,
+        "customer_id": scene.zoe.pk,
+        "channel": "web",
+        "status": "placed",
+        "placed_at": "2026-11-03T15:00:00Z",
+        "promised_by": None,
+    }
+    assert set(web["systems"]) == {"shopify", "odoo"}
+    assert {k: web["systems"]["odoo"][k] for k in ("external_id", "number", "status")} == {
+        "external_id": "42",
+        "number": "S00042",
+        "status": "placed",
+    }
+    assert web["flags"] == []
+    assert AccessLog.objects.get().action == "api_lookup"
+
+
+def test_lookup_by_order_number_names_the_match(client, scene, auth, openapi):
+    body = valid(openapi, client.get("/api/v1/lookup", {"q": "S00042"}, headers=auth))
+
+    assert body["customers"] == []
+    assert [(o["number"], o["matched"]) for o in body["orders"]] == [("#1001", ["ERP order · odoo"])]
+
+
+def test_an_order_in_full(client, scene, auth, openapi):
+    from orders.models import Flag
+
+    Flag.objects.create(order=scene.web_order, code=Flag.Code.STOCK_SHORTFALL, detail="1 of 2 on the shelf")
+
+    body = valid(openapi, client.get(f"/api/v1/orders/{scene.web_order.pk}", headers=auth))
+
+    assert body["number"] == "#1001"
+    assert body["lines"] == [
+        {
+            "sku": "HOM-0203-WHI",
+            "name": "Table Lamp - White",
+            "quantity": 2,
+            "unit_price": "10.00",
+            "fulfilment_location": "downtown",
+            "available": 1,
+        }
+    ]
+    assert [(p["kind"], p["amount"], p["card_brand"], p["card_last4"]) for p in body["payments"]] == [
+        ("sale", "129.50", "visa", "4242")
+    ]
+    assert [(s["carrier"], s["tracking_number"], [e["message"] for e in s["events"]]) for s in body["shipments"]] == [
+        ("UPS", scenes.TRACKING, ["Picked up"])
+    ]
+    assert body["returns"] == []
+    assert [(f["code"], f["detail"]) for f in body["flags"]] == [("stock_shortfall", "1 of 2 on the shelf")]
+    assert body["refundable"] == "129.50"
+    assert body["timeline"] == []
+    assert AccessLog.objects.get().order_id == scene.web_order.pk
+
+
+def test_an_unknown_order_is_a_404_valid_against_the_schema(client, scene, auth, openapi):
+    response = client.get("/api/v1/orders/999999", headers=auth)
+
+    assert response.status_code == 404
+    assert valid(openapi, response) == {"detail": "Not Found"}

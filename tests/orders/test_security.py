@@ -1,0 +1,73 @@
+"""Login throttling per username + IP, and sessions that end when idle or old."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.factories import agent
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+def login(client, username, password, ip="10.0.0.1"):
+    return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_five_wrong_passwords_lock_that_username_on_that_ip_only(client):
+    agent()
+    from tests.factories import UserFactory
+
+    UserFactory(username="bob.agent")
+
+    attempts = [login(client, "alice.agent", "wrong").status_code for _ in range(5)]
+    locked = login(client, "alice.agent", PASSWORD)
+    colleague = login(client, "bob.agent", PASSWORD)
+    client.logout()
+    elsewhere = login(client, "alice.agent", PASSWORD, ip="10.0.0.2")
+
+    assert attempts == [200, 200, 200, 200, 429]
+    assert locked.status_code == 429
+    assert "Too many attempts" in locked.content.decode()
+    assert colleague.status_code == 302  # the same shared store IP, another username: not locked out
+    assert elsewhere.status_code == 302
+
+
+def test_a_session_idle_for_30_minutes_is_logged_out(client):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.force_login(agent())
+        assert client.get("/").status_code == 200
+        clock.shift(29 * 60)
+        assert client.get("/").status_code == 200
+        clock.shift(29 * 60)
+        assert client.get("/").status_code == 200  # active: each request restarts the idle clock
+        clock.shift(31 * 60)
+        response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_a_session_ends_12_hours_after_signing_in_even_when_busy(client):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.force_login(agent())
+        for _ in range(26):  # a request every 29 minutes; the last at 12 h 05 min
+            last = client.get("/")
+            clock.shift(29 * 60)
+
+    assert last.status_code == 302
+    assert last["Location"] == "/accounts/login/?next=/"
+
+
+def test_an_htmx_request_after_expiry_sends_the_whole_page_to_login(client):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.force_login(agent())
+        client.get("/")
+        clock.shift(31 * 60)
+        response = client.post("/", {"q": "x"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/"
