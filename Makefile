@@ -10,13 +10,14 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/omnidesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install demo test lint format bench services migrate run clean
+.PHONY: help install demo test lint format bench services browser screenshots migrate run clean
 
 help:
 	@echo "make demo    set everything up and run OmniDesk on a simulated retailer (prints URL and logins)"
 	@echo "make test    the whole test suite on PostgreSQL and Redis"
 	@echo "make lint    ruff check + format check"
 	@echo "make bench   benchmarks (100k-order sync); figures in .bench/latest.json"
+	@echo "make screenshots  re-take docs/screenshots/ from the browser tests"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,8 +34,16 @@ demo: $(STAMP)
 services:
 	@bash .ci/services.sh
 
-test: $(STAMP) services
+browser:
+	@bash .ci/browser.sh
+
+test: $(STAMP) services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Re-take the pictures in docs/screenshots/ from the browser tests (look at them before committing).
+screenshots: $(STAMP) services browser
+	OMNIDESK_SCREENSHOTS=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest -q tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

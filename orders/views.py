@@ -93,7 +93,9 @@ def customer(request: HttpRequest, customer_id: int, order_id: int | None = None
         order_id=selected.pk if selected else None,
     )
     if request.htmx and not request.htmx.history_restore_request and order_id is not None:
-        return render(request, "orders/customer.html#order-pane", {"pane": pane, "customer": person})
+        html = render_to_string("orders/customer.html#order-pane", {"pane": pane, "customer": person}, request)
+        html += render_to_string("orders/customer.html#note-target", {"target_order": selected, "oob": True}, request)
+        return HttpResponse(html)
     return _customer_page(request, person, orders, selected, pane)
 
 
@@ -107,6 +109,7 @@ def _customer_page(request, person, orders, selected, pane, note_form=None, stat
         "pane": pane,
         "note_form": note_form or NoteForm(),
         "verify_form": VerifyForm(),
+        "target_order": selected,
     }
     return render(request, "orders/customer.html", context, status=status)
 
@@ -146,12 +149,8 @@ def note_add(request: HttpRequest, customer_id: int) -> HttpResponse:
             pane = order_pane(selected) if selected else None
             return _customer_page(request, person, orders, selected, pane, note_form=form, status=400)
         return redirect(_back(person, on_order))
-    context = {
-        **customer_header(person),
-        "note_form": form,
-        "order_id": on_order.pk if on_order else "",
-        "order_number": on_order.number if on_order else "",
-    }
+    shown = visible_orders(request.user).filter(customer=person, pk=_int(request.POST.get("shown"))).first()
+    context = {**customer_header(person), "note_form": form, "target_order": on_order or shown}
     html = render_to_string("orders/customer.html#notes", context, request=request)
     if on_order is not None and not form.is_bound:  # the note joins the order's timeline at once
         pane = order_pane(on_order)
@@ -179,6 +178,13 @@ def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("customer", person.pk)
     return render(request, "orders/customer.html#verified", {**customer_header(person), "verify_form": VerifyForm()})
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _back(person: Customer, order: Order | None) -> str:

@@ -7,7 +7,10 @@ import os
 import pytest
 from django.db import connection
 
+from integrations.sandbox import SandboxServer, World
 from omnidesk.celery import app as celery_app
+
+SANDBOX_ORDERS = 2000
 
 
 def pytest_configure(config):
@@ -22,3 +25,21 @@ def _postgres_in_ci(django_db_setup, django_db_blocker):
     if os.environ.get("CI") == "true":
         with django_db_blocker.unblock():
             assert connection.vendor == "postgresql", "CI must run the tests on PostgreSQL (set DATABASE_URL)"
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """A 2,000-order world served on a free port for the whole session. Tests reset faults and corruption."""
+    server = SandboxServer(World(orders=SANDBOX_ORDERS, seed=7))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_clean(request):
+    yield
+    if "sandbox" in request.fixturenames:
+        server = request.getfixturevalue("sandbox")
+        server.set_faults(rate=0)
+        server.world.repair_all()

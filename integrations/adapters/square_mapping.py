@@ -59,9 +59,9 @@ Choices the Square payloads leave open:
   Square's default "Regular".
 * **loyalty_id** — the customer's ``reference_id``: Square's field for "an id in
   another system"; the retailer (and the sandbox) write the loyalty id there.
-* The order names its customer only by ``customer_id``, which no OrderRecord field
-  holds; ``customer`` stays None and ``email``/``phone`` come from the fulfilment
-  recipient (``display_name`` has no field either).
+* The order names its customer only by ``customer_id``: it becomes
+  ``customer_external_id``, which links the order to the customer synced from the
+  customers stream; ``email``/``phone`` come from the fulfilment recipient.
 """
 
 from __future__ import annotations
@@ -212,6 +212,7 @@ def map_order(payload: Any) -> OrderRecord:
         email=text(recipient, "email_address", f"{at}.recipient"),
         phone=text(recipient, "phone_number", f"{at}.recipient"),
         customer=None,
+        customer_external_id=text(order, "customer_id", "order"),
         lines=[_line(item, where, location_id) for item, where in objects(order, "line_items", "order")],
         payments=tenders + refunds,
     )

@@ -1,32 +1,11 @@
-"""The sandbox retailer over real HTTP, shared by the integration tests."""
+"""Fixtures of the integration tests (the sandbox itself is in tests/conftest.py, shared with the browser tests)."""
 
 from __future__ import annotations
 
 import pytest
 from django.conf import settings
 
-from integrations.sandbox import SandboxServer, World
 from integrations.services import source_upsert
-
-SANDBOX_ORDERS = 2000
-
-
-@pytest.fixture(scope="session")
-def sandbox():
-    """A 2,000-order world served on a free port for the whole session. Tests reset faults and corruption."""
-    server = SandboxServer(World(orders=SANDBOX_ORDERS, seed=7))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _sandbox_clean(request):
-    yield
-    if "sandbox" in request.fixturenames:
-        server = request.getfixturevalue("sandbox")
-        server.set_faults(rate=0)
-        server.world.repair_all()
 
 
 @pytest.fixture

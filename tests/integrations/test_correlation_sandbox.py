@@ -56,6 +56,33 @@ def customer_groups(truth) -> tuple[list[set], list[set]]:
     return expected, [members & universe for members in ours.values()]
 
 
+def wrong_owners(truth) -> list[str]:
+    """Orders whose OmniDesk customer is not the person the truth says placed them (web and in store)."""
+    customer_of_identity = {
+        (system, external_id): customer_id
+        for customer_id, system, external_id in CustomerIdentity.objects.values_list(
+            "customer_id", "source__name", "external_id"
+        )
+    }
+    customer_of_person = {
+        p["person_id"]: {customer_of_identity.get((system, ext)) for system, ext in p["ids"].items()}
+        for p in truth["people"]
+    }
+    owner_of_record = {
+        (system, external_id): customer_id
+        for system, external_id, customer_id in OrderRecord.objects.values_list(
+            "source__name", "external_id", "order__customer_id"
+        )
+    }
+    wrong = []
+    for order in truth["orders"]:
+        expected = customer_of_person.get(order["person_id"], {None})
+        for system, ids in order["systems"].items():
+            if system != "easypost" and owner_of_record.get((system, ids["external_id"])) not in expected:
+                wrong.append(f"{order['number']} in {system}")
+    return wrong
+
+
 @pytest.mark.parametrize("sync_order", SYNC_ORDERS, ids=["storefront-first", "carrier-first", "erp-first"])
 def test_five_sources_correlate_to_the_ground_truth(db, sandbox, fast_http, sync_order):
     sources = {s.name: s for s in demo_sources_ensure(sandbox.base_url)}
@@ -80,6 +107,7 @@ def test_five_sources_correlate_to_the_ground_truth(db, sandbox, fast_http, sync
     assert not Shipment.objects.filter(source__name="easypost", order__isnull=True).exists()
     assert Customer.objects.count() == len(truth["people"])
     assert (customer_precision, customer_recall) == (1.0, 1.0)
+    assert wrong_owners(truth) == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,155 @@
+"""Benchmarks of the agent's screens on a large database (``manage.py bench``; issue 4).
+
+A 1,000,000-order / 300,000-customer retailer is written straight into PostgreSQL
+(:mod:`orders.benchdata`, no HTTP). Then, for each kind of identifier a caller reads
+out, real probes go through the Django view exactly as the search box sends them
+(an htmx POST), and the same lookup runs as bare indexed SQL in the same run as the
+baseline. The order screen is measured on the worst customer (hundreds of orders)
+and the busiest order (hundreds of timeline events), with its query count.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+
+from integrations.bench import Figures
+
+from . import benchdata
+from .correlate import normalise_number
+from .identity import normalise_email, normalise_phone
+from .models import Customer, Order, TimelineEvent
+from .roles import AGENT
+
+REPEAT = 3  # each probe is searched this many times (the first run warms the cache like a busy day)
+
+# kind -> (bare SQL, how the probe becomes its parameters)
+BASELINE_SQL: dict[str, tuple[str, Callable[[str], list]]] = {
+    "order_number": ("SELECT order_id FROM orders_orderkey WHERE key = %s", lambda p: [normalise_number(p)]),
+    "erp_name": ("SELECT order_id FROM orders_orderrecord WHERE external_number = %s", lambda p: [p]),
+    "pos_id": ("SELECT order_id FROM orders_orderrecord WHERE external_id = %s", lambda p: [p]),
+    "email": (
+        "SELECT customer_id FROM orders_customeridentity WHERE email_normalised = %s",
+        lambda p: [normalise_email(p)],
+    ),
+    "phone": ("SELECT customer_id FROM orders_customeridentity WHERE phone_e164 = %s", lambda p: [normalise_phone(p)]),
+    "name": (
+        "SELECT id FROM orders_customer WHERE omnidesk_fold(%s) <% omnidesk_fold(name) LIMIT 20",
+        lambda p: [p],
+    ),
+    "tracking_number": ("SELECT order_id FROM orders_shipment WHERE tracking_number = %s", lambda p: [p]),
+    "receipt_number": ("SELECT order_id FROM orders_payment WHERE receipt_number = %s", lambda p: [p]),
+    "loyalty_id": ("SELECT customer_id FROM orders_customeridentity WHERE loyalty_id = %s", lambda p: [p]),
+    "card_last4": (
+        """SELECT p.order_id FROM orders_payment p JOIN orders_order o ON o.id = p.order_id
+           JOIN orders_customer c ON c.id = o.customer_id
+           WHERE p.card_last4 = %s AND omnidesk_fold(%s) <% omnidesk_fold(c.name) LIMIT 20""",
+        lambda p: [p.split()[0], " ".join(p.split()[1:])],
+    ),
+}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def bench_lookup(
+    figures: Figures, *, orders: int = 1_000_000, customers: int = 300_000, probes: int = 100, log=print
+) -> None:
+    """Search latency per identifier kind, its bare-SQL baseline, and the order screen's render time and queries."""
+    _data_ensure(orders, customers, log)
+    agent = _bench_agent()
+    client = Client()
+    client.force_login(agent)
+    client.get("/")  # the session's first request writes it; measure steady state
+    found = benchdata.probes(n=probes)
+    for kind, texts in found.items():
+        view = _time(lambda text: _search(client, text), texts)
+        sql, params = BASELINE_SQL[kind]
+        bare = _time(lambda text, sql=sql, params=params: _bare(sql, params(text)), texts)
+        figures.add(f"search.{kind}.p50_ms", statistics.median(view), "ms")
+        figures.add(f"search.{kind}.p95_ms", percentile(view, 0.95), "ms", "through the Django view (htmx POST)")
+        figures.add(f"search.{kind}.sql_p95_ms", percentile(bare, 0.95), "ms", "bare indexed SQL, same probes")
+        log(f"  search by {kind}: p95 {percentile(view, 0.95):.1f} ms (bare SQL {percentile(bare, 0.95):.2f} ms)")
+    _bench_screen(figures, client, log)
+
+
+def _data_ensure(orders: int, customers: int, log) -> None:
+    """Generate the big retailer unless this database already holds exactly that (a re-run saves minutes)."""
+    if Order.objects.count() == orders and Customer.objects.count() == customers:
+        log(f"lookup bench: reusing the {orders:,}-order database")
+        return
+    log(f"lookup bench: generating {orders:,} orders and {customers:,} customers (COPY, no HTTP) …")
+    benchdata.wipe()
+    result = benchdata.generate(orders=orders, customers=customers, log=log)
+    log(f"  generated in {result.get('elapsed_s', 0):.0f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _bench_agent() -> User:
+    from django.contrib.auth.models import Group
+
+    user, _ = User.objects.get_or_create(username="bench.agent")
+    user.groups.set([Group.objects.get(name=AGENT)])
+    return user
+
+
+def _search(client: Client, text: str) -> None:
+    response = client.post("/", {"q": text, "go": "0"}, headers={"HX-Request": "true"})
+    if response.status_code != 200:
+        raise RuntimeError(f"search for a probe answered {response.status_code}")
+
+
+def _bare(sql: str, params: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET pg_trgm.word_similarity_threshold = 0.5")
+        cursor.execute(sql, params)
+        cursor.fetchall()
+
+
+def _time(action: Callable[[str], None], texts: list[str]) -> list[float]:
+    timings = []
+    for _ in range(REPEAT):
+        for text in texts:
+            started = time.perf_counter()
+            action(text)
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _bench_screen(figures: Figures, client: Client, log, repeat: int = 50) -> None:
+    """The order screen for the busiest order of the customer with the most orders: time, queries, and the swap."""
+    from django.db import reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    busiest = (
+        TimelineEvent.objects.exclude(order_id=None).values("order_id").annotate(n=Count("id")).order_by("-n").first()
+    )
+    order = Order.objects.get(pk=busiest["order_id"])
+    biggest = Order.objects.values("customer_id").annotate(n=Count("id")).order_by("-n").first()
+    other = Order.objects.filter(customer_id=biggest["customer_id"]).order_by("-placed_at").first()
+    screens = {
+        "screen.busiest_order": f"/customers/{order.customer_id}/orders/{order.pk}/",
+        "screen.biggest_customer": f"/customers/{other.customer_id}/orders/{other.pk}/",
+    }
+    for name, url in screens.items():
+        client.get(url)
+        full = _time(lambda url: client.get(url), [url] * (repeat // REPEAT))
+        swap = _time(lambda url: client.get(url, headers={"HX-Request": "true"}), [url] * (repeat // REPEAT))
+        reset_queries()
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        figures.add(f"{name}.p95_ms", percentile(full, 0.95), "ms", "customer header + orders table + order pane")
+        figures.add(f"{name}.swap_p95_ms", percentile(swap, 0.95), "ms", "htmx partial: the order pane alone")
+        figures.add(f"{name}.queries", len(queries.captured_queries), "queries")
+        log(f"  {name}: p95 {percentile(full, 0.95):.1f} ms, swap p95 {percentile(swap, 0.95):.1f} ms")
+    figures.add("screen.busiest_order.events", busiest["n"], "events")
+    figures.add("screen.biggest_customer.orders", biggest["n"], "orders")
