@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from integrations.models import Source, SyncRun
 
+from .correlate import PRECEDENCE
 from .models import (
     Customer,
     Flag,
@@ -159,13 +160,24 @@ def order_pane(order: Order) -> dict:
         "flags": list(order.flags.order_by("closed_at", "-opened_at")),
         "timeline": order_timeline(order_id=order.pk),
         "projected": projected_date(order, shipments),
+        "arrived": any(s.delivered_at for s in shipments),
         "cancellable": cancellable(order, shipments),
         "refundable": refundable(payments, returns),
     }
 
 
 def _lines_with_stock(order: Order) -> list[LineView]:
-    lines = list(order.lines.select_related("fulfilment_location"))
+    """The order's lines as its most authoritative system lists them, with stock where each ships from.
+
+    A web order mirrored to the POS for pickup has its lines in both systems: showing
+    both would double every item, so only the best source's lines are shown.
+    """
+    lines = list(order.lines.select_related("fulfilment_location", "source"))
+    if lines:
+        best = min(
+            {line.source for line in lines}, key=lambda s: (s.pk != order.origin_source_id, PRECEDENCE.get(s.kind, 9))
+        )
+        lines = [line for line in lines if line.source_id == best.pk]
     wanted = {(line.sku, line.fulfilment_location_id or order.store_id) for line in lines}
     stock: dict[tuple[str, int], int] = {}
     if wanted:

@@ -33,6 +33,7 @@ def ingest_locations(*, source, records: Sequence[rec.LocationRecord], synced_at
                 },
             )
             stores[record.code] = store
+        _fill_blanks(store, record)
         if aliases.get(record.external_id) == store.pk:
             result.unchanged += 1
             continue
@@ -42,6 +43,19 @@ def ingest_locations(*, source, records: Sequence[rec.LocationRecord], synced_at
             result.created += 1
         StoreAlias.objects.update_or_create(source=source, external_id=record.external_id, defaults={"store": store})
     return result
+
+
+def _fill_blanks(store: Store, record: rec.LocationRecord) -> None:
+    """A storefront's locations often lack the time zone and address the POS knows: take them when they come."""
+    changed = {}
+    if record.timezone and store.timezone in ("", "UTC") and record.timezone != store.timezone:
+        changed["timezone"] = record.timezone
+    if record.address and not store.address:
+        changed["address"] = record.address
+    if changed:
+        Store.objects.filter(pk=store.pk).update(**changed)
+        for field, value in changed.items():
+            setattr(store, field, value)
 
 
 def store_ids_by_alias(source) -> dict[str, int]:

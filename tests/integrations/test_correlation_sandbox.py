@@ -10,7 +10,7 @@ import pytest
 from integrations.demo import demo_sources_ensure
 from integrations.models import SyncRun
 from integrations.sync import source_sync
-from orders.models import Customer, CustomerIdentity, Order, OrderRecord, Shipment
+from orders.models import Customer, CustomerIdentity, Order, OrderRecord, Shipment, Store
 
 pytestmark = pytest.mark.sandbox
 
@@ -108,6 +108,11 @@ def test_five_sources_correlate_to_the_ground_truth(db, sandbox, fast_http, sync
     assert Customer.objects.count() == len(truth["people"])
     assert (customer_precision, customer_recall) == (1.0, 1.0)
     assert wrong_owners(truth) == []
+    # Store time zones come from the POS (the storefront's locations have none); the warehouse is in no POS.
+    stores = [s for s in truth["stores"] if s["kind"] == "store"]
+    assert dict(Store.objects.filter(kind="store").values_list("code", "timezone")) == {
+        s["code"]: s["timezone"] for s in stores
+    }
 
 
 @pytest.mark.django_db(transaction=True)
