@@ -250,10 +250,7 @@ def order_detail(request: HttpRequest, order_id: int):
             for s in pane["shipments"]
         ],
         "returns": [_fields(r, ReturnOut) for r in pane["returns"]],
-        "timeline": [
-            {"at": e.occurred_at, "kind": e.kind, "source": e.source.name if e.source else None, "summary": e.summary}
-            for e in pane["timeline"]
-        ],
+        "timeline": [{"at": e.at, "kind": e.kind, "source": e.source, "summary": e.summary} for e in pane["timeline"]],
     }
 
 

@@ -271,6 +271,7 @@ def _identifiers(reading: Reading, found: _Found) -> None:
         "customer_id", "source__name"
     ):
         found.customer(customer_id, Match("loyalty id", source))
+    _primary(found, Match("loyalty id"), loyalty_id__in=spellings)
 
 
 def _emails(email: str, found: _Found, *, exact: bool) -> None:
@@ -279,6 +280,19 @@ def _emails(email: str, found: _Found, *, exact: bool) -> None:
         : MAX_HITS * 3
     ]:
         found.customer(customer_id, Match("e-mail" if exact else "e-mail starts with", source, exact=exact))
+    if exact:
+        _primary(found, Match("e-mail"), email=email)
+
+
+def _primary(found: _Found, match: Match, **lookup) -> None:
+    """The customer's own primary e-mail / phone / loyalty id, for people no identity names that way.
+
+    A phone given only with an order, say, becomes the customer's without any system's
+    customer record carrying it.
+    """
+    for customer_id in Customer.objects.filter(**lookup).values_list("pk", flat=True)[: MAX_HITS * 3]:
+        if customer_id not in found.customers:
+            found.customer(customer_id, match)
 
 
 def _phones(phone: str, found: _Found) -> None:
@@ -286,6 +300,7 @@ def _phones(phone: str, found: _Found) -> None:
         "customer_id", "source__name"
     )[: MAX_HITS * 3]:
         found.customer(customer_id, Match("phone", source))
+    _primary(found, Match("phone"), phone=phone)
 
 
 def _cards(user, reading: Reading, found: _Found) -> None:

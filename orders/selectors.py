@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -27,6 +27,7 @@ from .models import (
     StockLevel,
     TimelineEvent,
 )
+from .timezones import LOCAL_FORMAT, store_zone
 
 
 def sync_overview() -> dict:
@@ -158,12 +159,50 @@ def order_pane(order: Order) -> dict:
         "shipments": shipments,
         "returns": returns,
         "flags": list(order.flags.order_by("closed_at", "-opened_at")),
-        "timeline": order_timeline(order_id=order.pk),
+        "timeline": timeline_rows(order),
         "projected": projected_date(order, shipments),
         "arrived": any(s.delivered_at for s in shipments),
         "cancellable": cancellable(order, shipments),
         "refundable": refundable(payments, returns),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One timeline event, ready to show: formatted once here rather than per row in the template."""
+
+    at: datetime
+    iso: str
+    local: str  # as the store's clock showed it
+    kind: str
+    source: str | None
+    who: str  # the system, the staff member, or OmniDesk itself
+    summary: str
+
+
+def timeline_rows(order: Order) -> list[TimelineRow]:
+    """The order's merged timeline in one query, without building a model instance per event.
+
+    The busiest orders carry hundreds of events; plain rows keep the order screen fast.
+    """
+    zone = store_zone(order.store)
+    events = (
+        TimelineEvent.objects.filter(order_id=order.pk)
+        .order_by("occurred_at", "id")
+        .values_list("occurred_at", "kind", "source__name", "actor__username", "summary")
+    )
+    return [
+        TimelineRow(
+            at,
+            at.isoformat(),
+            at.astimezone(zone).strftime(LOCAL_FORMAT),
+            kind,
+            source,
+            source or actor or "OmniDesk",
+            summary,
+        )
+        for at, kind, source, actor, summary in events
+    ]
 
 
 def _lines_with_stock(order: Order) -> list[LineView]:

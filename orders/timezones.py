@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
+LOCAL_FORMAT = "%Y-%m-%d %H:%M %Z"
+
 
 def store_zone(store) -> ZoneInfo:
     """The store's zone, or the site's default when there is no store (or its zone is unknown)."""
@@ -20,4 +22,4 @@ def store_local(moment: datetime | None, store) -> str:
     """``2026-11-03 09:00 EST``: the moment as the store's clock showed it."""
     if moment is None:
         return "—"
-    return moment.astimezone(store_zone(store)).strftime("%Y-%m-%d %H:%M %Z")
+    return moment.astimezone(store_zone(store)).strftime(LOCAL_FORMAT)

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from integrations.bench import Figures, bench_sync, bench_timeline
+from orders.bench import bench_lookup
 
 
 class Command(BaseCommand):
@@ -19,6 +20,10 @@ class Command(BaseCommand):
             "--workers", type=int, default=2, help="Sources synced at once (a Celery worker's concurrency)"
         )
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / ".bench" / "latest.json"))
+        parser.add_argument("--only", choices=["sync", "lookup"], help="Run one half (default: both)")
+        parser.add_argument("--lookup-orders", type=int, default=1_000_000, help="Orders for the lookup benchmark")
+        parser.add_argument("--lookup-customers", type=int, default=300_000, help="Customers for the lookup benchmark")
+        parser.add_argument("--probes", type=int, default=100, help="Probes per identifier kind")
 
     def handle(self, *args, **opts):
         if connection.vendor != "postgresql":
@@ -26,8 +31,17 @@ class Command(BaseCommand):
         _database_ensure()
         call_command("migrate", interactive=False, verbosity=0)
         figures = Figures()
-        bench_sync(figures, orders=opts["orders"], workers=opts["workers"], log=self.stdout.write)
-        bench_timeline(figures)
+        if opts["only"] in (None, "sync"):
+            bench_sync(figures, orders=opts["orders"], workers=opts["workers"], log=self.stdout.write)
+            bench_timeline(figures)
+        if opts["only"] in (None, "lookup"):
+            bench_lookup(
+                figures,
+                orders=opts["lookup_orders"],
+                customers=opts["lookup_customers"],
+                probes=opts["probes"],
+                log=self.stdout.write,
+            )
         self.stdout.write("")
         self.stdout.write(figures.table())
         figures.write(Path(opts["output"]))
