@@ -208,6 +208,20 @@ OMNIDESK_HTTP_RETRIES = int(os.environ.get("OMNIDESK_HTTP_RETRIES", "4"))
 OMNIDESK_HTTP_BACKOFF = float(os.environ.get("OMNIDESK_HTTP_BACKOFF", "0.5"))
 OMNIDESK_HTTP_MAX_RETRY_AFTER = float(os.environ.get("OMNIDESK_HTTP_MAX_RETRY_AFTER", "30"))
 
+# Customer messages (issue 5): printed to the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OmniDesk customer service <service@localhost>")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

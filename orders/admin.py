@@ -10,6 +10,8 @@ from .models import (
     AccessLog,
     ApiToken,
     Customer,
+    CustomerMessage,
+    MessageTemplate,
     CustomerIdentity,
     CustomerMerge,
     Flag,
@@ -347,3 +349,25 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """The words customers receive when an order slips. Variables are listed under the body."""
+
+    list_display = ("code", "subject", "auto_send")
+    list_editable = ("auto_send",)
+    readonly_fields = ("code",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerMessage)
+class CustomerMessageAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "order", "to", "subject", "status", "sent_by", "sent_at")
+    list_filter = ("status",)
+    raw_id_fields = ("flag", "order")

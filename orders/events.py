@@ -305,6 +305,11 @@ def identity_verified(*, interaction) -> Event:
     )
 
 
+def flag_action(*, key: str, kind: str, occurred_at, summary: str, order_id, actor) -> Event:
+    """A person acting on a flag, or a message sent about one."""
+    return _event(key=key, kind=kind, occurred_at=occurred_at, summary=summary, order_id=order_id, actor=actor)
+
+
 def events_write(events: Iterable[Event]) -> int:
     """Insert events, skipping any whose key is already written. Returns how many were new."""
     return len(upsert(TimelineEvent, events, unique=["key"], update=None, returning=["id"]))

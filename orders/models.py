@@ -537,6 +537,29 @@ class Flag(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     detail = models.TextField(blank=True, default="", help_text="The evidence: which systems disagree and how.")
     evidence = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_flags",
+        help_text="Who is working on it (taken from the worklist).",
+    )
+    snoozed_until = models.DateTimeField(
+        null=True, blank=True, help_text="Hidden from the worklist's default view until then (with a reason)."
+    )
+    snooze_reason = models.CharField(max_length=300, blank=True, default="", db_default="")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Set when a person closed the flag rather than the condition clearing.",
+    )
+    resolution = models.CharField(
+        max_length=300, blank=True, default="", db_default="", help_text="Why a person closed it."
+    )
 
     class Meta:
         ordering = ["-opened_at"]
@@ -580,6 +603,10 @@ class TimelineEvent(models.Model):
         CUSTOMERS_MERGED = "customers_merged", "Customers merged"
         MERGE_REVERSED = "merge_reversed", "Merge reversed"
         IDENTITY_VERIFIED = "identity_verified", "Identity verified"
+        FLAG_TAKEN = "flag_taken", "Flag taken"
+        FLAG_SNOOZED = "flag_snoozed", "Flag snoozed"
+        FLAG_RESOLVED = "flag_resolved", "Flag resolved"
+        MESSAGE_SENT = "message_sent", "Message to the customer"
 
     key = models.CharField(max_length=255)
     # Indexed by the (order, occurred_at) / (customer, occurred_at) composites below.
@@ -687,3 +714,56 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class MessageTemplate(models.Model):
+    """The ready-to-send message for one flag code; supervisors edit the wording and may turn on auto-send."""
+
+    code = models.CharField(max_length=32, choices=Flag.Code.choices, unique=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(
+        help_text="Django template. Variables: customer_name, order_number, promised, projected, carrier, "
+        "tracking_number, tracking_url, carrier_status, store_name."
+    )
+    auto_send = models.BooleanField(
+        default=False, help_text="Send automatically when the flag opens (otherwise an agent sends it with one click)."
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.get_code_display()
+
+
+class CustomerMessage(models.Model):
+    """A message sent to the customer about one flag. At most one per flag: the same news never goes twice."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will retry)"
+
+    flag = models.OneToOneField(Flag, on_delete=models.CASCADE, related_name="message")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when sent automatically.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

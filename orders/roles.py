@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "orders.accesslog": ["view"],
         "orders.interaction": ["view"],
         "orders.apitoken": ["view", "change"],
+        "orders.messagetemplate": ["view", "change"],
+        "orders.customermessage": ["view"],
         "integrations.source": ["view", "add", "change"],
         "integrations.syncrun": ["view"],
         "integrations.rawrecord": ["view"],

@@ -158,7 +158,8 @@ def order_pane(order: Order) -> dict:
         "payments": payments,
         "shipments": shipments,
         "returns": returns,
-        "flags": list(order.flags.order_by("closed_at", "-opened_at")),
+        "flags": list(order.flags.select_related("owner", "message").order_by("closed_at", "-opened_at")),
+        "message_codes": MESSAGE_CODES,
         "timeline": timeline_rows(order),
         "projected": projected_date(order, shipments),
         "arrived": any(s.delivered_at for s in shipments),
@@ -242,6 +243,9 @@ def cancellable(order: Order, shipments: list[Shipment]) -> bool:
     if order.status == Lifecycle.CANCELLED or order.cancelled_at:
         return False
     return order.status not in DISPATCHED and not any(s.shipped_at for s in shipments)
+
+
+MESSAGE_CODES = ("promise_at_risk", "promise_missed", "stuck_shipment", "delivery_exception")
 
 
 def refundable(payments: list[Payment], returns: list[Return]) -> Decimal:

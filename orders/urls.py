@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, worklist
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,4 +11,6 @@ urlpatterns = [
     path("customers/<int:customer_id>/notes/", views.note_add, name="note_add"),
     path("customers/<int:customer_id>/verified/", views.identity_verified, name="identity_verified"),
     path("orders/<int:order_id>/", views.order, name="order"),
+    path("worklist/", worklist.worklist, name="worklist"),
+    path("worklist/flags/<int:flag_id>/<slug:action>/", worklist.flag_action, name="flag_action"),
 ]

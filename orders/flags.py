@@ -1,0 +1,75 @@
+"""People working the exception queues: take a flag, snooze it, resolve it, tell the customer.
+
+Detection opens and closes flags from the data; these are the human actions on them.
+Each lands in the order's timeline with who and when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import events
+from .models import Flag, TimelineEvent
+
+# How much it hurts, for sorting the worklist: the customer is already hurt (3), will be (2), might be (1).
+SEVERITY = {
+    Flag.Code.DELIVERY_EXCEPTION: 3,
+    Flag.Code.PROMISE_MISSED: 3,
+    Flag.Code.PHANTOM_ORDER: 3,
+    Flag.Code.PAYMENT_MISMATCH: 3,
+    Flag.Code.RETURN_NOT_REFUNDED: 3,
+    Flag.Code.STUCK_SHIPMENT: 2,
+    Flag.Code.DUPLICATE_SHIPMENT: 2,
+    Flag.Code.STOCK_SHORTFALL: 2,
+    Flag.Code.PROMISE_AT_RISK: 1,
+    Flag.Code.UNASSIGNED: 1,
+}
+SEVERITY_LABEL = {3: "high", 2: "medium", 1: "low"}
+
+
+def _event(flag: Flag, kind: str, summary: str, actor) -> None:
+    at = timezone.now()
+    events.events_write(
+        [
+            events.flag_action(
+                key=f"flag:{flag.pk}:{kind}:{at.timestamp()}",
+                kind=kind,
+                occurred_at=at,
+                summary=summary,
+                order_id=flag.order_id,
+                actor=actor,
+            )
+        ]
+    )
+
+
+@transaction.atomic
+def flag_take(flag: Flag, *, by) -> Flag:
+    Flag.objects.filter(pk=flag.pk).update(owner=by)
+    flag.owner = by
+    _event(flag, TimelineEvent.Kind.FLAG_TAKEN, f"{by.get_username()} took {flag.code}", by)
+    return flag
+
+
+@transaction.atomic
+def flag_snooze(flag: Flag, *, by, until: datetime, reason: str) -> Flag:
+    Flag.objects.filter(pk=flag.pk).update(snoozed_until=until, snooze_reason=reason)
+    flag.snoozed_until, flag.snooze_reason = until, reason
+    _event(flag, TimelineEvent.Kind.FLAG_SNOOZED, f"{flag.code} snoozed until {until:%Y-%m-%d %H:%M} UTC: {reason}", by)
+    return flag
+
+
+@transaction.atomic
+def flag_resolve(flag: Flag, *, by, reason: str) -> Flag:
+    """A person closes the flag (the condition may still hold: detection then leaves it closed until it clears)."""
+    now = timezone.now()
+    updated = Flag.objects.filter(pk=flag.pk, closed_at__isnull=True).update(
+        closed_at=now, resolved_by=by, resolution=reason
+    )
+    if updated:
+        flag.closed_at, flag.resolved_by, flag.resolution = now, by, reason
+        _event(flag, TimelineEvent.Kind.FLAG_RESOLVED, f"{flag.code} resolved by {by.get_username()}: {reason}", by)
+    return flag

@@ -1,0 +1,146 @@
+"""Tell the customer first: a ready-to-send message for flags that change what they were promised.
+
+For ``promise_at_risk``, ``promise_missed``, ``stuck_shipment`` and ``delivery_exception``
+a supervisor-edited template (:class:`MessageTemplate`) is filled from the order. An
+agent sends it with one click, or it goes automatically when the template says so.
+A flag has at most one :class:`CustomerMessage` (a one-to-one row created before any
+mail leaves), so the same news never goes twice, whoever clicks or however often
+detection runs. Delivery is a Celery task queued after commit; it re-checks the row's
+status under a lock, so a retried task does not send again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template import Context, Template
+from django.utils import timezone
+
+from . import events, selectors
+from .models import CustomerMessage, Flag, MessageTemplate, TimelineEvent
+from .selectors import projected_date
+from .timezones import store_local
+
+log = logging.getLogger(__name__)
+
+MESSAGE_CODES = selectors.MESSAGE_CODES  # promise_at_risk, promise_missed, stuck_shipment, delivery_exception
+
+
+class CannotMessage(Exception):
+    """Why no message can go for this flag (no template, no address, already closed)."""
+
+
+def recipient(flag: Flag) -> str:
+    order = flag.order
+    return (order.customer.email if order.customer_id else "") or order.email
+
+
+def message_context(flag: Flag) -> dict:
+    """What the templates may say: the promise, the new projection, the carrier's word."""
+    order = flag.order
+    shipments = list(order.shipments.prefetch_related("events"))
+    latest = max(shipments, key=lambda s: s.last_event_at or s.shipped_at or order.placed_at, default=None)
+    scans = list(latest.events.all()) if latest else []
+    last_scan = scans[-1] if scans else None
+    return {
+        "customer_name": (order.customer.name if order.customer_id else "") or "there",
+        "order_number": order.number,
+        "promised": store_local(order.promised_by, order.store),
+        "projected": store_local(projected_date(order, shipments), order.store),
+        "carrier": latest.carrier if latest else "",
+        "tracking_number": latest.tracking_number if latest else "",
+        "tracking_url": latest.tracking_url if latest else "",
+        "carrier_status": (last_scan.message or last_scan.status)
+        if last_scan
+        else (latest.raw_status if latest else ""),
+        "store_name": order.store.name if order.store else "",
+    }
+
+
+def message_draft(flag: Flag) -> tuple[str, str]:
+    """``(subject, body)`` as it would be sent now."""
+    template = MessageTemplate.objects.filter(code=flag.code).first()
+    if template is None:
+        raise CannotMessage(f"no message template for {flag.code}")
+    context = Context(message_context(flag), autoescape=False)
+    return Template(template.subject).render(context).strip(), Template(template.body).render(context)
+
+
+def message_send(flag: Flag, *, by=None) -> CustomerMessage:
+    """Queue the flag's message once. A second call (another agent, auto-send) returns the first message."""
+    existing = CustomerMessage.objects.filter(flag=flag).first()
+    if existing is not None:
+        return existing
+    if flag.code not in MESSAGE_CODES:
+        raise CannotMessage(f"{flag.code} has no customer message")
+    if flag.closed_at is not None:
+        raise CannotMessage("the flag is closed: nothing to tell the customer")
+    to = recipient(flag)
+    if not to:
+        raise CannotMessage("no e-mail address for this customer")
+    subject, body = message_draft(flag)
+    try:
+        with transaction.atomic():
+            message = CustomerMessage.objects.create(
+                flag=flag, order=flag.order, to=to, subject=subject, body=body, sent_by=by
+            )
+            who = by.get_username() if by is not None else "automatically"
+            events.events_write(
+                [
+                    events.flag_action(
+                        key=f"message:{message.pk}",
+                        kind=TimelineEvent.Kind.MESSAGE_SENT,
+                        occurred_at=message.created_at,
+                        summary=f"Message to {to} ({who}): {subject}",
+                        order_id=flag.order_id,
+                        actor=by,
+                    )
+                ]
+            )
+            transaction.on_commit(lambda: _queue_delivery(message.pk))
+    except IntegrityError:  # someone else queued it between our check and our insert
+        return CustomerMessage.objects.get(flag=flag)
+    return message
+
+
+def _queue_delivery(message_id: int) -> None:
+    from .tasks import deliver_message
+
+    deliver_message.delay(message_id)
+
+
+def message_deliver(message_id: int) -> CustomerMessage:
+    """Send one queued message by e-mail, at most once (the row is locked and its status checked)."""
+    with transaction.atomic():
+        message = CustomerMessage.objects.select_for_update().get(pk=message_id)
+        if message.status == CustomerMessage.Status.SENT:
+            return message
+        try:
+            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to])
+        except Exception as error:  # SMTP down: kept as failed, the task retries
+            message.status, message.error = CustomerMessage.Status.FAILED, str(error)[:1000]
+            message.save(update_fields=["status", "error"])
+            log.warning("message %s not sent: %s", message.pk, error)
+            raise
+        message.status, message.sent_at, message.error = CustomerMessage.Status.SENT, timezone.now(), ""
+        message.save(update_fields=["status", "sent_at", "error"])
+    return message
+
+
+def messages_auto_send(flag_ids) -> int:
+    """After detection opened flags: send those whose template a supervisor set to auto-send. Returns how many."""
+    auto = set(MessageTemplate.objects.filter(auto_send=True).values_list("code", flat=True))
+    if not auto:
+        return 0
+    sent = 0
+    flags = Flag.objects.filter(pk__in=flag_ids, code__in=auto, closed_at__isnull=True, message__isnull=True)
+    for flag in flags.select_related("order__customer", "order__store"):
+        try:
+            message_send(flag)
+            sent += 1
+        except CannotMessage as reason:
+            log.info("no automatic message for flag %s: %s", flag.pk, reason)
+    return sent

@@ -1,0 +1,196 @@
+"""``/worklist/``: every open flag the user may see, filtered and sorted, with the actions to work it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+import django_tables2 as tables
+from django import forms
+from django.contrib import messages
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_tables2 import RequestConfig
+
+from . import events
+from .access import sees_every_store, store_ids, visible_orders
+from .flags import SEVERITY, SEVERITY_LABEL, flag_resolve, flag_snooze, flag_take
+from .forms import NoteForm
+from .messaging import MESSAGE_CODES, CannotMessage, message_send
+from .models import Flag, Note, Store
+from .search import order_url
+
+AGES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(days=1), "72h": timedelta(days=3)}
+
+
+def visible_flags(user):
+    """Open flags on the orders this user may see, with their severity for sorting."""
+    severity = Case(
+        *(When(code=code, then=Value(level)) for code, level in SEVERITY.items()), output_field=IntegerField()
+    )
+    return (
+        Flag.objects.filter(closed_at__isnull=True, order__in=visible_orders(user))
+        .select_related("order__customer", "order__store", "owner", "message")
+        .annotate(severity=severity)
+    )
+
+
+class FlagFilter(django_filters.FilterSet):
+    code = django_filters.ChoiceFilter(choices=Flag.Code.choices, empty_label="every code")
+    store = django_filters.ModelChoiceFilter(
+        field_name="order__store", queryset=Store.objects.none(), empty_label="every store"
+    )
+    age = django_filters.ChoiceFilter(
+        choices=[(k, f"open longer than {k}") for k in AGES], method="older_than", empty_label="any age"
+    )
+    owner = django_filters.ChoiceFilter(
+        choices=[("me", "mine"), ("nobody", "nobody's")], method="owned_by", empty_label="anyone's"
+    )
+    snoozed = django_filters.BooleanFilter(method="with_snoozed", widget=forms.CheckboxInput, label="include snoozed")
+
+    class Meta:
+        model = Flag
+        fields = ["code", "store", "age", "owner", "snoozed"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        stores = Store.objects.all() if sees_every_store(user) else Store.objects.filter(pk__in=store_ids(user))
+        self.filters["store"].queryset = stores
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.cleaned_data.get("snoozed"):
+            queryset = queryset.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=timezone.now()))
+        return queryset
+
+    def older_than(self, queryset, name, value):
+        return queryset.filter(opened_at__lt=timezone.now() - AGES[value]) if value in AGES else queryset
+
+    def owned_by(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(owner=self.user)
+        if value == "nobody":
+            return queryset.filter(owner__isnull=True)
+        return queryset
+
+    def with_snoozed(self, queryset, name, value):
+        return queryset  # applied in qs: snoozed flags are hidden unless asked for
+
+
+class FlagTable(tables.Table):
+    severity = tables.Column(verbose_name="Severity", order_by=("-severity", "opened_at"))
+    code = tables.Column(verbose_name="Flag", orderable=True)
+    order = tables.Column(verbose_name="Order", accessor="order__number", orderable=False)
+    customer = tables.Column(accessor="order__customer__name", verbose_name="Customer", orderable=False, default="—")
+    store = tables.Column(accessor="order__store__name", verbose_name="Store", orderable=False, default="—")
+    opened_at = tables.Column(verbose_name="Open for", order_by=("opened_at",))
+    owner = tables.Column(verbose_name="Owner", orderable=False, default="—")
+    detail = tables.Column(verbose_name="Evidence", orderable=False)
+    actions = tables.TemplateColumn(
+        template_name="orders/worklist_actions.html", verbose_name="", orderable=False, empty_values=()
+    )
+
+    class Meta:
+        attrs = {"class": "grid worklist", "id": "worklist-table"}
+        row_attrs = {"id": lambda record: f"flag-{record.pk}"}
+        empty_text = "No open flags here. Nothing is falling between the systems right now."
+
+    def render_severity(self, value):
+        return format_html('<span class="sev sev-{}">{}</span>', value, SEVERITY_LABEL[value])
+
+    def render_code(self, record):
+        return format_html('<span class="badge flag">{}</span>', record.code)
+
+    def render_order(self, record):
+        return format_html('<a href="{}">{}</a>', order_url(record.order), record.order.number)
+
+    def render_opened_at(self, value):
+        return format_html('<span title="{}">{}</span>', f"{value:%Y-%m-%d %H:%M} UTC", _age(timezone.now() - value))
+
+    def render_owner(self, record):
+        return record.owner.get_username() if record.owner else "—"
+
+
+def _age(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
+
+
+@never_cache
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    flags = visible_flags(request.user)
+    counts = dict(flags.order_by().values_list("code").annotate(n=Count("id")))
+    filtered = FlagFilter(request.GET, queryset=flags.order_by("-severity", "opened_at"), user=request.user)
+    table = FlagTable(filtered.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    context = {
+        "filter": filtered,
+        "table": table,
+        "counts": [(code, label, counts.get(code, 0)) for code, label in Flag.Code.choices],
+        "total": sum(counts.values()),
+        "message_codes": MESSAGE_CODES,
+    }
+    return render(request, "orders/worklist.html", context)
+
+
+class SnoozeForm(forms.Form):
+    hours = forms.IntegerField(min_value=1, max_value=24 * 14, initial=24)
+    reason = forms.CharField(max_length=300)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300)
+
+
+@require_POST
+def flag_action(request: HttpRequest, flag_id: int, action: str) -> HttpResponse:
+    """Take, snooze, resolve, note or message one flag; back to the worklist (htmx re-selects the table)."""
+    flag = get_object_or_404(visible_flags(request.user), pk=flag_id)
+    back = request.POST.get("next") or reverse("worklist")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("worklist")
+    if action == "take":
+        flag_take(flag, by=request.user)
+    elif action == "snooze":
+        form = SnoozeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Snooze {flag.code} on {flag.order.number}: give the hours and a reason.")
+            return redirect(back)
+        until = timezone.now() + timedelta(hours=form.cleaned_data["hours"])
+        flag_snooze(flag, by=request.user, until=until, reason=form.cleaned_data["reason"])
+    elif action == "resolve":
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Resolve {flag.code} on {flag.order.number}: say why.")
+            return redirect(back)
+        flag_resolve(flag, by=request.user, reason=form.cleaned_data["reason"])
+    elif action == "note":
+        form = NoteForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Note on {flag.order.number}: {' '.join(form.errors.get('body', []))}")
+            return redirect(back)
+        note = Note.objects.create(
+            order=flag.order,
+            customer=flag.order.customer,
+            author=request.user,
+            body=f"[{flag.code}] {form.cleaned_data['body']}",
+        )
+        events.events_write([events.note_added(note=note)])
+    elif action == "message":
+        try:
+            sent = message_send(flag, by=request.user)
+            messages.success(request, f"Message to {sent.to} queued: {sent.subject}")
+        except CannotMessage as reason:
+            messages.error(request, f"No message for {flag.order.number}: {reason}")
+    else:
+        return HttpResponse(status=404)
+    return redirect(back)

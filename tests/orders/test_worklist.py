@@ -1,0 +1,207 @@
+"""The worklist: open flags filtered and sorted, taken, snoozed, resolved, noted — and the customer told once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.messaging import CannotMessage, message_deliver, message_send, messages_auto_send
+from orders.models import CustomerMessage, Flag, MessageTemplate, Note, TimelineEvent
+from tests.factories import TrackingEventFactory, agent, clerk_of
+from tests.orders import scene as scenes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    scene = scenes.build()
+    now = timezone.now()
+    scene.late = Flag.objects.create(
+        order=scene.web_order,
+        code=Flag.Code.PROMISE_MISSED,
+        detail="promised 11-04; not collected",
+        opened_at=now - timedelta(hours=30),
+    )
+    scene.unassigned = Flag.objects.create(
+        order=scene.pos_order,
+        code=Flag.Code.UNASSIGNED,
+        detail="in the ERP 3 h, nobody assigned",
+        opened_at=now - timedelta(hours=3),
+    )
+    scene.uptown_flag = Flag.objects.create(
+        order=scene.uptown_order,
+        code=Flag.Code.STUCK_SHIPMENT,
+        detail="no scan for 50 h",
+        opened_at=now - timedelta(hours=50),
+    )
+    Flag.objects.create(order=scene.uptown_order, code=Flag.Code.PHANTOM_ORDER, closed_at=now)  # closed: not listed
+    return scene
+
+
+@pytest.fixture
+def agent_client(client):
+    client.force_login(agent())
+    return client
+
+
+def listed(response) -> list[str]:
+    html = response.content.decode()
+    return [
+        f"flag-{pk}" for pk in Flag.objects.order_by("pk").values_list("pk", flat=True) if f'id="flag-{pk}"' in html
+    ]
+
+
+def row_order(response, flags) -> list[int]:
+    html = response.content.decode()
+    return sorted((f.pk for f in flags if f'id="flag-{f.pk}"' in html), key=lambda pk: html.index(f'id="flag-{pk}"'))
+
+
+def test_every_open_flag_by_severity_then_age_with_counts(agent_client, scene):
+    response = agent_client.get("/worklist/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert row_order(response, [scene.late, scene.unassigned, scene.uptown_flag]) == [
+        scene.late.pk,  # high
+        scene.uptown_flag.pk,  # medium
+        scene.unassigned.pk,  # low
+    ]
+    assert "3 open" in html
+    assert "Promise missed <strong>1</strong>" in html and "Phantom order <strong>0</strong>" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"code": "unassigned"}, ["unassigned"]),
+        ({"age": "24h"}, ["late", "uptown_flag"]),
+        ({"age": "72h"}, []),
+        ({"owner": "nobody"}, ["late", "unassigned", "uptown_flag"]),
+        ({"owner": "me"}, []),
+    ],
+)
+def test_filters(agent_client, scene, query, expected):
+    response = agent_client.get("/worklist/", query)
+
+    assert listed(response) == [f"flag-{pk}" for pk in sorted(getattr(scene, name).pk for name in expected)]
+
+
+def test_the_store_filter_and_store_staff_scope(client, scene):
+    client.force_login(clerk_of(scene.uptown, "uma.uptown"))
+
+    response = client.get("/worklist/")
+    denied = client.post(reverse("flag_action", args=[scene.late.pk, "take"]))
+
+    assert listed(response) == [f"flag-{scene.uptown_flag.pk}"]
+    assert denied.status_code == 404
+    assert Flag.objects.get(pk=scene.late.pk).owner is None
+
+
+def test_take_puts_the_flag_on_my_list_and_in_the_timeline(agent_client, scene):
+    response = agent_client.post(reverse("flag_action", args=[scene.late.pk, "take"]), {"next": "/worklist/?owner=me"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/worklist/?owner=me"
+    assert Flag.objects.get(pk=scene.late.pk).owner.username == "alice.agent"
+    assert listed(agent_client.get("/worklist/", {"owner": "me"})) == [f"flag-{scene.late.pk}"]
+    event = TimelineEvent.objects.get(kind="flag_taken")
+    assert (event.order_id, event.summary) == (scene.web_order.pk, "alice.agent took promise_missed")
+
+
+def test_snooze_hides_until_then_with_its_reason(agent_client, scene):
+    agent_client.post(
+        reverse("flag_action", args=[scene.unassigned.pk, "snooze"]), {"hours": 4, "reason": "store closed today"}
+    )
+
+    flag = Flag.objects.get(pk=scene.unassigned.pk)
+    assert flag.snooze_reason == "store closed today"
+    assert timedelta(hours=3, minutes=59) < flag.snoozed_until - timezone.now() <= timedelta(hours=4)
+    assert f"flag-{flag.pk}" not in listed(agent_client.get("/worklist/"))
+    assert f"flag-{flag.pk}" in listed(agent_client.get("/worklist/", {"snoozed": "on"}))
+    assert TimelineEvent.objects.get(kind="flag_snoozed").summary.endswith(": store closed today")
+
+
+def test_resolve_needs_a_reason_and_closes_the_flag(agent_client, scene):
+    url = reverse("flag_action", args=[scene.uptown_flag.pk, "resolve"])
+
+    agent_client.post(url, {"reason": ""})
+    assert Flag.objects.get(pk=scene.uptown_flag.pk).closed_at is None
+
+    agent_client.post(url, {"reason": "carrier found it, delivered tomorrow"})
+    flag = Flag.objects.get(pk=scene.uptown_flag.pk)
+    assert (flag.resolution, flag.resolved_by.username) == ("carrier found it, delivered tomorrow", "alice.agent")
+    assert flag.closed_at is not None
+    assert f"flag-{flag.pk}" not in listed(agent_client.get("/worklist/"))
+
+
+def test_a_note_from_the_worklist_lands_on_the_order(agent_client, scene):
+    agent_client.post(reverse("flag_action", args=[scene.late.pk, "note"]), {"body": "called the store"})
+    agent_client.post(reverse("flag_action", args=[scene.late.pk, "note"]), {"body": "card 4111111111111111"})
+
+    assert list(Note.objects.values_list("order_id", "body")) == [
+        (scene.web_order.pk, "[promise_missed] called the store")
+    ]
+    assert TimelineEvent.objects.filter(kind="note", order=scene.web_order).count() == 1
+
+
+def test_the_customer_is_told_once_whoever_clicks(agent_client, scene, django_capture_on_commit_callbacks):
+    url = reverse("flag_action", args=[scene.late.pk, "message"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(url)
+        agent_client.post(url)
+    message_send(Flag.objects.get(pk=scene.late.pk))
+
+    message = CustomerMessage.objects.get()
+    assert (message.to, message.status, message.sent_by.username) == ("zoe.muller@example.com", "sent", "alice.agent")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Your order #1001 is late"
+    assert "Hello Zoë Müller" in mail.outbox[0].body
+    assert TimelineEvent.objects.filter(kind="message_sent").count() == 1
+    message_deliver(message.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_the_message_carries_the_carriers_word(scene, django_capture_on_commit_callbacks):
+    shipment = scene.web_order.shipments.get()
+    TrackingEventFactory(shipment=shipment, occurred_at=timezone.now(), status="failure", message="Address not found")
+    flag = Flag.objects.create(order=scene.web_order, code=Flag.Code.DELIVERY_EXCEPTION, detail="carrier failure")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send(flag)
+
+    assert "(1Z999AA10123456784): Address not found" in mail.outbox[0].body
+
+
+def test_no_message_without_a_template_an_address_or_an_open_flag(scene):
+    with pytest.raises(CannotMessage, match="has no customer message"):
+        message_send(scene.unassigned)
+    scene.zoe.email = ""
+    scene.zoe.save()
+    with pytest.raises(CannotMessage, match="no e-mail address"):
+        message_send(scene.late)
+    assert CustomerMessage.objects.count() == 0
+
+
+def test_auto_send_only_where_a_supervisor_turned_it_on(scene, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert messages_auto_send([scene.late.pk, scene.uptown_flag.pk]) == 0
+        MessageTemplate.objects.filter(code="promise_missed").update(auto_send=True)
+        assert messages_auto_send([scene.late.pk, scene.uptown_flag.pk]) == 1
+        assert messages_auto_send([scene.late.pk, scene.uptown_flag.pk]) == 0
+
+    assert [m.to for m in mail.outbox] == [["zoe.muller@example.com"]]
+
+
+def test_a_supervisors_wording_is_used(scene, django_capture_on_commit_callbacks):
+    MessageTemplate.objects.filter(code="promise_missed").update(subject="Sorry, {{ order_number }} is late")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send(scene.late)
+
+    assert mail.outbox[0].subject == "Sorry, #1001 is late"
