@@ -44,13 +44,13 @@ def visible_flags(user):
 class FlagFilter(django_filters.FilterSet):
     code = django_filters.ChoiceFilter(choices=Flag.Code.choices, empty_label="every code")
     store = django_filters.ModelChoiceFilter(
-        field_name="order__store", queryset=Store.objects.none(), empty_label="every store"
+        field_name="order__store", queryset=Store.objects.none(), empty_label="every store", label="Store"
     )
     age = django_filters.ChoiceFilter(
-        choices=[(k, f"open longer than {k}") for k in AGES], method="older_than", empty_label="any age"
+        choices=[(k, f"open longer than {k}") for k in AGES], method="older_than", empty_label="any age", label="Age"
     )
     owner = django_filters.ChoiceFilter(
-        choices=[("me", "mine"), ("nobody", "nobody's")], method="owned_by", empty_label="anyone's"
+        choices=[("me", "mine"), ("nobody", "nobody's")], method="owned_by", empty_label="anyone's", label="Owner"
     )
     snoozed = django_filters.BooleanFilter(method="with_snoozed", widget=forms.CheckboxInput, label="include snoozed")
 
