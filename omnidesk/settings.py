@@ -189,12 +189,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # The one beat schedule: a dispatcher every 15 s starts a sync for each enabled
-# source whose interval has elapsed (intervals are per source, set in the admin).
+# source whose interval has elapsed (intervals are per source, set in the admin);
+# every 5 min the detection rules run over every order, for the flags only time opens
+# (a grace period running out). Each sync page runs them for the orders it touched.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-syncs": {
         "task": "integrations.tasks.dispatch_due_syncs",
         "schedule": 15.0,
         "options": {"expires": 14},
+    },
+    "detect-flags": {
+        "task": "orders.tasks.detect_flags",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
     },
 }
 

@@ -13,6 +13,7 @@ from .models import (
     CustomerIdentity,
     CustomerMerge,
     CustomerMessage,
+    DetectionRule,
     Flag,
     Interaction,
     MessageTemplate,
@@ -309,6 +310,22 @@ class FlagAdmin(ReadOnlyAdmin):
     list_display = ["code", "order", "opened_at", "closed_at", "detail"]
     list_filter = ["code", ("closed_at", admin.EmptyFieldListFilter)]
     raw_id_fields = ["order"]
+
+
+@admin.register(DetectionRule)
+class DetectionRuleAdmin(admin.ModelAdmin):
+    """The supervisor's thresholds: one row per flag code, created by the migration; none added or removed."""
+
+    list_display = ["code", "enabled", "threshold"]
+    list_editable = ["enabled", "threshold"]
+    fields = ["code", "enabled", "threshold"]
+    readonly_fields = ["code"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(TimelineEvent)

@@ -41,10 +41,14 @@ def upsert(
     unique: Sequence[str] = (),
     update: Sequence[str] | None = None,
     returning: Sequence[str] = (),
+    unique_where: str = "",
 ) -> list[tuple]:
     """Insert ``rows``; on a ``unique`` conflict update ``update`` columns (``None``: leave the row alone).
 
-    Returns the ``returning`` columns of the rows inserted or updated (not of rows left alone).
+    ``unique_where`` names the predicate of a partial unique index (``closed_at IS NULL``
+    for one open flag per order and code), so PostgreSQL can infer that index as the
+    conflict target. Returns the ``returning`` columns of the rows inserted or updated
+    (not of rows left alone).
     """
     rows = _dedupe(rows, unique)
     if not rows:
@@ -55,15 +59,16 @@ def upsert(
     table = connection.ops.quote_name(model._meta.db_table)
     stage = _stage_name(model, columns)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    target = f"({', '.join(connection.ops.quote_name(c) for c in unique)})" + (
+        f" WHERE {unique_where}" if unique_where else ""
+    )
     if unique and update:
         assignments = ", ".join(
             f"{connection.ops.quote_name(c)} = EXCLUDED.{connection.ops.quote_name(c)}" for c in update
         )
-        conflict = (
-            f"ON CONFLICT ({', '.join(connection.ops.quote_name(c) for c in unique)}) DO UPDATE SET {assignments}"
-        )
+        conflict = f"ON CONFLICT {target} DO UPDATE SET {assignments}"
     elif unique:
-        conflict = f"ON CONFLICT ({', '.join(connection.ops.quote_name(c) for c in unique)}) DO NOTHING"
+        conflict = f"ON CONFLICT {target} DO NOTHING"
     else:
         conflict = ""
     tail = f" RETURNING {', '.join(connection.ops.quote_name(c) for c in returning)}" if returning else ""

@@ -254,6 +254,35 @@ def picking_changed(
     )
 
 
+def flag_opened(*, flag_id: int, order_id: int, customer_id, code: str, label: str, detail: str, occurred_at) -> Event:
+    """A rule found a breakdown (or a person raised one). Keyed by the flag: a flag opens once."""
+    return _event(
+        key=f"flag:{flag_id}:opened",
+        kind=Kind.FLAG_OPENED,
+        occurred_at=occurred_at,
+        summary=f"{label}: {detail}" if detail else label,
+        order_id=order_id,
+        customer_id=customer_id,
+        data={"flag": flag_id, "code": code},
+    )
+
+
+def flag_closed(
+    *, flag_id: int, order_id: int, customer_id, code: str, label: str, reason: str, occurred_at, actor=None
+) -> Event:
+    """The condition cleared (or a person resolved it). Keyed by the flag: a flag closes once."""
+    return _event(
+        key=f"flag:{flag_id}:closed",
+        kind=Kind.FLAG_CLOSED,
+        occurred_at=occurred_at,
+        summary=f"{label} closed: {reason}",
+        order_id=order_id,
+        customer_id=customer_id,
+        actor=actor,
+        data={"flag": flag_id, "code": code, "reason": reason},
+    )
+
+
 def customers_merged(*, merge) -> Event:
     who = merge.by.get_username() if merge.by else "matched automatically"
     return _event(

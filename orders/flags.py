@@ -67,7 +67,7 @@ def flag_resolve(flag: Flag, *, by, reason: str) -> Flag:
     """A person closes the flag (the condition may still hold: detection then leaves it closed until it clears)."""
     now = timezone.now()
     updated = Flag.objects.filter(pk=flag.pk, closed_at__isnull=True).update(
-        closed_at=now, resolved_by=by, resolution=reason
+        closed_at=now, resolved_by=by, resolution=reason, resolved_while_holding=True
     )
     if updated:
         flag.closed_at, flag.resolved_by, flag.resolution = now, by, reason

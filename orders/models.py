@@ -560,6 +560,12 @@ class Flag(models.Model):
     resolution = models.CharField(
         max_length=300, blank=True, default="", db_default="", help_text="Why a person closed it."
     )
+    resolved_while_holding = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Resolved by a person while the condition still held: detection does not reopen it until the "
+        "condition has cleared once.",
+    )
 
     class Meta:
         ordering = ["-opened_at"]
@@ -578,6 +584,33 @@ class Flag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class DetectionRule(models.Model):
+    """A supervisor's setting for one detection rule: whether it runs, and after how long its condition counts.
+
+    One row per flag code (the migration creates them with the defaults). A rule turned
+    off closes its open flags at the next run.
+    """
+
+    code = models.CharField(max_length=32, choices=Flag.Code.choices, unique=True)
+    enabled = models.BooleanField(default=True, help_text="Off: the rule raises nothing and its open flags close.")
+    threshold = models.DurationField(
+        null=True,
+        blank=True,
+        help_text=(
+            "How old the condition must be before the flag opens (strictly older). Defaults: phantom order "
+            "30 min after it was placed; nobody assigned 2 h after the order was placed; stuck shipment 48 h "
+            "after the last carrier scan; return not refunded 7 days after the return was received. "
+            "Empty: the default. Other rules have no threshold."
+        ),
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.get_code_display()
 
 
 class TimelineEvent(models.Model):

@@ -1,4 +1,5 @@
-"""Writes on the canonical model that people (or the correlation) decide: merging customers."""
+"""Writes on the canonical model that people (or the correlation) decide: merging customers, raising and
+resolving flags."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import events
-from .models import Customer, CustomerIdentity, CustomerMerge, Note, Order, TimelineEvent
+from .detection import flags_close, flags_open
+from .models import Customer, CustomerIdentity, CustomerMerge, Flag, Note, Order, TimelineEvent
 
 MOVED = {"identities": CustomerIdentity, "orders": Order, "notes": Note, "events": TimelineEvent}
 
@@ -70,3 +72,24 @@ def merge_blocked(a: int, b: int) -> bool:
     return CustomerMerge.objects.filter(
         reversed_at__isnull=False, survivor_id__in=(a, b), merged_customer_id__in=(a, b)
     ).exists()
+
+
+@transaction.atomic
+def flag_open(*, order_id: int, code: str, detail: str, evidence: dict | None = None, now=None) -> Flag:
+    """Raise a flag on an order (a clerk marks a line missing), or return the one already open for that code.
+
+    The same race-safe path as detection: never two open flags of one code on one order.
+    A flag whose rule does not see the condition is closed by the next detection run
+    unless the rule is turned off: keep hand-raised codes to ones the rules also detect.
+    """
+    flags_open(
+        [{"order_id": order_id, "code": code, "detail": detail, "evidence": evidence or {}}],
+        now=now or timezone.now(),
+    )
+    return Flag.objects.get(order_id=order_id, code=code, closed_at__isnull=True)
+
+
+@transaction.atomic
+def flag_close(*, flag: Flag, reason: str, by=None, now=None) -> bool:
+    """Resolve a flag by hand, with the reason in the timeline. False when it was already closed."""
+    return flags_close([flag.pk], now=now or timezone.now(), reason=reason, by=by) == 1

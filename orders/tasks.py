@@ -1,8 +1,20 @@
-"""Celery tasks of the orders app: thin wrappers, idempotent."""
+"""Thin Celery tasks of the canonical model: take ids or nothing, call one service, safe to run twice."""
+
+from __future__ import annotations
 
 from celery import shared_task
 
+from .detection import detect
 from .messaging import message_deliver
+
+
+@shared_task(time_limit=4 * 60, soft_time_limit=3 * 60 + 30)
+def detect_flags() -> dict[str, int]:
+    """Every rule over every order: opens what only time brings (a grace period running out), closes what cleared.
+
+    Safe to run twice or to overlap a page's detection: opening and closing are race-safe.
+    """
+    return detect().counts()
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=60, retry_kwargs={"max_retries": 8})

@@ -33,13 +33,18 @@ def test_dispatch_queues_exactly_the_due_enabled_sources(db, monkeypatch):
     assert sorted(queued) == sorted([due.pk, never.pk])
 
 
-def test_the_beat_schedule_has_one_dispatcher():
+def test_the_beat_schedule_has_one_dispatcher_and_the_detection_run():
     assert celery_app.conf.beat_schedule == {
         "dispatch-due-syncs": {
             "task": "integrations.tasks.dispatch_due_syncs",
             "schedule": 15.0,
             "options": {"expires": 14},
-        }
+        },
+        "detect-flags": {
+            "task": "orders.tasks.detect_flags",
+            "schedule": 300.0,
+            "options": {"expires": 240},
+        },
     }
 
 

@@ -205,3 +205,46 @@ def test_a_supervisors_wording_is_used(scene, django_capture_on_commit_callbacks
         message_send(scene.late)
 
     assert mail.outbox[0].subject == "Sorry, #1001 is late"
+
+
+def test_a_flag_resolved_while_its_condition_holds_stays_closed_until_it_clears(scene):
+    from orders.detection import flags_apply
+    from orders.flags import flag_resolve
+    from orders.rules import Finding
+
+    holds = {"payment_mismatch": {scene.web_order.pk: Finding("captured 100.00 of 129.50", {"captured": "100.00"})}}
+    clear = {"payment_mismatch": {}}
+    scope = [scene.web_order.pk]
+
+    assert flags_apply(holds, scope=scope, now=timezone.now()).opened == 1
+    flag_resolve(Flag.objects.get(code="payment_mismatch"), by=agent(), reason="refunded the difference by hand")
+    assert flags_apply(holds, scope=scope, now=timezone.now()).opened == 0  # still holds: not reopened
+    assert flags_apply(clear, scope=scope, now=timezone.now()).opened == 0  # cleared once
+    assert flags_apply(holds, scope=scope, now=timezone.now()).opened == 1  # a new occurrence opens again
+
+    flags = Flag.objects.filter(code="payment_mismatch").order_by("pk")
+    assert [(f.resolution, f.closed_at is None) for f in flags] == [
+        ("refunded the difference by hand", False),
+        ("", True),
+    ]
+
+
+def test_detection_sends_automatic_messages_for_the_flags_it_opens(
+    scene, monkeypatch, django_capture_on_commit_callbacks
+):
+    from orders import detection
+    from orders.rules import Finding
+
+    Flag.objects.all().delete()
+    MessageTemplate.objects.filter(code="promise_missed").update(auto_send=True)
+    fake = {code: (lambda ids, now, threshold: {}) for code in detection.RULES}
+    fake["promise_missed"] = lambda ids, now, threshold: {scene.web_order.pk: Finding("promised 11-04", {})}
+    monkeypatch.setattr(detection, "RULES", fake)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = detection.detect([scene.web_order.pk])
+        second = detection.detect([scene.web_order.pk])
+
+    assert (first.opened, second.opened, second.still_open) == (1, 0, 1)
+    assert [m.subject for m in mail.outbox] == ["Your order #1001 is late"]
+    assert CustomerMessage.objects.get().sent_by is None

@@ -47,7 +47,7 @@ def setup(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_roles_lookup'),
+        ('orders', '0005_detection'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -113,6 +113,11 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-created_at'],
             },
+        ),
+        migrations.AddField(
+            model_name='flag',
+            name='resolved_while_holding',
+            field=models.BooleanField(db_default=False, default=False, help_text='Resolved by a person while the condition still held: detection does not reopen it until the condition has cleared once.'),
         ),
         migrations.RunPython(setup, migrations.RunPython.noop),
     ]

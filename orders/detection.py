@@ -1,0 +1,231 @@
+"""Detection: run the rules, open, refresh and close flags, and keep their history in the timeline.
+
+    rules (orders/rules.py: {code: {order_id: Finding}})
+      -> flags_apply: open what started, refresh the evidence of what goes on, close what cleared
+      -> TimelineEvent flag_opened / flag_closed (keyed by the flag, so written once)
+
+It runs after every landed sync page for the orders the page touched
+(:func:`detect_after_page`, a ``PAGE_HOOKS`` entry) and every few minutes over every order
+(``orders.tasks.detect_flags``) for what only time changes: a grace period running out.
+
+**Exactly once.** At most one open flag per order and code: the partial unique index
+``flag_one_open_per_code`` is the conflict target of ``INSERT … ON CONFLICT DO NOTHING``,
+so two workers opening the same flag at once insert one row and only the winner writes
+the "opened" event. Closing locks the open rows (``SELECT … FOR UPDATE``) and re-reads
+``closed_at``, so a flag closes once. A condition that goes on across syncs finds its
+flag open and only refreshes the evidence when the facts changed: it never opens twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import events
+from .bulk import update_rows, upsert
+from .models import DetectionRule, Flag, Order
+from .rules import RULES, Finding
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLDS = {
+    "phantom_order": timedelta(minutes=30),
+    "unassigned": timedelta(hours=2),
+    "stuck_shipment": timedelta(hours=48),
+    "return_not_refunded": timedelta(days=7),
+}
+CLEARED = "the condition cleared"
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    enabled: bool
+    threshold: timedelta | None
+
+
+@dataclass
+class DetectionResult:
+    opened: int = 0
+    closed: int = 0
+    still_open: int = 0
+    updated: int = 0
+    opened_ids: list[int] = field(default_factory=list, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        return {"opened": self.opened, "closed": self.closed, "still_open": self.still_open, "updated": self.updated}
+
+
+def rule_settings() -> dict[str, RuleSetting]:
+    """Each rule's supervisor setting; a rule without a row (or a threshold) runs with the default."""
+    stored = {rule.code: rule for rule in DetectionRule.objects.all()}
+    settings = {}
+    for code in RULES:
+        rule = stored.get(code)
+        threshold = rule.threshold if rule is not None and rule.threshold is not None else None
+        settings[code] = RuleSetting(
+            enabled=rule.enabled if rule is not None else True,
+            threshold=threshold or DEFAULT_THRESHOLDS.get(code),
+        )
+    return settings
+
+
+def detect(
+    order_ids: Iterable[int] | None = None, now: datetime | None = None, codes: Collection[str] | None = None
+) -> DetectionResult:
+    """Evaluate the rules (``codes``, default all) over ``order_ids`` (``None``: every order) at ``now``.
+
+    Opens a flag where a condition started, refreshes the evidence of open flags whose
+    facts changed, closes open flags (of these orders and codes) whose condition cleared.
+    A rule turned off by the supervisor finds nothing, so its open flags close.
+    """
+    now = now or timezone.now()
+    scope = None if order_ids is None else sorted(set(order_ids))
+    if scope == []:
+        return DetectionResult()
+    settings = rule_settings()
+    findings = {}
+    for code in codes or RULES:
+        setting = settings[code]
+        findings[code] = RULES[code](scope, now=now, threshold=setting.threshold) if setting.enabled else {}
+    with transaction.atomic():
+        result = flags_apply(findings, scope=scope, now=now)
+    if result.opened_ids:  # tell the customer where a supervisor turned automatic messages on
+        from .messaging import messages_auto_send
+
+        messages_auto_send(result.opened_ids)
+    return result
+
+
+def flags_apply(findings: dict[str, dict[int, Finding]], *, scope: list[int] | None, now: datetime) -> DetectionResult:
+    """Make the open flags of ``scope`` for these codes be exactly ``findings``."""
+    current = Flag.objects.filter(closed_at__isnull=True, code__in=list(findings))
+    if scope is not None:
+        current = current.filter(order_id__in=scope)
+    existing = {(order_id, code): (pk, evidence) for pk, order_id, code, evidence in current.values_list(
+        "id", "order_id", "code", "evidence"
+    )}  # fmt: skip
+    held = _resolved_while_holding(findings, scope)
+    new, changed = [], []
+    for code, found in findings.items():
+        for order_id, finding in found.items():
+            flag = existing.get((order_id, code))
+            if flag is None and (order_id, code) in held:
+                continue  # a person resolved it while the condition held: not reopened until it clears
+            if flag is None:
+                new.append({"order_id": order_id, "code": code, "detail": finding.detail, "evidence": finding.evidence})
+            elif flag[1] != finding.evidence:
+                changed.append({"id": flag[0], "detail": finding.detail, "evidence": finding.evidence})
+    cleared = [pk for (order_id, code), (pk, _) in existing.items() if order_id not in findings[code]]
+    released = [pk for (order_id, code), pk in held.items() if order_id not in findings[code]]
+    Flag.objects.filter(pk__in=released).update(resolved_while_holding=False)
+    update_rows(Flag, changed, fields=["detail", "evidence"])
+    opened = flags_open(new, now=now)
+    closed = flags_close(cleared, now=now, reason=CLEARED)
+    return DetectionResult(
+        opened=len(opened),
+        closed=closed,
+        still_open=len(existing) - len(cleared),
+        updated=len(changed),
+        opened_ids=opened,
+    )
+
+
+def _resolved_while_holding(findings: dict, scope: list[int] | None) -> dict[tuple[int, str], int]:
+    """``{(order_id, code): flag id}`` of flags a person resolved while their condition still held."""
+    held = Flag.objects.filter(resolved_while_holding=True, code__in=list(findings))
+    if scope is not None:
+        held = held.filter(order_id__in=scope)
+    return {(order_id, code): pk for pk, order_id, code in held.values_list("id", "order_id", "code")}
+
+
+def flags_open(rows: list[dict], *, now: datetime) -> list[int]:
+    """Open flags (``order_id``, ``code``, ``detail``, ``evidence``) unless one is open already; returns the new ids.
+
+    Race-safe: a concurrent opener of the same order and code loses on the partial unique
+    index and gets nothing back, so it writes no event either.
+    """
+    if not rows:
+        return []
+    inserted = upsert(
+        Flag,
+        [{**row, "opened_at": now, "closed_at": None} for row in rows],
+        unique=["order_id", "code"],
+        unique_where="closed_at IS NULL",
+        update=None,
+        returning=["id", "order_id", "code", "opened_at", "closed_at"],
+    )
+    # Off PostgreSQL the rows are read back by key: keep only the ones this call opened.
+    opened = [(pk, order_id, code) for pk, order_id, code, at, closed in inserted if closed is None and at == now]
+    details = {(row["order_id"], row["code"]): row["detail"] for row in rows}
+    customers = _customers_of({order_id for _, order_id, _ in opened})
+    events.events_write(
+        events.flag_opened(
+            flag_id=pk,
+            order_id=order_id,
+            customer_id=customers.get(order_id),
+            code=code,
+            label=Flag.Code(code).label,
+            detail=details[(order_id, code)],
+            occurred_at=now,
+        )
+        for pk, order_id, code in opened
+    )
+    return [pk for pk, _, _ in opened]
+
+
+def flags_close(flag_ids: Iterable[int], *, now: datetime, reason: str, by=None) -> int:
+    """Close the flags among ``flag_ids`` that are still open; returns how many this call closed.
+
+    The rows are locked first, so of two workers closing one flag only one closes it and
+    writes the "closed" event.
+    """
+    flag_ids = list(flag_ids)
+    if not flag_ids:
+        return 0
+    still_open = list(
+        Flag.objects.select_for_update()
+        .filter(pk__in=flag_ids, closed_at__isnull=True)
+        .order_by("pk")
+        .values_list("id", "order_id", "code")
+    )
+    Flag.objects.filter(pk__in=[pk for pk, _, _ in still_open]).update(closed_at=now)
+    customers = _customers_of({order_id for _, order_id, _ in still_open})
+    events.events_write(
+        events.flag_closed(
+            flag_id=pk,
+            order_id=order_id,
+            customer_id=customers.get(order_id),
+            code=code,
+            label=Flag.Code(code).label,
+            reason=reason,
+            occurred_at=now,
+            actor=by,
+        )
+        for pk, order_id, code in still_open
+    )
+    return len(still_open)
+
+
+def _customers_of(order_ids: set[int]) -> dict[int, int | None]:
+    if not order_ids:
+        return {}
+    return dict(Order.objects.filter(pk__in=order_ids).values_list("id", "customer_id"))
+
+
+def detect_after_page(source, result) -> None:
+    """``PAGE_HOOKS`` entry: the rules over the orders a landed page touched, once it has committed.
+
+    A failure here is logged, not raised: the page is already committed and the periodic
+    run (``orders.tasks.detect_flags``) evaluates these orders again.
+    """
+    if not result.order_ids:
+        return
+    try:
+        detect(order_ids=result.order_ids)
+    except Exception:
+        logger.exception("detection after a page of %s failed", source.name)

@@ -1,0 +1,234 @@
+"""Rules on the way to the customer: a silent or failed parcel, two parcels, a promise at risk or missed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
+
+from ..models import Lifecycle, Order, Picking, Shipment
+from .common import (
+    CARRIER_EXCEPTIONS,
+    CARRIER_MOVING,
+    PICKUP_READY,
+    PROMISE_KEPT,
+    Finding,
+    Fulfilment,
+    age,
+    carrier_status_in,
+    iso,
+    names,
+    not_cancelled,
+    of_orders,
+    orders_in,
+    when,
+)
+
+
+def _shipment_facts(row: dict) -> dict:
+    return {
+        "system": row["source__name"],
+        "carrier": row["carrier"],
+        "tracking_number": row["tracking_number"],
+        "carrier_status": row["raw_status"],
+        "last_scan_at": iso(row["last_event_at"]),
+    }
+
+
+SHIPMENT_VALUES = (
+    "order_id",
+    "order__number",
+    "source__name",
+    "carrier",
+    "tracking_number",
+    "raw_status",
+    "last_event_at",
+)
+
+
+def stuck_shipment(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
+    """S4: a parcel the carrier still reports as moving, with no scan for longer than the threshold."""
+    rows = (
+        of_orders(Shipment.objects, order_ids)
+        .filter(carrier_status_in(CARRIER_MOVING), last_event_at__lt=now - threshold)
+        .exclude(status__in=[Lifecycle.DELIVERED, Lifecycle.CANCELLED])
+        .values(*SHIPMENT_VALUES)
+        .order_by("order_id", "last_event_at")
+    )
+    found: dict[int, Finding] = {}
+    for row in rows:
+        if row["order_id"] not in found:
+            found[row["order_id"]] = Finding(
+                detail=f"order {row['order__number']}: {row['carrier'] or 'carrier'} parcel {row['tracking_number']} "
+                f"last scanned {when(row['last_event_at'])} ({row['raw_status']}), no scan for "
+                f"{age(now - row['last_event_at'])} in {row['source__name']}",
+                evidence=_shipment_facts(row),
+            )
+    return found
+
+
+def delivery_exception(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
+    """S4: the carrier reports a failure, a return to sender or an error on a parcel of the order."""
+    rows = (
+        of_orders(Shipment.objects, order_ids)
+        .filter(carrier_status_in(CARRIER_EXCEPTIONS))
+        .values(*SHIPMENT_VALUES)
+        .order_by("order_id", "source__name", "tracking_number")
+    )
+    found: dict[int, list[dict]] = defaultdict(list)
+    numbers = {}
+    for row in rows:
+        found[row["order_id"]].append(row)
+        numbers[row["order_id"]] = row["order__number"]
+    return {
+        order_id: Finding(
+            detail=f"order {numbers[order_id]}: "
+            + "; ".join(
+                f"{r['source__name']} reports {r['carrier'] or 'carrier'} parcel {r['tracking_number'] or '?'} "
+                f"as {r['raw_status']}"
+                for r in parcels
+            ),
+            evidence={"parcels": [_shipment_facts(r) for r in parcels]},
+        )
+        for order_id, parcels in found.items()
+    }
+
+
+def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
+    """S14: two or more live parcels (distinct tracking numbers) carrying the same order lines.
+
+    One parcel is often reported twice (the storefront's fulfilment and the carrier's
+    tracker): parcels are counted by tracking number. Two parcels overlap when they share
+    a SKU, or when a system does not say which lines a parcel carries.
+    """
+    live = of_orders(Shipment.objects, order_ids).exclude(status=Lifecycle.CANCELLED).exclude(tracking_number="")
+    candidates = (
+        live.values("order_id").annotate(parcels=Count("tracking_number", distinct=True)).filter(parcels__gte=2)
+    )
+    rows = live.filter(order_id__in=Subquery(candidates.values("order_id"))).values(
+        "order_id", "order__number", "tracking_number", "carrier", "line_skus", "source__name"
+    )
+    parcels: dict[int, dict[str, dict]] = defaultdict(dict)
+    numbers = {}
+    for row in rows:
+        parcel = parcels[row["order_id"]].setdefault(
+            row["tracking_number"], {"carrier": row["carrier"], "skus": set(), "unknown": False, "systems": set()}
+        )
+        parcel["skus"] |= set(row["line_skus"] or ())
+        parcel["unknown"] = parcel["unknown"] or not row["line_skus"]
+        parcel["systems"].add(row["source__name"])
+        numbers[row["order_id"]] = row["order__number"]
+    found = {}
+    for order_id, by_number in parcels.items():
+        if not _parcels_overlap(list(by_number.values())):
+            continue
+        found[order_id] = Finding(
+            detail=f"order {numbers[order_id]} has {len(by_number)} live parcels for the same lines: "
+            + "; ".join(
+                f"{p['carrier'] or 'carrier'} {number} (in {names(p['systems'])})"
+                for number, p in sorted(by_number.items())
+            ),
+            evidence={
+                "parcels": [
+                    {
+                        "tracking_number": number,
+                        "carrier": p["carrier"],
+                        "skus": sorted(p["skus"]),
+                        "systems": sorted(p["systems"]),
+                    }
+                    for number, p in sorted(by_number.items())
+                ]
+            },
+        )
+    return found
+
+
+def _parcels_overlap(parcels: list[dict]) -> bool:
+    for i, first in enumerate(parcels):
+        for second in parcels[i + 1 :]:
+            if first["unknown"] or second["unknown"] or first["skus"] & second["skus"]:
+                return True
+    return False
+
+
+def _open_promises(order_ids) -> QuerySet[Order]:
+    """Orders with a promise that is neither kept (delivered; a pickup ready) nor void (cancelled)."""
+    delivered = Shipment.objects.filter(order_id=OuterRef("pk"), status=Lifecycle.DELIVERED)
+    return (
+        orders_in(order_ids)
+        .filter(not_cancelled(), promised_by__isnull=False)
+        .exclude(status__in=PROMISE_KEPT)
+        .exclude(fulfilment=Fulfilment.PICKUP, status__in=PICKUP_READY)
+        .exclude(Exists(delivered))
+    )
+
+
+def promise_at_risk(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
+    """S6: the promise is still ahead, but a system projects a later date.
+
+    Projections: the ERP's scheduled date of a picking not yet done (a backorder moves
+    it), and the carrier's estimate of a live parcel. A parcel in an exception has no
+    meaningful estimate (``delivery_exception`` carries it). No vendor API here exposes
+    a backorder lead time beyond the ERP's rescheduled date.
+    """
+    ahead = _open_promises(order_ids).filter(promised_by__gte=now)
+    late: dict[int, list[dict]] = defaultdict(list)
+    numbers, promises = {}, {}
+    schedules = (
+        Picking.objects.filter(order__in=ahead, kind=Picking.Kind.OUTGOING, scheduled_at__gt=F("order__promised_by"))
+        .filter(status__in=[Lifecycle.IN_ERP, Lifecycle.ASSIGNED, Lifecycle.PICKED, Lifecycle.PACKED])
+        .values("order_id", "order__number", "order__promised_by", "source__name", "name", "scheduled_at")
+    )
+    for row in schedules:
+        late[row["order_id"]].append(
+            {"system": row["source__name"], "what": f"schedules {row['name']}", "date": row["scheduled_at"]}
+        )
+        numbers[row["order_id"]], promises[row["order_id"]] = row["order__number"], row["order__promised_by"]
+    estimates = (
+        Shipment.objects.filter(order__in=ahead, estimated_delivery__gt=F("order__promised_by"))
+        .exclude(status__in=[Lifecycle.DELIVERED, Lifecycle.CANCELLED])
+        .exclude(carrier_status_in(CARRIER_EXCEPTIONS))
+        .values(
+            "order_id", "order__number", "order__promised_by", "source__name", "tracking_number", "estimated_delivery"
+        )
+    )
+    for row in estimates:
+        late[row["order_id"]].append(
+            {
+                "system": row["source__name"],
+                "what": f"estimates parcel {row['tracking_number']}",
+                "date": row["estimated_delivery"],
+            }
+        )
+        numbers[row["order_id"]], promises[row["order_id"]] = row["order__number"], row["order__promised_by"]
+    found = {}
+    for order_id, projections in late.items():
+        projections.sort(key=lambda p: (p["date"], p["system"], p["what"]))
+        found[order_id] = Finding(
+            detail=f"order {numbers[order_id]} promised by {when(promises[order_id])}; "
+            + "; ".join(f"{p['system']} {p['what']} for {when(p['date'])}" for p in projections),
+            evidence={
+                "promised_by": iso(promises[order_id]),
+                "projected": [{**p, "date": iso(p["date"])} for p in projections],
+            },
+        )
+    return found
+
+
+def promise_missed(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
+    """S6/S14: the promised date (or delivery window) has passed and the order is not delivered or ready."""
+    rows = (
+        _open_promises(order_ids)
+        .filter(promised_by__lt=now)
+        .values("id", "number", "fulfilment", "promised_by", "status")
+    )
+    return {
+        row["id"]: Finding(
+            detail=f"order {row['number']} promised by {when(row['promised_by'])}; "
+            f"{'not ready for pickup' if row['fulfilment'] == Fulfilment.PICKUP else 'not delivered'} "
+            f"{age(now - row['promised_by'])} later (now {Lifecycle(row['status']).label.lower()})",
+            evidence={"promised_by": iso(row["promised_by"]), "status": row["status"]},
+        )
+        for row in rows
+    }

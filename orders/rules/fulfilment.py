@@ -1,0 +1,169 @@
+"""Rules on the way from order to shelf: the ERP never got it, nobody prepares it, the shelf is short."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from integrations.models import Source
+
+from ..models import Lifecycle, Order, OrderLine, OrderRecord, Picking, StockLevel, Store
+from .common import Finding, Fulfilment, age, iso, not_cancelled, of_orders, orders_in, when
+
+# Stock still has to be found on the shelf for these: a pickup until collected, a parcel until picked.
+NOT_YET_PICKED = (Lifecycle.PLACED, Lifecycle.PAID, Lifecycle.IN_ERP, Lifecycle.ASSIGNED)
+PICKUP_GONE = (
+    Lifecycle.COLLECTED,
+    Lifecycle.DELIVERED,
+    Lifecycle.RETURN_REQUESTED,
+    Lifecycle.RETURNED,
+    Lifecycle.REFUNDED,
+    Lifecycle.CANCELLED,
+)
+ODOO_RESERVED_STATE = "assigned"  # Odoo's picking state "assigned" means its stock is reserved
+
+
+def phantom_order(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
+    """S1: the storefront took the order, but neither the ERP nor the POS has it after the grace period.
+
+    Absence only counts in a system OmniDesk has read completely at least once: before the
+    ERP's first sync has finished, "not in the ERP" would be a guess.
+    """
+    witnesses = sorted(
+        Source.objects.filter(kind__in=[Source.Kind.ERP, Source.Kind.POS], last_success_at__isnull=False).values_list(
+            "name", flat=True
+        )
+    )
+    if not witnesses:
+        return {}
+    storefront = OrderRecord.objects.filter(order_id=OuterRef("pk"), source__kind=Source.Kind.STOREFRONT)
+    elsewhere = OrderRecord.objects.filter(order_id=OuterRef("pk"), source__kind__in=[Source.Kind.ERP, Source.Kind.POS])
+    rows = (
+        orders_in(order_ids)
+        .filter(not_cancelled(), channel=Order.Channel.WEB, placed_at__lt=now - threshold)
+        .annotate(storefront=Subquery(storefront.values("source__name")[:1]))
+        .filter(storefront__isnull=False)
+        .exclude(Exists(elsewhere))
+        .values("id", "number", "placed_at", "storefront")
+    )
+    return {
+        row["id"]: Finding(
+            detail=f"web order {row['number']} placed {when(row['placed_at'])} in {row['storefront']}; "
+            f"not in {' or '.join(witnesses)} after {age(now - row['placed_at'])}",
+            evidence={"placed_at": iso(row["placed_at"]), "known_to": [row["storefront"]], "missing_from": witnesses},
+        )
+        for row in rows
+    }
+
+
+def unassigned(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
+    """S3: the ERP has the order's picking, nobody is assigned to prepare it, and the threshold has passed.
+
+    The clock starts when the order was placed: the ERP's own creation time of the
+    picking is not read by the adapter (see docs/architecture.md, Detection).
+    """
+    rows = (
+        of_orders(Picking.objects, order_ids)
+        .filter(
+            not_cancelled("order__"),
+            kind=Picking.Kind.OUTGOING,
+            status=Lifecycle.IN_ERP,
+            assigned_to="",
+            order__placed_at__lt=now - threshold,
+        )
+        .values("order_id", "order__number", "order__placed_at", "name", "external_id", "source__name")
+        .order_by("order_id", "external_id")
+    )
+    found: dict[int, Finding] = {}
+    for row in rows:
+        if row["order_id"] in found:
+            continue
+        placed = row["order__placed_at"]
+        found[row["order_id"]] = Finding(
+            detail=f"order {row['order__number']} placed {when(placed)}: {row['source__name']} picking "
+            f"{row['name'] or row['external_id']} has nobody assigned after {age(now - placed)}",
+            evidence={"placed_at": iso(placed), "system": row["source__name"], "picking": row["name"]},
+        )
+    return found
+
+
+def stock_shortfall(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
+    """S2/S5: a line needs more than its fulfilment location has, net of other orders' reservations.
+
+    Open orders only: a pickup until it is collected, a parcel or delivery until it is
+    picked. A line's location is where it is fulfilled from (the storefront's fulfilment or
+    pickup store), else the ERP picking's warehouse. Every system that counts that SKU
+    there is compared, so the POS and the ERP disagreeing shows. "Reserved" is the
+    system's own count of units held for orders; this order's own reservation (an Odoo
+    picking in state ``assigned``) is given back, so only *other* orders' hold counts.
+    A SKU no system counts at the location is unknown, not zero: no flag.
+    """
+    open_orders = orders_in(order_ids).filter(
+        not_cancelled(),
+        (Q(fulfilment=Fulfilment.PICKUP) & ~Q(status__in=PICKUP_GONE))
+        | Q(fulfilment__in=[Fulfilment.SHIP, Fulfilment.DELIVERY], status__in=NOT_YET_PICKED),
+    )
+    warehouse = Picking.objects.filter(order_id=OuterRef("order_id"), kind=Picking.Kind.OUTGOING).exclude(
+        status=Lifecycle.CANCELLED
+    )
+    lines = (
+        OrderLine.objects.filter(order__in=open_orders, quantity__gt=0)
+        .annotate(
+            place=Coalesce(
+                "fulfilment_location_id",
+                "order__store_id",
+                Subquery(warehouse.values("location_id")[:1]),
+                output_field=BigIntegerField(),
+            )
+        )
+        .filter(place__isnull=False)
+        .values("order_id", "order__number", "source_id", "sku", "place")
+        .annotate(quantity=Sum("quantity"))
+    )
+    # The most any one system says the order needs (a pickup mirrored to the POS lists its lines twice).
+    needs: dict[tuple[int, str, int], int] = {}
+    numbers: dict[int, str] = {}
+    for row in lines:
+        key = (row["order_id"], row["sku"], row["place"])
+        needs[key] = max(needs.get(key, 0), row["quantity"])
+        numbers[row["order_id"]] = row["order__number"]
+    if not needs:
+        return {}
+    counts: dict[tuple[str, int], list[tuple[str, int, int]]] = defaultdict(list)
+    for sku, place, system, on_hand, reserved in StockLevel.objects.filter(
+        sku__in={k[1] for k in needs}, location_id__in={k[2] for k in needs}
+    ).values_list("sku", "location_id", "source__name", "on_hand", "reserved"):
+        counts[(sku, place)].append((system, on_hand, reserved))
+    holding = set(
+        Picking.objects.filter(
+            order_id__in={k[0] for k in needs}, kind=Picking.Kind.OUTGOING, raw_status=ODOO_RESERVED_STATE
+        ).values_list("order_id", flat=True)
+    )
+    short: dict[int, list[dict]] = defaultdict(list)
+    for (order_id, sku, place), quantity in needs.items():
+        available = {}
+        for system, on_hand, reserved in counts.get((sku, place), ()):
+            others = max(0, reserved - quantity) if order_id in holding else reserved
+            available[system] = on_hand - others
+        if available and min(available.values()) < quantity:
+            short[order_id].append({"sku": sku, "location": place, "needed": quantity, "available": available})
+    places = dict(
+        Store.objects.filter(pk__in={s["location"] for lines in short.values() for s in lines}).values_list(
+            "id", "name"
+        )
+    )
+    return {
+        order_id: Finding(
+            detail=f"order {numbers[order_id]}: "
+            + "; ".join(
+                f"needs {s['needed']} × {s['sku']} at {places.get(s['location'], s['location'])}, "
+                + ", ".join(f"{system} has {count} available" for system, count in sorted(s["available"].items()))
+                for s in lines
+            ),
+            evidence={"lines": lines},
+        )
+        for order_id, lines in short.items()
+    }
