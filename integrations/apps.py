@@ -6,10 +6,13 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Sources and sync"
 
     def ready(self):
-        """Wire the detection rules after each landed page (the last arrow of the data flow)."""
-        from orders.detection import detect_after_page
+        """Wire the detection rules (the last arrow of the data flow): after each sync run, and after each
+        webhook's page, for the orders they touched."""
+        from orders.detection import detect_after_page, detect_after_run
 
-        from .sync import PAGE_HOOKS
+        from .sync import PAGE_HOOKS, RUN_HOOKS
 
         if detect_after_page not in PAGE_HOOKS:
             PAGE_HOOKS.append(detect_after_page)
+        if detect_after_run not in RUN_HOOKS:
+            RUN_HOOKS.append(detect_after_run)

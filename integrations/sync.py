@@ -36,6 +36,9 @@ from .models import DeadLetter, RawRecord, Source, SyncRun
 logger = logging.getLogger(__name__)
 
 PAGE_HOOKS: list[Callable[[Source, IngestResult], None]] = []
+# Called once at the end of a sync run with every order id its pages touched (detection runs
+# there: once per run, set-based, rather than once per page of a long backfill).
+RUN_HOOKS: list[Callable[[Source, set[int]], None]] = []
 """Called after each landed page commits (``transaction.on_commit``), e.g. to run the rules on touched orders."""
 
 
@@ -85,8 +88,9 @@ def page_land(
                 dead_lettered=F("dead_lettered") + len(failures),
                 cursor_after=source.cursor,
             )
-        for hook in PAGE_HOOKS:
-            transaction.on_commit(lambda hook=hook: hook(source, result))
+        if run is None:  # a webhook's event: act on it now; a sync run's pages are handled once, at its end
+            for hook in PAGE_HOOKS:
+                transaction.on_commit(lambda hook=hook: hook(source, result))
     return result
 
 
@@ -195,14 +199,15 @@ def source_sync(
             source=source, trigger=trigger, cursor_before=source.cursor, cursor_after=source.cursor
         )
         Source.objects.filter(pk=source.pk).update(last_attempt_at=run.started_at)
+        touched: set[int] = set()
         try:
             adapter = adapter or adapter_for(source)
-            _streams_pull(source, adapter, run, lock, max_pages)
+            _streams_pull(source, adapter, run, lock, max_pages, touched)
         except TransportError as exc:
-            return _run_failed(source, run, str(exc))
+            return _run_failed(source, run, str(exc), touched)
         except Exception as exc:
             logger.exception("sync of %s failed", source.name)
-            return _run_failed(source, run, _reason(exc))
+            return _run_failed(source, run, _reason(exc), touched)
         run.refresh_from_db()
         run.status = SyncRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
@@ -210,10 +215,22 @@ def source_sync(
         Source.objects.filter(pk=source.pk).update(
             last_success_at=run.finished_at, consecutive_failures=0, last_error=""
         )
+        _run_hooks(source, touched)
         return run
 
 
-def _streams_pull(source: Source, adapter: Adapter, run: SyncRun, lock, max_pages: int | None) -> None:
+def _run_hooks(source: Source, touched: set[int]) -> None:
+    """The end of a run, even a failed one: its landed pages are committed and must be acted on."""
+    for hook in RUN_HOOKS:
+        try:
+            hook(source, touched)
+        except Exception:
+            logger.exception("after the sync of %s: %s failed", source.name, getattr(hook, "__name__", hook))
+
+
+def _streams_pull(
+    source: Source, adapter: Adapter, run: SyncRun, lock, max_pages: int | None, touched: set[int]
+) -> None:
     """Land every stream page by page, fetching the next page while the current one lands.
 
     The read-ahead uses the cursor the current page returned, which is exactly where
@@ -228,7 +245,8 @@ def _streams_pull(source: Source, adapter: Adapter, run: SyncRun, lock, max_page
                 pages += 1
                 more = page.has_more and (max_pages is None or pages < max_pages)
                 upcoming = reader.submit(adapter.fetch, stream, page.cursor) if more else None
-                _page_land_retrying(source=source, adapter=adapter, stream=stream, page=page, run=run)
+                result = _page_land_retrying(source=source, adapter=adapter, stream=stream, page=page, run=run)
+                touched.update(result.order_ids)
                 lock.renew()
             if max_pages is not None and pages >= max_pages:
                 return
@@ -237,7 +255,7 @@ def _streams_pull(source: Source, adapter: Adapter, run: SyncRun, lock, max_page
 RETRYABLE = (DeadlockDetected, SerializationFailure, ForeignKeyViolation, UniqueViolation, CustomerMergedMeanwhile)
 
 
-def _page_land_retrying(*, source, adapter, stream, page, run, attempts: int = 4) -> None:
+def _page_land_retrying(*, source, adapter, stream, page, run, attempts: int = 4) -> IngestResult:
     """Land a page; land it again when it lost a race with another source's sync.
 
     Two syncs can deadlock (PostgreSQL aborts one), one can merge away a customer the
@@ -248,8 +266,9 @@ def _page_land_retrying(*, source, adapter, stream, page, run, attempts: int = 4
     """
     for attempt in range(attempts):
         try:
-            page_land(source=source, adapter=adapter, stream=stream, items=page.items, cursor=page.cursor, run=run)
-            return
+            return page_land(
+                source=source, adapter=adapter, stream=stream, items=page.items, cursor=page.cursor, run=run
+            )
         except (OperationalError, IntegrityError, CustomerMergedMeanwhile) as exc:
             cause = exc if isinstance(exc, CustomerMergedMeanwhile) else exc.__cause__
             if attempt == attempts - 1 or not isinstance(cause, RETRYABLE):
@@ -258,7 +277,7 @@ def _page_land_retrying(*, source, adapter, stream, page, run, attempts: int = 4
             time.sleep(0.05 * (attempt + 1))
 
 
-def _run_failed(source: Source, run: SyncRun, error: str) -> SyncRun:
+def _run_failed(source: Source, run: SyncRun, error: str, touched: set[int]) -> SyncRun:
     run.refresh_from_db()
     run.status = SyncRun.Status.FAILED
     run.finished_at = timezone.now()
@@ -270,6 +289,7 @@ def _run_failed(source: Source, run: SyncRun, error: str) -> SyncRun:
         consecutive_failures=F("consecutive_failures") + 1,
     )
     logger.warning("sync of %s failed: %s", source.name, error)
+    _run_hooks(source, touched)
     return run
 
 

@@ -4,8 +4,9 @@
       -> flags_apply: open what started, refresh the evidence of what goes on, close what cleared
       -> TimelineEvent flag_opened / flag_closed (keyed by the flag, so written once)
 
-It runs after every landed sync page for the orders the page touched
-(:func:`detect_after_page`, a ``PAGE_HOOKS`` entry) and every few minutes over every order
+It runs at the end of every sync run for the orders the run touched (:func:`detect_after_run`,
+a ``RUN_HOOKS`` entry), after each webhook's page (:func:`detect_after_page`, ``PAGE_HOOKS``)
+and every few minutes over every order
 (``orders.tasks.detect_flags``) for what only time changes: a grace period running out.
 
 **Exactly once.** At most one open flag per order and code: the partial unique index
@@ -229,3 +230,13 @@ def detect_after_page(source, result) -> None:
         detect(order_ids=result.order_ids)
     except Exception:
         logger.exception("detection after a page of %s failed", source.name)
+
+
+def detect_after_run(source, order_ids: set[int]) -> None:
+    """``RUN_HOOKS`` entry: the rules over every order a sync run touched, once, at its end."""
+    if not order_ids:
+        return
+    try:
+        detect(order_ids=order_ids)
+    except Exception:
+        logger.exception("detection after the sync of %s failed", source.name)

@@ -36,7 +36,7 @@ def _person_with_web_and_store_orders(truth) -> tuple[dict, dict, dict]:
 
 def _search(page, live_server, text: str) -> None:
     page.goto(f"{live_server.url}/")
-    assert page.evaluate("document.activeElement.id") == "q"  # focused on load: type straight away
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")  # focused on load
     page.fill("#q", text)
     page.wait_for_selector(f'#results [data-q="{" ".join(text.split())}"]')
 

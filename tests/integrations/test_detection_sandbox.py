@@ -61,7 +61,7 @@ def scores(truth) -> dict[str, tuple[float, float, set, set]]:
 def test_open_flags_match_the_ground_truth(sandbox, fast_http):
     world = sandbox.world
     sources = {s.name: s for s in demo_sources_ensure(sandbox.base_url)}
-    with time_machine.travel(world.now_dt, tick=True):  # the page hooks read the world's clock as "now"
+    with time_machine.travel(world.now_dt, tick=True):  # the run hooks read the world's clock as "now"
         for name in SYNC_ORDER:
             run = source_sync(source_id=sources[name].pk)
             assert run.status == SyncRun.Status.SUCCEEDED, run.summary()

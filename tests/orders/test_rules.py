@@ -13,8 +13,15 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from integrations.sync import PAGE_HOOKS
-from orders.detection import DEFAULT_THRESHOLDS, detect, detect_after_page, flags_close, flags_open
+from integrations.sync import PAGE_HOOKS, RUN_HOOKS
+from orders.detection import (
+    DEFAULT_THRESHOLDS,
+    detect,
+    detect_after_page,
+    detect_after_run,
+    flags_close,
+    flags_open,
+)
 from orders.ingest import IngestResult
 from orders.models import DetectionRule, Flag, Lifecycle, Order, Payment, Picking, Return, TimelineEvent
 from orders.rules import RULES
@@ -450,6 +457,18 @@ def test_the_page_hook_runs_the_rules_on_the_touched_orders_at_the_wall_clock(sy
     with time_machine.travel(NOW + timedelta(minutes=20, seconds=1), tick=False):
         detect_after_page(systems.shop, IngestResult(order_ids={order.pk}))
         assert open_flags(order) == ["phantom_order"]
+
+
+def test_the_run_hook_runs_the_rules_once_over_every_order_a_sync_run_touched(systems):
+    first = web_order(systems, placed_ago=timedelta(minutes=10))
+    second = web_order(systems, placed_ago=timedelta(minutes=10))
+    assert detect_after_run in RUN_HOOKS
+
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        detect_after_run(systems.shop, {first.pk})
+        assert (open_flags(first), open_flags(second)) == (["phantom_order"], [])
+        detect_after_run(systems.shop, {first.pk, second.pk})
+    assert (open_flags(first), open_flags(second)) == (["phantom_order"], ["phantom_order"])
 
 
 def test_the_beat_task_opens_what_only_time_brings(systems):
