@@ -86,6 +86,35 @@ def bench_lookup(
         )
         log(f"  search by {kind}: p95 {percentile(view, 0.95):.1f} ms (bare SQL {percentile(bare, 0.95):.2f} ms)")
     _bench_screen(figures, client, log)
+    bench_rules(figures, log=log)
+
+
+def bench_rules(figures: Figures, *, sample: int = 1000, log=print) -> None:
+    """Every rule over the whole database (the periodic run), then over the 1,000 orders one sync touched."""
+    import random
+
+    from .detection import detect
+
+    started = time.perf_counter()
+    first = detect()
+    everything = time.perf_counter() - started
+    started = time.perf_counter()
+    again = detect()
+    steady = time.perf_counter() - started
+    ids = list(Order.objects.values_list("pk", flat=True))
+    touched = random.Random(7).sample(ids, min(sample, len(ids)))  # noqa: S311 - a benchmark sample
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        detect(order_ids=touched)
+        timings.append(time.perf_counter() - started)
+    figures.add("rules.all_orders_s", everything, "s", f"every rule over {len(ids):,} orders; opened {first.opened}")
+    figures.add("rules.all_orders_again_s", steady, "s", f"the same, nothing changed ({again.still_open} open)")
+    figures.add("rules.one_sync_1000_orders_p50_s", statistics.median(timings), "s", "the orders one sync touched")
+    log(
+        f"  rules over {len(ids):,} orders: {everything:.1f} s (again {steady:.1f} s); 1,000 orders: "
+        f"{statistics.median(timings) * 1000:.0f} ms"
+    )
 
 
 def _data_ensure(orders: int, customers: int, log) -> None:

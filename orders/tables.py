@@ -23,6 +23,7 @@ class OrderTable(tables.Table):
         model = Order
         fields = ("number", "placed_at", "channel", "store", "status", "total")
         attrs = {"class": "grid orders", "id": "orders-table"}
+        template_name = "orders/table.html"
         row_attrs = {
             "class": lambda record, table: "selected" if record.pk == getattr(table, "selected_id", None) else "",
             "id": lambda record: f"order-row-{record.pk}",
