@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, DecimalField, Exists, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from integrations.models import Source
@@ -71,56 +70,69 @@ def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -
     captured, partially_paid that less was (the amount is not exposed), anything else
     that nothing was. Only orders placed in a system that takes payment (storefront,
     POS) are compared: an order the ERP alone knows has no payment information.
+
+    Three grouped reads (orders, payment sums per order, the storefront's status) merged
+    here: linear in the orders, where one query with correlated subqueries per order was
+    not (2 s for 20,000 orders).
     """
-    rows = list(
-        orders_in(order_ids)
-        .filter(origin_source__kind__in=[Source.Kind.STOREFRONT, Source.Kind.POS])
-        .annotate(**_money_annotations())
-        .filter(
-            ~Q(captured=F("total"))
-            | Q(underpaid=True)
-            | Q(refunded__gt=F("captured"))
-            | (_cancelled() & Q(captured__gt=0, refunded=0))
-        )
-        .values("id", "number", "total", "currency", "captured", "underpaid", "refunded", "financial", "cancelled")
+    orders = orders_in(order_ids).filter(origin_source__kind__in=[Source.Kind.STOREFRONT, Source.Kind.POS])
+    facts = {
+        pk: {"id": pk, "number": number, "total": total, "currency": currency, "cancelled": cancelled}
+        for pk, number, total, currency, cancelled in orders.annotate(
+            cancelled=Case(When(_cancelled(), then=Value(True)), default=Value(False), output_field=BooleanField())
+        ).values_list("id", "number", "total", "currency", "cancelled")
+    }
+    if not facts:
+        return {}
+    sums = _payment_sums(order_ids)
+    financial = dict(
+        of_orders(OrderRecord.objects, order_ids)
+        .filter(source__kind=Source.Kind.STOREFRONT)
+        .values_list("order_id", "raw_status")
     )
-    systems: dict[int, set[str]] = defaultdict(set)
-    for order_id, name in Payment.objects.filter(order_id__in=[r["id"] for r in rows]).values_list(
-        "order_id", "source__name"
-    ):
-        systems[order_id].add(name)
-    return {row["id"]: _money_finding(row, systems[row["id"]]) for row in rows}
+    found = {}
+    for pk, row in facts.items():
+        sales, captured, refunded, systems = sums.get(pk, (0, Decimal(0), Decimal(0), set()))
+        status = financial.get(pk, "") or ""
+        if not sales and status.split("/")[0] in STOREFRONT_PAID_IN_FULL:
+            captured = row["total"]
+        row = {**row, "captured": captured, "refunded": refunded, "financial": status}
+        row["underpaid"] = not sales and status.startswith("partially_paid/")
+        wrong = (
+            captured != row["total"]
+            or row["underpaid"]
+            or refunded > captured
+            or (row["cancelled"] and captured > 0 and refunded == 0)
+        )
+        if wrong:
+            found[pk] = _money_finding(row, systems)
+    return found
 
 
 def _cancelled() -> Q:
     return Q(cancelled_at__isnull=False) | Q(status=Lifecycle.CANCELLED)
 
 
-def _money_annotations() -> dict:
-    """captured / underpaid / refunded / financial / cancelled per order, in SQL (one grouped query)."""
-    success = Q(payments__status=Payment.Status.SUCCESS)
-    sale = success & Q(payments__kind__in=[Payment.Kind.SALE, Payment.Kind.CAPTURE])
-    storefront = OrderRecord.objects.filter(order_id=OuterRef("pk"), source__kind=Source.Kind.STOREFRONT)
-    financial = Subquery(storefront.values("raw_status")[:1])
-    paid_in_full = Q(pk__in=[])
-    for status in STOREFRONT_PAID_IN_FULL:
-        paid_in_full |= Q(financial__startswith=f"{status}/")
-    return {  # in order: later annotations read earlier ones
-        "financial": financial,
-        "sales": Count("payments", filter=sale),
-        "captured": Case(
-            When(Q(sales__gt=0), then=Coalesce(Sum("payments__amount", filter=sale), ZERO)),
-            When(paid_in_full, then=F("total")),
-            default=ZERO,
-        ),
-        "underpaid": Case(
-            When(Q(sales=0, financial__startswith="partially_paid/"), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
-        "refunded": Coalesce(Sum("payments__amount", filter=success & Q(payments__kind=Payment.Kind.REFUND)), ZERO),
-        "cancelled": Case(When(_cancelled(), then=Value(True)), default=Value(False), output_field=BooleanField()),
-    }
+def _payment_sums(order_ids) -> dict[int, tuple[int, Decimal, Decimal, set[str]]]:
+    """``{order_id: (sales, captured, refunded, systems)}`` from the successful payments, one grouped query."""
+    sale = Q(kind__in=[Payment.Kind.SALE, Payment.Kind.CAPTURE])
+    rows = (
+        of_orders(Payment.objects, order_ids)
+        .filter(status=Payment.Status.SUCCESS)
+        .values("order_id", "source__name")
+        .annotate(
+            sales=Count("id", filter=sale),
+            captured=Coalesce(Sum("amount", filter=sale), ZERO),
+            refunded=Coalesce(Sum("amount", filter=Q(kind=Payment.Kind.REFUND)), ZERO),
+        )
+        .order_by()
+    )
+    sums: dict[int, tuple[int, Decimal, Decimal, set[str]]] = {}
+    for row in rows:
+        sales, captured, refunded, systems = sums.get(row["order_id"], (0, Decimal(0), Decimal(0), set()))
+        systems.add(row["source__name"])
+        sums[row["order_id"]] = (sales + row["sales"], captured + row["captured"], refunded + row["refunded"], systems)
+    return sums
 
 
 def _money_finding(row: dict, systems: set[str]) -> Finding:
