@@ -22,7 +22,6 @@ from integrations.demo import demo_sources_ensure, demo_users_ensure
 from integrations.models import SyncRun
 from integrations.sandbox import SandboxServer, World
 from integrations.sync import source_sync
-from integrations.tasks import dispatch_due_syncs
 
 
 class Command(BaseCommand):
@@ -60,7 +59,7 @@ class Command(BaseCommand):
                 return
             if settings.CELERY_TASK_ALWAYS_EAGER:
                 threading.Thread(target=_in_process_scheduler, args=(15.0,), daemon=True, name="scheduler").start()
-                say("✓ scheduler running in-process (no REDIS_URL): checks for due sources every 15 s")
+                say("✓ scheduler running in-process (no REDIS_URL): due syncs every 15 s, flag detection every 5 min")
             else:
                 celery = [sys.executable, "-m", "celery", "-A", "omnidesk"]
                 os.makedirs(".demo", exist_ok=True)
@@ -95,15 +94,27 @@ def _spawn(args: list[str]) -> subprocess.Popen:
 
 
 def _in_process_scheduler(every: float) -> None:
-    """Beat + worker stand-in for the demo without Redis (tasks are eager, so this runs them)."""
+    """Beat + worker stand-in for the demo without Redis: runs every CELERY_BEAT_SCHEDULE entry on time.
+
+    Tasks are eager without a broker, so calling them here runs them in this thread.
+    """
     import time
 
+    from django.conf import settings
     from django.db import close_old_connections
 
+    from omnidesk.celery import app
+
+    app.loader.import_default_modules()  # every app's tasks.py, as a worker would at start
+    last_run: dict[str, float] = {}
     while True:
         time.sleep(every)
         close_old_connections()
-        try:
-            dispatch_due_syncs()
-        except Exception as exc:  # keep the demo alive; the run is recorded on the source
-            print(f"scheduled sync failed: {exc}", file=sys.stderr)
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+            if time.monotonic() - last_run.get(name, 0.0) < float(entry["schedule"]):
+                continue
+            last_run[name] = time.monotonic()
+            try:
+                app.tasks[entry["task"]].apply()
+            except Exception as exc:  # keep the demo alive; a sync's failure is recorded on its source
+                print(f"scheduled {name} failed: {exc}", file=sys.stderr)
