@@ -125,10 +125,15 @@ class Presence:
 
     source: Source
     record: OrderRecord | None
+    shipment: Shipment | None = None  # a carrier knows the order through its parcel, not an order record
 
     @property
     def stale(self) -> bool:
         return self.source.is_stale
+
+    @property
+    def known(self) -> bool:
+        return self.record is not None or self.shipment is not None
 
 
 @dataclass
@@ -145,8 +150,9 @@ def order_pane(order: Order) -> dict:
     """
     records = {r.source_id: r for r in order.records.select_related("source")}
     systems = Source.objects.filter(kind__in=["storefront", "pos", "erp", "carrier"]).order_by("name")
-    shipments = list(order.shipments.select_related("source").prefetch_related("events"))
-    presence = [Presence(source, records.get(source.pk)) for source in systems]
+    shipments = parcels(order.shipments.select_related("source").prefetch_related("events"))
+    by_source = {s.source_id: s for s in shipments} | {other.source_id: other for s in shipments for other in s.also}
+    presence = [Presence(source, records.get(source.pk), by_source.get(source.pk)) for source in systems]
     if any(s.kind == "carrier" for s in systems):
         presence = [p for p in presence if p.source.kind != "carrier" or shipments]
     payments = list(order.payments.select_related("source"))
@@ -204,6 +210,23 @@ def timeline_rows(order: Order) -> list[TimelineRow]:
         )
         for at, kind, source, actor, summary in events
     ]
+
+
+def parcels(shipments) -> list[Shipment]:
+    """One entry per parcel: the storefront's fulfilment and the carrier's tracker of one tracking number are one.
+
+    The entry kept is the one with the carrier's scans; the others are listed in its ``also``.
+    """
+    groups: dict[str, list[Shipment]] = {}
+    for shipment in shipments:
+        groups.setdefault(shipment.tracking_number or f"#{shipment.pk}", []).append(shipment)
+    kept = []
+    for group in groups.values():
+        group.sort(key=lambda s: (s.source.kind != "carrier", -len(s.events.all()), s.pk))
+        first, *rest = group
+        first.also = rest
+        kept.append(first)
+    return kept
 
 
 def _lines_with_stock(order: Order) -> list[LineView]:
