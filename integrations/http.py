@@ -112,6 +112,9 @@ class HttpClient:
     def post(self, path: str, **kwargs) -> requests.Response:
         return self.request("POST", path, **kwargs)
 
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
 
 def _path(url: str) -> str:
     """The URL without its query string, which may carry search terms or tokens."""

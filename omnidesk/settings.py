@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5 * 60.0,
         "options": {"expires": 4 * 60},
     },
+    "push-pending-pickups": {
+        "task": "orders.tasks.push_pending_pickups",
+        "schedule": 2 * 60.0,
+        "options": {"expires": 110},
+    },
 }
 
 # --- OmniDesk ------------------------------------------------------------------------

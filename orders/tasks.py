@@ -21,3 +21,30 @@ def detect_flags() -> dict[str, int]:
 def deliver_message(message_id: int) -> str:
     """Safe to repeat: a message already sent is not sent again."""
     return message_deliver(message_id).status
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, retry_kwargs={"max_retries": 10})
+def push_pickup(push_id: int) -> str | None:
+    """Push one pickup state upstream; retried with backoff. Safe to repeat: a sent row is not sent again."""
+    from .pickup import pickup_push_send
+
+    sent = pickup_push_send(push_id).sent_at
+    return sent.isoformat() if sent else None
+
+
+@shared_task(time_limit=4 * 60, soft_time_limit=3 * 60 + 30)
+def push_pending_pickups() -> int:
+    """The sweep: every pickup push not yet accepted upstream is tried again (after the task gave up)."""
+    from .pickup import pending_push_ids
+
+    for push_id in pending_push_ids():
+        push_pickup.delay(push_id)
+    return len(pending_push_ids())
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=60, retry_kwargs={"max_retries": 8})
+def send_pickup_ready(order_id: int, to: str, subject: str) -> None:
+    """The "ready for pickup" e-mail (queued once per order by the counter)."""
+    from .pickup import pickup_ready_mail
+
+    pickup_ready_mail(order_id=order_id, to=to, subject=subject)

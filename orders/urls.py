@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, worklist
+from . import counter, views, worklist
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,5 +12,9 @@ urlpatterns = [
     path("customers/<int:customer_id>/verified/", views.identity_verified, name="identity_verified"),
     path("orders/<int:order_id>/", views.order, name="order"),
     path("worklist/", worklist.worklist, name="worklist"),
+    path("stores/<slug:code>/pickups/", counter.board, name="pickup_board"),
+    path("stores/<slug:code>/pickups/<int:order_id>/", counter.order, name="pickup_order"),
+    path("stores/<slug:code>/pickups/<int:order_id>/lines/<int:line_id>/", counter.line_check, name="pickup_line"),
+    path("stores/<slug:code>/pickups/<int:order_id>/handover/", counter.handover, name="pickup_handover"),
     path("worklist/flags/<int:flag_id>/<slug:action>/", worklist.flag_action, name="flag_action"),
 ]

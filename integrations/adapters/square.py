@@ -89,6 +89,8 @@ OBJECT_TOPICS = {  # topic -> (stream, key of the object under data.object)
     "customer.updated": ("customers", "customer"),
 }
 INVENTORY_TOPIC = "inventory.count.updated"
+# OmniDesk pickup state -> Square fulfillment state (Fulfillment.state)
+PICKUP_STATES = {"ready": "PREPARED", "collected": "COMPLETED", "refused": "CANCELED"}
 
 
 class SquareAdapter(Adapter):
@@ -109,6 +111,27 @@ class SquareAdapter(Adapter):
         super().__init__(**kwargs)
         self._location_ids: list[str] | None = None
         self._skus: dict[str, str] | None = None
+
+    def push_pickup(self, *, external_id: str, state: str) -> dict:
+        """Set the PICKUP fulfillment of a Square order to the counter's state (UpdateOrder).
+
+        Square wants the order's current ``version`` and the fulfillment's ``uid``, so the
+        order is read first; the idempotency key makes a repeated push one update.
+        Raises ``ValueError`` when the order has no pickup fulfillment (nothing to update).
+        """
+        order = self.client.get(f"/v2/orders/{external_id}").json()["order"]
+        pickup = next((f for f in order.get("fulfillments") or [] if f.get("type") == "PICKUP"), None)
+        if pickup is None:
+            raise ValueError(f"Square order {external_id} has no pickup fulfillment")
+        body = {
+            "idempotency_key": f"omnidesk-pickup-{external_id}-{state}",
+            "order": {
+                "location_id": order["location_id"],
+                "version": order.get("version"),
+                "fulfillments": [{"uid": pickup["uid"], "state": PICKUP_STATES[state]}],
+            },
+        }
+        return self.client.put(f"/v2/orders/{external_id}", json=body).json()["order"]
 
     def auth_headers(self) -> dict[str, str]:
         return {

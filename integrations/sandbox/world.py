@@ -60,6 +60,7 @@ class World:
         self._wall_start: float | None = None
         self.corruptions: dict[tuple[str, str, str], str] = {}
         self.revision = 0  # bumped by every change not visible in the clock (corrupt, repair)
+        self.fulfillment_states: dict[str, str] = {}  # Square order id -> state set by UpdateOrder (the counter)
         self._streams: dict[tuple[str, str], Stream] = {}
         if realtime:
             self.follow_wall_clock()

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
-from ..models import Lifecycle, Order, OrderLine, OrderRecord, Picking, StockLevel, Store
+from ..models import Lifecycle, Order, OrderLine, OrderRecord, Picking, Pickup, PickupLine, StockLevel, Store
 from .common import Finding, Fulfilment, age, iso, not_cancelled, of_orders, orders_in, when
 
 # Stock still has to be found on the shelf for these: a pickup until collected, a parcel until picked.
@@ -99,13 +99,54 @@ def stock_shortfall(order_ids, *, now: datetime, threshold: timedelta | None) ->
     there is compared, so the POS and the ERP disagreeing shows. "Reserved" is the
     system's own count of units held for orders; this order's own reservation (an Odoo
     picking in state ``assigned``) is given back, so only *other* orders' hold counts.
-    A SKU no system counts at the location is unknown, not zero: no flag.
+    A SKU no system counts at the location is unknown, not zero: no flag. A line a clerk
+    marked missing at the counter is short whatever the systems count (S2), until the
+    order leaves the counter.
     """
     open_orders = orders_in(order_ids).filter(
         not_cancelled(),
         (Q(fulfilment=Fulfilment.PICKUP) & ~Q(status__in=PICKUP_GONE))
         | Q(fulfilment__in=[Fulfilment.SHIP, Fulfilment.DELIVERY], status__in=NOT_YET_PICKED),
     )
+    counted = _shortfall_counted(open_orders)
+    marked = _marked_missing(open_orders)
+    for order_id, finding in marked.items():
+        if order_id in counted:
+            finding = Finding(
+                detail=counted[order_id].detail + "; " + finding.detail.split(": ", 1)[1],
+                evidence={**counted[order_id].evidence, **finding.evidence},
+            )
+        counted[order_id] = finding
+    return counted
+
+
+def _marked_missing(open_orders) -> dict[int, Finding]:
+    """Lines a clerk marked missing on pickups still at the counter (not collected, not refused)."""
+    rows = (
+        PickupLine.objects.filter(state=PickupLine.State.MISSING, pickup__order__in=open_orders)
+        .exclude(pickup__stage__in=[Pickup.Stage.COLLECTED, Pickup.Stage.REFUSED])
+        .values("pickup__order_id", "pickup__order__number", "line__sku", "missing_quantity", "reason")
+        .order_by("pickup__order_id", "line_id")
+    )
+    marked: dict[int, list[dict]] = defaultdict(list)
+    numbers = {}
+    for row in rows:
+        marked[row["pickup__order_id"]].append(
+            {"sku": row["line__sku"], "missing": row["missing_quantity"], "reason": row["reason"]}
+        )
+        numbers[row["pickup__order_id"]] = row["pickup__order__number"]
+    return {
+        order_id: Finding(
+            detail=f"order {numbers[order_id]}: "
+            + "; ".join(f"{m['missing']} × {m['sku']} marked missing at the counter" for m in lines),
+            evidence={"marked_missing": lines},
+        )
+        for order_id, lines in marked.items()
+    }
+
+
+def _shortfall_counted(open_orders) -> dict[int, Finding]:
+    """Lines that need more than the systems count at their location (net of other orders' reservations)."""
     warehouse = Picking.objects.filter(order_id=OuterRef("order_id"), kind=Picking.Kind.OUTGOING).exclude(
         status=Lifecycle.CANCELLED
     )

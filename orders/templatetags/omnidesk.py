@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from ..timezones import store_local as _store_local
+from ..timezones import store_zone
 
 register = template.Library()
 
@@ -20,3 +21,11 @@ def money(amount, currency="USD"):
     if amount is None:
         return "—"
     return f"{amount:,.2f} {currency}"
+
+
+@register.filter
+def store_time(moment, store):
+    """``{{ board.updated_at|store_time:store }}`` → ``14:05:09``: a clock time at the store."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(store_zone(store)).strftime("%H:%M:%S")

@@ -45,6 +45,11 @@ def test_the_beat_schedule_has_one_dispatcher_and_the_detection_run():
             "schedule": 300.0,
             "options": {"expires": 240},
         },
+        "push-pending-pickups": {
+            "task": "orders.tasks.push_pending_pickups",
+            "schedule": 120.0,
+            "options": {"expires": 110},
+        },
     }
 
 

@@ -92,6 +92,8 @@ def handle(world, req: Request) -> Response:
             ):
                 if path.startswith(prefix):
                     return reply({name[:-1]: _one(world, name, path[len(prefix) :])})
+        elif method == "PUT" and path.startswith("/v2/orders/"):
+            return update_order(world, path[len("/v2/orders/") :], _body(req))
     except VendorError as exc:
         return reply(exc.payload, exc.status)
     return reply(
@@ -260,6 +262,29 @@ def _batch_orders(world, body: dict) -> Response:
         if i is not None and stream.exists(i, world.now):
             out.append(render_order(world, stream.objects[i], world.now, stream.updated_at(i, world.now)))
     return reply({"orders": out} if out else {})
+
+
+FULFILLMENT_STATES = ("PROPOSED", "RESERVED", "PREPARED", "COMPLETED", "CANCELED", "FAILED")
+
+
+def update_order(world, ident: str, body: dict) -> Response:
+    """UpdateOrder, only as far as a counter needs it: the state of the order's PICKUP fulfillment.
+
+    The state is kept in ``world.fulfillment_states`` and overrides the generated one
+    when the order is rendered; ``revision`` is bumped so no read-ahead serves the old order.
+    """
+    order = _one(world, "orders", ident)
+    wanted = ((body.get("order") or {}).get("fulfillments") or [{}])[0]
+    if not body.get("idempotency_key"):
+        raise error(400, "MISSING_REQUIRED_PARAMETER", "Field must be set", field="idempotency_key")
+    if wanted.get("state") not in FULFILLMENT_STATES:
+        raise error(400, "INVALID_ENUM_VALUE", f"`{wanted.get('state')}` is not a valid enum value.", field="state")
+    uids = [f["uid"] for f in order.get("fulfillments") or []]
+    if wanted.get("uid") not in uids:
+        raise error(400, "NOT_FOUND", f"Fulfillment `{wanted.get('uid')}` not found on order `{ident}`.")
+    world.fulfillment_states[ident] = wanted["state"]
+    world.revision += 1
+    return reply({"order": _one(world, "orders", ident)})
 
 
 def _one(world, name: str, ident: str) -> dict:

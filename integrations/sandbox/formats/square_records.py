@@ -118,7 +118,7 @@ def render_order(world, o, now: int, updated: int) -> dict:
             reference_id=o.number,
             source={"name": "Shopify"},
             line_items=_lines(o),
-            fulfillments=[_pickup(o, now)],
+            fulfillments=[_pickup(o, now, world.fulfillment_states.get(o.square_id))],
         )
         payload["metadata"] = {"shopify_order_id": str(o.shopify_id)}
         created = o.sq
@@ -144,7 +144,7 @@ def render_order(world, o, now: int, updated: int) -> dict:
     return payload
 
 
-def _pickup(o, now: int) -> dict:
+def _pickup(o, now: int, pushed: str | None = None) -> dict:
     state = "PROPOSED"
     details = {
         "recipient": {"display_name": o.person.name, "email_address": o.email},
@@ -167,7 +167,7 @@ def _pickup(o, now: int) -> dict:
     return {
         "uid": o.square_id[:12] + "PICKUP",
         "type": "PICKUP",
-        "state": state,
+        "state": pushed or state,
         "pickup_details": details,
     }
 

@@ -1,0 +1,215 @@
+"""Reads for the store counter: the pickup board of one store and one order's checklist.
+
+A fixed number of queries whatever the number of orders on the board: orders, records,
+lines, flags, handovers and pending pushes are each read once and joined in Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from integrations.models import Source
+
+from .correlate import PRECEDENCE
+from .models import Flag, Lifecycle, Order, OrderLine, OrderRecord, Pickup, PickupLine, PickupPush, StockLevel, Store
+from .pickup import counter_lines
+from .timezones import store_zone
+
+COLUMNS = ("new", "preparing", "ready", "collected", "problems")
+COLUMN_TITLES = {
+    "new": "New",
+    "preparing": "Preparing",
+    "ready": "Ready",
+    "collected": "Collected today",
+    "problems": "Problems",
+}
+# Upstream status of an order nobody touched at the counter yet -> its column.
+UPSTREAM_STAGE = {
+    Lifecycle.ASSIGNED: "preparing",
+    Lifecycle.PICKED: "preparing",
+    Lifecycle.PACKED: "preparing",
+    Lifecycle.READY_FOR_PICKUP: "ready",
+    Lifecycle.COLLECTED: "done",
+    Lifecycle.DELIVERED: "done",
+    Lifecycle.RETURN_REQUESTED: "done",
+    Lifecycle.RETURNED: "done",
+    Lifecycle.REFUNDED: "done",
+    Lifecycle.CANCELLED: "done",
+}
+
+
+@dataclass
+class Card:
+    order: Order
+    column: str
+    numbers: list[tuple[str, str]]  # (system, number there)
+    items: int
+    flags: list[Flag]
+    pending_pushes: list[PickupPush]
+    due: str  # "due in 3 h" / "overdue 2 h" / "no promise"
+    overdue: bool
+    sort_key: tuple
+
+
+@dataclass
+class Board:
+    store: Store
+    columns: dict[str, list[Card]]
+    earlier: list[Card]  # collected or cancelled before today: kept findable, folded away
+    stale_sources: list[Source]
+    updated_at: datetime
+    titles: dict[str, str] = field(default_factory=lambda: COLUMN_TITLES)
+
+    @property
+    def column_list(self) -> list[tuple[str, str, list[Card]]]:
+        return [(key, self.titles[key], self.columns[key]) for key in COLUMNS]
+
+
+def pickup_orders(store: Store, base: QuerySet[Order]) -> QuerySet[Order]:
+    """Every order to be picked up at this store, from any channel (``base`` is the user's visible orders)."""
+    return base.filter(store=store, fulfilment=Order.Fulfilment.PICKUP)
+
+
+def pickup_board(*, store: Store, orders: QuerySet[Order], now: datetime | None = None) -> Board:
+    """The board: one card per pickup order, in its column, oldest-overdue first."""
+    now = now or timezone.now()
+    rows = list(orders.select_related("customer", "store", "pickup"))
+    ids = [o.pk for o in rows]
+    numbers = _numbers(ids)
+    items = _items(rows)
+    flags = defaultdict(list)
+    for flag in Flag.objects.filter(order_id__in=ids, closed_at__isnull=True).order_by("opened_at"):
+        flags[flag.order_id].append(flag)
+    pushes = defaultdict(list)
+    for push in PickupPush.objects.filter(order_id__in=ids, sent_at__isnull=True).select_related("target"):
+        pushes[push.order_id].append(push)
+    today = now.astimezone(store_zone(store)).date()
+    columns: dict[str, list[Card]] = {key: [] for key in COLUMNS}
+    earlier = []
+    for order in rows:
+        column = _column(order, flags[order.pk], today, store)
+        due, overdue = _due(order.promised_by, now)
+        card = Card(
+            order=order,
+            column=column,
+            numbers=numbers.get(order.pk, [("OmniDesk", order.number)]),
+            items=items.get(order.pk, 0),
+            flags=flags[order.pk],
+            pending_pushes=pushes[order.pk],
+            due=due,
+            overdue=overdue,
+            sort_key=(order.promised_by is None, order.promised_by or now, order.placed_at or now, order.pk),
+        )
+        (earlier if column == "done" else columns[column]).append(card)
+    for cards in columns.values():
+        cards.sort(key=lambda c: c.sort_key)
+    earlier.sort(key=lambda c: c.sort_key, reverse=True)
+    stale = [s for s in Source.objects.filter(kind__in=[Source.Kind.ERP, Source.Kind.POS]) if s.is_stale]
+    return Board(store=store, columns=columns, earlier=earlier, stale_sources=stale, updated_at=now)
+
+
+def _column(order: Order, flags: list[Flag], today, store: Store) -> str:
+    """Open flags or a refusal make it a problem; otherwise the counter's stage, else the upstream status."""
+    pickup = getattr(order, "pickup", None)
+    stage = pickup.stage if pickup is not None else None
+    if stage == Pickup.Stage.REFUSED or (flags and stage != Pickup.Stage.COLLECTED and order.status not in _DONE):
+        return "problems"
+    if stage == Pickup.Stage.COLLECTED:
+        closed = pickup.closed_at.astimezone(store_zone(store)).date() if pickup.closed_at else None
+        return "collected" if closed == today else "done"
+    if stage in (Pickup.Stage.PREPARING, Pickup.Stage.READY):
+        return stage
+    return UPSTREAM_STAGE.get(order.status, "new")
+
+
+_DONE = {status for status, column in UPSTREAM_STAGE.items() if column == "done"}
+
+
+def _due(promised: datetime | None, now: datetime) -> tuple[str, bool]:
+    if promised is None:
+        return "no promise", False
+    delta = promised - now
+    if delta < timedelta(0):
+        return f"overdue {_span(-delta)}", True
+    return f"due in {_span(delta)}", False
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+def _numbers(order_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """The order's number in every system that knows it, e.g. [("shopify", "#1001"), ("odoo", "S00042")]."""
+    same: dict[int, dict[str, list[str]]] = defaultdict(dict)  # a number two systems share is shown once
+    records = OrderRecord.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", "source__kind", "source__name", "external_number", "external_id"
+    )
+    # The number the customer knows first: storefront, then POS, then ERP (correlation's precedence).
+    for order_id, _, system, number, external_id in sorted(records, key=lambda r: (PRECEDENCE.get(r[1], 9), r[2])):
+        same[order_id].setdefault(number or external_id, []).append(system)
+    return {
+        order_id: [(" + ".join(systems), number) for number, systems in numbers.items()]
+        for order_id, numbers in same.items()
+    }
+
+
+def _items(orders: list[Order]) -> dict[int, int]:
+    """Items per order, counted from one system's lines (a pickup mirrored to the POS lists them twice)."""
+    per: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for order_id, source_id, quantity in OrderLine.objects.filter(order__in=[o.pk for o in orders]).values_list(
+        "order_id", "source_id", "quantity"
+    ):
+        per[order_id][source_id] += quantity
+    origin = {o.pk: o.origin_source_id for o in orders}
+    return {order_id: by_source.get(origin[order_id], max(by_source.values())) for order_id, by_source in per.items()}
+
+
+# --- one order at the counter --------------------------------------------------------------------
+@dataclass
+class ChecklistRow:
+    line: OrderLine
+    check: PickupLine | None
+    on_hand: list[tuple[str, int]]  # (system, on hand at this store)
+    location: str
+
+
+def pickup_checklist(*, order: Order, store: Store) -> dict:
+    """The lines to prepare with on-hand at this store per system, each line's check, the handover if any."""
+    lines = counter_lines(order)
+    checks = {c.line_id: c for c in PickupLine.objects.filter(line__in=lines).select_related("by")}
+    stock = defaultdict(list)
+    for sku, system, on_hand in StockLevel.objects.filter(
+        sku__in={line.sku for line in lines}, location=store
+    ).values_list("sku", "source__name", "on_hand"):
+        stock[sku].append((system, on_hand))
+    rows = [
+        ChecklistRow(
+            line=line,
+            check=checks.get(line.pk),
+            on_hand=sorted(stock.get(line.sku, [])),
+            location=(line.fulfilment_location or store).name,
+        )
+        for line in lines
+    ]
+    pickup = Pickup.objects.filter(order=order).select_related("started_by").first()
+    return {
+        "order": order,
+        "store": store,
+        "rows": rows,
+        "pickup": pickup,
+        "stage": pickup.stage if pickup else "new",
+        "handover": order.handovers.select_related("clerk").first(),
+        "flags": list(order.flags.filter(closed_at__isnull=True)),
+        "numbers": _numbers([order.pk]).get(order.pk, []),
+        "pending_pushes": list(order.pickup_pushes.filter(sent_at__isnull=True).select_related("target")),
+    }

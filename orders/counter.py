@@ -1,0 +1,114 @@
+"""The store counter's pages: the pickup board, one order's checklist, the handover.
+
+Stores and orders are read through :mod:`orders.access`: a clerk of another store gets
+404 for the board, every order and every action, exactly like an unknown id, and
+nothing is written. Actions call :mod:`orders.pickup` and nothing else.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from .access import sees_every_store, store_ids, visible_orders
+from .board import pickup_board, pickup_checklist, pickup_orders
+from .models import Handover, Order, OrderLine, Store
+from .pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check
+
+
+def _store(request: HttpRequest, code: str) -> Store:
+    """The store, if this user may work its counter (store staff: only their own stores)."""
+    store = get_object_or_404(Store, code=code)
+    if not sees_every_store(request.user) and store.pk not in store_ids(request.user):
+        raise Http404("no such store")
+    return store
+
+
+def _order(request: HttpRequest, store: Store, order_id: int) -> Order:
+    orders = pickup_orders(store, visible_orders(request.user)).select_related("store", "customer")
+    return get_object_or_404(orders, pk=order_id)
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@require_GET
+def board(request: HttpRequest, code: str) -> HttpResponse:
+    """Every pickup order of the store by stage; htmx re-fetches only the board partial every 30 s."""
+    store = _store(request, code)
+    context = {"board": pickup_board(store=store, orders=pickup_orders(store, visible_orders(request.user)))}
+    template = "orders/pickup_board.html#board" if request.htmx else "orders/pickup_board.html"
+    return render(request, template, context)
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@require_GET
+def order(request: HttpRequest, code: str, order_id: int) -> HttpResponse:
+    store = _store(request, code)
+    return _order_page(request, store, _order(request, store, order_id))
+
+
+def _order_page(request, store, found, *, error: str = "", status: int = 200) -> HttpResponse:
+    context = {**pickup_checklist(order=found, store=store), "error": error, "id_checks": Handover.IdCheck.choices}
+    template = "orders/pickup_order.html#counter" if request.htmx else "orders/pickup_order.html"
+    return render(request, template, context, status=status)
+
+
+@never_cache
+@require_POST
+def line_check(request: HttpRequest, code: str, order_id: int, line_id: int) -> HttpResponse:
+    """located / picked / missing (with quantity and reason) for one line."""
+    store = _store(request, code)
+    found = _order(request, store, order_id)
+    line = get_object_or_404(OrderLine, pk=line_id, order=found)
+    try:
+        pickup_line_check(
+            order=found,
+            line=line,
+            state=request.POST.get("state", ""),
+            by=request.user,
+            missing_quantity=_int(request.POST.get("missing_quantity")) or 0,
+            reason=request.POST.get("reason", "").strip()[:300],
+        )
+    except PickupError as error:
+        return _order_page(request, store, found, error=str(error), status=422)
+    return _after(request, store, found)
+
+
+@never_cache
+@require_POST
+def handover(request: HttpRequest, code: str, order_id: int) -> HttpResponse:
+    """Collected (identity checked, maybe partly) or refused with a reason."""
+    store = _store(request, code)
+    found = _order(request, store, order_id)
+    method = request.POST.get("id_check", "")
+    check = IdentityCheck(
+        name=request.POST.get("name", ""),
+        method=method,
+        value="yes" if method == Handover.IdCheck.ID_SEEN else request.POST.get("id_value", ""),
+    )
+    lines = [pk for pk in (_int(v) for v in request.POST.getlist("lines")) if pk]
+    refusal = request.POST.get("refusal", "").strip() if request.POST.get("action") == "refuse" else ""
+    try:
+        if request.POST.get("action") == "refuse" and not refusal:
+            raise PickupError("a refusal needs a reason")
+        pickup_handover(order=found, by=request.user, check=check, line_ids=lines, refusal=refusal)
+    except PickupError as error:
+        return _order_page(request, store, found, error=str(error), status=422)
+    return _after(request, store, found)
+
+
+def _after(request, store, found) -> HttpResponse:
+    if request.htmx:
+        return _order_page(request, store, found)
+    return redirect("pickup_order", store.code, found.pk)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,348 @@
+"""The store counter: preparing a pickup order line by line, handing it over, pushing the state upstream.
+
+    clerk action (views)
+      -> lock the order's Pickup row (SELECT … FOR UPDATE): two clerks are served one after the other
+      -> PickupLine located / picked / missing      -- missing opens stock_shortfall at once (flag_open)
+      -> every line picked: Pickup ready, the customer told once, PickupPush("ready") queued
+      -> Handover (identity checked; one per order): collected or refused, PickupPush queued
+      -> TimelineEvent kind "pickup" with the clerk, in the same transaction
+      -> after commit: orders.tasks.push_pickup sends the outbox row through the target's adapter
+
+Exactly once: the Pickup row lock serialises actions on one order; ``handover_one_per_order``
+and ``pickuppush_once_per_state`` make a second handover or a second push impossible even
+if a path forgot the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations.adapters import adapter_class, adapter_for
+from integrations.http import TransportError
+
+from . import events
+from .models import Flag, Handover, Order, OrderLine, OrderRecord, Pickup, PickupLine, PickupPush, TimelineEvent
+from .services import flag_open
+
+log = logging.getLogger(__name__)
+
+Stage = Pickup.Stage
+CLOSED_STAGES = (Stage.COLLECTED, Stage.REFUSED)
+
+
+class PickupError(Exception):
+    """A counter action that cannot be done (order already handed over, identity not confirmed, …)."""
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """What the clerk checked: the name given plus one proof (``method`` is a Handover.IdCheck value)."""
+
+    name: str
+    method: str
+    value: str = ""
+
+
+# --- which lines the counter prepares ------------------------------------------------------------
+def counter_lines(order: Order) -> list[OrderLine]:
+    """The order's lines as one system lists them: a pickup mirrored to the POS lists its lines twice.
+
+    The origin system's lines when it has any, else the system listing the most lines.
+    """
+    by_source: dict[int, list[OrderLine]] = {}
+    for line in order.lines.select_related("fulfilment_location").order_by("id"):
+        by_source.setdefault(line.source_id, []).append(line)
+    if not by_source:
+        return []
+    if order.origin_source_id in by_source:
+        return by_source[order.origin_source_id]
+    return max(by_source.values(), key=len)
+
+
+# --- locking -------------------------------------------------------------------------------------
+def pickup_lock(order: Order) -> Pickup:
+    """The order's Pickup row, created when first needed, locked for the rest of the transaction."""
+    try:
+        with transaction.atomic():
+            Pickup.objects.get_or_create(order=order)
+    except IntegrityError:  # another clerk created it between our read and our insert
+        pass
+    return Pickup.objects.select_for_update().get(order=order)
+
+
+def _event(*, order: Order, key: str, summary: str, by, data: dict | None = None, at=None) -> None:
+    """A pickup timeline event with the clerk; the key names the fact so a replay writes it once."""
+    events.events_write(
+        [
+            events._event(
+                key=key,
+                kind=TimelineEvent.Kind.PICKUP,
+                occurred_at=at or timezone.now(),
+                summary=summary,
+                order_id=order.pk,
+                customer_id=order.customer_id,
+                actor=by,
+                data=data,
+            )
+        ]
+    )
+
+
+def _who(user) -> str:
+    return user.get_username() if user is not None else "someone"
+
+
+# --- preparing -----------------------------------------------------------------------------------
+@transaction.atomic
+def pickup_line_check(
+    *, order: Order, line: OrderLine, state: str, by, missing_quantity: int = 0, reason: str = ""
+) -> Pickup:
+    """Record a clerk's check of one line; may start preparation, raise a shortfall, or make the order ready."""
+    if line.order_id != order.pk:
+        raise PickupError("that line belongs to another order")
+    if state not in PickupLine.State.values:
+        raise PickupError(f"unknown line state {state!r}")
+    if state == PickupLine.State.MISSING and not (1 <= missing_quantity <= line.quantity):
+        raise PickupError(f"missing quantity must be between 1 and {line.quantity}")
+    pickup = pickup_lock(order)
+    if pickup.stage in CLOSED_STAGES:
+        raise PickupError(f"order {order.number} is already {pickup.get_stage_display().lower()}")
+    now = timezone.now()
+    if state != PickupLine.State.MISSING:
+        missing_quantity, reason = 0, ""
+    PickupLine.objects.update_or_create(
+        line=line,
+        defaults={
+            "pickup": pickup,
+            "state": state,
+            "missing_quantity": missing_quantity,
+            "reason": reason,
+            "by": by,
+            "at": now,
+        },
+    )
+    _start(pickup, by=by, now=now)
+    summary = f"{_who(by)} marked {line.quantity} × {line.sku} {state}"
+    if state == PickupLine.State.MISSING:
+        summary += f" ({missing_quantity} missing{': ' + reason if reason else ''})"
+    _event(order=order, key=f"pickup:line:{line.pk}:{now.isoformat()}", summary=summary, by=by, at=now)
+    if state == PickupLine.State.MISSING:
+        _shortfall_raise(order=order, line=line, missing_quantity=missing_quantity, reason=reason, by=by)
+    _ready_if_all_picked(pickup, by=by, now=now)
+    return pickup
+
+
+def _start(pickup: Pickup, *, by, now) -> None:
+    """The first check of any line starts preparation: who started it answers "nobody was told" (S3)."""
+    if pickup.stage != Stage.NEW:
+        return
+    pickup.stage, pickup.started_by, pickup.started_at = Stage.PREPARING, by, now
+    pickup.save(update_fields=["stage", "started_by", "started_at", "updated_at"])
+
+
+def _shortfall_raise(*, order: Order, line: OrderLine, missing_quantity: int, reason: str, by) -> Flag:
+    """S2: the shelf is short. Opened at once, through the same race-safe path as detection."""
+    detail = (
+        f"order {order.number}: {missing_quantity} of {line.quantity} × {line.sku} not on the shelf at "
+        f"{order.store.name if order.store else 'the store'} (marked missing by {_who(by)}"
+        f"{': ' + reason if reason else ''})"
+    )
+    evidence = {"marked_missing": [{"sku": line.sku, "missing": missing_quantity, "reason": reason}]}
+    return flag_open(order_id=order.pk, code=Flag.Code.STOCK_SHORTFALL, detail=detail, evidence=evidence)
+
+
+def _ready_if_all_picked(pickup: Pickup, *, by, now) -> None:
+    """All lines picked: ready, the customer told once, the state queued for upstream. A line unpicked: back."""
+    order = pickup.order
+    lines = counter_lines(order)
+    picked = set(
+        PickupLine.objects.filter(pickup=pickup, state=PickupLine.State.PICKED).values_list("line_id", flat=True)
+    )
+    all_picked = bool(lines) and all(line.pk in picked for line in lines)
+    if all_picked and pickup.stage == Stage.PREPARING:
+        pickup.stage, pickup.ready_at = Stage.READY, now
+        pickup.save(update_fields=["stage", "ready_at", "updated_at"])
+        _event(order=order, key=f"pickup:ready:{order.pk}:{now.isoformat()}", summary="Ready for pickup", by=by)
+        _customer_tell_ready(pickup, now=now)
+        pickup_push_queue(order=order, state=PickupPush.State.READY)
+    elif not all_picked and pickup.stage == Stage.READY:
+        pickup.stage, pickup.ready_at = Stage.PREPARING, None
+        pickup.save(update_fields=["stage", "ready_at", "updated_at"])
+
+
+def _customer_tell_ready(pickup: Pickup, *, now) -> None:
+    """E-mail "ready for pickup" once per order: ``ready_notified_at`` is set under the row lock."""
+    order = pickup.order
+    to = (order.customer.email if order.customer_id else "") or order.email
+    if pickup.ready_notified_at is not None or not to:
+        return
+    pickup.ready_notified_at = now
+    pickup.save(update_fields=["ready_notified_at"])
+    subject = f"Your order {order.number} is ready for pickup"
+    _event(
+        order=order,
+        key=f"pickup:ready-mail:{order.pk}",
+        summary=f"Message to {to} (automatically): {subject}",
+        by=None,
+        at=now,
+    )
+    transaction.on_commit(lambda: _ready_mail_queue(order.pk, to, subject))
+
+
+def _ready_mail_queue(order_id: int, to: str, subject: str) -> None:
+    from .tasks import send_pickup_ready
+
+    send_pickup_ready.delay(order_id, to, subject)
+
+
+def pickup_ready_mail(*, order_id: int, to: str, subject: str) -> None:
+    """Send the "ready" e-mail (the task retries it when the mail server is down)."""
+    order = Order.objects.select_related("store", "customer").get(pk=order_id)
+    name = (order.customer.name if order.customer_id else "") or "there"
+    store = order.store.name if order.store else "the store"
+    body = f"Hello {name},\n\nyour order {order.number} is ready for pickup at {store}.\n"
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+
+
+# --- handing over --------------------------------------------------------------------------------
+def identity_confirmed(order: Order, check: IdentityCheck) -> bool:
+    """Name plus one proof: the last four digits of the phone, the order e-mail, or a photo ID seen."""
+    if not check.name.strip():
+        return False
+    value = check.value.strip()
+    if check.method == Handover.IdCheck.PHONE_LAST4:
+        phones = [order.phone, order.customer.phone if order.customer_id else ""]
+        digits = re.sub(r"\D", "", value)
+        return len(digits) == 4 and any(re.sub(r"\D", "", p).endswith(digits) for p in phones if p)
+    if check.method == Handover.IdCheck.EMAIL:
+        emails = {e.strip().lower() for e in (order.email, order.customer.email if order.customer_id else "") if e}
+        return bool(value) and value.lower() in emails
+    return check.method == Handover.IdCheck.ID_SEEN
+
+
+@transaction.atomic
+def pickup_handover(
+    *, order: Order, by, check: IdentityCheck | None = None, line_ids: list[int] | None = None, refusal: str = ""
+) -> Handover:
+    """Hand the order over (identity checked) or record its refusal. A second call returns the first handover.
+
+    ``line_ids`` names the lines taken in a partial collection (default: all). A refusal
+    needs a reason and no identity check.
+    """
+    pickup = pickup_lock(order)
+    existing = Handover.objects.filter(order=order).first()
+    if existing is not None:  # a double-click, or another clerk was first
+        return existing
+    now = timezone.now()
+    all_ids = [line.pk for line in counter_lines(order)]
+    if refusal.strip():
+        handover = Handover.objects.create(
+            order=order,
+            clerk=by,
+            at=now,
+            collected_by=check.name.strip() if check else "",
+            refused=True,
+            refusal_reason=refusal.strip()[:300],
+        )
+        _close(pickup, stage=Stage.REFUSED, now=now)
+        _event(order=order, key=f"pickup:handover:{handover.pk}", summary=f"Refused at the counter ({refusal.strip()}), "
+               f"recorded by {_who(by)}", by=by, at=now)  # fmt: skip
+        pickup_push_queue(order=order, state=PickupPush.State.REFUSED)
+        return handover
+    if check is None or not identity_confirmed(order, check):
+        raise PickupError("identity not confirmed: give the name and one matching proof")
+    if pickup.stage != Stage.READY and not line_ids:
+        raise PickupError(f"order {order.number} is not ready: hand over only the picked lines (partial)")
+    taken = [pk for pk in (line_ids or all_ids) if pk in all_ids]
+    if not taken:
+        raise PickupError("no lines of this order were chosen")
+    partial = set(taken) != set(all_ids)
+    handover = Handover.objects.create(
+        order=order,
+        clerk=by,
+        at=now,
+        collected_by=check.name.strip()[:200],
+        id_check=check.method,
+        partial=partial,
+        lines=taken,
+    )
+    _close(pickup, stage=Stage.COLLECTED, now=now)
+    how = Handover.IdCheck(check.method).label.lower()
+    summary = f"{'Partly collected' if partial else 'Collected'} by {handover.collected_by} ({how}), handed over by {_who(by)}"
+    _event(order=order, key=f"pickup:handover:{handover.pk}", summary=summary, by=by, at=now)
+    pickup_push_queue(order=order, state=PickupPush.State.COLLECTED)
+    return handover
+
+
+def _close(pickup: Pickup, *, stage: str, now) -> None:
+    pickup.stage, pickup.closed_at = stage, now
+    pickup.save(update_fields=["stage", "closed_at", "updated_at"])
+
+
+# --- the outbox ----------------------------------------------------------------------------------
+def push_target(order: Order) -> OrderRecord | None:
+    """The record of the order in a system whose adapter can take the pickup state (Square for now)."""
+    for record in order.records.select_related("source").order_by("id"):
+        if hasattr(adapter_class(record.source.adapter), "push_pickup"):
+            return record
+    return None
+
+
+def pickup_push_queue(*, order: Order, state: str) -> PickupPush | None:
+    """Queue the state for upstream once (unique per order and state); the task goes after commit."""
+    record = push_target(order)
+    if record is None:
+        log.info("order %s: no system to push the pickup state %s to", order.pk, state)
+        return None
+    PickupPush.objects.bulk_create(
+        [PickupPush(order=order, target=record.source, external_id=record.external_id, state=state)],
+        ignore_conflicts=True,
+    )
+    push = PickupPush.objects.get(order=order, state=state)
+    if push.sent_at is None:
+        transaction.on_commit(lambda: _push_dispatch(push.pk))
+    return push
+
+
+def _push_dispatch(push_id: int) -> None:
+    from .tasks import push_pickup
+
+    try:
+        push_pickup.delay(push_id)
+    except Exception:  # the periodic sweep (push_pending_pickups) sends it later
+        log.warning("pickup push %s not sent now; the sweep retries it", push_id, exc_info=True)
+
+
+def pickup_push_send(push_id: int) -> PickupPush:
+    """Send one outbox row through its target's adapter, at most once (locked; ``sent_at`` re-checked).
+
+    A failure is counted and kept on the row (the board shows it) and raised, so the
+    task retries with backoff; the periodic sweep picks up what the task gave up on.
+    """
+    with transaction.atomic():
+        push = PickupPush.objects.select_for_update().select_related("target").get(pk=push_id)
+        if push.sent_at is not None:
+            return push
+        push.attempts += 1
+        try:
+            adapter_for(push.target).push_pickup(external_id=push.external_id, state=push.state)
+        except (TransportError, ValueError) as error:
+            push.last_error = str(error)[:1000]
+            push.save(update_fields=["attempts", "last_error"])
+            log.warning("pickup push %s failed: %s", push.pk, error)
+        else:
+            push.sent_at, push.last_error = timezone.now(), ""
+            push.save(update_fields=["attempts", "sent_at", "last_error"])
+            return push
+    raise TransportError(push.last_error, permanent=False)
+
+
+def pending_push_ids() -> list[int]:
+    return list(PickupPush.objects.filter(sent_at__isnull=True).order_by("id").values_list("id", flat=True))

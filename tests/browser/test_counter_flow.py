@@ -1,0 +1,80 @@
+"""The clerk's flow at the counter in real Chromium on the synced sandbox: prepare line by line, mark one
+line missing (the agent sees the shortfall), hand over another order. No console or CSP errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.models import Handover, Order, Pickup
+from tests.browser.conftest import login
+
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def _open_pickups(count: int) -> list[Order]:
+    """Pickups at Downtown with a customer and lines, not yet collected upstream."""
+    orders = (
+        Order.objects.filter(store__code="downtown", fulfilment="pickup", customer__isnull=False, lines__isnull=False)
+        .exclude(status__in=["collected", "cancelled", "returned", "refunded"])
+        .exclude(flags__closed_at__isnull=True)
+        .distinct()
+        .order_by("id")
+    )
+    found = list(orders[:count])
+    assert len(found) == count
+    return found
+
+
+def test_a_clerk_prepares_marks_missing_and_hands_over(page, browser, live_server, synced, screenshots):
+    short, whole = _open_pickups(2)
+    login(page, live_server, "clerk", "omnidesk-clerk")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.click("nav >> text=Pickups")
+    page.wait_for_selector(f'#board [data-order="{short.number}"]')
+    if screenshots:
+        page.screenshot(path=str(screenshots / "pickup-board.png"))
+
+    # the first order: the first line picked, the second marked missing
+    page.click(f'#board [data-order="{short.number}"]')
+    lines = page.locator(".check-line")
+    lines.nth(0).locator("button[value=picked]").click()
+    page.wait_for_selector(".check-line.state-picked")
+    if lines.count() > 1:
+        lines.nth(1).locator("input[name=reason]").fill("not on the shelf")
+        lines.nth(1).locator("button[value=missing]").click()
+    else:
+        lines.nth(0).locator("input[name=reason]").fill("not on the shelf")
+        lines.nth(0).locator("button[value=missing]").click()
+    page.wait_for_selector(".check-line.state-missing")
+    assert "stock_shortfall" in page.locator("#counter .flags").inner_text()
+
+    # the agent sees it on the customer's screen
+    agent = browser.new_page()
+    login(agent, live_server, "agent", "omnidesk-agent")
+    agent.goto(f"{live_server.url}/customers/{short.customer_id}/orders/{short.pk}/")
+    assert "stock_shortfall" in agent.locator("#order-pane .flags").inner_text()
+    agent.close()
+
+    # the second order: every line picked, then handed over with the last four digits of the phone
+    page.goto(f"{live_server.url}/stores/downtown/pickups/{whole.pk}/")
+    for index in range(page.locator(".check-line").count()):
+        page.locator(".check-line").nth(index).locator("button[value=picked]").click()
+        page.wait_for_selector(f".check-line:nth-child({index + 1}).state-picked")
+    page.wait_for_selector(".stage-ready")
+    phone = "".join(ch for ch in (whole.phone or whole.customer.phone) if ch.isdigit())
+    page.fill("input[name=name]", whole.customer.name)
+    if phone:
+        page.check("input[value=phone_last4]")
+        page.fill("input[name=id_value]", phone[-4:])
+    else:
+        page.check("input[value=id_seen]")
+    page.click("button[value=collect]")
+    page.wait_for_selector("#counter .ok")
+
+    assert Pickup.objects.get(order=whole).stage == "collected"
+    assert Handover.objects.filter(order=whole).count() == 1
+    assert page.problems == []

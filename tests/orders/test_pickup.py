@@ -1,0 +1,357 @@
+"""The store counter: preparing, handing over and pushing a pickup, race-safe, scoped to the clerk's stores."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.demo import demo_sources_ensure
+from integrations.models import Source, SyncRun
+from integrations.sync import source_sync
+from orders.board import pickup_board, pickup_orders
+from orders.detection import detect
+from orders.models import (
+    Flag,
+    Handover,
+    Order,
+    OrderRecord,
+    Pickup,
+    PickupLine,
+    PickupPush,
+    Store,
+    TimelineEvent,
+)
+from orders.pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check, pickup_push_send
+from tests.factories import LineFactory, OrderRecordFactory, SourceFactory, UserFactory, agent, clerk_of
+from tests.orders import scene as scenes
+
+PHONE = IdentityCheck(name="Zoë Müller", method="phone_last4", value="0147")
+
+
+@pytest.fixture
+def pushes(monkeypatch):
+    """Pushes queued after commit, recorded instead of sent (the sandbox test sends them for real)."""
+    queued = []
+    monkeypatch.setattr("orders.pickup._push_dispatch", queued.append)
+    return queued
+
+
+def _scene():
+    scene = scenes.build()
+    square = SourceFactory(name="square", kind=Source.Kind.POS, adapter="square")
+    OrderRecordFactory(order=scene.web_order, source=square, external_id="SQ1001", external_number="#1001")
+    scene.web_order.promised_by = timezone.now() - timedelta(hours=1)
+    scene.web_order.save()
+    return scene
+
+
+@pytest.fixture
+def scene(db):
+    return _scene()
+
+
+def _counter_events(order) -> list[tuple[str, str | None]]:
+    rows = TimelineEvent.objects.filter(order=order, kind=TimelineEvent.Kind.PICKUP).order_by("id")
+    return [(e.summary, e.actor.username if e.actor else None) for e in rows]
+
+
+# --- preparing ------------------------------------------------------------------------------------
+def test_picking_every_line_makes_the_order_ready_tells_the_customer_once_and_queues_one_push(
+    scene, pushes, django_capture_on_commit_callbacks
+):
+    clerk = clerk_of(scene.downtown, "dana.downtown")
+    line = scene.web_order.lines.get()
+    lamp = LineFactory(order=scene.web_order, source=line.source, sku="HOM-0300-BLK", quantity=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pickup_line_check(order=scene.web_order, line=line, state="located", by=clerk)
+        pickup_line_check(order=scene.web_order, line=line, state="picked", by=clerk)
+        first = Pickup.objects.get(order=scene.web_order)
+        pickup_line_check(order=scene.web_order, line=lamp, state="picked", by=clerk)
+        pickup_line_check(order=scene.web_order, line=lamp, state="picked", by=clerk)  # a double tap
+
+    pickup = Pickup.objects.get(order=scene.web_order)
+    assert (first.stage, pickup.stage, pickup.started_by) == ("preparing", "ready", clerk)
+    assert [m.subject for m in mail.outbox] == ["Your order #1001 is ready for pickup"]
+    assert list(PickupPush.objects.values_list("state", "external_id", "target__name")) == [
+        ("ready", "SQ1001", "square")
+    ]
+    assert len(pushes) == 1
+    assert _counter_events(scene.web_order)[:2] == [
+        ("dana.downtown marked 2 × HOM-0203-WHI located", "dana.downtown"),
+        ("dana.downtown marked 2 × HOM-0203-WHI picked", "dana.downtown"),
+    ]
+    assert ("Ready for pickup", "dana.downtown") in _counter_events(scene.web_order)
+
+
+def test_marking_a_line_missing_opens_stock_shortfall_at_once_and_detection_keeps_it_open(scene, pushes):
+    clerk = clerk_of(scene.downtown, "dana.downtown")
+    line = scene.web_order.lines.get()
+
+    pickup_line_check(order=scene.web_order, line=line, state="missing", by=clerk, missing_quantity=1, reason="broken")
+    flag = Flag.objects.get(order=scene.web_order, code="stock_shortfall", closed_at__isnull=True)
+    detect(order_ids=[scene.web_order.pk])
+
+    assert "1 of 2 × HOM-0203-WHI not on the shelf at Downtown (marked missing by dana.downtown: broken)" in flag.detail
+    still = Flag.objects.get(order=scene.web_order, code="stock_shortfall", closed_at__isnull=True)
+    assert still.pk == flag.pk and "1 × HOM-0203-WHI marked missing at the counter" in still.detail
+    assert PickupLine.objects.get(line=line).missing_quantity == 1
+    assert Pickup.objects.get(order=scene.web_order).stage == "preparing"
+
+
+def test_a_missing_quantity_beyond_the_line_is_refused_and_nothing_is_written(scene, pushes):
+    line = scene.web_order.lines.get()
+    with pytest.raises(PickupError):
+        pickup_line_check(order=scene.web_order, line=line, state="missing", by=None, missing_quantity=3)
+    assert (PickupLine.objects.count(), Flag.objects.count()) == (0, 0)
+
+
+# --- handing over ---------------------------------------------------------------------------------
+def _ready(scene, clerk):
+    for line in scene.web_order.lines.all():
+        pickup_line_check(order=scene.web_order, line=line, state="picked", by=clerk)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        IdentityCheck(name="Zoë", method="phone_last4", value="9999"),
+        IdentityCheck(name="Zoë", method="email", value="someone@example.com"),
+        IdentityCheck(name="", method="id_seen", value="yes"),
+        IdentityCheck(name="Zoë", method="", value=""),
+    ],
+)
+def test_a_handover_without_a_matching_proof_is_refused_and_nothing_is_written(scene, pushes, check):
+    clerk = clerk_of(scene.downtown, "dana.downtown")
+    _ready(scene, clerk)
+    with pytest.raises(PickupError, match="identity not confirmed"):
+        pickup_handover(order=scene.web_order, by=clerk, check=check)
+    assert Handover.objects.count() == 0
+    assert Pickup.objects.get(order=scene.web_order).stage == "ready"
+
+
+@pytest.mark.parametrize(
+    "check",
+    [PHONE, IdentityCheck("Zoë", "email", "ZOE.MULLER@example.com"), IdentityCheck("Zoë", "id_seen", "yes")],
+)
+def test_a_handover_with_name_and_one_proof_collects_the_order_once(scene, pushes, check):
+    clerk = clerk_of(scene.downtown, "dana.downtown")
+    _ready(scene, clerk)
+
+    first = pickup_handover(order=scene.web_order, by=clerk, check=check)
+    again = pickup_handover(order=scene.web_order, by=clerk, check=check)  # a double-click
+
+    assert first.pk == again.pk and Handover.objects.count() == 1
+    assert (first.clerk, first.id_check, first.partial, first.refused) == (clerk, check.method, False, False)
+    assert Pickup.objects.get(order=scene.web_order).stage == "collected"
+    assert sorted(PickupPush.objects.values_list("state", flat=True)) == ["collected", "ready"]
+    assert _counter_events(scene.web_order)[-1][0].startswith(f"Collected by {check.name}")
+
+
+def test_partial_collection_and_refusal(scene, pushes):
+    clerk = clerk_of(scene.downtown, "dana.downtown")
+    line = scene.web_order.lines.get()
+    other = LineFactory(order=scene.web_order, source=line.source, sku="HOM-0300-BLK", quantity=1)
+    pickup_line_check(order=scene.web_order, line=line, state="picked", by=clerk)
+
+    partial = pickup_handover(order=scene.web_order, by=clerk, check=PHONE, line_ids=[line.pk])
+    assert (partial.partial, partial.lines) == (True, [line.pk])
+    assert other.pk not in partial.lines
+
+    uptown = clerk_of(scene.uptown, "uma.uptown")
+    scene.uptown_order.fulfilment = Order.Fulfilment.PICKUP
+    scene.uptown_order.save()
+    refused = pickup_handover(order=scene.uptown_order, by=uptown, refusal="wrong colour")
+    assert (refused.refused, refused.refusal_reason) == (True, "wrong colour")
+    assert Pickup.objects.get(order=scene.uptown_order).stage == "refused"
+    with pytest.raises(PickupError, match="already refused"):
+        pickup_line_check(
+            order=scene.uptown_order, line=LineFactory(order=scene.uptown_order), state="picked", by=uptown
+        )
+
+
+# --- race safety ----------------------------------------------------------------------------------
+def _racing(first, second) -> tuple:
+    """Run ``first`` in a transaction that stays open while ``second`` runs in another thread."""
+    results, started = {}, threading.Event()
+
+    def run(name, action, hold):
+        try:
+            with transaction.atomic():
+                results[name] = action()
+                if hold:
+                    started.set()
+                    threading.Event().wait(0.3)
+        except Exception as error:  # noqa: BLE001 (the test asserts on it)
+            results[name] = error
+        finally:
+            connection.close()
+
+    one = threading.Thread(target=run, args=("first", first, True))
+    one.start()
+    started.wait(5)
+    two = threading.Thread(target=run, args=("second", second, False))
+    two.start()
+    one.join()
+    two.join()
+    return results["first"], results["second"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_handing_over_at_once_record_one_handover_and_one_push(pushes):
+    scene = _scene()
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    _ready(scene, ann)
+
+    first, second = _racing(
+        lambda: pickup_handover(order=scene.web_order, by=ann, check=PHONE).pk,
+        lambda: pickup_handover(order=scene.web_order, by=bob, check=PHONE).pk,
+    )
+
+    assert first == second
+    assert Handover.objects.filter(order=scene.web_order).count() == 1
+    assert PickupPush.objects.filter(order=scene.web_order, state="collected").count() == 1
+    assert TimelineEvent.objects.filter(order=scene.web_order, summary__startswith="Collected").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_picking_the_last_line_at_once_make_it_ready_once(pushes):
+    scene = _scene()
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    line = scene.web_order.lines.get()
+
+    _racing(
+        lambda: pickup_line_check(order=scene.web_order, line=line, state="picked", by=ann),
+        lambda: pickup_line_check(order=scene.web_order, line=line, state="picked", by=bob),
+    )
+
+    assert PickupPush.objects.filter(order=scene.web_order).count() == 1
+    assert TimelineEvent.objects.filter(order=scene.web_order, summary="Ready for pickup").count() == 1
+    assert Pickup.objects.get(order=scene.web_order).ready_notified_at is not None
+
+
+# --- pages ----------------------------------------------------------------------------------------
+def test_the_board_shows_the_stores_pickup_orders_and_polls_its_partial(client, scene, pushes):
+    client.force_login(clerk_of(scene.downtown, "dana.downtown"))
+    url = reverse("pickup_board", args=["downtown"])
+
+    page = client.get(url)
+    partial = client.get(url, headers={"HX-Request": "true"})
+
+    html = page.content.decode()
+    assert page.status_code == 200 and "<html" in html and "Pickups at Downtown" in html
+    assert 'hx-trigger="every 30s"' in html and "updated " in html
+    assert 'data-order="#1001"' in html and "S00042" in html and "overdue 1 h" in html
+    assert 'data-order="#2002"' not in html  # uptown's
+    assert 'href="/stores/downtown/pickups/"' in html  # the nav link of store staff
+    assert partial.status_code == 200 and "<html" not in partial.content.decode()
+    assert 'id="board"' in partial.content.decode()
+
+
+def test_the_order_page_checks_a_line_by_htmx_and_hands_over_without_javascript(client, scene, pushes):
+    client.force_login(clerk_of(scene.downtown, "dana.downtown"))
+    line = scene.web_order.lines.get()
+    args = ["downtown", scene.web_order.pk]
+
+    page = client.get(reverse("pickup_order", args=args))
+    checked = client.post(
+        reverse("pickup_line", args=[*args, line.pk]), {"state": "picked"}, headers={"HX-Request": "true"}
+    )
+    wrong = client.post(
+        reverse("pickup_handover", args=args), {"name": "Zoë", "id_check": "phone_last4", "id_value": "1"}
+    )
+    handed = client.post(
+        reverse("pickup_handover", args=args),
+        {"name": "Zoë", "id_check": "phone_last4", "id_value": "0147", "action": "collect"},
+    )
+
+    assert page.status_code == 200 and "on hand: odoo 1" in page.content.decode()
+    assert checked.status_code == 200 and "<html" not in checked.content.decode()
+    assert "Picked" in checked.content.decode() and 'class="status stage-ready"' in checked.content.decode()
+    assert wrong.status_code == 422 and "identity not confirmed" in wrong.content.decode()
+    assert handed.status_code == 302 and Handover.objects.get().collected_by == "Zoë"
+
+
+def _writes() -> tuple[int, ...]:
+    models = (Pickup, PickupLine, Handover, PickupPush, Flag, TimelineEvent)
+    return tuple(model.objects.count() for model in models)
+
+
+def test_a_clerk_of_another_store_gets_404_on_every_counter_url_and_nothing_is_written(client, scene, pushes):
+    client.force_login(clerk_of(scene.uptown, "uma.uptown"))
+    line = scene.web_order.lines.get()
+    args = ["downtown", scene.web_order.pk]
+    urls = [
+        ("get", reverse("pickup_board", args=["downtown"]), {}),
+        ("get", reverse("pickup_board", args=["downtown"]), {"HX-Request": "true"}),
+        ("get", reverse("pickup_order", args=args), {}),
+        ("get", reverse("pickup_order", args=args), {"HX-Request": "true"}),
+        ("get", reverse("pickup_order", args=["uptown", scene.web_order.pk]), {}),  # their store, not their order
+        ("post", reverse("pickup_line", args=[*args, line.pk]), {}),
+        ("post", reverse("pickup_line", args=["uptown", scene.web_order.pk, line.pk]), {}),
+        ("post", reverse("pickup_handover", args=args), {}),
+        ("post", reverse("pickup_handover", args=["uptown", scene.web_order.pk]), {"HX-Request": "true"}),
+    ]
+    data = {"state": "missing", "missing_quantity": 1, "name": "x", "id_check": "id_seen", "refusal": "x"}
+    before = _writes()
+
+    answers = {
+        (m, u, bool(h)): getattr(client, m)(u, data if m == "post" else {}, headers=h).status_code for m, u, h in urls
+    }
+
+    assert set(answers.values()) == {404}, answers
+    assert _writes() == before
+
+
+def test_an_agent_opens_any_stores_board(client, scene):
+    client.force_login(agent())
+    assert client.get(reverse("pickup_board", args=["uptown"])).status_code == 200
+    assert client.get(reverse("pickup_board", args=["downtown"])).status_code == 200
+
+
+# --- against the sandbox --------------------------------------------------------------------------
+@pytest.mark.sandbox
+def test_every_ground_truth_pickup_is_on_its_stores_board_and_a_push_reaches_square(db, sandbox, fast_http, client):
+    for source in demo_sources_ensure(sandbox.base_url):
+        run = source_sync(source_id=source.pk)
+        assert run.status == SyncRun.Status.SUCCEEDED, run.summary()
+    truth = sandbox.world.truth()
+    ours = {
+        (system, external_id): order_id
+        for system, external_id, order_id in OrderRecord.objects.values_list("source__name", "external_id", "order_id")
+    }
+    expected: dict[str, set[int]] = {}
+    for order in truth["orders"]:
+        if order["fulfilment"] == "pickup":
+            ids = {ours.get((system, ids["external_id"])) for system, ids in order["systems"].items()}
+            assert len(ids) == 1 and None not in ids, order["number"]
+            expected.setdefault(order["store"], set()).update(ids)
+    assert expected
+
+    for store in Store.objects.filter(code__in=list(expected)):
+        board = pickup_board(store=store, orders=pickup_orders(store, Order.objects.all()))
+        shown = [c.order.pk for cards in board.columns.values() for c in cards] + [c.order.pk for c in board.earlier]
+        assert expected[store.code] <= set(shown), store.code
+        assert len(shown) == len(set(shown))  # each order once
+
+    order = Order.objects.filter(fulfilment="pickup", records__source__name="square", status="paid").first() or (
+        Order.objects.filter(fulfilment="pickup", records__source__name="square").exclude(status="collected").first()
+    )
+    record = order.records.get(source__name="square")
+    push = PickupPush.objects.create(order=order, target=record.source, external_id=record.external_id, state="ready")
+    pickup_push_send(push.pk)
+    push.refresh_from_db()
+    assert push.sent_at is not None and push.attempts == 1
+    assert sandbox.world.fulfillment_states[record.external_id] == "PREPARED"
+
+
+@pytest.fixture
+def fast_http(settings):
+    settings.OMNIDESK_HTTP_TIMEOUT, settings.OMNIDESK_HTTP_BACKOFF, settings.OMNIDESK_HTTP_RETRIES = 2.0, 0.01, 3
+    settings.OMNIDESK_HTTP_MAX_RETRY_AFTER = 0.2
