@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.apps import apps
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationFailure, UniqueViolation
 
-from orders.bulk import copy_insert
+from orders.bulk import copy_insert, planner_stats_refresh
 from orders.customers import CustomerMergedMeanwhile
 from orders.ingest import IngestResult, ingest
 
@@ -108,7 +109,7 @@ def _raw_records_store(source, stream, adapter, items, now) -> list[str]:
     texts = [payload_json(item) for item in items]
     hashes = [payload_hash(item, text) for item, text in zip(items, texts, strict=True)]
     stored = set(
-        RawRecord.objects.filter(source=source, content_hash__in=hashes).values_list("content_hash", flat=True)
+        RawRecord.objects.filter(source=source, content_hash__any=hashes).values_list("content_hash", flat=True)
     )
     rows = {}
     for digest, item, text in zip(hashes, items, texts, strict=True):
@@ -235,8 +236,11 @@ def _streams_pull(
 
     The read-ahead uses the cursor the current page returned, which is exactly where
     the next run would resume: if landing fails, the prefetched page is simply dropped.
+    Between pages the planner statistics of the tables being grown are kept current
+    (``planner_stats_refresh``), or each page's lookups slow down as the tables grow.
     """
-    pages = 0
+    pages, analysed = 0, set()
+    tables = _synced_tables()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{source.name}") as reader:
         for stream in adapter.streams:
             upcoming = reader.submit(adapter.fetch, stream, source.cursor.get(stream, {}))
@@ -248,8 +252,16 @@ def _streams_pull(
                 result = _page_land_retrying(source=source, adapter=adapter, stream=stream, page=page, run=run)
                 touched.update(result.order_ids)
                 lock.renew()
+                planner_stats_refresh(tables, analysed=analysed)
             if max_pages is not None and pages >= max_pages:
                 return
+
+
+def _synced_tables() -> list[str]:
+    """The tables a sync writes, whose planner statistics it keeps fresh while it grows them."""
+    return [
+        model._meta.db_table for app in ("orders", "integrations") for model in apps.get_app_config(app).get_models()
+    ]
 
 
 RETRYABLE = (DeadlockDetected, SerializationFailure, ForeignKeyViolation, UniqueViolation, CustomerMergedMeanwhile)

@@ -70,7 +70,7 @@ def orders_for(source, records, known: dict[str, int]) -> tuple[dict[str, int | 
     the returned ``None`` and :func:`keys_claim` after creation.
     """
     keys_of = {r.external_id: record_keys(source, r) for r in records}
-    owner = dict(OrderKey.objects.filter(key__in=set().union(*keys_of.values())).values_list("key", "order_id"))
+    owner = dict(OrderKey.objects.filter(key__any=set().union(*keys_of.values())).values_list("key", "order_id"))
     target: dict[str, int | None] = {}
     merges: list[tuple[int, set[int]]] = []
     for record in records:
@@ -100,7 +100,7 @@ def keys_claim(source, records, order_of: dict[str, int]) -> dict[str, int]:
             rows.setdefault(key, order_of[record.external_id])
     # Claimed in key order, so two pages claiming overlapping keys lock them in the same order.
     upsert(OrderKey, [{"key": k, "order_id": rows[k]} for k in sorted(rows)], unique=["key"], update=None)
-    owner = dict(OrderKey.objects.filter(key__in=list(rows)).values_list("key", "order_id"))
+    owner = dict(OrderKey.objects.filter(key__any=list(rows)).values_list("key", "order_id"))
     corrected = dict(order_of)
     for record in records:
         claimed = {owner[k] for k in record_keys(source, record) if k in owner}
@@ -142,15 +142,15 @@ def orphans_link(source_ids: Iterable[int] | None = None) -> set[int]:
         if not waiting:
             continue
         for finder in finders:
-            model.objects.filter(pk__in=waiting, order__isnull=True).update(
+            model.objects.filter(pk__any=waiting, order__isnull=True).update(
                 order_id=Subquery(finder.values("order_id")[:1])
             )
-        linked = model.objects.filter(pk__in=waiting, order__isnull=False).values_list(
+        linked = model.objects.filter(pk__any=waiting, order__isnull=False).values_list(
             "order_id", "source_id", "external_id"
         )
         subjects = {f"{kind}:{source_id}:{external_id}": order_id for order_id, source_id, external_id in linked}
         touched |= set(subjects.values())
-        events = TimelineEvent.objects.filter(order__isnull=True, subject__in=list(subjects)).values_list(
+        events = TimelineEvent.objects.filter(order__isnull=True, subject__any=list(subjects)).values_list(
             "id", "subject"
         )
         update_rows(
@@ -171,7 +171,7 @@ def orders_status_refresh(order_ids: Iterable[int]) -> None:
     best: dict[int, str] = {}
     cancelled: set[int] = set()
     origin, current = {}, {}
-    for order_id, origin_source_id, status in Order.objects.filter(pk__in=order_ids).values_list(
+    for order_id, origin_source_id, status in Order.objects.filter(pk__any=order_ids).values_list(
         "id", "origin_source_id", "status"
     ):
         origin[order_id], current[order_id] = origin_source_id, status
@@ -182,15 +182,15 @@ def orders_status_refresh(order_ids: Iterable[int]) -> None:
         if order_id not in best or RANK[status] > RANK[best[order_id]]:
             best[order_id] = status
 
-    for order_id, source_id, status in OrderRecord.objects.filter(order_id__in=order_ids).values_list(
+    for order_id, source_id, status in OrderRecord.objects.filter(order_id__any=order_ids).values_list(
         "order_id", "source_id", "status"
     ):
         if status == Lifecycle.CANCELLED and source_id == origin[order_id]:
             cancelled.add(order_id)
         consider(order_id, status)
-    for order_id, status in Picking.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
+    for order_id, status in Picking.objects.filter(order_id__any=order_ids).values_list("order_id", "status"):
         consider(order_id, status)
-    for order_id, status in Shipment.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
+    for order_id, status in Shipment.objects.filter(order_id__any=order_ids).values_list("order_id", "status"):
         consider(order_id, status)
     rows = []
     for order_id in order_ids:

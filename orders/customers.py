@@ -65,12 +65,12 @@ def customers_resolve(people: Sequence[Person], *, source=None) -> list[int | No
     known: dict[tuple[str, str], set[int]] = {}
     if any(wanted.values()):
         customers = Customer.objects.filter(
-            Q(loyalty_id__in=wanted["loyalty"]) | Q(email__in=wanted["email"]) | Q(phone__in=wanted["phone"])
+            Q(loyalty_id__any=wanted["loyalty"]) | Q(email__any=wanted["email"]) | Q(phone__any=wanted["phone"])
         )
         identities = CustomerIdentity.objects.filter(
-            Q(loyalty_id__in=wanted["loyalty"])
-            | Q(email_normalised__in=wanted["email"])
-            | Q(phone_e164__in=wanted["phone"])
+            Q(loyalty_id__any=wanted["loyalty"])
+            | Q(email_normalised__any=wanted["email"])
+            | Q(phone_e164__any=wanted["phone"])
         )
         rows = [
             *customers.values_list("id", "loyalty_id", "email", "phone"),
@@ -177,7 +177,7 @@ def _stamps() -> dict:
 
 def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at: datetime, hashes: dict[str, str]):
     """Upsert the source's identities. Returns ``(created, updated, unchanged, {external_id: customer_id})``."""
-    known = CustomerIdentity.objects.filter(source=source, external_id__in=[r.external_id for r in records])
+    known = CustomerIdentity.objects.filter(source=source, external_id__any=[r.external_id for r in records])
     existing, existing_customer = {}, {}
     for external_id, content_hash, customer_id in known.values_list("external_id", "content_hash", "customer_id"):
         existing[external_id] = content_hash
@@ -222,7 +222,7 @@ def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at
     customer_of = {ext: survivor_of.get(cid, cid) for ext, cid in customer_of.items()}
     upsert(CustomerIdentity, rows, unique=["source_id", "external_id"], update=IDENTITY_FIELDS)
     if unchanged:
-        CustomerIdentity.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+        CustomerIdentity.objects.filter(source=source, external_id__any=unchanged).update(synced_at=synced_at)
     _fill_customer_blanks(rows)
     return len(new), len(changed) - len(new), len(unchanged), customer_of
 
@@ -235,7 +235,7 @@ def _fill_customer_blanks(identity_rows: Sequence[dict]) -> None:
     if not by_customer:
         return
     updates = []
-    for customer in Customer.objects.filter(pk__in=by_customer).only("id", "name", "email", "phone", "loyalty_id"):
+    for customer in Customer.objects.filter(pk__any=by_customer).only("id", "name", "email", "phone", "loyalty_id"):
         row = by_customer[customer.pk]
         before = (customer.name, customer.email, customer.phone, customer.loyalty_id)
         customer.name = customer.name or row["name"]

@@ -337,17 +337,18 @@ def _name_matches(user, name: str, *, limit: int) -> list[tuple[int, str, float]
         for token in name.split():
             customers = customers.filter(name__icontains=token)
         return [(pk, their, 1.0) for pk, their in customers.values_list("pk", "name")[:limit]]
-    scope, params = "", [name, name]
+    scope, params = "", [name]
     if not sees_every_store(user):
-        scope = "AND EXISTS (SELECT 1 FROM orders_order o WHERE o.customer_id = c.id AND o.store_id = ANY(%s))"
+        scope = "WHERE EXISTS (SELECT 1 FROM orders_order o WHERE o.customer_id = c.id AND o.store_id = ANY(%s))"
         params.append(store_ids(user))
+    params.append(name)
     with connection.cursor() as cursor:
-        cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [NAME_SIMILARITY])
+        # Nearest names first, straight from the GiST trigram index (no scoring of every candidate);
+        # those below the similarity bar are dropped here.
         cursor.execute(
             f"""SELECT c.id, c.name, word_similarity(omnidesk_fold(%s), omnidesk_fold(c.name)) AS score
-                FROM orders_customer c
-                WHERE omnidesk_fold(%s) <%% omnidesk_fold(c.name) {scope}
-                ORDER BY score DESC, c.id LIMIT {int(limit)}""",  # noqa: S608 - fixed SQL; values are parameters
+                FROM orders_customer c {scope}
+                ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(c.name) LIMIT {int(limit)}""",  # noqa: S608 - fixed SQL
             params,
         )
-        return [(pk, their, float(score)) for pk, their, score in cursor.fetchall()]
+        return [(pk, their, float(score)) for pk, their, score in cursor.fetchall() if score >= NAME_SIMILARITY]

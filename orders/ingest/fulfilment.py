@@ -39,13 +39,13 @@ def _changed_only(model, source, records, synced_at):
     """
     records = latest_by_id(records)
     hashes = {r.external_id: record_hash(r) for r in records}
-    rows = model.objects.filter(source=source, external_id__in=list(hashes))
+    rows = model.objects.filter(source=source, external_id__any=list(hashes))
     before = {
         ext: (digest, status) for ext, digest, status in rows.values_list("external_id", "content_hash", "status")
     }
     changed, unchanged = split_changed(records, {k: v[0] for k, v in before.items()}, hashes)
     if unchanged:
-        model.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+        model.objects.filter(source=source, external_id__any=unchanged).update(synced_at=synced_at)
     return changed, hashes, before, IngestResult(unchanged=len(unchanged), landed_external_ids=set(hashes))
 
 
@@ -55,9 +55,9 @@ def ingest_pickings(*, source, records: Sequence[rec.PickingRecord], synced_at: 
         return result
     stores = store_ids_by_alias(source)
     order_rows = OrderRecord.objects.filter(source=source).filter(
-        external_number__in={r.order_reference for r in changed if r.order_reference}
+        external_number__any={r.order_reference for r in changed if r.order_reference}
     ) | OrderRecord.objects.filter(
-        source=source, external_id__in={r.order_external_id for r in changed if r.order_external_id}
+        source=source, external_id__any={r.order_external_id for r in changed if r.order_external_id}
     )
     by_number, by_id = {}, {}
     for ext, number, order_id in order_rows.values_list("external_id", "external_number", "order_id"):
@@ -109,12 +109,12 @@ def _picking_lines_upsert(source, lines: list[tuple[int | None, str, rec.Picking
 def ingest_moves(*, source, records: Sequence[rec.MoveRecord], synced_at: datetime) -> IngestResult:
     records = latest_by_id(records)
     pickings = dict(
-        Picking.objects.filter(source=source, external_id__in={r.picking_external_id for r in records}).values_list(
+        Picking.objects.filter(source=source, external_id__any={r.picking_external_id for r in records}).values_list(
             "external_id", "id"
         )
     )
     before = set(
-        PickingLine.objects.filter(source=source, external_id__in=[r.external_id for r in records]).values_list(
+        PickingLine.objects.filter(source=source, external_id__any=[r.external_id for r in records]).values_list(
             "external_id", flat=True
         )
     )
@@ -131,7 +131,7 @@ def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], 
     """Payments listed on their own (Square ``/v2/payments``): the same row as the order's tender, by the same id."""
     records = latest_by_id(records)
     orders = dict(
-        OrderRecord.objects.filter(source=source, external_id__in={r.order_external_id for r in records}).values_list(
+        OrderRecord.objects.filter(source=source, external_id__any={r.order_external_id for r in records}).values_list(
             "external_id", "order_id"
         )
     )
@@ -139,7 +139,7 @@ def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], 
         payment_row(source, r.order_external_id, orders.get(r.order_external_id), r.payment, synced_at) for r in records
     ]
     before = set(
-        Payment.objects.filter(source=source, external_id__in=[row["external_id"] for row in rows]).values_list(
+        Payment.objects.filter(source=source, external_id__any=[row["external_id"] for row in rows]).values_list(
             "external_id", flat=True
         )
     )
@@ -167,13 +167,13 @@ def ingest_trackers(*, source, records: Sequence[rec.TrackerRecord], synced_at: 
         return result
     numbers = {r.shipment.tracking_number for r in changed if r.shipment.tracking_number}
     order_of_number = dict(
-        Shipment.objects.filter(tracking_number__in=numbers, order__isnull=False)
+        Shipment.objects.filter(tracking_number__any=numbers, order__isnull=False)
         .exclude(source=source)
         .values_list("tracking_number", "order_id")
     )
     order_of_number.update(
         (number, order_id)
-        for number, order_id in Picking.objects.filter(tracking_number__in=numbers, order__isnull=False).values_list(
+        for number, order_id in Picking.objects.filter(tracking_number__any=numbers, order__isnull=False).values_list(
             "tracking_number", "order_id"
         )
         if number not in order_of_number

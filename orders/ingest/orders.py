@@ -38,7 +38,7 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
     result = IngestResult()
     records = latest_by_id(records)
     hashes = {r.external_id: record_hash(r) for r in records}
-    known = OrderRecord.objects.filter(source=source, external_id__in=list(hashes))
+    known = OrderRecord.objects.filter(source=source, external_id__any=list(hashes))
     before = {
         ext: (order_id, status, digest)
         for ext, order_id, status, digest in known.values_list("external_id", "order_id", "status", "content_hash")
@@ -47,7 +47,7 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
     result.landed_external_ids = set(hashes)
     result.unchanged = len(unchanged)
     if unchanged:
-        OrderRecord.objects.filter(source=source, external_id__in=unchanged).update(synced_at=synced_at)
+        OrderRecord.objects.filter(source=source, external_id__any=unchanged).update(synced_at=synced_at)
     if not changed:
         return result
 
@@ -69,7 +69,7 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
         update=RECORD_FIELDS,
     )  # fmt: skip
 
-    origin_of = dict(Order.objects.filter(pk__in=set(order_of.values())).values_list("id", "origin_source_id"))
+    origin_of = dict(Order.objects.filter(pk__any=set(order_of.values())).values_list("id", "origin_source_id"))
     timeline = []
     for r in changed:
         order_id, customer_id = order_of[r.external_id], customer_of.get(r.external_id)
@@ -98,7 +98,9 @@ def _order_customers(source, records: Sequence[rec.OrderRecord], synced_at: date
     embedded = latest_by_id(r.customer for r in records if r.customer is not None)
     wanted = {c.external_id for c in embedded} | {r.customer_external_id for r in records if r.customer_external_id}
     by_identity = dict(
-        CustomerIdentity.objects.filter(source=source, external_id__in=wanted).values_list("external_id", "customer_id")
+        CustomerIdentity.objects.filter(source=source, external_id__any=wanted).values_list(
+            "external_id", "customer_id"
+        )
     )
     unknown = [c for c in embedded if c.external_id not in by_identity]
     _, _, _, created = ingest_customers(
@@ -151,7 +153,7 @@ def _orders_correlate(source, changed, known: dict[str, int], customer_of, store
 
     rank = PRECEDENCE.get(source.kind, 9)
     created = {r.external_id for r in new}
-    existing = Order.objects.filter(pk__in=[order_of[r.external_id] for r in changed if r.external_id not in created])
+    existing = Order.objects.filter(pk__any=[order_of[r.external_id] for r in changed if r.external_id not in created])
     existing = existing.select_related("origin_source")
     current = {o.pk: o for o in existing}
     refresh, fill = [], []
@@ -297,7 +299,7 @@ def _children_upsert(
 def _replace(model, source, order_ids: list[int], rows: list[dict], update: list[str], returning=()) -> list[tuple]:
     """Upsert ``rows`` and delete this source's rows of these orders that the source no longer lists."""
     keep = [row["external_id"] for row in rows]
-    model.objects.filter(source=source, order_id__in=order_ids).exclude(external_id__in=keep).delete()
+    model.objects.filter(source=source, order_id__any=order_ids).exclude(external_id__any=keep).delete()
     return upsert(model, rows, unique=["source_id", "external_id"], update=update, returning=returning)
 
 

@@ -88,7 +88,7 @@ def ingest_stock(*, source, records: Sequence[rec.StockRecord], synced_at: datet
         }  # fmt: skip
     result.landed_external_ids = set(rows)
     before = dict(
-        StockLevel.objects.filter(source=source, external_id__in=list(rows)).values_list("external_id", "content_hash")
+        StockLevel.objects.filter(source=source, external_id__any=list(rows)).values_list("external_id", "content_hash")
     )
     for ext, row in rows.items():
         if ext not in before:

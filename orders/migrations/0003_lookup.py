@@ -15,8 +15,10 @@ SEARCH_SQL = [
     """CREATE OR REPLACE FUNCTION omnidesk_fold(text) RETURNS text
        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
        AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, $1)) $$""",
+    # GiST, not GIN: it answers "the 20 names nearest to this one" by walking the index in
+    # distance order (ORDER BY … <<-> … LIMIT 20), where GIN must score every candidate.
     """CREATE INDEX IF NOT EXISTS customer_name_trgm ON orders_customer
-       USING gin (omnidesk_fold(name) gin_trgm_ops)""",
+       USING gist (omnidesk_fold(name) gist_trgm_ops)""",
     """CREATE INDEX IF NOT EXISTS identity_email_prefix ON orders_customeridentity
        (email_normalised varchar_pattern_ops) WHERE email_normalised <> ''""",
 ]

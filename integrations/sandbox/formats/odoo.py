@@ -247,8 +247,47 @@ def handle(world, req: Request) -> Response:
     response = reply(result)
     limit = body.get("limit")
     if parts[3] == "search_read" and limit and len(result) == int(limit):
-        response.follow = req.follow(body={**body, "offset": int(body.get("offset") or 0) + int(limit)})
+        response.follow = req.follow(body=_next_body(body, result))
     return response
+
+
+KEYSET_ORDER = "write_date asc, id asc"
+
+
+def _next_body(body: dict, result: list) -> dict:
+    """The body a client sends for the next page: what the read-ahead renders meanwhile.
+
+    A client that pages by keyset (``write_date asc, id asc`` from offset 0, as the
+    OmniDesk adapter does) asks for the rows after the last one it got; any other asks
+    for the next offset. Guessing offsets for a keyset client was worse than useless:
+    an offset query is answered by matching the whole model, for a page never asked for.
+    """
+    last = result[-1] if result else None
+    keyset = (
+        _order_text(body.get("order")) == KEYSET_ORDER
+        and not body.get("offset")
+        and isinstance(last, dict)
+        and isinstance(last.get("write_date"), str)
+        and isinstance(last.get("id"), int)
+        and _is_keyset(body.get("domain"))
+    )
+    if keyset:
+        stamp, ident = last["write_date"], last["id"]
+        domain = ["|", ["write_date", ">", stamp], "&", ["write_date", "=", stamp], ["id", ">", ident]]
+        return {**body, "domain": domain}
+    return {**body, "offset": int(body.get("offset") or 0) + int(body["limit"])}
+
+
+def _order_text(order) -> str:
+    return ", ".join(" ".join(part.split()).lower() for part in str(order or "").split(","))
+
+
+def _is_keyset(domain) -> bool:
+    """Empty (the first page) or ``write_date > W | (write_date = W & id > K)`` (the pages after)."""
+    if not domain:
+        return True
+    shape = [d[:2] if isinstance(d, list) else d for d in domain]
+    return shape == ["|", ["write_date", ">"], "&", ["write_date", "="], ["id", ">"]]
 
 
 def _json2_error(exc: OdooError) -> Response:
