@@ -40,8 +40,9 @@ BASELINE_SQL: dict[str, tuple[str, Callable[[str], list]]] = {
     ),
     "phone": ("SELECT customer_id FROM orders_customeridentity WHERE phone_e164 = %s", lambda p: [normalise_phone(p)]),
     "name": (
-        "SELECT id FROM orders_customer ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(name) LIMIT 20",
-        lambda p: [p],
+        """SELECT id FROM orders_customer WHERE omnidesk_fold(%s) <%% omnidesk_fold(name)
+           ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(name) LIMIT 20""",
+        lambda p: [p, p],
     ),
     "tracking_number": ("SELECT order_id FROM orders_shipment WHERE tracking_number = %s", lambda p: [p]),
     "receipt_number": ("SELECT order_id FROM orders_payment WHERE receipt_number = %s", lambda p: [p]),
@@ -49,7 +50,8 @@ BASELINE_SQL: dict[str, tuple[str, Callable[[str], list]]] = {
     "card_last4": (
         """SELECT p.order_id FROM orders_payment p JOIN orders_order o ON o.id = p.order_id
            WHERE p.card_last4 = %s AND o.customer_id IN (
-             SELECT id FROM orders_customer ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(name) LIMIT 200) LIMIT 20""",
+             SELECT id FROM orders_customer WHERE omnidesk_fold(%s) <%% omnidesk_fold(name)
+             ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(name) LIMIT 200) LIMIT 20""",
         lambda p: [
             next(t for t in p.split() if t.isdigit() and len(t) == 4),
             " ".join(t for t in p.split() if not t.isdigit()),
@@ -157,6 +159,7 @@ def _search(client: Client, text: str) -> None:
 
 def _bare(sql: str, params: list) -> None:
     with connection.cursor() as cursor:
+        cursor.execute("SET pg_trgm.word_similarity_threshold = 0.5")
         cursor.execute(sql, params)
         cursor.fetchall()
 

@@ -161,8 +161,8 @@ def read(text: str) -> Reading:
         fields["phone"] = normalise_phone(text)
     tokens = text.split()
     four = [t for t in tokens if _FOUR_DIGITS.match(t)]
-    if len(tokens) > 1 and len(four) == 1:
-        rest = " ".join(t for t in tokens if t != four[0])
+    rest = " ".join(t for t in tokens if four and t != four[0])
+    if len(tokens) > 1 and len(four) == 1 and (_LETTER.search(rest) or _date(rest)):  # not "+1 551 555 9635"
         fields["card_last4"] = four[0]
         fields["card_date"] = _date(rest)
         fields["card_name"] = "" if fields["card_date"] else rest
@@ -337,18 +337,21 @@ def _name_matches(user, name: str, *, limit: int) -> list[tuple[int, str, float]
         for token in name.split():
             customers = customers.filter(name__icontains=token)
         return [(pk, their, 1.0) for pk, their in customers.values_list("pk", "name")[:limit]]
-    scope, params = "", [name]
+    scope, params = "", [name, name]
     if not sees_every_store(user):
-        scope = "WHERE EXISTS (SELECT 1 FROM orders_order o WHERE o.customer_id = c.id AND o.store_id = ANY(%s))"
+        scope = "AND EXISTS (SELECT 1 FROM orders_order o WHERE o.customer_id = c.id AND o.store_id = ANY(%s))"
         params.append(store_ids(user))
     params.append(name)
     with connection.cursor() as cursor:
-        # Nearest names first, straight from the GiST trigram index (no scoring of every candidate);
-        # those below the similarity bar are dropped here.
+        # The GiST trigram index both prunes below the similarity bar (``<%``) and yields the nearest
+        # names first (``<<->``): neither scoring every candidate of a common name nor walking the
+        # whole tree for text that resembles no name.
+        cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [NAME_SIMILARITY])
         cursor.execute(
             f"""SELECT c.id, c.name, word_similarity(omnidesk_fold(%s), omnidesk_fold(c.name)) AS score
-                FROM orders_customer c {scope}
+                FROM orders_customer c
+                WHERE omnidesk_fold(%s) <%% omnidesk_fold(c.name) {scope}
                 ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(c.name) LIMIT {int(limit)}""",  # noqa: S608 - fixed SQL
             params,
         )
-        return [(pk, their, float(score)) for pk, their, score in cursor.fetchall() if score >= NAME_SIMILARITY]
+        return [(pk, their, float(score)) for pk, their, score in cursor.fetchall()]

@@ -110,6 +110,7 @@ def test_store_staff_find_only_their_own_stores_orders_and_customers(scene):
         ("S00042", ["an order, tracking, receipt or loyalty number"]),
         ("(312) 555-0147", ["an order, tracking, receipt or loyalty number", "a phone number"]),
         ("4242 Ann Lee", ["card digits with a name"]),
+        ("+1 312 555 0147", ["a phone number"]),  # four digits at the end, but no name: a phone, not a card
         ("Ann Lee", ["a name"]),
     ],
 )
