@@ -54,7 +54,7 @@ BASELINE_SQL: dict[str, tuple[str, Callable[[str], list]]] = {
              ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(name) LIMIT 200) LIMIT 20""",
         lambda p: [
             next(t for t in p.split() if t.isdigit() and len(t) == 4),
-            " ".join(t for t in p.split() if not t.isdigit()),
+            *[" ".join(t for t in p.split() if not t.isdigit())] * 2,
         ],
     ),
 }

@@ -198,7 +198,7 @@ def search(user, text: str) -> Results:
         _phones(reading.phone, found)
     if reading.card_last4:
         _cards(user, reading, found)
-    if reading.name and len(found.customers) + len(found.orders) < MAX_HITS:
+    if reading.name and not (found.customers or found.orders):  # "Fea3" matched a receipt: no look-alike names
         _names(user, reading.name, found)
     return Results(reading=reading, hits=found.hits(user))
 
