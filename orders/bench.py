@@ -49,12 +49,11 @@ BASELINE_SQL: dict[str, tuple[str, Callable[[str], list]]] = {
     "loyalty_id": ("SELECT customer_id FROM orders_customeridentity WHERE loyalty_id = %s", lambda p: [p]),
     "card_last4": (
         """SELECT p.order_id FROM orders_payment p JOIN orders_order o ON o.id = p.order_id
-           WHERE p.card_last4 = %s AND o.customer_id IN (
-             SELECT id FROM orders_customer WHERE omnidesk_fold(%s) <%% omnidesk_fold(name)
-             ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(name) LIMIT 200) LIMIT 20""",
+           JOIN orders_customer c ON c.id = o.customer_id
+           WHERE p.card_last4 = %s AND word_similarity(omnidesk_fold(%s), omnidesk_fold(c.name)) >= 0.5 LIMIT 20""",
         lambda p: [
             next(t for t in p.split() if t.isdigit() and len(t) == 4),
-            *[" ".join(t for t in p.split() if not t.isdigit())] * 2,
+            " ".join(t for t in p.split() if not t.isdigit()),
         ],
     ),
 }

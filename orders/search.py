@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, FloatField, Func, Q, Value
 from django.urls import reverse
 
 from .access import sees_every_store, store_ids, visible_customers, visible_orders
@@ -304,17 +304,36 @@ def _phones(phone: str, found: _Found) -> None:
 
 
 def _cards(user, reading: Reading, found: _Found) -> None:
-    """Last four digits narrow nothing alone (one card in 10,000): always with a name or the order's date."""
+    """Last four digits narrow nothing alone (one card in 10,000): always with a name or the order's date.
+
+    The digits go first: the hundred-odd payments with that card ending are few enough to
+    compare each one's customer name with the typed one, far cheaper than finding every
+    customer with a similar name.
+    """
     payments = Payment.objects.filter(card_last4=reading.card_last4, order__isnull=False)
     if reading.card_date:
         payments = payments.filter(order__placed_at__date=reading.card_date)
         what = f"card ending {reading.card_last4} on {reading.card_date:%Y-%m-%d}"
     else:
-        customers = [customer_id for customer_id, _, _ in _name_matches(user, reading.card_name, limit=200)]
-        payments = payments.filter(order__customer_id__in=customers)
+        payments = _named(payments, reading.card_name)
         what = f"card ending {reading.card_last4} + name"
     for order_id, source in payments.values_list("order_id", "source__name")[:MAX_HITS]:
         found.order(order_id, Match(what, source))
+
+
+def _named(payments, name: str):
+    """The payments whose order's customer is called something like ``name``."""
+    if connection.vendor != "postgresql":
+        for token in name.split():
+            payments = payments.filter(order__customer__name__icontains=token)
+        return payments
+    similarity = Func(
+        Func(Value(name), function="omnidesk_fold"),
+        Func(F("order__customer__name"), function="omnidesk_fold"),
+        function="word_similarity",
+        output_field=FloatField(),
+    )
+    return payments.annotate(similarity=similarity).filter(similarity__gte=NAME_SIMILARITY).order_by("-similarity")
 
 
 def _names(user, name: str, found: _Found) -> None:
