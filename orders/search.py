@@ -134,6 +134,11 @@ class Results:
     def customer_ids(self) -> list[int]:
         return sorted({cid for hit in self.hits for cid in hit.customer_ids})
 
+    @property
+    def truncated(self) -> bool:
+        """As many hits as are shown: there may be more (namesakes), so the agent should add a second identifier."""
+        return len(self.hits) >= MAX_HITS
+
 
 def order_url(order: Order) -> str:
     if order.customer_id:

@@ -274,3 +274,16 @@ def test_pages_carry_a_csp_without_inline_script(agent_client):
     assert "style-src 'self'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "<script>" not in response.content.decode()
+
+
+def test_many_namesakes_ask_for_a_second_identifier(agent_client, scene):
+    from tests.factories import CustomerFactory
+
+    CustomerFactory.create_batch(22, name="Zoe Muller")
+
+    many = agent_client.post("/", {"q": "Zoe Muller", "go": "0"}, headers={"HX-Request": "true"}).content.decode()
+    one = agent_client.post("/", {"q": "LY123456", "go": "0"}, headers={"HX-Request": "true"}).content.decode()
+
+    assert many.count('role="option"') == 20
+    assert 'id="more-hits">These are the first 20 matches.' in many
+    assert "more-hits" not in one
