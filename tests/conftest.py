@@ -19,6 +19,16 @@ def pytest_configure(config):
     celery_app.conf.task_eager_propagates = True
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI a skipped test is a failure: a missing browser or service must not pass silently."""
+    report = yield
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI: {report.longrepr}"
+    return report
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _postgres_in_ci(django_db_setup, django_db_blocker):
     """`make test` runs on PostgreSQL; in CI a silent fall-back to SQLite would be a lie."""
