@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +26,7 @@ from orders.models import (
     TimelineEvent,
 )
 from orders.pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check, pickup_push_send
+from tests.concurrency import racing
 from tests.factories import LineFactory, OrderRecordFactory, SourceFactory, UserFactory, agent, clerk_of
 from tests.orders import scene as scenes
 
@@ -177,30 +176,6 @@ def test_partial_collection_and_refusal(scene, pushes):
 
 
 # --- race safety ----------------------------------------------------------------------------------
-def _racing(first, second) -> tuple:
-    """Run ``first`` in a transaction that stays open while ``second`` runs in another thread."""
-    results, started = {}, threading.Event()
-
-    def run(name, action, hold):
-        try:
-            with transaction.atomic():
-                results[name] = action()
-                if hold:
-                    started.set()
-                    threading.Event().wait(0.3)
-        except Exception as error:  # noqa: BLE001 (the test asserts on it)
-            results[name] = error
-        finally:
-            connection.close()
-
-    one = threading.Thread(target=run, args=("first", first, True))
-    one.start()
-    started.wait(5)
-    two = threading.Thread(target=run, args=("second", second, False))
-    two.start()
-    one.join()
-    two.join()
-    return results["first"], results["second"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -209,7 +184,7 @@ def test_two_clerks_handing_over_at_once_record_one_handover_and_one_push(pushes
     ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
     _ready(scene, ann)
 
-    first, second = _racing(
+    first, second = racing(
         lambda: pickup_handover(order=scene.web_order, by=ann, check=PHONE).pk,
         lambda: pickup_handover(order=scene.web_order, by=bob, check=PHONE).pk,
     )
@@ -226,7 +201,7 @@ def test_two_clerks_picking_the_last_line_at_once_make_it_ready_once(pushes):
     ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
     line = scene.web_order.lines.get()
 
-    _racing(
+    racing(
         lambda: pickup_line_check(order=scene.web_order, line=line, state="picked", by=ann),
         lambda: pickup_line_check(order=scene.web_order, line=line, state="picked", by=bob),
     )

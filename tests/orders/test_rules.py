@@ -3,7 +3,6 @@ flag engine: a flag opens once per condition, closes once, keeps its history, an
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -11,7 +10,6 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
-from django.db import connection, transaction
 
 from integrations.sync import PAGE_HOOKS, RUN_HOOKS
 from orders.detection import (
@@ -27,6 +25,7 @@ from orders.models import DetectionRule, Flag, Lifecycle, Order, Payment, Pickin
 from orders.rules import RULES
 from orders.services import flag_close, flag_open
 from orders.tasks import detect_flags
+from tests.concurrency import racing
 from tests.factories import (
     LineFactory,
     OrderFactory,
@@ -481,28 +480,6 @@ def test_the_beat_task_opens_what_only_time_brings(systems):
 
 
 # -- two workers at once ---------------------------------------------------------------------
-def _racing(first, second) -> tuple:
-    """Run ``first`` in a transaction that stays open while ``second`` runs in another thread."""
-    results, started = {}, threading.Event()
-
-    def run(name, action, hold):
-        try:
-            with transaction.atomic():
-                results[name] = action()
-                if hold:
-                    started.set()
-                    threading.Event().wait(0.3)  # let the other worker reach the same row meanwhile
-        finally:
-            connection.close()
-
-    one = threading.Thread(target=run, args=("first", first, True))
-    one.start()
-    started.wait(5)
-    two = threading.Thread(target=run, args=("second", second, False))
-    two.start()
-    one.join()
-    two.join()
-    return results["first"], results["second"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -511,7 +488,7 @@ def test_two_workers_opening_the_same_flag_open_it_once():
     order = OrderFactory(origin_source=systems_.shop)
     row = {"order_id": order.pk, "code": "phantom_order", "detail": "not in the ERP", "evidence": {}}
 
-    first, second = _racing(lambda: flags_open([row], now=NOW), lambda: flags_open([row], now=NOW + SECOND))
+    first, second = racing(lambda: flags_open([row], now=NOW), lambda: flags_open([row], now=NOW + SECOND))
 
     assert (len(first), second) == (1, [])
     assert Flag.objects.filter(order=order, closed_at__isnull=True).count() == 1
@@ -523,7 +500,7 @@ def test_two_workers_closing_the_same_flag_close_it_once():
     order = OrderFactory()
     flag = Flag.objects.create(order=order, code="phantom_order", opened_at=NOW)
 
-    first, second = _racing(
+    first, second = racing(
         lambda: flags_close([flag.pk], now=NOW, reason="cleared"),
         lambda: flags_close([flag.pk], now=NOW + SECOND, reason="cleared"),
     )
