@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from . import events
 from .models import Flag, TimelineEvent
+from .services import flag_close
 
 # How much it hurts, for sorting the worklist: the customer is already hurt (3), will be (2), might be (1).
 SEVERITY = {
@@ -28,6 +29,13 @@ SEVERITY = {
     Flag.Code.UNASSIGNED: 1,
 }
 SEVERITY_LABEL = {3: "high", 2: "medium", 1: "low"}
+# The flags that change what the customer was promised: they get a ready-to-send message.
+MESSAGE_CODES = (
+    Flag.Code.PROMISE_AT_RISK,
+    Flag.Code.PROMISE_MISSED,
+    Flag.Code.STUCK_SHIPMENT,
+    Flag.Code.DELIVERY_EXCEPTION,
+)
 
 
 def _event(flag: Flag, kind: str, summary: str, actor) -> None:
@@ -64,12 +72,12 @@ def flag_snooze(flag: Flag, *, by, until: datetime, reason: str) -> Flag:
 
 @transaction.atomic
 def flag_resolve(flag: Flag, *, by, reason: str) -> Flag:
-    """A person closes the flag (the condition may still hold: detection then leaves it closed until it clears)."""
-    now = timezone.now()
-    updated = Flag.objects.filter(pk=flag.pk, closed_at__isnull=True).update(
-        closed_at=now, resolved_by=by, resolution=reason, resolved_while_holding=True
-    )
-    if updated:
-        flag.closed_at, flag.resolved_by, flag.resolution = now, by, reason
-        _event(flag, TimelineEvent.Kind.FLAG_RESOLVED, f"{flag.code} resolved by {by.get_username()}: {reason}", by)
+    """A person closes the flag (the condition may still hold: detection then leaves it closed until it clears).
+
+    Closing is detection's own race-safe path (:func:`orders.services.flag_close`), which writes
+    the "closed" event with the reason; here only who resolved it, and why, is added.
+    """
+    if flag_close(flag=flag, reason=f"resolved by {by.get_username()}: {reason}", by=by):
+        Flag.objects.filter(pk=flag.pk).update(resolved_by=by, resolution=reason, resolved_while_holding=True)
+        flag.refresh_from_db()
     return flag

@@ -638,7 +638,6 @@ class TimelineEvent(models.Model):
         IDENTITY_VERIFIED = "identity_verified", "Identity verified"
         FLAG_TAKEN = "flag_taken", "Flag taken"
         FLAG_SNOOZED = "flag_snoozed", "Flag snoozed"
-        FLAG_RESOLVED = "flag_resolved", "Flag resolved"
         MESSAGE_SENT = "message_sent", "Message to the customer"
         PICKUP = "pickup", "At the counter"
 

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='timelineevent',
             name='kind',
-            field=models.CharField(choices=[('order_placed', 'Order placed'), ('status_changed', 'Status changed'), ('seen_by_system', 'Seen by a system'), ('payment', 'Payment'), ('refund', 'Refund'), ('shipment_created', 'Shipment created'), ('tracking_scan', 'Carrier scan'), ('return', 'Return'), ('note', 'Note'), ('flag_opened', 'Flag opened'), ('flag_closed', 'Flag closed'), ('customer_linked', 'Identity linked'), ('customers_merged', 'Customers merged'), ('merge_reversed', 'Merge reversed'), ('identity_verified', 'Identity verified'), ('flag_taken', 'Flag taken'), ('flag_snoozed', 'Flag snoozed'), ('flag_resolved', 'Flag resolved'), ('message_sent', 'Message to the customer'), ('pickup', 'At the counter')], max_length=32),
+            field=models.CharField(choices=[('order_placed', 'Order placed'), ('status_changed', 'Status changed'), ('seen_by_system', 'Seen by a system'), ('payment', 'Payment'), ('refund', 'Refund'), ('shipment_created', 'Shipment created'), ('tracking_scan', 'Carrier scan'), ('return', 'Return'), ('note', 'Note'), ('flag_opened', 'Flag opened'), ('flag_closed', 'Flag closed'), ('customer_linked', 'Identity linked'), ('customers_merged', 'Customers merged'), ('merge_reversed', 'Merge reversed'), ('identity_verified', 'Identity verified'), ('flag_taken', 'Flag taken'), ('flag_snoozed', 'Flag snoozed'), ('message_sent', 'Message to the customer'), ('pickup', 'At the counter')], max_length=32),
         ),
         migrations.CreateModel(
             name='Pickup',
