@@ -19,14 +19,13 @@ from django.db import IntegrityError, transaction
 from django.template import Context, Template
 from django.utils import timezone
 
-from . import events, selectors
+from . import events
+from .flags import MESSAGE_CODES
 from .models import CustomerMessage, Flag, MessageTemplate, TimelineEvent
 from .selectors import projected_date
 from .timezones import store_local
 
 log = logging.getLogger(__name__)
-
-MESSAGE_CODES = selectors.MESSAGE_CODES  # promise_at_risk, promise_missed, stuck_shipment, delivery_exception
 
 
 class CannotMessage(Exception):

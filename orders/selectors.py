@@ -12,6 +12,7 @@ from django.utils import timezone
 from integrations.models import Source, SyncRun
 
 from .correlate import PRECEDENCE
+from .flags import MESSAGE_CODES
 from .models import (
     Customer,
     Flag,
@@ -266,9 +267,6 @@ def cancellable(order: Order, shipments: list[Shipment]) -> bool:
     if order.status == Lifecycle.CANCELLED or order.cancelled_at:
         return False
     return order.status not in DISPATCHED and not any(s.shipped_at for s in shipments)
-
-
-MESSAGE_CODES = ("promise_at_risk", "promise_missed", "stuck_shipment", "delivery_exception")
 
 
 def refundable(payments: list[Payment], returns: list[Return]) -> Decimal:
