@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from .access import sees_every_store, store_ids, visible_orders
 from .board import pickup_board, pickup_checklist, pickup_orders
+from .forms import int_or_none
 from .models import Handover, Order, OrderLine, Store
 from .pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check
 
@@ -70,7 +71,7 @@ def line_check(request: HttpRequest, code: str, order_id: int, line_id: int) -> 
             line=line,
             state=request.POST.get("state", ""),
             by=request.user,
-            missing_quantity=_int(request.POST.get("missing_quantity")) or 0,
+            missing_quantity=int_or_none(request.POST.get("missing_quantity")) or 0,
             reason=request.POST.get("reason", "").strip()[:300],
         )
     except PickupError as error:
@@ -90,7 +91,7 @@ def handover(request: HttpRequest, code: str, order_id: int) -> HttpResponse:
         method=method,
         value="yes" if method == Handover.IdCheck.ID_SEEN else request.POST.get("id_value", ""),
     )
-    lines = [pk for pk in (_int(v) for v in request.POST.getlist("lines")) if pk]
+    lines = [pk for pk in (int_or_none(v) for v in request.POST.getlist("lines")) if pk]
     refusal = request.POST.get("refusal", "").strip() if request.POST.get("action") == "refuse" else ""
     try:
         if request.POST.get("action") == "refuse" and not refusal:
@@ -105,10 +106,3 @@ def _after(request, store, found) -> HttpResponse:
     if request.htmx:
         return _order_page(request, store, found)
     return redirect("pickup_order", store.code, found.pk)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

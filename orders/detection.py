@@ -233,10 +233,9 @@ def detect_after_page(source, result) -> None:
 
 
 def detect_after_run(source, order_ids: set[int]) -> None:
-    """``RUN_HOOKS`` entry: the rules over every order a sync run touched, once, at its end."""
-    if not order_ids:
-        return
-    try:
+    """``RUN_HOOKS`` entry: the rules over every order a sync run touched, once, at its end.
+
+    A failure is logged by the sync's ``_run_hooks``; the periodic run evaluates these orders again.
+    """
+    if order_ids:
         detect(order_ids=order_ids)
-    except Exception:
-        logger.exception("detection after the sync of %s failed", source.name)

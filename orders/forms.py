@@ -8,6 +8,15 @@ from django import forms
 
 from .models import Interaction, Note
 
+
+def int_or_none(value) -> int | None:
+    """A form or query value as an id, or None when it is missing or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 _CARD_LIKE = re.compile(r"(?:\d[ -]?){13,19}")
 
 

@@ -21,7 +21,7 @@ from django_tables2 import RequestConfig
 from . import events, search
 from .access import visible_customers, visible_orders
 from .audit import audit
-from .forms import NoteForm, VerifyForm
+from .forms import NoteForm, VerifyForm, int_or_none
 from .identity import normalise_phone
 from .models import AccessLog, Customer, Interaction, Note, Order
 from .selectors import customer_header, customer_orders, order_pane, sync_overview
@@ -149,7 +149,7 @@ def note_add(request: HttpRequest, customer_id: int) -> HttpResponse:
             pane = order_pane(selected) if selected else None
             return _customer_page(request, person, orders, selected, pane, note_form=form, status=400)
         return redirect(_back(person, on_order))
-    shown = visible_orders(request.user).filter(customer=person, pk=_int(request.POST.get("shown"))).first()
+    shown = visible_orders(request.user).filter(customer=person, pk=int_or_none(request.POST.get("shown"))).first()
     context = {**customer_header(person), "note_form": form, "target_order": on_order or shown}
     html = render_to_string("orders/customer.html#notes", context, request=request)
     if on_order is not None and not form.is_bound:  # the note joins the order's timeline at once
@@ -178,13 +178,6 @@ def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("customer", person.pk)
     return render(request, "orders/customer.html#verified", {**customer_header(person), "verify_form": VerifyForm()})
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _back(person: Customer, order: Order | None) -> str:

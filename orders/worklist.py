@@ -18,6 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
+from integrations.models import humanise
+
 from . import events
 from .access import sees_every_store, store_ids, visible_orders
 from .flags import SEVERITY, SEVERITY_LABEL, flag_resolve, flag_snooze, flag_take
@@ -113,15 +115,12 @@ class FlagTable(tables.Table):
         return format_html('<a href="{}">{}</a>', order_url(record.order), record.order.number)
 
     def render_opened_at(self, value):
-        return format_html('<span title="{}">{}</span>', f"{value:%Y-%m-%d %H:%M} UTC", _age(timezone.now() - value))
+        return format_html(
+            '<span title="{}">{}</span>', f"{value:%Y-%m-%d %H:%M} UTC", humanise(timezone.now() - value)
+        )
 
     def render_owner(self, record):
         return record.owner.get_username() if record.owner else "—"
-
-
-def _age(age: timedelta) -> str:
-    hours = age.total_seconds() / 3600
-    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
 
 
 @never_cache
