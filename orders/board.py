@@ -17,7 +17,7 @@ from integrations.models import Source
 
 from .correlate import PRECEDENCE
 from .models import Flag, Lifecycle, Order, OrderLine, OrderRecord, Pickup, PickupLine, PickupPush, StockLevel, Store
-from .pickup import counter_lines
+from .selectors import counter_lines
 from .timezones import store_zone
 
 COLUMNS = ("new", "preparing", "ready", "collected", "problems")

@@ -34,6 +34,7 @@ from .models import (
     OrderRecord,
     Payment,
     Picking,
+    Pickup,
     Return,
     Shipment,
     TimelineEvent,
@@ -47,6 +48,7 @@ RANK = {
     Lifecycle.OUT_FOR_DELIVERY: 9, Lifecycle.DELIVERED: 10, Lifecycle.COLLECTED: 10, Lifecycle.RETURN_REQUESTED: 11,
     Lifecycle.RETURNED: 12, Lifecycle.REFUNDED: 13,
 }  # fmt: skip
+PICKUP_STATUS = {Pickup.Stage.READY: Lifecycle.READY_FOR_PICKUP, Pickup.Stage.COLLECTED: Lifecycle.COLLECTED}
 
 
 def normalise_number(value: str) -> str:
@@ -163,7 +165,8 @@ def orders_status_refresh(order_ids: Iterable[int]) -> None:
     """Derive each order's lifecycle status from every system's view of it.
 
     Cancelled when its origin system says so; otherwise the furthest stage any system
-    reports (the ERP's picking, the carrier's scan, the storefront's refund).
+    reports (the ERP's picking, the carrier's scan, the storefront's refund) or the store
+    counter recorded (ready for pickup, collected).
     """
     order_ids = list(set(order_ids))
     if not order_ids:
@@ -192,6 +195,10 @@ def orders_status_refresh(order_ids: Iterable[int]) -> None:
         consider(order_id, status)
     for order_id, status in Shipment.objects.filter(order_id__any=order_ids).values_list("order_id", "status"):
         consider(order_id, status)
+    for order_id, stage in Pickup.objects.filter(order_id__any=order_ids, stage__in=PICKUP_STATUS).values_list(
+        "order_id", "stage"
+    ):
+        consider(order_id, PICKUP_STATUS[stage])  # the counter's own word, before any system echoes it
     rows = []
     for order_id in order_ids:
         status = Lifecycle.CANCELLED if order_id in cancelled else best.get(order_id, Lifecycle.PLACED)

@@ -1,5 +1,8 @@
 """Tell the customer first: a ready-to-send message for flags that change what they were promised.
 
+The store counter uses the same mechanism for "your order is ready for pickup"
+(template ``ready_for_pickup``, at most one per order, sent when the last line is picked).
+
 For ``promise_at_risk``, ``promise_missed``, ``stuck_shipment`` and ``delivery_exception``
 a supervisor-edited template (:class:`MessageTemplate`) is filled from the order. An
 agent sends it with one click, or it goes automatically when the template says so.
@@ -17,12 +20,13 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template import Context, Template
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from . import events
 from .flags import MESSAGE_CODES
-from .models import CustomerMessage, Flag, MessageTemplate, TimelineEvent
-from .selectors import projected_date
+from .models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
+from .selectors import counter_lines, projected_date
 from .timezones import store_local
 
 log = logging.getLogger(__name__)
@@ -32,18 +36,17 @@ class CannotMessage(Exception):
     """Why no message can go for this flag (no template, no address, already closed)."""
 
 
-def recipient(flag: Flag) -> str:
-    order = flag.order
+def recipient(order: Order) -> str:
     return (order.customer.email if order.customer_id else "") or order.email
 
 
-def message_context(flag: Flag) -> dict:
-    """What the templates may say: the promise, the new projection, the carrier's word."""
-    order = flag.order
+def message_context(order: Order) -> dict:
+    """What the templates may say: the promise, the new projection, the carrier's word, the pickup store."""
     shipments = list(order.shipments.prefetch_related("events"))
     latest = max(shipments, key=lambda s: s.last_event_at or s.shipped_at or order.placed_at, default=None)
     scans = list(latest.events.all()) if latest else []
     last_scan = scans[-1] if scans else None
+    items = sum(line.quantity for line in counter_lines(order))
     return {
         "customer_name": (order.customer.name if order.customer_id else "") or "there",
         "order_number": order.number,
@@ -56,16 +59,33 @@ def message_context(flag: Flag) -> dict:
         if last_scan
         else (latest.raw_status if latest else ""),
         "store_name": order.store.name if order.store else "",
+        "store_address": " ".join(order.store.address.split()) if order.store else "",
+        "items": f"{items} item{pluralize(items)}",
     }
 
 
-def message_draft(flag: Flag) -> tuple[str, str]:
-    """``(subject, body)`` as it would be sent now."""
-    template = MessageTemplate.objects.filter(code=flag.code).first()
-    if template is None:
-        raise CannotMessage(f"no message template for {flag.code}")
-    context = Context(message_context(flag), autoescape=False)
-    return Template(template.subject).render(context).strip(), Template(template.body).render(context)
+# The wording used while no supervisor has saved one: the customer is told the order is ready regardless.
+FALLBACK_TEMPLATES = {
+    READY_FOR_PICKUP: (
+        "Your order {{ order_number }} is ready for pickup",
+        "Hello {{ customer_name }},\n\nyour order {{ order_number }} ({{ items }}) is ready for pickup at "
+        "{{ store_name }}{% if store_address %}, {{ store_address }}{% endif %}. Please bring this e-mail or "
+        "a photo ID.\n\nThe {{ store_name }} team",
+    )
+}
+
+
+def message_draft(code: str, order: Order) -> tuple[str, str]:
+    """``(subject, body)`` of template ``code`` for ``order``, as it would be sent now."""
+    template = MessageTemplate.objects.filter(code=code).first()
+    if template is not None:
+        subject, body = template.subject, template.body
+    elif code in FALLBACK_TEMPLATES:
+        subject, body = FALLBACK_TEMPLATES[code]
+    else:
+        raise CannotMessage(f"no message template for {code}")
+    context = Context(message_context(order), autoescape=False)
+    return Template(subject).render(context).strip(), Template(body).render(context)
 
 
 def message_send(flag: Flag, *, by=None) -> CustomerMessage:
@@ -77,31 +97,47 @@ def message_send(flag: Flag, *, by=None) -> CustomerMessage:
         raise CannotMessage(f"{flag.code} has no customer message")
     if flag.closed_at is not None:
         raise CannotMessage("the flag is closed: nothing to tell the customer")
-    to = recipient(flag)
-    if not to:
-        raise CannotMessage("no e-mail address for this customer")
-    subject, body = message_draft(flag)
     try:
-        with transaction.atomic():
-            message = CustomerMessage.objects.create(
-                flag=flag, order=flag.order, to=to, subject=subject, body=body, sent_by=by
-            )
-            who = by.get_username() if by is not None else "automatically"
-            events.events_write(
-                [
-                    events.flag_action(
-                        key=f"message:{message.pk}",
-                        kind=TimelineEvent.Kind.MESSAGE_SENT,
-                        occurred_at=message.created_at,
-                        summary=f"Message to {to} ({who}): {subject}",
-                        order_id=flag.order_id,
-                        actor=by,
-                    )
-                ]
-            )
-            transaction.on_commit(lambda: _queue_delivery(message.pk))
+        return _message_queue(flag.order, flag.code, flag=flag, by=by)
     except IntegrityError:  # someone else queued it between our check and our insert
         return CustomerMessage.objects.get(flag=flag)
+
+
+def message_ready_for_pickup(order: Order) -> CustomerMessage:
+    """Tell the customer the order waits at the counter, once per order (the store counter calls this)."""
+    existing = CustomerMessage.objects.filter(order=order, flag__isnull=True, about=READY_FOR_PICKUP).first()
+    if existing is not None:
+        return existing
+    try:
+        return _message_queue(order, READY_FOR_PICKUP)
+    except IntegrityError:  # another clerk's action queued it first
+        return CustomerMessage.objects.get(order=order, flag__isnull=True, about=READY_FOR_PICKUP)
+
+
+def _message_queue(order: Order, code: str, *, flag: Flag | None = None, by=None) -> CustomerMessage:
+    """The message row, its timeline event and (after commit) its delivery; IntegrityError if one exists."""
+    to = recipient(order)
+    if not to:
+        raise CannotMessage("no e-mail address for this customer")
+    subject, body = message_draft(code, order)
+    with transaction.atomic():
+        message = CustomerMessage.objects.create(
+            flag=flag, order=order, about=code, to=to, subject=subject, body=body, sent_by=by
+        )
+        who = by.get_username() if by is not None else "automatically"
+        events.events_write(
+            [
+                events.flag_action(
+                    key=f"message:{message.pk}",
+                    kind=TimelineEvent.Kind.MESSAGE_SENT,
+                    occurred_at=message.created_at,
+                    summary=f"Message to {to} ({who}): {subject}",
+                    order_id=order.pk,
+                    actor=by,
+                )
+            ]
+        )
+        transaction.on_commit(lambda: _queue_delivery(message.pk))
     return message
 
 

@@ -749,17 +749,26 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
-class MessageTemplate(models.Model):
-    """The ready-to-send message for one flag code; supervisors edit the wording and may turn on auto-send."""
+READY_FOR_PICKUP = "ready_for_pickup"
 
-    code = models.CharField(max_length=32, choices=Flag.Code.choices, unique=True)
+
+class MessageTemplate(models.Model):
+    """The ready-to-send message for one flag code, or for an order ready for pickup; supervisors edit the wording."""
+
+    code = models.CharField(
+        max_length=32,
+        choices=[*Flag.Code.choices, (READY_FOR_PICKUP, "Ready for pickup (sent by the store counter)")],
+        unique=True,
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField(
         help_text="Django template. Variables: customer_name, order_number, promised, projected, carrier, "
-        "tracking_number, tracking_url, carrier_status, store_name."
+        "tracking_number, tracking_url, carrier_status, store_name, store_address, items."
     )
     auto_send = models.BooleanField(
-        default=False, help_text="Send automatically when the flag opens (otherwise an agent sends it with one click)."
+        default=False,
+        help_text="Send automatically when the flag opens (otherwise an agent sends it with one click). "
+        "The ready-for-pickup message always goes when the last line is picked.",
     )
 
     class Meta:
@@ -770,15 +779,19 @@ class MessageTemplate(models.Model):
 
 
 class CustomerMessage(models.Model):
-    """A message sent to the customer about one flag. At most one per flag: the same news never goes twice."""
+    """A message sent to the customer about one flag, or that the order is ready for pickup.
+
+    At most one per flag, and one ready-for-pickup per order: the same news never goes twice.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (will retry)"
 
-    flag = models.OneToOneField(Flag, on_delete=models.CASCADE, related_name="message")
+    flag = models.OneToOneField(Flag, null=True, blank=True, on_delete=models.CASCADE, related_name="message")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    about = models.CharField(max_length=32, default="", blank=True, help_text="The template it was written from.")
     to = models.CharField(max_length=254)
     subject = models.CharField(max_length=200)
     body = models.TextField()
@@ -797,6 +810,11 @@ class CustomerMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "about"], condition=models.Q(flag__isnull=True), name="message_once_per_order_event"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
@@ -890,9 +908,9 @@ class Handover(models.Model):
 
 
 class PickupPush(models.Model):
-    """Outbox: the pickup state to push to the order's system of record, retried until it accepts it.
+    """Outbox: a pickup state to push to one system that holds the order, retried until it accepts it.
 
-    Unique per (order, state), so the same push is never queued twice.
+    Unique per (order, target, state), so the same push is never queued twice.
     """
 
     class State(models.TextChoices):
@@ -904,6 +922,11 @@ class PickupPush(models.Model):
     target = models.ForeignKey("integrations.Source", on_delete=models.CASCADE, related_name="+")
     external_id = models.CharField(max_length=128, help_text="The order's id in the target system.")
     state = models.CharField(max_length=16, choices=State.choices)
+    lines = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What the customer took ([{"sku", "quantity"}]); fewer than the order has after a partial collection.',
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
@@ -911,7 +934,9 @@ class PickupPush(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["order", "state"], name="pickuppush_once_per_state")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "target", "state"], name="pickuppush_once_per_target_state")
+        ]
         indexes = [models.Index(fields=["order"], condition=models.Q(sent_at__isnull=True), name="pickuppush_pending")]
 
     def __str__(self) -> str:

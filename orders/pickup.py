@@ -6,7 +6,9 @@
       -> every line picked: Pickup ready, the customer told once, PickupPush("ready") queued
       -> Handover (identity checked; one per order): collected or refused, PickupPush queued
       -> TimelineEvent kind "pickup" with the clerk, in the same transaction
-      -> after commit: orders.tasks.push_pickup sends the outbox row through the target's adapter
+      -> the order's status follows (ready for pickup, collected: orders.correlate.orders_status_refresh)
+      -> after commit: orders.tasks.push_pickup sends each outbox row through its system's adapter
+         (Square: the PICKUP fulfillment's state; Shopify: a fulfilment; Odoo: the picking validated)
 
 Exactly once: the Pickup row lock serialises actions on one order; ``handover_one_per_order``
 and ``pickuppush_once_per_state`` make a second handover or a second push impossible even
@@ -19,16 +21,17 @@ import logging
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.adapters import adapter_class, adapter_for
+from integrations.adapters import CollectedLine, adapter_class, adapter_for
 from integrations.http import TransportError
 
 from . import events
+from .correlate import orders_status_refresh
+from .messaging import CannotMessage, message_ready_for_pickup
 from .models import Flag, Handover, Order, OrderLine, OrderRecord, Pickup, PickupLine, PickupPush, TimelineEvent
+from .selectors import counter_lines
 from .services import flag_open
 
 log = logging.getLogger(__name__)
@@ -48,22 +51,6 @@ class IdentityCheck:
     name: str
     method: str
     value: str = ""
-
-
-# --- which lines the counter prepares ------------------------------------------------------------
-def counter_lines(order: Order) -> list[OrderLine]:
-    """The order's lines as one system lists them: a pickup mirrored to the POS lists its lines twice.
-
-    The origin system's lines when it has any, else the system listing the most lines.
-    """
-    by_source: dict[int, list[OrderLine]] = {}
-    for line in order.lines.select_related("fulfilment_location").order_by("id"):
-        by_source.setdefault(line.source_id, []).append(line)
-    if not by_source:
-        return []
-    if order.origin_source_id in by_source:
-        return by_source[order.origin_source_id]
-    return max(by_source.values(), key=len)
 
 
 # --- locking -------------------------------------------------------------------------------------
@@ -171,44 +158,30 @@ def _ready_if_all_picked(pickup: Pickup, *, by, now) -> None:
         pickup.save(update_fields=["stage", "ready_at", "updated_at"])
         _event(order=order, key=f"pickup:ready:{order.pk}:{now.isoformat()}", summary="Ready for pickup", by=by)
         _customer_tell_ready(pickup, now=now)
-        pickup_push_queue(order=order, state=PickupPush.State.READY)
+        pickup_push_queue(order=order, state=PickupPush.State.READY, lines=lines)
+        orders_status_refresh([order.pk])
     elif not all_picked and pickup.stage == Stage.READY:
         pickup.stage, pickup.ready_at = Stage.PREPARING, None
         pickup.save(update_fields=["stage", "ready_at", "updated_at"])
+        orders_status_refresh([order.pk])
 
 
 def _customer_tell_ready(pickup: Pickup, *, now) -> None:
-    """E-mail "ready for pickup" once per order: ``ready_notified_at`` is set under the row lock."""
-    order = pickup.order
-    to = (order.customer.email if order.customer_id else "") or order.email
-    if pickup.ready_notified_at is not None or not to:
+    """Tell the customer once per order (``ready_notified_at`` is set under the row lock).
+
+    The message is the supervisors' ``ready_for_pickup`` template, queued and delivered
+    like a flag's message (orders.messaging): in the timeline, retried until the mail
+    server takes it.
+    """
+    if pickup.ready_notified_at is not None:
+        return
+    try:
+        message_ready_for_pickup(pickup.order)
+    except CannotMessage as reason:
+        log.info("order %s is ready, but the customer cannot be told: %s", pickup.order_id, reason)
         return
     pickup.ready_notified_at = now
     pickup.save(update_fields=["ready_notified_at"])
-    subject = f"Your order {order.number} is ready for pickup"
-    _event(
-        order=order,
-        key=f"pickup:ready-mail:{order.pk}",
-        summary=f"Message to {to} (automatically): {subject}",
-        by=None,
-        at=now,
-    )
-    transaction.on_commit(lambda: _ready_mail_queue(order.pk, to, subject))
-
-
-def _ready_mail_queue(order_id: int, to: str, subject: str) -> None:
-    from .tasks import send_pickup_ready
-
-    send_pickup_ready.delay(order_id, to, subject)
-
-
-def pickup_ready_mail(*, order_id: int, to: str, subject: str) -> None:
-    """Send the "ready" e-mail (the task retries it when the mail server is down)."""
-    order = Order.objects.select_related("store", "customer").get(pk=order_id)
-    name = (order.customer.name if order.customer_id else "") or "there"
-    store = order.store.name if order.store else "the store"
-    body = f"Hello {name},\n\nyour order {order.number} is ready for pickup at {store}.\n"
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
 
 
 # --- handing over --------------------------------------------------------------------------------
@@ -255,6 +228,7 @@ def pickup_handover(
         _event(order=order, key=f"pickup:handover:{handover.pk}", summary=f"Refused at the counter ({refusal.strip()}), "
                f"recorded by {_who(by)}", by=by, at=now)  # fmt: skip
         pickup_push_queue(order=order, state=PickupPush.State.REFUSED)
+        orders_status_refresh([order.pk])
         return handover
     if check is None or not identity_confirmed(order, check):
         raise PickupError("identity not confirmed: give the name and one matching proof")
@@ -277,7 +251,9 @@ def pickup_handover(
     how = Handover.IdCheck(check.method).label.lower()
     summary = f"{'Partly collected' if partial else 'Collected'} by {handover.collected_by} ({how}), handed over by {_who(by)}"
     _event(order=order, key=f"pickup:handover:{handover.pk}", summary=summary, by=by, at=now)
-    pickup_push_queue(order=order, state=PickupPush.State.COLLECTED)
+    lines_taken = [line for line in counter_lines(order) if line.pk in taken]
+    pickup_push_queue(order=order, state=PickupPush.State.COLLECTED, lines=lines_taken)
+    orders_status_refresh([order.pk])
     return handover
 
 
@@ -287,28 +263,42 @@ def _close(pickup: Pickup, *, stage: str, now) -> None:
 
 
 # --- the outbox ----------------------------------------------------------------------------------
-def push_target(order: Order) -> OrderRecord | None:
-    """The record of the order in a system whose adapter can take the pickup state (Square for now)."""
+def push_targets(order: Order, state: str) -> list[OrderRecord]:
+    """The order's record in every system whose adapter takes ``state`` (one per system).
+
+    Square takes ready, collected and refused (its PICKUP fulfillment's state); Shopify takes
+    collected (a fulfilment of the taken lines); Odoo takes collected (the picking validated)
+    and refused (the picking cancelled). See each adapter's ``push_pickup``.
+    """
+    targets: dict[int, OrderRecord] = {}
     for record in order.records.select_related("source").order_by("id"):
-        if hasattr(adapter_class(record.source.adapter), "push_pickup"):
-            return record
-    return None
+        if record.source_id not in targets and state in adapter_class(record.source.adapter).pickup_states:
+            targets[record.source_id] = record
+    return list(targets.values())
 
 
-def pickup_push_queue(*, order: Order, state: str) -> PickupPush | None:
-    """Queue the state for upstream once (unique per order and state); the task goes after commit."""
-    record = push_target(order)
-    if record is None:
-        log.info("order %s: no system to push the pickup state %s to", order.pk, state)
-        return None
+def pickup_push_queue(*, order: Order, state: str, lines: list[OrderLine] = ()) -> list[PickupPush]:
+    """Queue the state for each system that takes it, once (unique per order, system and state).
+
+    ``lines`` are what the customer took (collected); the tasks go after commit.
+    """
+    records = push_targets(order, state)
+    if not records:
+        log.info("order %s: no system takes the pickup state %s", order.pk, state)
+        return []
+    taken = [{"sku": line.sku, "quantity": line.quantity} for line in lines]
     PickupPush.objects.bulk_create(
-        [PickupPush(order=order, target=record.source, external_id=record.external_id, state=state)],
+        [
+            PickupPush(order=order, target=record.source, external_id=record.external_id, state=state, lines=taken)
+            for record in records
+        ],
         ignore_conflicts=True,
     )
-    push = PickupPush.objects.get(order=order, state=state)
-    if push.sent_at is None:
-        transaction.on_commit(lambda: _push_dispatch(push.pk))
-    return push
+    pushes = list(PickupPush.objects.filter(order=order, state=state, target__in=[r.source_id for r in records]))
+    for push in pushes:
+        if push.sent_at is None:
+            transaction.on_commit(lambda push_id=push.pk: _push_dispatch(push_id))
+    return pushes
 
 
 def _push_dispatch(push_id: int) -> None:
@@ -332,7 +322,8 @@ def pickup_push_send(push_id: int) -> PickupPush:
             return push
         push.attempts += 1
         try:
-            adapter_for(push.target).push_pickup(external_id=push.external_id, state=push.state)
+            lines = [CollectedLine(sku=line["sku"], quantity=int(line["quantity"])) for line in push.lines]
+            adapter_for(push.target).push_pickup(external_id=push.external_id, state=push.state, lines=lines)
         except (TransportError, ValueError) as error:
             push.last_error = str(error)[:1000]
             push.save(update_fields=["attempts", "last_error"])

@@ -275,3 +275,19 @@ def refundable(payments: list[Payment], returns: list[Return]) -> Decimal:
     taken = sum((p.amount for p in ok if p.kind in (Payment.Kind.CAPTURE, Payment.Kind.SALE)), Decimal(0))
     given = sum((p.amount for p in ok if p.kind == Payment.Kind.REFUND), Decimal(0))
     return max(taken - given, Decimal(0))
+
+
+# --- which lines the counter prepares ------------------------------------------------------------
+def counter_lines(order: Order) -> list[OrderLine]:
+    """The order's lines as one system lists them: a pickup mirrored to the POS lists its lines twice.
+
+    The origin system's lines when it has any, else the system listing the most lines.
+    """
+    by_source: dict[int, list[OrderLine]] = {}
+    for line in order.lines.select_related("fulfilment_location").order_by("id"):
+        by_source.setdefault(line.source_id, []).append(line)
+    if not by_source:
+        return []
+    if order.origin_source_id in by_source:
+        return by_source[order.origin_source_id]
+    return max(by_source.values(), key=len)

@@ -40,11 +40,3 @@ def push_pending_pickups() -> int:
     for push_id in pending_push_ids():
         push_pickup.delay(push_id)
     return len(pending_push_ids())
-
-
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=60, retry_kwargs={"max_retries": 8})
-def send_pickup_ready(order_id: int, to: str, subject: str) -> None:
-    """The "ready for pickup" e-mail (queued once per order by the counter)."""
-    from .pickup import pickup_ready_mail
-
-    pickup_ready_mail(order_id=order_id, to=to, subject=subject)

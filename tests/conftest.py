@@ -53,3 +53,4 @@ def _sandbox_clean(request):
         server = request.getfixturevalue("sandbox")
         server.set_faults(rate=0)
         server.world.repair_all()
+        server.world.counter_writes_forget()

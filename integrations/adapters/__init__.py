@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
+from .base import Adapter, CollectedLine, Page, WebhookEvent, WebhookSignatureError
 
 # adapter name -> "module:Class"; a new vendor is one module plus one line here.
 REGISTRY = {
@@ -39,6 +39,7 @@ __all__ = [
     "REGISTRY",
     "Adapter",
     "Page",
+    "CollectedLine",
     "WebhookEvent",
     "WebhookSignatureError",
     "adapter_class",

@@ -71,6 +71,14 @@ class WebhookEvent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CollectedLine:
+    """One line a customer collected at the counter: the SKU and how many."""
+
+    sku: str
+    quantity: int
+
+
 class WebhookSignatureError(Exception):
     """The webhook's signature is missing or wrong; answer 401 and write nothing."""
 
@@ -130,6 +138,19 @@ class Adapter(ABC):
         if mapper is None:
             raise MappingError(f"{self.name} does not map stream {stream!r}")
         return mapper(payload)
+
+    # -- the store counter's state, written back (optional) ----------------------------
+    # The counter states (orders.PickupPush.State values) this system takes; empty: it takes none.
+    pickup_states: ClassVar[frozenset[str]] = frozenset()
+
+    def push_pickup(self, *, external_id: str, state: str, lines: list[CollectedLine]) -> Any:
+        """Write the counter's ``state`` to the order ``external_id`` of this system; idempotent.
+
+        ``lines`` are what the customer took (``collected``; a partial collection names
+        fewer than the order has). Raises ``TransportError`` when the system does not
+        accept it now and ``ValueError`` when it never will (no such pickup upstream).
+        """
+        raise NotImplementedError(f"{self.name} takes no pickup state")
 
     # -- webhooks (optional) ---------------------------------------------------------
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], url: str) -> WebhookEvent:

@@ -50,7 +50,7 @@ import requests
 
 from ..http import TransportError
 from ..records import MappingError
-from .base import Adapter, Page
+from .base import Adapter, CollectedLine, Page
 from .odoo_mapping import (
     FIELDS,
     WAREHOUSE_KEY,
@@ -61,6 +61,7 @@ from .odoo_mapping import (
     map_picking,
     map_stock,
     parse_datetime,
+    product_sku,
 )
 
 STREAM_MODELS = {
@@ -174,6 +175,78 @@ class OdooAdapter(Adapter):
                 permanent=False,
             )
         return result
+
+    # -- the store counter's state, written back ---------------------------------------
+    pickup_states = frozenset({"collected", "refused"})
+
+    def push_pickup(self, *, external_id: str, state: str, lines: list[CollectedLine]) -> Any:
+        """Validate (``collected``) or cancel (``refused``) the sale order's outgoing picking.
+
+        Collected: each move's ``quantity`` is set to what the customer took of its SKU
+        (0 for lines left behind), ``picked`` is set, then ``button_validate`` runs with
+        ``skip_backorder`` so a partial collection closes the picking instead of opening
+        a backorder wizard. A picking already done (or cancelled, for a refusal) is the
+        push already applied: nothing is written. Odoo has no "ready" state beyond
+        ``assigned``, so ``ready`` is not taken.
+        """
+        if state not in self.pickup_states:
+            raise ValueError(f"odoo takes no pickup state {state!r}")
+        pickings = self._search_read(
+            "stock.picking",
+            [["sale_id", "=", int(external_id)], ["picking_type_code", "=", "outgoing"]],
+            ["id", "state", "move_ids"],
+            limit=0,
+            offset=0,
+            order="id asc",
+        )
+        final = "done" if state == "collected" else "cancel"
+        if any(p.get("state") == final for p in pickings):
+            return True
+        open_pickings = [p for p in pickings if p.get("state") not in ("done", "cancel")]
+        if not open_pickings:
+            raise ValueError(f"odoo sale order {external_id} has no open outgoing picking to {final!r}")
+        picking = open_pickings[0]
+        if state == "refused":
+            return self._execute("stock.picking", "action_cancel", [picking["id"]])
+        taken: dict[str, int] = {}
+        for line in lines:
+            taken[line.sku] = taken.get(line.sku, 0) + line.quantity
+        moves = self._search_read(
+            "stock.move",
+            [["id", "in", picking["move_ids"]]],
+            ["id", "product_id", "product_uom_qty"],
+            limit=0,
+            offset=0,
+            order="id asc",
+        )
+        for move in moves:
+            sku = product_sku(move, "product_id", "stock.move")
+            quantity = min(float(move["product_uom_qty"]), float(taken.get(sku, 0)))
+            taken[sku] = taken.get(sku, 0) - int(quantity)
+            self._execute("stock.move", "write", [move["id"]], vals={"quantity": quantity, "picked": True})
+        result = self._execute(
+            "stock.picking",
+            "button_validate",
+            [picking["id"]],
+            context={"skip_backorder": True, "picking_ids_not_to_backorder": [picking["id"]]},
+        )
+        if result is not True:  # a wizard (an action dict) means Odoo wants a person to decide
+            raise TransportError(
+                f"odoo did not validate picking {picking['id']}: it answered {result!r}", permanent=True
+            )
+        return result
+
+    def _execute(self, model: str, method: str, ids: list[int], **named: Any) -> Any:
+        """One ORM method on records ``ids`` over the configured transport (named arguments as keywords)."""
+        if self.transport == "json2":
+            path = f"json/2/{model}/{method}"
+            return _decode(self._post(path, {"ids": ids, **named}), f"POST /{path}")
+        return self._rpc(
+            "object",
+            "execute_kw",
+            [self._database, self._user_id(), self._key, model, method, [ids], named],
+            what=f"{model}.{method}",
+        )
 
     def _with_warehouses(self, model: str, rows: list[Any]) -> list[Any]:
         """Each row plus :data:`WAREHOUSE_KEY`: the warehouse of its stock location."""

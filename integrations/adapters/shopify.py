@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from ..http import TransportError
-from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
+from .base import Adapter, CollectedLine, Page, WebhookEvent, WebhookSignatureError
 from .fields import header_reader, latest_time, webhook_json
 from .shopify_mapping import map_customer, map_location, map_order
 
@@ -94,6 +94,55 @@ class ShopifyAdapter(Adapter):
         if not page_info:
             return Page.final(items, updated_at_min=watermark)
         return Page.more(items, updated_at_min=updated_at_min, page_info=page_info, watermark=watermark)
+
+    # -- the store counter's state, written back ---------------------------------------
+    pickup_states = frozenset({"collected"})
+
+    def push_pickup(self, *, external_id: str, state: str, lines: list[CollectedLine]) -> Any:
+        """Fulfil the collected lines of the order's open fulfillment order(s) (``POST fulfillments.json``).
+
+        The order's line items give each SKU's ``line_item_id``; its fulfillment orders give
+        what is still fulfillable. What is already fulfilled is not asked again, so a push
+        repeated after a lost answer finds nothing left and returns ``None``. The REST API
+        has no "ready for pickup" call (only GraphQL has), and a refusal is the agent's to
+        settle (cancel or refund), so only ``collected`` is taken.
+        """
+        if state not in self.pickup_states:
+            raise ValueError(f"shopify takes no pickup state {state!r}")
+        order = self._object(f"orders/{external_id}.json", params={"fields": "id,line_items"}, key="order")
+        sku_of = {item.get("id"): item.get("sku") or "" for item in order.get("line_items") or []}
+        wanted: dict[str, int] = {}
+        for line in lines:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        orders, _ = self._get(f"orders/{external_id}/fulfillment_orders.json", params={}, key="fulfillment_orders")
+        batches = []
+        for fo in orders:
+            if fo.get("status") not in ("open", "in_progress"):
+                continue
+            items = []
+            for item in fo.get("line_items") or []:
+                sku = sku_of.get(item.get("line_item_id"), "")
+                quantity = min(int(item.get("fulfillable_quantity") or 0), wanted.get(sku, 0))
+                if quantity > 0:
+                    items.append({"id": item["id"], "quantity": quantity})
+                    wanted[sku] -= quantity
+            if items:
+                batches.append({"fulfillment_order_id": fo["id"], "fulfillment_order_line_items": items})
+        if not batches:  # fulfilled already (a repeated push), or nothing of it is left to fulfil
+            return None
+        body = {"fulfillment": {"notify_customer": False, "line_items_by_fulfillment_order": batches}}
+        return self.client.post("fulfillments.json", json=body).json().get("fulfillment")
+
+    def _object(self, path: str, *, params: dict[str, Any], key: str) -> dict[str, Any]:
+        response = self.client.get(path, params=params)
+        self._throttle(response)
+        try:
+            found = response.json()[key]
+        except (ValueError, KeyError, TypeError):
+            raise TransportError(f"GET {path} answered no {key!r} object", permanent=False) from None
+        if not isinstance(found, dict):
+            raise TransportError(f"GET {path} answered no {key!r} object", permanent=False)
+        return found
 
     def _get(self, path: str, *, params: dict[str, Any], key: str) -> tuple[list[Any], requests.Response]:
         response = self.client.get(path, params=params)

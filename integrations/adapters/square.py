@@ -62,7 +62,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..http import TransportError
-from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
+from .base import Adapter, CollectedLine, Page, WebhookEvent, WebhookSignatureError
 from .fields import header_reader, latest_time, webhook_json
 from .square_mapping import SKU_KEY, map_customer, map_location, map_order, map_payment, map_stock
 
@@ -112,11 +112,14 @@ class SquareAdapter(Adapter):
         self._location_ids: list[str] | None = None
         self._skus: dict[str, str] | None = None
 
-    def push_pickup(self, *, external_id: str, state: str) -> dict:
+    pickup_states = frozenset(PICKUP_STATES)
+
+    def push_pickup(self, *, external_id: str, state: str, lines: list[CollectedLine]) -> dict:
         """Set the PICKUP fulfillment of a Square order to the counter's state (UpdateOrder).
 
         Square wants the order's current ``version`` and the fulfillment's ``uid``, so the
-        order is read first; the idempotency key makes a repeated push one update.
+        order is read first; the idempotency key makes a repeated push one update. A pickup
+        fulfillment has one state for the whole order, so ``lines`` is not sent.
         Raises ``ValueError`` when the order has no pickup fulfillment (nothing to update).
         """
         order = self.client.get(f"/v2/orders/{external_id}").json()["order"]

@@ -60,7 +60,11 @@ class World:
         self._wall_start: float | None = None
         self.corruptions: dict[tuple[str, str, str], str] = {}
         self.revision = 0  # bumped by every change not visible in the clock (corrupt, repair)
-        self.fulfillment_states: dict[str, str] = {}  # Square order id -> state set by UpdateOrder (the counter)
+        # What the store counter wrote back (orders.pickup's outbox), shown over the generated story:
+        self.fulfillment_states: dict[str, str] = {}  # Square order id -> state set by UpdateOrder
+        self.shopify_fulfilled: dict[int, dict] = {}  # Shopify order id -> the fulfillment POSTed for it
+        self.picking_states: dict[int, tuple[str, int]] = {}  # Odoo picking id -> (done|cancel, when)
+        self.move_quantities: dict[int, float] = {}  # Odoo move id -> quantity written (picked)
         self._streams: dict[tuple[str, str], Stream] = {}
         if realtime:
             self.follow_wall_clock()
@@ -149,6 +153,13 @@ class World:
             target.bump(i, self.now)
             self.revision += 1
             return True
+
+    def counter_writes_forget(self) -> None:
+        """Forget what the store counter wrote back (tests sharing one world start clean)."""
+        with self.lock:
+            for written in (self.fulfillment_states, self.shopify_fulfilled, self.picking_states, self.move_quantities):
+                written.clear()
+            self.revision += 1
 
     def repair_all(self) -> int:
         with self.lock:

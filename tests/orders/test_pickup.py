@@ -11,12 +11,15 @@ from django.utils import timezone
 
 from integrations.demo import demo_sources_ensure
 from integrations.models import Source, SyncRun
+from integrations.sandbox.formats.odoo_records import picking_state
 from integrations.sync import source_sync
 from orders.board import pickup_board, pickup_orders
 from orders.detection import detect
 from orders.models import (
+    CustomerMessage,
     Flag,
     Handover,
+    Lifecycle,
     Order,
     OrderRecord,
     Pickup,
@@ -25,12 +28,14 @@ from orders.models import (
     Store,
     TimelineEvent,
 )
-from orders.pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check, pickup_push_send
+from orders.pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check
+from orders.selectors import counter_lines
 from tests.concurrency import racing
 from tests.factories import LineFactory, OrderRecordFactory, SourceFactory, UserFactory, agent, clerk_of
 from tests.orders import scene as scenes
 
 PHONE = IdentityCheck(name="Zoë Müller", method="phone_last4", value="0147")
+ZOE = "zoe.muller@example.com"
 
 
 @pytest.fixture
@@ -45,7 +50,9 @@ def _scene():
     scene = scenes.build()
     square = SourceFactory(name="square", kind=Source.Kind.POS, adapter="square")
     OrderRecordFactory(order=scene.web_order, source=square, external_id="SQ1001", external_number="#1001")
+    scene.web_order.shipments.all().delete()  # the agent scene's parcel: this order waits at the counter
     scene.web_order.promised_by = timezone.now() - timedelta(hours=1)
+    scene.web_order.status = Lifecycle.PAID
     scene.web_order.save()
     return scene
 
@@ -77,11 +84,15 @@ def test_picking_every_line_makes_the_order_ready_tells_the_customer_once_and_qu
 
     pickup = Pickup.objects.get(order=scene.web_order)
     assert (first.stage, pickup.stage, pickup.started_by) == ("preparing", "ready", clerk)
-    assert [m.subject for m in mail.outbox] == ["Your order #1001 is ready for pickup"]
-    assert list(PickupPush.objects.values_list("state", "external_id", "target__name")) == [
-        ("ready", "SQ1001", "square")
-    ]
+    assert [(m.subject, m.to) for m in mail.outbox] == [("Your order #1001 is ready for pickup", [ZOE])]
+    assert "your order #1001 (3 items) is ready for pickup at Downtown" in mail.outbox[0].body
+    message = CustomerMessage.objects.get(order=scene.web_order)
+    assert (message.about, message.flag, message.status) == ("ready_for_pickup", None, "sent")
+    assert list(PickupPush.objects.values_list("state", "external_id", "target__name", "lines")) == [
+        ("ready", "SQ1001", "square", [{"sku": "HOM-0203-WHI", "quantity": 2}, {"sku": "HOM-0300-BLK", "quantity": 1}])
+    ]  # only Square has a "ready" state; Shopify's REST API and Odoo have none
     assert len(pushes) == 1
+    assert Order.objects.get(pk=scene.web_order.pk).status == "ready_for_pickup"
     assert _counter_events(scene.web_order)[:2] == [
         ("dana.downtown marked 2 × HOM-0203-WHI located", "dana.downtown"),
         ("dana.downtown marked 2 × HOM-0203-WHI picked", "dana.downtown"),
@@ -149,7 +160,14 @@ def test_a_handover_with_name_and_one_proof_collects_the_order_once(scene, pushe
     assert first.pk == again.pk and Handover.objects.count() == 1
     assert (first.clerk, first.id_check, first.partial, first.refused) == (clerk, check.method, False, False)
     assert Pickup.objects.get(order=scene.web_order).stage == "collected"
-    assert sorted(PickupPush.objects.values_list("state", flat=True)) == ["collected", "ready"]
+    assert Order.objects.get(pk=scene.web_order.pk).status == "collected"
+    assert sorted(PickupPush.objects.values_list("target__name", "state", "external_id")) == [
+        ("odoo", "collected", "42"),
+        ("shopify", "collected", "5900000000001"),
+        ("square", "collected", "SQ1001"),
+        ("square", "ready", "SQ1001"),
+    ]  # one per system that takes the state, each once
+    assert list(PickupPush.objects.values_list("lines", flat=True)) == [[{"sku": "HOM-0203-WHI", "quantity": 2}]] * 4
     assert _counter_events(scene.web_order)[-1][0].startswith(f"Collected by {check.name}")
 
 
@@ -162,6 +180,10 @@ def test_partial_collection_and_refusal(scene, pushes):
     partial = pickup_handover(order=scene.web_order, by=clerk, check=PHONE, line_ids=[line.pk])
     assert (partial.partial, partial.lines) == (True, [line.pk])
     assert other.pk not in partial.lines
+    collected = PickupPush.objects.filter(state="collected").order_by("target__name")
+    assert list(collected.values_list("target__name", "lines")) == [
+        (name, [{"sku": "HOM-0203-WHI", "quantity": 2}]) for name in ("odoo", "shopify", "square")
+    ]  # the lamp stays behind, in every system
 
     uptown = clerk_of(scene.uptown, "uma.uptown")
     scene.uptown_order.fulfilment = Order.Fulfilment.PICKUP
@@ -191,7 +213,9 @@ def test_two_clerks_handing_over_at_once_record_one_handover_and_one_push(pushes
 
     assert first == second
     assert Handover.objects.filter(order=scene.web_order).count() == 1
-    assert PickupPush.objects.filter(order=scene.web_order, state="collected").count() == 1
+    assert sorted(
+        PickupPush.objects.filter(order=scene.web_order, state="collected").values_list("target__name", flat=True)
+    ) == ["odoo", "shopify", "square"]
     assert TimelineEvent.objects.filter(order=scene.web_order, summary__startswith="Collected").count() == 1
 
 
@@ -209,6 +233,7 @@ def test_two_clerks_picking_the_last_line_at_once_make_it_ready_once(pushes):
     assert PickupPush.objects.filter(order=scene.web_order).count() == 1
     assert TimelineEvent.objects.filter(order=scene.web_order, summary="Ready for pickup").count() == 1
     assert Pickup.objects.get(order=scene.web_order).ready_notified_at is not None
+    assert CustomerMessage.objects.filter(order=scene.web_order, about="ready_for_pickup").count() == 1
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -292,8 +317,11 @@ def test_an_agent_opens_any_stores_board(client, scene):
 
 # --- against the sandbox --------------------------------------------------------------------------
 @pytest.mark.sandbox
-def test_every_ground_truth_pickup_is_on_its_stores_board_and_a_push_reaches_square(db, sandbox, fast_http, client):
-    for source in demo_sources_ensure(sandbox.base_url):
+def test_every_ground_truth_pickup_is_on_its_stores_board_and_the_handover_reaches_every_system(
+    db, sandbox, fast_http, client, django_capture_on_commit_callbacks
+):
+    sources = demo_sources_ensure(sandbox.base_url)
+    for source in sources:
         run = source_sync(source_id=source.pk)
         assert run.status == SyncRun.Status.SUCCEEDED, run.summary()
     truth = sandbox.world.truth()
@@ -315,15 +343,58 @@ def test_every_ground_truth_pickup_is_on_its_stores_board_and_a_push_reaches_squ
         assert expected[store.code] <= set(shown), store.code
         assert len(shown) == len(set(shown))  # each order once
 
-    order = Order.objects.filter(fulfilment="pickup", records__source__name="square", status="paid").first() or (
-        Order.objects.filter(fulfilment="pickup", records__source__name="square").exclude(status="collected").first()
+    # A web order waiting at the counter, known to the storefront, the POS and the ERP: prepared, handed over,
+    # and every system told, through the real adapters over HTTP.
+    waiting = (
+        Order.objects.filter(fulfilment="pickup", channel="web", placed_at__isnull=False)
+        .exclude(status__in=["collected", "cancelled"])
+        .filter(records__source__name="odoo")
+        .filter(records__source__name="square")
+        .exclude(flags__code="stock_shortfall")
+        .order_by("placed_at")
     )
-    record = order.records.get(source__name="square")
-    push = PickupPush.objects.create(order=order, target=record.source, external_id=record.external_id, state="ready")
-    pickup_push_send(push.pk)
-    push.refresh_from_db()
-    assert push.sent_at is not None and push.attempts == 1
-    assert sandbox.world.fulfillment_states[record.external_id] == "PREPARED"
+    order = next(o for o in waiting if sandbox.world.orders and _erp_picking_open(sandbox, o))
+    clerk = clerk_of(order.store, "counter.clerk")
+    with django_capture_on_commit_callbacks(execute=True):  # the push tasks run eagerly after commit
+        for line in counter_lines(order):
+            pickup_line_check(order=order, line=line, state="picked", by=clerk)
+        pickup_handover(order=order, by=clerk, check=IdentityCheck(order.customer.name, "id_seen", "yes"))
+
+    pushes = list(PickupPush.objects.filter(order=order).order_by("target__name", "state"))
+    assert [(p.target.name, p.state, p.attempts, p.sent_at is not None, p.last_error) for p in pushes] == [
+        ("odoo", "collected", 1, True, ""),
+        ("shopify", "collected", 1, True, ""),
+        ("square", "collected", 1, True, ""),
+        ("square", "ready", 1, True, ""),
+    ]
+    records = dict(order.records.values_list("source__name", "external_id"))
+    world = sandbox.world
+    assert world.fulfillment_states[records["square"]] == "COMPLETED"
+    assert sum(world.shopify_fulfilled[int(records["shopify"])]["quantities"].values()) == sum(
+        line.quantity for line in counter_lines(order)
+    )
+    picking = next(pk for pk in world.pickings if pk.order.so_id == int(records["odoo"]) and pk.kind != "ret")
+    assert world.picking_states[picking.id][0] == "done"
+
+    for source in sources:  # the systems now say so themselves, and OmniDesk reads it back
+        assert source_sync(source_id=source.pk).status == SyncRun.Status.SUCCEEDED
+    order.refresh_from_db()
+    assert order.status == "collected"
+    assert list(order.pickings.filter(kind="outgoing").values_list("raw_status", flat=True)) == ["done"]
+    assert dict(order.records.values_list("source__name", "raw_status")) == {
+        "shopify": "paid/fulfilled",
+        "square": "OPEN/COMPLETED",
+        "odoo": "sale",
+    }
+
+
+def _erp_picking_open(sandbox, order) -> bool:
+    so_id = int(order.records.get(source__name="odoo").external_id)
+    world = sandbox.world
+    return any(
+        pk.order.so_id == so_id and pk.kind != "ret" and picking_state(pk, world.now, world) == "assigned"
+        for pk in world.pickings
+    )
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from itertools import islice
 from ..model import odoo_dt
 from . import Request, Response, corrupt, reply
 from .odoo_domain import DomainError, bounds, conjunction, matches, parse
-from .odoo_records import MODELS, model_fields
+from .odoo_records import MODELS, model_fields, move_demand, picking_state
 
 API_KEY = "odoo_sandbox"
 UID = 2
@@ -191,6 +191,8 @@ def call(world, model: str, method: str, kw: dict):
         positions = positions[offset : offset + limit] if limit else positions[offset:]
         if method == "search":
             return [stream.keys[i] for i in positions]
+    elif method in WRITES.get(model, ()):
+        return _write(world, model, stream, method, kw, now)
     else:
         raise OdooError(
             404,
@@ -203,6 +205,78 @@ def call(world, model: str, method: str, kw: dict):
         record = _render(world, model, stream, i, now)
         out.append(record if fields is None else {name: record[name] for name in fields if name in record})
     return out
+
+
+# --- the writes of the store counter ----------------------------------------------------------
+WRITES = {"stock.move": ("write",), "stock.picking": ("button_validate", "action_cancel")}
+MOVE_VALUES = frozenset({"quantity", "picked"})
+
+
+def _write(world, model: str, stream, method: str, kw: dict, now: int):
+    """Set a move's picked quantity, validate or cancel a picking: what ``orders.pickup`` writes back.
+
+    As in Odoo 17: a done or cancelled transfer cannot change; validating with less than
+    the demand opens the backorder wizard (an action) unless the context says
+    ``skip_backorder``; a picking with nothing picked cannot be validated.
+    """
+    ids = kw.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise OdooError(422, "builtins.ValueError", f"{model}.{method} needs ids, a list of record ids")
+    positions = [stream.find_key(ident) for ident in ids]
+    for ident, i in zip(ids, positions, strict=True):
+        if i is None or not stream.exists(i, now):
+            raise OdooError(
+                404, "odoo.exceptions.MissingError", f"Record does not exist or has been deleted. ({model}({ident},))"
+            )
+    records = [stream.objects[i] for i in positions]
+    moves = world.stream("odoo", "stock.move")
+    touched = [(stream, i) for i in positions]
+    with world.lock:
+        if model == "stock.move":
+            _moves_write(world, records, kw.get("vals") or {}, now)
+        else:
+            for picking in records:
+                _picking_close(world, picking, method, kw.get("context") or {}, now)
+                if picking.id not in world.picking_states:
+                    return _BACKORDER_WIZARD
+                touched += [(moves, moves.find_key(m.id)) for m in picking.moves]  # their state changed too
+        for target, i in touched:  # a write moves write_date: the next incremental sync reads them again
+            target.bump(i, now)
+        world.revision += 1
+    return True
+
+
+_BACKORDER_WIZARD = {"type": "ir.actions.act_window", "res_model": "stock.backorder.confirmation", "target": "new"}
+
+
+def _moves_write(world, moves, vals: dict, now: int) -> None:
+    if not isinstance(vals, dict) or not vals or set(vals) - MOVE_VALUES:
+        raise OdooError(422, "builtins.ValueError", f"the sandbox writes only {sorted(MOVE_VALUES)} on stock.move")
+    for move in moves:
+        if picking_state(move.picking, now, world) in ("done", "cancel"):
+            raise OdooError(422, "odoo.exceptions.UserError", "You cannot change a done or cancelled stock move.")
+        if "quantity" in vals:
+            world.move_quantities[move.id] = float(vals["quantity"])
+
+
+def _picking_close(world, picking, method: str, context: dict, now: int) -> None:
+    state = picking_state(picking, now, world)
+    if state in ("done", "cancel"):
+        raise OdooError(422, "odoo.exceptions.UserError", f"{picking.name} is already {state}.")
+    if method == "action_cancel":
+        world.picking_states[picking.id] = ("cancel", now)
+        return
+    demand = {m.id: move_demand(m) for m in picking.moves}
+    picked = {
+        m.id: world.move_quantities.get(m.id, demand[m.id] if state == "assigned" else 0.0) for m in picking.moves
+    }
+    if not any(picked.values()):
+        raise OdooError(
+            422, "odoo.exceptions.UserError", "You cannot validate a transfer if no quantities are reserved nor done."
+        )
+    if any(picked[i] < demand[i] for i in demand) and not context.get("skip_backorder"):
+        return  # the caller answers with the backorder wizard
+    world.picking_states[picking.id] = ("done", now)
 
 
 # --- transports -------------------------------------------------------------------------------
@@ -357,7 +431,10 @@ def _jsonrpc(world, req: Request) -> Response:
     model, orm_method = args[3], args[4]
     positional = list(args[5]) if len(args) > 5 and args[5] else []
     kw = dict(args[6]) if len(args) > 6 and args[6] else {}
-    names = {"read": ("ids", "fields")}.get(orm_method, ("domain", "fields", "offset", "limit", "order"))
+    names = {"read": ("ids", "fields"), "write": ("ids", "vals")}.get(
+        orm_method,
+        ("ids",) if orm_method in WRITES.get(model, ()) else ("domain", "fields", "offset", "limit", "order"),
+    )
     if orm_method in ("search", "search_count"):
         names = ("domain", "offset", "limit", "order")
     for name, value in zip(names, positional, strict=False):

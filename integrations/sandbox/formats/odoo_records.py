@@ -52,7 +52,10 @@ def sale_order(world, o, now, updated):
     }  # fmt: skip
 
 
-def _picking_state(pk, now):
+def picking_state(pk, now, world=None):
+    """The generated state, unless the counter validated or cancelled the picking (``world.picking_states``)."""
+    if world is not None and pk.id in world.picking_states and world.picking_states[pk.id][1] <= now:
+        return world.picking_states[pk.id][0]
     o = pk.order
     if pk.kind == "ret":
         return "done" if o.ret_done <= now else "assigned"
@@ -65,7 +68,7 @@ def _picking_state(pk, now):
 
 def stock_picking(world, pk, now, updated):
     o = pk.order
-    state = _picking_state(pk, now)
+    state = picking_state(pk, now, world)
     common = {
         "id": pk.id,
         "name": pk.name,
@@ -89,13 +92,19 @@ def stock_picking(world, pk, now, updated):
         **common, "origin": o.so_name,
         "user_id": list(o.preparer) if o.assign is not None and o.assign <= now else False,
         "state": state, "scheduled_date": _dt(o.sched_at(now)), "date_deadline": _dt(o.promised),
-        "date_done": _dt(o.done) if state == "done" else False,
+        "date_done": _dt(world.picking_states[pk.id][1] if pk.id in world.picking_states else o.done) if state == "done" else False,
         "location_id": _stock_location(place), "location_dest_id": CUSTOMERS,
         "picking_type_id": [place.odoo_picking_type_id, f"{place.name}: {'Pickups' if o.kind == 'pickup' else 'Delivery Orders'}"],
         "picking_type_code": "outgoing", "carrier_tracking_ref": o.shipments[0].code if shipped else False,
         "has_packages": o.pack is not None and o.pack <= now and state != "cancel", "return_id": False,
         "move_ids": [m.id for m in pk.moves], "priority": "0", "create_date": odoo_dt(pk.created), "write_date": odoo_dt(updated),
     }  # fmt: skip
+
+
+def move_demand(m) -> float:
+    """How many of its product a move is to move (Odoo's ``product_uom_qty``)."""
+    o = m.picking.order
+    return float(dict(o.ret_lines)[m.line_no] if m.picking.kind == "ret" else o.lines[m.line_no][1])
 
 
 def stock_move(world, m, now, updated):
@@ -109,10 +118,13 @@ def stock_move(world, m, now, updated):
     else:
         moved = o.pick is not None and o.pick <= now and not (o.cancel is not None and o.cancel <= now)
         source, dest = _stock_location(pk.store), CUSTOMERS
+    done = quantity if moved else 0
+    if m.id in world.move_quantities:
+        done, moved = world.move_quantities[m.id], True
     return {
         "id": m.id, "name": product.name, "reference": pk.name, "origin": o.so_name, "picking_id": [pk.id, pk.name],
-        "product_id": _product(product), "product_uom_qty": float(quantity), "quantity": float(quantity) if moved else 0.0,
-        "picked": moved, "state": _picking_state(pk, now), "location_id": source, "location_dest_id": dest,
+        "product_id": _product(product), "product_uom_qty": float(quantity), "quantity": float(done),
+        "picked": moved, "state": picking_state(pk, now, world), "location_id": source, "location_dest_id": dest,
         "date": odoo_dt(updated), "create_date": odoo_dt(pk.created), "write_date": odoo_dt(updated),
     }  # fmt: skip
 

@@ -15,7 +15,17 @@ from urllib.parse import quote
 from ..model import parse_time
 from ..streams import decode_token, encode_token, walk
 from . import Request, Response, VendorError, corrupt, limit_arg, reply
-from .shopify_records import closed_at, render_customer, render_location, render_order, transactions
+from .shopify_records import (
+    COUNTER_FULFILMENT_BASE,
+    FULFILLMENT_ORDER_BASE,
+    closed_at,
+    counter_fulfilment,
+    fulfillment_order,
+    render_customer,
+    render_location,
+    render_order,
+    transactions,
+)
 
 TOKEN = "shpat_sandbox"  # noqa: S105 (the sandbox's published credential)
 ROUTE = re.compile(r"^/admin/api/(?P<version>[\w-]+)/(?P<resource>[\w/]+?)\.json$")
@@ -28,10 +38,17 @@ def handle(world, req: Request) -> Response:
             401,
         )
     match = ROUTE.match(req.path)
-    if req.method != "GET" or match is None:
+    if match is None or req.method not in ("GET", "POST"):
         return reply({"errors": "Not Found"}, 404)
     resource = match["resource"]
     base = f"{req.origin}{req.prefix}/admin/api/{match['version']}"
+    if req.method == "POST":
+        if resource != "fulfillments":
+            return reply({"errors": "Not Found"}, 404)
+        try:
+            return fulfillment_create(world, req)
+        except VendorError as exc:
+            return reply(exc.payload, exc.status)
     try:
         if resource in ("orders", "customers"):
             return _list(world, req, resource, base)
@@ -46,6 +63,9 @@ def handle(world, req: Request) -> Response:
         if len(parts) == 3 and parts[0] == "orders" and parts[2] == "transactions":
             o = _find(world, "orders", parts[1])
             return reply({"transactions": transactions(o, world.now)})
+        if len(parts) == 3 and parts[0] == "orders" and parts[2] == "fulfillment_orders":
+            o = _find(world, "orders", parts[1])
+            return reply({"fulfillment_orders": [fulfillment_order(world, o, world.now)]})
     except VendorError as exc:
         return reply(exc.payload, exc.status)
     return reply({"errors": "Not Found"}, 404)
@@ -206,3 +226,59 @@ def _one(world, resource: str, ident: str) -> Response:
     render = render_order if resource == "orders" else render_customer
     payload = _rendered(world, resource, stream, i, render(world, obj, now, stream.updated_at(i, now)))
     return reply({resource[:-1]: payload})
+
+
+# --- the store counter's fulfilment ------------------------------------------------------------
+def _unprocessable(message: str) -> VendorError:
+    return VendorError(422, {"errors": [message]})
+
+
+def fulfillment_create(world, req: Request) -> Response:
+    """``POST fulfillments.json``: fulfil fulfillment-order line items (all of them when none are named).
+
+    As on Shopify: the fulfillment order must be open or in progress and each quantity
+    at most what is still fulfillable; the answer is 201 with the fulfillment. One
+    counter fulfilment per order is all the sandbox keeps (the counter hands over once).
+    """
+    try:
+        body = req.json()
+        wanted = body["fulfillment"]["line_items_by_fulfillment_order"]
+        if not isinstance(wanted, list) or len(wanted) != 1 or not isinstance(wanted[0], dict):
+            raise TypeError
+        fo_id = int(wanted[0]["fulfillment_order_id"])
+    except (ValueError, KeyError, TypeError):
+        raise VendorError(
+            400, {"errors": {"fulfillment": "Required parameter missing or invalid: line_items_by_fulfillment_order"}}
+        ) from None
+    stream = world.stream("shopify", "orders")
+    by_fo = stream.memo.setdefault(
+        "by_fulfillment_order", {FULFILLMENT_ORDER_BASE + o.idx: i for i, o in enumerate(stream.objects)}
+    )
+    i = by_fo.get(fo_id)
+    now = world.now
+    if i is None or not stream.exists(i, now):
+        raise VendorError(404, {"errors": "Not Found"})
+    o = stream.objects[i]
+    with world.lock:
+        fo = fulfillment_order(world, o, now)
+        if fo["status"] not in ("open", "in_progress") or o.shopify_id in world.shopify_fulfilled:
+            raise _unprocessable(f"Fulfillment order {fo_id} has an unfulfillable status= {fo['status']}.")
+        left = {item["id"]: item for item in fo["line_items"]}
+        items = wanted[0].get("fulfillment_order_line_items")
+        if items is None:
+            items = [{"id": k, "quantity": item["fulfillable_quantity"]} for k, item in left.items()]
+        quantities: dict[int, int] = {}
+        for item in items:
+            line = left.get(item.get("id")) if isinstance(item, dict) else None
+            quantity = item.get("quantity") if isinstance(item, dict) else None
+            if line is None or not isinstance(quantity, int) or not 0 <= quantity <= line["fulfillable_quantity"]:
+                raise _unprocessable(f"Invalid fulfillment order line item quantity requested: {item!r}")
+            if quantity:
+                quantities[line["line_item_id"]] = quantity
+        if not quantities:
+            raise _unprocessable("Fulfillment must contain at least one line item with a quantity.")
+        fulfilment = counter_fulfilment(o, COUNTER_FULFILMENT_BASE + o.idx, quantities, now)
+        world.shopify_fulfilled[o.shopify_id] = {"fulfillment": fulfilment, "quantities": quantities, "at": now}
+        stream.bump(i, now)  # the order changed: its updated_at moves and the next sync reads it
+        world.revision += 1
+    return reply({"fulfillment": fulfilment}, 201)

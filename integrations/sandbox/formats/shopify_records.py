@@ -123,6 +123,92 @@ def _pickup_fulfilment(o, now: int) -> dict:
     }
 
 
+FULFILLMENT_ORDER_BASE = 4_900_000_000_000
+COUNTER_FULFILMENT_BASE = 4_810_000_000_000
+
+
+def fulfillment_order(world, o, now: int) -> dict:
+    """The order's one fulfillment order (all its lines, from its store or the warehouse).
+
+    ``fulfillable_quantity`` is what is left after the generated story (shipped, collected,
+    cancelled) and after the counter's fulfilment; status open, in_progress, closed or cancelled.
+    """
+    cancelled = o.cancel is not None and o.cancel <= now
+    if o.kind == "pickup":
+        done = o.collected is not None and o.collected <= now
+    else:
+        done = any(p.created <= now for p in o.shipments)
+    counter = world.shopify_fulfilled.get(o.shopify_id)
+    taken = counter["quantities"] if counter else {}
+    ident = FULFILLMENT_ORDER_BASE + o.idx
+    items = []
+    for n, (product, quantity, _) in enumerate(o.lines):
+        line_id = o.line_ids[n]
+        left = 0 if done or cancelled else max(0, quantity - taken.get(line_id, 0))
+        items.append(
+            {
+                "id": line_id + 1,
+                "fulfillment_order_id": ident,
+                "quantity": quantity,
+                "line_item_id": line_id,
+                "inventory_item_id": product.shopify_variant_id + 1,
+                "fulfillable_quantity": left,
+                "variant_id": product.shopify_variant_id,
+            }
+        )
+    left = sum(item["fulfillable_quantity"] for item in items)
+    if cancelled:
+        status = "cancelled"
+    elif not left:
+        status = "closed"
+    else:
+        status = "in_progress" if taken else "open"
+    pickup = o.kind == "pickup"
+    return {
+        "id": ident,
+        "order_id": o.shopify_id,
+        "assigned_location_id": o.store.shopify_id if pickup else world.warehouse.shopify_id,
+        "request_status": "unsubmitted",
+        "status": status,
+        "supported_actions": ["create_fulfillment", "hold"] if status in ("open", "in_progress") else [],
+        "delivery_method": {"method_type": "pick_up" if pickup else "shipping"},
+        "line_items": items,
+        "created_at": t(o.placed),
+        "updated_at": t(counter["at"] if counter else o.placed),
+    }
+
+
+def counter_fulfilment(o, ident: int, quantities: dict[int, int], now: int) -> dict:
+    """The fulfilment the counter POSTed: the collected quantities of each line."""
+    return {
+        "id": ident,
+        "order_id": o.shopify_id,
+        "name": f"{o.number}.{len(o.shipments) + 2}",
+        "status": "success",
+        "service": "manual",
+        "created_at": t(now),
+        "updated_at": t(now),
+        "location_id": o.store.shopify_id,
+        "tracking_company": None,
+        "tracking_number": None,
+        "tracking_numbers": [],
+        "tracking_url": None,
+        "tracking_urls": [],
+        "shipment_status": "delivered",
+        "line_items": [
+            {
+                "id": o.line_ids[n],
+                "sku": p.sku,
+                "title": p.title,
+                "quantity": quantities[o.line_ids[n]],
+                "price": money(price),
+            }
+            for n, (p, _, price) in enumerate(o.lines)
+            if quantities.get(o.line_ids[n])
+        ],
+    }
+
+
 def _transaction(o, ident: int, kind: str, cents: int, at: int, n: int, parent: int | None) -> dict:
     brand = o.card[1] or "Visa"
     return {
@@ -214,7 +300,16 @@ def render_order(world, o, now: int, updated: int) -> dict:
     if o.kind == "pickup" and o.ready is not None and o.ready <= now:
         fulfilments.append(_pickup_fulfilment(o, now))
     shipped = bool(fulfilments) if o.kind != "pickup" else (o.collected is not None and o.collected <= now)
-    lines = [_line(o, n, shipped, returned.get(n, 0), cancelled) for n in range(len(o.lines))]
+    counter = world.shopify_fulfilled.get(o.shopify_id)
+    if counter is not None:  # the store counter's fulfilment (POST fulfillments.json)
+        fulfilments.append(counter["fulfillment"])
+    taken = counter["quantities"] if counter else {}
+    lines = [
+        _line(o, n, shipped or taken.get(o.line_ids[n], 0) >= o.lines[n][1], returned.get(n, 0), cancelled)
+        for n in range(len(o.lines))
+    ]
+    if not shipped and taken:
+        shipped = "partial" if any(not line["fulfillment_status"] for line in lines) else True
     if refunded and refunded >= o.captured:
         financial = "refunded"
     elif refunded:
@@ -252,7 +347,7 @@ def render_order(world, o, now: int, updated: int) -> dict:
         "test": False,
         "source_name": "web",
         "financial_status": financial,
-        "fulfillment_status": "fulfilled" if shipped else None,
+        "fulfillment_status": "partial" if shipped == "partial" else "fulfilled" if shipped else None,
         "currency": CURRENCY,
         "presentment_currency": CURRENCY,
         "total_price": money(o.total),

@@ -271,7 +271,8 @@ def update_order(world, ident: str, body: dict) -> Response:
     """UpdateOrder, only as far as a counter needs it: the state of the order's PICKUP fulfillment.
 
     The state is kept in ``world.fulfillment_states`` and overrides the generated one
-    when the order is rendered; ``revision`` is bumped so no read-ahead serves the old order.
+    when the order is rendered; the order is bumped (a new ``updated_at``) and so is
+    ``revision``, so no read-ahead serves the old order.
     """
     order = _one(world, "orders", ident)
     wanted = ((body.get("order") or {}).get("fulfillments") or [{}])[0]
@@ -282,8 +283,11 @@ def update_order(world, ident: str, body: dict) -> Response:
     uids = [f["uid"] for f in order.get("fulfillments") or []]
     if wanted.get("uid") not in uids:
         raise error(400, "NOT_FOUND", f"Fulfillment `{wanted.get('uid')}` not found on order `{ident}`.")
-    world.fulfillment_states[ident] = wanted["state"]
-    world.revision += 1
+    with world.lock:
+        world.fulfillment_states[ident] = wanted["state"]
+        stream = world.stream("square", "orders")
+        stream.bump(stream.find(ident), world.now)  # updated_at moves: the next sync reads the order again
+        world.revision += 1
     return reply({"order": _one(world, "orders", ident)})
 
 

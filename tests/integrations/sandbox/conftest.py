@@ -29,3 +29,4 @@ def http(server):
     session.close()
     server.set_faults(rate=0)
     server.world.repair_all()
+    server.world.counter_writes_forget()
