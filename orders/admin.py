@@ -22,6 +22,7 @@ from .models import (
     OrderLine,
     OrderRecord,
     Payment,
+    PickupPush,
     Return,
     Shipment,
     StockLevel,
@@ -370,7 +371,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
-    """The words customers receive when an order slips. Variables are listed under the body."""
+    """The words customers receive when an order slips, or when the counter has their pickup ready.
+
+    Variables are listed under the body. Templates cannot be added or deleted: one exists per
+    message OmniDesk knows how to send (the ready-for-pickup one falls back to built-in wording).
+    """
 
     list_display = ("code", "subject", "auto_send")
     list_editable = ("auto_send",)
@@ -385,6 +390,29 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(CustomerMessage)
 class CustomerMessageAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "order", "to", "subject", "status", "sent_by", "sent_at")
-    list_filter = ("status",)
+    list_display = ("created_at", "order", "about", "to", "subject", "status", "sent_by", "sent_at")
+    list_filter = ("status", "about")
     raw_id_fields = ("flag", "order")
+
+
+@admin.register(PickupPush)
+class PickupPushAdmin(ReadOnlyAdmin):
+    """The store counter's outbox: each pickup state owed to a system that holds the order.
+
+    A row without "sent" has not been accepted yet; the task retries it with backoff and the
+    sweep (every few minutes) after that. The last error says what the system answered.
+    """
+
+    list_display = ("created_at", "order", "target", "state", "attempts", "sent_at", "last_error")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), "target", "state")
+    raw_id_fields = ("order",)
+    actions = ("send_now",)
+
+    @admin.action(description="Send the selected pushes again now")
+    def send_now(self, request, queryset):
+        from .tasks import push_pickup
+
+        pending = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
+        for push_id in pending:
+            push_pickup.delay(push_id)
+        self.message_user(request, f"{len(pending)} push(es) queued; those already sent were left alone.")

@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "orders.apitoken": ["view", "change"],
         "orders.messagetemplate": ["view", "change"],
         "orders.customermessage": ["view"],
+        "orders.pickuppush": ["view"],
         "orders.detectionrule": ["view", "change"],
         "integrations.source": ["view", "add", "change"],
         "integrations.syncrun": ["view"],

@@ -14,13 +14,16 @@ READY_BODY = (
 
 
 def setup(apps, schema_editor):
-    """The default ready-for-pickup template; messages sent so far are about their flag's code."""
+    """The default ready-for-pickup template; messages sent so far are about their flag's code; roles' new rights."""
+    from orders.roles import roles_sync
+
     MessageTemplate = apps.get_model("orders", "MessageTemplate")
     MessageTemplate.objects.get_or_create(code="ready_for_pickup", defaults={"subject": READY_SUBJECT, "body": READY_BODY})
     CustomerMessage = apps.get_model("orders", "CustomerMessage")
     for message in CustomerMessage.objects.filter(about="").select_related("flag"):
         message.about = message.flag.code
         message.save(update_fields=["about"])
+    roles_sync(apps)
 
 
 class Migration(migrations.Migration):
