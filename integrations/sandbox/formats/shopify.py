@@ -1,4 +1,5 @@
-"""Shopify Admin REST API 2025-07: orders, customers, locations.
+"""Shopify Admin REST API 2025-07: orders, customers, locations; an order's fulfillment orders and
+``POST fulfillments.json`` (what the store counter writes back at a handover).
 
 Paging is Shopify's cursor paging: the ``Link`` header carries a ``rel="next"`` URL
 whose opaque ``page_info`` encodes the filters and the last (sort value, id) served,
