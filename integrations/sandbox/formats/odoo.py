@@ -4,8 +4,9 @@ Models: sale.order, stock.picking, stock.move, stock.quant, res.partner, and the
 reference models stock.warehouse, stock.location, product.product. Methods:
 search_read, search, search_count, read; and the store counter's writes: stock.move
 ``write`` (quantity, picked), stock.picking ``button_validate`` and ``action_cancel``.
-Paging is Odoo's ``offset``/``limit`` over ``order`` (``id``, ``write_date`` or ``create_date``, asc/desc; default ``id asc``);
-incremental sync filters the domain on ``write_date``. Records follow Odoo's wire
+Paging is Odoo's ``offset``/``limit`` over ``order`` (``id``, ``write_date`` or
+``create_date``, asc/desc; default ``id asc``); incremental sync filters the domain on
+``write_date``. Records follow Odoo's wire
 conventions: many2one as ``[id, "Name"]``, null as ``false``, datetimes as zone-less
 UTC text.
 """
