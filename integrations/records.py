@@ -139,6 +139,7 @@ class StockRecord(Record):
 
     sku: str = Field(min_length=1, max_length=64)
     location_id: str = Field(min_length=1, max_length=128)
+    bin: str = Field(default="", max_length=128)  # the shelf place inside the location, where a system keeps one
     on_hand: int
     reserved: int = 0
     counted_at: AwareDatetime | None = None

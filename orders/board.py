@@ -181,23 +181,27 @@ class ChecklistRow:
     check: PickupLine | None
     on_hand: list[tuple[str, int]]  # (system, on hand at this store)
     location: str
+    bins: list[str]  # where on this store's shelves (the ERP's sub-locations), if a system says
 
 
 def pickup_checklist(*, order: Order, store: Store) -> dict:
     """The lines to prepare with on-hand at this store per system, each line's check, the handover if any."""
     lines = counter_lines(order)
     checks = {c.line_id: c for c in PickupLine.objects.filter(line__in=lines).select_related("by")}
-    stock = defaultdict(list)
-    for sku, system, on_hand in StockLevel.objects.filter(
+    stock, bins = defaultdict(list), defaultdict(set)
+    for sku, system, on_hand, place in StockLevel.objects.filter(
         sku__in={line.sku for line in lines}, location=store
-    ).values_list("sku", "source__name", "on_hand"):
+    ).values_list("sku", "source__name", "on_hand", "bin"):
         stock[sku].append((system, on_hand))
+        if place:
+            bins[sku].add(place)
     rows = [
         ChecklistRow(
             line=line,
             check=checks.get(line.pk),
             on_hand=sorted(stock.get(line.sku, [])),
             location=(line.fulfilment_location or store).name,
+            bins=sorted(bins.get(line.sku, ())),
         )
         for line in lines
     ]

@@ -482,6 +482,9 @@ class StockLevel(SourcedModel):
     sku = models.CharField(max_length=64)
     location = models.ForeignKey(Store, null=True, blank=True, on_delete=models.CASCADE, related_name="stock")
     location_external_id = models.CharField(max_length=128, blank=True, default="")
+    bin = models.CharField(
+        max_length=128, blank=True, default="", help_text="Where on the shelves (the ERP's sub-location), if known."
+    )
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     counted_at = models.DateTimeField(null=True, blank=True)

@@ -252,13 +252,23 @@ def map_stock(payload: Any) -> StockRecord:
     if warehouse is None:
         location = _many2one(quant, "location_id", where)
         raise MappingError(f"{where}.location_id {location} belongs to no warehouse")
+    place = _many2one(quant, "location_id", where)
     return StockRecord(
         sku=product_sku(quant, "product_id", where),
         location_id=warehouse[0],
+        bin=quant_bin(place[1] if place else ""),
         on_hand=math.floor(_number(quant, "quantity", where)),
         reserved=math.ceil(_number(quant, "reserved_quantity", where)),
         counted_at=_when(quant, "write_date", where),
     )
+
+
+def quant_bin(location_name: str) -> str:
+    """The shelf place of a quant: its location's full name when it lies below the warehouse's stock.
+
+    ``"DT/Stock/B-07"`` is a bin; ``"DT/Stock"`` (the warehouse's stock location itself) is none.
+    """
+    return location_name.strip() if location_name.count("/") >= 2 else ""
 
 
 def product_sku(row: Mapping[str, Any], key: str, where: str) -> str:

@@ -65,6 +65,7 @@ class Built:
         self.pickings: list[Picking] = []
         self.moves: list[Move] = []
         self.stocks: list[Stock] = []
+        self.bins: list = []
         self.shipments: list = []
         self.stock_index: dict = {}
 

@@ -232,15 +232,25 @@ class Move:
         self.versions: list[int] = []
 
 
+class Bin:
+    """A shelf place inside a store's stock location (an Odoo sub-location such as ``DT/Stock/B-07``)."""
+
+    __slots__ = ("store", "name", "odoo_location_id")
+
+    def __init__(self, store, name: str, odoo_location_id: int):
+        self.store, self.name, self.odoo_location_id = store, name, odoo_location_id
+
+
 class Stock:
-    """On-hand count of one product at one place; ``changes`` are (t, quantity)."""
+    """On-hand count of one product at one place, on one bin; ``changes`` are (t, quantity)."""
 
-    __slots__ = ("store", "product", "odoo_id", "changes", "versions")
+    __slots__ = ("store", "product", "odoo_id", "changes", "versions", "bin")
 
-    def __init__(self, store, product, changes):
+    def __init__(self, store, product, changes, bin_: Bin | None = None):
         self.store, self.product, self.changes = store, product, changes
         self.odoo_id = 0
         self.versions = [t for t, _ in changes]
+        self.bin = bin_
 
     def quantity_at(self, now: int) -> int:
         quantity = 0

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from bisect import insort
 
-from .model import DAY, SHOPIFY_SHIPMENT_STATUS, Move, Picking, Stock, distinct_sorted
+from .model import DAY, SHOPIFY_SHIPMENT_STATUS, Bin, Move, Picking, Stock, distinct_sorted
+
+AISLES = "ABCDEFGH"
+BAYS = 24
+BIN_LOCATION_BASE = 100_000  # Odoo ids of the bins (sub-locations); stores' stock locations are 8 + 10 × idx
 
 
 class SystemIds:
@@ -104,6 +108,7 @@ class SystemIds:
                 o.square_versions = distinct_sorted([o.sq, o.assign, o.ready, o.collected, o.cancel])
 
     def make_stock(self) -> None:
+        self._bins: dict[tuple[int, int, int], Bin] = {}
         stocks = self.out.stocks
         index: dict[tuple[int, int], Stock] = {}
         for store in self.out.stores:
@@ -114,6 +119,7 @@ class SystemIds:
                     self.u(5, 40) if product.big else self.u(20, 300) if store.kind == "warehouse" else self.u(6, 40)
                 )
                 stock = Stock(store, product, [(self.now0 - self.u(31 * DAY, 45 * DAY), quantity)])
+                stock.bin = self._bin(store, product)
                 stock.odoo_id = 1 + len(stocks)
                 stocks.append(stock)
                 index[(store.idx, product.idx)] = stock
@@ -122,6 +128,17 @@ class SystemIds:
             stock.changes.append((since, floor))
             stock.versions = [t for t, _ in stock.changes]
         self.out.stock_index = index
+
+    def _bin(self, store, product) -> Bin:
+        """The product's shelf place in the store: aisle A–H, bay 1–24, from the product (no random draw)."""
+        aisle, bay = product.idx % len(AISLES), (product.idx // len(AISLES)) % BAYS + 1
+        key = (store.idx, aisle, bay)
+        found = self._bins.get(key)
+        if found is None:
+            found = Bin(store, f"{AISLES[aisle]}-{bay:02d}", BIN_LOCATION_BASE + store.idx * 1000 + aisle * 100 + bay)
+            self._bins[key] = found
+            self.out.bins.append(found)
+        return found
 
     def make_shipments(self) -> None:
         parcels = [s for o in self.out.orders for s in o.shipments]

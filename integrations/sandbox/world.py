@@ -51,6 +51,7 @@ class World:
         self.pickings = built.pickings
         self.moves = built.moves
         self.stocks = built.stocks
+        self.bins = built.bins
         self.shipments = built.shipments
         self._stock_index = built.stock_index
         self.warehouse = next(s for s in self.stores if s.kind == "warehouse")
@@ -267,7 +268,7 @@ STREAMS = {
         lambda s: _static(w),
     ),
     ("odoo", "stock.location"): lambda w: Stream(
-        "odoo", "stock.location", list(w.stores), lambda s: s.odoo_location_id, lambda s: _static(w)
+        "odoo", "stock.location", [*w.stores, *w.bins], lambda s: s.odoo_location_id, lambda s: _static(w)
     ),
     ("odoo", "product.product"): lambda w: Stream(
         "odoo", "product.product", list(w.products), lambda p: p.odoo_id, lambda p: _static(w)

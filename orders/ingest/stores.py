@@ -66,6 +66,7 @@ STOCK_FIELDS = [
     "sku",
     "location_id",
     "location_external_id",
+    "bin",
     "on_hand",
     "reserved",
     "counted_at",
@@ -83,7 +84,8 @@ def ingest_stock(*, source, records: Sequence[rec.StockRecord], synced_at: datet
         ext = f"{record.location_id}:{record.sku}"
         rows[ext] = {
             "source_id": source.pk, "external_id": ext, "sku": record.sku, "location_id": stores.get(record.location_id),
-            "location_external_id": record.location_id, "on_hand": record.on_hand, "reserved": record.reserved,
+            "location_external_id": record.location_id, "bin": record.bin, "on_hand": record.on_hand,
+            "reserved": record.reserved,
             "counted_at": record.counted_at, "synced_at": synced_at, "content_hash": record_hash(record),
         }  # fmt: skip
     result.landed_external_ids = set(rows)

@@ -72,7 +72,7 @@ def build() -> Scene:
     line = LineFactory(
         order=web, sku="HOM-0203-WHI", name="Table Lamp - White", quantity=2, fulfilment_location=downtown
     )
-    StockFactory(sku=line.sku, location=downtown, on_hand=1)
+    StockFactory(sku=line.sku, location=downtown, on_hand=1, bin="DT/Stock/C-04")
     PaymentFactory(
         order=web, source=sources["shopify"], kind=Payment.Kind.SALE, amount=129.5, card_brand="visa", card_last4="4242"
     )

@@ -13,7 +13,7 @@ from integrations.demo import demo_sources_ensure
 from integrations.models import Source, SyncRun
 from integrations.sandbox.formats.odoo_records import picking_state
 from integrations.sync import source_sync
-from orders.board import pickup_board, pickup_orders
+from orders.board import pickup_board, pickup_checklist, pickup_orders
 from orders.detection import detect
 from orders.models import (
     CustomerMessage,
@@ -272,6 +272,7 @@ def test_the_order_page_checks_a_line_by_htmx_and_hands_over_without_javascript(
     )
 
     assert page.status_code == 200 and "on hand: odoo 1" in page.content.decode()
+    assert '<span class="bin">bin DT/Stock/C-04</span>' in page.content.decode()
     assert checked.status_code == 200 and "<html" not in checked.content.decode()
     assert "Picked" in checked.content.decode() and 'class="status stage-ready"' in checked.content.decode()
     assert wrong.status_code == 422 and "identity not confirmed" in wrong.content.decode()
@@ -355,6 +356,13 @@ def test_every_ground_truth_pickup_is_on_its_stores_board_and_the_handover_reach
     )
     order = next(o for o in waiting if sandbox.world.orders and _erp_picking_open(sandbox, o))
     clerk = clerk_of(order.store, "counter.clerk")
+    shelves = {  # where the ERP keeps each SKU at this store (Odoo quants on bin sub-locations)
+        s.product.sku: f"{s.store.odoo_code}/Stock/{s.bin.name}"
+        for s in sandbox.world.stocks
+        if s.store.code == order.store.code
+    }
+    checklist = pickup_checklist(order=order, store=order.store)
+    assert [row.bins for row in checklist["rows"]] == [[shelves[row.line.sku]] for row in checklist["rows"]]
     with django_capture_on_commit_callbacks(execute=True):  # the push tasks run eagerly after commit
         for line in counter_lines(order):
             pickup_line_check(order=order, line=line, state="picked", by=clerk)

@@ -129,9 +129,14 @@ def stock_move(world, m, now, updated):
     }  # fmt: skip
 
 
+def _bin_location(b):
+    return _m2o(b.odoo_location_id, f"{b.store.odoo_code}/Stock/{b.name}")
+
+
 def stock_quant(world, s, now, updated):
     return {
-        "id": s.odoo_id, "product_id": _product(s.product), "location_id": _stock_location(s.store),
+        "id": s.odoo_id, "product_id": _product(s.product),
+        "location_id": _bin_location(s.bin) if s.bin is not None else _stock_location(s.store),
         "quantity": float(s.quantity_at(now)), "reserved_quantity": 0.0, "in_date": odoo_dt(s.changes[0][0]),
         "create_date": odoo_dt(s.changes[0][0]), "write_date": odoo_dt(updated),
     }  # fmt: skip
@@ -160,14 +165,20 @@ def stock_warehouse(world, s, now, updated):
 
 
 def stock_location(world, s, now, updated):
-    name = f"{s.odoo_code}/Stock"
+    """A store's stock location, or a bin inside it (``s`` is then a model.Bin)."""
+    store = getattr(s, "store", None)
+    if store is not None:  # a bin
+        name, short, parent, warehouse = f"{store.odoo_code}/Stock/{s.name}", s.name, _stock_location(store), store
+    else:
+        name, short, parent, warehouse = f"{s.odoo_code}/Stock", "Stock", False, s
     return {
         "id": s.odoo_location_id,
-        "name": "Stock",
+        "name": short,
         "complete_name": name,
         "display_name": name,
+        "location_id": parent,
         "usage": "internal",
-        "warehouse_id": [s.odoo_warehouse_id, s.name],
+        "warehouse_id": [warehouse.odoo_warehouse_id, warehouse.name],
         "active": True,
         "create_date": odoo_dt(world.setup_time),
         "write_date": odoo_dt(updated),
@@ -220,7 +231,7 @@ MODELS = {
         {
             "id": lambda s: s.odoo_id,
             "product_id": lambda s: s.product.odoo_id,
-            "location_id": lambda s: s.store.odoo_location_id,
+            "location_id": lambda s: s.bin.odoo_location_id if s.bin is not None else s.store.odoo_location_id,
         },
         "product_id",
     ),

@@ -234,6 +234,20 @@ def test_quant_maps_to_stock_at_its_warehouse():
 
 
 @pytest.mark.parametrize(
+    ("location", "bin_"),
+    [
+        ([31, "DT/Stock/B-07"], "DT/Stock/B-07"),
+        ([18, "DT/Stock"], ""),
+        ([44, "DT/Stock/Aisle 2/Shelf 3"], "DT/Stock/Aisle 2/Shelf 3"),
+    ],
+)
+def test_a_quant_below_the_warehouse_stock_location_names_its_bin(location, bin_):
+    quant = {**QUANT, "location_id": location, WAREHOUSE_KEY: [2, "Downtown"]}
+
+    assert (map_stock(quant).location_id, map_stock(quant).bin) == ("2", bin_)
+
+
+@pytest.mark.parametrize(
     ("quantity", "reserved", "on_hand", "reserved_units"),
     [(2.5, 0.5, 2, 1), (3.0, 0.0, 3, 0), (-1.5, False, -2, 0)],
 )
