@@ -40,8 +40,8 @@ BASELINE_SQL: dict[str, tuple[str, Callable[[str], list]]] = {
     ),
     "phone": ("SELECT customer_id FROM orders_customeridentity WHERE phone_e164 = %s", lambda p: [normalise_phone(p)]),
     "name": (
-        """SELECT id FROM orders_customer WHERE omnidesk_fold(%s) <%% omnidesk_fold(name)
-           ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(name) LIMIT 20""",
+        """SELECT c.id FROM orders_customername n JOIN orders_customer c ON omnidesk_fold(c.name) = n.folded
+           WHERE omnidesk_fold(%s) <%% n.folded ORDER BY omnidesk_fold(%s) <<-> n.folded LIMIT 20""",
         lambda p: [p, p],
     ),
     "tracking_number": ("SELECT order_id FROM orders_shipment WHERE tracking_number = %s", lambda p: [p]),

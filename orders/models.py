@@ -110,6 +110,23 @@ class Customer(models.Model):
         return self.name or self.email or f"Customer {self.pk}"
 
 
+class CustomerName(models.Model):
+    """One distinct customer name as search compares it (accents off, lower case), for search by name.
+
+    Namesakes are common (many Ann Lees, many José Garcías), so the typo-tolerant
+    trigram search walks the few distinct names, nearest first, and then fetches each
+    name's customers through a plain index (``orders.search``). Written only by a
+    database trigger on ``orders_customer`` (migration ``0008_customer_names``), so every
+    way a customer's name is written — the sync's bulk upserts, COPY, the admin, a merge
+    reversed — keeps it current. Names nobody carries any more stay (they find nobody).
+    """
+
+    folded = models.TextField(primary_key=True)
+
+    def __str__(self) -> str:
+        return self.folded
+
+
 class CustomerMerge(models.Model):
     """Two customers found to be one person, folded together; a supervisor can reverse it.
 

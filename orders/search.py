@@ -10,8 +10,9 @@ each plausible kind is one small indexed query, and the ids found are loaded onc
 through the user's visible querysets (:mod:`orders.access`), so store staff never see
 another store's orders or customers. Every hit says what matched and in which system.
 
-On PostgreSQL names are matched with ``pg_trgm`` word similarity over an accent-folded
-expression index (migration ``0003_lookup``); on SQLite (the embedded demo) with LIKE.
+On PostgreSQL names are matched with ``pg_trgm`` word similarity over the distinct
+accent-folded names (:class:`~orders.models.CustomerName`, migrations ``0003_lookup`` and
+``0008_customer_names``); on SQLite (the embedded demo) with LIKE.
 """
 
 from __future__ import annotations
@@ -367,15 +368,17 @@ def _name_matches(user, name: str, *, limit: int) -> list[tuple[int, str, float]
         params.append(store_ids(user))
     params.append(name)
     with connection.cursor() as cursor:
-        # The GiST trigram index both prunes below the similarity bar (``<%``) and yields the nearest
-        # names first (``<<->``): neither scoring every candidate of a common name nor walking the
-        # whole tree for text that resembles no name.
+        # The trigram GiST index over the distinct names (``CustomerName``) both prunes below the
+        # similarity bar (``<%``) and yields the nearest names first (``<<->``); each name's customers
+        # come from the btree on the same folded expression, and the walk stops at ``limit`` customers.
+        # Namesakes make the names a small fraction of the customers, so the walk stays short even for
+        # text that resembles no name, and a common name never scores each of its customers.
         cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [NAME_SIMILARITY])
         cursor.execute(
-            f"""SELECT c.id, c.name, word_similarity(omnidesk_fold(%s), omnidesk_fold(c.name)) AS score
-                FROM orders_customer c
-                WHERE omnidesk_fold(%s) <%% omnidesk_fold(c.name) {scope}
-                ORDER BY omnidesk_fold(%s) <<-> omnidesk_fold(c.name) LIMIT {int(limit)}""",  # noqa: S608 - fixed SQL
+            f"""SELECT c.id, c.name, word_similarity(omnidesk_fold(%s), n.folded) AS score
+                FROM orders_customername n JOIN orders_customer c ON omnidesk_fold(c.name) = n.folded
+                WHERE omnidesk_fold(%s) <%% n.folded {scope}
+                ORDER BY omnidesk_fold(%s) <<-> n.folded LIMIT {int(limit)}""",  # noqa: S608 - fixed SQL
             params,
         )
         return [(pk, their, float(score)) for pk, their, score in cursor.fetchall()]

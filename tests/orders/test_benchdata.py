@@ -18,6 +18,7 @@ from orders.ingest.orders import payment_event
 from orders.models import (
     Customer,
     CustomerIdentity,
+    CustomerName,
     Flag,
     Lifecycle,
     Order,
@@ -135,6 +136,14 @@ def test_every_probe_finds_its_row(loaded):
         CustomerIdentity.objects.values_list("phone", flat=True)
     )
     assert not stored & {probe for probe, _ in targets["phone"]}  # written unlike any system wrote it
+
+
+def test_the_distinct_names_search_walks_are_those_of_the_customers_written(loaded):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT omnidesk_fold(name) FROM orders_customer WHERE name <> ''")
+        folded = {row[0] for row in cursor.fetchall()}
+    assert set(CustomerName.objects.values_list("folded", flat=True)) == folded
+    assert len(folded) < CUSTOMERS  # namesakes: fewer names than people
 
 
 def close_to(typed: str, name: str) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orders import search
-from tests.factories import agent, clerk_of
+from orders.models import Customer, CustomerName
+from tests.factories import CustomerFactory, agent, clerk_of
 from tests.orders import scene as scenes
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,23 @@ def test_one_exact_hit_is_the_one_to_open_and_fuzzy_ones_are_not(scene):
     assert search.search(agent(), "S00042").sole_exact.order == scene.web_order
     assert search.search(agent(), "Zoe Mueler").sole_exact is None
     assert search.search(agent(), "").sole_exact is None
+
+
+def test_a_name_however_written_is_searchable_at_once_and_an_old_name_finds_nobody(scene):
+    # Given customers written each way the app writes them: created, saved, updated in bulk, bulk-created
+    Customer.objects.filter(pk=scene.zoe.pk).update(name="Zoë Okonkwo")
+    ada = CustomerFactory(name="Ada Lovelace")
+    ada.name = "Ada Byron"
+    ada.save()
+    Customer.objects.bulk_create([Customer(name="Grace Hopper")])
+    Customer.objects.bulk_update([Customer(pk=ada.pk, name="Ada King")], ["name"])
+
+    # When and then: each is found under its current name, and nobody under a name they no longer carry
+    assert found(agent(), "zoe okonkwo") == [("customer", "Zoë Okonkwo", ["name"])]
+    assert found(agent(), "Ada King") == [("customer", "Ada King", ["name"])]
+    assert found(agent(), "grace hoper") == [("customer", "Grace Hopper", ["name is like"])]
+    assert found(agent(), "Zoe Mueler") == []
+    assert set(CustomerName.objects.values_list("folded", flat=True)) >= {"zoe okonkwo", "ada king", "grace hopper"}
 
 
 def test_a_customer_with_two_orders_found_by_phone_is_one_customer_hit(scene):
