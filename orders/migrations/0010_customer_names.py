@@ -55,7 +55,7 @@ def names_index_drop(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_pickup'),
+        ('orders', '0009_stock_bin'),
     ]
 
     operations = [
