@@ -152,6 +152,16 @@ def order_pane(order: Order) -> dict:
     records = {r.source_id: r for r in order.records.select_related("source")}
     systems = Source.objects.filter(kind__in=["storefront", "pos", "erp", "carrier"]).order_by("name")
     shipments = parcels(order.shipments.select_related("source").prefetch_related("events"))
+    zone = store_zone(order.store)
+    for parcel in shipments:  # formatted once here: a parcel in limbo can carry hundreds of scans
+        parcel.scans = [
+            " · ".join(
+                part
+                for part in (e.occurred_at.astimezone(zone).strftime(LOCAL_FORMAT), e.status, e.message, e.location)
+                if part
+            )
+            for e in parcel.events.all()
+        ]
     by_source = {s.source_id: s for s in shipments} | {other.source_id: other for s in shipments for other in s.also}
     presence = [Presence(source, records.get(source.pk), by_source.get(source.pk)) for source in systems]
     if any(s.kind == "carrier" for s in systems):

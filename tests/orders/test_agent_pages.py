@@ -104,7 +104,7 @@ def test_the_customer_screen_answers_the_callers_questions(agent_client, scene):
     assert "S00042" in html and "not known here" in html  # presence strip: odoo knows it, square does not
     assert 'class="num short">1<' in html  # 2 wanted, 1 available at Downtown
     assert "visa ••4242" in html
-    assert scenes.TRACKING in html and "Picked up" in html
+    assert scenes.TRACKING in html and "<li>2026-11-04 03:00 CST · in_transit · Picked up</li>" in html
     assert "<strong>No</strong>, already dispatched" not in html
     assert "Refundable</span> 129.50 USD" in html
     assert AccessLog.objects.get().action == "order"
