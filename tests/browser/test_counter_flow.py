@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orders.models import Handover, Order, Pickup
+from orders.models import Handover, Order, Pickup, PickupPush
 from tests.browser.conftest import login
 
 pytestmark = [
@@ -51,6 +51,9 @@ def test_a_clerk_prepares_marks_missing_and_hands_over(page, browser, live_serve
         lines.nth(0).locator("button[value=missing]").click()
     page.wait_for_selector(".check-line.state-missing")
     assert "stock_shortfall" in page.locator("#counter .flags").inner_text()
+    assert page.locator(".check-line .bin").first.inner_text().startswith("bin DT/Stock/")  # where to look
+    if screenshots:
+        page.screenshot(path=str(screenshots / "pickup-order.png"), full_page=True)
 
     # the agent sees it on the customer's screen
     agent = browser.new_page()
@@ -77,4 +80,6 @@ def test_a_clerk_prepares_marks_missing_and_hands_over(page, browser, live_serve
 
     assert Pickup.objects.get(order=whole).stage == "collected"
     assert Handover.objects.filter(order=whole).count() == 1
+    collected = PickupPush.objects.filter(order=whole, state="collected")
+    assert collected.exists() and not collected.filter(sent_at__isnull=True).exists()  # every system took it
     assert page.problems == []
