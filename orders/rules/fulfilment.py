@@ -63,7 +63,8 @@ def unassigned(order_ids, *, now: datetime, threshold: timedelta | None) -> dict
     """S3: the ERP has the order's picking, nobody is assigned to prepare it, and the threshold has passed.
 
     The clock starts when the order was placed: the ERP's own creation time of the
-    picking is not read by the adapter (see docs/architecture.md, Detection).
+    picking is not read by the adapter (see docs/architecture.md, Detection). A pickup a
+    clerk has started at the store counter is being prepared, whatever the ERP says.
     """
     rows = (
         of_orders(Picking.objects, order_ids)
@@ -74,6 +75,7 @@ def unassigned(order_ids, *, now: datetime, threshold: timedelta | None) -> dict
             assigned_to="",
             order__placed_at__lt=now - threshold,
         )
+        .exclude(order__pickup__started_at__isnull=False)
         .values("order_id", "order__number", "order__placed_at", "name", "external_id", "source__name")
         .order_by("order_id", "external_id")
     )

@@ -22,6 +22,7 @@ from orders.detection import (
 )
 from orders.ingest import IngestResult
 from orders.models import DetectionRule, Flag, Lifecycle, Order, Payment, Picking, Return, TimelineEvent
+from orders.pickup import pickup_line_check
 from orders.rules import RULES
 from orders.services import flag_close, flag_open
 from orders.tasks import detect_flags
@@ -35,6 +36,7 @@ from tests.factories import (
     SourceFactory,
     StockFactory,
     StoreFactory,
+    UserFactory,
 )
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -120,6 +122,17 @@ def test_unassigned_opens_just_after_the_threshold_and_clears_when_someone_is_as
 
     Picking.objects.filter(pk=picking.pk).update(assigned_to="Ann Baker", status=Lifecycle.ASSIGNED)
     assert finding("unassigned", order, now=NOW + SECOND) is None
+
+
+def test_unassigned_clears_when_a_clerk_starts_the_pickup_at_the_counter(systems):
+    order = web_order(systems, placed_ago=timedelta(hours=5), fulfilment=Order.Fulfilment.PICKUP, store=systems.store)
+    line = LineFactory(order=order, source=systems.shop, sku="LAMP-1", quantity=1)
+    in_erp(systems, order)
+    assert finding("unassigned", order) is not None
+
+    pickup_line_check(order=order, line=line, state="located", by=UserFactory(username="dana"))
+
+    assert finding("unassigned", order) is None
 
 
 def test_unassigned_clears_when_the_picking_is_done(systems):
