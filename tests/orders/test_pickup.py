@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.demo import demo_sources_ensure
+from integrations.http import TransportError
 from integrations.models import Source, SyncRun
 from integrations.sandbox.formats.odoo_records import picking_state
 from integrations.sync import source_sync
@@ -28,7 +29,14 @@ from orders.models import (
     Store,
     TimelineEvent,
 )
-from orders.pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check
+from orders.pickup import (
+    IdentityCheck,
+    PickupError,
+    pending_push_ids,
+    pickup_handover,
+    pickup_line_check,
+    pickup_push_send,
+)
 from orders.selectors import counter_lines
 from tests.concurrency import racing
 from tests.factories import LineFactory, OrderRecordFactory, SourceFactory, UserFactory, agent, clerk_of
@@ -234,6 +242,53 @@ def test_two_clerks_picking_the_last_line_at_once_make_it_ready_once(pushes):
     assert TimelineEvent.objects.filter(order=scene.web_order, summary="Ready for pickup").count() == 1
     assert Pickup.objects.get(order=scene.web_order).ready_notified_at is not None
     assert CustomerMessage.objects.filter(order=scene.web_order, about="ready_for_pickup").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_the_same_push_at_once_write_upstream_once(monkeypatch):
+    scene = _scene()
+    record = scene.web_order.records.get(source__name="square")
+    record.source.set_credentials({"access_token": "sq_token"})
+    record.source.save()
+    push = PickupPush.objects.create(
+        order=scene.web_order, target=record.source, external_id=record.external_id, state="ready"
+    )
+    sent = []
+    monkeypatch.setattr(
+        "integrations.adapters.square.SquareAdapter.push_pickup",
+        lambda self, **kwargs: sent.append(kwargs),
+    )
+
+    first, second = racing(lambda: pickup_push_send(push.pk).sent_at, lambda: pickup_push_send(push.pk).sent_at)
+
+    assert first == second and first is not None  # the second worker waited, then found it sent
+    assert sent == [{"external_id": "SQ1001", "state": "ready", "lines": []}]
+    assert PickupPush.objects.get(pk=push.pk).attempts == 1
+
+
+def test_a_push_the_system_refuses_is_kept_with_its_error_and_counted(scene, monkeypatch):
+    record = scene.web_order.records.get(source__name="odoo")
+    record.source.set_credentials({"api_key": "odoo_key"})
+    record.source.save()
+    push = PickupPush.objects.create(
+        order=scene.web_order, target=record.source, external_id=record.external_id, state="collected"
+    )
+
+    def refuse(self, **kwargs):
+        raise TransportError("POST /json/2/stock.picking/button_validate: HTTP 503", permanent=False)
+
+    monkeypatch.setattr("integrations.adapters.odoo.OdooAdapter.push_pickup", refuse)
+
+    with pytest.raises(TransportError):  # the task retries it with backoff
+        pickup_push_send(push.pk)
+
+    push.refresh_from_db()
+    assert (push.attempts, push.sent_at, push.last_error) == (
+        1,
+        None,
+        "POST /json/2/stock.picking/button_validate: HTTP 503",
+    )
+    assert pending_push_ids() == [push.pk]  # and the sweep will try it again
 
 
 # --- pages ----------------------------------------------------------------------------------------
