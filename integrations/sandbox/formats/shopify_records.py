@@ -179,21 +179,14 @@ def fulfillment_order(world, o, now: int) -> dict:
 
 
 def counter_fulfilment(o, ident: int, quantities: dict[int, int], now: int) -> dict:
-    """The fulfilment the counter POSTed: the collected quantities of each line."""
+    """The fulfilment the counter POSTed: the collected quantities of each line (the pickup one, at ``now``)."""
     return {
+        **_pickup_fulfilment(o, now),
         "id": ident,
-        "order_id": o.shopify_id,
         "name": f"{o.number}.{len(o.shipments) + 2}",
         "status": "success",
-        "service": "manual",
         "created_at": t(now),
         "updated_at": t(now),
-        "location_id": o.store.shopify_id,
-        "tracking_company": None,
-        "tracking_number": None,
-        "tracking_numbers": [],
-        "tracking_url": None,
-        "tracking_urls": [],
         "shipment_status": "delivered",
         "line_items": [
             {
