@@ -16,7 +16,7 @@ help:
 	@echo "make demo    set everything up and run OmniDesk on a simulated retailer (prints URL and logins)"
 	@echo "make test    the whole test suite on PostgreSQL and Redis"
 	@echo "make lint    ruff check + format check"
-	@echo "make bench   benchmarks (100k-order sync); figures in .bench/latest.json"
+	@echo "make bench   benchmarks (sync, 1M-order lookup, 50-agent load); figures in .bench/latest.json"
 	@echo "make screenshots  re-take docs/screenshots/ from the browser tests"
 
 $(STAMP): pyproject.toml

@@ -63,14 +63,14 @@ def demo_users_ensure() -> list[DemoLogin]:
     return logins
 
 
-def demo_sources_ensure(sandbox_url: str, *, interval_seconds: int = 60) -> list[Source]:
-    """Register (or re-point) one source per sandbox vendor whose adapter is available."""
+def demo_sources_ensure(sandbox_url: str, *, interval_seconds: int = 60, name_prefix: str = "") -> list[Source]:
+    """Register (or re-point) one source per sandbox vendor whose adapter is available, named ``name_prefix`` + vendor."""
     sources = []
     for name, (adapter, path, credentials) in SANDBOX_SOURCES.items():
         if adapter not in REGISTRY:
             continue
         source, _ = source_upsert(
-            name=name,
+            name=name_prefix + name,
             adapter=adapter,
             base_url=sandbox_url.rstrip("/") + path,
             credentials=credentials,

@@ -9,6 +9,7 @@ from django.db import connection
 
 from integrations.bench import Figures, bench_sync, bench_timeline
 from orders.bench import bench_lookup
+from orders.loadbench import LoadOptions, bench_load
 
 
 class Command(BaseCommand):
@@ -20,10 +21,18 @@ class Command(BaseCommand):
             "--workers", type=int, default=2, help="Sources synced at once (a Celery worker's concurrency)"
         )
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / ".bench" / "latest.json"))
-        parser.add_argument("--only", choices=["sync", "lookup"], help="Run one half (default: both)")
+        parser.add_argument("--only", choices=["sync", "lookup", "load"], help="Run one part (default: all three)")
         parser.add_argument("--lookup-orders", type=int, default=1_000_000, help="Orders for the lookup benchmark")
         parser.add_argument("--lookup-customers", type=int, default=300_000, help="Customers for the lookup benchmark")
         parser.add_argument("--probes", type=int, default=100, help="Probes per identifier kind")
+        load = LoadOptions()
+        parser.add_argument("--load-users", type=int, default=load.users, help="Agents working at once (load part)")
+        parser.add_argument("--load-seconds", type=float, default=load.seconds, help="Length of each load phase")
+        parser.add_argument(
+            "--load-sandbox-orders", type=int, default=load.sandbox_orders, help="Sandbox synced during the load"
+        )
+        parser.add_argument("--load-workers", type=int, default=load.gunicorn_workers, help="gunicorn workers")
+        parser.add_argument("--load-threads", type=int, default=load.gunicorn_threads, help="Threads per worker")
 
     def handle(self, *args, **opts):
         if connection.vendor != "postgresql":
@@ -40,6 +49,21 @@ class Command(BaseCommand):
                 orders=opts["lookup_orders"],
                 customers=opts["lookup_customers"],
                 probes=opts["probes"],
+                log=self.stdout.write,
+            )
+        if opts["only"] in (None, "load"):
+            options = LoadOptions(
+                users=opts["load_users"],
+                seconds=opts["load_seconds"],
+                sandbox_orders=opts["load_sandbox_orders"],
+                gunicorn_workers=opts["load_workers"],
+                gunicorn_threads=opts["load_threads"],
+            )
+            bench_load(
+                figures,
+                options,
+                orders=opts["lookup_orders"],
+                customers=opts["lookup_customers"],
                 log=self.stdout.write,
             )
         self.stdout.write("")
