@@ -21,7 +21,8 @@ sync writes the same million orders while the lookup benchmark's data stays exac
 generated (its reuse check counts orders); the copy is dropped at the end. The sandbox's
 order numbers (``#1001`` …) and e-mails overlap the generated retailer's, so the sync
 also re-attaches existing orders to the sandbox's customers: an agent who clicks such an
-order a moment later gets a 404. Those count as errors, and are also counted apart.
+order a moment later is sent to its new customer's screen (``HX-Redirect``, followed as
+htmx would). Any 404 left counts as an error, and is also counted apart.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def _figures_add(figures: Figures, options: LoadOptions, baseline: dict, during:
             f"load.{phase}.errors_not_found",
             snap["not_found"],
             "errors",
-            "of which 404s: a link the sync made stale (the order moved to another customer)",
+            "of which 404s (a link the sync made stale that no redirect could mend)",
         )
         figures.add(f"load.{phase}.p50_ms", total["p50_ms"], "ms")
         figures.add(f"load.{phase}.p95_ms", total["p95_ms"], "ms", note)

@@ -8,7 +8,7 @@ show personal data are never cached and write an access-log row.
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,7 +23,7 @@ from .access import visible_customers, visible_orders
 from .audit import audit
 from .forms import NoteForm, VerifyForm, int_or_none
 from .identity import normalise_phone
-from .models import AccessLog, Customer, Interaction, Note, Order
+from .models import AccessLog, Customer, CustomerMerge, Interaction, Note, Order
 from .selectors import customer_header, customer_orders, order_pane, sync_overview
 from .tables import OrderTable
 
@@ -79,12 +79,23 @@ def customer(request: HttpRequest, customer_id: int, order_id: int | None = None
     Clicking an order in the table swaps only the pane (htmx, URL pushed); the same
     URL without htmx, or on a history restore, renders the whole page.
     """
-    person = get_object_or_404(visible_customers(request.user), pk=customer_id)
-    orders = visible_orders(request.user).filter(customer=person)
+    person = visible_customers(request.user).filter(pk=customer_id).first()
+    visible = visible_orders(request.user).select_related("store", "customer", "origin_source")
     if order_id is not None:
-        selected = get_object_or_404(orders.select_related("store", "customer", "origin_source"), pk=order_id)
-    else:
-        selected = orders.select_related("store", "customer", "origin_source").order_by("-placed_at", "-id").first()
+        selected = get_object_or_404(visible, pk=order_id)
+        if person is None or selected.customer_id != person.pk:
+            # A link from before a merge or a re-correlation: the order now shows on another screen.
+            target = reverse("order", args=[selected.pk])
+            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    elif person is None:
+        merge = CustomerMerge.objects.filter(merged_customer_id=customer_id, reversed_at__isnull=True).first()
+        if merge is None or not visible_customers(request.user).filter(pk=merge.survivor_id).exists():
+            raise Http404("No customer you can see has this id.")
+        target = reverse("customer", args=[merge.survivor_id])  # merged into another since the link was made
+        return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    orders = visible_orders(request.user).filter(customer=person)
+    if order_id is None:
+        selected = visible.filter(customer=person).order_by("-placed_at", "-id").first()
     pane = order_pane(selected) if selected else None
     audit(
         request.user,

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from orders.models import AccessLog, Interaction, Note, TimelineEvent
+from orders.models import AccessLog, Interaction, Note, Order, TimelineEvent
+from orders.services import customer_merge
 from tests.factories import LineFactory, OrderFactory, TrackingEventFactory, agent
 from tests.orders import scene as scenes
 
@@ -121,6 +122,36 @@ def test_choosing_an_order_swaps_only_the_pane(agent_client, scene):
     assert "Order L1kx" in html
     assert "Zoë Müller</h1>" not in html
     assert response["Vary"] == "HX-Request, Cookie"
+
+
+def test_a_link_from_before_the_order_moved_to_another_customer_leads_to_its_screen(agent_client, scene):
+    # Given a link to Zoë's order, and the order since correlated to Ada (or Zoë merged away)
+    stale = reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk])
+    ada = scene.uptown_order.customer
+    Order.objects.filter(pk=scene.web_order.pk).update(customer=ada)
+
+    # When the agent opens it, with and without htmx
+    page = agent_client.get(stale)
+    swap = agent_client.get(stale, headers={"HX-Request": "true"})
+    gone = agent_client.get(reverse("customer_order", args=[999_999, scene.web_order.pk]))
+
+    # Then both lead to the order's screen (the order URL redirects to its customer), not to a 404
+    assert (page.status_code, page["Location"]) == (302, f"/orders/{scene.web_order.pk}/")
+    assert (swap.status_code, swap["HX-Redirect"]) == (200, f"/orders/{scene.web_order.pk}/")
+    assert (gone.status_code, gone["Location"]) == (302, f"/orders/{scene.web_order.pk}/")
+    assert agent_client.get(page["Location"])["Location"] == f"/customers/{ada.pk}/orders/{scene.web_order.pk}/"
+    assert agent_client.get(reverse("customer", args=[999_999])).status_code == 404
+
+
+def test_a_link_to_a_customer_merged_away_leads_to_the_survivor(agent_client, scene):
+    ada = scene.uptown_order.customer
+    customer_merge(survivor_id=scene.zoe.pk, merged_ids=[ada.pk], key="manual")
+
+    page = agent_client.get(reverse("customer", args=[ada.pk]))
+    swap = agent_client.get(reverse("customer", args=[ada.pk]), headers={"HX-Request": "true"})
+
+    assert (page.status_code, page["Location"]) == (302, f"/customers/{scene.zoe.pk}/")
+    assert swap["HX-Redirect"] == f"/customers/{scene.zoe.pk}/"
 
 
 def test_a_history_restore_gets_the_whole_page(agent_client, scene):

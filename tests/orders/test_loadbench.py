@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import psutil
 import pytest
 from django.contrib.auth.models import User
@@ -38,13 +36,10 @@ def test_both_phases_measured_every_kind_without_errors_and_nothing_left_behind(
         assert values[f"load.{phase}.requests"] == sum(values[f"load.{phase}.{kind}.requests"] for kind in KINDS)
         assert 0 < values[f"load.{phase}.p50_ms"] <= values[f"load.{phase}.p95_ms"] <= values[f"load.{phase}.max_ms"]
         assert 3.9 < values[f"load.{phase}.seconds"] < 5
-    # and without a sync every answer was the page asked for
+    # and every answer was the page asked for, with and without a sync (a link the sync made stale, an order
+    # moved to the customer the sandbox gives it, leads to that customer's screen)
     assert values["load.baseline.errors"] == 0, result["baseline"]["errors"] + result["baseline"]["exceptions"]
-    # while during it the only failures are links the sync made stale (an order moved to the customer the
-    # sandbox gives it), which this tiny retailer, overlapping the sandbox's order numbers, makes likely
-    stale = re.compile(r"HTTP 404 for /customers/\d+/orders/\d+/$")
-    assert all(stale.match(e["error"]) for e in result["sync"]["errors"]), result["sync"]["errors"]
-    assert values["load.during_sync.errors"] == values["load.during_sync.errors_not_found"], result["sync"]
+    assert values["load.during_sync.errors"] == 0, result["sync"]["errors"] + result["sync"]["exceptions"]
     # and the sync really ran during the second phase
     assert values["load.sync.upstream_records"] == result["synced"] > 0
     assert values["load.users"] == 4 and values["load.gunicorn"] == 2
