@@ -68,7 +68,7 @@ def bench_lookup(
     figures: Figures, *, orders: int = 1_000_000, customers: int = 300_000, probes: int = 100, log=print
 ) -> None:
     """Search latency per identifier kind, its bare-SQL baseline, and the order screen's render time and queries."""
-    _data_ensure(orders, customers, log)
+    lookup_data_ensure(orders, customers, log)
     agent = _bench_agent()
     client = Client()
     client.force_login(agent)
@@ -118,7 +118,7 @@ def bench_rules(figures: Figures, *, sample: int = 1000, log=print) -> None:
     )
 
 
-def _data_ensure(orders: int, customers: int, log) -> None:
+def lookup_data_ensure(orders: int, customers: int, log) -> None:
     """Generate the big retailer unless this database already holds exactly that (a re-run saves minutes)."""
     if Order.objects.count() == orders and Customer.objects.count() == customers:
         log(f"lookup bench: reusing the {orders:,}-order database")

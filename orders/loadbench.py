@@ -53,7 +53,7 @@ from integrations.demo import demo_sources_ensure
 from integrations.models import Source, SyncRun
 
 from . import benchdata
-from .bench import _data_ensure
+from .bench import lookup_data_ensure
 from .roles import AGENT
 
 SOURCE_PREFIX = "load-"  # the synced sandbox's sources, beside the generated retailer's own
@@ -77,7 +77,7 @@ def bench_load(
     figures: Figures, options: LoadOptions, *, orders: int = 1_000_000, customers: int = 300_000, log=print
 ) -> dict:
     """Run both phases; add per-kind and overall p50/p95/max, counts and errors to ``figures``; return the snapshots."""
-    _data_ensure(orders, customers, log)
+    lookup_data_ensure(orders, customers, log)
     with _database_copy(log) as database_url:
         accounts = _agents_ensure(options.users)
         probes = [text for pairs in benchdata.probe_targets(n=PROBES_PER_KIND).values() for text, _ in pairs]
