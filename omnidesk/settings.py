@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 # derived from SECRET_KEY; set it explicitly in production so rotating SECRET_KEY
 # does not make stored credentials unreadable.
 OMNIDESK_CREDENTIALS_KEY = os.environ.get("OMNIDESK_CREDENTIALS_KEY", "")
+# Celery worker processes lower their CPU priority by this much (nice), so staff requests come first.
+OMNIDESK_WORKER_NICENESS = int(os.environ.get("OMNIDESK_WORKER_NICENESS", "10"))
 OMNIDESK_HTTP_TIMEOUT = float(os.environ.get("OMNIDESK_HTTP_TIMEOUT", "10"))
 OMNIDESK_HTTP_RETRIES = int(os.environ.get("OMNIDESK_HTTP_RETRIES", "4"))
 OMNIDESK_HTTP_BACKOFF = float(os.environ.get("OMNIDESK_HTTP_BACKOFF", "0.5"))

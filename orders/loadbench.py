@@ -327,7 +327,10 @@ def _agents(host: str, accounts: list[tuple[str, str]], probes: list[str], optio
 
 
 class _SyncLanes:
-    """``lanes`` ``manage.py sync`` processes, each syncing its share of the sources one after another."""
+    """``lanes`` ``manage.py sync`` processes, each syncing its share of the sources one after another.
+
+    At the Celery worker's priority (``OMNIDESK_WORKER_NICENESS``), as production runs the sync.
+    """
 
     def __init__(self, sources: list[Source], database_url: str, lanes: int):
         self.sources = sources
@@ -336,6 +339,7 @@ class _SyncLanes:
         self.children = [
             subprocess.Popen(  # noqa: S603
                 [sys.executable, "manage.py", "sync", *(s.name for s in ranked[lane::lanes])],
+                preexec_fn=_worker_priority,
                 cwd=settings.BASE_DIR,
                 env=env,
                 stdout=subprocess.DEVNULL,
@@ -379,6 +383,10 @@ class _SyncLanes:
 
 
 @contextmanager
+def _worker_priority() -> None:
+    os.nice(settings.OMNIDESK_WORKER_NICENESS)
+
+
 def _sync_lanes(sources: list[Source], database_url: str, *, lanes: int) -> Iterator[_SyncLanes]:
     """Sync ``sources`` in the background for the block; whatever is still running at its end is stopped."""
     sync = _SyncLanes(sources, database_url, lanes)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import worker_process_init
 from django.utils import timezone
 
 from integrations import tasks
@@ -92,3 +93,14 @@ def _wait_for_run(source, seconds: float = 120) -> None:
             return
         time.sleep(0.2)
     raise AssertionError("the worker did not finish the sync in time")
+
+
+@pytest.mark.parametrize("niceness", [10, 0])
+def test_worker_processes_lower_their_cpu_priority_so_staff_requests_come_first(settings, monkeypatch, niceness):
+    settings.OMNIDESK_WORKER_NICENESS = niceness
+    asked = []
+    monkeypatch.setattr("omnidesk.celery.os.nice", asked.append)
+
+    worker_process_init.send(sender=None)
+
+    assert asked == [niceness]
