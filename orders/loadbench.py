@@ -382,11 +382,11 @@ class _SyncLanes:
         return " / ".join(c.stderr.read().decode()[-1000:] for c in self.children if c.poll() is not None)
 
 
-@contextmanager
 def _worker_priority() -> None:
     os.nice(settings.OMNIDESK_WORKER_NICENESS)
 
 
+@contextmanager
 def _sync_lanes(sources: list[Source], database_url: str, *, lanes: int) -> Iterator[_SyncLanes]:
     """Sync ``sources`` in the background for the block; whatever is still running at its end is stopped."""
     sync = _SyncLanes(sources, database_url, lanes)
