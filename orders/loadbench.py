@@ -162,7 +162,7 @@ def _database_url(name: str) -> str:
     return f"postgres://{quote(params['USER'], safe='')}{password}@{params['HOST']}:{params['PORT'] or 5432}/{name}"
 
 
-def _admin(sql: str) -> None:
+def _admin(sql: str, args: list | None = None) -> None:
     params = connection.settings_dict
     with psycopg.connect(
         host=params["HOST"],
@@ -172,7 +172,7 @@ def _admin(sql: str) -> None:
         dbname="postgres",
         autocommit=True,
     ) as admin:
-        admin.execute(sql)
+        admin.execute(sql, args)
 
 
 @contextmanager
@@ -180,7 +180,11 @@ def _database_copy(log) -> Iterator[str]:
     """Point Django at a file copy of this database for the block; yield the copy's URL; drop it afterwards."""
     params = connection.settings_dict
     original, copy = params["NAME"], f"{params['NAME'][:58]}_load"
-    connection.close()  # a template database must have no other session
+    connection.close()  # a template database must have no other session:
+    _admin(  # nor an idle one left behind (a finished thread's); a busy one still stops the copy, loudly
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND state LIKE 'idle%%'",
+        [original],
+    )
     _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
     started = time.perf_counter()
     _admin(f'CREATE DATABASE "{copy}" TEMPLATE "{original}" STRATEGY FILE_COPY')
