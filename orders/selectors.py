@@ -87,7 +87,7 @@ def customer_header(customer: Customer) -> dict:
     )
     notes = list(
         Note.objects.filter(Q(customer=customer) | Q(order__customer=customer))
-        .select_related("author", "order")
+        .select_related("author", "order__store")
         .order_by("-created_at", "-id")[:RECENT_NOTES]
     )
     verified = (

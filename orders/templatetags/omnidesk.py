@@ -12,8 +12,11 @@ register = template.Library()
 
 @register.filter
 def store_local(moment, store):
-    """``{{ event.occurred_at|store_local:order.store }}`` → ``2026-11-03 09:00 EST``."""
-    return _store_local(moment, store)
+    """``{{ event.occurred_at|store_local:order.store }}`` → ``2026-11-03 09:00 EST``.
+
+    No store (a note on the customer, where ``note.order.store`` resolves to ``""``): the site's zone.
+    """
+    return _store_local(moment, store or None)
 
 
 @register.filter

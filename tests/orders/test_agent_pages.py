@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from orders.models import AccessLog, Interaction, Note, Order, TimelineEvent
 from orders.services import customer_merge
+from orders.timezones import store_local
 from tests.factories import LineFactory, OrderFactory, TrackingEventFactory, agent
 from tests.orders import scene as scenes
 
@@ -212,6 +213,9 @@ def test_a_note_on_an_order_lands_in_its_timeline_without_a_reload(agent_client,
     assert html.lstrip().startswith('<div id="notes"')
     assert '<div id="timeline" class="timeline" hx-swap-oob="true">' in html
     assert html.count("Promised a call back") == 2  # in the notes list and in the timeline
+    # the notes list says when as the timeline does: in the order's store's time, with its zone
+    assert f"alice.agent · {store_local(note.created_at, scene.downtown)} · #1001</span>" in html
+    assert store_local(note.created_at, scene.downtown).endswith((" CST", " CDT"))
     event = TimelineEvent.objects.get(kind="note")
     assert (event.order, event.actor.username) == (scene.web_order, "alice.agent")
 
