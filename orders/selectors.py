@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -141,6 +142,7 @@ class Presence:
 class LineView:
     line: OrderLine
     available: int | None  # on hand minus reserved at the line's fulfilment location; None when unknown
+    counts: str = ""  # each system's own count there, e.g. "odoo 31 · square 30"
 
 
 def order_pane(order: Order) -> dict:
@@ -253,14 +255,21 @@ def _lines_with_stock(order: Order) -> list[LineView]:
         )
         lines = [line for line in lines if line.source_id == best.pk]
     wanted = {(line.sku, line.fulfilment_location_id or order.store_id) for line in lines}
-    stock: dict[tuple[str, int], int] = {}
+    # Each system counts the same shelf: per system its rows add up (several bins), across systems the
+    # lowest count is what can be promised (as stock_shortfall judges), never their sum.
+    per_system: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if wanted:
         levels = StockLevel.objects.filter(
             sku__in={sku for sku, _ in wanted}, location_id__in={loc for _, loc in wanted if loc}
-        ).values_list("sku", "location_id", "on_hand", "reserved")
-        for sku, location_id, on_hand, reserved in levels:
-            stock[(sku, location_id)] = stock.get((sku, location_id), 0) + on_hand - reserved
-    return [LineView(line, stock.get((line.sku, line.fulfilment_location_id or order.store_id))) for line in lines]
+        ).values_list("sku", "location_id", "source__name", "on_hand", "reserved")
+        for sku, location_id, system, on_hand, reserved in levels:
+            per_system[(sku, location_id)][system] += on_hand - reserved
+    views = []
+    for line in lines:
+        counts = per_system.get((line.sku, line.fulfilment_location_id or order.store_id), {})
+        available = min(counts.values()) if counts else None
+        views.append(LineView(line, available, " · ".join(f"{s} {n}" for s, n in sorted(counts.items()))))
+    return views
 
 
 def projected_date(order: Order, shipments: list[Shipment]):

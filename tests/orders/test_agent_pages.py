@@ -10,7 +10,7 @@ from django.urls import reverse
 from orders.models import AccessLog, Interaction, Note, Order, TimelineEvent
 from orders.services import customer_merge
 from orders.timezones import store_local
-from tests.factories import LineFactory, OrderFactory, TrackingEventFactory, agent
+from tests.factories import LineFactory, OrderFactory, StockFactory, TrackingEventFactory, agent
 from tests.orders import scene as scenes
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,8 @@ def test_a_search_is_audited_without_its_terms(agent_client, scene):
 
 
 def test_the_customer_screen_answers_the_callers_questions(agent_client, scene):
+    line = scene.web_order.lines.get()
+    StockFactory(source=scene.sources["square"], sku=line.sku, location=scene.downtown, on_hand=3)  # the POS's count
     response = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk]))
 
     html = response.content.decode()
@@ -104,7 +106,7 @@ def test_the_customer_screen_answers_the_callers_questions(agent_client, scene):
     assert html.index(f'id="order-row-{scene.pos_order.pk}"') < html.index(f'id="order-row-{scene.web_order.pk}"')
     assert "2026-11-03 09:00 CST" in html  # placed, in the pickup store's time zone
     assert "S00042" in html and "not known here" in html  # presence strip: odoo knows it, square does not
-    assert 'class="num short">1<' in html  # 2 wanted, 1 available at Downtown
+    assert 'class="num short" title="odoo 1 · square 3">1<' in html  # 2 wanted; the systems' lowest count, not the sum
     assert "visa ••4242" in html
     assert scenes.TRACKING in html and "<li>2026-11-04 03:00 CST · in_transit · Picked up</li>" in html
     assert "<strong>No</strong>, already dispatched" not in html
