@@ -140,6 +140,9 @@ class StockRecord(Record):
     sku: str = Field(min_length=1, max_length=64)
     location_id: str = Field(min_length=1, max_length=128)
     bin: str = Field(default="", max_length=128)  # the shelf place inside the location, where a system keeps one
+    # The system's own id of this count where one location holds several for a SKU (an Odoo quant per bin
+    # or lot): each is kept, and a system's counts of one SKU at one location add up.
+    part: str = Field(default="", max_length=64)
     on_hand: int
     reserved: int = 0
     counted_at: AwareDatetime | None = None

@@ -188,18 +188,18 @@ def pickup_checklist(*, order: Order, store: Store) -> dict:
     """The lines to prepare with on-hand at this store per system, each line's check, the handover if any."""
     lines = counter_lines(order)
     checks = {c.line_id: c for c in PickupLine.objects.filter(line__in=lines).select_related("by")}
-    stock, bins = defaultdict(list), defaultdict(set)
+    stock, bins = defaultdict(lambda: defaultdict(int)), defaultdict(set)
     for sku, system, on_hand, place in StockLevel.objects.filter(
         sku__in={line.sku for line in lines}, location=store
     ).values_list("sku", "source__name", "on_hand", "bin"):
-        stock[sku].append((system, on_hand))
+        stock[sku][system] += on_hand  # one system's counts on several bins add up
         if place:
             bins[sku].add(place)
     rows = [
         ChecklistRow(
             line=line,
             check=checks.get(line.pk),
-            on_hand=sorted(stock.get(line.sku, [])),
+            on_hand=sorted(stock.get(line.sku, {}).items()),
             location=(line.fulfilment_location or store).name,
             bins=sorted(bins.get(line.sku, ())),
         )

@@ -257,6 +257,7 @@ def map_stock(payload: Any) -> StockRecord:
         sku=product_sku(quant, "product_id", where),
         location_id=warehouse[0],
         bin=quant_bin(place[1] if place else ""),
+        part=str(quant.get("id") or ""),
         on_hand=math.floor(_number(quant, "quantity", where)),
         reserved=math.ceil(_number(quant, "reserved_quantity", where)),
         counted_at=_when(quant, "write_date", where),

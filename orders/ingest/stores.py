@@ -76,12 +76,12 @@ STOCK_FIELDS = [
 
 
 def ingest_stock(*, source, records: Sequence[rec.StockRecord], synced_at: datetime) -> IngestResult:
-    """Upsert on-hand counts, one row per (source, location, SKU)."""
+    """Upsert on-hand counts, one row per (source, location, SKU), or per part of it (an Odoo quant)."""
     result = IngestResult()
     stores = store_ids_by_alias(source)
     rows = {}
     for record in records:
-        ext = f"{record.location_id}:{record.sku}"
+        ext = f"{record.location_id}:{record.sku}" + (f":{record.part}" if record.part else "")
         rows[ext] = {
             "source_id": source.pk, "external_id": ext, "sku": record.sku, "location_id": stores.get(record.location_id),
             "location_external_id": record.location_id, "bin": record.bin, "on_hand": record.on_hand,

@@ -175,10 +175,14 @@ def _shortfall_counted(open_orders) -> dict[int, Finding]:
         numbers[row["order_id"]] = row["order__number"]
     if not needs:
         return {}
-    counts: dict[tuple[str, int], list[tuple[str, int, int]]] = defaultdict(list)
+    totals: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])  # a system's rows add up (bins)
     for sku, place, system, on_hand, reserved in StockLevel.objects.filter(
         sku__in={k[1] for k in needs}, location_id__in={k[2] for k in needs}
     ).values_list("sku", "location_id", "source__name", "on_hand", "reserved"):
+        totals[(sku, place, system)][0] += on_hand
+        totals[(sku, place, system)][1] += reserved
+    counts: dict[tuple[str, int], list[tuple[str, int, int]]] = defaultdict(list)
+    for (sku, place, system), (on_hand, reserved) in totals.items():
         counts[(sku, place)].append((system, on_hand, reserved))
     holding = set(
         Picking.objects.filter(

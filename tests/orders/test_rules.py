@@ -21,7 +21,17 @@ from orders.detection import (
     flags_open,
 )
 from orders.ingest import IngestResult
-from orders.models import DetectionRule, Flag, Lifecycle, Order, Payment, Picking, Return, TimelineEvent
+from orders.models import (
+    DetectionRule,
+    Flag,
+    Lifecycle,
+    Order,
+    Payment,
+    Picking,
+    Return,
+    StockLevel,
+    TimelineEvent,
+)
 from orders.pickup import pickup_line_check
 from orders.rules import RULES
 from orders.services import flag_close, flag_open
@@ -164,6 +174,16 @@ def test_stock_shortfall_when_the_pickup_store_has_fewer_than_the_line_needs(sys
 
     Order.objects.filter(pk=order.pk).update(status=Lifecycle.COLLECTED)
     assert finding("stock_shortfall", order) is None
+
+
+def test_stock_shortfall_adds_up_one_systems_counts_on_several_bins(systems):
+    order = pickup(systems, quantity=3)
+    StockFactory(source=systems.erp, sku="LAMP-1", location=systems.store, on_hand=2, bin="DT/Stock/A-01")
+    StockFactory(source=systems.erp, sku="LAMP-1", location=systems.store, on_hand=1, bin="DT/Stock/B-02")
+    assert finding("stock_shortfall", order) is None  # 2 + 1 on two shelves: enough
+
+    StockLevel.objects.filter(bin="DT/Stock/B-02").update(on_hand=0)
+    assert "needs 3 × LAMP-1 at Downtown, odoo has 2 available" in finding("stock_shortfall", order).detail
 
 
 def test_stock_shortfall_counts_other_orders_reservations_but_not_this_orders_own(systems):

@@ -227,6 +227,7 @@ def test_quant_maps_to_stock_at_its_warehouse():
     assert map_stock(quant) == StockRecord(
         sku="IPOD2008GREEN",
         location_id="2",
+        part="3",  # the quant: one warehouse may hold several of one SKU (bins, lots), each kept
         on_hand=4,
         reserved=1,
         counted_at=utc(2025, 4, 2, 17, 5),
