@@ -17,7 +17,7 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.security import APIKeyHeader
 
 from . import search
@@ -135,7 +135,10 @@ class LineOut(Schema):
     quantity: int
     unit_price: Decimal
     fulfilment_location: str | None
-    available: int | None
+    available: int | None = Field(
+        description="Units that can be promised at the fulfilment location: the lowest count of the systems "
+        "that count it there, net of their reservations; null when none does."
+    )
 
 
 class PaymentOut(Schema):
