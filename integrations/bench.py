@@ -220,3 +220,23 @@ def _copy_baseline() -> tuple[int, float]:
         for table, _ in dumps:
             cursor.execute(f"DROP TABLE bench_{table}")
     return rows, elapsed
+
+
+def server_execute(sql: str, args: list | None = None) -> None:
+    """Run one statement on the database server itself (the ``postgres`` database), outside any transaction.
+
+    For what cannot run inside the database it concerns: CREATE, DROP, copying a database.
+    """
+    import psycopg
+    from django.db import connection
+
+    params = connection.settings_dict
+    with psycopg.connect(
+        host=params["HOST"],
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        admin.execute(sql, args)

@@ -40,7 +40,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import psycopg
 import requests
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -48,7 +47,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.db.models import Sum
 
-from integrations.bench import Figures, sandbox_process
+from integrations.bench import Figures, sandbox_process, server_execute
 from integrations.demo import demo_sources_ensure
 from integrations.models import Source, SyncRun
 
@@ -162,32 +161,19 @@ def _database_url(name: str) -> str:
     return f"postgres://{quote(params['USER'], safe='')}{password}@{params['HOST']}:{params['PORT'] or 5432}/{name}"
 
 
-def _admin(sql: str, args: list | None = None) -> None:
-    params = connection.settings_dict
-    with psycopg.connect(
-        host=params["HOST"],
-        port=params["PORT"] or 5432,
-        user=params["USER"],
-        password=params["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        admin.execute(sql, args)
-
-
 @contextmanager
 def _database_copy(log) -> Iterator[str]:
     """Point Django at a file copy of this database for the block; yield the copy's URL; drop it afterwards."""
     params = connection.settings_dict
     original, copy = params["NAME"], f"{params['NAME'][:58]}_load"
     connection.close()  # a template database must have no other session:
-    _admin(  # nor an idle one left behind (a finished thread's); a busy one still stops the copy, loudly
+    server_execute(  # nor an idle one left behind (a finished thread's); a busy one still stops the copy, loudly
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND state LIKE 'idle%%'",
         [original],
     )
-    _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    server_execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
     started = time.perf_counter()
-    _admin(f'CREATE DATABASE "{copy}" TEMPLATE "{original}" STRATEGY FILE_COPY')
+    server_execute(f'CREATE DATABASE "{copy}" TEMPLATE "{original}" STRATEGY FILE_COPY')
     log(f"load bench: copied the database in {time.perf_counter() - started:.0f} s")
     params["NAME"] = copy
     try:
@@ -195,7 +181,7 @@ def _database_copy(log) -> Iterator[str]:
     finally:
         connection.close()
         params["NAME"] = original
-        _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        server_execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
 
 
 def _agents_ensure(count: int) -> list[tuple[str, str]]:

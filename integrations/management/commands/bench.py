@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from integrations.bench import Figures, bench_sync, bench_timeline
+from integrations.bench import Figures, bench_sync, bench_timeline, server_execute
 from orders.bench import bench_lookup
 from orders.loadbench import LoadOptions, bench_load
 
@@ -74,19 +74,7 @@ class Command(BaseCommand):
 
 def _database_ensure() -> None:
     """Create the bench database if it does not exist yet."""
-    import psycopg
-
-    params = settings.DATABASES["default"]
     try:
         connection.ensure_connection()
     except Exception:
-        admin = psycopg.connect(
-            host=params["HOST"],
-            port=params["PORT"] or 5432,
-            user=params["USER"],
-            password=params["PASSWORD"] or None,
-            dbname="postgres",
-            autocommit=True,
-        )
-        admin.execute(f'CREATE DATABASE "{params["NAME"]}"')
-        admin.close()
+        server_execute(f'CREATE DATABASE "{settings.DATABASES["default"]["NAME"]}"')
