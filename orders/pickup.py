@@ -3,16 +3,17 @@
     clerk action (views)
       -> lock the order's Pickup row (SELECT … FOR UPDATE): two clerks are served one after the other
       -> PickupLine located / picked / missing      -- missing opens stock_shortfall at once (flag_open)
-      -> every line picked: Pickup ready, the customer told once, PickupPush("ready") queued
-      -> Handover (identity checked; one per order): collected or refused, PickupPush queued
+      -> every line picked: Pickup ready, the customer told once (message template ready_for_pickup),
+         PickupPush("ready") queued for each system that takes it
+      -> Handover (identity checked; one per order): collected or refused, a PickupPush per system
       -> TimelineEvent kind "pickup" with the clerk, in the same transaction
       -> the order's status follows (ready for pickup, collected: orders.correlate.orders_status_refresh)
       -> after commit: orders.tasks.push_pickup sends each outbox row through its system's adapter
          (Square: the PICKUP fulfillment's state; Shopify: a fulfilment; Odoo: the picking validated)
 
 Exactly once: the Pickup row lock serialises actions on one order; ``handover_one_per_order``
-and ``pickuppush_once_per_state`` make a second handover or a second push impossible even
-if a path forgot the lock.
+and ``pickuppush_once_per_target_state`` make a second handover or a second push to one
+system impossible even if a path forgot the lock.
 """
 
 from __future__ import annotations
