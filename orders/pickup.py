@@ -215,7 +215,8 @@ def pickup_handover(
     if existing is not None:  # a double-click, or another clerk was first
         return existing
     now = timezone.now()
-    all_ids = [line.pk for line in counter_lines(order)]
+    lines = counter_lines(order)
+    all_ids = [line.pk for line in lines]
     if refusal.strip():
         handover = Handover.objects.create(
             order=order,
@@ -252,8 +253,7 @@ def pickup_handover(
     how = Handover.IdCheck(check.method).label.lower()
     summary = f"{'Partly collected' if partial else 'Collected'} by {handover.collected_by} ({how}), handed over by {_who(by)}"
     _event(order=order, key=f"pickup:handover:{handover.pk}", summary=summary, by=by, at=now)
-    lines_taken = [line for line in counter_lines(order) if line.pk in taken]
-    pickup_push_queue(order=order, state=PickupPush.State.COLLECTED, lines=lines_taken)
+    pickup_push_queue(order=order, state=PickupPush.State.COLLECTED, lines=[line for line in lines if line.pk in taken])
     orders_status_refresh([order.pk])
     return handover
 

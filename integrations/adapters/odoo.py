@@ -219,11 +219,14 @@ class OdooAdapter(Adapter):
             offset=0,
             order="id asc",
         )
+        by_quantity: dict[float, list[int]] = {}  # moves given the same quantity share one write
         for move in moves:
             sku = product_sku(move, "product_id", "stock.move")
             quantity = min(float(move["product_uom_qty"]), float(taken.get(sku, 0)))
             taken[sku] = taken.get(sku, 0) - int(quantity)
-            self._execute("stock.move", "write", [move["id"]], vals={"quantity": quantity, "picked": True})
+            by_quantity.setdefault(quantity, []).append(move["id"])
+        for quantity, move_ids in by_quantity.items():
+            self._execute("stock.move", "write", move_ids, vals={"quantity": quantity, "picked": True})
         result = self._execute(
             "stock.picking",
             "button_validate",
