@@ -148,21 +148,27 @@ def _queue_delivery(message_id: int) -> None:
 
 
 def message_deliver(message_id: int) -> CustomerMessage:
-    """Send one queued message by e-mail, at most once (the row is locked and its status checked)."""
+    """Send one queued message by e-mail, at most once (the row is locked and its status checked).
+
+    A failure is kept on the row (failed, with the error) and then raised, outside the
+    transaction so the row keeps it, for the task to retry.
+    """
     with transaction.atomic():
         message = CustomerMessage.objects.select_for_update().get(pk=message_id)
         if message.status == CustomerMessage.Status.SENT:
             return message
         try:
             send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to])
-        except Exception as error:  # SMTP down: kept as failed, the task retries
+        except Exception as error:  # SMTP down
+            failure = error
             message.status, message.error = CustomerMessage.Status.FAILED, str(error)[:1000]
             message.save(update_fields=["status", "error"])
             log.warning("message %s not sent: %s", message.pk, error)
-            raise
-        message.status, message.sent_at, message.error = CustomerMessage.Status.SENT, timezone.now(), ""
-        message.save(update_fields=["status", "sent_at", "error"])
-    return message
+        else:
+            message.status, message.sent_at, message.error = CustomerMessage.Status.SENT, timezone.now(), ""
+            message.save(update_fields=["status", "sent_at", "error"])
+            return message
+    raise failure
 
 
 def messages_auto_send(flag_ids) -> int:

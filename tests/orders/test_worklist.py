@@ -167,6 +167,22 @@ def test_the_customer_is_told_once_whoever_clicks(agent_client, scene, django_ca
     assert len(mail.outbox) == 1
 
 
+def test_a_message_the_mail_server_refuses_is_kept_as_failed_with_its_error_then_sent_on_retry(scene, monkeypatch):
+    message = message_send(Flag.objects.get(pk=scene.late.pk))  # queued; delivery is the task's
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("SMTP at 127.0.0.1:25 refused the connection")
+
+    monkeypatch.setattr("orders.messaging.send_mail", refuse)
+    with pytest.raises(ConnectionRefusedError):  # the task retries it
+        message_deliver(message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.error) == ("failed", "SMTP at 127.0.0.1:25 refused the connection")
+
+    monkeypatch.undo()
+    assert message_deliver(message.pk).status == "sent" and len(mail.outbox) == 1
+
+
 def test_the_message_carries_the_carriers_word(scene, django_capture_on_commit_callbacks):
     shipment = scene.web_order.shipments.get()
     TrackingEventFactory(shipment=shipment, occurred_at=timezone.now(), status="failure", message="Address not found")
