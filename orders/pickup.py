@@ -314,8 +314,8 @@ def _push_dispatch(push_id: int) -> None:
 def pickup_push_send(push_id: int) -> PickupPush:
     """Send one outbox row through its target's adapter, at most once (locked; ``sent_at`` re-checked).
 
-    A failure is counted and kept on the row (the board shows it) and raised, so the
-    task retries with backoff; the periodic sweep picks up what the task gave up on.
+    A failure is counted and kept on the row (the board shows it) and raised as a
+    TransportError; the periodic sweep (``push_pending_pickups``) tries the row again.
     """
     with transaction.atomic():
         push = PickupPush.objects.select_for_update().select_related("target").get(pk=push_id)

@@ -23,20 +23,31 @@ def deliver_message(message_id: int) -> str:
     return message_deliver(message_id).status
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, retry_kwargs={"max_retries": 10})
+@shared_task(acks_late=True)
 def push_pickup(push_id: int) -> str | None:
-    """Push one pickup state upstream; retried with backoff. Safe to repeat: a sent row is not sent again."""
+    """Push one pickup state upstream. Safe to repeat: a sent row is not sent again.
+
+    A refusal stays on the row (attempts, last error: the board shows it) and the sweep
+    below tries it again; the sweep is the only retry, so a stuck push is tried once per
+    sweep, never by several retry chains at once.
+    """
+    from integrations.http import TransportError
+
     from .pickup import pickup_push_send
 
-    sent = pickup_push_send(push_id).sent_at
+    try:
+        sent = pickup_push_send(push_id).sent_at
+    except TransportError:
+        return None
     return sent.isoformat() if sent else None
 
 
 @shared_task(time_limit=4 * 60, soft_time_limit=3 * 60 + 30)
 def push_pending_pickups() -> int:
-    """The sweep: every pickup push not yet accepted upstream is tried again (after the task gave up)."""
+    """The sweep (beat, every 2 minutes): every pickup push not yet accepted upstream is tried again."""
     from .pickup import pending_push_ids
 
-    for push_id in pending_push_ids():
+    pending = pending_push_ids()
+    for push_id in pending:
         push_pickup.delay(push_id)
-    return len(pending_push_ids())
+    return len(pending)

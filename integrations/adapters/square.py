@@ -91,6 +91,7 @@ OBJECT_TOPICS = {  # topic -> (stream, key of the object under data.object)
 INVENTORY_TOPIC = "inventory.count.updated"
 # OmniDesk pickup state -> Square fulfillment state (Fulfillment.state)
 PICKUP_STATES = {"ready": "PREPARED", "collected": "COMPLETED", "refused": "CANCELED"}
+CLOSED_FULFILLMENT_STATES = frozenset({"COMPLETED", "CANCELED"})
 
 
 class SquareAdapter(Adapter):
@@ -118,23 +119,40 @@ class SquareAdapter(Adapter):
         """Set the PICKUP fulfillment of a Square order to the counter's state (UpdateOrder).
 
         Square wants the order's current ``version`` and the fulfillment's ``uid``, so the
-        order is read first; the idempotency key makes a repeated push one update. A pickup
-        fulfillment has one state for the whole order, so ``lines`` is not sent.
+        order is read first. A fulfillment already at the state, or closed (completed or
+        cancelled: a late "ready" after "collected"), is left alone, so a push repeated after
+        a lost answer writes nothing; the idempotency key names the version it was read at.
+        A pickup fulfillment has one state for the whole order, so ``lines`` is not sent.
         Raises ``ValueError`` when the order has no pickup fulfillment (nothing to update).
         """
-        order = self.client.get(f"/v2/orders/{external_id}").json()["order"]
+        order = self._order(external_id)
         pickup = next((f for f in order.get("fulfillments") or [] if f.get("type") == "PICKUP"), None)
         if pickup is None:
             raise ValueError(f"Square order {external_id} has no pickup fulfillment")
+        wanted = PICKUP_STATES[state]
+        if pickup.get("state") == wanted or pickup.get("state") in CLOSED_FULFILLMENT_STATES:
+            return order
         body = {
-            "idempotency_key": f"omnidesk-pickup-{external_id}-{state}",
+            "idempotency_key": f"omnidesk-pickup-{external_id}-{state}-v{order.get('version')}",
             "order": {
                 "location_id": order["location_id"],
                 "version": order.get("version"),
-                "fulfillments": [{"uid": pickup["uid"], "state": PICKUP_STATES[state]}],
+                "fulfillments": [{"uid": pickup["uid"], "state": wanted}],
             },
         }
-        return self.client.put(f"/v2/orders/{external_id}", json=body).json()["order"]
+        return self._order(external_id, json=body)
+
+    def _order(self, external_id: str, **put) -> dict:
+        """RetrieveOrder, or UpdateOrder with ``json=``: the order, or a TransportError saying what came back."""
+        path = f"/v2/orders/{external_id}"
+        response = self.client.put(path, **put) if put else self.client.get(path)
+        try:
+            order = response.json().get("order")
+        except (ValueError, AttributeError):
+            order = None
+        if not isinstance(order, dict):
+            raise TransportError(f"{response.request.method} {path} answered no order", permanent=False)
+        return order
 
     def auth_headers(self) -> dict[str, str]:
         return {

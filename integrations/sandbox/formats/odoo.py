@@ -236,11 +236,12 @@ def _write(world, model: str, stream, method: str, kw: dict, now: int):
     with world.lock:
         if model == "stock.move":
             _moves_write(world, records, kw.get("vals") or {}, now)
-        else:
-            for picking in records:
-                _picking_close(world, picking, method, kw.get("context") or {}, now)
-                if picking.id not in world.picking_states:
-                    return _BACKORDER_WIZARD
+        else:  # every picking is checked before any changes: one needing a backorder stops them all, as in Odoo
+            outcomes = [_picking_outcome(world, picking, method, kw.get("context") or {}, now) for picking in records]
+            if _BACKORDER_WIZARD in outcomes:
+                return _BACKORDER_WIZARD
+            for picking, outcome in zip(records, outcomes, strict=True):
+                world.picking_states[picking.id] = (outcome, now)
                 touched += [(moves, moves.find_key(m.id)) for m in picking.moves]  # their state changed too
         for target, i in touched:  # a write moves write_date: the next incremental sync reads them again
             target.bump(i, now)
@@ -261,13 +262,13 @@ def _moves_write(world, moves, vals: dict, now: int) -> None:
             world.move_quantities[move.id] = float(vals["quantity"])
 
 
-def _picking_close(world, picking, method: str, context: dict, now: int) -> None:
+def _picking_outcome(world, picking, method: str, context: dict, now: int):
+    """The state the picking would take ("done", "cancel"), or the backorder wizard; raises what Odoo refuses."""
     state = picking_state(picking, now, world)
     if state in ("done", "cancel"):
         raise OdooError(422, "odoo.exceptions.UserError", f"{picking.name} is already {state}.")
     if method == "action_cancel":
-        world.picking_states[picking.id] = ("cancel", now)
-        return
+        return "cancel"
     demand = {m.id: move_demand(m) for m in picking.moves}
     picked = {
         m.id: world.move_quantities.get(m.id, demand[m.id] if state == "assigned" else 0.0) for m in picking.moves
@@ -277,8 +278,8 @@ def _picking_close(world, picking, method: str, context: dict, now: int) -> None
             422, "odoo.exceptions.UserError", "You cannot validate a transfer if no quantities are reserved nor done."
         )
     if any(picked[i] < demand[i] for i in demand) and not context.get("skip_backorder"):
-        return  # the caller answers with the backorder wizard
-    world.picking_states[picking.id] = ("done", now)
+        return _BACKORDER_WIZARD
+    return "done"
 
 
 # --- transports -------------------------------------------------------------------------------

@@ -252,10 +252,9 @@ def fulfillment_create(world, req: Request) -> Response:
             400, {"errors": {"fulfillment": "Required parameter missing or invalid: line_items_by_fulfillment_order"}}
         ) from None
     stream = world.stream("shopify", "orders")
-    by_fo = stream.memo.setdefault(
-        "by_fulfillment_order", {FULFILLMENT_ORDER_BASE + o.idx: i for i, o in enumerate(stream.objects)}
-    )
-    i = by_fo.get(fo_id)
+    if "by_fulfillment_order" not in stream.memo:
+        stream.memo["by_fulfillment_order"] = {FULFILLMENT_ORDER_BASE + o.idx: i for i, o in enumerate(stream.objects)}
+    i = stream.memo["by_fulfillment_order"].get(fo_id)
     now = world.now
     if i is None or not stream.exists(i, now):
         raise VendorError(404, {"errors": "Not Found"})

@@ -175,3 +175,9 @@ def test_square_sets_the_pickup_fulfillment_state(server, waiting):
     assert [f["state"] for f in ready["fulfillments"]] == ["PREPARED"]
     assert [f["state"] for f in collected["fulfillments"]] == ["COMPLETED"]
     assert server.world.fulfillment_states[o.square_id] == "COMPLETED"
+
+    revision = server.world.revision
+    again = square.push_pickup(external_id=o.square_id, state="collected", lines=_lines(o, 0))  # a lost answer
+    late = square.push_pickup(external_id=o.square_id, state="ready", lines=[])  # a retry arriving late
+    assert [f["state"] for f in again["fulfillments"] + late["fulfillments"]] == ["COMPLETED", "COMPLETED"]
+    assert server.world.revision == revision  # neither wrote anything
