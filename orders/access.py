@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from .models import Customer, Order
+from .models import Customer, Order, Store
 from .roles import AGENT, SUPERVISOR, user_role
 
 
@@ -30,6 +30,15 @@ def store_ids(user) -> list[int]:
     if not hasattr(user, "_omnidesk_store_ids"):
         user._omnidesk_store_ids = list(user.stores.values_list("pk", flat=True))
     return user._omnidesk_store_ids
+
+
+def visible_stores(user) -> QuerySet[Store]:
+    """The stores whose counter, board and flags this user may work: all, or store staff's own."""
+    if sees_every_store(user):
+        return Store.objects.all()
+    if not user.is_authenticated:
+        return Store.objects.none()
+    return Store.objects.filter(pk__in=store_ids(user))
 
 
 def visible_orders(user) -> QuerySet[Order]:

@@ -7,13 +7,13 @@ nothing is written. Actions call :mod:`orders.pickup` and nothing else.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from .access import sees_every_store, store_ids, visible_orders
+from .access import visible_orders, visible_stores
 from .board import pickup_board, pickup_checklist, pickup_orders
 from .forms import int_or_none
 from .models import Handover, Order, OrderLine, Store
@@ -22,10 +22,7 @@ from .pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_che
 
 def _store(request: HttpRequest, code: str) -> Store:
     """The store, if this user may work its counter (store staff: only their own stores)."""
-    store = get_object_or_404(Store, code=code)
-    if not sees_every_store(request.user) and store.pk not in store_ids(request.user):
-        raise Http404("no such store")
-    return store
+    return get_object_or_404(visible_stores(request.user), code=code)
 
 
 def _order(request: HttpRequest, store: Store, order_id: int) -> Order:

@@ -1,5 +1,5 @@
 """Writes on the canonical model that people (or the correlation) decide: merging customers, raising and
-resolving flags."""
+resolving flags, staff notes."""
 
 from __future__ import annotations
 
@@ -79,8 +79,9 @@ def flag_open(*, order_id: int, code: str, detail: str, evidence: dict | None = 
     """Raise a flag on an order (a clerk marks a line missing), or return the one already open for that code.
 
     The same race-safe path as detection: never two open flags of one code on one order.
-    A flag whose rule does not see the condition is closed by the next detection run
-    unless the rule is turned off: keep hand-raised codes to ones the rules also detect.
+    A flag whose rule does not see the condition is closed by the next detection run (as
+    is every flag of a rule a supervisor turned off): keep hand-raised codes to ones the
+    rules also detect, as ``stock_shortfall`` detects the lines a clerk marked missing.
     """
     flags_open(
         [{"order_id": order_id, "code": code, "detail": detail, "evidence": evidence or {}}],
@@ -93,3 +94,11 @@ def flag_open(*, order_id: int, code: str, detail: str, evidence: dict | None = 
 def flag_close(*, flag: Flag, reason: str, by=None, now=None) -> bool:
     """Resolve a flag by hand, with the reason in the timeline. False when it was already closed."""
     return flags_close([flag.pk], now=now or timezone.now(), reason=reason, by=by) == 1
+
+
+@transaction.atomic
+def note_write(*, customer: Customer | None, order: Order | None, author, body: str) -> Note:
+    """A staff note on a customer or an order, and its timeline event, in one transaction."""
+    note = Note.objects.create(customer=customer, order=order, author=author, body=body)
+    events.events_write([events.note_added(note=note)])
+    return note

@@ -23,8 +23,9 @@ from .access import visible_customers, visible_orders
 from .audit import audit
 from .forms import NoteForm, VerifyForm, int_or_none
 from .identity import normalise_phone
-from .models import AccessLog, Customer, CustomerMerge, Interaction, Note, Order
+from .models import AccessLog, Customer, CustomerMerge, Interaction, Order
 from .selectors import customer_header, customer_orders, order_pane, sync_overview
+from .services import note_write
 from .tables import OrderTable
 
 ORDERS_PER_PAGE = 25
@@ -147,11 +148,7 @@ def note_add(request: HttpRequest, customer_id: int) -> HttpResponse:
     if form.is_valid() and form.cleaned_data.get("order"):
         on_order = get_object_or_404(visible_orders(request.user), pk=form.cleaned_data["order"], customer=person)
     if form.is_valid():
-        with transaction.atomic():
-            note = Note.objects.create(
-                customer=person, order=on_order, author=request.user, body=form.cleaned_data["body"]
-            )
-            events.events_write([events.note_added(note=note)])
+        note_write(customer=person, order=on_order, author=request.user, body=form.cleaned_data["body"])
         form = NoteForm()
     if not request.htmx:
         if form.is_bound:  # invalid: the page again, the error next to the field

@@ -14,19 +14,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
 from integrations.models import humanise
 
-from . import events
-from .access import sees_every_store, store_ids, visible_orders
+from .access import visible_orders, visible_stores
 from .flags import SEVERITY, SEVERITY_LABEL, flag_resolve, flag_snooze, flag_take
 from .forms import NoteForm
 from .messaging import MESSAGE_CODES, CannotMessage, message_send
-from .models import Flag, Note, Store
+from .models import Flag, Store
 from .search import order_url
+from .services import note_write
 
 AGES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(days=1), "72h": timedelta(days=3)}
 
@@ -63,8 +64,7 @@ class FlagFilter(django_filters.FilterSet):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        stores = Store.objects.all() if sees_every_store(user) else Store.objects.filter(pk__in=store_ids(user))
-        self.filters["store"].queryset = stores
+        self.filters["store"].queryset = visible_stores(user)
 
     @property
     def qs(self):
@@ -154,8 +154,8 @@ class ReasonForm(forms.Form):
 def flag_action(request: HttpRequest, flag_id: int, action: str) -> HttpResponse:
     """Take, snooze, resolve, note or message one flag; back to the worklist (htmx re-selects the table)."""
     flag = get_object_or_404(visible_flags(request.user), pk=flag_id)
-    back = request.POST.get("next") or reverse("worklist")
-    if not back.startswith("/") or back.startswith("//"):
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("worklist")
     if action == "take":
         flag_take(flag, by=request.user)
@@ -177,13 +177,12 @@ def flag_action(request: HttpRequest, flag_id: int, action: str) -> HttpResponse
         if not form.is_valid():
             messages.error(request, f"Note on {flag.order.number}: {' '.join(form.errors.get('body', []))}")
             return redirect(back)
-        note = Note.objects.create(
+        note_write(
             order=flag.order,
             customer=flag.order.customer,
             author=request.user,
             body=f"[{flag.code}] {form.cleaned_data['body']}",
         )
-        events.events_write([events.note_added(note=note)])
     elif action == "message":
         try:
             sent = message_send(flag, by=request.user)
