@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 _SIGNED_IN = "omnidesk_signed_in"
 _LAST_SEEN = "omnidesk_last_seen"
+POLL_HEADER = "X-OmniDesk-Poll"  # sent by pages that refresh themselves (the pickup board): no activity
 
 
 class SessionIdleTimeoutMiddleware:
@@ -35,6 +36,7 @@ class SessionIdleTimeoutMiddleware:
                 return (
                     HttpResponseClientRedirect(response["Location"]) if request.headers.get("HX-Request") else response
                 )
-            if now - last_seen >= 60 or _LAST_SEEN not in request.session:
+            polled = request.headers.get(POLL_HEADER) == "1"  # a screen refreshing itself is not a person
+            if not polled and (now - last_seen >= 60 or _LAST_SEEN not in request.session):
                 request.session[_LAST_SEEN] = now
         return self.get_response(request)

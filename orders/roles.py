@@ -55,6 +55,7 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "integrations.deadletter": ["view", "change"],
         "integrations.webhookdelivery": ["view"],
         "auth.user": ["view", "add", "change"],
+        "axes.accessattempt": ["view", "delete"],  # deleting a locked attempt unlocks that username + address
     },
 }
 

@@ -32,3 +32,13 @@ def store_time(moment, store):
     if moment is None:
         return "—"
     return moment.astimezone(store_zone(store)).strftime("%H:%M:%S")
+
+
+@register.filter
+def duration_words(value) -> str:
+    """``timedelta(minutes=15)`` → ``15 minutes``; whole hours as hours."""
+    minutes = int(value.total_seconds() // 60)
+    if minutes and minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

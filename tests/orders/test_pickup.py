@@ -279,7 +279,7 @@ def test_a_push_the_system_refuses_is_kept_with_its_error_and_counted(scene, mon
 
     monkeypatch.setattr("integrations.adapters.odoo.OdooAdapter.push_pickup", refuse)
 
-    with pytest.raises(TransportError):  # the task retries it with backoff
+    with pytest.raises(TransportError):  # the sweep tries it again
         pickup_push_send(push.pk)
 
     push.refresh_from_db()
@@ -302,6 +302,7 @@ def test_the_board_shows_the_stores_pickup_orders_and_polls_its_partial(client, 
     html = page.content.decode()
     assert page.status_code == 200 and "<html" in html and "Pickups at Downtown" in html
     assert 'hx-trigger="every 30s"' in html and "updated " in html
+    assert """hx-headers='{"X-OmniDesk-Poll": "1"}'""" in html  # its refreshes are not a person's activity
     assert 'data-order="#1001"' in html and "S00042" in html and "overdue 1 h" in html
     assert 'data-order="#2002"' not in html  # uptown's
     assert 'href="/stores/downtown/pickups/"' in html  # the nav link of store staff

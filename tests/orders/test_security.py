@@ -32,6 +32,7 @@ def test_five_wrong_passwords_lock_that_username_on_that_ip_only(client):
     assert attempts == [200, 200, 200, 200, 429]
     assert locked.status_code == 429
     assert "Too many attempts" in locked.content.decode()
+    assert "locked from this address for 15 minutes" in locked.content.decode()
     assert colleague.status_code == 302  # the same shared store IP, another username: not locked out
     assert elsewhere.status_code == 302
 
@@ -49,6 +50,20 @@ def test_a_session_idle_for_30_minutes_is_logged_out(client):
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_a_board_refreshing_itself_does_not_keep_an_idle_session_signed_in(client):
+    poll = {"HX-Request": "true", "X-OmniDesk-Poll": "1"}  # what the pickup board sends every 30 s
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.force_login(agent())
+        assert client.get("/").status_code == 200
+        for _ in range(29):  # 29 minutes of polls, nobody touching the screen
+            clock.shift(60)
+            assert client.get("/", headers=poll).status_code == 200
+        clock.shift(2 * 60)
+        response = client.get("/", headers=poll)
+
+    assert response.status_code == 200 and response["HX-Redirect"] == "/accounts/login/?next=/"
 
 
 def test_a_session_ends_12_hours_after_signing_in_even_when_busy(client):
@@ -71,3 +86,10 @@ def test_an_htmx_request_after_expiry_sends_the_whole_page_to_login(client):
 
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/accounts/login/?next=/"
+
+
+def test_supervisors_may_unlock_a_throttled_login_in_the_admin(db):
+    from django.contrib.auth.models import Group
+
+    granted = set(Group.objects.get(name="supervisor").permissions.values_list("content_type__app_label", "codename"))
+    assert {("axes", "view_accessattempt"), ("axes", "delete_accessattempt")} <= granted
