@@ -191,7 +191,7 @@ CELERY_TIMEZONE = "UTC"
 # The one beat schedule: a dispatcher every 15 s starts a sync for each enabled
 # source whose interval has elapsed (intervals are per source, set in the admin);
 # every 5 min the detection rules run over every order, for the flags only time opens
-# (a grace period running out). Each sync page runs them for the orders it touched.
+# (a grace period running out). Each sync run, and each webhook, runs them for the orders it touched.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-syncs": {
         "task": "integrations.tasks.dispatch_due_syncs",

@@ -1,6 +1,6 @@
 """Detection: run the rules, open, refresh and close flags, and keep their history in the timeline.
 
-    rules (orders/rules.py: {code: {order_id: Finding}})
+    rules (orders/rules/: {code: {order_id: Finding}})
       -> flags_apply: open what started, refresh the evidence of what goes on, close what cleared
       -> TimelineEvent flag_opened / flag_closed (keyed by the flag, so written once)
 
@@ -67,10 +67,10 @@ def rule_settings() -> dict[str, RuleSetting]:
     settings = {}
     for code in RULES:
         rule = stored.get(code)
-        threshold = rule.threshold if rule is not None and rule.threshold is not None else None
+        threshold = rule.threshold if rule is not None else None
         settings[code] = RuleSetting(
             enabled=rule.enabled if rule is not None else True,
-            threshold=threshold or DEFAULT_THRESHOLDS.get(code),
+            threshold=threshold if threshold is not None else DEFAULT_THRESHOLDS.get(code),
         )
     return settings
 

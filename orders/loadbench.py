@@ -16,7 +16,7 @@ The load client is never imported here: locust monkey-patches whatever process i
 it for gevent, which breaks psycopg, threads and ssl already loaded.
 
 The sync writes into a copy of the lookup database (``CREATE DATABASE … TEMPLATE``,
-a file copy: ~10 s for 1M orders), under new source names, so the agents read and the
+a file copy: 21–23 s for 1M orders here), under new source names, so the agents read and the
 sync writes the same million orders while the lookup benchmark's data stays exactly as
 generated (its reuse check counts orders); the copy is dropped at the end. The sandbox's
 order numbers (``#1001`` …) and e-mails overlap the generated retailer's, so the sync
@@ -50,6 +50,7 @@ from django.db.models import Sum
 from integrations.bench import Figures, sandbox_process, server_execute
 from integrations.demo import demo_sources_ensure
 from integrations.models import Source, SyncRun
+from omnidesk.celery import worker_priority_lower
 
 from . import benchdata
 from .bench import lookup_data_ensure
@@ -329,7 +330,7 @@ class _SyncLanes:
         self.children = [
             subprocess.Popen(  # noqa: S603
                 [sys.executable, "manage.py", "sync", *(s.name for s in ranked[lane::lanes])],
-                preexec_fn=_worker_priority,
+                preexec_fn=worker_priority_lower,
                 cwd=settings.BASE_DIR,
                 env=env,
                 stdout=subprocess.DEVNULL,
@@ -370,10 +371,6 @@ class _SyncLanes:
 
     def _stderr(self) -> str:
         return " / ".join(c.stderr.read().decode()[-1000:] for c in self.children if c.poll() is not None)
-
-
-def _worker_priority() -> None:
-    os.nice(settings.OMNIDESK_WORKER_NICENESS)
 
 
 @contextmanager

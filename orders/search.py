@@ -203,7 +203,7 @@ def search(user, text: str) -> Results:
     if reading.phone:
         _phones(reading.phone, found)
     if reading.card_last4:
-        _cards(user, reading, found)
+        _cards(reading, found)
     if reading.name and not (found.customers or found.orders):  # "Fea3" matched a receipt: no look-alike names
         _names(user, reading.name, found)
     return Results(reading=reading, hits=found.hits(user))
@@ -309,7 +309,7 @@ def _phones(phone: str, found: _Found) -> None:
     _primary(found, Match("phone"), phone=phone)
 
 
-def _cards(user, reading: Reading, found: _Found) -> None:
+def _cards(reading: Reading, found: _Found) -> None:
     """Last four digits narrow nothing alone (one card in 10,000): always with a name or the order's date.
 
     The digits go first: the hundred-odd payments with that card ending are few enough to

@@ -54,12 +54,6 @@ def order_timeline(*, order_id: int) -> list[TimelineEvent]:
     return list(events.order_by("occurred_at", "id"))
 
 
-def customer_timeline(*, customer_id: int) -> list[TimelineEvent]:
-    """A customer's own events (merges, notes) and those of all their orders, in the order they happened."""
-    events = TimelineEvent.objects.filter(Q(customer_id=customer_id) | Q(order__customer_id=customer_id))
-    return list(events.select_related("source", "actor", "order").order_by("occurred_at", "id"))
-
-
 # --- the agent's customer and order screen ------------------------------------------------
 DISPATCHED = {
     Lifecycle.HANDED_TO_CARRIER,

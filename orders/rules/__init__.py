@@ -10,7 +10,9 @@ comparison is strict: "older than the threshold".
 
 A finding's ``evidence`` holds only facts (times, statuses, amounts, which system said
 what), never an age relative to ``now``: a still-open flag is rewritten only when the
-facts behind it change. Its ``detail`` is the same facts in one human sentence.
+facts behind it change. Its ``detail`` says them in one human sentence, as they stood when
+its evidence last changed (it may name an age then, "after 2 h"; the worklist shows how long it has
+been open).
 """
 
 from __future__ import annotations
