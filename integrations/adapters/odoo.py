@@ -185,8 +185,8 @@ class OdooAdapter(Adapter):
         Collected: each move's ``quantity`` is set to what the customer took of its SKU
         (0 for lines left behind), ``picked`` is set, then ``button_validate`` runs with
         ``skip_backorder`` so a partial collection closes the picking instead of opening
-        a backorder wizard. A picking already done (or cancelled, for a refusal) is the
-        push already applied: nothing is written. Odoo has no "ready" state beyond
+        a backorder wizard. With no outgoing picking left open, one already done (or
+        cancelled, for a refusal) is the push already applied: nothing is written. Odoo has no "ready" state beyond
         ``assigned``, so ``ready`` is not taken.
         """
         if state not in self.pickup_states:
@@ -200,10 +200,10 @@ class OdooAdapter(Adapter):
             order="id asc",
         )
         final = "done" if state == "collected" else "cancel"
-        if any(p.get("state") == final for p in pickings):
-            return True
         open_pickings = [p for p in pickings if p.get("state") not in ("done", "cancel")]
         if not open_pickings:
+            if any(p.get("state") == final for p in pickings):  # the push already applied (a lost answer)
+                return True
             raise ValueError(f"odoo sale order {external_id} has no open outgoing picking to {final!r}")
         picking = open_pickings[0]
         if state == "refused":
