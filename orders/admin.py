@@ -410,9 +410,7 @@ class PickupPushAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Send the selected pushes again now")
     def send_now(self, request, queryset):
-        from .tasks import push_pickup
+        from .pickup import pushes_dispatch
 
-        pending = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
-        for push_id in pending:
-            push_pickup.delay(push_id)
-        self.message_user(request, f"{len(pending)} push(es) queued; those already sent were left alone.")
+        queued = pushes_dispatch(list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True)))
+        self.message_user(request, f"{queued} push(es) queued; those already sent were left alone.")

@@ -311,6 +311,13 @@ def _push_dispatch(push_id: int) -> None:
         log.warning("pickup push %s not sent now; the sweep retries it", push_id, exc_info=True)
 
 
+def pushes_dispatch(push_ids: list[int]) -> int:
+    """Queue these outbox rows for sending now (the sweep, a supervisor's "send again now"); returns how many."""
+    for push_id in push_ids:
+        _push_dispatch(push_id)
+    return len(push_ids)
+
+
 def pickup_push_send(push_id: int) -> PickupPush:
     """Send one outbox row through its target's adapter, at most once (locked; ``sent_at`` re-checked).
 

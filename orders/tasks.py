@@ -45,9 +45,6 @@ def push_pickup(push_id: int) -> str | None:
 @shared_task(time_limit=4 * 60, soft_time_limit=3 * 60 + 30)
 def push_pending_pickups() -> int:
     """The sweep (beat, every 2 minutes): every pickup push not yet accepted upstream is tried again."""
-    from .pickup import pending_push_ids
+    from .pickup import pending_push_ids, pushes_dispatch
 
-    pending = pending_push_ids()
-    for push_id in pending:
-        push_pickup.delay(push_id)
-    return len(pending)
+    return pushes_dispatch(pending_push_ids())

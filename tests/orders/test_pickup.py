@@ -38,6 +38,7 @@ from orders.pickup import (
     pickup_push_send,
 )
 from orders.selectors import counter_lines
+from orders.tasks import push_pending_pickups
 from tests.concurrency import racing
 from tests.factories import LineFactory, OrderRecordFactory, SourceFactory, UserFactory, agent, clerk_of
 from tests.orders import scene as scenes
@@ -289,6 +290,24 @@ def test_a_push_the_system_refuses_is_kept_with_its_error_and_counted(scene, mon
         "POST /json/2/stock.picking/button_validate: HTTP 503",
     )
     assert pending_push_ids() == [push.pk]  # and the sweep will try it again
+
+
+def test_the_sweep_and_a_supervisors_send_again_queue_only_the_pushes_not_yet_sent(scene, pushes, admin_client):
+    square = scene.web_order.records.get(source__name="square")
+    sent = PickupPush.objects.create(
+        order=scene.web_order, target=square.source, external_id="SQ1001", state="ready", sent_at=timezone.now()
+    )
+    waiting = PickupPush.objects.create(
+        order=scene.web_order, target=square.source, external_id="SQ1001", state="collected"
+    )
+
+    assert push_pending_pickups() == 1
+    admin_client.post(
+        reverse("admin:orders_pickuppush_changelist"),
+        {"action": "send_now", "_selected_action": [sent.pk, waiting.pk]},
+    )
+
+    assert pushes == [waiting.pk, waiting.pk]
 
 
 # --- pages ----------------------------------------------------------------------------------------
