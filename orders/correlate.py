@@ -8,9 +8,14 @@ is *not* a key: nobody else repeats them, and short receipt codes would collide 
 order numbers. ``OrderKey`` is unique, so a record naming a known key lands on that
 order, and a record that bridges two orders merges them.
 
-**Precedence.** The order's own fields (number, channel, customer, placed, total …)
-come from the most authoritative system that knows it: storefront, then POS, then ERP.
-Less authoritative records only fill blanks.
+**Precedence, per field.** Each system's record keeps what it says of the order's own
+fields (``OrderRecord.fields``), and the canonical fields are derived from all of them
+(:func:`orders_fields_refresh`), so they are the same whichever system was synced first.
+The order's identity — number, channel, fulfilment, currency, total, cancellation — is the
+origin's (the most authoritative system that knows it: storefront, then POS, then ERP);
+the facts any system may hold alone — customer, store, placed, promised by, e-mail, phone —
+are the most authoritative *non-empty* value (the ERP's ``commitment_date`` is the promise
+when the storefront has none).
 
 **Late arrivals.** Pickings, standalone payments and carrier trackers may land before
 the order they belong to; they keep the reference that names it and are linked when
@@ -20,11 +25,14 @@ it arrives (:func:`orphans_link`), their timeline events with them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import OuterRef, Q, Subquery
 
 from .bulk import update_rows, upsert
 from .models import (
+    CustomerMerge,
     Flag,
     Lifecycle,
     Note,
@@ -49,6 +57,13 @@ RANK = {
     Lifecycle.RETURNED: 12, Lifecycle.REFUNDED: 13,
 }  # fmt: skip
 PICKUP_STATUS = {Pickup.Stage.READY: Lifecycle.READY_FOR_PICKUP, Pickup.Stage.COLLECTED: Lifecycle.COLLECTED}
+# The order's identity is its origin's; the other fields take the most authoritative non-empty value.
+FROM_ORIGIN = ("number", "channel", "fulfilment", "currency", "total", "cancelled_at")
+FIRST_KNOWN = ("customer_id", "store_id", "placed_at", "promised_by", "email", "phone")
+TIMES = frozenset({"placed_at", "promised_by", "cancelled_at"})
+# The promise is what the customer was told: the storefront's, else the ERP's commitment date; a POS
+# pickup time mirrored from a web order is the store's own schedule, the promise only for a sale it holds alone.
+FIELD_PRECEDENCE = {"promised_by": {"storefront": 0, "erp": 1, "pos": 2, "crm": 3, "carrier": 4}}
 
 
 def normalise_number(value: str) -> str:
@@ -120,6 +135,91 @@ def orders_merge(survivor: int, others: Iterable[int]) -> None:
         model.objects.filter(order_id__in=others).update(order_id=survivor)
     Flag.objects.filter(order_id__in=others).delete()
     Order.objects.filter(pk__in=others).delete()
+
+
+def record_fields(row: dict) -> dict:
+    """One system's word on the order's fields, as JSON (kept on its ``OrderRecord``)."""
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else str(value) if isinstance(value, Decimal) else value
+        for name, value in row.items()
+    }
+
+
+def _field_value(name: str, raw):
+    if raw in (None, ""):
+        return None if name in TIMES or name.endswith("_id") else raw
+    if name in TIMES:
+        return datetime.fromisoformat(raw)
+    return Decimal(raw) if name == "total" else raw
+
+
+def customers_surviving(customer_ids: Iterable[int]) -> dict[int, int]:
+    """``{customer id: the customer it lives on as}`` through merges not reversed (chains followed)."""
+    survivor: dict[int, int] = {}
+    pending = {c for c in customer_ids if c}
+    while pending:
+        moved = dict(
+            CustomerMerge.objects.filter(merged_customer_id__in=pending, reversed_at__isnull=True).values_list(
+                "merged_customer_id", "survivor_id"
+            )
+        )
+        pending = set()
+        for merged, into in moved.items():
+            survivor[merged] = into
+            if into not in survivor:
+                pending.add(into)
+    for start in list(survivor):
+        seen, end = {start}, survivor[start]
+        while end in survivor and end not in seen:
+            seen.add(end)
+            end = survivor[end]
+        survivor[start] = end
+    return survivor
+
+
+def orders_fields_refresh(order_ids: Iterable[int]) -> set[int]:
+    """Derive each order's own fields from every system's record of it (see the module's precedence).
+
+    Two queries and one bulk update whatever the number of orders; returns the orders that changed.
+    """
+    order_ids = list(set(order_ids))
+    if not order_ids:
+        return set()
+    records: dict[int, list[tuple]] = {}
+    for order_id, source_id, kind, name, fields in (
+        OrderRecord.objects.filter(order_id__any=order_ids)
+        .exclude(fields={})
+        .values_list("order_id", "source_id", "source__kind", "source__name", "fields")
+    ):
+        records.setdefault(order_id, []).append((PRECEDENCE.get(kind, 9), name, source_id, fields, kind))
+    survivor = customers_surviving(r[3].get("customer_id") for rows in records.values() for r in rows)
+    current = {
+        o["id"]: o
+        for o in Order.objects.filter(pk__any=list(records)).values(
+            "id", "origin_source_id", *FROM_ORIGIN, *FIRST_KNOWN
+        )
+    }
+    rows = []
+    for order_id, found in records.items():
+        found.sort(key=lambda r: r[:2])
+        origin = found[0]
+        derived = {"origin_source_id": origin[2]}
+        derived.update({name: _field_value(name, origin[3].get(name)) for name in FROM_ORIGIN})
+        for name in FIRST_KNOWN:
+            ranked = found
+            if name in FIELD_PRECEDENCE:
+                ranked = sorted(found, key=lambda r, rank=FIELD_PRECEDENCE[name]: (rank.get(r[4], 9), r[1]))
+            values = (_field_value(name, r[3].get(name)) for r in ranked)
+            derived[name] = next(
+                (v for v in values if v not in (None, "")), None if name in TIMES or name.endswith("_id") else ""
+            )
+        if derived["customer_id"] is not None:
+            derived["customer_id"] = survivor.get(derived["customer_id"], derived["customer_id"])
+        before = current.get(order_id)
+        if before is not None and any(before[k] != v for k, v in derived.items()):
+            rows.append({"id": order_id, **derived})
+    update_rows(Order, rows, fields=["origin_source_id", *FROM_ORIGIN, *FIRST_KNOWN])
+    return {row["id"] for row in rows}
 
 
 def orphans_link(source_ids: Iterable[int] | None = None) -> set[int]:

@@ -111,16 +111,24 @@ def flags_apply(findings: dict[str, dict[int, Finding]], *, scope: list[int] | N
         "id", "order_id", "code", "evidence"
     )}  # fmt: skip
     held = _resolved_while_holding(findings, scope)
+    # The order's number is part of every flag's facts: it changes when the storefront's record arrives
+    # after the ERP's (``S00042`` becomes ``#1042``), and the detail quoting it must follow.
+    numbers = dict(
+        Order.objects.filter(pk__any=list({o for found in findings.values() for o in found})).values_list(
+            "id", "number"
+        )
+    )
     new, changed = [], []
     for code, found in findings.items():
         for order_id, finding in found.items():
             flag = existing.get((order_id, code))
+            evidence = {**finding.evidence, "order": numbers.get(order_id, "")}
             if flag is None and (order_id, code) in held:
                 continue  # a person resolved it while the condition held: not reopened until it clears
             if flag is None:
-                new.append({"order_id": order_id, "code": code, "detail": finding.detail, "evidence": finding.evidence})
-            elif flag[1] != finding.evidence:
-                changed.append({"id": flag[0], "detail": finding.detail, "evidence": finding.evidence})
+                new.append({"order_id": order_id, "code": code, "detail": finding.detail, "evidence": evidence})
+            elif flag[1] != evidence:
+                changed.append({"id": flag[0], "detail": finding.detail, "evidence": evidence})
     cleared = [pk for (order_id, code), (pk, _) in existing.items() if order_id not in findings[code]]
     released = [pk for (order_id, code), pk in held.items() if order_id not in findings[code]]
     Flag.objects.filter(pk__in=released).update(resolved_while_holding=False)

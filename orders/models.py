@@ -268,6 +268,12 @@ class OrderRecord(SourcedModel):
     status = models.CharField(max_length=24, choices=Lifecycle.choices, default=Lifecycle.PLACED)
     source_updated_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
+    fields = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What this system says of the order's own fields (number, customer, promise …); the order's "
+        "fields are derived from every system's, by precedence (orders.correlate.orders_fields_refresh).",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="orderrecord_unique")]

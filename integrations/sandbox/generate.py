@@ -14,6 +14,7 @@ from . import catalog
 from .model import (
     DAY,
     HOUR,
+    MINUTE,
     STATUSES,
     Move,
     Order,
@@ -51,6 +52,17 @@ RETURN_RATE = 0.06
 CANCEL_RATE = 0.03
 GUEST_RATE = 0.15
 RANK = {status: n for n, status in enumerate(STATUSES)}  # ties at one instant keep this order
+SHAPES = ("standard", "varied")
+# The varied shape (``World(shape="varied")``): ways real systems disagree with each other, struck per order
+# at random so the sync's answer cannot depend on one system's habits (docs/sandbox-conventions.md):
+# - ``erp_promise``: the ERP holds the promised date (``commitment_date``), the storefront has none;
+# - ``refund_no_restock``: a return refunded in the storefront without restocked lines (a money refund), so
+#   the return itself is only in the ERP (its incoming picking);
+# - ``refund_before_receipt``: the refund is issued at drop-off, before the warehouse books the return in.
+VARIATIONS = ("erp_promise", "refund_no_restock", "refund_before_receipt")
+VARIED_SHARE = 0.4  # of the orders a variation can apply to
+VARIED_STORE_PRICES = 0.35  # of the products, whose store price differs from the web price
+VARIED_RETURN_RATE = 0.3  # of the shipped orders: enough returns for every way of refunding them
 # base64 text made alphanumeric: ids look like the vendors' and cost one getrandbits call
 
 
@@ -70,9 +82,11 @@ class Built:
         self.stock_index: dict = {}
 
 
-def generate(*, orders: int, seed: int, now0: int, rates: dict[str, float]) -> Built:
+def generate(*, orders: int, seed: int, now0: int, rates: dict[str, float], shape: str = "standard") -> Built:
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
     with paused_gc():
-        return Generator(orders, seed, now0, rates).run()
+        return Generator(orders, seed, now0, rates, shape).run()
 
 
 def _choose(shares, roll: float) -> str:
@@ -90,8 +104,8 @@ def ascii_slug(text: str) -> str:
 
 
 class Generator(SystemIds):
-    def __init__(self, size: int, seed: int, now0: int, rates: dict[str, float]):
-        self.size, self.now0, self.rates = size, now0, rates
+    def __init__(self, size: int, seed: int, now0: int, rates: dict[str, float], shape: str = "standard"):
+        self.size, self.now0, self.rates, self.shape = size, now0, rates, shape
         self.rng = random.Random(seed)
         self.random = self.rng.random
         self.out = Built()
@@ -147,7 +161,8 @@ class Generator(SystemIds):
             for number, (base, cents) in enumerate(items):
                 for colour in catalog.COLOURS:
                     store_cents = cents
-                    if self.random() < 0.12:  # S13: this item costs differently in store
+                    differs = VARIED_STORE_PRICES if self.shape == "varied" else 0.12
+                    if self.random() < differs:  # S13: this item costs differently in store
                         store_cents = max(99, round(cents * (0.85 + self.random() * 0.3) / 100) * 100 - 1)
                     sku = f"{prefix}-{100 * (group + 1) + number:04d}-{colour[:3].upper()}"
                     products.append(
@@ -294,7 +309,7 @@ class Generator(SystemIds):
             else:
                 o.placed = self.now0 - self.u(60, WINDOW)
             if o.breakdown is None:
-                planner.normal(o, RETURN_RATE, CANCEL_RATE)
+                planner.normal(o, VARIED_RETURN_RATE if self.shape == "varied" else RETURN_RATE, CANCEL_RATE)
                 continue
             if o.breakdown == "payment_mismatch":
                 variants = mismatch_variants[o.kind]
@@ -302,9 +317,36 @@ class Generator(SystemIds):
                 turn += 1
             planner.broken(o, o.breakdown)
         self.fix_shortfalls()
+        if self.shape == "varied":
+            self.vary_orders()
         for o in orders:
             o.events = self.lifecycle(o)
             o.event_times = [t for t, _ in o.events]
+
+    def vary_orders(self) -> None:
+        """Strike the varied shape's departures (:data:`VARIATIONS`) on the orders they can apply to."""
+        for o in self.out.orders:
+            vary = set()
+            if (
+                o.channel == "web"
+                and o.kind != "delivery"
+                and o.promised is not None
+                and o.erp is not None
+                and o.erp <= self.now0
+                and self.random() < VARIED_SHARE
+            ):
+                vary.add("erp_promise")
+            returns = [n for n, refund in enumerate(o.refunds) if refund[3] == "return"]
+            if returns and self.random() < VARIED_SHARE:
+                vary.add("refund_no_restock")
+            if returns and o.ret_request is not None and self.random() < VARIED_SHARE:
+                vary.add("refund_before_receipt")
+                span = o.ret_done - o.ret_request
+                early = o.ret_request + span // 4 + int(self.random() * (span // 2))
+                for n in returns:
+                    _, cents, lines, kind = o.refunds[n]
+                    o.refunds[n] = (early + n * MINUTE, cents, lines, kind)
+            o.vary = frozenset(vary)
 
     def destination(self, o: Order) -> tuple[str, str, str]:
         p = o.person

@@ -150,7 +150,7 @@ class Order:
         "pick", "pack", "ready", "collected", "done", "sched", "ret_request", "ret_done", "ret_lines",
         "shipments", "email", "card", "shopify_id", "number", "square_id", "receipt", "payment_id",
         "so_id", "so_name", "out_picking", "ret_picking", "shopify_versions", "square_versions",
-        "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at",
+        "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at", "vary",
     )  # fmt: skip
 
     def __init__(self, idx, channel, kind):
@@ -190,6 +190,7 @@ class Order:
         self.refund_ids: list[tuple[int, int]] = []  # Shopify (refund id, transaction id)
         self.txn_ids: tuple[int, int] = (0, 0)  # Shopify (sale transaction id, refund-line base id)
         self.drop_at: int | None = None  # stock_shortfall: when the pickup shelf ran short
+        self.vary: frozenset[str] = frozenset()  # the varied shape's departures for this order (generate.VARIATIONS)
 
     def status_at(self, now: int) -> str | None:
         times = self.event_times

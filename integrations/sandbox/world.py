@@ -30,9 +30,11 @@ class World:
         now: datetime | None = None,
         rates: dict[str, float] | None = None,
         realtime: bool = False,
+        shape: str = "standard",
     ):
         """``now``: the initial clock (orders are placed in the 30 days before it);
-        ``rates``: breakdown shares to override; ``realtime``: the clock runs with wall time."""
+        ``rates``: breakdown shares to override; ``realtime``: the clock runs with wall time;
+        ``shape``: "standard", or "varied" for the systems' disagreements of ``generate.VARIATIONS``."""
         if orders < 1:
             raise ValueError("a world needs at least one order")
         unknown = set(rates or {}) - set(DEFAULT_RATES)
@@ -40,10 +42,11 @@ class World:
             raise ValueError(f"unknown breakdown rate(s): {', '.join(sorted(unknown))}")
         self.seed = seed
         self.size = orders
+        self.shape = shape
         self.initial_now = to_epoch(now or DEFAULT_NOW)
         self.rates = {**DEFAULT_RATES, **(rates or {})}
         self.thresholds = dict(THRESHOLDS)
-        built = generate(orders=orders, seed=seed, now0=self.initial_now, rates=self.rates)
+        built = generate(orders=orders, seed=seed, now0=self.initial_now, rates=self.rates, shape=shape)
         self.stores = built.stores
         self.products = built.products
         self.people = built.people

@@ -11,8 +11,8 @@ from django.utils import timezone
 from integrations import records as rec
 
 from .. import events
-from ..bulk import insert_new, update_rows, upsert
-from ..correlate import PRECEDENCE, keys_claim, orders_for, orders_merge
+from ..bulk import insert_new, upsert
+from ..correlate import keys_claim, orders_fields_refresh, orders_for, orders_merge, record_fields
 from ..customers import customers_pin, customers_resolve, ingest_customers, person
 from ..models import (
     CustomerIdentity,
@@ -29,9 +29,7 @@ from .common import IngestResult, latest_by_id, record_hash, scoped, split_chang
 from .stores import store_ids_by_alias
 
 LABELS = dict(Lifecycle.choices)
-ORDER_FIELDS = ["number", "customer_id", "channel", "fulfilment", "store_id", "placed_at", "promised_by", "currency", "total", "email", "phone", "cancelled_at"]  # fmt: skip
-FILLABLE = ["customer_id", "store_id", "placed_at", "promised_by", "email", "phone"]
-RECORD_FIELDS = ["order_id", "external_number", "references", "raw_status", "status", "source_updated_at", "synced_at", "content_hash"]  # fmt: skip
+RECORD_FIELDS = ["order_id", "external_number", "references", "raw_status", "status", "source_updated_at", "synced_at", "content_hash", "fields"]  # fmt: skip
 
 
 def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: datetime) -> IngestResult:
@@ -62,12 +60,14 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
                 "external_number": r.number, "references": r.references, "raw_status": r.raw_status, "status": r.status,
                 "source_updated_at": r.updated_at, "synced_at": synced_at, "first_seen_at": synced_at,
                 "content_hash": hashes[r.external_id],
+                "fields": record_fields(_order_row(r, customer_of.get(r.external_id), stores)),
             }
             for r in changed
         ],
         unique=["source_id", "external_id"],
         update=RECORD_FIELDS,
     )  # fmt: skip
+    orders_fields_refresh(set(order_of.values()))
 
     origin_of = dict(Order.objects.filter(pk__any=set(order_of.values())).values_list("id", "origin_source_id"))
     timeline = []
@@ -132,7 +132,11 @@ def _order_row(record: rec.OrderRecord, customer_id, stores) -> dict:
 
 
 def _orders_correlate(source, changed, known: dict[str, int], customer_of, stores) -> dict[str, int]:
-    """The canonical order of each record: found by key or link, created when new; its fields refreshed by precedence."""
+    """The canonical order of each record: found by key or link, created when new.
+
+    A new order starts with its first record's fields; every order's fields are then derived
+    from all its records by :func:`~orders.correlate.orders_fields_refresh`, whatever arrived first.
+    """
     target, merges = orders_for(source, changed, known)
     for survivor, others in merges:
         orders_merge(survivor, others)
@@ -150,27 +154,6 @@ def _orders_correlate(source, changed, known: dict[str, int], customer_of, store
     unused = set(new_ids) - set(order_of.values())
     if unused:
         Order.objects.filter(pk__in=unused).delete()
-
-    rank = PRECEDENCE.get(source.kind, 9)
-    created = {r.external_id for r in new}
-    existing = Order.objects.filter(pk__any=[order_of[r.external_id] for r in changed if r.external_id not in created])
-    existing = existing.select_related("origin_source")
-    current = {o.pk: o for o in existing}
-    refresh, fill = [], []
-    for r in changed:
-        order = current.get(order_of[r.external_id])
-        if order is None:
-            continue
-        row = _order_row(r, customer_of.get(r.external_id), stores)
-        origin_rank = PRECEDENCE.get(order.origin_source.kind, 9) if order.origin_source else 9
-        if rank <= origin_rank:
-            refresh.append({"id": order.pk, **row, "origin_source_id": source.pk, "updated_at": now})
-        else:
-            blanks = {f: row[f] for f in FILLABLE if getattr(order, f) in (None, "") and row[f] not in (None, "")}
-            if blanks:
-                fill.append({"id": order.pk, **{f: getattr(order, f) for f in FILLABLE}, **blanks, "updated_at": now})
-    update_rows(Order, refresh, fields=[*ORDER_FIELDS, "origin_source_id", "updated_at"])
-    update_rows(Order, fill, fields=[*FILLABLE, "updated_at"])
     return order_of
 
 

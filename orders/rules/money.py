@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
-from ..models import Lifecycle, OrderRecord, Payment, Picking, Return
+from ..models import Lifecycle, OrderLine, OrderRecord, Payment, Picking, PickingLine, Return
 from .common import Finding, age, iso, names, of_orders, orders_in, when
 
 # Shopify financial statuses that mean the whole total was captured (refunds are reported separately).
@@ -22,42 +22,62 @@ def return_not_refunded(order_ids, *, now: datetime, threshold: timedelta | None
     """S11: the warehouse received a return longer ago than the threshold, and no refund was issued for it.
 
     Received: the ERP's return receipt is done (or a system reports the return received).
-    Refunded: a return some system reports refunded, or a refund payment after the receipt.
+    Refunded, matched across systems by order and by lines or amount — never by which came first (a
+    refund issued at drop-off precedes the warehouse's receipt): a return some system reports refunded,
+    or refunds on the order (in any system) that cover the returned lines' value at the order's prices.
     """
     cutoff = now - threshold
     refunded_return = Return.objects.filter(order_id=OuterRef("order_id"), status=Return.Status.REFUNDED)
-
-    def refund_since(field: str):
-        return Payment.objects.filter(
-            order_id=OuterRef("order_id"),
-            kind=Payment.Kind.REFUND,
-            status=Payment.Status.SUCCESS,
-            processed_at__gte=OuterRef(field),
-        )
-
-    receipts = (
+    receipts = list(
         of_orders(Picking.objects, order_ids)
         .filter(kind=Picking.Kind.INCOMING, status=Lifecycle.RETURNED, done_at__lt=cutoff)
         .exclude(Exists(refunded_return))
-        .exclude(Exists(refund_since("done_at")))
-        .values_list("order_id", "order__number", "source__name", "name", "done_at")
+        .values_list("order_id", "order__number", "source__name", "name", "done_at", "id")
     )
-    received = (
+    received = list(
         of_orders(Return.objects, order_ids)
         .filter(status=Return.Status.RECEIVED, received_at__lt=cutoff)
         .exclude(Exists(refunded_return))
-        .exclude(Exists(refund_since("received_at")))
-        .values_list("order_id", "order__number", "source__name", "external_id", "received_at")
+        .values_list("order_id", "order__number", "source__name", "external_id", "received_at", "amount")
+    )
+    owed = _returned_value({r[0] for r in receipts}, {r[5] for r in receipts})
+    for order_id, *_, amount in received:
+        owed[order_id] = owed.get(order_id, Decimal(0)) + amount
+    refunds = dict(
+        Payment.objects.filter(order_id__in=owed, kind=Payment.Kind.REFUND, status=Payment.Status.SUCCESS)
+        .values("order_id")
+        .annotate(total=Sum("amount"))
+        .values_list("order_id", "total")
+        .order_by()
     )
     found: dict[int, Finding] = {}
-    for order_id, number, system, name, at in sorted([*receipts, *received], key=lambda r: (r[0], r[4])):
-        if order_id not in found:
-            found[order_id] = Finding(
-                detail=f"order {number}: {system} received return {name} {when(at)}; "
-                f"no refund in any system {age(now - at)} later",
-                evidence={"system": system, "receipt": name, "received_at": iso(at)},
-            )
+    for order_id, number, system, name, at, _ in sorted([*receipts, *received], key=lambda r: (r[0], r[4])):
+        refunded = refunds.get(order_id, Decimal(0))
+        if order_id in found or (refunded > 0 and refunded >= owed.get(order_id, Decimal(0))):
+            continue
+        found[order_id] = Finding(
+            detail=f"order {number}: {system} received return {name} {when(at)}; "
+            + (f"refunds of {refunded} cover less than the returned lines' {owed[order_id]}" if refunded else
+               f"no refund in any system {age(now - at)} later"),
+            evidence={"system": system, "receipt": name, "received_at": iso(at), "refunded": str(refunded)},
+        )  # fmt: skip
     return found
+
+
+def _returned_value(order_ids: set[int], picking_ids: set[int]) -> dict[int, Decimal]:
+    """``{order_id: value}`` of the lines on these return receipts, at the price the order charged for each SKU."""
+    price = {
+        (order_id, sku): unit_price
+        for order_id, sku, unit_price in OrderLine.objects.filter(order_id__in=order_ids).values_list(
+            "order_id", "sku", "unit_price"
+        )
+    }
+    value: dict[int, Decimal] = {order_id: Decimal(0) for order_id in order_ids}
+    for order_id, sku, quantity in PickingLine.objects.filter(picking_id__in=picking_ids).values_list(
+        "picking__order_id", "sku", "quantity"
+    ):
+        value[order_id] += price.get((order_id, sku), Decimal(0)) * quantity
+    return value
 
 
 def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:

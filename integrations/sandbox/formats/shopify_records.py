@@ -237,6 +237,12 @@ def transactions(o, now: int) -> list[dict]:
     return out
 
 
+def _restock_type(o, kind: str) -> str:
+    if kind != "return":
+        return "cancel"
+    return "no_restock" if "refund_no_restock" in o.vary else "return"  # varied: the ERP alone books the return
+
+
 def _refund(world, o, n: int) -> dict:
     at, cents, lines, kind = o.refunds[n]
     refund_id, txn_id = o.refund_ids[n]
@@ -246,7 +252,7 @@ def _refund(world, o, n: int) -> dict:
         product, _, price = o.lines[line]
         items.append({
             "id": refund_id + k + 1, "line_item_id": o.line_ids[line], "location_id": place.shopify_id,
-            "quantity": quantity, "restock_type": "return" if kind == "return" else "cancel",
+            "quantity": quantity, "restock_type": _restock_type(o, kind),
             "subtotal": round(price * quantity / 100, 2), "total_tax": 0.0,
             "line_item": {"id": o.line_ids[line], "sku": product.sku, "name": product.name, "quantity": o.lines[line][1], "price": money(price)},
         })  # fmt: skip
@@ -312,7 +318,7 @@ def render_order(world, o, now: int, updated: int) -> dict:
     else:
         financial = "paid"
     notes = []
-    if o.promised is not None:
+    if o.promised is not None and "erp_promise" not in o.vary:  # varied: only the ERP's commitment_date has it
         notes.append({"name": "promised_by", "value": iso_z(o.promised)})
     if o.window is not None:
         notes += [
