@@ -24,7 +24,7 @@ from . import search
 from .access import visible_orders
 from .audit import audit
 from .models import AccessLog, ApiToken, Customer, Order
-from .selectors import distinct, order_pane
+from .selectors import distinct, order_pane, order_systems, presence_sources
 
 TOKEN_BYTES = 32
 LAST_USED_EVERY = timedelta(minutes=1)  # write last_used_at at most this often per token
@@ -172,10 +172,13 @@ class ShipmentOut(Schema):
 
 
 class ReturnOut(Schema):
-    status: str
+    source: str = Field(description="The system that reports it: the storefront's refund, the ERP's return receipt.")
+    reference: str
+    status: str = Field(description="requested, received or refunded")
     line_skus: list[str]
-    amount: Decimal
+    amount: Decimal | None = Field(description="The refunded amount where the system states one.")
     requested_at: datetime | None
+    received_at: datetime | None
     refunded_at: datetime | None
 
 
@@ -187,8 +190,16 @@ class EventOut(Schema):
 
 
 class OrderDetailOut(OrderOut):
-    projected_by: datetime | None
+    projected_by: datetime | None = Field(
+        description="The one projected date (orders.standing): delivered, the carrier's estimate, the ERP's "
+        "schedule, else the promise; null while a parcel is in a carrier problem."
+    )
+    projected_from: str = Field(description='Who projects it, e.g. "easypost estimates parcel 1Z…".')
+    late_by_days: int | None = Field(description="Whole days past the promise or projection, while not arrived.")
     cancellable: bool
+    cannot_cancel: str = Field(
+        description='Why not, in words for the customer ("already dispatched"); empty if it can.'
+    )
     refundable: Decimal
     lines: list[LineOut]
     payments: list[PaymentOut]
@@ -214,12 +225,14 @@ def lookup(request: HttpRequest, q: str = "", phone: str = ""):
     their_orders = _recent_orders(request.user, [hit.customer.pk for hit in customers])
     orders = [hit.order for hit in order_hits.values()] + [o for o in their_orders if o.pk not in order_hits]
     _with_systems_and_flags(orders)
+    sources = presence_sources()
     audit(request.user, AccessLog.Action.API_LOOKUP, customer_ids=results.customer_ids)
     return {
         "query": results.reading.text,
         "customers": [_customer_out(hit.customer, [str(m) for m in hit.matches]) for hit in customers],
         "orders": [
-            _order_out(o, [str(m) for m in order_hits[o.pk].matches] if o.pk in order_hits else []) for o in orders
+            _order_out(o, [str(m) for m in order_hits[o.pk].matches] if o.pk in order_hits else [], sources)
+            for o in orders
         ],
     }
 
@@ -232,9 +245,12 @@ def order_detail(request: HttpRequest, order_id: int):
     _with_systems_and_flags([order])
     audit(request.user, AccessLog.Action.API_ORDER, customer_ids=[order.customer_id], order_id=order.pk)
     return {
-        **_order_out(order, []),
-        "projected_by": pane["projected"],
+        **_order_out(order, [], presence_sources()),
+        "projected_by": pane["projected"].at if pane["projected"] else None,
+        "projected_from": str(pane["projected"]) if pane["projected"] else "",
+        "late_by_days": pane["late"].days if pane["late"] else None,
         "cancellable": pane["cancellable"],
+        "cannot_cancel": pane["cannot_cancel"],
         "refundable": pane["refundable"],
         "lines": [
             {
@@ -252,7 +268,19 @@ def order_detail(request: HttpRequest, order_id: int):
             {**_fields(s, ShipmentOut, skip={"events"}), "events": [_fields(e, ScanOut) for e in s.events.all()]}
             for s in pane["shipments"]
         ],
-        "returns": [_fields(r, ReturnOut) for r in pane["returns"]],
+        "returns": [
+            {
+                "source": r.system,
+                "reference": r.reference,
+                "status": r.status,
+                "line_skus": r.skus,
+                "amount": r.amount,
+                "requested_at": r.requested_at,
+                "received_at": r.received_at,
+                "refunded_at": r.refunded_at,
+            }
+            for r in pane["returns"]
+        ],  # fmt: skip
         "timeline": [{"at": e.at, "kind": e.kind, "source": e.source, "summary": e.summary} for e in pane["timeline"]],
     }
 
@@ -275,8 +303,8 @@ def _recent_orders(user, customer_ids: list[int]) -> list[Order]:
 
 
 def _with_systems_and_flags(orders: list[Order]) -> None:
-    """Load every order's records (with source) and flags in two queries."""
-    prefetch_related_objects(orders, "records__source", "flags")
+    """Load every order's records and parcels (with their source) and flags in a fixed number of queries."""
+    prefetch_related_objects(orders, "records__source", "shipments__source", "flags")
 
 
 def _customer_out(customer: Customer, matched: list[str]) -> dict:
@@ -291,7 +319,7 @@ def _customer_out(customer: Customer, matched: list[str]) -> dict:
     }
 
 
-def _order_out(order: Order, matched: list[str]) -> dict:
+def _order_out(order: Order, matched: list[str], sources: list) -> dict:
     return {
         "id": order.pk,
         "number": order.number,
@@ -305,15 +333,27 @@ def _order_out(order: Order, matched: list[str]) -> dict:
         "total": order.total,
         "currency": order.currency,
         "systems": {
-            record.source.name: {
-                "external_id": record.external_id,
-                "number": record.external_number,
-                "status": record.status,
-                "raw_status": record.raw_status,
-                "synced_at": record.synced_at,
-                "stale": record.source.is_stale,
-            }
-            for record in order.records.all()
+            p.source.name: (
+                {
+                    "external_id": p.record.external_id,
+                    "number": p.record.external_number,
+                    "status": p.record.status,
+                    "raw_status": p.record.raw_status,
+                    "synced_at": p.record.synced_at,
+                    "stale": p.stale,
+                }
+                if p.record
+                else {  # a carrier knows the order through its tracker: its id, the tracking number
+                    "external_id": p.shipment.external_id,
+                    "number": p.shipment.tracking_number,
+                    "status": p.shipment.status,
+                    "raw_status": p.shipment.raw_status,
+                    "synced_at": p.shipment.synced_at,
+                    "stale": p.stale,
+                }
+            )
+            for p in order_systems(order, sources=sources)
+            if p.known
         },
         "flags": [
             {"code": f.code, "opened_at": f.opened_at, "closed_at": f.closed_at, "detail": f.detail}

@@ -76,7 +76,7 @@ TABLES = {
     ),
     "orders_orderrecord": (
         "id", "source_id", "external_id", "synced_at", "content_hash", "order_id", "external_number", "references",
-        "raw_status", "status", "source_updated_at", "first_seen_at",
+        "raw_status", "status", "source_updated_at", "first_seen_at", "fields",
     ),
     "orders_orderkey": ("id", "key", "order_id"),
     "orders_orderline": (
@@ -925,8 +925,8 @@ class _World:
                 updated: int, first_seen: int) -> None:  # fmt: skip
         self.rows["orders_orderrecord"].append(
             f"{self.id['orders_orderrecord']()}\t{source_id}\t{external_id}\t{self.now_ts}\t{self.digest()}\t{o.id}\t"
-            f"{number}\t{references}\t{raw}\t{status}\t{_ts(updated)}\t{_ts(first_seen)}\n"
-        )
+            f"{number}\t{references}\t{raw}\t{status}\t{_ts(updated)}\t{_ts(first_seen)}\t{{}}\n"
+        )  # fields: the generated orders are written whole, never derived by precedence
 
     def _order_lines(self, o: _O, source_id: int, order_external_id: str, line_ids: list[str]) -> None:
         location = (o.store or self.warehouse)["id"]

@@ -34,7 +34,6 @@ from .bulk import update_rows, upsert
 from .models import (
     CustomerMerge,
     Flag,
-    Lifecycle,
     Note,
     Order,
     OrderKey,
@@ -42,7 +41,6 @@ from .models import (
     OrderRecord,
     Payment,
     Picking,
-    Pickup,
     Return,
     Shipment,
     TimelineEvent,
@@ -50,13 +48,6 @@ from .models import (
 
 PRECEDENCE = {"storefront": 0, "pos": 1, "erp": 2, "crm": 3, "carrier": 4}
 
-RANK = {
-    Lifecycle.PLACED: 0, Lifecycle.PAID: 1, Lifecycle.IN_ERP: 2, Lifecycle.ASSIGNED: 3, Lifecycle.PICKED: 4,
-    Lifecycle.PACKED: 5, Lifecycle.READY_FOR_PICKUP: 6, Lifecycle.HANDED_TO_CARRIER: 7, Lifecycle.IN_TRANSIT: 8,
-    Lifecycle.OUT_FOR_DELIVERY: 9, Lifecycle.DELIVERED: 10, Lifecycle.COLLECTED: 10, Lifecycle.RETURN_REQUESTED: 11,
-    Lifecycle.RETURNED: 12, Lifecycle.REFUNDED: 13,
-}  # fmt: skip
-PICKUP_STATUS = {Pickup.Stage.READY: Lifecycle.READY_FOR_PICKUP, Pickup.Stage.COLLECTED: Lifecycle.COLLECTED}
 # The order's identity is its origin's; the other fields take the most authoritative non-empty value.
 FROM_ORIGIN = ("number", "channel", "fulfilment", "currency", "total", "cancelled_at")
 FIRST_KNOWN = ("customer_id", "store_id", "placed_at", "promised_by", "email", "phone")
@@ -259,49 +250,3 @@ def orphans_link(source_ids: Iterable[int] | None = None) -> set[int]:
             TimelineEvent, [{"id": pk, "order_id": subjects[subject]} for pk, subject in events], fields=["order_id"]
         )
     return touched
-
-
-def orders_status_refresh(order_ids: Iterable[int]) -> None:
-    """Derive each order's lifecycle status from every system's view of it.
-
-    Cancelled when its origin system says so; otherwise the furthest stage any system
-    reports (the ERP's picking, the carrier's scan, the storefront's refund) or the store
-    counter recorded (ready for pickup, collected).
-    """
-    order_ids = list(set(order_ids))
-    if not order_ids:
-        return
-    best: dict[int, str] = {}
-    cancelled: set[int] = set()
-    origin, current = {}, {}
-    for order_id, origin_source_id, status in Order.objects.filter(pk__any=order_ids).values_list(
-        "id", "origin_source_id", "status"
-    ):
-        origin[order_id], current[order_id] = origin_source_id, status
-
-    def consider(order_id, status):
-        if status == Lifecycle.CANCELLED:
-            return
-        if order_id not in best or RANK[status] > RANK[best[order_id]]:
-            best[order_id] = status
-
-    for order_id, source_id, status in OrderRecord.objects.filter(order_id__any=order_ids).values_list(
-        "order_id", "source_id", "status"
-    ):
-        if status == Lifecycle.CANCELLED and source_id == origin[order_id]:
-            cancelled.add(order_id)
-        consider(order_id, status)
-    for order_id, status in Picking.objects.filter(order_id__any=order_ids).values_list("order_id", "status"):
-        consider(order_id, status)
-    for order_id, status in Shipment.objects.filter(order_id__any=order_ids).values_list("order_id", "status"):
-        consider(order_id, status)
-    for order_id, stage in Pickup.objects.filter(order_id__any=order_ids, stage__in=PICKUP_STATUS).values_list(
-        "order_id", "stage"
-    ):
-        consider(order_id, PICKUP_STATUS[stage])  # the counter's own word, before any system echoes it
-    rows = []
-    for order_id in order_ids:
-        status = Lifecycle.CANCELLED if order_id in cancelled else best.get(order_id, Lifecycle.PLACED)
-        if current.get(order_id) != status:
-            rows.append({"id": order_id, "status": status})
-    update_rows(Order, rows, fields=["status"])

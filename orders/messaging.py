@@ -26,7 +26,8 @@ from django.utils import timezone
 from . import events
 from .flags import MESSAGE_CODES
 from .models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
-from .selectors import counter_lines, projected_date
+from .selectors import counter_lines
+from .standing import standings
 from .timezones import store_local
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,13 @@ def message_context(order: Order) -> dict:
     scans = list(latest.events.all()) if latest else []
     last_scan = scans[-1] if scans else None
     items = sum(line.quantity for line in counter_lines(order))
+    standing = standings([order.pk]).get(order.pk)
+    projected = standing.projected.at if standing and standing.projected else None
     return {
         "customer_name": (order.customer.name if order.customer_id else "") or "there",
         "order_number": order.number,
         "promised": store_local(order.promised_by, order.store),
-        "projected": store_local(projected_date(order, shipments), order.store),
+        "projected": store_local(projected, order.store),
         "carrier": latest.carrier if latest else "",
         "tracking_number": latest.tracking_number if latest else "",
         "tracking_url": latest.tracking_url if latest else "",

@@ -25,6 +25,8 @@ class Lifecycle(models.TextChoices):
     HANDED_TO_CARRIER = "handed_to_carrier", "Handed to carrier"
     IN_TRANSIT = "in_transit", "In transit"
     OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERY_PROBLEM = "delivery_problem", "Delivery problem"  # the carrier reports a failure or an error
+    RETURNING = "returning", "Returning to sender"  # the carrier is sending the parcel back
     DELIVERED = "delivered", "Delivered"
     COLLECTED = "collected", "Collected"
     CANCELLED = "cancelled", "Cancelled"

@@ -7,7 +7,7 @@
          PickupPush("ready") queued for each system that takes it
       -> Handover (identity checked; one per order): collected or refused, a PickupPush per system
       -> TimelineEvent kind "pickup" with the clerk, in the same transaction
-      -> the order's status follows (ready for pickup, collected: orders.correlate.orders_status_refresh)
+      -> the order's status follows (ready for pickup, collected: orders.standing.orders_status_refresh)
       -> after commit: orders.tasks.push_pickup sends each outbox row through its system's adapter
          (Square: the PICKUP fulfillment's state; Shopify: a fulfilment; Odoo: the picking validated)
 
@@ -29,11 +29,11 @@ from integrations.adapters import CollectedLine, adapter_class, adapter_for
 from integrations.http import TransportError
 
 from . import events
-from .correlate import orders_status_refresh
 from .messaging import CannotMessage, message_ready_for_pickup
 from .models import Flag, Handover, Order, OrderLine, OrderRecord, Pickup, PickupLine, PickupPush, TimelineEvent
 from .selectors import counter_lines
 from .services import flag_open
+from .standing import orders_status_refresh
 
 log = logging.getLogger(__name__)
 

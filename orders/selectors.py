@@ -24,11 +24,11 @@ from .models import (
     OrderLine,
     OrderRecord,
     Payment,
-    Return,
     Shipment,
     StockLevel,
     TimelineEvent,
 )
+from .standing import Evidence, Standing, standing_of, standings
 from .timezones import LOCAL_FORMAT, store_zone
 
 
@@ -57,6 +57,8 @@ def order_timeline(*, order_id: int) -> list[TimelineEvent]:
 # --- the agent's customer and order screen ------------------------------------------------
 DISPATCHED = {
     Lifecycle.HANDED_TO_CARRIER,
+    Lifecycle.DELIVERY_PROBLEM,
+    Lifecycle.RETURNING,
     Lifecycle.IN_TRANSIT,
     Lifecycle.OUT_FOR_DELIVERY,
     Lifecycle.DELIVERED,
@@ -142,11 +144,10 @@ class LineView:
 def order_pane(order: Order) -> dict:
     """Everything the agent needs about one order, in a fixed number of queries.
 
-    Whether it can be cancelled (nothing dispatched yet) and what could be refunded
-    (captured minus refunded) are answered here, so the agent never does sums.
+    Status and projected date come from :func:`orders.standing.standings`, the one function the
+    API, the rules and the messages read too. Whether it can be cancelled (and why not) and what
+    could be refunded (captured minus refunded) are answered here, so the agent never does sums.
     """
-    records = {r.source_id: r for r in order.records.select_related("source")}
-    systems = Source.objects.filter(kind__in=["storefront", "pos", "erp", "carrier"]).order_by("name")
     shipments = parcels(order.shipments.select_related("source").prefetch_related("events"))
     zone = store_zone(order.store)
     for parcel in shipments:  # formatted once here: a parcel in limbo can carry hundreds of scans
@@ -158,15 +159,13 @@ def order_pane(order: Order) -> dict:
             )
             for e in parcel.events.all()
         ]
-    by_source = {s.source_id: s for s in shipments} | {other.source_id: other for s in shipments for other in s.also}
-    presence = [Presence(source, records.get(source.pk), by_source.get(source.pk)) for source in systems]
-    if any(s.kind == "carrier" for s in systems):
-        presence = [p for p in presence if p.source.kind != "carrier" or shipments]
     payments = list(order.payments.select_related("source"))
-    returns = list(order.returns.all())
+    returns = order_returns(order)
+    standing = standings([order.pk]).get(order.pk) or standing_of(Evidence())
     return {
         "order": order,
-        "presence": presence,
+        "presence": order_systems(order, shipments),
+        "standing": standing,
         "lines": _lines_with_stock(order),
         "payments": payments,
         "shipments": shipments,
@@ -174,11 +173,92 @@ def order_pane(order: Order) -> dict:
         "flags": list(order.flags.select_related("owner", "message").order_by("closed_at", "-opened_at")),
         "message_codes": MESSAGE_CODES,
         "timeline": timeline_rows(order),
-        "projected": projected_date(order, shipments),
-        "arrived": any(s.delivered_at for s in shipments),
-        "cancellable": cancellable(order, shipments),
+        "projected": standing.projected,
+        "arrived": standing.projected is not None and standing.projected.kind == "delivered",
+        "late": lateness(order, standing),
+        "cancellable": cancellable(order, standing),
+        "cannot_cancel": cannot_cancel(order, standing),
         "refundable": refundable(payments, returns),
     }
+
+
+PRESENCE_KINDS = ("storefront", "pos", "erp", "carrier")
+
+
+def presence_sources() -> list[Source]:
+    return list(Source.objects.filter(kind__in=PRESENCE_KINDS).order_by("name"))
+
+
+def order_systems(order: Order, shipments: list[Shipment] | None = None, sources=None) -> list[Presence]:
+    """Which systems know the order: its record in each, and a carrier through the tracker it holds for it.
+
+    The presence strip and the API's ``systems`` both read this (``order.records`` and
+    ``order.shipments`` may come prefetched). A carrier is listed only when the order has
+    parcels: an order picked up in store never meets one.
+    """
+    records = {r.source_id: r for r in order.records.all()}
+    if shipments is None:
+        shipments = parcels(order.shipments.all())
+    by_source = {s.source_id: s for s in shipments} | {other.source_id: other for s in shipments for other in s.also}
+    presence = [
+        Presence(source, records.get(source.pk), by_source.get(source.pk)) for source in sources or presence_sources()
+    ]
+    return presence if shipments else [p for p in presence if p.source.kind != "carrier"]
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    """A return as one system reports it: the storefront's refund of returned lines, or the ERP's return receipt."""
+
+    system: str
+    reference: str
+    status: str  # requested, received, refunded
+    skus: list[str]
+    amount: Decimal | None
+    requested_at: datetime | None
+    received_at: datetime | None
+    refunded_at: datetime | None
+
+    @property
+    def status_label(self) -> str:
+        return {"requested": "Requested", "received": "Received", "refunded": "Refunded"}.get(self.status, self.status)
+
+
+def order_returns(order: Order) -> list[ReturnView]:
+    """Every return any system reports: ``Return`` rows and the ERP's return receipts (incoming pickings)."""
+    views = [
+        ReturnView(
+            r.source.name, r.external_id, r.status, list(r.line_skus or []), r.amount, r.requested_at,
+            r.received_at, r.refunded_at,
+        )
+        for r in order.returns.select_related("source")
+    ]  # fmt: skip
+    for picking in order.pickings.filter(kind="incoming").select_related("source").prefetch_related("lines"):
+        done = picking.status == Lifecycle.RETURNED
+        views.append(
+            ReturnView(
+                picking.source.name, picking.name or picking.external_id, "received" if done else "requested",
+                sorted({line.sku for line in picking.lines.all()}), None, picking.scheduled_at,
+                picking.done_at if done else None, None,
+            )
+        )  # fmt: skip
+    return sorted(views, key=lambda v: (v.received_at or v.requested_at or v.refunded_at or order.placed_at, v.system))
+
+
+def lateness(order: Order, standing: Standing, now: datetime | None = None) -> timedelta | None:
+    """How late the order is, by its projection or its promise, while it has not arrived; None when on time."""
+    if standing.status in (Lifecycle.DELIVERED, Lifecycle.COLLECTED, Lifecycle.CANCELLED) or standing.status in (
+        Lifecycle.RETURN_REQUESTED,
+        Lifecycle.RETURNED,
+        Lifecycle.REFUNDED,
+    ):
+        return None
+    if order.fulfilment == Order.Fulfilment.PICKUP and standing.status == Lifecycle.READY_FOR_PICKUP:
+        return None
+    now = now or timezone.now()
+    due = [d for d in (order.promised_by, standing.projected.at if standing.projected else None) if d]
+    overdue = [now - d for d in due if d < now]
+    return max(overdue) if overdue else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +309,7 @@ def parcels(shipments) -> list[Shipment]:
         groups.setdefault(shipment.tracking_number or f"#{shipment.pk}", []).append(shipment)
     kept = []
     for group in groups.values():
-        group.sort(key=lambda s: (s.source.kind != "carrier", -len(s.events.all()), s.pk))
+        group.sort(key=lambda s: (s.source.kind != "carrier", s.last_event_at is None, s.pk))
         first, *rest = group
         first.also = rest
         kept.append(first)
@@ -266,23 +346,27 @@ def _lines_with_stock(order: Order) -> list[LineView]:
     return views
 
 
-def projected_date(order: Order, shipments: list[Shipment]):
-    """The best current estimate of arrival: the carrier's estimate, else the booked window, else the promise."""
-    for shipment in shipments:
-        if shipment.delivered_at:
-            return shipment.delivered_at
-    estimates = [s.estimated_delivery or s.window_end for s in shipments if s.estimated_delivery or s.window_end]
-    return max(estimates) if estimates else order.promised_by
+def cannot_cancel(order: Order, standing: Standing) -> str:
+    """Why the order can no longer be cancelled, in words for the customer; empty while it still can."""
+    if standing.status == Lifecycle.CANCELLED or order.cancelled_at:
+        return "already cancelled"
+    if standing.status == Lifecycle.COLLECTED or order.fulfilment == Order.Fulfilment.CARRY_OUT:
+        return "collected in store" if order.fulfilment == Order.Fulfilment.PICKUP else "bought at the till"
+    if standing.status == Lifecycle.DELIVERED:
+        return "already delivered"
+    if standing.status in (Lifecycle.RETURN_REQUESTED, Lifecycle.RETURNED, Lifecycle.REFUNDED):
+        return "already delivered and being returned"
+    if standing.status in DISPATCHED or order.shipments.filter(shipped_at__isnull=False).exists():
+        return "already dispatched"
+    return ""
 
 
-def cancellable(order: Order, shipments: list[Shipment]) -> bool:
+def cancellable(order: Order, standing: Standing) -> bool:
     """An order can still be cancelled until something has left the building."""
-    if order.status == Lifecycle.CANCELLED or order.cancelled_at:
-        return False
-    return order.status not in DISPATCHED and not any(s.shipped_at for s in shipments)
+    return not cannot_cancel(order, standing)
 
 
-def refundable(payments: list[Payment], returns: list[Return]) -> Decimal:
+def refundable(payments: list[Payment], returns) -> Decimal:
     """Money taken (captures and sales that succeeded) minus money already given back."""
     ok = [p for p in payments if p.status == Payment.Status.SUCCESS]
     taken = sum((p.amount for p in ok if p.kind in (Payment.Kind.CAPTURE, Payment.Kind.SALE)), Decimal(0))

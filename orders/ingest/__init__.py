@@ -16,8 +16,9 @@ from datetime import datetime
 
 from integrations import records as rec
 
-from ..correlate import orders_status_refresh, orphans_link
+from ..correlate import orphans_link
 from ..customers import ingest_customers
+from ..standing import orders_status_refresh
 from .common import IngestResult, latest_by_id, record_hash
 from .fulfilment import ingest_moves, ingest_order_payments, ingest_pickings, ingest_trackers
 from .orders import ingest_orders

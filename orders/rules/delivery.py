@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
-from ..models import Lifecycle, Order, Picking, Shipment
+from ..models import Lifecycle, Order, Shipment
+from ..standing import standings
 from .common import (
     CARRIER_EXCEPTIONS,
     CARRIER_MOVING,
@@ -165,52 +166,25 @@ def _open_promises(order_ids) -> QuerySet[Order]:
 
 
 def promise_at_risk(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
-    """S6: the promise is still ahead, but a system projects a later date.
+    """S6: the promise is still ahead, but the order's projected date is later.
 
-    Projections: the ERP's scheduled date of a picking not yet done (a backorder moves
-    it), and the carrier's estimate of a live parcel. A parcel in an exception has no
-    meaningful estimate (``delivery_exception`` carries it). No vendor API here exposes
-    a backorder lead time beyond the ERP's rescheduled date.
+    The projection is the one every screen shows (:func:`orders.standing.standings`): the carrier's
+    estimate of the parcels still moving (a parcel in an exception has none: ``delivery_exception``
+    carries it), else the ERP's scheduled date of a picking not yet done (a backorder moves it). No
+    vendor API here exposes a backorder lead time beyond the ERP's rescheduled date.
     """
-    ahead = _open_promises(order_ids).filter(promised_by__gte=now)
-    late: dict[int, list[dict]] = defaultdict(list)
-    numbers, promises = {}, {}
-    schedules = (
-        Picking.objects.filter(order__in=ahead, kind=Picking.Kind.OUTGOING, scheduled_at__gt=F("order__promised_by"))
-        .filter(status__in=[Lifecycle.IN_ERP, Lifecycle.ASSIGNED, Lifecycle.PICKED, Lifecycle.PACKED])
-        .values("order_id", "order__number", "order__promised_by", "source__name", "name", "scheduled_at")
-    )
-    for row in schedules:
-        late[row["order_id"]].append(
-            {"system": row["source__name"], "what": f"schedules {row['name']}", "date": row["scheduled_at"]}
-        )
-        numbers[row["order_id"]], promises[row["order_id"]] = row["order__number"], row["order__promised_by"]
-    estimates = (
-        Shipment.objects.filter(order__in=ahead, estimated_delivery__gt=F("order__promised_by"))
-        .exclude(status__in=[Lifecycle.DELIVERED, Lifecycle.CANCELLED])
-        .exclude(carrier_status_in(CARRIER_EXCEPTIONS))
-        .values(
-            "order_id", "order__number", "order__promised_by", "source__name", "tracking_number", "estimated_delivery"
-        )
-    )
-    for row in estimates:
-        late[row["order_id"]].append(
-            {
-                "system": row["source__name"],
-                "what": f"estimates parcel {row['tracking_number']}",
-                "date": row["estimated_delivery"],
-            }
-        )
-        numbers[row["order_id"]], promises[row["order_id"]] = row["order__number"], row["order__promised_by"]
+    ahead = dict(_open_promises(order_ids).filter(promised_by__gte=now).values_list("id", "promised_by"))
+    numbers = dict(Order.objects.filter(pk__any=list(ahead)).values_list("id", "number")) if ahead else {}
     found = {}
-    for order_id, projections in late.items():
-        projections.sort(key=lambda p: (p["date"], p["system"], p["what"]))
+    for order_id, standing in standings(ahead).items():
+        projected, promised = standing.projected, ahead[order_id]
+        if projected is None or projected.kind == "promised" or projected.at <= promised:
+            continue
         found[order_id] = Finding(
-            detail=f"order {numbers[order_id]} promised by {when(promises[order_id])}; "
-            + "; ".join(f"{p['system']} {p['what']} for {when(p['date'])}" for p in projections),
+            detail=f"order {numbers[order_id]} promised by {when(promised)}; {projected} for {when(projected.at)}",
             evidence={
-                "promised_by": iso(promises[order_id]),
-                "projected": [{**p, "date": iso(p["date"])} for p in projections],
+                "promised_by": iso(promised),
+                "projected": {"date": iso(projected.at), "system": projected.system, "what": projected.what},
             },
         )
     return found

@@ -109,7 +109,7 @@ def test_the_customer_screen_answers_the_callers_questions(agent_client, scene):
     assert 'class="num short" title="odoo 1 · square 3">1<' in html  # 2 wanted; the systems' lowest count, not the sum
     assert "visa ••4242" in html
     assert scenes.TRACKING in html and "<li>2026-11-04 03:00 CST · in_transit · Picked up</li>" in html
-    assert "<strong>No</strong>, already dispatched" not in html
+    assert "<strong>No</strong>, already dispatched" in html  # UPS has the parcel: the evidence, not the stored status
     assert "Refundable</span> 129.50 USD" in html
     assert AccessLog.objects.get().action == "order"
 

@@ -111,11 +111,18 @@ def test_lookup_by_phone_pops_the_customer_and_their_orders(client, scene, auth,
         "placed_at": "2026-11-03T15:00:00Z",
         "promised_by": None,
     }
-    assert set(web["systems"]) == {"shopify", "odoo"}
+    assert set(web["systems"]) == {"shopify", "odoo", "easypost"}  # the carrier knows it through its tracker
     assert {k: web["systems"]["odoo"][k] for k in ("external_id", "number", "status")} == {
         "external_id": "42",
         "number": "S00042",
         "status": "placed",
+    }
+    tracker = scene.web_order.shipments.get()
+    assert {k: web["systems"]["easypost"][k] for k in ("external_id", "number", "status", "stale")} == {
+        "external_id": tracker.external_id,
+        "number": scenes.TRACKING,
+        "status": "handed_to_carrier",
+        "stale": True,  # the scene's carrier source never finished a sync
     }
     assert web["flags"] == []
     assert AccessLog.objects.get().action == "api_lookup"

@@ -1,0 +1,229 @@
+"""Where an order stands: its status and projected date, from all the evidence, by one precedence.
+
+Every screen and message that says where an order is reads :func:`standings`: the agent's
+pane, the JSON API, the ``promise_at_risk`` rule, customer messages, and the status stored
+on ``Order`` (:func:`orders_status_refresh`, after every landed page and counter action).
+
+**Status precedence** (the first that holds):
+
+1. *cancelled* — the order's origin system cancelled it;
+2. *a return* — refunded, returned or return requested, as any system reports it (a return
+   comes after delivery, so it beats delivered);
+3. *delivered* / *collected* — a parcel delivered, a pickup handed over, or a system saying so;
+4. *a carrier problem* — the latest scan of a parcel not delivered is a failure, an error
+   (*delivery problem*) or a return to sender (*returning to sender*): it beats in transit;
+5. otherwise the furthest stage any system reports (ERP picking, carrier scan, the counter).
+
+**Projected date** (the first that holds): the delivery of a delivered parcel; the carrier's
+estimate (else the booked delivery window) of the parcels still moving, the latest of them;
+the ERP's scheduled date of a picking not yet done; the promise. A parcel in a carrier problem
+has no meaningful estimate: while no other parcel moves, nothing is projected.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .bulk import update_rows
+from .models import Lifecycle, Order, OrderRecord, Picking, Pickup, Shipment
+
+RANK = {
+    Lifecycle.PLACED: 0, Lifecycle.PAID: 1, Lifecycle.IN_ERP: 2, Lifecycle.ASSIGNED: 3, Lifecycle.PICKED: 4,
+    Lifecycle.PACKED: 5, Lifecycle.READY_FOR_PICKUP: 6, Lifecycle.HANDED_TO_CARRIER: 7, Lifecycle.IN_TRANSIT: 8,
+    Lifecycle.OUT_FOR_DELIVERY: 9, Lifecycle.DELIVERY_PROBLEM: 9, Lifecycle.RETURNING: 9, Lifecycle.DELIVERED: 10,
+    Lifecycle.COLLECTED: 10, Lifecycle.RETURN_REQUESTED: 11, Lifecycle.RETURNED: 12, Lifecycle.REFUNDED: 13,
+}  # fmt: skip
+RETURN_STAGES = (Lifecycle.RETURN_REQUESTED, Lifecycle.RETURNED, Lifecycle.REFUNDED)
+ARRIVED = (Lifecycle.DELIVERED, Lifecycle.COLLECTED)
+OPEN_PICKING = (Lifecycle.IN_ERP, Lifecycle.ASSIGNED, Lifecycle.PICKED, Lifecycle.PACKED)
+PICKUP_STATUS = {Pickup.Stage.READY: Lifecycle.READY_FOR_PICKUP, Pickup.Stage.COLLECTED: Lifecycle.COLLECTED}
+# EasyPost tracker statuses (the first part of a carrier shipment's ``raw_status``) that mean trouble.
+CARRIER_PROBLEM = {"failure": Lifecycle.DELIVERY_PROBLEM, "error": Lifecycle.DELIVERY_PROBLEM}
+CARRIER_RETURNING = {"return_to_sender": Lifecycle.RETURNING}
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """One parcel as the evidence shows it (a storefront fulfilment and a carrier tracker of one number are one)."""
+
+    system: str
+    tracking_number: str
+    status: str
+    raw_status: str
+    estimated: datetime | None
+    window_end: datetime | None
+    delivered_at: datetime | None
+
+    @property
+    def carrier_status(self) -> str:
+        return self.raw_status.split("/")[0]
+
+    @property
+    def problem(self) -> str | None:
+        """The lifecycle a carrier problem puts the order in, or None."""
+        if self.delivered_at or self.status in (Lifecycle.DELIVERED, Lifecycle.CANCELLED):
+            return None
+        return CARRIER_PROBLEM.get(self.carrier_status) or CARRIER_RETURNING.get(self.carrier_status)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A date some system projects for the order: ``system`` ``what`` for ``at`` ("odoo schedules WH/OUT/7")."""
+
+    at: datetime
+    system: str
+    what: str
+
+    @property
+    def kind(self) -> str:
+        return self.what.split()[0]  # delivered, estimates, books, schedules, promised
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.what}".strip()
+
+
+@dataclass
+class Evidence:
+    """Everything the systems say about one order's progress."""
+
+    origin: int | None = None  # the origin system's source id
+    origin_cancelled: bool = False
+    promised_by: datetime | None = None
+    stages: list[str] = field(default_factory=list)
+    parcels: list[Parcel] = field(default_factory=list)
+    open_pickings: list[tuple[str, str, datetime]] = field(default_factory=list)  # (system, name, scheduled)
+
+
+@dataclass(frozen=True)
+class Standing:
+    status: str
+    projected: Projection | None
+    problem: Parcel | None = None  # the parcel in a carrier problem, when that is the status
+
+    @property
+    def label(self) -> str:
+        return Lifecycle(self.status).label
+
+
+def standing_of(e: Evidence) -> Standing:
+    """The one function: status and projected date from the evidence (precedence in the module docstring)."""
+    if e.origin_cancelled:
+        return Standing(Lifecycle.CANCELLED, None)
+    returns = [s for s in e.stages if s in RETURN_STAGES]
+    delivered = [p for p in e.parcels if p.delivered_at or p.status == Lifecycle.DELIVERED]
+    arrival = min((p.delivered_at for p in delivered if p.delivered_at), default=None)
+    arrived = [s for s in e.stages if s in ARRIVED] or ([Lifecycle.DELIVERED] if delivered else [])
+    moving = [p for p in e.parcels if p not in delivered and p.status != Lifecycle.CANCELLED and not p.problem]
+    troubled = [p for p in e.parcels if p.problem]
+    if returns:
+        status = max(returns, key=RANK.__getitem__)
+    elif arrived:
+        status = max(arrived, key=RANK.__getitem__)
+    elif troubled and not moving:
+        status = troubled[-1].problem
+    else:
+        status = max(e.stages, key=RANK.__getitem__, default=Lifecycle.PLACED)
+    problem = troubled[-1] if status in (Lifecycle.DELIVERY_PROBLEM, Lifecycle.RETURNING) else None
+    return Standing(status, _projection(e, arrival, delivered, moving, troubled), problem)
+
+
+def _projection(e: Evidence, arrival, delivered, moving, troubled) -> Projection | None:
+    if arrival is not None:
+        first = next(p for p in delivered if p.delivered_at == arrival)
+        return Projection(arrival, first.system, f"delivered parcel {first.tracking_number}".strip())
+    estimates = [
+        Projection(p.estimated, p.system, f"estimates parcel {p.tracking_number}".strip())
+        if p.estimated
+        else Projection(p.window_end, p.system, f"books the delivery window of parcel {p.tracking_number}".strip())
+        for p in moving
+        if p.estimated or p.window_end
+    ]
+    if estimates:
+        return max(estimates, key=lambda p: (p.at, p.system, p.what))
+    if troubled:
+        return None
+    if e.open_pickings:
+        system, name, scheduled = max(e.open_pickings, key=lambda p: (p[2], p[0], p[1]))
+        if e.promised_by is None or scheduled > e.promised_by:
+            return Projection(scheduled, system, f"schedules {name}".strip())
+    return Projection(e.promised_by, "", "promised") if e.promised_by else None
+
+
+def evidence_of(order_ids: Iterable[int]) -> dict[int, Evidence]:
+    """Every order's evidence in five queries, whatever the number of orders."""
+    order_ids = list(set(order_ids))
+    found: dict[int, Evidence] = {}
+    for pk, origin, promised in Order.objects.filter(pk__any=order_ids).values_list(
+        "id", "origin_source_id", "promised_by"
+    ):
+        found[pk] = Evidence(origin=origin, promised_by=promised)
+    for order_id, source_id, status in OrderRecord.objects.filter(order_id__any=order_ids).values_list(
+        "order_id", "source_id", "status"
+    ):
+        e = found[order_id]
+        if status == Lifecycle.CANCELLED:
+            e.origin_cancelled = e.origin_cancelled or source_id == e.origin
+        else:
+            e.stages.append(status)
+    for order_id, system, name, kind, status, scheduled in (
+        Picking.objects.filter(order_id__any=order_ids)
+        .values_list("order_id", "source__name", "name", "kind", "status", "scheduled_at")
+        .order_by("order_id", "id")
+    ):
+        if kind == Picking.Kind.INCOMING and status not in RETURN_STAGES:
+            continue  # a return on its way back is not the order's progress
+        if status != Lifecycle.CANCELLED:
+            found[order_id].stages.append(status)
+        if kind == Picking.Kind.OUTGOING and status in OPEN_PICKING and scheduled:
+            found[order_id].open_pickings.append((system, name, scheduled))
+    for order_id, parcels in _parcels(order_ids).items():
+        found[order_id].parcels = parcels
+        found[order_id].stages.extend(p.status for p in parcels if p.status != Lifecycle.CANCELLED)
+    for order_id, stage in Pickup.objects.filter(order_id__any=order_ids, stage__in=PICKUP_STATUS).values_list(
+        "order_id", "stage"
+    ):
+        found[order_id].stages.append(PICKUP_STATUS[stage])  # the counter's own word, before any system echoes it
+    return found
+
+
+def _parcels(order_ids: list[int]) -> dict[int, list[Parcel]]:
+    """Parcels by tracking number: the carrier's own tracker speaks for a parcel the storefront also lists."""
+    rows = (
+        Shipment.objects.filter(order_id__any=order_ids)
+        .values_list(
+            "order_id", "id", "source__name", "source__kind", "tracking_number", "status", "raw_status",
+            "estimated_delivery", "window_end", "delivered_at",
+        )
+        .order_by("order_id", "id")
+    )  # fmt: skip
+    chosen: dict[int, dict[str, tuple]] = defaultdict(dict)
+    for order_id, pk, system, kind, number, *facts in rows:
+        key = number or f"#{pk}"
+        best = chosen[order_id].get(key)
+        if best is None or (best[0] != "carrier" and kind == "carrier"):
+            chosen[order_id][key] = (kind, system, number, *facts)
+    return {
+        order_id: [
+            Parcel(system, number, *facts)
+            for _, system, number, *facts in sorted(by_number.values(), key=lambda r: r[2])
+        ]
+        for order_id, by_number in chosen.items()
+    }
+
+
+def standings(order_ids: Iterable[int]) -> dict[int, Standing]:
+    """Every order's standing (status, projection), for the pane, the API, the rules and the messages."""
+    return {pk: standing_of(e) for pk, e in evidence_of(order_ids).items()}
+
+
+def orders_status_refresh(order_ids: Iterable[int]) -> None:
+    """Store each order's status as :func:`standing_of` derives it (searches and lists filter on it)."""
+    order_ids = list(set(order_ids))
+    if not order_ids:
+        return
+    current = dict(Order.objects.filter(pk__any=order_ids).values_list("id", "status"))
+    rows = [{"id": pk, "status": s.status} for pk, s in standings(order_ids).items() if current.get(pk) != s.status]
+    update_rows(Order, rows, fields=["status"])
