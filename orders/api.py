@@ -129,6 +129,15 @@ class LookupOut(Schema):
     orders: list[OrderOut]
 
 
+class OtherPriceOut(Schema):
+    price: Decimal
+    channel: str = Field(description="The other channel: store for a web order's line, web for an in-store sale's.")
+    source: str
+    seen_at: datetime
+    same_day: bool = Field(description="False when the last price seen is from the week before the order's day.")
+    difference: Decimal = Field(description="This line's unit price minus the other channel's.")
+
+
 class LineOut(Schema):
     sku: str
     name: str
@@ -138,6 +147,10 @@ class LineOut(Schema):
     available: int | None = Field(
         description="Units that can be promised at the fulfilment location: the lowest count of the systems "
         "that count it there, net of their reservations; null when none does."
+    )
+    other_channel_price: OtherPriceOut | None = Field(
+        description="S13: the same SKU's price in the other channel on the order's day (else the last in the week "
+        "before); null when the other channel did not sell it."
     )
 
 
@@ -260,7 +273,17 @@ def order_detail(request: HttpRequest, order_id: int):
                 "unit_price": row.line.unit_price,
                 "fulfilment_location": row.line.fulfilment_location.code if row.line.fulfilment_location else None,
                 "available": row.available,
-            }
+                "other_channel_price": {
+                    "price": row.other.price,
+                    "channel": row.other.channel,
+                    "source": row.other.system,
+                    "seen_at": row.other.seen_at,
+                    "same_day": row.other.same_day,
+                    "difference": row.difference,
+                }
+                if row.other
+                else None,
+            }  # fmt: skip
             for row in pane["lines"]
         ],
         "payments": [{**_fields(p, PaymentOut), "source": p.source.name} for p in pane["payments"]],

@@ -25,10 +25,10 @@ from .models import (
     OrderRecord,
     Payment,
     Shipment,
-    StockLevel,
     TimelineEvent,
 )
 from .standing import Evidence, Standing, standing_of, standings
+from .stock import stock_available, warehouses_of
 from .timezones import LOCAL_FORMAT, store_zone
 
 
@@ -98,6 +98,7 @@ def customer_header(customer: Customer) -> dict:
     )
     return {
         "customer": customer,
+        "paid_more_in_store": paid_more_in_store(customer),
         "emails": distinct([customer.email, *(i.email_normalised for i in identities)]),
         "phones": distinct([customer.phone, *(i.phone_e164 for i in identities)]),
         "identities": identities,
@@ -134,11 +135,57 @@ class Presence:
         return self.record is not None or self.shipment is not None
 
 
+@dataclass(frozen=True)
+class OtherPrice:
+    """S13: what the same SKU cost in the other channel (in store vs online) on the order's day, or the last day seen."""
+
+    price: Decimal
+    channel: str
+    system: str
+    seen_at: datetime
+    same_day: bool
+
+
 @dataclass
 class LineView:
     line: OrderLine
     available: int | None  # on hand minus reserved at the line's fulfilment location; None when unknown
     counts: str = ""  # each system's own count there, e.g. "odoo 31 · square 30"
+    other: OtherPrice | None = None
+
+    @property
+    def difference(self) -> Decimal | None:
+        return None if self.other is None else self.line.unit_price - self.other.price
+
+
+OTHER_PRICE_LOOKBACK = timedelta(days=7)
+
+
+def other_channel_prices(order: Order, lines: list[OrderLine]) -> dict[str, OtherPrice]:
+    """``{sku: price}`` of these lines' SKUs in the other channel: that day's (the order's store day), else the
+    latest in the week before. One query, read from the other channel's order lines."""
+    if not lines or order.placed_at is None:
+        return {}
+    other = Order.Channel.WEB if order.channel == Order.Channel.STORE else Order.Channel.STORE
+    zone = store_zone(order.store)
+    local = order.placed_at.astimezone(zone)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_end = day_start + timedelta(days=1)
+    rows = (
+        OrderLine.objects.filter(
+            sku__in={line.sku for line in lines},
+            order__channel=other,
+            order__placed_at__gte=day_start - OTHER_PRICE_LOOKBACK,
+            order__placed_at__lt=day_end,
+        )
+        .order_by("-order__placed_at", "id")
+        .values_list("sku", "unit_price", "source__name", "order__placed_at")[:500]
+    )
+    found: dict[str, OtherPrice] = {}
+    for sku, price, system, at in rows:
+        if sku not in found:
+            found[sku] = OtherPrice(price, other, system, at, at >= day_start)
+    return found
 
 
 def order_pane(order: Order) -> dict:
@@ -328,22 +375,66 @@ def _lines_with_stock(order: Order) -> list[LineView]:
             {line.source for line in lines}, key=lambda s: (s.pk != order.origin_source_id, PRECEDENCE.get(s.kind, 9))
         )
         lines = [line for line in lines if line.source_id == best.pk]
-    wanted = {(line.sku, line.fulfilment_location_id or order.store_id) for line in lines}
-    # Each system counts the same shelf: per system its rows add up (several bins), across systems the
-    # lowest count is what can be promised (as stock_shortfall judges), never their sum.
-    per_system: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if wanted:
-        levels = StockLevel.objects.filter(
-            sku__in={sku for sku, _ in wanted}, location_id__in={loc for _, loc in wanted if loc}
-        ).values_list("sku", "location_id", "source__name", "on_hand", "reserved")
-        for sku, location_id, system, on_hand, reserved in levels:
-            per_system[(sku, location_id)][system] += on_hand - reserved
+    unplaced = any(not (line.fulfilment_location_id or order.store_id) for line in lines)
+    warehouse = warehouses_of([order.pk]).get(order.pk) if unplaced else None
+    place = {line.pk: line.fulfilment_location_id or order.store_id or warehouse for line in lines}
+    needs = {}
+    for line in lines:
+        if place[line.pk]:
+            key = (order.pk, line.sku, place[line.pk])
+            needs[key] = needs.get(key, 0) + line.quantity
+    available = stock_available(needs)  # the figure stock_shortfall judges by
+    others = other_channel_prices(order, lines)
     views = []
     for line in lines:
-        counts = per_system.get((line.sku, line.fulfilment_location_id or order.store_id), {})
-        available = min(counts.values()) if counts else None
-        views.append(LineView(line, available, " · ".join(f"{s} {n}" for s, n in sorted(counts.items()))))
+        counts = available.get((order.pk, line.sku, place[line.pk]), {})
+        views.append(
+            LineView(
+                line,
+                min(counts.values()) if counts else None,
+                " · ".join(f"{s} {n}" for s, n in sorted(counts.items())),
+                others.get(line.sku),
+            )
+        )
     return views
+
+
+def paid_more_in_store(customer: Customer, days: int = 30) -> list[dict]:
+    """S13: the customer's in-store lines of the last ``days`` that cost more than online that day (or the
+    last day the web sold it within a week before), newest first: a hint on the customer's header. Two queries."""
+    since = timezone.now() - timedelta(days=days)
+    store_lines = list(
+        OrderLine.objects.filter(
+            order__customer=customer, order__channel=Order.Channel.STORE, order__placed_at__gte=since
+        ).select_related("order__store")
+    )
+    if not store_lines:
+        return []
+    web: dict[str, list[tuple]] = defaultdict(list)
+    for sku, price, system, at in (
+        OrderLine.objects.filter(
+            sku__in={line.sku for line in store_lines},
+            order__channel=Order.Channel.WEB,
+            order__placed_at__gte=since - OTHER_PRICE_LOOKBACK,
+        )
+        .order_by("-order__placed_at", "id")
+        .values_list("sku", "unit_price", "source__name", "order__placed_at")[:2000]
+    ):
+        web[sku].append((price, system, at))
+    hints = []
+    for line in store_lines:
+        order = line.order
+        day_start = order.placed_at.astimezone(store_zone(order.store)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        seen = [
+            w for w in web.get(line.sku, ()) if day_start - OTHER_PRICE_LOOKBACK <= w[2] < day_start + timedelta(days=1)
+        ]
+        if seen and line.unit_price > seen[0][0]:
+            price, system, at = seen[0]
+            other = OtherPrice(price, Order.Channel.WEB, system, at, at >= day_start)
+            hints.append({"order": order, "line": line, "web": other, "more": line.unit_price - price})
+    return sorted(hints, key=lambda h: (h["order"].placed_at, h["line"].pk), reverse=True)
 
 
 def cannot_cancel(order: Order, standing: Standing) -> str:

@@ -10,7 +10,8 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
-from ..models import Lifecycle, Order, OrderLine, OrderRecord, Picking, Pickup, PickupLine, StockLevel, Store
+from ..models import Lifecycle, Order, OrderLine, OrderRecord, Picking, Pickup, PickupLine, Store
+from ..stock import stock_available
 from .common import Finding, Fulfilment, age, iso, not_cancelled, of_orders, orders_in, when
 
 # Stock still has to be found on the shelf for these: a pickup until collected, a parcel until picked.
@@ -23,7 +24,6 @@ PICKUP_GONE = (
     Lifecycle.REFUNDED,
     Lifecycle.CANCELLED,
 )
-ODOO_RESERVED_STATE = "assigned"  # Odoo's picking state "assigned" means its stock is reserved
 
 
 def phantom_order(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
@@ -175,26 +175,9 @@ def _shortfall_counted(open_orders) -> dict[int, Finding]:
         numbers[row["order_id"]] = row["order__number"]
     if not needs:
         return {}
-    totals: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])  # a system's rows add up (bins)
-    for sku, place, system, on_hand, reserved in StockLevel.objects.filter(
-        sku__in={k[1] for k in needs}, location_id__in={k[2] for k in needs}
-    ).values_list("sku", "location_id", "source__name", "on_hand", "reserved"):
-        totals[(sku, place, system)][0] += on_hand
-        totals[(sku, place, system)][1] += reserved
-    counts: dict[tuple[str, int], list[tuple[str, int, int]]] = defaultdict(list)
-    for (sku, place, system), (on_hand, reserved) in totals.items():
-        counts[(sku, place)].append((system, on_hand, reserved))
-    holding = set(
-        Picking.objects.filter(
-            order_id__in={k[0] for k in needs}, kind=Picking.Kind.OUTGOING, raw_status=ODOO_RESERVED_STATE
-        ).values_list("order_id", flat=True)
-    )
     short: dict[int, list[dict]] = defaultdict(list)
-    for (order_id, sku, place), quantity in needs.items():
-        available = {}
-        for system, on_hand, reserved in counts.get((sku, place), ()):
-            others = max(0, reserved - quantity) if order_id in holding else reserved
-            available[system] = on_hand - others
+    for (order_id, sku, place), available in stock_available(needs).items():
+        quantity = needs[(order_id, sku, place)]
         if available and min(available.values()) < quantity:
             short[order_id].append({"sku": sku, "location": place, "needed": quantity, "available": available})
     places = dict(

@@ -179,3 +179,52 @@ def test_the_varied_world_is_read_exactly(db, varied, fast_http, order):
         if fp or miss
     }
     assert wrong == {}
+
+
+def test_the_pane_the_api_and_the_flags_agree(db, varied, fast_http, client):
+    """Status, projected date, stock and refund state: the order pane, /api/v1/orders/<id> and the flags read one value."""
+    from django.contrib.auth.models import Group, User
+
+    from orders.api import token_create
+    from orders.models import Payment
+    from orders.roles import roles_sync
+    from orders.selectors import order_pane
+
+    world = varied.world
+    sources = {s.name: s for s in demo_sources_ensure(varied.base_url)}
+    with time_machine.travel(world.now_dt, tick=True):
+        for name in ALWAYS[1]:
+            assert source_sync(source_id=sources[name].pk).status == SyncRun.Status.SUCCEEDED
+    detect(now=world.now_dt)
+    roles_sync()
+    agent = User.objects.create_user("agreeing.agent")
+    agent.groups.add(Group.objects.get(name="agent"))
+    auth = {"Authorization": f"Token {token_create(agent)}"}
+
+    flagged = {(f.order_id, f.code): f for f in Flag.objects.filter(closed_at__isnull=True)}
+    checked = {"promise_at_risk": 0, "stock_shortfall": 0, "return_not_refunded": 0}
+    with time_machine.travel(world.now_dt, tick=False):
+        for order in Order.objects.select_related("store"):
+            pane = order_pane(order)
+            body = client.get(f"/api/v1/orders/{order.pk}", headers=auth).json()
+            projected = pane["projected"].at if pane["projected"] else None
+            assert (body["status"], order.status) == (pane["standing"].status, pane["standing"].status), order.number
+            assert body["projected_by"] == (projected.isoformat().replace("+00:00", "Z") if projected else None)
+            if (order.pk, "promise_at_risk") in flagged:
+                evidence = flagged[(order.pk, "promise_at_risk")].evidence["projected"]
+                assert evidence["date"] == projected.isoformat(), order.number
+                checked["promise_at_risk"] += 1
+            if (order.pk, "stock_shortfall") in flagged:
+                api_lines = {line["sku"]: line["available"] for line in body["lines"]}
+                for line in flagged[(order.pk, "stock_shortfall")].evidence.get("lines", []):
+                    assert api_lines[line["sku"]] == min(line["available"].values()), order.number
+                checked["stock_shortfall"] += 1
+            if (order.pk, "return_not_refunded") in flagged:
+                refunds = sum(
+                    (p.amount for p in pane["payments"] if p.kind == Payment.Kind.REFUND and p.status == "success"),
+                    start=0,
+                )
+                assert str(refunds) in (flagged[(order.pk, "return_not_refunded")].evidence["refunded"], "0")
+                assert any(r["status"] == "received" for r in body["returns"]), order.number
+                checked["return_not_refunded"] += 1
+    assert all(checked.values()), checked

@@ -151,6 +151,7 @@ def test_an_order_in_full(client, scene, auth, openapi):
             "unit_price": "10.00",
             "fulfilment_location": "downtown",
             "available": 1,
+            "other_channel_price": None,  # no store sale of this lamp that week
         }
     ]
     assert [(p["kind"], p["amount"], p["card_brand"], p["card_last4"]) for p in body["payments"]] == [

@@ -1,0 +1,59 @@
+"""What can be promised from a shelf: one figure for the order pane, the API and ``stock_shortfall``.
+
+Each system counts the shelf on its own: per system its rows add up (an Odoo quant per bin or
+lot), net of what it holds *for other orders* — its ``reserved`` count, less this order's own
+reservation (an Odoo picking in state ``assigned`` holds this order's units). Across systems the
+lowest figure is what can be promised. A line is taken from where it is fulfilled: its own
+location, else the order's store, else the warehouse of the ERP's outgoing picking.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from .models import Lifecycle, Picking, StockLevel
+
+ODOO_RESERVED_STATE = "assigned"  # Odoo's picking state "assigned" means its stock is reserved for the order
+
+Need = tuple[int, str, int]  # (order id, SKU, location id)
+
+
+def warehouses_of(order_ids: Iterable[int]) -> dict[int, int]:
+    """``{order_id: location}`` of each order's ERP outgoing picking (not cancelled), where lines ship from."""
+    found: dict[int, int] = {}
+    for order_id, location_id in (
+        Picking.objects.filter(order_id__in=list(order_ids), kind=Picking.Kind.OUTGOING, location__isnull=False)
+        .exclude(status=Lifecycle.CANCELLED)
+        .order_by("order_id", "id")
+        .values_list("order_id", "location_id")
+    ):
+        found.setdefault(order_id, location_id)
+    return found
+
+
+def stock_available(needs: Mapping[Need, int]) -> dict[Need, dict[str, int]]:
+    """Per need, each counting system's units available to that order (three queries for any number of needs)."""
+    if not needs:
+        return {}
+    totals: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for sku, place, system, on_hand, reserved in StockLevel.objects.filter(
+        sku__in={k[1] for k in needs}, location_id__in={k[2] for k in needs}
+    ).values_list("sku", "location_id", "source__name", "on_hand", "reserved"):
+        totals[(sku, place, system)][0] += on_hand
+        totals[(sku, place, system)][1] += reserved
+    counts: dict[tuple[str, int], list[tuple[str, int, int]]] = defaultdict(list)
+    for (sku, place, system), (on_hand, reserved) in totals.items():
+        counts[(sku, place)].append((system, on_hand, reserved))
+    holding = set(
+        Picking.objects.filter(
+            order_id__in={k[0] for k in needs}, kind=Picking.Kind.OUTGOING, raw_status=ODOO_RESERVED_STATE
+        ).values_list("order_id", flat=True)
+    )
+    available: dict[Need, dict[str, int]] = {}
+    for (order_id, sku, place), quantity in needs.items():
+        available[(order_id, sku, place)] = {
+            system: on_hand - (max(0, reserved - quantity) if order_id in holding else reserved)
+            for system, on_hand, reserved in counts.get((sku, place), ())
+        }
+    return available
