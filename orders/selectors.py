@@ -69,19 +69,20 @@ RECENT_NOTES = 5
 VERIFIED_FOR = timedelta(hours=2)  # "verified on this call": a later call verifies again
 
 
-def customer_header(customer: Customer) -> dict:
+def customer_header(customer: Customer, *, orders: QuerySet[Order]) -> dict:
     """Who this is: every identity with its system, open flags, the last notes, a recent verification.
 
-    A fixed number of queries whatever the customer's history.
+    ``orders`` are the customer's orders this user may see (``access.visible_orders``):
+    flags and order notes of the others (another store's) stay hidden; notes on the
+    customer show to everyone who sees the customer. A fixed number of queries.
     """
+    order_ids = orders.filter(customer=customer).values("pk")
     identities = list(customer.identities.select_related("source").order_by("source__name", "external_id"))
     open_flags = list(
-        Flag.objects.filter(order__customer=customer, closed_at__isnull=True)
-        .select_related("order")
-        .order_by("-opened_at")
+        Flag.objects.filter(order__in=order_ids, closed_at__isnull=True).select_related("order").order_by("-opened_at")
     )
     notes = list(
-        Note.objects.filter(Q(customer=customer) | Q(order__customer=customer))
+        Note.objects.filter(Q(customer=customer, order__isnull=True) | Q(order__in=order_ids))
         .select_related("author", "order__store")
         .order_by("-created_at", "-id")[:RECENT_NOTES]
     )

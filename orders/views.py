@@ -116,7 +116,7 @@ def _customer_page(request, person, orders, selected, pane, note_form=None, stat
     table.selected_id = selected.pk if selected else None
     RequestConfig(request, paginate={"per_page": ORDERS_PER_PAGE}).configure(table)
     context = {
-        **customer_header(person),
+        **customer_header(person, orders=orders),
         "table": table,
         "pane": pane,
         "note_form": note_form or NoteForm(),
@@ -158,7 +158,11 @@ def note_add(request: HttpRequest, customer_id: int) -> HttpResponse:
             return _customer_page(request, person, orders, selected, pane, note_form=form, status=400)
         return redirect(_back(person, on_order))
     shown = visible_orders(request.user).filter(customer=person, pk=int_or_none(request.POST.get("shown"))).first()
-    context = {**customer_header(person), "note_form": form, "target_order": on_order or shown}
+    context = {
+        **customer_header(person, orders=visible_orders(request.user)),
+        "note_form": form,
+        "target_order": on_order or shown,
+    }
     html = render_to_string("orders/customer.html#notes", context, request=request)
     if on_order is not None and not form.is_bound:  # the note joins the order's timeline at once
         pane = order_pane(on_order)
@@ -185,7 +189,11 @@ def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
             events.events_write([events.identity_verified(interaction=interaction)])
     if not request.htmx:
         return redirect("customer", person.pk)
-    return render(request, "orders/customer.html#verified", {**customer_header(person), "verify_form": VerifyForm()})
+    return render(
+        request,
+        "orders/customer.html#verified",
+        {**customer_header(person, orders=visible_orders(request.user)), "verify_form": VerifyForm()},
+    )
 
 
 def _back(person: Customer, order: Order | None) -> str:
