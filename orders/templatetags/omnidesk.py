@@ -14,7 +14,9 @@ register = template.Library()
 def store_local(moment, store):
     """``{{ event.occurred_at|store_local:order.store }}`` → ``2026-11-03 09:00 EST``.
 
-    No store (a note on the customer, where ``note.order.store`` resolves to ``""``): the site's zone.
+    No store (``store_local:None``, or an order without a store): the site's zone. A lookup through
+    a missing relation (``note.order.store`` on a note without an order) raises in a filter
+    argument, so templates test the relation first.
     """
     return _store_local(moment, store or None)
 
