@@ -22,10 +22,11 @@ from django_tables2 import RequestConfig
 from integrations.models import humanise
 
 from .access import visible_orders, visible_stores
+from .audit import audit
 from .flags import SEVERITY, SEVERITY_LABEL, flag_resolve, flag_snooze, flag_take
 from .forms import NoteForm
 from .messaging import MESSAGE_CODES, CannotMessage, message_send
-from .models import Flag, Store
+from .models import AccessLog, Flag, Store
 from .search import order_url
 from .services import note_write
 
@@ -131,6 +132,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
     filtered = FlagFilter(request.GET, queryset=flags.order_by("-severity", "opened_at"), user=request.user)
     table = FlagTable(filtered.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    shown = [row.record.order.customer_id for row in table.paginated_rows]
+    audit(request.user, AccessLog.Action.WORKLIST, customer_ids=shown, page=request.path)
     context = {
         "filter": filtered,
         "table": table,
