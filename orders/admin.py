@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
 from integrations.admin import ReadOnlyAdmin
 
 from .audit import AdminAccessLogged
+from .freetext import NOTE_MAX, card_free
 from .models import (
     AccessLog,
     ApiToken,
@@ -300,8 +302,17 @@ class StockLevelAdmin(ReadOnlyAdmin):
     search_fields = ["sku"]
 
 
+class NoteAdminForm(forms.ModelForm):
+    body = forms.CharField(max_length=NOTE_MAX, validators=[card_free], widget=forms.Textarea)
+
+    class Meta:
+        model = Note
+        fields = ["customer", "order", "author", "body"]
+
+
 @admin.register(Note)
 class NoteAdmin(AdminAccessLogged, admin.ModelAdmin):
+    form = NoteAdminForm
     list_display = ["created_at", "author", "customer", "order", "body"]
     search_fields = ["body"]
     raw_id_fields = ["customer", "order"]

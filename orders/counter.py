@@ -82,7 +82,7 @@ def line_check(request: HttpRequest, code: str, order_id: int, line_id: int) -> 
             state=request.POST.get("state", ""),
             by=request.user,
             missing_quantity=int_or_none(request.POST.get("missing_quantity")) or 0,
-            reason=request.POST.get("reason", "").strip()[:300],
+            reason=request.POST.get("reason", "").strip(),
         )
     except PickupError as error:
         return _order_page(request, store, found, error=str(error), status=422)
