@@ -20,6 +20,8 @@ from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema
 from ninja.security import APIKeyHeader
 
+from integrations.adapters.fields import http_url
+
 from . import search
 from .access import visible_orders
 from .audit import audit
@@ -249,7 +251,11 @@ def order_detail(request: HttpRequest, order_id: int):
         ],
         "payments": [{**_fields(p, PaymentOut), "source": p.source.name} for p in pane["payments"]],
         "shipments": [
-            {**_fields(s, ShipmentOut, skip={"events"}), "events": [_fields(e, ScanOut) for e in s.events.all()]}
+            {
+                **_fields(s, ShipmentOut, skip={"events"}),
+                "tracking_url": http_url(s.tracking_url),
+                "events": [_fields(e, ScanOut) for e in s.events.all()],
+            }
             for s in pane["shipments"]
         ],
         "returns": [_fields(r, ReturnOut) for r in pane["returns"]],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from integrations.adapters.fields import http_url
+
 from ..timezones import store_local as _store_local
 from ..timezones import store_zone
 
@@ -19,6 +21,12 @@ def store_local(moment, store):
     argument, so templates test the relation first.
     """
     return _store_local(moment, store or None)
+
+
+@register.filter(name="http_url")
+def http_url_filter(value) -> str:
+    """``{{ shipment.tracking_url|http_url }}``: the link only when it is ``http(s)`` (never ``javascript:``)."""
+    return http_url(value)
 
 
 @register.filter
