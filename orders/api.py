@@ -12,9 +12,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import wraps
 
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema
@@ -71,6 +72,18 @@ class TokenAuth(APIKeyHeader):
         return found.user
 
 
+def signed_in_or_token(view):
+    """The OpenAPI document is for integrators: a signed-in user or a valid token, else 401."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs):
+        if request.user.is_authenticated or TokenAuth()(request) is not None:
+            return view(request, *args, **kwargs)
+        return JsonResponse({"detail": "Unauthorized"}, status=401)
+
+    return guarded
+
+
 api = NinjaAPI(
     title="OmniDesk API",
     version="1",
@@ -79,6 +92,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/schema",
     docs_url=None,
+    docs_decorator=signed_in_or_token,
 )
 
 

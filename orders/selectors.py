@@ -32,15 +32,15 @@ from .models import (
 from .timezones import LOCAL_FORMAT, store_zone
 
 
-def sync_overview() -> dict:
-    """Counts and per-source health for the home page (a fixed number of queries)."""
+def sync_overview(*, orders: QuerySet[Order], customers: QuerySet[Customer]) -> dict:
+    """Counts of the orders and customers given (the user's) and per-source health (a fixed number of queries)."""
     last_run = SyncRun.objects.filter(source=OuterRef("pk")).order_by("-started_at").values("pk")[:1]
     sources = list(Source.objects.annotate(last_run_id=Subquery(last_run)).order_by("name"))
     runs = SyncRun.objects.select_related("source").in_bulk([s.last_run_id for s in sources if s.last_run_id])
     return {
         "sources": [(source, runs.get(source.last_run_id)) for source in sources],
-        "orders": Order.objects.count(),
-        "customers": Customer.objects.count(),
+        "orders": orders.count(),
+        "customers": customers.count(),
     }
 
 

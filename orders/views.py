@@ -221,5 +221,6 @@ def _back(person: Customer, order: Order | None) -> str:
 # --- supervision ------------------------------------------------------------------------------
 @require_GET
 def health(request: HttpRequest) -> HttpResponse:
-    """Sync health per source: how fresh each system's data is (no personal data here)."""
-    return render(request, "orders/health.html", sync_overview())
+    """Sync health per source: how fresh each system's data is; counts of the orders this user may see."""
+    overview = sync_overview(orders=visible_orders(request.user), customers=visible_customers(request.user))
+    return render(request, "orders/health.html", overview)
