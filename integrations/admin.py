@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from orders.audit import AdminAccessLogged
+
 from .models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
 from .sync import dead_letter_replay
 from .tasks import sync_source
@@ -134,7 +136,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RawRecord)
-class RawRecordAdmin(ReadOnlyAdmin):
+class RawRecordAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = ["source", "stream", "external_id", "first_seen_at", "content_hash"]
     list_filter = ["source", "stream"]
     search_fields = ["external_id"]
@@ -142,7 +144,7 @@ class RawRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdmin):
+class DeadLetterAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = [
         "source",
         "stream",
@@ -175,7 +177,7 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = ["source", "topic", "event_id", "received_at", "processed_at", "error"]
     list_filter = ["source", "topic"]
     search_fields = ["event_id"]

@@ -24,6 +24,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationFailure, UniqueViolation
+from pydantic import ValidationError
 
 from orders.bulk import copy_insert, planner_stats_refresh
 from orders.customers import CustomerMergedMeanwhile
@@ -96,7 +97,12 @@ def page_land(
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
+    """Why a record failed, naming fields but never their values (pydantic's ``input_value`` is personal data)."""
+    if isinstance(exc, ValidationError):
+        problems = exc.errors(include_url=False, include_input=False, include_context=False)
+        text = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in problems)
+    else:
+        text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:4000]
 
 

@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 # derived from SECRET_KEY; set it explicitly in production so rotating SECRET_KEY
 # does not make stored credentials unreadable.
 OMNIDESK_CREDENTIALS_KEY = os.environ.get("OMNIDESK_CREDENTIALS_KEY", "")
+if PRODUCTION and not OMNIDESK_CREDENTIALS_KEY:
+    raise RuntimeError("OMNIDESK_CREDENTIALS_KEY must be set when OMNIDESK_PROFILE=production")
 # Celery worker processes lower their CPU priority by this much (nice), so staff requests come first.
 OMNIDESK_WORKER_NICENESS = int(os.environ.get("OMNIDESK_WORKER_NICENESS", "10"))
 OMNIDESK_HTTP_TIMEOUT = float(os.environ.get("OMNIDESK_HTTP_TIMEOUT", "10"))
@@ -235,6 +237,11 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OmniDesk customer service <service@localhost>")
+_NOT_SENDING = ("console", "locmem", "dummy", "filebased")
+if PRODUCTION and any(f".{kind}." in EMAIL_BACKEND for kind in _NOT_SENDING):
+    raise RuntimeError(
+        "OMNIDESK_PROFILE=production needs a mail backend that sends: set EMAIL_HOST (SMTP) or EMAIL_BACKEND"
+    )
 
 LOGGING = {
     "version": 1,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
 from integrations.admin import ReadOnlyAdmin
 
+from .audit import AdminAccessLogged
+from .freetext import NOTE_MAX, card_free
 from .models import (
     AccessLog,
     ApiToken,
@@ -65,7 +68,7 @@ class IdentityInline(ReadOnlyInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReadOnlyAdmin):
+class CustomerAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = ["id", "name", "email", "phone", "loyalty_id", "updated_at"]
     search_fields = ["name", "email", "phone", "loyalty_id"]
     inlines = [IdentityInline]
@@ -89,7 +92,7 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CustomerMerge)
-class CustomerMergeAdmin(ReadOnlyAdmin):
+class CustomerMergeAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "survivor",
@@ -126,7 +129,7 @@ class CustomerMergeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CustomerIdentity)
-class CustomerIdentityAdmin(ReadOnlyAdmin):
+class CustomerIdentityAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = ["source", "external_id", "customer", "email", "phone", "synced_at"]
     list_filter = ["source"]
     search_fields = ["external_id", "email_normalised", "phone_e164"]
@@ -203,7 +206,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = [
         "number",
         "customer",
@@ -232,7 +235,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OrderRecord)
-class OrderRecordAdmin(ReadOnlyAdmin):
+class OrderRecordAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = [
         "source",
         "external_id",
@@ -299,15 +302,24 @@ class StockLevelAdmin(ReadOnlyAdmin):
     search_fields = ["sku"]
 
 
+class NoteAdminForm(forms.ModelForm):
+    body = forms.CharField(max_length=NOTE_MAX, validators=[card_free], widget=forms.Textarea)
+
+    class Meta:
+        model = Note
+        fields = ["customer", "order", "author", "body"]
+
+
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(AdminAccessLogged, admin.ModelAdmin):
+    form = NoteAdminForm
     list_display = ["created_at", "author", "customer", "order", "body"]
     search_fields = ["body"]
     raw_id_fields = ["customer", "order"]
 
 
 @admin.register(Flag)
-class FlagAdmin(ReadOnlyAdmin):
+class FlagAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = ["code", "order", "opened_at", "closed_at", "detail"]
     list_filter = ["code", ("closed_at", admin.EmptyFieldListFilter)]
     raw_id_fields = ["order"]
@@ -330,7 +342,7 @@ class DetectionRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(ReadOnlyAdmin):
+class TimelineEventAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = ["occurred_at", "kind", "source", "order", "customer", "summary"]
     list_filter = ["kind", "source"]
     raw_id_fields = ["order", "customer"]
@@ -351,7 +363,7 @@ class AccessLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(ReadOnlyAdmin):
+class InteractionAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = ("created_at", "customer", "kind", "method", "author")
     list_filter = ("kind",)
     raw_id_fields = ("customer", "order")
@@ -389,7 +401,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerMessage)
-class CustomerMessageAdmin(ReadOnlyAdmin):
+class CustomerMessageAdmin(AdminAccessLogged, ReadOnlyAdmin):
     list_display = ("created_at", "order", "about", "to", "subject", "status", "sent_by", "sent_at")
     list_filter = ("status", "about")
     raw_id_fields = ("flag", "order")

@@ -12,13 +12,16 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import wraps
 
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema
 from ninja.security import APIKeyHeader
+
+from integrations.adapters.fields import http_url
 
 from . import search
 from .access import visible_orders
@@ -69,6 +72,18 @@ class TokenAuth(APIKeyHeader):
         return found.user
 
 
+def signed_in_or_token(view):
+    """The OpenAPI document is for integrators: a signed-in user or a valid token, else 401."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs):
+        if request.user.is_authenticated or TokenAuth()(request) is not None:
+            return view(request, *args, **kwargs)
+        return JsonResponse({"detail": "Unauthorized"}, status=401)
+
+    return guarded
+
+
 api = NinjaAPI(
     title="OmniDesk API",
     version="1",
@@ -77,6 +92,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/schema",
     docs_url=None,
+    docs_decorator=signed_in_or_token,
 )
 
 
@@ -288,7 +304,11 @@ def order_detail(request: HttpRequest, order_id: int):
         ],
         "payments": [{**_fields(p, PaymentOut), "source": p.source.name} for p in pane["payments"]],
         "shipments": [
-            {**_fields(s, ShipmentOut, skip={"events"}), "events": [_fields(e, ScanOut) for e in s.events.all()]}
+            {
+                **_fields(s, ShipmentOut, skip={"events"}),
+                "tracking_url": http_url(s.tracking_url),
+                "events": [_fields(e, ScanOut) for e in s.events.all()],
+            }
             for s in pane["shipments"]
         ],
         "returns": [

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from .access import visible_orders, visible_stores
+from .audit import audit
 from .board import pickup_board, pickup_checklist, pickup_orders
 from .forms import int_or_none
-from .models import Handover, Order, OrderLine, Store
+from .models import AccessLog, Handover, Order, OrderLine, Store
 from .pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check
 
 
@@ -36,7 +37,11 @@ def _order(request: HttpRequest, store: Store, order_id: int) -> Order:
 def board(request: HttpRequest, code: str) -> HttpResponse:
     """Every pickup order of the store by stage; htmx re-fetches only the board partial every 30 s."""
     store = _store(request, code)
-    context = {"board": pickup_board(store=store, orders=pickup_orders(store, visible_orders(request.user)))}
+    shown = pickup_board(store=store, orders=pickup_orders(store, visible_orders(request.user)))
+    customer_ids = [card.order.customer_id for cards in shown.columns.values() for card in cards]
+    customer_ids += [card.order.customer_id for card in shown.earlier]
+    audit(request.user, AccessLog.Action.PICKUP_BOARD, customer_ids=customer_ids, page=request.path, poll=True)
+    context = {"board": shown}
     template = "orders/pickup_board.html#board" if request.htmx else "orders/pickup_board.html"
     return render(request, template, context)
 
@@ -46,7 +51,15 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def order(request: HttpRequest, code: str, order_id: int) -> HttpResponse:
     store = _store(request, code)
-    return _order_page(request, store, _order(request, store, order_id))
+    found = _order(request, store, order_id)
+    audit(
+        request.user,
+        AccessLog.Action.PICKUP_ORDER,
+        customer_ids=[found.customer_id],
+        order_id=found.pk,
+        page=request.path,
+    )
+    return _order_page(request, store, found)
 
 
 def _order_page(request, store, found, *, error: str = "", status: int = 200) -> HttpResponse:
@@ -69,7 +82,7 @@ def line_check(request: HttpRequest, code: str, order_id: int, line_id: int) -> 
             state=request.POST.get("state", ""),
             by=request.user,
             missing_quantity=int_or_none(request.POST.get("missing_quantity")) or 0,
-            reason=request.POST.get("reason", "").strip()[:300],
+            reason=request.POST.get("reason", "").strip(),
         )
     except PickupError as error:
         return _order_page(request, store, found, error=str(error), status=422)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 
+from .freetext import NOTE_MAX, card_free
 from .models import Interaction, Note
 
 
@@ -17,52 +16,36 @@ def int_or_none(value) -> int | None:
         return None
 
 
-_CARD_LIKE = re.compile(r"(?:\d[ -]?){13,19}")
-
-
-def luhn_valid(digits: str) -> bool:
-    """The checksum every payment card number passes (and few other long numbers do)."""
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        n = int(char)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def has_card_number(text: str) -> bool:
-    """True when the text contains something that looks like a full card number."""
-    for candidate in _CARD_LIKE.findall(text or ""):
-        digits = re.sub(r"\D", "", candidate)
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            return True
-    return False
-
-
 class NoteForm(forms.ModelForm):
     order = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    body = forms.CharField(
+        label="Note",
+        max_length=NOTE_MAX,
+        validators=[card_free],
+        error_messages={"required": "Write something first."},
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What was said or promised…"}),
+    )
 
     class Meta:
         model = Note
         fields = ["body"]
-        labels = {"body": "Note"}
-        widgets = {"body": forms.Textarea(attrs={"rows": 2, "placeholder": "What was said or promised…"})}
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
         if not body:
             raise forms.ValidationError("Write something first.")
-        if has_card_number(body):
-            raise forms.ValidationError(
-                "This looks like a card number. Never write card numbers in notes: the last four digits are enough."
-            )
         return body
 
 
 class VerifyForm(forms.ModelForm):
+    method = forms.CharField(
+        label="Verified with",
+        required=False,
+        max_length=Interaction._meta.get_field("method").max_length,
+        validators=[card_free],
+        widget=forms.TextInput(attrs={"placeholder": "e.g. order number + postcode"}),
+    )
+
     class Meta:
         model = Interaction
         fields = ["method"]
-        labels = {"method": "Verified with"}
-        widgets = {"method": forms.TextInput(attrs={"placeholder": "e.g. order number + postcode"})}

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
@@ -215,6 +216,8 @@ def _production_env(database_url: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",  # TLS ends at the proxy, which the load client plays
+        "OMNIDESK_CREDENTIALS_KEY": Fernet.generate_key().decode(),  # the web server decrypts no credential here
+        "EMAIL_HOST": "127.0.0.1",  # production wants a sending backend; searching and opening orders send nothing
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
     }

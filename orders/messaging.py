@@ -23,6 +23,8 @@ from django.template import Context, Template
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from integrations.adapters.fields import http_url
+
 from . import events
 from .flags import MESSAGE_CODES
 from .models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
@@ -57,7 +59,7 @@ def message_context(order: Order) -> dict:
         "projected": store_local(projected, order.store),
         "carrier": latest.carrier if latest else "",
         "tracking_number": latest.tracking_number if latest else "",
-        "tracking_url": latest.tracking_url if latest else "",
+        "tracking_url": http_url(latest.tracking_url) if latest else "",
         "carrier_status": (last_scan.message or last_scan.status)
         if last_scan
         else (latest.raw_status if latest else ""),

@@ -742,12 +742,19 @@ class AccessLog(models.Model):
         CALLER = "caller", "Caller lookup (screen-pop)"
         API_LOOKUP = "api_lookup", "API lookup"
         API_ORDER = "api_order", "API order"
+        PICKUP_BOARD = "pickup_board", "Pickup board"
+        PICKUP_ORDER = "pickup_order", "Pickup order (counter)"
+        WORKLIST = "worklist", "Worklist"
+        ADMIN = "admin", "Admin page"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150, help_text="Kept when the user is deleted.")
     action = models.CharField(max_length=16, choices=Action.choices)
     customer_ids = models.JSONField(default=list, blank=True, help_text="The customers whose data was shown.")
     order_id = models.BigIntegerField(null=True, blank=True)
+    page = models.CharField(
+        max_length=200, blank=True, default="", help_text="The path opened: ids only, never a search term."
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -29,6 +29,7 @@ from integrations.adapters import CollectedLine, adapter_class, adapter_for
 from integrations.http import TransportError
 
 from . import events
+from .freetext import NAME_MAX, REASON_MAX, text_problem
 from .messaging import CannotMessage, message_ready_for_pickup
 from .models import Flag, Handover, Order, OrderLine, OrderRecord, Pickup, PickupLine, PickupPush, TimelineEvent
 from .selectors import counter_lines
@@ -99,6 +100,7 @@ def pickup_line_check(
         raise PickupError(f"unknown line state {state!r}")
     if state == PickupLine.State.MISSING and not (1 <= missing_quantity <= line.quantity):
         raise PickupError(f"missing quantity must be between 1 and {line.quantity}")
+    _typed(reason, what="reason", limit=REASON_MAX)
     pickup = pickup_lock(order)
     if pickup.stage in CLOSED_STAGES:
         raise PickupError(f"order {order.number} is already {pickup.get_stage_display().lower()}")
@@ -185,6 +187,13 @@ def _customer_tell_ready(pickup: Pickup, *, now) -> None:
     pickup.save(update_fields=["ready_notified_at"])
 
 
+def _typed(value: str, *, what: str, limit: int) -> None:
+    """Refuse what a clerk typed when it is too long or holds a card number (nothing is written)."""
+    problem = text_problem(value.strip(), what=what, limit=limit)
+    if problem:
+        raise PickupError(problem)
+
+
 # --- handing over --------------------------------------------------------------------------------
 def identity_confirmed(order: Order, check: IdentityCheck) -> bool:
     """Name plus one proof: the last four digits of the phone, the order e-mail, or a photo ID seen."""
@@ -210,6 +219,8 @@ def pickup_handover(
     ``line_ids`` names the lines taken in a partial collection (default: all). A refusal
     needs a reason and no identity check.
     """
+    _typed(refusal, what="reason for the refusal", limit=REASON_MAX)
+    _typed(check.name if check else "", what="name given", limit=NAME_MAX)
     pickup = pickup_lock(order)
     existing = Handover.objects.filter(order=order).first()
     if existing is not None:  # a double-click, or another clerk was first
@@ -224,7 +235,7 @@ def pickup_handover(
             at=now,
             collected_by=check.name.strip() if check else "",
             refused=True,
-            refusal_reason=refusal.strip()[:300],
+            refusal_reason=refusal.strip(),
         )
         _close(pickup, stage=Stage.REFUSED, now=now)
         _event(order=order, key=f"pickup:handover:{handover.pk}", summary=f"Refused at the counter ({refusal.strip()}), "
@@ -244,7 +255,7 @@ def pickup_handover(
         order=order,
         clerk=by,
         at=now,
-        collected_by=check.name.strip()[:200],
+        collected_by=check.name.strip(),
         id_check=check.method,
         partial=partial,
         lines=taken,

@@ -32,15 +32,15 @@ from .stock import stock_available, warehouses_of
 from .timezones import LOCAL_FORMAT, store_zone
 
 
-def sync_overview() -> dict:
-    """Counts and per-source health for the home page (a fixed number of queries)."""
+def sync_overview(*, orders: QuerySet[Order], customers: QuerySet[Customer]) -> dict:
+    """Counts of the orders and customers given (the user's) and per-source health (a fixed number of queries)."""
     last_run = SyncRun.objects.filter(source=OuterRef("pk")).order_by("-started_at").values("pk")[:1]
     sources = list(Source.objects.annotate(last_run_id=Subquery(last_run)).order_by("name"))
     runs = SyncRun.objects.select_related("source").in_bulk([s.last_run_id for s in sources if s.last_run_id])
     return {
         "sources": [(source, runs.get(source.last_run_id)) for source in sources],
-        "orders": Order.objects.count(),
-        "customers": Customer.objects.count(),
+        "orders": orders.count(),
+        "customers": customers.count(),
     }
 
 
@@ -71,19 +71,20 @@ RECENT_NOTES = 5
 VERIFIED_FOR = timedelta(hours=2)  # "verified on this call": a later call verifies again
 
 
-def customer_header(customer: Customer) -> dict:
+def customer_header(customer: Customer, *, orders: QuerySet[Order]) -> dict:
     """Who this is: every identity with its system, open flags, the last notes, a recent verification.
 
-    A fixed number of queries whatever the customer's history.
+    ``orders`` are the customer's orders this user may see (``access.visible_orders``):
+    flags and order notes of the others (another store's) stay hidden; notes on the
+    customer show to everyone who sees the customer. A fixed number of queries.
     """
+    order_ids = orders.filter(customer=customer).values("pk")
     identities = list(customer.identities.select_related("source").order_by("source__name", "external_id"))
     open_flags = list(
-        Flag.objects.filter(order__customer=customer, closed_at__isnull=True)
-        .select_related("order")
-        .order_by("-opened_at")
+        Flag.objects.filter(order__in=order_ids, closed_at__isnull=True).select_related("order").order_by("-opened_at")
     )
     notes = list(
-        Note.objects.filter(Q(customer=customer) | Q(order__customer=customer))
+        Note.objects.filter(Q(customer=customer, order__isnull=True) | Q(order__in=order_ids))
         .select_related("author", "order__store")
         .order_by("-created_at", "-id")[:RECENT_NOTES]
     )
@@ -98,7 +99,7 @@ def customer_header(customer: Customer) -> dict:
     )
     return {
         "customer": customer,
-        "paid_more_in_store": paid_more_in_store(customer),
+        "paid_more_in_store": paid_more_in_store(customer, orders=orders),
         "emails": distinct([customer.email, *(i.email_normalised for i in identities)]),
         "phones": distinct([customer.phone, *(i.phone_e164 for i in identities)]),
         "identities": identities,
@@ -399,13 +400,15 @@ def _lines_with_stock(order: Order) -> list[LineView]:
     return views
 
 
-def paid_more_in_store(customer: Customer, days: int = 30) -> list[dict]:
+def paid_more_in_store(customer: Customer, *, orders: QuerySet[Order], days: int = 30) -> list[dict]:
     """S13: the customer's in-store lines of the last ``days`` that cost more than online that day (or the
     last day the web sold it within a week before), newest first: a hint on the customer's header. Two queries."""
     since = timezone.now() - timedelta(days=days)
     store_lines = list(
         OrderLine.objects.filter(
-            order__customer=customer, order__channel=Order.Channel.STORE, order__placed_at__gte=since
+            order__in=orders.filter(customer=customer).values("pk"),  # only the orders this user may see
+            order__channel=Order.Channel.STORE,
+            order__placed_at__gte=since,
         ).select_related("order__store")
     )
     if not store_lines:

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from .forms import int_or_none
 from .models import Order
 from .timezones import store_local
+
+MAX_PER_PAGE = 100
+
+
+def table_configure(request, table: tables.Table, *, per_page: int) -> tables.Table:
+    """django-tables2's RequestConfig, with the ``?per_page=`` a user may ask for capped at MAX_PER_PAGE."""
+    tables.RequestConfig(request, paginate=False).configure(table)  # ordering from the request
+    asked = int_or_none(request.GET.get(table.prefixed_per_page_field))
+    size = min(max(asked or per_page, 1), MAX_PER_PAGE)
+    try:
+        table.paginate(page=request.GET.get(table.prefixed_page_field, 1), per_page=size)
+    except PageNotAnInteger:
+        table.page = table.paginator.page(1)
+    except EmptyPage:
+        table.page = table.paginator.page(table.paginator.num_pages)
+    return table
 
 
 class OrderTable(tables.Table):

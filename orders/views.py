@@ -16,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_tables2 import RequestConfig
 
 from . import events, search
 from .access import visible_customers, visible_orders
@@ -26,7 +25,7 @@ from .identity import normalise_phone
 from .models import AccessLog, Customer, CustomerMerge, Interaction, Order
 from .selectors import customer_header, customer_orders, order_pane, sync_overview
 from .services import note_write
-from .tables import OrderTable
+from .tables import OrderTable, table_configure
 
 ORDERS_PER_PAGE = 25
 
@@ -111,16 +110,18 @@ def customer(request: HttpRequest, customer_id: int, order_id: int | None = None
     return _customer_page(request, person, orders, selected, pane)
 
 
-def _customer_page(request, person, orders, selected, pane, note_form=None, status=200) -> HttpResponse:
+def _customer_page(
+    request, person, orders, selected, pane, note_form=None, status=200, verify_form=None
+) -> HttpResponse:
     table = OrderTable(customer_orders(orders))
     table.selected_id = selected.pk if selected else None
-    RequestConfig(request, paginate={"per_page": ORDERS_PER_PAGE}).configure(table)
+    table_configure(request, table, per_page=ORDERS_PER_PAGE)
     context = {
-        **customer_header(person),
+        **customer_header(person, orders=orders),
         "table": table,
         "pane": pane,
         "note_form": note_form or NoteForm(),
-        "verify_form": VerifyForm(),
+        "verify_form": verify_form or VerifyForm(),
         "target_order": selected,
     }
     return render(request, "orders/customer.html", context, status=status)
@@ -158,7 +159,11 @@ def note_add(request: HttpRequest, customer_id: int) -> HttpResponse:
             return _customer_page(request, person, orders, selected, pane, note_form=form, status=400)
         return redirect(_back(person, on_order))
     shown = visible_orders(request.user).filter(customer=person, pk=int_or_none(request.POST.get("shown"))).first()
-    context = {**customer_header(person), "note_form": form, "target_order": on_order or shown}
+    context = {
+        **customer_header(person, orders=visible_orders(request.user)),
+        "note_form": form,
+        "target_order": on_order or shown,
+    }
     html = render_to_string("orders/customer.html#notes", context, request=request)
     if on_order is not None and not form.is_bound:  # the note joins the order's timeline at once
         pane = order_pane(on_order)
@@ -174,6 +179,21 @@ def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Log "identity verified on this call" so the next agent today does not ask again."""
     person = get_object_or_404(visible_customers(request.user), pk=customer_id)
     form = VerifyForm(request.POST)
+    if not form.is_valid():  # the screen again, the error next to the field
+        if not request.htmx:
+            orders = visible_orders(request.user).filter(customer=person)
+            selected = orders.order_by("-placed_at", "-id").first()
+            return _customer_page(
+                request,
+                person,
+                orders,
+                selected,
+                order_pane(selected) if selected else None,
+                status=400,
+                verify_form=form,
+            )
+        header = customer_header(person, orders=visible_orders(request.user))
+        return render(request, "orders/customer.html#verified", {**header, "verify_form": form}, status=422)
     if form.is_valid():
         with transaction.atomic():
             interaction = Interaction.objects.create(
@@ -185,7 +205,11 @@ def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
             events.events_write([events.identity_verified(interaction=interaction)])
     if not request.htmx:
         return redirect("customer", person.pk)
-    return render(request, "orders/customer.html#verified", {**customer_header(person), "verify_form": VerifyForm()})
+    return render(
+        request,
+        "orders/customer.html#verified",
+        {**customer_header(person, orders=visible_orders(request.user)), "verify_form": VerifyForm()},
+    )
 
 
 def _back(person: Customer, order: Order | None) -> str:
@@ -197,5 +221,6 @@ def _back(person: Customer, order: Order | None) -> str:
 # --- supervision ------------------------------------------------------------------------------
 @require_GET
 def health(request: HttpRequest) -> HttpResponse:
-    """Sync health per source: how fresh each system's data is (no personal data here)."""
-    return render(request, "orders/health.html", sync_overview())
+    """Sync health per source: how fresh each system's data is; counts of the orders this user may see."""
+    overview = sync_overview(orders=visible_orders(request.user), customers=visible_customers(request.user))
+    return render(request, "orders/health.html", overview)

@@ -17,17 +17,19 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from integrations.models import humanise
 
 from .access import visible_orders, visible_stores
+from .audit import audit
 from .flags import SEVERITY, SEVERITY_LABEL, flag_resolve, flag_snooze, flag_take
 from .forms import NoteForm
+from .freetext import REASON_MAX, card_free
 from .messaging import MESSAGE_CODES, CannotMessage, message_send
-from .models import Flag, Store
+from .models import AccessLog, Flag, Store
 from .search import order_url
 from .services import note_write
+from .tables import table_configure
 
 AGES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(days=1), "72h": timedelta(days=3)}
 
@@ -130,7 +132,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     counts = dict(flags.order_by().values_list("code").annotate(n=Count("id")))
     filtered = FlagFilter(request.GET, queryset=flags.order_by("-severity", "opened_at"), user=request.user)
     table = FlagTable(filtered.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    table_configure(request, table, per_page=50)
+    shown = [row.record.order.customer_id for row in table.paginated_rows]
+    audit(request.user, AccessLog.Action.WORKLIST, customer_ids=shown, page=request.path)
     context = {
         "filter": filtered,
         "table": table,
@@ -143,11 +147,15 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 class SnoozeForm(forms.Form):
     hours = forms.IntegerField(min_value=1, max_value=24 * 14, initial=24)
-    reason = forms.CharField(max_length=300)
+    reason = forms.CharField(max_length=REASON_MAX, validators=[card_free])
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300)
+    reason = forms.CharField(max_length=REASON_MAX, validators=[card_free])
+
+
+def _errors(form: forms.Form) -> str:
+    return " ".join(f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
 
 
 @require_POST
@@ -162,14 +170,14 @@ def flag_action(request: HttpRequest, flag_id: int, action: str) -> HttpResponse
     elif action == "snooze":
         form = SnoozeForm(request.POST)
         if not form.is_valid():
-            messages.error(request, f"Snooze {flag.code} on {flag.order.number}: give the hours and a reason.")
+            messages.error(request, f"Snooze {flag.code} on {flag.order.number}: {_errors(form)}")
             return redirect(back)
         until = timezone.now() + timedelta(hours=form.cleaned_data["hours"])
         flag_snooze(flag, by=request.user, until=until, reason=form.cleaned_data["reason"])
     elif action == "resolve":
         form = ReasonForm(request.POST)
         if not form.is_valid():
-            messages.error(request, f"Resolve {flag.code} on {flag.order.number}: say why.")
+            messages.error(request, f"Resolve {flag.code} on {flag.order.number}: {_errors(form)}")
             return redirect(back)
         flag_resolve(flag, by=request.user, reason=form.cleaned_data["reason"])
     elif action == "note":

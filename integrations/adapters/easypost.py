@@ -55,7 +55,7 @@ from typing import Any
 from ..http import TransportError
 from ..records import MappingError, ShipmentRecord, TrackerRecord, TrackingEventRecord
 from .base import Adapter, Page, WebhookEvent, WebhookSignatureError
-from .fields import header_reader, json_list, json_object, latest_time, parse_time, text, webhook_json
+from .fields import header_reader, json_list, json_object, latest_time, parse_time, text, web_url, webhook_json
 
 MAX_PAGE_SIZE = 100
 SIGNATURE_HEADER = "x-hmac-signature"
@@ -99,7 +99,7 @@ def map_tracker(payload: Any) -> TrackerRecord:
             external_id=tracker_id,
             carrier=text(tracker, "carrier", where),
             tracking_number=text(tracker, "tracking_code", where),
-            tracking_url=text(tracker, "public_url", where),
+            tracking_url=web_url(tracker, "public_url", where),
             raw_status=f"{status}/{detail}" if detail else status,
             status=lifecycle,
             shipped_at=min(moving) if moving else None,

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.utils.text import slugify
 
@@ -63,6 +64,27 @@ def text(obj: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str):
         raise MappingError(f"{where}.{key} must be a string, got {type(value).__name__}")
     return value.strip()
+
+
+def http_url(value: str) -> str:
+    """The URL when it is an absolute ``http``/``https`` one, else ``""``.
+
+    Upstream links (tracking pages) end up in ``href``s and e-mails; a ``javascript:`` or
+    ``data:`` URL from a compromised or careless upstream must never get there.
+    """
+    value = (value or "").strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        return ""
+    return value
+
+
+def web_url(obj: Mapping[str, Any], key: str, where: str) -> str:
+    """A link for staff and customers to follow: an ``http(s)`` URL, anything else dropped (``""``)."""
+    return http_url(text(obj, key, where))
 
 
 def enum(

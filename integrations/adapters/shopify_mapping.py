@@ -63,7 +63,7 @@ from ..records import (
     ReturnRecord,
     ShipmentRecord,
 )
-from .fields import Objects, enum, ident, json_object, objects, optional_ident, parse_time, store_code, text
+from .fields import Objects, enum, ident, json_object, objects, optional_ident, parse_time, store_code, text, web_url
 
 FULFILMENT_BY_SHIPPING_CODE = {"pickup": "pickup", "scheduled_delivery": "delivery"}
 DEAD_FULFILMENT_STATUSES = frozenset({"cancelled", "failure", "error"})
@@ -268,7 +268,7 @@ def _shipment(fulfilment: Mapping[str, Any], where: str, *, pickup: bool, window
         external_id=ident(fulfilment, "id", where),
         carrier=text(fulfilment, "tracking_company", where),
         tracking_number=text(fulfilment, "tracking_number", where),
-        tracking_url=text(fulfilment, "tracking_url", where),
+        tracking_url=web_url(fulfilment, "tracking_url", where),
         raw_status=carrier_status or status,
         status=shipment_status(status=status, shipment_status=carrier_status, pickup=pickup),
         line_skus=_unique(_sku(item, item_where) for item, item_where in items),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from integrations.adapters.fields import http_url
+
 from ..timezones import store_local as _store_local
 from ..timezones import store_zone
 
@@ -14,9 +16,17 @@ register = template.Library()
 def store_local(moment, store):
     """``{{ event.occurred_at|store_local:order.store }}`` → ``2026-11-03 09:00 EST``.
 
-    No store (a note on the customer, where ``note.order.store`` resolves to ``""``): the site's zone.
+    No store (``store_local:None``, or an order without a store): the site's zone. A lookup through
+    a missing relation (``note.order.store`` on a note without an order) raises in a filter
+    argument, so templates test the relation first.
     """
     return _store_local(moment, store or None)
+
+
+@register.filter(name="http_url")
+def http_url_filter(value) -> str:
+    """``{{ shipment.tracking_url|http_url }}``: the link only when it is ``http(s)`` (never ``javascript:``)."""
+    return http_url(value)
 
 
 @register.filter

@@ -34,8 +34,8 @@ def auth():
 
 
 @pytest.fixture
-def openapi(client):
-    return OpenAPI.from_dict(client.get("/api/v1/schema").json())
+def openapi(client, auth):
+    return OpenAPI.from_dict(client.get("/api/v1/schema", headers=auth).json())
 
 
 def valid(openapi, response) -> dict:
@@ -43,13 +43,23 @@ def valid(openapi, response) -> dict:
     return response.json()
 
 
-def test_the_schema_is_served_and_the_committed_copy_is_current(client):
-    served = client.get("/api/v1/schema")
+def test_the_schema_is_served_and_the_committed_copy_is_current(client, auth):
+    served = client.get("/api/v1/schema", headers=auth)
 
     assert served.status_code == 200
     assert served.json()["openapi"].startswith("3.")
     assert set(served.json()["paths"]) == {"/api/v1/lookup", "/api/v1/orders/{order_id}"}
     assert json.loads(SCHEMA_FILE.read_text()) == served.json(), "run: python manage.py export_openapi"
+
+
+@pytest.mark.parametrize("header", [None, "Token nope", "Bearer x", "Token "])
+def test_the_schema_needs_a_token_or_a_signed_in_user(client, header):
+    refused = client.get("/api/v1/schema", headers={"Authorization": header} if header else {})
+    client.force_login(agent())
+    signed_in = client.get("/api/v1/schema")
+
+    assert (refused.status_code, refused.json()) == (401, {"detail": "Unauthorized"})
+    assert signed_in.status_code == 200
 
 
 @pytest.mark.parametrize("header", [None, "Token nope", "Bearer x", "Token "])

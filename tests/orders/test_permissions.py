@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from orders.api import token_create
-from orders.models import AccessLog, Interaction, Note, TimelineEvent
-from tests.factories import agent, clerk_of, supervisor
+from orders.models import AccessLog, Flag, Interaction, Note, TimelineEvent
+from tests.factories import OrderFactory, OrderKeyFactory, agent, clerk_of, supervisor
 from tests.orders import scene as scenes
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +120,45 @@ def test_the_access_log_is_read_only_in_the_admin(client, scene):
     assert change.status_code == 403
     assert delete.status_code == 403
     assert AccessLog.objects.get().username == "alice.agent"
+
+
+def test_store_staff_see_no_number_flag_or_note_of_their_customers_order_at_another_store(client, scene):
+    """Zoë also bought at Uptown: a Downtown clerk sees her, but nothing of that order, on any URL."""
+    elsewhere = OrderFactory(
+        number="#3003", customer=scene.zoe, store=scene.uptown, origin_source=scene.sources["shopify"]
+    )
+    OrderKeyFactory(order=elsewhere, key="3003")
+    Flag.objects.create(order=elsewhere, code=Flag.Code.PHANTOM_ORDER, detail="uptown-flag-evidence")
+    Note.objects.create(customer=scene.zoe, order=elsewhere, body="uptown-note-body")
+    clerk = clerk_of(scene.downtown, "dan.downtown")
+    client.force_login(clerk)
+    token = token_create(clerk)
+    api = {"Authorization": f"Token {token}"}
+    zoe, web, hx = scene.zoe.pk, scene.web_order.pk, {"HX-Request": "true"}
+
+    bodies = {
+        "customer": client.get(reverse("customer", args=[zoe])),
+        "customer_order": client.get(reverse("customer_order", args=[zoe, web])),
+        "customer_order_hx": client.get(reverse("customer_order", args=[zoe, web]), headers=hx),
+        "note_add": client.post(reverse("note_add", args=[zoe]), {"body": "called back", "order": web}, headers=hx),
+        "verified": client.post(reverse("identity_verified", args=[zoe]), {"method": "dob"}, headers=hx),
+        "search_name": client.post("/", {"q": "zoe muller"}),
+        "search_number": client.post("/", {"q": "3003"}),
+        "lookup": client.get(reverse("caller_lookup"), {"phone": "+13125550147"}, follow=True),
+        "worklist": client.get(reverse("worklist")),
+        "board": client.get(reverse("pickup_board", args=["downtown"])),
+        "pickup_order": client.get(reverse("pickup_order", args=["downtown", web])),
+        "health": client.get(reverse("health")),
+        "api_lookup": client.get("/api/v1/lookup", {"q": "zoe muller"}, headers=api),
+        "api_order": client.get(f"/api/v1/orders/{web}", headers=api),
+    }
+
+    statuses = {name: response.status_code for name, response in bodies.items()}
+    assert set(statuses.values()) == {200}, statuses
+    leaks = {
+        name: [
+            secret for secret in ("#3003", "uptown-flag-evidence", "uptown-note-body") if secret in r.content.decode()
+        ]
+        for name, r in bodies.items()
+    }
+    assert leaks == {name: [] for name in bodies}
