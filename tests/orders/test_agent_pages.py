@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
 import pytest
+import time_machine
+from django.contrib.auth import get_user
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from orders.api import token_create
 from orders.models import AccessLog, Interaction, Note, Order, TimelineEvent
 from orders.services import customer_merge
 from orders.timezones import store_local
@@ -324,3 +330,31 @@ def test_many_namesakes_ask_for_a_second_identifier(agent_client, scene):
     assert many.count('role="option"') == 20
     assert 'id="more-hits">These are the first 20 matches.' in many
     assert "more-hits" not in one
+
+
+def test_s13_the_price_in_the_other_channel_that_day(agent_client, scene):
+    # Given Zoë bought the lamp in store at 12.00 on a day the web sold it at 10.00 (the shop's day, Chicago)
+    day = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)
+    sku = "HOM-0203-WHI"
+    pos_line = LineFactory(order=scene.pos_order, source=scene.sources["square"], sku=sku, unit_price=Decimal("12.00"))
+    other_web = OrderFactory(channel=Order.Channel.WEB, placed_at=day - timedelta(hours=3), store=scene.downtown)
+    LineFactory(order=other_web, source=scene.sources["shopify"], sku=sku, unit_price=Decimal("10.00"))
+
+    # When the agent opens the in-store sale, and the API is asked for it
+    with time_machine.travel(day + timedelta(days=1)):
+        response = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.pos_order.pk]))
+        token = token_create(get_user(agent_client))
+        body = agent_client.get(
+            f"/api/v1/orders/{scene.pos_order.pk}", headers={"Authorization": f"Token {token}"}
+        ).json()
+
+    # Then the line shows the web price and the difference, and the header says she paid more in store
+    html = response.content.decode()
+    assert '<span title="shopify, the same day">10.00 USD</span> <span class="warn">(+2.00 USD)</span>' in html
+    assert "Paid more in store than online in the last 30 days" in html
+    line = next(line for line in body["lines"] if line["sku"] == sku)
+    assert line["other_channel_price"] == {
+        "price": "10.00", "channel": "web", "source": "shopify", "seen_at": "2026-11-10T15:00:00Z",
+        "same_day": True, "difference": "2.00",
+    }  # fmt: skip
+    assert pos_line.unit_price == Decimal("12.00")
