@@ -108,11 +108,13 @@ def _picking_lines_upsert(source, lines: list[tuple[int | None, str, rec.Picking
 
 def ingest_moves(*, source, records: Sequence[rec.MoveRecord], synced_at: datetime) -> IngestResult:
     records = latest_by_id(records)
-    pickings = dict(
-        Picking.objects.filter(source=source, external_id__any={r.picking_external_id for r in records}).values_list(
-            "external_id", "id"
-        )
-    )
+    pickings, orders = {}, set()
+    for ext, pk, order_id in Picking.objects.filter(
+        source=source, external_id__any={r.picking_external_id for r in records}
+    ).values_list("external_id", "id", "order_id"):
+        pickings[ext] = pk
+        if order_id:
+            orders.add(order_id)  # a move changes what its order's picking holds: its rules are checked again
     before = set(
         PickingLine.objects.filter(source=source, external_id__any=[r.external_id for r in records]).values_list(
             "external_id", flat=True
@@ -123,7 +125,10 @@ def ingest_moves(*, source, records: Sequence[rec.MoveRecord], synced_at: dateti
     )
     created = sum(r.external_id not in before for r in records)
     return IngestResult(
-        created=created, updated=len(records) - created, landed_external_ids={r.external_id for r in records}
+        created=created,
+        updated=len(records) - created,
+        landed_external_ids={r.external_id for r in records},
+        order_ids=orders,
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.sandbox import SandboxServer, World
+from integrations.sandbox.generate import SHAPES
 
 
 class Command(BaseCommand):
@@ -27,14 +28,20 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8800, help="port to listen on (default 8800; 0 picks one)")
         parser.add_argument("--export-truth", metavar="PATH", help="write the ground truth as JSON to PATH")
         parser.add_argument("--realtime", action="store_true", help="let the world clock follow wall time")
+        parser.add_argument(
+            "--shape",
+            choices=SHAPES,
+            default="standard",
+            help="standard, or varied: the systems disagree as real vendors do (docs/sandbox-conventions.md)",
+        )
 
     def handle(self, *args, **options):
         if options["orders"] < 1:
             raise CommandError("--orders must be at least 1")
         started = time.perf_counter()
-        world = World(orders=options["orders"], seed=options["seed"])
+        world = World(orders=options["orders"], seed=options["seed"], shape=options["shape"])
         self.stdout.write(
-            f"Generated {options['orders']} orders (seed {options['seed']}) in {time.perf_counter() - started:.1f}s; clock {world.now_dt.isoformat()}"
+            f"Generated {options['orders']} {options['shape']} orders (seed {options['seed']}) in {time.perf_counter() - started:.1f}s; clock {world.now_dt.isoformat()}"
         )
         if options["export_truth"]:
             path = Path(options["export_truth"])
