@@ -218,7 +218,22 @@ class EventOut(Schema):
     summary: str
 
 
+class ClauseOut(Schema):
+    topic: str = Field(description="The question it answers: charged, where, when or cancel (cancel and refund).")
+    text: str
+    source: str = Field(description="The system whose record is the evidence.")
+    at: datetime | None
+
+
+class AnswerOut(Schema):
+    summary: str = Field(description="The clauses in one paragraph, as the agent's answer card shows them.")
+    clauses: list[ClauseOut]
+    next_step: str = Field(description="What the retailer owes the customer next, from the open flags.")
+    zone: str = Field(description="The time zone the days are given in (the order's store's).")
+
+
 class OrderDetailOut(OrderOut):
+    answer: AnswerOut
     projected_by: datetime | None = Field(
         description="The one projected date (orders.standing): delivered, the carrier's estimate, the ERP's "
         "schedule, else the promise; null while a parcel is in a carrier problem."
@@ -275,6 +290,14 @@ def order_detail(request: HttpRequest, order_id: int):
     audit(request.user, AccessLog.Action.API_ORDER, customer_ids=[order.customer_id], order_id=order.pk)
     return {
         **_order_out(order, [], presence_sources()),
+        "answer": {
+            "summary": pane["answer"].summary,
+            "clauses": [
+                {"topic": c.topic, "text": c.text, "source": c.source, "at": c.at} for c in pane["answer"].clauses
+            ],
+            "next_step": pane["answer"].next_step,
+            "zone": pane["answer"].zone,
+        },
         "projected_by": pane["projected"].at if pane["projected"] else None,
         "projected_from": str(pane["projected"]) if pane["projected"] else "",
         "late_by_days": pane["late"].days if pane["late"] else None,

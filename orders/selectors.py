@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from integrations.models import Source, SyncRun
 
+from .answer import order_answer
 from .correlate import PRECEDENCE
 from .flags import MESSAGE_CODES
 from .models import (
@@ -210,7 +211,7 @@ def order_pane(order: Order) -> dict:
     payments = list(order.payments.select_related("source"))
     returns = order_returns(order)
     standing = standings([order.pk]).get(order.pk) or standing_of(Evidence())
-    return {
+    pane = {
         "order": order,
         "presence": order_systems(order, shipments),
         "standing": standing,
@@ -228,6 +229,8 @@ def order_pane(order: Order) -> dict:
         "cannot_cancel": cannot_cancel(order, standing),
         "refundable": refundable(payments, returns),
     }
+    pane["answer"] = order_answer(pane, now=timezone.now())
+    return pane
 
 
 PRESENCE_KINDS = ("storefront", "pos", "erp", "carrier")
