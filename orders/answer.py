@@ -31,7 +31,7 @@ NEXT_STEPS = (
     ("stuck_shipment", "Tell them we are asking {carrier} to trace the parcel; offer a replacement if it has not moved in 2 days."),
     ("promise_missed", "Apologise: it is late. Give the new date{projected_words} and offer the late-delivery options."),
     ("return_not_refunded", "Their refund is overdue: we have had the return since {received}. Escalate the refund today."),
-    ("duplicate_shipment", "Two parcels are on the way for the same items: ask them to keep the second one for a free return."),
+    ("duplicate_shipment", "Two parcels were sent for the same items: ask them to keep the second one for a free return."),
     ("stock_shortfall", "An item is not on the shelf: offer to wait for it, swap it, or refund that item."),
     ("promise_at_risk", "Warn them it may arrive after the promised {promised}{projected_words}."),
     ("payment_mismatch", "The charge does not match the order: check it with a supervisor before promising anything about money."),
@@ -78,10 +78,17 @@ class Answer:
         return " ".join(c.text for c in self.clauses)
 
 
-def money(amount: Decimal, currency: str) -> str:
-    """``Decimal('283.590000')`` → ``$283.59``; other currencies keep their code (``283.59 EUR``)."""
-    amount = Decimal(amount).quantize(Decimal("0.01"))
-    return f"${amount:,}" if currency == "USD" else f"{amount:,} {currency}"
+CURRENCIES = {"USD": ("$", 2), "CAD": ("CA$", 2), "AUD": ("A$", 2), "EUR": ("€", 2), "GBP": ("£", 2), "JPY": ("¥", 0)}
+
+
+def money(amount, currency: str = "USD") -> str:
+    """``Decimal('283.590000')`` → ``$283.59``: the currency's minor units with its symbol (its code when unknown)."""
+    if amount is None:
+        return "—"
+    symbol, places = CURRENCIES.get(currency, ("", 2))
+    value = Decimal(amount).quantize(Decimal(1).scaleb(-places))
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    return f"{sign}{symbol}{value:,}" if symbol else f"{sign}{value:,} {currency}"
 
 
 def day(moment: datetime, zone) -> str:

@@ -7,6 +7,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from .answer import flag_label
 from .forms import int_or_none
 from .models import Order
 from .timezones import store_local
@@ -71,5 +72,7 @@ class OrderTable(tables.Table):
         if not flags:
             return ""
         return format_html_join(
-            " ", '<span class="badge flag" title="{}">{}</span>', ((f.detail, f.code) for f in flags)
+            " ",
+            '<span class="badge flag" title="{} ({})">{}</span>',
+            ((f.detail, f.code, flag_label(f.code)) for f in flags),
         )

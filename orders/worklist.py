@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.models import humanise
 
 from .access import visible_orders, visible_stores
+from .answer import flag_label
 from .audit import audit
 from .flags import SEVERITY, SEVERITY_LABEL, flag_resolve, flag_snooze, flag_take
 from .forms import NoteForm
@@ -111,7 +112,7 @@ class FlagTable(tables.Table):
         return format_html('<span class="sev sev-{}">{}</span>', value, SEVERITY_LABEL[value])
 
     def render_code(self, record):
-        return format_html('<span class="badge flag">{}</span>', record.code)
+        return format_html('<span class="badge flag" title="{}">{}</span>', record.code, flag_label(record.code))
 
     def render_order(self, record):
         return format_html('<a href="{}">{}</a>', order_url(record.order), record.order.number)

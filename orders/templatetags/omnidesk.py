@@ -6,6 +6,9 @@ from django import template
 
 from integrations.adapters.fields import http_url
 
+from ..answer import flag_label as _flag_label
+from ..answer import money as _money
+from ..answer import span as _span
 from ..timezones import store_local as _store_local
 from ..timezones import store_zone
 
@@ -31,9 +34,8 @@ def http_url_filter(value) -> str:
 
 @register.filter
 def money(amount, currency="USD"):
-    if amount is None:
-        return "—"
-    return f"{amount:,.2f} {currency}"
+    """``{{ order.total|money:order.currency }}`` → ``$129.50`` (minor units and symbol; the code when unknown)."""
+    return _money(amount, currency)
 
 
 @register.filter
@@ -52,3 +54,15 @@ def duration_words(value) -> str:
         hours = minutes // 60
         return f"{hours} hour{'s' if hours != 1 else ''}"
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+@register.filter
+def span_words(value) -> str:
+    """``timedelta(days=4, hours=3)`` → ``4 days``: how long, as the answer card says it."""
+    return _span(value) if value is not None else ""
+
+
+@register.filter
+def flag_label(code: str) -> str:
+    """``stuck_shipment`` → ``Parcel stuck``: words a customer could hear; the code stays in titles and the API."""
+    return _flag_label(code)

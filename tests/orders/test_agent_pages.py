@@ -116,7 +116,7 @@ def test_the_customer_screen_answers_the_callers_questions(agent_client, scene):
     assert "visa ••4242" in html
     assert scenes.TRACKING in html and "<li>2026-11-04 03:00 CST · in_transit · Picked up</li>" in html
     assert "<strong>No</strong>, already dispatched" in html  # UPS has the parcel: the evidence, not the stored status
-    assert "Refundable</span> 129.50 USD" in html
+    assert "Refundable</span> $129.50" in html
     assert AccessLog.objects.get().action == "order"
 
 
@@ -350,7 +350,7 @@ def test_s13_the_price_in_the_other_channel_that_day(agent_client, scene):
 
     # Then the line shows the web price and the difference, and the header says she paid more in store
     html = response.content.decode()
-    assert '<span title="shopify, the same day">10.00 USD</span> <span class="warn">(+2.00 USD)</span>' in html
+    assert "<span title=\"shopify, the same day\">$10.00</span> <span class=\"warn\">(+$2.00)</span>" in html
     assert "Paid more in store than online in the last 30 days" in html
     line = next(line for line in body["lines"] if line["sku"] == sku)
     assert line["other_channel_price"] == {
