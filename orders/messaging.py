@@ -15,6 +15,7 @@ status under a lock, so a retried task does not send again.
 from __future__ import annotations
 
 import logging
+import re
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -28,7 +29,7 @@ from integrations.adapters.fields import http_url
 from . import events
 from .flags import MESSAGE_CODES
 from .models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
-from .selectors import counter_lines
+from .selectors import cancellable, counter_lines
 from .standing import standings
 from .timezones import store_local
 
@@ -53,6 +54,8 @@ def message_context(order: Order) -> dict:
     standing = standings([order.pk]).get(order.pk)
     projected = standing.projected.at if standing and standing.projected else None
     return {
+        "cancellable": bool(standing) and cancellable(order, standing),
+        "trace_recorded": trace_recorded(order),
         "customer_name": (order.customer.name if order.customer_id else "") or "there",
         "order_number": order.number,
         "promised": store_local(order.promised_by, order.store),
@@ -93,6 +96,44 @@ def message_draft(code: str, order: Order) -> tuple[str, str]:
     return Template(subject).render(context).strip(), Template(body).render(context)
 
 
+TRACE_CODES = ("stuck_shipment", "delivery_exception")
+OFFERS_CANCEL = re.compile(r"\bcancel", re.IGNORECASE)
+CLAIMS_TRACE = re.compile(r"\b(we have asked|we asked|we have opened|opened a trace|trace)\b", re.IGNORECASE)
+
+
+def trace_recorded(order: Order) -> bool:
+    """Somebody is chasing the carrier: a parcel flag taken by a person, or a note on the order about a trace."""
+    taken = Flag.objects.filter(order=order, code__in=TRACE_CODES, owner__isnull=False).exists()
+    return taken or order.notes.filter(body__icontains="trace").exists()
+
+
+def message_unsafe(order: Order, body: str, context: dict | None = None) -> str:
+    """Why this text must not go to the customer in the order's state (empty when it may).
+
+    No offer to cancel when the order can no longer be cancelled; no "we have asked the carrier"
+    unless a trace was recorded. Checked on the text as it would be sent, whoever wrote the template.
+    """
+    context = context if context is not None else message_context(order)
+    if OFFERS_CANCEL.search(body) and not context["cancellable"]:
+        return "the message offers to cancel, but the order can no longer be cancelled"
+    if CLAIMS_TRACE.search(body) and not context["trace_recorded"]:
+        return (
+            "the message says we asked the carrier, but nobody recorded a trace: take the flag or note the trace first"
+        )
+    return ""
+
+
+def message_preview(flag: Flag) -> dict:
+    """What "Tell the customer" would send, for the agent to review: recipient, subject, body, and any objection."""
+    if flag.code not in MESSAGE_CODES:
+        raise CannotMessage(f"{flag.code} has no customer message")
+    order = flag.order
+    subject, body = message_draft(flag.code, order)
+    to = recipient(order)
+    problem = message_unsafe(order, body) or ("" if to else "no e-mail address for this customer")
+    return {"to": to, "subject": subject, "body": body, "problem": problem}
+
+
 def message_send(flag: Flag, *, by=None) -> CustomerMessage:
     """Queue the flag's message once. A second call (another agent, auto-send) returns the first message."""
     existing = CustomerMessage.objects.filter(flag=flag).first()
@@ -125,6 +166,9 @@ def _message_queue(order: Order, code: str, *, flag: Flag | None = None, by=None
     if not to:
         raise CannotMessage("no e-mail address for this customer")
     subject, body = message_draft(code, order)
+    problem = message_unsafe(order, body)
+    if problem:
+        raise CannotMessage(problem)
     with transaction.atomic():
         message = CustomerMessage.objects.create(
             flag=flag, order=order, about=code, to=to, subject=subject, body=body, sent_by=by

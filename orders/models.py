@@ -798,7 +798,9 @@ class MessageTemplate(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField(
         help_text="Django template. Variables: customer_name, order_number, promised, projected, carrier, "
-        "tracking_number, tracking_url, carrier_status, store_name, store_address, items."
+        "tracking_number, tracking_url, carrier_status, store_name, store_address, items, cancellable, "
+        "trace_recorded. A text that offers to cancel an order that can no longer be cancelled, or says we asked "
+        "the carrier when nobody recorded a trace, is refused at sending."
     )
     auto_send = models.BooleanField(
         default=False,

@@ -16,5 +16,6 @@ urlpatterns = [
     path("stores/<slug:code>/pickups/<int:order_id>/", counter.order, name="pickup_order"),
     path("stores/<slug:code>/pickups/<int:order_id>/lines/<int:line_id>/", counter.line_check, name="pickup_line"),
     path("stores/<slug:code>/pickups/<int:order_id>/handover/", counter.handover, name="pickup_handover"),
+    path("worklist/flags/<int:flag_id>/message/review/", worklist.message_review, name="message_review"),
     path("worklist/flags/<int:flag_id>/<slug:action>/", worklist.flag_action, name="flag_action"),
 ]

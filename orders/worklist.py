@@ -26,7 +26,7 @@ from .audit import audit
 from .flags import SEVERITY, SEVERITY_LABEL, flag_resolve, flag_snooze, flag_take
 from .forms import NoteForm
 from .freetext import REASON_MAX, card_free
-from .messaging import MESSAGE_CODES, CannotMessage, message_send
+from .messaging import MESSAGE_CODES, CannotMessage, message_preview, message_send
 from .models import AccessLog, Flag, Store
 from .search import order_url
 from .services import note_write
@@ -159,13 +159,37 @@ def _errors(form: forms.Form) -> str:
     return " ".join(f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
 
 
+def _back(request: HttpRequest, value: str) -> str:
+    if url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return value
+    return reverse("worklist")
+
+
+@never_cache
+@require_GET
+def message_review(request: HttpRequest, flag_id: int) -> HttpResponse:
+    """ "Tell the customer": the message as it would go, to read before sending (and why it may not go)."""
+    flag = get_object_or_404(visible_flags(request.user).select_related("order__customer", "order__store"), pk=flag_id)
+    back = _back(request, request.GET.get("next", ""))
+    try:
+        preview = message_preview(flag)
+    except CannotMessage as reason:
+        preview = {"to": "", "subject": "", "body": "", "problem": str(reason)}
+    audit(
+        request.user,
+        AccessLog.Action.ORDER,
+        customer_ids=[flag.order.customer_id],
+        order_id=flag.order_id,
+        page="message review",
+    )
+    return render(request, "orders/message_review.html", {"flag": flag, "preview": preview, "next": back})
+
+
 @require_POST
 def flag_action(request: HttpRequest, flag_id: int, action: str) -> HttpResponse:
     """Take, snooze, resolve, note or message one flag; back to the worklist (htmx re-selects the table)."""
     flag = get_object_or_404(visible_flags(request.user), pk=flag_id)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("worklist")
+    back = _back(request, request.POST.get("next", ""))
     if action == "take":
         flag_take(flag, by=request.user)
     elif action == "snooze":

@@ -350,7 +350,7 @@ def test_s13_the_price_in_the_other_channel_that_day(agent_client, scene):
 
     # Then the line shows the web price and the difference, and the header says she paid more in store
     html = response.content.decode()
-    assert "<span title=\"shopify, the same day\">$10.00</span> <span class=\"warn\">(+$2.00)</span>" in html
+    assert '<span title="shopify, the same day">$10.00</span> <span class="warn">(+$2.00)</span>' in html
     assert "Paid more in store than online in the last 30 days" in html
     line = next(line for line in body["lines"] if line["sku"] == sku)
     assert line["other_channel_price"] == {

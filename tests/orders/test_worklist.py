@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -264,3 +265,49 @@ def test_detection_sends_automatic_messages_for_the_flags_it_opens(
     assert (first.opened, second.opened, second.still_open) == (1, 0, 1)
     assert [m.subject for m in mail.outbox] == ["Your order #1001 is late"]
     assert CustomerMessage.objects.get().sent_by is None
+
+
+def test_tell_the_customer_shows_the_message_for_review_and_sends_only_on_confirm(agent_client, scene):
+    # The web order's parcel is with UPS: it can no longer be cancelled
+    review = reverse("message_review", args=[scene.late.pk])
+
+    response = agent_client.get(review, {"next": "/worklist/"})
+
+    html = response.content.decode()
+    assert response.status_code == 200 and CustomerMessage.objects.count() == 0  # reading sends nothing
+    assert '<dd id="message-subject">Your order #1001 is late</dd>' in html
+    assert "reply to this message with any question." in html  # no offer to cancel a dispatched order
+    assert "would rather cancel" not in html
+    assert 'id="message-send"' in html
+
+    agent_client.post(reverse("flag_action", args=[scene.late.pk, "message"]), {"next": "/worklist/"})
+    assert CustomerMessage.objects.get().subject == "Your order #1001 is late"
+
+
+def test_a_wording_that_does_not_fit_the_orders_state_is_refused(agent_client, scene):
+    # A supervisor's text offers to cancel, but the parcel has left; another claims a trace nobody recorded
+    MessageTemplate.objects.filter(code="promise_missed").update(body="Reply CANCEL to cancel {{ order_number }}.")
+    MessageTemplate.objects.filter(code="stuck_shipment").update(body="We have asked {{ carrier }} to trace it.")
+
+    html = agent_client.get(reverse("message_review", args=[scene.late.pk])).content.decode()
+    assert "cannot be sent: the message offers to cancel, but the order can no longer be cancelled" in html
+    assert 'id="message-send"' not in html
+    with pytest.raises(CannotMessage, match="offers to cancel"):
+        message_send(scene.late)
+    stuck = Flag.objects.create(order=scene.web_order, code=Flag.Code.STUCK_SHIPMENT, detail="no scan for 50 h")
+    with pytest.raises(CannotMessage, match="nobody recorded a trace"):
+        message_send(stuck)
+    assert CustomerMessage.objects.count() == 0
+
+    # Once an agent takes the stuck parcel's flag (the trace is on someone), the claim is true
+    Flag.objects.filter(pk=stuck.pk).update(owner=get_user(agent_client))
+    assert message_send(Flag.objects.get(pk=stuck.pk)).body == "We have asked UPS to trace it."
+
+
+def test_the_default_stuck_parcel_wording_claims_a_trace_only_once_one_is_recorded(scene):
+    from orders.messaging import message_preview
+
+    stuck = Flag.objects.create(order=scene.web_order, code=Flag.Code.STUCK_SHIPMENT, detail="no scan for 50 h")
+    assert "We are looking into it and will keep you posted." in message_preview(stuck)["body"]
+    Note.objects.create(order=scene.web_order, customer=scene.zoe, body="Opened trace 4471 with UPS")
+    assert "We have asked UPS to look into it and will keep you posted." in message_preview(stuck)["body"]
