@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from orders.bulk import copy_insert, planner_stats_refresh
 from orders.customers import CustomerMergedMeanwhile
-from orders.ingest import IngestResult, ingest
+from orders.ingest import IngestResult, ingest, orphans_settle
 
 from .adapters import Adapter, adapter_for
 from .http import TransportError
@@ -210,6 +210,8 @@ def source_sync(
         try:
             adapter = adapter or adapter_for(source)
             _streams_pull(source, adapter, run, lock, max_pages, touched)
+            # Each page linked the orphans waiting for what it wrote; what raced another sync is linked here.
+            touched |= orphans_settle()
         except TransportError as exc:
             return _run_failed(source, run, str(exc), touched)
         except Exception as exc:

@@ -25,10 +25,13 @@ it arrives (:func:`orphans_link`), their timeline events with them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 
 from .bulk import update_rows, upsert
 from .models import (
@@ -213,35 +216,65 @@ def orders_fields_refresh(order_ids: Iterable[int]) -> set[int]:
     return {row["id"] for row in rows}
 
 
-def orphans_link(source_ids: Iterable[int] | None = None) -> set[int]:
-    """Link pickings, payments and carrier shipments that arrived before their order. Returns the orders touched."""
-    scope = Q() if source_ids is None else Q(source_id__in=list(source_ids))
-    by_reference = OrderRecord.objects.filter(source_id=OuterRef("source_id")).filter(
-        Q(external_id=OuterRef("order_external_id")) | Q(external_number=OuterRef("order_reference"))
-    )
-    by_id = OrderRecord.objects.filter(source_id=OuterRef("source_id"), external_id=OuterRef("order_external_id"))
-    by_tracking = Shipment.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False)
-    by_picking = Picking.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False)
+@dataclass(frozen=True)
+class OrphanScope:
+    """The keys one page of one source wrote or named, which orphans may be waiting for.
+
+    Its orders' ids and numbers (this source's pickings and payments name an order so),
+    and the tracking numbers of its shipments and pickings (a carrier's tracker names only
+    that). A page's own pickings, payments and trackers put the keys they name here too,
+    so they are linked as well. Each key is one index probe: a page costs the same
+    however many orphans the pages before it left waiting.
+    """
+
+    source_id: int
+    order_external_ids: frozenset[str] = frozenset()
+    order_numbers: frozenset[str] = frozenset()
+    tracking_numbers: frozenset[str] = frozenset()
+
+
+def _orphans_of_scope(kind: str, scope: OrphanScope, tracking: set[str]) -> Q | None:
+    """Which orphans of ``kind`` the scope can concern (each arm an index of its own); ``None``: none."""
+    source, parts = scope.source_id, []
+    if kind in ("picking", "payment") and scope.order_external_ids:
+        parts.append(Q(source_id=source, order_external_id__any=scope.order_external_ids))
+    if kind == "picking" and scope.order_numbers:
+        parts.append(Q(source_id=source, order_reference__any=scope.order_numbers))
+    if kind == "shipment" and tracking:
+        parts.append(Q(tracking_number__any=tracking))
+    return reduce(or_, parts) if parts else None
+
+
+def orphans_link(scope: OrphanScope | None = None) -> set[int]:
+    """Link pickings, payments and carrier shipments that arrived before their order. Returns the orders touched.
+
+    With a ``scope`` (every page) only the orphans waiting for the keys that page wrote
+    or named are looked at, and their orders found by those keys: index probes, O(page)
+    whatever the order of arrival. Without (once per sync run), every orphan whose order
+    is there, in one pass over the orphans: what a page's own pass could not see — rows
+    another sync's open transaction held or was writing meanwhile.
+    """
+    tracking = set(scope.tracking_numbers) if scope is not None else set()
     touched: set[int] = set()
-    for model, kind, finders in (
-        (Picking, "picking", [by_reference]),
-        (Payment, "payment", [by_id]),
-        (Shipment, "shipment", [by_tracking, by_picking]),
-    ):
+    for model, kind in ((Picking, "picking"), (Payment, "payment"), (Shipment, "shipment")):
+        orphans = model.objects.filter(order__isnull=True).order_by()
+        if scope is None:
+            orphans = orphans.filter(reduce(or_, (Exists(finder) for finder in _FINDERS[kind])))
+        else:
+            concerned = _orphans_of_scope(kind, scope, tracking)
+            if concerned is None:
+                continue
+            orphans = orphans.filter(concerned)
+        order_of = _orders_of_orphans(kind, list(orphans.values_list("id", *_KEYS[kind])))
         # Rows another sync's open transaction holds are skipped, never waited for: two sources
-        # syncing at once must not deadlock here. What is skipped is linked by a later page.
-        orphans = model.objects.filter(scope, order__isnull=True).select_for_update(skip_locked=True)
-        waiting = list(orphans.values_list("id", flat=True))
-        if not waiting:
-            continue
-        for finder in finders:
-            model.objects.filter(pk__any=waiting, order__isnull=True).update(
-                order_id=Subquery(finder.values("order_id")[:1])
-            )
-        linked = model.objects.filter(pk__any=waiting, order__isnull=False).values_list(
-            "order_id", "source_id", "external_id"
-        )
-        subjects = {f"{kind}:{source_id}:{external_id}": order_id for order_id, source_id, external_id in linked}
+        # syncing at once must not deadlock here. What is skipped is linked at the end of a run.
+        locked = model.objects.filter(pk__any=list(order_of), order__isnull=True).order_by("pk")
+        number = ["tracking_number"] if kind == "picking" else []
+        linked = list(locked.select_for_update(skip_locked=True).values_list("id", "source_id", "external_id", *number))
+        update_rows(model, [{"id": row[0], "order_id": order_of[row[0]]} for row in linked], fields=["order_id"])
+        # A picking linked now: the carrier's tracker may be waiting for its tracking number.
+        tracking.update(row[3] for row in linked if kind == "picking" and row[3])
+        subjects = {f"{kind}:{source_id}:{external_id}": order_of[pk] for pk, source_id, external_id, *_ in linked}
         touched |= set(subjects.values())
         events = TimelineEvent.objects.filter(order__isnull=True, subject__any=list(subjects)).values_list(
             "id", "subject"
@@ -250,3 +283,73 @@ def orphans_link(source_ids: Iterable[int] | None = None) -> set[int]:
             TimelineEvent, [{"id": pk, "order_id": subjects[subject]} for pk, subject in events], fields=["order_id"]
         )
     return touched
+
+
+# What each kind of orphan names its order by, and (for the run's one pass) how to tell its order is there.
+_KEYS = {
+    "picking": ("source_id", "order_external_id", "order_reference", "tracking_number"),
+    "payment": ("source_id", "order_external_id"),
+    "shipment": ("tracking_number",),
+}
+_FINDERS = {
+    "picking": [
+        OrderRecord.objects.filter(source_id=OuterRef("source_id"), external_id=OuterRef("order_external_id")),
+        OrderRecord.objects.filter(
+            source_id=OuterRef("source_id"), external_number=OuterRef("order_reference")
+        ).exclude(external_number=""),
+    ],
+    "payment": [OrderRecord.objects.filter(source_id=OuterRef("source_id"), external_id=OuterRef("order_external_id"))],
+    "shipment": [
+        Shipment.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False).exclude(
+            tracking_number=""
+        ),
+        Picking.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False).exclude(
+            tracking_number=""
+        ),
+    ],
+}
+
+
+def _orders_of_orphans(kind: str, rows: list[tuple]) -> dict[int, int]:
+    """``{orphan id: order id}`` for the orphans (``(id, *_KEYS[kind])``) whose order is there, found by their keys.
+
+    A picking or a payment by its order's id in its own source (a picking also by the sale
+    order's name); a tracker by its tracking number, on another system's shipment first,
+    then on an ERP picking. Every lookup is ``= ANY`` on an indexed column (the partial
+    ``picking_tracking`` index is usable because ``NOT tracking_number = ''`` is said).
+    """
+    if not rows:
+        return {}
+    if kind == "shipment":
+        numbers = {number for _, number in rows if number}
+        owner = dict(
+            Picking.objects.filter(tracking_number__any=numbers, order__isnull=False)
+            .exclude(tracking_number="")
+            .values_list("tracking_number", "order_id")
+        )
+        owner.update(
+            Shipment.objects.filter(tracking_number__any=numbers, order__isnull=False)
+            .exclude(tracking_number="")
+            .values_list("tracking_number", "order_id")
+        )
+        return {pk: owner[number] for pk, number in rows if number in owner}
+    ids = {row[2] for row in rows if row[2]}
+    numbers = {row[3] for row in rows if kind == "picking" and row[3]}
+    by_id, by_number = {}, {}
+    records = OrderRecord.objects.filter(external_id__any=ids) if ids else OrderRecord.objects.none()
+    if numbers:
+        records = records | OrderRecord.objects.filter(external_number__any=numbers)
+    for source_id, external_id, number, order_id in records.values_list(
+        "source_id", "external_id", "external_number", "order_id"
+    ):
+        by_id[source_id, external_id] = order_id
+        if number:
+            by_number[source_id, number] = order_id
+    found = {}
+    for pk, source_id, order_external_id, *rest in rows:
+        order_id = by_id.get((source_id, order_external_id))
+        if order_id is None and rest:
+            order_id = by_number.get((source_id, rest[0]))
+        if order_id is not None:
+            found[pk] = order_id
+    return found

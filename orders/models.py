@@ -336,7 +336,17 @@ class Picking(SourcedModel):
         ordering = ["scheduled_at", "id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="picking_unique")]
         indexes = [
-            models.Index(fields=["source"], condition=models.Q(order__isnull=True), name="picking_unlinked"),
+            # Orphan linking (orders/correlate.py): pickings waiting for their sale order, by its id or its name.
+            models.Index(
+                fields=["source", "order_external_id"],
+                condition=models.Q(order__isnull=True),
+                name="picking_unlinked_order_ext",
+            ),
+            models.Index(
+                fields=["source", "order_reference"],
+                condition=models.Q(order__isnull=True),
+                name="picking_unlinked_order_ref",
+            ),
             models.Index(fields=["tracking_number"], condition=~models.Q(tracking_number=""), name="picking_tracking"),
         ]
 
@@ -419,7 +429,12 @@ class Payment(SourcedModel):
         ordering = ["processed_at", "id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="payment_unique")]
         indexes = [
-            models.Index(fields=["source"], condition=models.Q(order__isnull=True), name="payment_unlinked"),
+            # Orphan linking: payments waiting for their order, by its id.
+            models.Index(
+                fields=["source", "order_external_id"],
+                condition=models.Q(order__isnull=True),
+                name="payment_unlinked_order_ext",
+            ),
             # Search: "card ending 4242" together with a name or a date.
             models.Index(fields=["card_last4"], condition=~models.Q(card_last4=""), name="payment_card_last4"),
         ]
@@ -450,7 +465,12 @@ class Shipment(SourcedModel):
     class Meta:
         ordering = ["shipped_at", "id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="shipment_unique")]
-        indexes = [models.Index(fields=["source"], condition=models.Q(order__isnull=True), name="shipment_unlinked")]
+        indexes = [
+            # Orphan linking: carrier trackers waiting for the picking or shipment with their tracking number.
+            models.Index(
+                fields=["tracking_number"], condition=models.Q(order__isnull=True), name="shipment_unlinked_tracking"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}".strip()

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.db import transaction
+
 from integrations import records as rec
 
-from ..correlate import orphans_link
+from ..correlate import OrphanScope, orphans_link
 from ..customers import ingest_customers
 from ..standing import orders_status_refresh
 from .common import IngestResult, latest_by_id, record_hash
@@ -56,9 +58,36 @@ def ingest(*, source, records: Sequence[rec.Record], synced_at: datetime) -> Ing
     for record_type, group in by_type.items():
         result.merge(INGESTERS[record_type](source=source, records=group, synced_at=synced_at))
     if any(t in LINKING for t in by_type):
-        result.order_ids |= orphans_link()
+        result.order_ids |= orphans_link(orphan_scope(source, by_type))
     orders_status_refresh(result.order_ids)
     return result
 
 
-__all__ = ["IngestResult", "ingest", "record_hash"]
+def orphan_scope(source, by_type: dict[type, list]) -> OrphanScope:
+    """The keys a page wrote that orphans may wait for, and those its own pickings, payments and trackers name."""
+    orders, pickings = by_type.get(rec.OrderRecord, []), by_type.get(rec.PickingRecord, [])
+    payments, trackers = by_type.get(rec.OrderPaymentRecord, []), by_type.get(rec.TrackerRecord, [])
+    ids = [r.external_id for r in orders] + [r.order_external_id for r in (*pickings, *payments)]
+    numbers = [r.number for r in orders] + [r.order_reference for r in pickings]
+    tracking = [s.tracking_number for r in orders for s in r.shipments] + [r.tracking_number for r in pickings]
+    tracking += [r.shipment.tracking_number for r in trackers]
+    return OrphanScope(
+        source_id=source.pk,
+        order_external_ids=frozenset(filter(None, ids)),
+        order_numbers=frozenset(filter(None, numbers)),
+        tracking_numbers=frozenset(filter(None, tracking)),
+    )
+
+
+def orphans_settle() -> set[int]:
+    """Link every orphan whose order is there now (see ``orphans_link`` without a scope); once per sync run.
+
+    Returns the orders touched, their status derived again.
+    """
+    with transaction.atomic():
+        touched = orphans_link()
+        orders_status_refresh(touched)
+    return touched
+
+
+__all__ = ["IngestResult", "ingest", "orphans_settle", "record_hash"]
