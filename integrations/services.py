@@ -22,19 +22,29 @@ def source_upsert(
     kind: str | None = None,
     **options,
 ) -> tuple[Source, bool]:
-    """Create or update the source called ``name``. Credentials given are merged into the stored ones."""
+    """Create or update the source called ``name``. Credentials given are merged into the stored ones.
+
+    Pointing an existing source elsewhere (base URL, adapter or credentials_env) drops its
+    stored credentials first: a token given for one host is never sent to another.
+    Raises ``ValidationError`` for a host the adapter does not allow (see ``hosts.py``).
+    """
     cls = adapter_class(adapter)  # raises ValueError for an unknown adapter
     source = Source.objects.filter(name=name).first()
     created = source is None
     if created:
         source = Source(name=name)
+    moved = not created and source.credentials_reset_needed(
+        base_url=base_url, adapter=adapter, credentials_env=options.get("credentials_env", source.credentials_env)
+    )
     source.adapter = adapter
     source.kind = kind or cls.kind
     source.base_url = base_url
     for field, value in options.items():
         setattr(source, field, value)
+    if moved:
+        source.set_credentials({})
     if credentials:
-        source.set_credentials({**(source.credentials if not created else {}), **credentials})
+        source.set_credentials({**source.stored_credentials, **credentials})
     source.full_clean(exclude=["credentials_encrypted"])
     source.save()
     return source, created

@@ -56,6 +56,7 @@ WEBHOOK_EXTRA_HEADERS = ("shop-domain", "api-version", "webhook-id", "triggered-
 
 class ShopifyAdapter(Adapter):
     name = "shopify"
+    allowed_hosts = ("*.myshopify.com",)
     kind = "storefront"
     streams = ("locations", "customers", "orders")
     required_credentials = ("access_token",)
