@@ -313,6 +313,9 @@ class WebhookDelivery(models.Model):
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="webhook_deliveries")
     event_id = models.CharField(max_length=128)
+    webhook_id = models.CharField(
+        max_length=128, blank=True, default="", help_text="The vendor's delivery id (X-Shopify-Webhook-Id)."
+    )
     topic = models.CharField(max_length=64)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -322,6 +325,11 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="webhook_unique_event")]
+        indexes = [
+            models.Index(
+                fields=["source", "webhook_id"], condition=~models.Q(webhook_id=""), name="webhook_delivery_id"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source.name} {self.topic} {self.event_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .adapters import WebhookSignatureError, adapter_class, adapter_for
@@ -61,9 +62,11 @@ class WebhookRejected(Exception):
 def webhook_receive(
     *, source: Source, body: bytes, headers: Mapping[str, str], url: str
 ) -> tuple[WebhookDelivery, bool]:
-    """Verify and record a webhook delivery. Returns ``(delivery, is_new)``; a duplicate event id is not new.
+    """Verify and record a webhook delivery. Returns ``(delivery, is_new)``.
 
-    Raises :class:`WebhookRejected` (401 on a bad signature: nothing is written).
+    A redelivery is not new: the same event id, the same delivery id (``X-Shopify-Webhook-Id``)
+    or the same body (its hash: a captured, validly signed body replayed under fresh
+    unsigned headers). Raises :class:`WebhookRejected` (401 on a bad signature: nothing is written).
     """
     adapter = adapter_for(source)
     try:
@@ -74,7 +77,7 @@ def webhook_receive(
         raise WebhookRejected(str(exc), status=400) from exc
     with transaction.atomic():
         text = payload_json(event.payload)
-        raw, _ = RawRecord.objects.get_or_create(
+        raw, raw_is_new = RawRecord.objects.get_or_create(
             source=source,
             content_hash=payload_hash(event.payload, text),
             defaults={
@@ -83,10 +86,20 @@ def webhook_receive(
                 "payload": text,
             },
         )
+        same = Q(event_id=event.event_id) | (Q(webhook_id=event.delivery_id) if event.delivery_id else Q(pk__in=[]))
+        if not raw_is_new:
+            same |= Q(raw_record=raw)
+        earlier = WebhookDelivery.objects.filter(same, source=source).order_by("pk").first()
+        if earlier is not None:
+            return earlier, False
         try:
             with transaction.atomic():
                 delivery = WebhookDelivery.objects.create(
-                    source=source, event_id=event.event_id, topic=event.topic, raw_record=raw
+                    source=source,
+                    event_id=event.event_id,
+                    webhook_id=event.delivery_id[:128],
+                    topic=event.topic,
+                    raw_record=raw,
                 )
         except IntegrityError:
             return WebhookDelivery.objects.get(source=source, event_id=event.event_id), False

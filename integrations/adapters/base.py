@@ -70,6 +70,7 @@ class WebhookEvent:
     stream: str
     payload: Any
     extra: dict[str, Any] = field(default_factory=dict)
+    delivery_id: str = ""  # the vendor's id of this delivery, the same on its redeliveries (X-Shopify-Webhook-Id)
 
 
 @dataclass(frozen=True)
