@@ -29,7 +29,7 @@ install: $(STAMP)
 
 # With DATABASE_URL / REDIS_URL unset: SQLite and in-process tasks. Set them to use PostgreSQL / Redis.
 demo: $(STAMP)
-	$(PY) manage.py demo
+	OMNIDESK_ALLOW_PRIVATE_SOURCES=true $(PY) manage.py demo
 
 services:
 	@bash .ci/services.sh
@@ -54,7 +54,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP) services
-	DEBUG=false LOG_LEVEL=WARNING DATABASE_URL=$(TEST_DATABASE_URL)_bench REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py bench $(BENCH_ARGS)
+	OMNIDESK_ALLOW_PRIVATE_SOURCES=true DEBUG=false LOG_LEVEL=WARNING DATABASE_URL=$(TEST_DATABASE_URL)_bench REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py bench $(BENCH_ARGS)
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate

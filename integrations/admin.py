@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from orders.audit import AdminAccessLogged
 
+from .adapters import adapter_class
 from .models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
 from .sync import dead_letter_replay
 from .tasks import sync_source
@@ -33,7 +34,8 @@ class SourceForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
         help_text="KEY=VALUE per line, e.g. access_token=shpat_…. Merged into the stored credentials; "
-        "stored values are encrypted and never shown. Leave empty to keep them.",
+        "stored values are encrypted and never shown. Leave empty to keep them. Changing the base URL, "
+        "the adapter or the environment prefix drops the stored credentials: give them again.",
     )
 
     class Meta:
@@ -49,6 +51,11 @@ class SourceForm(forms.ModelForm):
             "page_size",
             "credentials_env",
         ]
+        help_texts = {  # the model's text predates the prefix rule (Source.clean); kept to need no migration
+            "credentials_env": "Optional prefix of environment variables holding credentials, starting "
+            "OMNIDESK_SOURCE_: with OMNIDESK_SOURCE_SHOP, OMNIDESK_SOURCE_SHOP_ACCESS_TOKEN=… supplies the "
+            "credential 'access_token'. Environment values win over stored ones.",
+        }
 
     def clean_new_credentials(self):
         values = {}
@@ -61,10 +68,27 @@ class SourceForm(forms.ModelForm):
             values[key.strip()] = value.strip()
         return values
 
+    request = None  # set by SourceAdmin.get_form: who is saving
+
+    def clean(self):
+        cleaned = super().clean()
+        adapter = cleaned.get("adapter")
+        moved = not self.instance.pk or {"base_url", "adapter"} & set(self.changed_data)
+        try:
+            anywhere = adapter and adapter_class(adapter).allowed_hosts is None
+        except ValueError:
+            anywhere = False
+        if anywhere and moved and not (self.request and self.request.user.is_superuser):
+            self.add_error("base_url", f"A {adapter} source may point at any https host: only a superuser sets it.")
+        return cleaned
+
     def save(self, commit=True):
         source = super().save(commit=False)
+        moved = source.pk and {"base_url", "adapter", "credentials_env"} & set(self.changed_data)
+        if moved:
+            source.set_credentials({})  # they were given for the old place
         if self.cleaned_data.get("new_credentials"):
-            current = source.credentials if source.pk else {}
+            current = source.stored_credentials if source.pk else {}
             source.set_credentials({**current, **self.cleaned_data["new_credentials"]})
         if commit:
             source.save()
@@ -95,6 +119,11 @@ class SourceAdmin(admin.ModelAdmin):
         "consecutive_failures",
     ]
     actions = ["sync_now"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request  # a class made for this request by modelform_factory
+        return form
 
     @admin.display(description="Stored credentials")
     def credential_names(self, obj):

@@ -17,6 +17,8 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from .hosts import HostGuard
+
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -67,6 +69,7 @@ class HttpClient:
     sleep: Any = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
     attempts: int = 0  # total attempts made, for run statistics and tests
+    guard: HostGuard | None = None  # where the credentials may go (a source's adapter; see hosts.py)
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -76,6 +79,9 @@ class HttpClient:
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         """Send one request, retrying transient failures; raise :class:`TransportError` when done trying."""
         url = self.url(path)
+        problem = self.guard.problem(url) if self.guard is not None else None
+        if problem:
+            raise TransportError(f"{method} {_path(url)} not sent: {problem}", permanent=True)
         headers = {**self.headers, **kwargs.pop("headers", {})}
         last_error: TransportError | None = None
         for attempt in range(self.retries + 1):

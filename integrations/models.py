@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from .crypto import decrypt_credentials, encrypt_credentials
+from .hosts import ENV_PREFIX, HostGuard
 
 
 class Source(models.Model):
@@ -94,16 +96,43 @@ class Source(models.Model):
         """Stored credentials, overlaid by ``<credentials_env>_<KEY>`` environment variables."""
         import os
 
-        values = decrypt_credentials(self.credentials_encrypted)
-        if self.credentials_env:
+        values = self.stored_credentials
+        if self.credentials_env.upper().startswith(ENV_PREFIX):  # never any other variable of the process
             prefix = self.credentials_env.upper() + "_"
             for key, value in os.environ.items():
                 if key.startswith(prefix):
                     values[key[len(prefix) :].lower()] = value
         return values
 
+    @property
+    def stored_credentials(self) -> dict[str, str]:
+        """The credentials stored (encrypted) with the source, without the environment's."""
+        return decrypt_credentials(self.credentials_encrypted)
+
     def set_credentials(self, values: dict[str, str]) -> None:
         self.credentials_encrypted = encrypt_credentials(values)
+
+    def clean(self) -> None:
+        """The base URL must be one of the adapter's vendor hosts; credentials_env must stay under its prefix."""
+        from .adapters import adapter_class
+
+        errors = {}
+        if self.credentials_env and not self.credentials_env.upper().startswith(ENV_PREFIX):
+            errors["credentials_env"] = f"Must start with {ENV_PREFIX} (e.g. {ENV_PREFIX}SHOP)."
+        try:
+            allowed = adapter_class(self.adapter).allowed_hosts
+        except ValueError as exc:
+            errors["adapter"] = str(exc)
+        else:
+            problem = HostGuard(allowed).problem(self.base_url) if self.base_url else None
+            if problem:
+                errors["base_url"] = f"Not allowed: {problem}."
+        if errors:
+            raise ValidationError(errors)
+
+    def credentials_reset_needed(self, *, base_url: str, credentials_env: str, adapter: str) -> bool:
+        """Pointing the source elsewhere drops its stored credentials: they were given for the old place."""
+        return (base_url, credentials_env, adapter) != (self.base_url, self.credentials_env, self.adapter)
 
     @property
     def credential_names(self) -> list[str]:
@@ -284,6 +313,9 @@ class WebhookDelivery(models.Model):
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="webhook_deliveries")
     event_id = models.CharField(max_length=128)
+    webhook_id = models.CharField(
+        max_length=128, blank=True, default="", help_text="The vendor's delivery id (X-Shopify-Webhook-Id)."
+    )
     topic = models.CharField(max_length=64)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -293,6 +325,11 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="webhook_unique_event")]
+        indexes = [
+            models.Index(
+                fields=["source", "webhook_id"], condition=~models.Q(webhook_id=""), name="webhook_delivery_id"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source.name} {self.topic} {self.event_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .adapters import WebhookSignatureError, adapter_class, adapter_for
@@ -22,19 +23,29 @@ def source_upsert(
     kind: str | None = None,
     **options,
 ) -> tuple[Source, bool]:
-    """Create or update the source called ``name``. Credentials given are merged into the stored ones."""
+    """Create or update the source called ``name``. Credentials given are merged into the stored ones.
+
+    Pointing an existing source elsewhere (base URL, adapter or credentials_env) drops its
+    stored credentials first: a token given for one host is never sent to another.
+    Raises ``ValidationError`` for a host the adapter does not allow (see ``hosts.py``).
+    """
     cls = adapter_class(adapter)  # raises ValueError for an unknown adapter
     source = Source.objects.filter(name=name).first()
     created = source is None
     if created:
         source = Source(name=name)
+    moved = not created and source.credentials_reset_needed(
+        base_url=base_url, adapter=adapter, credentials_env=options.get("credentials_env", source.credentials_env)
+    )
     source.adapter = adapter
     source.kind = kind or cls.kind
     source.base_url = base_url
     for field, value in options.items():
         setattr(source, field, value)
+    if moved:
+        source.set_credentials({})
     if credentials:
-        source.set_credentials({**(source.credentials if not created else {}), **credentials})
+        source.set_credentials({**source.stored_credentials, **credentials})
     source.full_clean(exclude=["credentials_encrypted"])
     source.save()
     return source, created
@@ -51,9 +62,11 @@ class WebhookRejected(Exception):
 def webhook_receive(
     *, source: Source, body: bytes, headers: Mapping[str, str], url: str
 ) -> tuple[WebhookDelivery, bool]:
-    """Verify and record a webhook delivery. Returns ``(delivery, is_new)``; a duplicate event id is not new.
+    """Verify and record a webhook delivery. Returns ``(delivery, is_new)``.
 
-    Raises :class:`WebhookRejected` (401 on a bad signature: nothing is written).
+    A redelivery is not new: the same event id, the same delivery id (``X-Shopify-Webhook-Id``)
+    or the same body (its hash: a captured, validly signed body replayed under fresh
+    unsigned headers). Raises :class:`WebhookRejected` (401 on a bad signature: nothing is written).
     """
     adapter = adapter_for(source)
     try:
@@ -64,7 +77,7 @@ def webhook_receive(
         raise WebhookRejected(str(exc), status=400) from exc
     with transaction.atomic():
         text = payload_json(event.payload)
-        raw, _ = RawRecord.objects.get_or_create(
+        raw, raw_is_new = RawRecord.objects.get_or_create(
             source=source,
             content_hash=payload_hash(event.payload, text),
             defaults={
@@ -73,10 +86,20 @@ def webhook_receive(
                 "payload": text,
             },
         )
+        same = Q(event_id=event.event_id) | (Q(webhook_id=event.delivery_id) if event.delivery_id else Q(pk__in=[]))
+        if not raw_is_new:
+            same |= Q(raw_record=raw)
+        earlier = WebhookDelivery.objects.filter(same, source=source).order_by("pk").first()
+        if earlier is not None:
+            return earlier, False
         try:
             with transaction.atomic():
                 delivery = WebhookDelivery.objects.create(
-                    source=source, event_id=event.event_id, topic=event.topic, raw_record=raw
+                    source=source,
+                    event_id=event.event_id,
+                    webhook_id=event.delivery_id[:128],
+                    topic=event.topic,
+                    raw_record=raw,
                 )
         except IntegrityError:
             return WebhookDelivery.objects.get(source=source, event_id=event.event_id), False

@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 # derived from SECRET_KEY; set it explicitly in production so rotating SECRET_KEY
 # does not make stored credentials unreadable.
 OMNIDESK_CREDENTIALS_KEY = os.environ.get("OMNIDESK_CREDENTIALS_KEY", "")
+# Sources on loopback/private addresses (the sandbox retailer, an on-premises ERP): off unless set.
+OMNIDESK_ALLOW_PRIVATE_SOURCES = env_bool("OMNIDESK_ALLOW_PRIVATE_SOURCES", False)
 if PRODUCTION and not OMNIDESK_CREDENTIALS_KEY:
     raise RuntimeError("OMNIDESK_CREDENTIALS_KEY must be set when OMNIDESK_PROFILE=production")
 # Celery worker processes lower their CPU priority by this much (nice), so staff requests come first.

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", api_urls()),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("django.contrib.auth.urls")),  # the password reset a supervisor sends
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
 ]

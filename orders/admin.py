@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 
 from integrations.admin import ReadOnlyAdmin
 
+from . import users_admin  # noqa: F401 (registers the restricted user admin)
 from .audit import AdminAccessLogged
 from .freetext import NOTE_MAX, card_free
 from .models import (

@@ -7,6 +7,7 @@ import os
 import pytest
 from django.db import connection
 
+from integrations.hosts import private_sources_allow
 from integrations.sandbox import SandboxServer, World
 from omnidesk.celery import app as celery_app
 
@@ -17,6 +18,7 @@ def pytest_configure(config):
     # Tasks run in-process unless a test starts a real worker on Redis (tests/integrations/test_celery.py).
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    private_sources_allow()  # the sandbox retailer serves on 127.0.0.1 (here and in workers the tests start)
 
 
 @pytest.hookimpl(wrapper=True)

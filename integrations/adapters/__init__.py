@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from ..hosts import HostGuard
 from .base import Adapter, CollectedLine, Page, WebhookEvent, WebhookSignatureError
 
 # adapter name -> "module:Class"; a new vendor is one module plus one line here.
@@ -25,8 +26,9 @@ def adapter_class(name: str) -> type[Adapter]:
 
 
 def adapter_for(source, **kwargs) -> Adapter:
-    """Build the adapter of a :class:`~integrations.models.Source`."""
+    """Build the adapter of a :class:`~integrations.models.Source`; its requests go only to the vendor's hosts."""
     cls = adapter_class(source.adapter)
+    kwargs.setdefault("guard", HostGuard(cls.allowed_hosts))
     return cls(
         base_url=source.base_url,
         credentials=source.credentials,

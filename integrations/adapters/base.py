@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..hosts import HostGuard
 from ..http import HttpClient
 from ..records import (
     CustomerRecord,
@@ -69,6 +70,7 @@ class WebhookEvent:
     stream: str
     payload: Any
     extra: dict[str, Any] = field(default_factory=dict)
+    delivery_id: str = ""  # the vendor's id of this delivery, the same on its redeliveries (X-Shopify-Webhook-Id)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class Adapter(ABC):
     kind: ClassVar[str]  # a Source.Kind value
     streams: ClassVar[tuple[str, ...]]
     required_credentials: ClassVar[tuple[str, ...]] = ()
+    # The vendor's API hosts a source may point at (see integrations/hosts.py); None: any public https host.
+    allowed_hosts: ClassVar[tuple[str, ...] | None] = ()
     # stream -> the pure function mapping one of its payloads (see :meth:`map`)
     mappers: ClassVar[Mapping[str, Callable[[Any], MappedRecord]]] = {}
 
@@ -100,6 +104,7 @@ class Adapter(ABC):
         credentials: Mapping[str, str],
         page_size: int = 250,
         client: HttpClient | None = None,
+        guard: HostGuard | None = None,
     ):
         missing = [name for name in self.required_credentials if not credentials.get(name)]
         if missing:
@@ -107,7 +112,7 @@ class Adapter(ABC):
         self.base_url = base_url.rstrip("/")
         self.credentials = dict(credentials)
         self.page_size = page_size
-        self.client = client or HttpClient(base_url=self.base_url, headers=self.auth_headers())
+        self.client = client or HttpClient(base_url=self.base_url, headers=self.auth_headers(), guard=guard)
 
     def auth_headers(self) -> dict[str, str]:
         return {}

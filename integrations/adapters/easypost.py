@@ -132,6 +132,7 @@ def _event(payload: Any, where: str) -> TrackingEventRecord:
 
 class EasyPostAdapter(Adapter):
     name = "easypost"
+    allowed_hosts = ("api.easypost.com",)
     kind = "carrier"
     streams = ("trackers",)
     required_credentials = ("api_key",)

@@ -111,6 +111,7 @@ def parse_time(value: Any, field: str) -> datetime | None:
 
 class HubSpotAdapter(Adapter):
     name = "hubspot"
+    allowed_hosts = ("api.hubapi.com",)
     kind = "crm"
     streams = ("contacts",)
     required_credentials = ("access_token",)

@@ -78,12 +78,30 @@ DEFAULT_UID = 2
 PAGE_ORDER = "write_date asc, id asc"
 ODOO_FORMAT = "%Y-%m-%d %H:%M:%S"
 PERMANENT_RPC_ERRORS = frozenset({"AccessDenied", "AccessError"})
+# Error class names repeated in a sync error. Nothing else of an answer is: a base URL pointed
+# at another server must not turn the source's error into a window on that server's replies.
+KNOWN_ERRORS = PERMANENT_RPC_ERRORS | {
+    "UserError",
+    "ValidationError",
+    "MissingError",
+    "RedirectWarning",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "ValueError",
+    "KeyError",
+    "TypeError",
+    "SerializationFailure",
+    "LockNotAvailable",
+    "IntegrityError",
+}
 
 Position = tuple[datetime, int]  # (write_date, id) of a row: the keyset
 
 
 class OdooAdapter(Adapter):
     name = "odoo"
+    allowed_hosts = None  # self-hosted anywhere: any https host, set by a superuser only
     kind = "erp"
     streams = tuple(STREAM_MODELS)
     required_credentials = ("api_key",)
@@ -319,9 +337,9 @@ class OdooAdapter(Adapter):
                 status=response.status_code,
             )
         if answer.get("error") is not None:
-            name, message = _odoo_error(answer)
+            name, _ = _odoo_error(answer)
             raise TransportError(
-                f"POST /jsonrpc {what}: Odoo says: {message or 'an error'} ({name or 'unnamed'})",
+                f"POST /jsonrpc {what}: Odoo answered {_error_kind(name)}",
                 permanent=name.rsplit(".", 1)[-1] in PERMANENT_RPC_ERRORS,
                 status=response.status_code,
             )
@@ -334,10 +352,11 @@ class OdooAdapter(Adapter):
         return answer["result"]
 
     def _post(self, path: str, body: dict[str, Any]) -> requests.Response:
-        """POST through the HTTP seam; a refused call's TransportError also carries Odoo's message.
+        """POST through the HTTP seam; a refused call's TransportError also names Odoo's error class.
 
         The seam raises on HTTP errors without the body, so a response hook keeps the
-        last answer to read Odoo's ``{name, message}`` (JSON-2) or ``error`` (jsonrpc).
+        last answer to read Odoo's ``{name}`` (JSON-2) or ``error`` (jsonrpc); only a known
+        class name is repeated (:data:`KNOWN_ERRORS`), never the message.
         """
         answers: list[requests.Response] = []
 
@@ -347,11 +366,11 @@ class OdooAdapter(Adapter):
         try:
             return self.client.post(path, json=body, hooks={"response": keep})
         except TransportError as exc:
-            name, message = _odoo_error(_json_or_none(answers[-1])) if answers else ("", "")
-            if not message:
+            name, _ = _odoo_error(_json_or_none(answers[-1])) if answers else ("", "")
+            if not name:
                 raise
             raise TransportError(
-                f"{exc}; Odoo says: {message} ({name or 'unnamed'})",
+                f"{exc}; Odoo answered {_error_kind(name)}",
                 permanent=exc.permanent,
                 status=exc.status,
             ) from exc
@@ -432,6 +451,12 @@ def _json_or_none(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _error_kind(name: str) -> str:
+    """``odoo.exceptions.AccessDenied`` → ``AccessDenied``; a name not in KNOWN_ERRORS is not repeated."""
+    short = name.rsplit(".", 1)[-1]
+    return short if short in KNOWN_ERRORS else "an error it did not name"
 
 
 def _odoo_error(body: Any) -> tuple[str, str]:

@@ -56,6 +56,7 @@ WEBHOOK_EXTRA_HEADERS = ("shop-domain", "api-version", "webhook-id", "triggered-
 
 class ShopifyAdapter(Adapter):
     name = "shopify"
+    allowed_hosts = ("*.myshopify.com",)
     kind = "storefront"
     streams = ("locations", "customers", "orders")
     required_credentials = ("access_token",)
@@ -195,7 +196,14 @@ class ShopifyAdapter(Adapter):
             raise ValueError("missing X-Shopify-Event-Id and X-Shopify-Webhook-Id headers")
         payload = webhook_json(body)
         extra = {name.replace("-", "_"): header(name) for name in WEBHOOK_EXTRA_HEADERS if header(name)}
-        return WebhookEvent(event_id=event_id, topic=topic, stream=stream, payload=payload, extra=extra)
+        return WebhookEvent(
+            event_id=event_id,
+            topic=topic,
+            stream=stream,
+            payload=payload,
+            extra=extra,
+            delivery_id=header("webhook-id") or "",
+        )
 
 
 def _call_limit(value: str | None) -> tuple[int, int]:

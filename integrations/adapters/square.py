@@ -96,6 +96,7 @@ CLOSED_FULFILLMENT_STATES = frozenset({"COMPLETED", "CANCELED"})
 
 class SquareAdapter(Adapter):
     name = "square"
+    allowed_hosts = ("connect.squareup.com", "connect.squareupsandbox.com")
     kind = "pos"
     streams = ("locations", "customers", "orders", "payments", "inventory")
     required_credentials = ("access_token",)

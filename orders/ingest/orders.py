@@ -38,12 +38,17 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
     hashes = {r.external_id: record_hash(r) for r in records}
     known = OrderRecord.objects.filter(source=source, external_id__any=list(hashes))
     before = {
-        ext: (order_id, status, digest)
-        for ext, order_id, status, digest in known.values_list("external_id", "order_id", "status", "content_hash")
+        ext: (order_id, status, digest, updated_at)
+        for ext, order_id, status, digest, updated_at in known.values_list(
+            "external_id", "order_id", "status", "content_hash", "source_updated_at"
+        )
     }
-    changed, unchanged = split_changed(records, {ext: b[2] for ext, b in before.items()}, hashes)
     result.landed_external_ids = set(hashes)
-    result.unchanged = len(unchanged)
+    older = [r for r in records if _older(r, before.get(r.external_id))]
+    if older:  # a replayed webhook, or a late page: never roll an order back to an earlier state
+        records = [r for r in records if r.external_id not in {o.external_id for o in older}]
+    changed, unchanged = split_changed(records, {ext: b[2] for ext, b in before.items()}, hashes)
+    result.unchanged = len(unchanged) + len(older)
     if unchanged:
         OrderRecord.objects.filter(source=source, external_id__any=unchanged).update(synced_at=synced_at)
     if not changed:
@@ -87,6 +92,11 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
     timeline.extend(_children_upsert(source, changed, order_of, customer_of, stores, synced_at))
     result.events = events.events_write(timeline)
     return result
+
+
+def _older(record: rec.OrderRecord, before: tuple | None) -> bool:
+    """The record says it was last updated before the version already stored."""
+    return before is not None and None not in (record.updated_at, before[3]) and record.updated_at < before[3]
 
 
 def _order_customers(source, records: Sequence[rec.OrderRecord], synced_at: datetime) -> dict[str, int | None]:

@@ -20,7 +20,7 @@ def test_add_source_creates_then_updates_and_never_prints_secrets(db, capsys):
         "--adapter",
         "shopify",
         "--base-url",
-        "https://shop.example/admin/api/2025-07",
+        "https://shop.myshopify.com/admin/api/2025-07",
         "--credential",
         "access_token=shpat_123",
     )
@@ -30,7 +30,7 @@ def test_add_source_creates_then_updates_and_never_prints_secrets(db, capsys):
         "--adapter",
         "shopify",
         "--base-url",
-        "https://shop2.example/admin/api/2025-07",
+        "https://shop.myshopify.com/admin/api/2025-07",
         "--credential",
         "webhook_secret=whsec",
         "--interval",
@@ -39,8 +39,8 @@ def test_add_source_creates_then_updates_and_never_prints_secrets(db, capsys):
 
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        "created source shopify (shopify, https://shop.example/admin/api/2025-07); credentials: access_token",
-        "updated source shopify (shopify, https://shop2.example/admin/api/2025-07); credentials: access_token, webhook_secret",
+        "created source shopify (shopify, https://shop.myshopify.com/admin/api/2025-07); credentials: access_token",
+        "updated source shopify (shopify, https://shop.myshopify.com/admin/api/2025-07); credentials: access_token, webhook_secret",
     ]
     source = Source.objects.get()
     assert (source.kind, source.interval_seconds) == ("storefront", 300)
@@ -70,11 +70,11 @@ def test_credentials_from_the_environment_win(db, monkeypatch):
         name="shop",
         kind="storefront",
         adapter="shopify",
-        base_url="https://s.example",
-        credentials_env="SHOP",
+        base_url="https://s.myshopify.com",
+        credentials_env="OMNIDESK_SOURCE_SHOP",
     )
     source.set_credentials({"access_token": "stored"})
-    monkeypatch.setenv("SHOP_ACCESS_TOKEN", "from-env")
+    monkeypatch.setenv("OMNIDESK_SOURCE_SHOP_ACCESS_TOKEN", "from-env")
 
     assert source.credentials == {"access_token": "from-env"}
 
@@ -123,7 +123,7 @@ def test_the_admin_never_shows_credentials_in_clear(client, db):
 
 
 def test_the_admin_merges_new_credentials(client, db):
-    source = Source(name="shop", kind="storefront", adapter="shopify", base_url="https://s.example")
+    source = Source(name="shop", kind="storefront", adapter="shopify", base_url="https://s.myshopify.com")
     source.set_credentials({"access_token": "old"})
     source.save()
     client.force_login(supervisor())
@@ -134,7 +134,7 @@ def test_the_admin_merges_new_credentials(client, db):
             "name": "shop",
             "kind": "storefront",
             "adapter": "shopify",
-            "base_url": "https://s.example",
+            "base_url": "https://s.myshopify.com",
             "enabled": "on",
             "interval_seconds": 60,
             "stale_after_seconds": 900,

@@ -6,10 +6,12 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
 from integrations.models import RawRecord, WebhookDelivery
+from integrations.sandbox.server import SHOPIFY_WEBHOOK_SECRET
 from orders.models import Order, OrderRecord, TimelineEvent
 
 from .conftest import shopify_source_for
@@ -116,3 +118,48 @@ def test_an_unknown_source_is_404_and_needs_no_login(client, db):
 
 def test_webhooks_refuse_get(client, source):
     assert client.get("/webhooks/shopify/").status_code == 405
+
+
+def _signed(payload: dict, headers: dict, stamp: str) -> tuple[bytes, dict]:
+    """The payload as Shopify would sign it, under fresh (unsigned) delivery ids."""
+    body = json.dumps(payload).encode()
+    digest = base64.b64encode(hmac.new(SHOPIFY_WEBHOOK_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    return body, {
+        **headers,
+        "X-Shopify-Hmac-Sha256": digest,
+        "X-Shopify-Event-Id": f"event-{stamp}",
+        "X-Shopify-Webhook-Id": f"webhook-{stamp}",
+    }
+
+
+def test_a_replayed_or_older_body_never_rolls_an_order_back(post, source, sandbox):
+    """The attack: a captured, validly signed body re-sent later under fresh headers to undo a cancellation."""
+    order_id = an_order_id(sandbox)
+    body, headers = sandbox.shopify_webhook(order_id)
+    first = json.loads(body)
+    when = datetime.fromisoformat(first["updated_at"])
+    cancelled = {**first, "updated_at": (when + timedelta(hours=1)).isoformat(), "cancelled_at": (when + timedelta(hours=1)).isoformat(), "cancel_reason": "customer"}  # fmt: skip
+    older = {**first, "updated_at": (when - timedelta(hours=1)).isoformat(), "note": "an older version"}
+
+    answers = [
+        post(*_signed(first, headers, "1")).json()["status"],
+        post(*_signed(cancelled, headers, "2")).json()["status"],
+        post(*_signed(first, headers, "3")).json()["status"],  # the same body again: recognised by its hash
+        post(*_signed(older, headers, "4")).json()["status"],  # a new body, older than what is stored
+    ]
+
+    record = OrderRecord.objects.get(source=source, external_id=order_id)
+    assert answers == ["accepted", "accepted", "duplicate", "accepted"]
+    assert (record.status, record.source_updated_at) == ("cancelled", when + timedelta(hours=1))
+    assert record.order.cancelled_at == when + timedelta(hours=1)
+
+
+def test_a_redelivery_is_recognised_by_its_webhook_id_whatever_its_event_id(post, source, sandbox):
+    body, headers = sandbox.shopify_webhook(an_order_id(sandbox))
+    post(body, headers)
+
+    changed, fresh = _signed({**json.loads(body), "note": "a different body"}, headers, "x")
+    again = post(changed, {**fresh, "X-Shopify-Webhook-Id": headers["X-Shopify-Webhook-Id"]})
+
+    assert again.json() == {"status": "duplicate", "event_id": headers["X-Shopify-Event-Id"]}
+    assert WebhookDelivery.objects.count() == 1

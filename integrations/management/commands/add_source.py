@@ -25,7 +25,9 @@ class Command(BaseCommand):
             help="Seconds without success before the data counts as stale",
         )
         parser.add_argument("--page-size", type=int)
-        parser.add_argument("--credentials-env", help="Prefix of environment variables holding credentials")
+        parser.add_argument(
+            "--credentials-env", help="Prefix (OMNIDESK_SOURCE_…) of environment variables holding credentials"
+        )
         parser.add_argument("--disabled", action="store_true", help="Create the source disabled")
 
     def handle(self, *args, **opts):

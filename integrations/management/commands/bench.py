@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from integrations.bench import Figures, bench_sync, bench_timeline, server_execute
+from integrations.hosts import private_sources_allow
 from orders.bench import bench_lookup
 from orders.loadbench import LoadOptions, bench_load
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--load-threads", type=int, default=load.gunicorn_threads, help="Threads per worker")
 
     def handle(self, *args, **opts):
+        private_sources_allow()  # the sandbox retailer serves on 127.0.0.1
         if connection.vendor != "postgresql":
             raise CommandError("benchmarks run on PostgreSQL: set DATABASE_URL (make bench does)")
         _database_ensure()

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from integrations.demo import demo_sources_ensure, demo_users_ensure
+from integrations.hosts import private_sources_allow
 from integrations.models import SyncRun
 from integrations.sandbox import SandboxServer, World
 from integrations.sync import source_sync
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         # shell that started it ignores SIGINT (as it does for background jobs).
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _terminate)
+        private_sources_allow()  # the sandbox retailer serves on 127.0.0.1 (for the worker started below too)
         call_command("migrate", interactive=False, verbosity=0)
         say("✓ database migrated (" + settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1] + ")")
         logins = demo_users_ensure()

@@ -639,14 +639,15 @@ def odoo_error(name: str, message: str) -> dict:
     ],
 )
 @responses.activate
-def test_json2_errors_carry_odoos_message(status, name, message, permanent):
+def test_json2_errors_name_odoos_error_but_never_repeat_its_message(status, name, message, permanent):
     adapter = adapter_for()
     responses.post(f"{BASE}/json/2/res.partner/search_read", status=status, json=odoo_error(name, message))
 
     with pytest.raises(TransportError) as error:
         adapter.fetch("partners", {})
 
-    assert f"Odoo says: {message} ({name})" in str(error.value)
+    assert str(error.value).endswith(f"; Odoo answered {name.rsplit('.', 1)[-1]}")
+    assert message not in str(error.value)
     assert f"answered HTTP {status}" in str(error.value)
     assert (error.value.permanent, error.value.status) == (permanent, status)
 
@@ -685,7 +686,7 @@ def test_jsonrpc_error_objects_come_with_http_200_and_raise(name, message, perma
     with pytest.raises(TransportError) as error:
         adapter.fetch("partners", {})
 
-    assert str(error.value) == f"POST /jsonrpc res.partner.search_read: Odoo says: {message} ({name})"
+    assert str(error.value) == f"POST /jsonrpc res.partner.search_read: Odoo answered {name.rsplit('.', 1)[-1]}"
     assert (error.value.permanent, error.value.status) == (permanent, 200)
 
 
