@@ -121,7 +121,7 @@ def webhook_process(*, delivery_id: int) -> None:
             source=source,
             adapter=adapter,
             stream=stream,
-            items=[delivery.raw_record.data],
+            items=adapter.complete(stream, [delivery.raw_record.data]),
             cursor=None,
             run=None,
         )

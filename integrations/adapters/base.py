@@ -144,6 +144,14 @@ class Adapter(ABC):
             raise MappingError(f"{self.name} does not map stream {stream!r}")
         return mapper(payload)
 
+    def complete(self, stream: str, items: list[Any]) -> list[Any]:
+        """Webhook payloads with what the vendor leaves out of them and the mapping needs.
+
+        Called when a webhook's work is processed (in the task, not while answering the
+        webhook). By default the payloads as they are.
+        """
+        return items
+
     # -- the store counter's state, written back (optional) ----------------------------
     # The counter states (orders.PickupPush.State values) this system takes; empty: it takes none.
     pickup_states: ClassVar[frozenset[str]] = frozenset()

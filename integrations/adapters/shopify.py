@@ -1,6 +1,14 @@
-"""Shopify Admin REST API (2025-07): locations, customers and orders, plus order webhooks.
+"""Shopify Admin API (2025-07): locations, customers and orders, plus order webhooks.
 
-Cursor of the ``customers`` and ``orders`` streams (the sync engine commits it with
+Two transports, chosen by the credential ``transport``: ``graphql`` (the default; the
+GraphQL Admin API, see ``shopify_graphql``) and ``rest`` (the Admin REST API, legacy
+since October 2024, for shops that still run it; this module). Both give the same
+records: a GraphQL node is restated in the REST resource's shape and mapped by the one
+REST mapping (``shopify_graphql_mapping``), and a payload is mapped by its shape (a
+global id means GraphQL), so dead letters and webhooks (REST-shaped for every app) map
+whichever transport the source uses.
+
+REST cursor of the ``customers`` and ``orders`` streams (the sync engine commits it with
 each page, so a killed run resumes where it stopped)::
 
     {"updated_at_min": ISO, "page_info": token, "watermark": ISO}
@@ -38,8 +46,17 @@ import requests
 from ..http import TransportError
 from .base import Adapter, CollectedLine, Page, WebhookEvent, WebhookSignatureError
 from .fields import header_reader, latest_time, webhook_json
+from .shopify_graphql import GraphQLTransport
+from .shopify_graphql_mapping import (
+    is_graphql,
+    legacy_id,
+    map_customer_node,
+    map_location_node,
+    map_order_node,
+)
 from .shopify_mapping import map_customer, map_location, map_order
 
+TRANSPORTS = ("graphql", "rest")
 MAX_PAGE_SIZE = 250
 CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 THROTTLE_AT = 0.8  # bucket fill ratio from which the adapter waits
@@ -60,8 +77,19 @@ class ShopifyAdapter(Adapter):
     kind = "storefront"
     streams = ("locations", "customers", "orders")
     required_credentials = ("access_token",)
-    optional_credentials = ("webhook_secret",)
-    mappers = {"locations": map_location, "customers": map_customer, "orders": map_order}
+    optional_credentials = ("webhook_secret", "transport")
+    mappers = {
+        "locations": lambda p: map_location_node(p) if is_graphql(p) else map_location(p),
+        "customers": lambda p: map_customer_node(p) if is_graphql(p) else map_customer(p),
+        "orders": lambda p: map_order_node(p) if is_graphql(p) else map_order(p),
+    }
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.transport = self.credentials.get("transport") or "graphql"
+        if self.transport not in TRANSPORTS:
+            raise ValueError(f"shopify transport must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}")
+        self.graphql = GraphQLTransport(self)
 
     def auth_headers(self) -> dict[str, str]:
         return {
@@ -69,14 +97,24 @@ class ShopifyAdapter(Adapter):
             "Accept": "application/json",
         }
 
+    def external_id(self, stream: str, payload: Any) -> str:
+        """The REST id: a GraphQL node's global id without its ``gid://shopify/<Type>/`` prefix."""
+        if is_graphql(payload):
+            try:
+                return legacy_id(payload["id"], "id")
+            except ValueError:
+                return ""
+        return super().external_id(stream, payload)
+
     # -- fetching ----------------------------------------------------------------------
     def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
+        if stream not in self.streams:
+            raise ValueError(f"shopify has no stream {stream!r}; streams: {', '.join(self.streams)}")
+        if self.transport == "graphql":
+            return self.graphql.fetch(stream, cursor)
         if stream == "locations":
             items, _ = self._get("locations.json", params={}, key="locations")
             return Page.final(items)
-        if stream not in ("customers", "orders"):
-            raise ValueError(f"shopify has no stream {stream!r}; streams: {', '.join(self.streams)}")
-
         limit = max(1, min(self.page_size, MAX_PAGE_SIZE))
         updated_at_min = cursor.get("updated_at_min")
         if cursor.get("page_info"):
@@ -88,6 +126,8 @@ class ShopifyAdapter(Adapter):
             if updated_at_min:
                 params["updated_at_min"] = updated_at_min
         items, response = self._get(f"{stream}.json", params=params, key=stream)
+        if stream == "orders":
+            items = self._with_transactions(items)
 
         seen = [item.get("updated_at") for item in items if isinstance(item, dict)]
         watermark = latest_time(cursor.get("watermark"), updated_at_min, *seen)
@@ -96,20 +136,68 @@ class ShopifyAdapter(Adapter):
             return Page.final(items, updated_at_min=watermark)
         return Page.more(items, updated_at_min=updated_at_min, page_info=page_info, watermark=watermark)
 
+    def _with_transactions(self, orders: list[Any]) -> list[Any]:
+        """Each order with its ``transactions`` (``GET orders/{id}/transactions.json``).
+
+        ``orders.json`` lists an order's refund transactions (inside ``refunds``) but not
+        its authorisations, captures, sales and voids; REST has no way to list them for
+        many orders at once, so this is one request per order. An item without an id is
+        left as it is: mapping turns it into a dead letter.
+        """
+        out = []
+        for order in orders:
+            ident = order.get("id") if isinstance(order, dict) else None
+            if ident is None or isinstance(ident, bool) or ident == "":
+                out.append(order)
+                continue
+            transactions, _ = self._get(f"orders/{ident}/transactions.json", params={}, key="transactions")
+            out.append({**order, "transactions": transactions})
+        return out
+
+    def complete(self, stream: str, items: list[Any]) -> list[Any]:
+        """A webhook's orders with their transactions, which Shopify's order webhooks never carry.
+
+        REST: the order's ``transactions.json`` is added. GraphQL: the order is read again
+        as the ``orders`` stream selects it (an order the shop no longer has keeps its body).
+        """
+        if stream != "orders":
+            return items
+        if self.transport == "rest":
+            return self._with_transactions(items)
+        completed = []
+        for item in items:
+            ident = super().external_id(stream, item)
+            node = self.graphql.order(ident) if ident and not is_graphql(item) else None
+            completed.append(node or item)
+        return completed
+
     # -- the store counter's state, written back ---------------------------------------
-    pickup_states = frozenset({"collected"})
+    pickup_states = frozenset({"ready", "collected"})
 
     def push_pickup(self, *, external_id: str, state: str, lines: list[CollectedLine]) -> Any:
+        """``ready`` and ``collected`` over GraphQL (see ``GraphQLTransport.push_pickup``).
+
+        REST has no "ready for pickup" call: over REST a ``ready`` push is accepted and
+        tells Shopify nothing (the outbox, which picks targets by adapter, not transport,
+        would otherwise retry it for ever); ``collected`` is a REST fulfilment.
+        """
+        if state not in self.pickup_states:
+            raise ValueError(f"shopify takes no pickup state {state!r}")
+        if self.transport == "graphql":
+            return self.graphql.push_pickup(external_id=external_id, state=state, lines=lines)
+        if state == "ready":
+            return None
+        return self._rest_push_pickup(external_id=external_id, lines=lines)
+
+    def _rest_push_pickup(self, *, external_id: str, lines: list[CollectedLine]) -> Any:
         """Fulfil the collected lines of the order's open fulfillment order(s) (``POST fulfillments.json``).
 
         The order's line items give each SKU's ``line_item_id``; its fulfillment orders give
         what is still fulfillable. What is already fulfilled is not asked again, so a push
         repeated after a lost answer finds nothing left and returns ``None``. The REST API
         has no "ready for pickup" call (only GraphQL has), and a refusal is the agent's to
-        settle (cancel or refund), so only ``collected`` is taken.
+        settle (cancel or refund).
         """
-        if state not in self.pickup_states:
-            raise ValueError(f"shopify takes no pickup state {state!r}")
         order = self._object(f"orders/{external_id}.json", params={"fields": "id,line_items"}, key="order")
         sku_of = {item.get("id"): item.get("sku") or "" for item in order.get("line_items") or []}
         wanted: dict[str, int] = {}

@@ -110,14 +110,15 @@ class Faults:
 class CallLimit:
     """Shopify's leaky bucket of 40 calls, reported in ``X-Shopify-Shop-Api-Call-Limit``.
 
-    It is reported, never enforced. The default refill (40 calls/s) keeps one paging
-    client far from the top, so adapters that back off at 80% are not slowed down in
-    benchmarks; ``leak_rate=2`` rehearses the standard plan's 2 calls/s.
+    It is reported, never enforced. The default refill (1,000 calls/s) keeps one paging
+    client, even one asking each order's ``transactions.json``, far from the top, so
+    adapters that back off at 80% are not slowed down in tests and benchmarks;
+    ``leak_rate=2`` rehearses the standard plan's 2 calls/s.
     """
 
     SIZE = 40
 
-    def __init__(self, leak_rate: float = 40.0):
+    def __init__(self, leak_rate: float = 1000.0):
         self.lock = threading.Lock()
         self.leak_rate = leak_rate
         self.level, self.stamp = 0.0, time.monotonic()
@@ -406,6 +407,10 @@ class SandboxServer:
             if method == "POST":
                 return reply(self.set_faults(**data))
             return reply({**self.faults.settings(), "counts": dict(self.faults.counts)})
+        if name == "graphql-cost" and method == "POST":
+            return reply(
+                world.shopify_cost.configure(maximum=data.get("maximum"), restore_rate=data.get("restore_rate"))
+            )
         if name == "call-limit" and method == "POST":
             return reply(self.set_call_limit(data["leak_rate"]))
         if name == "corrupt" and method == "POST":

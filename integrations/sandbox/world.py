@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from .formats.shopify_graphql import CostBucket
 from .generate import DEFAULT_RATES, generate
 from .model import Order, Product, Store, from_epoch, parse_time, paused_gc, to_epoch
 from .streams import Stream
@@ -67,6 +68,8 @@ class World:
         # What the store counter wrote back (orders.pickup's outbox), shown over the generated story:
         self.fulfillment_states: dict[str, str] = {}  # Square order id -> state set by UpdateOrder
         self.shopify_fulfilled: dict[int, dict] = {}  # Shopify order id -> the fulfillment POSTed for it
+        self.shopify_prepared: dict[int, int] = {}  # Shopify order id -> when it was marked ready for pickup
+        self.shopify_cost = CostBucket()  # the GraphQL API's query cost bucket
         self.picking_states: dict[int, tuple[str, int]] = {}  # Odoo picking id -> (done|cancel, when)
         self.move_quantities: dict[int, float] = {}  # Odoo move id -> quantity written (picked)
         self._streams: dict[tuple[str, str], Stream] = {}
@@ -161,8 +164,15 @@ class World:
     def counter_writes_forget(self) -> None:
         """Forget what the store counter wrote back (tests sharing one world start clean)."""
         with self.lock:
-            for written in (self.fulfillment_states, self.shopify_fulfilled, self.picking_states, self.move_quantities):
-                written.clear()
+            written = (
+                self.fulfillment_states,
+                self.shopify_fulfilled,
+                self.shopify_prepared,
+                self.picking_states,
+                self.move_quantities,
+            )
+            for kept in written:
+                kept.clear()
             self.revision += 1
 
     def repair_all(self) -> int:

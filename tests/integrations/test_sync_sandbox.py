@@ -199,8 +199,8 @@ def test_a_malformed_record_is_dead_lettered_and_lands_after_the_fix(shopify_sou
     assert OrderRecord.objects.count() == len(truth) - 1
     letter = DeadLetter.objects.get()
     assert (letter.stream, letter.external_id, letter.resolved_at) == ("orders", broken_id, None)
-    assert "line_items" in letter.reason
-    assert str(letter.payload["id"]) == broken_id
+    assert letter.reason == "MappingError: order.lineItems must be a JSON object, got str"  # GraphQL's name
+    assert letter.payload["id"] == f"gid://shopify/Order/{broken_id}"
 
     # replaying the unchanged payload still fails, with the reason kept
     assert dead_letter_replay(dead_letter=letter) is False

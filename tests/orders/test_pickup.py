@@ -97,10 +97,14 @@ def test_picking_every_line_makes_the_order_ready_tells_the_customer_once_and_qu
     assert "your order #1001 (3 items) is ready for pickup at Downtown" in mail.outbox[0].body
     message = CustomerMessage.objects.get(order=scene.web_order)
     assert (message.about, message.flag, message.status) == ("ready_for_pickup", None, "sent")
-    assert list(PickupPush.objects.values_list("state", "external_id", "target__name", "lines")) == [
-        ("ready", "SQ1001", "square", [{"sku": "HOM-0203-WHI", "quantity": 2}, {"sku": "HOM-0300-BLK", "quantity": 1}])
-    ]  # only Square has a "ready" state; Shopify's REST API and Odoo have none
-    assert len(pushes) == 1
+    lines = [{"sku": "HOM-0203-WHI", "quantity": 2}, {"sku": "HOM-0300-BLK", "quantity": 1}]
+    assert list(
+        PickupPush.objects.order_by("target__name").values_list("state", "external_id", "target__name", "lines")
+    ) == [
+        ("ready", "5900000000001", "shopify", lines),
+        ("ready", "SQ1001", "square", lines),
+    ]  # Square and Shopify (GraphQL) have a "ready" state; Odoo has none
+    assert len(pushes) == 2
     assert Order.objects.get(pk=scene.web_order.pk).status == "ready_for_pickup"
     assert _counter_events(scene.web_order)[:2] == [
         ("dana.downtown marked 2 × HOM-0203-WHI located", "dana.downtown"),
@@ -173,10 +177,11 @@ def test_a_handover_with_name_and_one_proof_collects_the_order_once(scene, pushe
     assert sorted(PickupPush.objects.values_list("target__name", "state", "external_id")) == [
         ("odoo", "collected", "42"),
         ("shopify", "collected", "5900000000001"),
+        ("shopify", "ready", "5900000000001"),
         ("square", "collected", "SQ1001"),
         ("square", "ready", "SQ1001"),
     ]  # one per system that takes the state, each once
-    assert list(PickupPush.objects.values_list("lines", flat=True)) == [[{"sku": "HOM-0203-WHI", "quantity": 2}]] * 4
+    assert list(PickupPush.objects.values_list("lines", flat=True)) == [[{"sku": "HOM-0203-WHI", "quantity": 2}]] * 5
     assert _counter_events(scene.web_order)[-1][0].startswith(f"Collected by {check.name}")
 
 
@@ -239,7 +244,10 @@ def test_two_clerks_picking_the_last_line_at_once_make_it_ready_once(pushes):
         lambda: pickup_line_check(order=scene.web_order, line=line, state="picked", by=bob),
     )
 
-    assert PickupPush.objects.filter(order=scene.web_order).count() == 1
+    assert sorted(PickupPush.objects.filter(order=scene.web_order).values_list("target__name", flat=True)) == [
+        "shopify",
+        "square",
+    ]  # one "ready" push per system that takes it
     assert TimelineEvent.objects.filter(order=scene.web_order, summary="Ready for pickup").count() == 1
     assert Pickup.objects.get(order=scene.web_order).ready_notified_at is not None
     assert CustomerMessage.objects.filter(order=scene.web_order, about="ready_for_pickup").count() == 1
@@ -447,12 +455,14 @@ def test_every_ground_truth_pickup_is_on_its_stores_board_and_the_handover_reach
     assert [(p.target.name, p.state, p.attempts, p.sent_at is not None, p.last_error) for p in pushes] == [
         ("odoo", "collected", 1, True, ""),
         ("shopify", "collected", 1, True, ""),
+        ("shopify", "ready", 1, True, ""),
         ("square", "collected", 1, True, ""),
         ("square", "ready", 1, True, ""),
     ]
     records = dict(order.records.values_list("source__name", "external_id"))
     world = sandbox.world
     assert world.fulfillment_states[records["square"]] == "COMPLETED"
+    assert int(records["shopify"]) in world.shopify_prepared  # told "ready for pickup" over GraphQL
     assert sum(world.shopify_fulfilled[int(records["shopify"])]["quantities"].values()) == sum(
         line.quantity for line in counter_lines(order)
     )

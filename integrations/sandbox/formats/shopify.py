@@ -11,11 +11,13 @@ asc``, the default here) or by id (``order=id asc``/``created_at asc``).
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from urllib.parse import quote
 
 from ..model import parse_time
 from ..streams import decode_token, encode_token, walk
 from . import Request, Response, VendorError, corrupt, limit_arg, reply
+from .shopify_graphql import gid, handle_graphql
 from .shopify_records import (
     COUNTER_FULFILMENT_BASE,
     FULFILLMENT_ORDER_BASE,
@@ -44,6 +46,8 @@ def handle(world, req: Request) -> Response:
     resource = match["resource"]
     base = f"{req.origin}{req.prefix}/admin/api/{match['version']}"
     if req.method == "POST":
+        if resource == "graphql":
+            return handle_graphql(world, req, GRAPHQL)
         if resource != "fulfillments":
             return reply({"errors": "Not Found"}, 404)
         try:
@@ -238,8 +242,7 @@ def fulfillment_create(world, req: Request) -> Response:
     """``POST fulfillments.json``: fulfil fulfillment-order line items (all of them when none are named).
 
     As on Shopify: the fulfillment order must be open or in progress and each quantity
-    at most what is still fulfillable; the answer is 201 with the fulfillment. One
-    counter fulfilment per order is all the sandbox keeps (the counter hands over once).
+    at most what is still fulfillable; the answer is 201 with the fulfillment.
     """
     try:
         body = req.json()
@@ -251,20 +254,33 @@ def fulfillment_create(world, req: Request) -> Response:
         raise VendorError(
             400, {"errors": {"fulfillment": "Required parameter missing or invalid: line_items_by_fulfillment_order"}}
         ) from None
+    return reply({"fulfillment": _fulfil(world, fo_id, wanted[0].get("fulfillment_order_line_items"))}, 201)
+
+
+def _by_fulfillment_order(world, fo_id: int):
+    """The world order whose fulfillment order is ``fo_id`` (404 when there is none at this clock)."""
     stream = world.stream("shopify", "orders")
     if "by_fulfillment_order" not in stream.memo:
         stream.memo["by_fulfillment_order"] = {FULFILLMENT_ORDER_BASE + o.idx: i for i, o in enumerate(stream.objects)}
     i = stream.memo["by_fulfillment_order"].get(fo_id)
-    now = world.now
-    if i is None or not stream.exists(i, now):
+    if i is None or not stream.exists(i, world.now):
         raise VendorError(404, {"errors": "Not Found"})
+    return stream, i
+
+
+def _fulfil(world, fo_id: int, items) -> dict:
+    """Fulfil ``items`` (``[{id, quantity}]``; None: all that is left) of fulfillment order ``fo_id``.
+
+    One counter fulfilment per order is all the sandbox keeps (the counter hands over once).
+    """
+    stream, i = _by_fulfillment_order(world, fo_id)
+    now = world.now
     o = stream.objects[i]
     with world.lock:
         fo = fulfillment_order(world, o, now)
         if fo["status"] not in ("open", "in_progress") or o.shopify_id in world.shopify_fulfilled:
             raise _unprocessable(f"Fulfillment order {fo_id} has an unfulfillable status= {fo['status']}.")
         left = {item["id"]: item for item in fo["line_items"]}
-        items = wanted[0].get("fulfillment_order_line_items")
         if items is None:
             items = [{"id": k, "quantity": item["fulfillable_quantity"]} for k, item in left.items()]
         quantities: dict[int, int] = {}
@@ -281,4 +297,79 @@ def fulfillment_create(world, req: Request) -> Response:
         world.shopify_fulfilled[o.shopify_id] = {"fulfillment": fulfilment, "quantities": quantities, "at": now}
         stream.bump(i, now)  # the order changed: its updated_at moves and the next sync reads it
         world.revision += 1
-    return reply({"fulfillment": fulfilment}, 201)
+    return fulfilment
+
+
+# --- the same over GraphQL ------------------------------------------------------------------------
+def _gid_number(value) -> int:
+    return int(str(value).rsplit("/", 1)[-1])
+
+
+def _user_errors(exc: VendorError, field: str) -> list[dict]:
+    errors = exc.payload.get("errors") if isinstance(exc.payload, dict) else None
+    message = errors[0] if isinstance(errors, list) and errors else "Not Found" if exc.status == 404 else str(errors)
+    return [{"field": [field], "message": str(message)}]
+
+
+def graphql_fulfillment_create(world, fulfillment) -> dict:
+    """``fulfillmentCreate(fulfillment: {lineItemsByFulfillmentOrder: [...]})``: REST's rules, userErrors for refusals."""
+    try:
+        wanted = fulfillment["lineItemsByFulfillmentOrder"]
+        if not isinstance(wanted, list) or len(wanted) != 1 or not isinstance(wanted[0], dict):
+            raise TypeError
+        fo_id = _gid_number(wanted[0]["fulfillmentOrderId"])
+        items = wanted[0].get("fulfillmentOrderLineItems")
+        if items is not None:
+            items = [{"id": _gid_number(item["id"]), "quantity": item.get("quantity")} for item in items]
+    except (ValueError, KeyError, TypeError):
+        return {
+            "fulfillment": None,
+            "userErrors": [{"field": ["fulfillment"], "message": "lineItemsByFulfillmentOrder is invalid"}],
+        }
+    try:
+        made = _fulfil(world, fo_id, items)
+    except VendorError as exc:
+        return {"fulfillment": None, "userErrors": _user_errors(exc, "fulfillment")}
+    return {"fulfillment": {"id": gid("Fulfillment", made["id"]), "status": "SUCCESS"}, "userErrors": []}
+
+
+def graphql_prepared_for_pickup(world, given) -> dict:
+    """``fulfillmentOrderLineItemsPreparedForPickup``: open pick-up fulfillment orders are marked ready.
+
+    Asking again for one already marked is accepted and changes nothing (Shopify sends the
+    customer's notification once per preparation).
+    """
+    try:
+        fo_ids = [_gid_number(batch["fulfillmentOrderId"]) for batch in given["lineItemsByFulfillmentOrder"]]
+    except (ValueError, KeyError, TypeError):
+        return {"userErrors": [{"field": ["input"], "message": "lineItemsByFulfillmentOrder is invalid"}]}
+    errors = []
+    now = world.now
+    for fo_id in fo_ids:
+        try:
+            stream, i = _by_fulfillment_order(world, fo_id)
+        except VendorError as exc:
+            errors += _user_errors(exc, "input")
+            continue
+        o = stream.objects[i]
+        fo = fulfillment_order(world, o, now)
+        if o.kind != "pickup" or fo["status"] not in ("open", "in_progress"):
+            errors.append({"field": ["input"], "message": f"Fulfillment order {fo_id} cannot be prepared for pickup."})
+            continue
+        world.shopify_prepared.setdefault(o.shopify_id, now)
+    return {"userErrors": errors}
+
+
+def _resource(world, resource: str, stream, i: int, updated: int) -> dict:
+    render = render_order if resource == "orders" else render_customer
+    return render(world, stream.objects[i], world.now, updated)
+
+
+# What the GraphQL view uses of this one: the same selection, renderings and counter actions.
+GRAPHQL = SimpleNamespace(
+    select=_select,
+    resource=_resource,
+    location=render_location,
+    fulfillment_create=graphql_fulfillment_create,
+    prepared_for_pickup=graphql_prepared_for_pickup,
+)

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -57,7 +58,8 @@ def vector() -> dict:
 
 @pytest.fixture
 def adapter(vector) -> ShopifyAdapter:
-    return make_adapter(ShopifyAdapter, BASE, access_token=TOKEN, webhook_secret=vector["secret"])
+    """The REST transport: this module's fetching tests speak REST (test_shopify_graphql.py speaks GraphQL)."""
+    return make_adapter(ShopifyAdapter, BASE, access_token=TOKEN, webhook_secret=vector["secret"], transport="rest")
 
 
 # -- the adapter's identity ----------------------------------------------------------------
@@ -68,7 +70,7 @@ def test_registry_points_at_the_adapter_and_it_declares_its_contract():
     assert (cls.name, cls.kind) == ("shopify", "storefront")
     assert cls.streams == ("locations", "customers", "orders")
     assert cls.required_credentials == ("access_token",)
-    assert cls.optional_credentials == ("webhook_secret",)
+    assert cls.optional_credentials == ("webhook_secret", "transport")
 
 
 def test_access_token_is_required_and_sent_as_the_shopify_header():
@@ -78,6 +80,7 @@ def test_access_token_is_required_and_sent_as_the_shopify_header():
     adapter = ShopifyAdapter(base_url=BASE, credentials={"access_token": TOKEN})
 
     assert adapter.client.headers["X-Shopify-Access-Token"] == TOKEN
+    assert adapter.transport == "graphql"
 
 
 def test_external_id_is_the_id_as_a_string_or_empty(adapter):
@@ -633,6 +636,54 @@ def _order(updated_at: str, order_id: int) -> dict:
     return {**order_fixture(), "id": order_id, "updated_at": updated_at}
 
 
+TRANSACTIONS_URL = re.compile(rf"{re.escape(BASE)}/orders/\d+/transactions\.json")
+
+
+def no_transactions() -> None:
+    """Every order's ``transactions.json`` answers an empty list."""
+    responses.get(TRANSACTIONS_URL, json={"transactions": []})
+
+
+@responses.activate
+def test_each_order_of_a_page_carries_its_transactions(adapter):
+    transactions = load("shopify", "transactions")["transactions"]
+    responses.get(f"{BASE}/orders.json", json={"orders": [_order("2025-04-02T11:31:21-05:00", 450789469)]})
+    responses.get(f"{BASE}/orders/450789469/transactions.json", json={"transactions": transactions})
+
+    page = adapter.fetch("orders", {})
+    record = adapter.map("orders", page.items[0])
+
+    assert page.items[0]["transactions"] == transactions
+    # The refund is listed by transactions.json and inside refunds[]: one payment per transaction id.
+    assert [(p.external_id, p.kind, p.amount, p.card_brand, p.card_last4) for p in record.payments] == [
+        ("179259969", "refund", Decimal("209.00"), "", ""),
+        ("389404469", "authorization", Decimal("598.94"), "Visa", "4242"),
+        ("801038806", "capture", Decimal("250.94"), "", ""),
+    ]
+
+
+@responses.activate
+def test_an_order_without_an_id_is_passed_on_without_asking_for_its_transactions(adapter):
+    broken = {k: v for k, v in _order("2025-04-02T11:31:21-05:00", 1).items() if k != "id"}
+    responses.get(f"{BASE}/orders.json", json={"orders": [broken]})
+
+    page = adapter.fetch("orders", {})
+
+    assert page.items == [broken]
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_webhook_order_is_completed_with_its_transactions(adapter):
+    transactions = load("shopify", "transactions")["transactions"]
+    responses.get(f"{BASE}/orders/450789469/transactions.json", json={"transactions": transactions})
+
+    (order,) = adapter.complete("orders", [order_fixture()])
+
+    assert order == {**order_fixture(), "transactions": transactions}
+    assert adapter.complete("customers", [{"id": 1}]) == [{"id": 1}]
+
+
 @responses.activate
 def test_orders_walk_two_pages_by_link_header_and_end_on_the_watermark(adapter):
     page_one = [_order("2025-04-02T11:31:21-05:00", 1), _order("2025-04-02T12:00:00-05:00", 2)]
@@ -659,6 +710,7 @@ def test_orders_walk_two_pages_by_link_header_and_end_on_the_watermark(adapter):
         json={"orders": page_two},
         headers={"Link": f'<{BASE}/orders.json?limit=2&page_info=eyJwcmV2Ijox>; rel="previous"'},
     )
+    no_transactions()
 
     first = adapter.fetch("orders", {"updated_at_min": "2025-04-01T00:00:00+00:00"})
     second = adapter.fetch("orders", first.cursor)
@@ -761,11 +813,12 @@ def test_unavailable_then_ok_is_retried(adapter):
     adapter.client.sleep = lambda seconds: None
     responses.get(f"{BASE}/orders.json", status=503)
     responses.get(f"{BASE}/orders.json", json={"orders": [_order("2025-04-02T11:31:21-05:00", 1)]})
+    no_transactions()
 
     page = adapter.fetch("orders", {})
 
     assert [o["id"] for o in page.items] == [1]
-    assert [call.response.status_code for call in responses.calls] == [503, 200]
+    assert [call.response.status_code for call in responses.calls] == [503, 200, 200]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The store counter's writes, over real HTTP: each adapter's ``push_pickup`` against the sandbox's vendor APIs.
 
-Shopify takes a fulfilment of the collected lines, Odoo a validated (or cancelled)
+Shopify takes "ready for pickup" (GraphQL only) and a fulfilment of the collected lines, Odoo a validated (or cancelled)
 picking over both transports, Square its PICKUP fulfillment's state. Every push is
 idempotent: repeated after a lost answer, it writes nothing more.
 """
@@ -12,6 +12,7 @@ import pytest
 from integrations.adapters import CollectedLine
 from integrations.adapters.odoo import OdooAdapter
 from integrations.adapters.shopify import ShopifyAdapter
+from integrations.adapters.shopify_graphql import FULFILLMENT_CREATE
 from integrations.adapters.square import SquareAdapter
 from integrations.demo import SANDBOX_SOURCES
 from integrations.http import TransportError
@@ -41,7 +42,12 @@ def waiting(server, http):
         and len(o.lines) >= 2
     )
     used = set(world.shopify_fulfilled) | set(world.picking_states)
-    return lambda: next(o for o in found if o.shopify_id not in used and o.out_picking.id not in used)
+    orders = world.stream("shopify", "orders")
+
+    def untouched(o) -> bool:  # an earlier test's write moved its updated_at to this clock
+        return orders.updated_at(orders.find(str(o.shopify_id)), now) < now
+
+    return lambda: next(o for o in found if o.shopify_id not in used and o.out_picking.id not in used and untouched(o))
 
 
 def _lines(o, *positions) -> list[CollectedLine]:
@@ -55,21 +61,22 @@ def _odoo_read(http, server, model: str, ids: list[int], fields: list[str]) -> l
 
 
 # --- Shopify ------------------------------------------------------------------------------------------
-def test_shopify_fulfils_only_the_collected_lines_once(server, http, waiting):
+@pytest.mark.parametrize("transport", ["graphql", "rest"])
+def test_shopify_fulfils_only_the_collected_lines_once(server, http, waiting, transport):
     o = waiting()
-    shopify = _adapter(ShopifyAdapter, server, "shopify")
+    shopify = _adapter(ShopifyAdapter, server, "shopify", transport=transport)
     url = server.url("shopify") + f"/orders/{o.shopify_id}.json"
     before = http.get(url, headers=SHOPIFY).json()["order"]["updated_at"]
 
     fulfilment = shopify.push_pickup(external_id=str(o.shopify_id), state="collected", lines=_lines(o, 0))
     again = shopify.push_pickup(external_id=str(o.shopify_id), state="collected", lines=_lines(o, 0))
 
-    assert [(item["id"], item["quantity"]) for item in fulfilment["line_items"]] == [(o.line_ids[0], o.lines[0][1])]
-    assert fulfilment["status"] == "success" and again is None  # the second push found nothing left to fulfil
+    assert server.world.shopify_fulfilled[o.shopify_id]["quantities"] == {o.line_ids[0]: o.lines[0][1]}
+    assert fulfilment["status"].lower() == "success" and again is None  # the second push found nothing left
     order = http.get(url, headers=SHOPIFY).json()["order"]
     assert order["fulfillment_status"] == "partial"
     assert [line["fulfillment_status"] for line in order["line_items"]] == ["fulfilled"] + [None] * (len(o.lines) - 1)
-    assert order["fulfillments"][-1]["id"] == fulfilment["id"]
+    assert str(order["fulfillments"][-1]["id"]) == str(fulfilment["id"]).rsplit("/", 1)[-1]
     assert order["updated_at"] > before  # the next incremental sync reads it again
     fulfillment_orders = http.get(
         server.url("shopify") + f"/orders/{o.shopify_id}/fulfillment_orders.json", headers=SHOPIFY
@@ -82,11 +89,53 @@ def test_shopify_fulfils_only_the_collected_lines_once(server, http, waiting):
     ]
 
 
-def test_shopify_takes_only_collected_and_refuses_an_overdrawn_fulfilment(server, http, waiting):
+def test_shopify_marks_a_pickup_ready_over_graphql_once(server, waiting):
     o = waiting()
     shopify = _adapter(ShopifyAdapter, server, "shopify")
-    with pytest.raises(ValueError, match="takes no pickup state 'ready'"):
-        shopify.push_pickup(external_id=str(o.shopify_id), state="ready", lines=_lines(o, 0))
+
+    shopify.push_pickup(external_id=str(o.shopify_id), state="ready", lines=[])
+    marked = server.world.shopify_prepared[o.shopify_id]
+    shopify.push_pickup(external_id=str(o.shopify_id), state="ready", lines=[])  # a repeat after a lost answer
+
+    assert server.world.shopify_prepared == {o.shopify_id: marked}
+    with pytest.raises(TransportError, match="cannot be prepared for pickup"):
+        shipped = next(x for x in server.world.orders if x.kind == "ship" and x.channel == "web" and not x.shipments)
+        shopify.graphql.mutate(
+            "mutation { fulfillmentOrderLineItemsPreparedForPickup(input: $input) { userErrors { message } } }",
+            {"input": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": _fulfillment_order_gid(shipped)}]}},
+            "fulfillmentOrderLineItemsPreparedForPickup",
+        )
+
+
+def _fulfillment_order_gid(o) -> str:
+    from integrations.sandbox.formats.shopify_records import FULFILLMENT_ORDER_BASE
+
+    return f"gid://shopify/FulfillmentOrder/{FULFILLMENT_ORDER_BASE + o.idx}"
+
+
+def test_shopify_graphql_refuses_an_overdrawn_fulfilment_with_user_errors(server, waiting):
+    o = waiting()
+    shopify = _adapter(ShopifyAdapter, server, "shopify")
+    line = {"id": f"gid://shopify/FulfillmentOrderLineItem/{o.line_ids[0] + 1}", "quantity": o.lines[0][1] + 1}
+    batch = {"fulfillmentOrderId": _fulfillment_order_gid(o), "fulfillmentOrderLineItems": [line]}
+
+    with pytest.raises(
+        TransportError, match="refused fulfillmentCreate: .*Invalid fulfillment order line item quantity"
+    ):
+        shopify.graphql.mutate(
+            FULFILLMENT_CREATE, {"fulfillment": {"lineItemsByFulfillmentOrder": [batch]}}, "fulfillmentCreate"
+        )
+
+    assert o.shopify_id not in server.world.shopify_fulfilled
+
+
+def test_shopify_over_rest_tells_nothing_of_ready_and_refuses_an_overdrawn_fulfilment(server, http, waiting):
+    o = waiting()
+    shopify = _adapter(ShopifyAdapter, server, "shopify", transport="rest")
+    assert shopify.push_pickup(external_id=str(o.shopify_id), state="ready", lines=_lines(o, 0)) is None
+    with pytest.raises(ValueError, match="takes no pickup state 'refused'"):
+        shopify.push_pickup(external_id=str(o.shopify_id), state="refused", lines=_lines(o, 0))
+    assert o.shopify_id not in server.world.shopify_prepared
 
     fo = http.get(server.url("shopify") + f"/orders/{o.shopify_id}/fulfillment_orders.json", headers=SHOPIFY).json()
     item = fo["fulfillment_orders"][0]["line_items"][0]

@@ -1,0 +1,360 @@
+"""ShopifyAdapter over the GraphQL Admin API: mapping of GraphQL nodes, paging, cost throttling, errors, the counter.
+
+No database: HTTP is mocked at the seam with ``responses``. The order node is Shopify's
+REST sample order #1001 restated in GraphQL's shapes (tests/fixtures/vendor/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+import responses
+
+from integrations.adapters.base import CollectedLine
+from integrations.adapters.shopify import ShopifyAdapter, map_order
+from integrations.adapters.shopify_graphql import FULFILLMENT_CREATE, ORDERS_QUERY, PREPARED_FOR_PICKUP
+from integrations.adapters.shopify_graphql_mapping import legacy_id, map_order_node
+from integrations.http import TransportError
+from integrations.records import MappingError
+from tests.vendor_fixtures import load
+
+from .helpers import make_adapter, utc
+
+BASE = "https://shop.example.com/admin/api/2025-07"
+GRAPHQL = f"{BASE}/graphql.json"
+TOKEN = "shpat_test"
+
+
+def page_fixture() -> dict:
+    return load("shopify", "graphql_orders_page_1001")
+
+
+def node_fixture() -> dict:
+    return page_fixture()["data"]["orders"]["nodes"][0]
+
+
+def rest_fixture() -> dict:
+    order = load("shopify", "order_tagged_fulfilled_refunded")["order"]
+    return {**order, "transactions": load("shopify", "transactions")["transactions"]}
+
+
+def cost(available: float, requested: float = 50, restore: float = 100.0) -> dict:
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": requested,
+            "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available, "restoreRate": restore},
+        }
+    }
+
+
+def answer(data: dict, *, available: float = 1990, requested: float = 50) -> dict:
+    return {"data": data, "extensions": cost(available, requested)}
+
+
+def sent() -> list[dict]:
+    return [json.loads(call.request.body) for call in responses.calls]
+
+
+@pytest.fixture
+def adapter() -> ShopifyAdapter:
+    return make_adapter(ShopifyAdapter, BASE, access_token=TOKEN)
+
+
+# -- mapping ----------------------------------------------------------------------------------
+def test_the_graphql_order_maps_to_exactly_the_record_of_the_rest_order():
+    record = map_order_node(node_fixture())
+
+    assert record == map_order(rest_fixture())
+    assert record.external_id == "450789469"
+    assert [(p.external_id, p.kind, p.amount, p.card_brand, p.card_last4) for p in record.payments] == [
+        ("179259969", "refund", Decimal("209.00"), "", ""),  # in transactions and in the refund: once
+        ("389404469", "authorization", Decimal("598.94"), "Visa", "4242"),
+        ("801038806", "capture", Decimal("250.94"), "", ""),
+    ]
+    assert record.payments[1].processed_at == utc(2005, 8, 1, 15, 57, 11)
+    assert "•" not in record.model_dump_json()
+
+
+def test_the_adapter_maps_each_payload_by_its_shape(adapter):
+    assert adapter.map("orders", node_fixture()) == adapter.map("orders", rest_fixture())
+    assert adapter.external_id("orders", node_fixture()) == "450789469"
+    assert adapter.external_id("orders", {"id": "gid://shopify/Order/"}) == ""
+    customer = adapter.map("customers", node_fixture()["customer"])
+    assert (customer.external_id, customer.name, customer.emails) == (
+        "207119551",
+        "Bob Norman",
+        ["bob.norman@mail.example.com"],
+    )
+
+
+def test_a_pickup_order_is_at_the_store_of_its_pick_up_fulfillment_order():
+    node = node_fixture()
+    node["shippingLines"] = {"nodes": [{"code": "pickup", "title": "Pick up in store"}]}
+    node["fulfillmentOrders"] = {
+        "nodes": [
+            {
+                "id": "gid://shopify/FulfillmentOrder/1",
+                "status": "OPEN",
+                "deliveryMethod": {"methodType": "PICK_UP"},
+                "assignedLocation": {"location": {"id": "gid://shopify/Location/655441491"}},
+            }
+        ]
+    }
+
+    record = map_order_node(node)
+
+    assert (record.fulfilment, record.location_id) == ("pickup", "655441491")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda n: n.update(id="450789469x"), r"order\.id is not a Shopify global id"),
+        (lambda n: n.update(lineItems="corrupted"), r"order\.lineItems must be a JSON object, got str"),
+        (lambda n: n["lineItems"]["nodes"][0].pop("originalUnitPriceSet"), r"lineItems\.nodes\[0\]\.originalUnit"),
+        (lambda n: n["transactions"][0].update(kind="CHANGE"), r"order\.transactions\[0\]\.kind"),
+        (lambda n: n["refunds"][0]["refundLineItems"]["nodes"][0].pop("lineItem"), r"refundLineItems.*lineItem"),
+    ],
+)
+def test_a_malformed_node_raises_naming_its_graphql_path(change, reason):
+    node = node_fixture()
+    change(node)
+
+    with pytest.raises(MappingError, match=reason):
+        map_order_node(node)
+
+
+def test_legacy_ids():
+    assert legacy_id("gid://shopify/Order/820982911946154508", "id") == "820982911946154508"
+    assert legacy_id(42, "id") == "42"
+    with pytest.raises(MappingError, match="id is missing"):
+        legacy_id(None, "id")
+
+
+def test_an_unknown_transport_is_refused():
+    with pytest.raises(ValueError, match="transport must be one of graphql, rest"):
+        ShopifyAdapter(base_url=BASE, credentials={"access_token": TOKEN, "transport": "soap"})
+
+
+# -- paging -----------------------------------------------------------------------------------
+@responses.activate
+def test_orders_page_by_end_cursor_and_end_on_the_watermark(adapter):
+    more = page_fixture()
+    more["data"]["orders"]["pageInfo"] = {"hasNextPage": True, "endCursor": "CURSOR1"}
+    responses.post(GRAPHQL, json=more)
+    responses.post(GRAPHQL, json=page_fixture())
+
+    first = adapter.fetch("orders", {"updated_at_min": "2025-04-01T00:00:00+00:00"})
+    second = adapter.fetch("orders", first.cursor)
+
+    assert first.has_more and first.items == [node_fixture()]
+    assert first.cursor == {
+        "updated_at_min": "2025-04-01T00:00:00+00:00",
+        "after": "CURSOR1",
+        "watermark": "2025-04-02T16:31:21+00:00",
+    }
+    assert (second.has_more, second.cursor) == (False, {"updated_at_min": "2025-04-02T16:31:21+00:00"})
+    one, two = sent()
+    assert one == {
+        "query": ORDERS_QUERY,
+        "variables": {"first": 2, "query": "updated_at:>='2025-04-01T00:00:00+00:00'"},
+    }
+    assert two["variables"] == {"first": 2, "after": "CURSOR1", "query": "updated_at:>='2025-04-01T00:00:00+00:00'"}
+    assert responses.calls[0].request.headers["X-Shopify-Access-Token"] == TOKEN
+    assert adapter.client.sleep == []
+
+
+@responses.activate
+def test_a_first_run_asks_without_a_search_and_locations_are_one_page(adapter):
+    responses.post(GRAPHQL, json=answer({"customers": {"pageInfo": {"hasNextPage": False}, "nodes": []}}))
+    location = {"id": "gid://shopify/Location/1", "name": "Downtown", "address": {"address1": "1 Main St"}}
+    responses.post(GRAPHQL, json=answer({"locations": {"nodes": [location]}}))
+
+    customers = adapter.fetch("customers", {})
+    locations = adapter.fetch("locations", {})
+
+    assert (customers.items, customers.cursor, customers.has_more) == ([], {}, False)
+    assert sent()[0]["variables"] == {"first": 2}
+    assert adapter.map("locations", locations.items[0]).model_dump(include={"external_id", "code", "address"}) == {
+        "external_id": "1",
+        "code": "downtown",
+        "address": "1 Main St",
+    }
+
+
+# -- cost throttling and errors ---------------------------------------------------------------
+@responses.activate
+def test_the_next_query_waits_until_the_bucket_holds_what_it_cost_last_time(adapter):
+    empty = {"orders": {"pageInfo": {"hasNextPage": False}, "nodes": []}}
+    responses.post(GRAPHQL, json=answer(empty, available=100, requested=602))
+    responses.post(GRAPHQL, json=answer(empty, available=1398, requested=602))
+
+    adapter.fetch("orders", {})
+    adapter.fetch("orders", {})
+
+    assert adapter.client.sleep == [pytest.approx(5.02)]  # (602 - 100) points at 100 a second
+
+
+@responses.activate
+def test_a_throttled_answer_is_waited_out_and_asked_again(adapter):
+    throttled = {
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": cost(available=40, requested=602),
+    }
+    responses.post(GRAPHQL, json=throttled)
+    responses.post(GRAPHQL, json=answer({"orders": {"pageInfo": {"hasNextPage": False}, "nodes": []}}))
+
+    page = adapter.fetch("orders", {})
+
+    assert page.items == []
+    assert adapter.client.sleep == [pytest.approx(5.62)]
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_http_429_is_retried_after_retry_after(adapter):
+    responses.post(GRAPHQL, status=429, headers={"Retry-After": "2"}, json={"errors": "Throttled"})
+    responses.post(GRAPHQL, json=answer({"orders": {"pageInfo": {"hasNextPage": False}, "nodes": []}}))
+
+    adapter.fetch("orders", {})
+
+    assert adapter.client.sleep == [2.0]
+
+
+@pytest.mark.parametrize(
+    ("errors", "message", "permanent"),
+    [
+        (
+            [{"message": "Field 'ordrs' doesn't exist on type 'QueryRoot'"}],
+            "Shopify GraphQL error: Field 'ordrs' doesn't exist",
+            True,
+        ),
+        (
+            [{"message": "Access denied for orders field.", "extensions": {"code": "ACCESS_DENIED"}}],
+            "ACCESS_DENIED: Access denied for orders field",
+            True,
+        ),
+        ([{"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}], "Internal error", False),
+    ],
+)
+@responses.activate
+def test_an_errors_array_is_a_source_error_naming_shopifys_message(adapter, errors, message, permanent):
+    responses.post(GRAPHQL, json={"errors": errors})
+
+    with pytest.raises(TransportError, match=message) as error:
+        adapter.fetch("orders", {})
+
+    assert error.value.permanent is permanent
+
+
+@responses.activate
+def test_an_answer_without_the_connection_is_a_transient_error(adapter):
+    responses.post(GRAPHQL, json=answer({"orders": None}))
+
+    with pytest.raises(TransportError, match="no 'orders' connection") as error:
+        adapter.fetch("orders", {})
+
+    assert error.value.permanent is False
+
+
+# -- the store counter --------------------------------------------------------------------------
+def pickup_order(remaining: tuple[int, int] = (2, 1), status: str = "OPEN") -> dict:
+    items = [
+        {
+            "id": "gid://shopify/FulfillmentOrderLineItem/11",
+            "remainingQuantity": remaining[0],
+            "lineItem": {"sku": "A"},
+        },
+        {
+            "id": "gid://shopify/FulfillmentOrderLineItem/12",
+            "remainingQuantity": remaining[1],
+            "lineItem": {"sku": "B"},
+        },
+    ]
+    fo = {
+        "id": "gid://shopify/FulfillmentOrder/9",
+        "status": status,
+        "deliveryMethod": {"methodType": "PICK_UP"},
+        "lineItems": {"nodes": items},
+    }
+    return answer({"order": {"id": "gid://shopify/Order/5", "fulfillmentOrders": {"nodes": [fo]}}})
+
+
+@responses.activate
+def test_ready_marks_the_open_pick_up_fulfillment_order_prepared(adapter):
+    responses.post(GRAPHQL, json=pickup_order())
+    responses.post(GRAPHQL, json=answer({"fulfillmentOrderLineItemsPreparedForPickup": {"userErrors": []}}))
+
+    adapter.push_pickup(external_id="5", state="ready", lines=[])
+
+    lookup, mutation = sent()
+    assert lookup["variables"] == {"id": "gid://shopify/Order/5"}
+    assert mutation == {
+        "query": PREPARED_FOR_PICKUP,
+        "variables": {
+            "input": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": "gid://shopify/FulfillmentOrder/9"}]}
+        },
+    }
+
+
+@responses.activate
+def test_collected_fulfils_the_lines_taken_and_a_repeat_finds_nothing_left(adapter):
+    responses.post(GRAPHQL, json=pickup_order())
+    created = {"fulfillment": {"id": "gid://shopify/Fulfillment/7", "status": "SUCCESS"}, "userErrors": []}
+    responses.post(GRAPHQL, json=answer({"fulfillmentCreate": created}))
+    responses.post(GRAPHQL, json=pickup_order(remaining=(0, 1), status="IN_PROGRESS"))
+
+    lines = [CollectedLine(sku="A", quantity=2)]
+    first = adapter.push_pickup(external_id="5", state="collected", lines=lines)
+    again = adapter.push_pickup(external_id="5", state="collected", lines=lines)
+
+    assert (first, again) == ({"id": "gid://shopify/Fulfillment/7", "status": "SUCCESS"}, None)
+    mutation = sent()[1]
+    assert mutation["query"] == FULFILLMENT_CREATE
+    assert mutation["variables"] == {
+        "fulfillment": {
+            "notifyCustomer": False,
+            "lineItemsByFulfillmentOrder": [
+                {
+                    "fulfillmentOrderId": "gid://shopify/FulfillmentOrder/9",
+                    "fulfillmentOrderLineItems": [{"id": "gid://shopify/FulfillmentOrderLineItem/11", "quantity": 2}],
+                }
+            ],
+        }
+    }
+
+
+@responses.activate
+def test_user_errors_are_a_push_error_naming_field_and_message(adapter):
+    responses.post(GRAPHQL, json=pickup_order())
+    refused = {"userErrors": [{"field": ["input", "lineItemsByFulfillmentOrder"], "message": "is not a pickup"}]}
+    responses.post(GRAPHQL, json=answer({"fulfillmentOrderLineItemsPreparedForPickup": refused}))
+
+    with pytest.raises(TransportError, match=r"refused .*: input\.lineItemsByFulfillmentOrder: is not a pickup") as e:
+        adapter.push_pickup(external_id="5", state="ready", lines=[])
+
+    assert e.value.permanent is True
+
+
+@responses.activate
+def test_a_push_for_an_order_shopify_does_not_have_is_refused(adapter):
+    responses.post(GRAPHQL, json=answer({"order": None}))
+
+    with pytest.raises(ValueError, match="shopify has no order 5"):
+        adapter.push_pickup(external_id="5", state="collected", lines=[CollectedLine(sku="A", quantity=1)])
+    with pytest.raises(ValueError, match="takes no pickup state 'refused'"):
+        adapter.push_pickup(external_id="5", state="refused", lines=[])
+
+
+# -- webhooks -----------------------------------------------------------------------------------
+@responses.activate
+def test_a_webhook_order_is_read_again_over_graphql(adapter):
+    responses.post(GRAPHQL, json=answer({"order": node_fixture()}))
+
+    (order,) = adapter.complete("orders", [load("shopify", "order_tagged_fulfilled_refunded")["order"]])
+
+    assert order == node_fixture()
+    assert sent()[0]["variables"] == {"id": "gid://shopify/Order/450789469"}
