@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
@@ -150,9 +152,31 @@ def test_an_order_in_full(client, scene, auth, openapi):
 
     Flag.objects.create(order=scene.web_order, code=Flag.Code.STOCK_SHORTFALL, detail="1 of 2 on the shelf")
 
-    body = valid(openapi, client.get(f"/api/v1/orders/{scene.web_order.pk}", headers=auth))
+    with time_machine.travel(datetime(2026, 11, 6, 12, 0, tzinfo=UTC)):  # 51 h after UPS's last scan
+        body = valid(openapi, client.get(f"/api/v1/orders/{scene.web_order.pk}", headers=auth))
 
     assert body["number"] == "#1001"
+    assert body["answer"] == {
+        "summary": "Paid $129.50 (Visa ••4242). UPS has had no scan for 2 days (last: Wed 4 Nov). "
+        "Can't be cancelled (already dispatched); nothing refunded yet.",
+        "clauses": [
+            {"topic": "charged", "text": "Paid $129.50 (Visa ••4242).", "source": "shopify", "at": None},
+            {
+                "topic": "where",
+                "text": "UPS has had no scan for 2 days (last: Wed 4 Nov).",
+                "source": "easypost",
+                "at": "2026-11-04T09:00:00Z",
+            },
+            {
+                "topic": "cancel",
+                "text": "Can't be cancelled (already dispatched); nothing refunded yet.",
+                "source": "shopify",
+                "at": None,
+            },
+        ],
+        "next_step": "An item is not on the shelf: offer to wait for it, swap it, or refund that item.",
+        "zone": "America/Chicago",
+    }
     assert body["lines"] == [
         {
             "sku": "HOM-0203-WHI",
