@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/omnidesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install demo test lint format bench services browser screenshots migrate run clean
+.PHONY: help install demo test lint format bench services browser axe screenshots migrate run clean
 
 help:
 	@echo "make demo    set everything up and run OmniDesk on a simulated retailer (prints URL and logins)"
@@ -37,11 +37,14 @@ services:
 browser:
 	@bash .ci/browser.sh
 
-test: $(STAMP) services browser
+axe:
+	@bash .ci/axe.sh
+
+test: $(STAMP) services browser axe
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Re-take the pictures in docs/screenshots/ from the browser tests (look at them before committing).
-screenshots: $(STAMP) services browser
+screenshots: $(STAMP) services browser axe
 	OMNIDESK_SCREENSHOTS=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest -q tests/browser $(PYTEST_ARGS)
 
@@ -63,4 +66,4 @@ run: $(STAMP)
 	$(PY) manage.py runserver
 
 clean:
-	rm -rf $(VENV) .bench .demo staticfiles db.sqlite3*
+	rm -rf $(VENV) .bench .demo staticfiles db.sqlite3* node_modules
