@@ -177,7 +177,8 @@ def test_credentials_env_reads_only_variables_under_the_omnidesk_source_prefix(m
 def test_a_failed_sync_never_shows_the_reply(settings):
     settings.OMNIDESK_HTTP_RETRIES = 0
     source = _shop()
-    responses.get(f"{SHOP}/locations.json", status=403, body="internal: root password is hunter2")
+    responses.get(f"{SHOP}/locations.json", status=403, body="internal: root password is hunter2")  # REST
+    responses.post(f"{SHOP}/graphql.json", status=403, body="internal: root password is hunter2")  # GraphQL
 
     run = source_sync(source_id=source.pk)
 
