@@ -28,8 +28,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # With DATABASE_URL / REDIS_URL unset: SQLite and in-process tasks. Set them to use PostgreSQL / Redis.
+# `make demo PORT=8080` serves on another port.
 demo: $(STAMP)
-	OMNIDESK_ALLOW_PRIVATE_SOURCES=true $(PY) manage.py demo
+	OMNIDESK_ALLOW_PRIVATE_SOURCES=true $(PY) manage.py demo $(if $(PORT),--port $(PORT))
 
 services:
 	@bash .ci/services.sh

@@ -12,7 +12,8 @@ another store's orders or customers. Every hit says what matched and in which sy
 
 On PostgreSQL names are matched with ``pg_trgm`` word similarity over the distinct
 accent-folded names (:class:`~orders.models.CustomerName`, migrations ``0003_lookup`` and
-``0008_customer_names``); on SQLite (the embedded demo) with LIKE.
+``0008_customer_names``); on SQLite (the embedded demo) by comparing folded words in Python
+(:func:`_name_matches_in_python`), so the demo forgives typos and accents too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from difflib import SequenceMatcher
 
 from django.db import connection
 from django.db.models import Count, F, FloatField, Func, Q, Value
@@ -355,13 +357,41 @@ def fold(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
 
 
+SIMILAR_ENOUGH = 0.75  # per word, as difflib's ratio: one letter off in a short name still matches
+
+
+def _name_matches_in_python(user, name: str, *, limit: int) -> list[tuple[int, str, float]]:
+    """The embedded demo's (SQLite) fallback: accents and typos forgiven by comparing folded words in Python.
+
+    Every word typed must be like a word of the name (difflib ratio >= 0.75, or its start).
+    Linear in the customers the user sees: right for a demo's few thousand, not for production,
+    where PostgreSQL's trigram index does this (:func:`_name_matches`).
+    """
+    wanted = fold(name).split()
+    if not wanted:
+        return []
+    found = []
+    for pk, their in visible_customers(user).values_list("pk", "name"):
+        words = fold(their).split()
+        if not words:
+            continue
+        scores = []
+        for token in wanted:
+            best = max(
+                1.0 if word.startswith(token) and len(token) >= 3 else SequenceMatcher(None, token, word).ratio()
+                for word in words
+            )
+            scores.append(best)
+        if min(scores) >= SIMILAR_ENOUGH:
+            found.append((pk, their, sum(scores) / len(scores)))
+    found.sort(key=lambda row: (-row[2], row[1], row[0]))
+    return found[:limit]
+
+
 def _name_matches(user, name: str, *, limit: int) -> list[tuple[int, str, float]]:
     """``(id, name, similarity)`` of customers whose name is like ``name``, best first, within the user's stores."""
     if connection.vendor != "postgresql":
-        customers = visible_customers(user)
-        for token in name.split():
-            customers = customers.filter(name__icontains=token)
-        return [(pk, their, 1.0) for pk, their in customers.values_list("pk", "name")[:limit]]
+        return _name_matches_in_python(user, name, limit=limit)
     scope, params = "", [name, name]
     if not sees_every_store(user):
         scope = "AND EXISTS (SELECT 1 FROM orders_order o WHERE o.customer_id = c.id AND o.store_id = ANY(%s))"

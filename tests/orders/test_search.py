@@ -134,3 +134,19 @@ def test_store_staff_find_only_their_own_stores_orders_and_customers(scene):
 )
 def test_the_text_is_read_as_every_kind_it_could_be(text, kinds):
     assert search.read(text).kinds == kinds
+
+
+def test_the_embedded_demos_name_search_forgives_typos_and_accents_too(db):
+    """SQLite has no pg_trgm: the demo compares folded words in Python (search._name_matches_in_python)."""
+    from orders.search import _name_matches_in_python
+    from tests.factories import CustomerFactory, agent
+
+    zoe = CustomerFactory(name="Zoë Müller")
+    CustomerFactory(name="Diego Novak")
+    CustomerFactory(name="Zack Miller")
+
+    found = [name for _, name, _ in _name_matches_in_python(agent(), "zoe muler", limit=20)]
+    assert found == ["Zoë Müller"]
+    assert [name for _, name, _ in _name_matches_in_python(agent(), "Diego Noavk", limit=20)] == ["Diego Novak"]
+    assert _name_matches_in_python(agent(), "müll", limit=20)[0][0] == zoe.pk  # the start of a name
+    assert _name_matches_in_python(agent(), "Ann Lee", limit=20) == []
