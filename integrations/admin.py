@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from .models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
 from .sync import dead_letter_replay
-from .tasks import sync_source
+from .tasks import sync_enqueue
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -110,7 +110,7 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.action(description="Sync the selected sources now")
     def sync_now(self, request, queryset):
         for source in queryset:
-            sync_source.delay(source.pk, SyncRun.Trigger.ADMIN)
+            sync_enqueue(source, SyncRun.Trigger.ADMIN)
         self.message_user(request, f"Queued {queryset.count()} sync(s).", messages.SUCCESS)
 
 

@@ -20,7 +20,7 @@ from integrations.demo import demo_sources_ensure
 from integrations.models import SyncRun
 from integrations.sandbox import SandboxServer, World
 from orders import ingest as ingest_module
-from orders.models import Order, OrderRecord, Payment, Picking, Return, Shipment, TimelineEvent
+from tests.integrations.state import end_state
 
 pytestmark = pytest.mark.sandbox
 
@@ -80,34 +80,6 @@ def page_costs(monkeypatch) -> list[dict]:
     monkeypatch.setattr(sync, "page_land", landed)
     monkeypatch.setattr(ingest_module, "orphans_link", orphans_link)
     return pages
-
-
-def end_state() -> dict:
-    """Everything synced, named by the records' own ids (database ids differ between runs)."""
-    members = defaultdict(set)
-    for order_id, source, external_id in OrderRecord.objects.values_list("order_id", "source__name", "external_id"):
-        members[order_id].add((source, external_id))
-    name = {order_id: tuple(sorted(records)) for order_id, records in members.items()}
-    state = {
-        "orders": {
-            name[row[0]]: row[1:]
-            for row in Order.objects.values_list(
-                "id", "number", "status", "channel", "fulfilment", "total", "placed_at", "promised_by"
-            )
-        },
-        # Events that follow their subject when an orphan is linked (not the order's own: which system
-        # saw an order first decides whether its record says "placed" or "seen").
-        "events": {
-            key: name.get(order_id)
-            for key, order_id in TimelineEvent.objects.exclude(subject="").values_list("key", "order_id")
-        },
-    }
-    for model in (Picking, Payment, Shipment, Return):
-        state[model.__name__] = {
-            (source, external_id): name.get(order_id)
-            for source, external_id, order_id in model.objects.values_list("source__name", "external_id", "order_id")
-        }
-    return state
 
 
 def test_carrier_first_pages_cost_what_they_cost_first_and_end_as_storefront_first(db, big_sandbox, monkeypatch):
