@@ -11,7 +11,7 @@ from orders.audit import AdminAccessLogged
 from .adapters import adapter_class
 from .models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
 from .sync import dead_letter_replay
-from .tasks import sync_source
+from .tasks import sync_enqueue
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -141,7 +141,7 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.action(description="Sync the selected sources now")
     def sync_now(self, request, queryset):
         for source in queryset:
-            sync_source.delay(source.pk, SyncRun.Trigger.ADMIN)
+            sync_enqueue(source, SyncRun.Trigger.ADMIN)
         self.message_user(request, f"Queued {queryset.count()} sync(s).", messages.SUCCESS)
 
 

@@ -125,17 +125,19 @@ def _sources_sync_parallel(sources, *, workers: int, log) -> list[SyncRun]:
     expected = {"odoo": 0, "shopify": 1, "square": 2, "easypost": 3, "hubspot": 4}
     queue = sorted(sources, key=lambda s: expected.get(s.adapter, 9))
 
-    def one(source):
-        command = [sys.executable, "manage.py", "sync", source.name]
-        done = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, text=True)  # noqa: S603
-        log(done.stdout.strip() or done.stderr.strip()[-500:])
-        return done.returncode
-
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        codes = list(pool.map(one, queue))
+        codes = list(pool.map(lambda source: _source_sync_process(source, log), queue))
     if any(codes):
         raise RuntimeError("a bench sync failed (see above)")
     return list(SyncRun.objects.filter(source__in=sources).select_related("source").order_by("source__name"))
+
+
+def _source_sync_process(source, log) -> int:
+    """``manage.py sync NAME`` in a process of its own (as a Celery worker process runs it); its exit code."""
+    command = [sys.executable, "manage.py", "sync", source.name]
+    done = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, text=True)  # noqa: S603
+    log(done.stdout.strip() or done.stderr.strip()[-500:])
+    return done.returncode
 
 
 def bench_sync(figures: Figures, *, orders: int, seed: int = 7, workers: int = 2, log=print) -> None:
@@ -175,6 +177,52 @@ def bench_sync(figures: Figures, *, orders: int, seed: int = 7, workers: int = 2
         "same upstream records, bare COPY of their rows",
     )
     figures.add("sync.vs_copy_ratio", (fetched / elapsed) / (fetched / copy_seconds), "ratio", "sync rate ÷ COPY rate")
+
+
+# Orders of arrival, one source after another. Storefront first is the easy one: every later record finds its
+# order. The others leave records waiting (orphans) for an order that arrives later: carrier trackers for the
+# ERP's pickings, pickings for their sale orders, the storefront's own orders for last.
+ARRIVALS = {
+    "storefront_first": ("shopify", "square", "odoo", "hubspot", "easypost"),
+    "carrier_first": ("easypost", "odoo", "hubspot", "square", "shopify"),
+    "erp_first": ("odoo", "easypost", "square", "hubspot", "shopify"),
+    "storefront_last": ("square", "hubspot", "easypost", "odoo", "shopify"),
+}
+
+
+def bench_sync_arrivals(figures: Figures, *, orders: int, arrivals: list[str], seed: int = 7, log=print) -> None:
+    """The same world synced from empty in each order of arrival, one source at a time; each beside its own COPY.
+
+    Reports records/s per order, the same run's COPY of the rows it wrote, their ratio,
+    and the worst order's rate over the best's (issue 15: every order ≥ 0.25 of COPY,
+    the worst within 20% of the best).
+    """
+    if not arrivals:
+        return
+    rates = {}
+    with sandbox_process(orders=orders, seed=seed) as base_url:
+        for name in arrivals:
+            data_reset()
+            sources = {s.name: s for s in demo_sources_ensure(base_url)}
+            started = time.perf_counter()
+            for source_name in ARRIVALS[name]:
+                if _source_sync_process(sources[source_name], log):
+                    raise RuntimeError("a bench sync failed (see above)")
+            elapsed = time.perf_counter() - started
+            runs = SyncRun.objects.select_related("source").order_by("started_at")
+            fetched = sum(run.fetched for run in runs)
+            _, copy_seconds = _copy_baseline()
+            rates[name] = fetched / elapsed
+            prefix = f"sync_order.{name}"
+            figures.add(f"{prefix}.records_per_s", rates[name], "records/s", " → ".join(ARRIVALS[name]))
+            for run in runs:
+                figures.add(
+                    f"{prefix}.{run.source.name}_s", run.duration.total_seconds(), "s", f"{run.fetched} records"
+                )
+            figures.add(f"{prefix}.copy_records_per_s", fetched / copy_seconds, "records/s", "same run, bare COPY")
+            figures.add(f"{prefix}.vs_copy_ratio", rates[name] / (fetched / copy_seconds), "ratio", "target ≥ 0.25")
+    worst, best = min(rates, key=rates.get), max(rates, key=rates.get)
+    figures.add("sync_order.worst_vs_best", rates[worst] / rates[best], "ratio", f"{worst} ÷ {best}; target ≥ 0.8")
 
 
 def bench_timeline(figures: Figures, *, repeat: int = 200) -> None:

@@ -1,4 +1,12 @@
-"""Thin Celery tasks: take ids, call one service, safe to run twice."""
+"""Thin Celery tasks: take ids, call one service, safe to run twice.
+
+Each source's syncs go to a queue of its own, ``sync.<source name>`` (:func:`sync_enqueue`):
+a long backfill of one source never holds up another's, and a host can be given some
+sources only (``celery worker -Q``, see ``manage.py sync_queues``). Everything else
+(webhooks, beat's periodic jobs) uses the default queue, ``celery``. Whichever worker
+takes a sync, the source's advisory lock (``integrations/locks.py``) keeps it to one run
+at a time.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +23,31 @@ def sync_source(source_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> int:
     return source_sync(source_id=source_id, trigger=trigger).pk
 
 
+DEFAULT_QUEUE = "celery"
+
+
+def sync_queue(source_name: str) -> str:
+    return f"sync.{source_name}"
+
+
+def worker_queues(source_names=None) -> list[str]:
+    """What a worker consumes: the default queue and the sync queue of these sources (default: every source)."""
+    names = source_names if source_names is not None else Source.objects.order_by("name").values_list("name", flat=True)
+    return [DEFAULT_QUEUE, *(sync_queue(name) for name in names)]
+
+
+def sync_enqueue(source: Source, trigger: str = SyncRun.Trigger.SCHEDULE) -> None:
+    """Queue one sync of the source on its own queue."""
+    sync_source.apply_async((source.pk, trigger), queue=sync_queue(source.name))
+
+
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_due_syncs() -> list[int]:
     """Beat's one periodic job: queue a sync for every enabled source whose interval has elapsed."""
-    due = [source.pk for source in Source.objects.filter(enabled=True) if source.is_due]
-    for source_id in due:
-        sync_source.delay(source_id)
-    return due
+    due = [source for source in Source.objects.filter(enabled=True) if source.is_due]
+    for source in due:
+        sync_enqueue(source)
+    return [source.pk for source in due]
 
 
 @shared_task(time_limit=5 * 60, soft_time_limit=4 * 60, acks_late=True, reject_on_worker_lost=True)

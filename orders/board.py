@@ -2,21 +2,36 @@
 
 A fixed number of queries whatever the number of orders on the board: orders, records,
 lines, flags, handovers and pending pushes are each read once and joined in Python.
+The board polls every 30 s, so it reads only what it shows — open pickups and those
+collected today, each found through an index (``order_open_pickup``, the pickup's
+``(stage, closed_at)``) — never the store's whole pickup history.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integrations.models import Source
 
 from .correlate import PRECEDENCE
-from .models import Flag, Lifecycle, Order, OrderLine, OrderRecord, Pickup, PickupLine, PickupPush, StockLevel, Store
+from .models import (
+    PICKUP_DONE,
+    Flag,
+    Lifecycle,
+    Order,
+    OrderLine,
+    OrderRecord,
+    Pickup,
+    PickupLine,
+    PickupPush,
+    StockLevel,
+    Store,
+)
 from .selectors import counter_lines
 from .timezones import store_zone
 
@@ -34,12 +49,7 @@ UPSTREAM_STAGE = {
     Lifecycle.PICKED: "preparing",
     Lifecycle.PACKED: "preparing",
     Lifecycle.READY_FOR_PICKUP: "ready",
-    Lifecycle.COLLECTED: "done",
-    Lifecycle.DELIVERED: "done",
-    Lifecycle.RETURN_REQUESTED: "done",
-    Lifecycle.RETURNED: "done",
-    Lifecycle.REFUNDED: "done",
-    Lifecycle.CANCELLED: "done",
+    **dict.fromkeys(PICKUP_DONE, "done"),
 }
 
 
@@ -60,7 +70,6 @@ class Card:
 class Board:
     store: Store
     columns: dict[str, list[Card]]
-    earlier: list[Card]  # collected or cancelled before today: kept findable, folded away
     stale_sources: list[Source]
     updated_at: datetime
     titles: dict[str, str] = field(default_factory=lambda: COLUMN_TITLES)
@@ -75,10 +84,22 @@ def pickup_orders(store: Store, base: QuerySet[Order]) -> QuerySet[Order]:
     return base.filter(store=store, fulfilment=Order.Fulfilment.PICKUP)
 
 
+def board_orders(*, store: Store, orders: QuerySet[Order], now: datetime) -> QuerySet[Order]:
+    """Of ``orders`` (the store's pickups), those the board shows: not done upstream, or at the counter now
+    (preparing, ready, refused), or collected there today. Orders done before today are left unread."""
+    start = datetime.combine(now.astimezone(store_zone(store)).date(), time.min, tzinfo=store_zone(store))
+    open_upstream = orders.exclude(status__in=PICKUP_DONE).values_list("pk", flat=True)  # order_open_pickup
+    at_counter = Pickup.objects.filter(order__in=orders).filter(
+        Q(stage__in=[Pickup.Stage.PREPARING, Pickup.Stage.READY, Pickup.Stage.REFUSED])
+        | Q(stage=Pickup.Stage.COLLECTED, closed_at__gte=start)
+    )
+    return orders.filter(pk__in={*open_upstream, *at_counter.values_list("order_id", flat=True)})
+
+
 def pickup_board(*, store: Store, orders: QuerySet[Order], now: datetime | None = None) -> Board:
-    """The board: one card per pickup order, in its column, oldest-overdue first."""
+    """The board: one card per pickup order on it (see :func:`board_orders`), in its column, oldest-overdue first."""
     now = now or timezone.now()
-    rows = list(orders.select_related("customer", "store", "pickup"))
+    rows = list(board_orders(store=store, orders=orders, now=now).select_related("customer", "store", "pickup"))
     ids = [o.pk for o in rows]
     numbers = _numbers(ids)
     items = _items(rows)
@@ -90,27 +111,28 @@ def pickup_board(*, store: Store, orders: QuerySet[Order], now: datetime | None 
         pushes[push.order_id].append(push)
     today = now.astimezone(store_zone(store)).date()
     columns: dict[str, list[Card]] = {key: [] for key in COLUMNS}
-    earlier = []
     for order in rows:
         column = _column(order, flags[order.pk], today, store)
+        if column == "done":  # cancelled upstream while preparing, collected before today after a late refusal …
+            continue
         due, overdue = _due(order.promised_by, now)
-        card = Card(
-            order=order,
-            column=column,
-            numbers=numbers.get(order.pk, [("OmniDesk", order.number)]),
-            items=items.get(order.pk, 0),
-            flags=flags[order.pk],
-            pending_pushes=pushes[order.pk],
-            due=due,
-            overdue=overdue,
-            sort_key=(order.promised_by is None, order.promised_by or now, order.placed_at or now, order.pk),
+        columns[column].append(
+            Card(
+                order=order,
+                column=column,
+                numbers=numbers.get(order.pk, [("OmniDesk", order.number)]),
+                items=items.get(order.pk, 0),
+                flags=flags[order.pk],
+                pending_pushes=pushes[order.pk],
+                due=due,
+                overdue=overdue,
+                sort_key=(order.promised_by is None, order.promised_by or now, order.placed_at or now, order.pk),
+            )
         )
-        (earlier if column == "done" else columns[column]).append(card)
     for cards in columns.values():
         cards.sort(key=lambda c: c.sort_key)
-    earlier.sort(key=lambda c: c.sort_key, reverse=True)
     stale = [s for s in Source.objects.filter(kind__in=[Source.Kind.ERP, Source.Kind.POS]) if s.is_stale]
-    return Board(store=store, columns=columns, earlier=earlier, stale_sources=stale, updated_at=now)
+    return Board(store=store, columns=columns, stale_sources=stale, updated_at=now)
 
 
 def _column(order: Order, flags: list[Flag], today, store: Store) -> str:
@@ -127,7 +149,7 @@ def _column(order: Order, flags: list[Flag], today, store: Store) -> str:
     return UPSTREAM_STAGE.get(order.status, "new")
 
 
-_DONE = {status for status, column in UPSTREAM_STAGE.items() if column == "done"}
+_DONE = set(PICKUP_DONE)
 
 
 def _due(promised: datetime | None, now: datetime) -> tuple[str, bool]:

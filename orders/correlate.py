@@ -335,16 +335,19 @@ def _orders_of_orphans(kind: str, rows: list[tuple]) -> dict[int, int]:
         return {pk: owner[number] for pk, number in rows if number in owner}
     ids = {row[2] for row in rows if row[2]}
     numbers = {row[3] for row in rows if kind == "picking" and row[3]}
-    by_id, by_number = {}, {}
-    records = OrderRecord.objects.filter(external_id__any=ids) if ids else OrderRecord.objects.none()
-    if numbers:
-        records = records | OrderRecord.objects.filter(external_number__any=numbers)
-    for source_id, external_id, number, order_id in records.values_list(
-        "source_id", "external_id", "external_number", "order_id"
-    ):
-        by_id[source_id, external_id] = order_id
-        if number:
-            by_number[source_id, number] = order_id
+    # Two lookups, not one with OR: each is then sure to probe its own index.
+    by_id = {
+        (source_id, external_id): order_id
+        for source_id, external_id, order_id in OrderRecord.objects.filter(external_id__any=ids).values_list(
+            "source_id", "external_id", "order_id"
+        )
+    }
+    by_number = {
+        (source_id, number): order_id
+        for source_id, number, order_id in OrderRecord.objects.filter(external_number__any=numbers).values_list(
+            "source_id", "external_number", "order_id"
+        )
+    }
     found = {}
     for pk, source_id, order_external_id, *rest in rows:
         order_id = by_id.get((source_id, order_external_id))

@@ -55,6 +55,7 @@ from omnidesk.celery import worker_priority_lower
 
 from . import benchdata
 from .bench import lookup_data_ensure
+from .models import Store
 from .roles import AGENT
 
 SOURCE_PREFIX = "load-"  # the synced sandbox's sources, beside the generated retailer's own
@@ -72,6 +73,7 @@ class LoadOptions:
     sync_lanes: int = 2
     think: tuple[float, float] = (1.0, 3.0)
     spawn_rate: float = 10.0
+    board_every: int = 8  # tasks: the second of each round of this many polls a store's pickup board
 
 
 def bench_load(
@@ -298,7 +300,9 @@ class _Agents:
 def _agents(host: str, accounts: list[tuple[str, str]], probes: list[str], options: LoadOptions) -> Iterator[_Agents]:
     """Start the agents (locust, :mod:`orders.loadusers`); return once every one has signed in."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="omnidesk-load-") as plan:
-        json.dump({"accounts": accounts, "probes": probes}, plan)
+        stores = list(Store.objects.filter(kind=Store.Kind.STORE).order_by("code").values_list("code", flat=True))
+        given = {"accounts": accounts, "probes": probes, "stores": stores, "board_every": options.board_every}
+        json.dump(given, plan)
         plan.flush()
         command = [
             sys.executable, "-m", "orders.loadusers", "--host", host, "--plan", plan.name,

@@ -8,7 +8,8 @@ Each agent signs in once through the login form with its own account (django-axe
 throttles per username + IP), then works calls until told to stop: it types what the
 caller reads out into the search box (the htmx POST the page sends after each pause),
 opens the hit (the customer screen), clicks one or two other orders in the table (the
-htmx swap of the order pane); every fourth task it looks at the worklist instead. A response that
+htmx swap of the order pane); every fourth task it looks at the worklist instead, and once a
+round of eight a store's pickup board (the partial its 30 s poll fetches). A response that
 is not the page asked for (a login page after a lost session, an error page) counts as
 a failure, like any status outside 2xx/3xx and any exception.
 
@@ -33,9 +34,10 @@ from locust.exception import StopUser
 
 import gevent  # isort: skip (gevent comes with locust)
 
-PATHS = {"login": "/accounts/login/", "search": "/", "worklist": "/worklist/"}
-KINDS = ("search", "customer", "order_pane", "worklist")  # what the figures report, per kind and overall
+PATHS = {"login": "/accounts/login/", "search": "/", "worklist": "/worklist/", "board": "/stores/{}/pickups/"}
+KINDS = ("search", "customer", "order_pane", "worklist", "board")  # what the figures report, per kind and overall
 WORKLIST_EVERY = 4  # tasks: three calls, then the worklist
+BOARD_EVERY = 8  # tasks: the second of each round of eight polls a pickup board instead of a call (plan: board_every)
 _TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _HX_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
 _HIT = re.compile(r'data-url="([^"]+)"')
@@ -47,6 +49,8 @@ class Plan:
 
     accounts: list[tuple[str, str]] = []
     probes: list[str] = []
+    stores: list[str] = []  # store codes whose pickup boards are polled
+    board_every = BOARD_EVERY
     signed_in = 0
     sign_in_failed: list[str] = []
 
@@ -86,10 +90,13 @@ class Agent(FastHttpUser):
 
     @task
     def work(self):
-        """Three calls, then a look at the worklist; each agent starts at another point of that round."""
+        """Three calls (one in two rounds: a pickup board instead of the first), then a look at the worklist; each
+        agent starts at another point of that round."""
         self.tasks_done += 1
         if self.tasks_done % WORKLIST_EVERY == 0:
             self._get(PATHS["worklist"], "worklist", marker='<div id="worklist">')
+        elif self.tasks_done % Plan.board_every == 2 and Plan.stores:
+            self.poll_a_board()
         else:
             self.take_a_call()
 
@@ -111,6 +118,11 @@ class Agent(FastHttpUser):
             self.wait()
             self._get(url, "order_pane", marker='id="order-pane"', htmx="order-pane", current=hits[0])
 
+    def poll_a_board(self):
+        """What a store's open board fetches every 30 s: its partial, marked as a poll (not a person's activity)."""
+        url = PATHS["board"].format(random.choice(Plan.stores))  # noqa: S311
+        self._get(url, "board", marker='id="board"', htmx="board", current=url, poll=True)
+
     def _search(self, text: str) -> str:
         """What htmx posts: the form's fields with ``go`` overridden to 0, the CSRF header from ``<body>``."""
         with self.client.post(
@@ -130,10 +142,12 @@ class Agent(FastHttpUser):
         ) as response:
             return _checked(response, 'class="results-for"', PATHS["search"])
 
-    def _get(self, url: str, name: str, *, marker: str, htmx: str = "", current: str = "") -> str:
+    def _get(self, url: str, name: str, *, marker: str, htmx: str = "", current: str = "", poll=False) -> str:
         headers = {"Referer": self.host_origin + (current or "/")}
         if htmx:
             headers |= {"HX-Request": "true", "HX-Target": htmx, "HX-Current-URL": self.host_origin + current}
+        if poll:
+            headers["X-OmniDesk-Poll"] = "1"
         with self.client.get(url, headers=headers, name=name, catch_response=True) as response:
             moved = response.headers.get("HX-Redirect")
             if not moved:
@@ -185,7 +199,9 @@ def snapshot(env: Environment, since: float) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", required=True)
-    parser.add_argument("--plan", required=True, help="JSON: {'accounts': [[username, password], …], 'probes': […]}")
+    parser.add_argument(
+        "--plan", required=True, help="JSON: {'accounts': [[username, password], …], 'probes': […], 'stores': […]}"
+    )
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--spawn-rate", type=float, default=10.0, help="agents starting per second")
     parser.add_argument("--sign-in-timeout", type=float, default=300.0)
@@ -194,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
         given = json.load(plan)
     Plan.accounts = [tuple(pair) for pair in given["accounts"]]
     Plan.probes = given["probes"]
+    Plan.stores = given.get("stores", [])
+    Plan.board_every = given.get("board_every", BOARD_EVERY)
     users = len(Plan.accounts)
     Agent.host = args.host
     Agent.wait_time = between(*args.think)

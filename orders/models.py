@@ -35,6 +35,11 @@ class Lifecycle(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+# A pickup order in one of these upstream statuses is done: the pickup board reads only the others
+# (and what its counter did today), through the partial index ``order_open_pickup``.
+PICKUP_DONE = ["cancelled", "collected", "delivered", "refunded", "return_requested", "returned"]
+
+
 class SourcedModel(models.Model):
     """A fact that came from one upstream system."""
 
@@ -250,6 +255,11 @@ class Order(models.Model):
             models.Index(fields=["customer", "-placed_at"]),
             models.Index(fields=["store", "status"]),
             models.Index(fields=["status"]),
+            models.Index(
+                fields=["store", "promised_by"],
+                condition=models.Q(fulfilment="pickup") & ~models.Q(status__in=PICKUP_DONE),
+                name="order_open_pickup",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -906,7 +916,8 @@ class Pickup(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["stage"])]
+        # The pickup board: what is at the counter now, and what it handed over today.
+        indexes = [models.Index(fields=["stage", "closed_at"], name="pickup_stage_closed")]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.stage}"

@@ -26,12 +26,12 @@ def test_dispatch_queues_exactly_the_due_enabled_sources(db, monkeypatch):
     SourceFactory(name="recent", interval_seconds=60, last_attempt_at=now - timedelta(seconds=10))
     SourceFactory(name="off", enabled=False)
     queued = []
-    monkeypatch.setattr(tasks.sync_source, "delay", lambda source_id: queued.append(source_id))
+    monkeypatch.setattr(tasks.sync_source, "apply_async", lambda args, queue: queued.append((args[0], queue)))
 
     result = tasks.dispatch_due_syncs()
 
     assert sorted(result) == sorted([due.pk, never.pk])
-    assert sorted(queued) == sorted([due.pk, never.pk])
+    assert sorted(queued) == sorted([(due.pk, "sync.due"), (never.pk, "sync.never-synced")])
 
 
 def test_the_beat_schedule_has_one_dispatcher_and_the_detection_run():

@@ -16,14 +16,16 @@ from orders.roles import roles_sync
 # transaction: gunicorn, the agents and the sync see the data from their own connections
 pytestmark = pytest.mark.django_db(transaction=True)
 
-KINDS = ("search", "customer", "order_pane", "worklist")
+KINDS = ("search", "customer", "order_pane", "worklist", "board")
 
 
 def test_both_phases_measured_every_kind_without_errors_and_nothing_left_behind():
-    # Given a tiny generated retailer, and four agents for 4 s a phase (every fourth task is the worklist)
+    # Given a tiny generated retailer, and four agents for 4 s a phase (every fourth task is the worklist,
+    # the second of each four a pickup board)
     options = LoadOptions(
-        users=4, seconds=4, sandbox_orders=300, gunicorn_workers=2, sync_lanes=2, think=(0.1, 0.2), spawn_rate=50
-    )
+        users=4, seconds=4, sandbox_orders=300, gunicorn_workers=2, sync_lanes=2, think=(0.1, 0.2), spawn_rate=50,
+        board_every=4,
+    )  # fmt: skip
     roles_sync()  # the agents' role (migration data an earlier transactional test's flush took)
     figures = Figures()
     children_before = {p.pid for p in psutil.Process().children(recursive=True)}

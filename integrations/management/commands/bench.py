@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from integrations.bench import Figures, bench_sync, bench_timeline, server_execute
+from integrations.bench import ARRIVALS, Figures, bench_sync, bench_sync_arrivals, bench_timeline, server_execute
 from integrations.hosts import private_sources_allow
 from orders.bench import bench_lookup
 from orders.loadbench import LoadOptions, bench_load
@@ -20,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=100_000, help="Sandbox size for the sync benchmark")
         parser.add_argument(
             "--workers", type=int, default=2, help="Sources synced at once (a Celery worker's concurrency)"
+        )
+        parser.add_argument(
+            "--arrivals",
+            default=",".join(ARRIVALS),
+            help=f"Orders of arrival to sync the same world in, one source at a time (comma-separated of "
+            f"{', '.join(ARRIVALS)}; empty: none)",
         )
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / ".bench" / "latest.json"))
         parser.add_argument("--only", choices=["sync", "lookup", "load"], help="Run one part (default: all three)")
@@ -39,12 +45,16 @@ class Command(BaseCommand):
         private_sources_allow()  # the sandbox retailer serves on 127.0.0.1
         if connection.vendor != "postgresql":
             raise CommandError("benchmarks run on PostgreSQL: set DATABASE_URL (make bench does)")
+        arrivals = [name for name in opts["arrivals"].split(",") if name]
+        if unknown := set(arrivals) - set(ARRIVALS):
+            raise CommandError(f"unknown order of arrival: {', '.join(sorted(unknown))}")
         _database_ensure()
         call_command("migrate", interactive=False, verbosity=0)
         figures = Figures()
         if opts["only"] in (None, "sync"):
             bench_sync(figures, orders=opts["orders"], workers=opts["workers"], log=self.stdout.write)
             bench_timeline(figures)
+            bench_sync_arrivals(figures, orders=opts["orders"], arrivals=arrivals, log=self.stdout.write)
         if opts["only"] in (None, "lookup"):
             bench_lookup(
                 figures,
