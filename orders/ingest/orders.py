@@ -29,8 +29,8 @@ from .common import IngestResult, latest_by_id, record_hash, scoped, split_chang
 from .stores import store_ids_by_alias
 
 LABELS = dict(Lifecycle.choices)
-ORDER_FIELDS = ["number", "customer_id", "channel", "fulfilment", "store_id", "placed_at", "promised_by", "currency", "total", "email", "phone", "cancelled_at"]  # fmt: skip
-FILLABLE = ["customer_id", "store_id", "placed_at", "promised_by", "email", "phone"]
+ORDER_FIELDS = ["number", "customer_id", "channel", "fulfilment", "store_id", "placed_at", "promised_by", "currency", "total", "email", "phone", "contact_name", "cancelled_at"]  # fmt: skip
+FILLABLE = ["customer_id", "store_id", "placed_at", "promised_by", "email", "phone", "contact_name"]
 RECORD_FIELDS = ["order_id", "external_number", "references", "raw_status", "status", "source_updated_at", "synced_at", "content_hash"]  # fmt: skip
 
 
@@ -138,6 +138,7 @@ def _order_row(record: rec.OrderRecord, customer_id, stores) -> dict:
         "fulfilment": record.fulfilment, "store_id": stores.get(record.location_id), "placed_at": record.placed_at,
         "promised_by": record.promised_by, "currency": record.currency, "total": record.total, "email": record.email,
         "phone": record.phone, "cancelled_at": record.cancelled_at,
+        "contact_name": ((record.customer.name if record.customer else "") or record.customer_name)[:200],
     }  # fmt: skip
 
 
