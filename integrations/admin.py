@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from orders.audit import AdminAccessLogged
@@ -16,6 +17,8 @@ from .tasks import sync_enqueue
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Upstream data: looked at, never edited by hand."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, said now
 
     def has_add_permission(self, request):
         return False

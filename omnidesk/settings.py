@@ -131,7 +131,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None  # behind a reverse proxy: set it
+# Behind n reverse proxies (each appending to X-Forwarded-For) set AXES_PROXY_COUNT=n; 0: REMOTE_ADDR only.
+OMNIDESK_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "omnidesk.client_ip.client_ip"
 AXES_VERBOSE = False
 
 # Content Security Policy (django-csp): no inline script, no eval, no inline styles.

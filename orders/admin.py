@@ -40,6 +40,7 @@ from .timezones import store_local
 
 
 class ReadOnlyInline(admin.TabularInline):
+    formfield_overrides = ReadOnlyAdmin.formfield_overrides
     extra = 0
     can_delete = False
     show_change_link = False

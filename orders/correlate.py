@@ -53,7 +53,7 @@ PRECEDENCE = {"storefront": 0, "pos": 1, "erp": 2, "crm": 3, "carrier": 4}
 
 # The order's identity is its origin's; the other fields take the most authoritative non-empty value.
 FROM_ORIGIN = ("number", "channel", "fulfilment", "currency", "total", "cancelled_at")
-FIRST_KNOWN = ("customer_id", "store_id", "placed_at", "promised_by", "email", "phone")
+FIRST_KNOWN = ("customer_id", "store_id", "placed_at", "promised_by", "email", "phone", "contact_name")
 TIMES = frozenset({"placed_at", "promised_by", "cancelled_at"})
 # The promise is what the customer was told: the storefront's, else the ERP's commitment date; a POS
 # pickup time mirrored from a web order is the store's own schedule, the promise only for a sale it holds alone.

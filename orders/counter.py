@@ -18,7 +18,7 @@ from .audit import audit
 from .board import pickup_board, pickup_checklist, pickup_orders
 from .forms import int_or_none
 from .models import AccessLog, Handover, Order, OrderLine, Store
-from .pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check
+from .pickup import ACCEPTED_PROOFS, IdentityCheck, PickupError, pickup_handover, pickup_line_check
 
 
 def _store(request: HttpRequest, code: str) -> Store:
@@ -63,7 +63,11 @@ def order(request: HttpRequest, code: str, order_id: int) -> HttpResponse:
 
 
 def _order_page(request, store, found, *, error: str = "", status: int = 200) -> HttpResponse:
-    context = {**pickup_checklist(order=found, store=store), "error": error, "id_checks": Handover.IdCheck.choices}
+    context = {
+        **pickup_checklist(order=found, store=store),
+        "error": error,
+        "id_checks": [(m, Handover.IdCheck(m).label) for m in ACCEPTED_PROOFS],
+    }
     template = "orders/pickup_order.html#counter" if request.htmx else "orders/pickup_order.html"
     return render(request, template, context, status=status)
 

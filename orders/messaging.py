@@ -41,7 +41,8 @@ class CannotMessage(Exception):
 
 
 def recipient(order: Order) -> str:
-    return (order.customer.email if order.customer_id else "") or order.email
+    """The e-mail the order itself carries: never one its customer gained by a merge (it may be someone else's)."""
+    return order.email
 
 
 def message_context(order: Order) -> dict:

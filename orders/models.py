@@ -245,6 +245,13 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     email = models.CharField(max_length=254, blank=True, default="", help_text="E-mail given with the order.")
     phone = models.CharField(max_length=64, blank=True, default="", help_text="Phone given with the order.")
+    contact_name = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Name given with the order: what the counter compares, never a name gained by a customer merge.",
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -954,9 +961,10 @@ class Handover(models.Model):
     """
 
     class IdCheck(models.TextChoices):
-        PHONE_LAST4 = "phone_last4", "Last four digits of the phone"
-        EMAIL = "email", "The order e-mail"
-        ID_SEEN = "id_seen", "Photo ID seen"
+        ORDER_NUMBER = "order_number", "Order number (from the confirmation)"
+        ID_SEEN = "id_seen", "Photo ID seen (its name typed above)"
+        PHONE_LAST4 = "phone_last4", "Last four digits of the phone (no longer accepted)"
+        EMAIL = "email", "The order e-mail (no longer accepted)"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="handovers")
     clerk = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

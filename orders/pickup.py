@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -31,7 +32,18 @@ from integrations.http import TransportError
 from . import events
 from .freetext import NAME_MAX, REASON_MAX, text_problem
 from .messaging import CannotMessage, message_ready_for_pickup
-from .models import Flag, Handover, Order, OrderLine, OrderRecord, Pickup, PickupLine, PickupPush, TimelineEvent
+from .models import (
+    CustomerMerge,
+    Flag,
+    Handover,
+    Order,
+    OrderLine,
+    OrderRecord,
+    Pickup,
+    PickupLine,
+    PickupPush,
+    TimelineEvent,
+)
 from .selectors import counter_lines
 from .services import flag_open
 from .standing import orders_status_refresh
@@ -195,19 +207,51 @@ def _typed(value: str, *, what: str, limit: int) -> None:
 
 
 # --- handing over --------------------------------------------------------------------------------
+ACCEPTED_PROOFS = (Handover.IdCheck.ORDER_NUMBER, Handover.IdCheck.ID_SEEN)
+
+
 def identity_confirmed(order: Order, check: IdentityCheck) -> bool:
-    """Name plus one proof: the last four digits of the phone, the order e-mail, or a photo ID seen."""
-    if not check.name.strip():
+    """The name on the order, plus an order secret (its number) or a photo ID showing that name.
+
+    Contact details are no proof: an e-mail or phone can reach a customer record through
+    a merge on unverified data (a guest order), so they say nothing about who is at the
+    counter. The name is compared with the one given with the order itself.
+    """
+    expected = order_name(order)
+    if not expected or not names_match(check.name, expected):
         return False
-    value = check.value.strip()
-    if check.method == Handover.IdCheck.PHONE_LAST4:
-        phones = [order.phone, order.customer.phone if order.customer_id else ""]
-        digits = re.sub(r"\D", "", value)
-        return len(digits) == 4 and any(re.sub(r"\D", "", p).endswith(digits) for p in phones if p)
-    if check.method == Handover.IdCheck.EMAIL:
-        emails = {e.strip().lower() for e in (order.email, order.customer.email if order.customer_id else "") if e}
-        return bool(value) and value.lower() in emails
+    if check.method == Handover.IdCheck.ORDER_NUMBER:
+        return _order_number(check.value) in order_numbers(order)
     return check.method == Handover.IdCheck.ID_SEEN
+
+
+def order_name(order: Order) -> str:
+    """The name given with the order; for an order synced before it was kept, its customer's, unless merged."""
+    if order.contact_name:
+        return order.contact_name
+    if order.customer_id and not CustomerMerge.objects.filter(survivor_id=order.customer_id).exists():
+        return order.customer.name
+    return ""
+
+
+def names_match(given: str, expected: str) -> bool:
+    """The same words, ignoring case, accents and punctuation (``zoe muller`` is ``Zoë Müller``)."""
+    return bool(_words(given)) and _words(given) == _words(expected)
+
+
+def _words(name: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    return re.findall(r"[a-z0-9]+", plain)
+
+
+def _order_number(value: str) -> str:
+    return re.sub(r"\s+", "", value).lstrip("#").casefold()
+
+
+def order_numbers(order: Order) -> set[str]:
+    """The order's number in every system that knows it (``#1001``, ``S00042`` …), normalised."""
+    numbers = {order.number, *OrderRecord.objects.filter(order=order).values_list("external_number", flat=True)}
+    return {_order_number(n) for n in numbers if n and _order_number(n)}
 
 
 @transaction.atomic

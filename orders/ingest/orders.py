@@ -138,6 +138,7 @@ def _order_row(record: rec.OrderRecord, customer_id, stores) -> dict:
         "fulfilment": record.fulfilment, "store_id": stores.get(record.location_id), "placed_at": record.placed_at,
         "promised_by": record.promised_by, "currency": record.currency, "total": record.total, "email": record.email,
         "phone": record.phone, "cancelled_at": record.cancelled_at,
+        "contact_name": ((record.customer.name if record.customer else "") or record.customer_name)[:200],
     }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from orders.models import Handover, Order, Pickup, PickupPush
+from orders.pickup import order_name
 from tests.browser.conftest import login
 
 pytestmark = [
@@ -62,19 +63,15 @@ def test_a_clerk_prepares_marks_missing_and_hands_over(page, browser, live_serve
     assert "stock_shortfall" in agent.locator("#order-pane .flags").inner_text()
     agent.close()
 
-    # the second order: every line picked, then handed over with the last four digits of the phone
+    # the second order: every line picked, then handed over with the name on the order and its number
     page.goto(f"{live_server.url}/stores/downtown/pickups/{whole.pk}/")
     for index in range(page.locator(".check-line").count()):
         page.locator(".check-line").nth(index).locator("button[value=picked]").click()
         page.wait_for_selector(f".check-line:nth-child({index + 1}).state-picked")
     page.wait_for_selector(".stage-ready")
-    phone = "".join(ch for ch in (whole.phone or whole.customer.phone) if ch.isdigit())
-    page.fill("input[name=name]", whole.customer.name)
-    if phone:
-        page.check("input[value=phone_last4]")
-        page.fill("input[name=id_value]", phone[-4:])
-    else:
-        page.check("input[value=id_seen]")
+    page.fill("input[name=name]", order_name(whole))
+    page.check("input[value=order_number]")
+    page.fill("input[name=id_value]", whole.number)
     page.click("button[value=collect]")
     page.wait_for_selector("#counter .ok")
 

@@ -63,6 +63,8 @@ def build() -> Scene:
         placed_at=datetime(2026, 11, 3, 15, 0, tzinfo=UTC),
         total=129.5,
         origin_source=sources["shopify"],
+        email="zoe.muller@example.com",
+        contact_name="Zoë Müller",
     )
     OrderRecordFactory(order=web, source=sources["shopify"], external_id="5900000000001", external_number="#1001")
     OrderRecordFactory(

@@ -45,7 +45,7 @@ from tests.concurrency import racing
 from tests.factories import LineFactory, OrderFactory, OrderRecordFactory, SourceFactory, UserFactory, agent, clerk_of
 from tests.orders import scene as scenes
 
-PHONE = IdentityCheck(name="Zoë Müller", method="phone_last4", value="0147")
+NUMBER = IdentityCheck(name="Zoë Müller", method="order_number", value="#1001")
 ZOE = "zoe.muller@example.com"
 
 
@@ -146,10 +146,13 @@ def _ready(scene, clerk):
 @pytest.mark.parametrize(
     "check",
     [
-        IdentityCheck(name="Zoë", method="phone_last4", value="9999"),
-        IdentityCheck(name="Zoë", method="email", value="someone@example.com"),
+        IdentityCheck(name="Zoë", method="order_number", value="#1001"),  # not the name on the order
+        IdentityCheck(name="Zoë Müller", method="order_number", value="#1002"),
+        IdentityCheck(name="Zoë Müller", method="email", value=ZOE),  # a contact detail is no proof
+        IdentityCheck(name="Zoë Müller", method="phone_last4", value="0147"),
+        IdentityCheck(name="Ann Other", method="id_seen", value="yes"),  # the ID shows another name
         IdentityCheck(name="", method="id_seen", value="yes"),
-        IdentityCheck(name="Zoë", method="", value=""),
+        IdentityCheck(name="Zoë Müller", method="", value=""),
     ],
 )
 def test_a_handover_without_a_matching_proof_is_refused_and_nothing_is_written(scene, pushes, check):
@@ -163,7 +166,7 @@ def test_a_handover_without_a_matching_proof_is_refused_and_nothing_is_written(s
 
 @pytest.mark.parametrize(
     "check",
-    [PHONE, IdentityCheck("Zoë", "email", "ZOE.MULLER@example.com"), IdentityCheck("Zoë", "id_seen", "yes")],
+    [NUMBER, IdentityCheck("zoe muller", "order_number", "S00042"), IdentityCheck("ZOË MÜLLER", "id_seen", "yes")],
 )
 def test_a_handover_with_name_and_one_proof_collects_the_order_once(scene, pushes, check):
     clerk = clerk_of(scene.downtown, "dana.downtown")
@@ -193,7 +196,7 @@ def test_partial_collection_and_refusal(scene, pushes):
     other = LineFactory(order=scene.web_order, source=line.source, sku="HOM-0300-BLK", quantity=1)
     pickup_line_check(order=scene.web_order, line=line, state="picked", by=clerk)
 
-    partial = pickup_handover(order=scene.web_order, by=clerk, check=PHONE, line_ids=[line.pk])
+    partial = pickup_handover(order=scene.web_order, by=clerk, check=NUMBER, line_ids=[line.pk])
     assert (partial.partial, partial.lines) == (True, [line.pk])
     assert other.pk not in partial.lines
     collected = PickupPush.objects.filter(state="collected").order_by("target__name")
@@ -223,8 +226,8 @@ def test_two_clerks_handing_over_at_once_record_one_handover_and_one_push(pushes
     _ready(scene, ann)
 
     first, second = racing(
-        lambda: pickup_handover(order=scene.web_order, by=ann, check=PHONE).pk,
-        lambda: pickup_handover(order=scene.web_order, by=bob, check=PHONE).pk,
+        lambda: pickup_handover(order=scene.web_order, by=ann, check=NUMBER).pk,
+        lambda: pickup_handover(order=scene.web_order, by=bob, check=NUMBER).pk,
     )
 
     assert first == second
@@ -349,11 +352,11 @@ def test_the_order_page_checks_a_line_by_htmx_and_hands_over_without_javascript(
         reverse("pickup_line", args=[*args, line.pk]), {"state": "picked"}, headers={"HX-Request": "true"}
     )
     wrong = client.post(
-        reverse("pickup_handover", args=args), {"name": "Zoë", "id_check": "phone_last4", "id_value": "1"}
+        reverse("pickup_handover", args=args), {"name": "Zoë Müller", "id_check": "order_number", "id_value": "1"}
     )
     handed = client.post(
         reverse("pickup_handover", args=args),
-        {"name": "Zoë", "id_check": "phone_last4", "id_value": "0147", "action": "collect"},
+        {"name": "Zoë Müller", "id_check": "order_number", "id_value": "#1001", "action": "collect"},
     )
 
     assert page.status_code == 200 and "on hand: odoo 1" in page.content.decode()
@@ -361,7 +364,7 @@ def test_the_order_page_checks_a_line_by_htmx_and_hands_over_without_javascript(
     assert checked.status_code == 200 and "<html" not in checked.content.decode()
     assert "Picked" in checked.content.decode() and 'class="status stage-ready"' in checked.content.decode()
     assert wrong.status_code == 422 and "identity not confirmed" in wrong.content.decode()
-    assert handed.status_code == 302 and Handover.objects.get().collected_by == "Zoë"
+    assert handed.status_code == 302 and Handover.objects.get().collected_by == "Zoë Müller"
 
 
 def _writes() -> tuple[int, ...]:
@@ -498,7 +501,7 @@ def test_every_ground_truth_pickup_is_on_its_stores_board_and_the_handover_reach
     with django_capture_on_commit_callbacks(execute=True):  # the push tasks run eagerly after commit
         for line in counter_lines(order):
             pickup_line_check(order=order, line=line, state="picked", by=clerk)
-        pickup_handover(order=order, by=clerk, check=IdentityCheck(order.customer.name, "id_seen", "yes"))
+        pickup_handover(order=order, by=clerk, check=IdentityCheck(order.contact_name, "id_seen", "yes"))
 
     pushes = list(PickupPush.objects.filter(order=order).order_by("target__name", "state"))
     assert [(p.target.name, p.state, p.attempts, p.sent_at is not None, p.last_error) for p in pushes] == [

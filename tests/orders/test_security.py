@@ -93,3 +93,57 @@ def test_supervisors_may_unlock_a_throttled_login_in_the_admin(db):
 
     granted = set(Group.objects.get(name="supervisor").permissions.values_list("content_type__app_label", "codename"))
     assert {("axes", "view_accessattempt"), ("axes", "delete_accessattempt")} <= granted
+
+
+def _lock_out(client, forwarded: str) -> list[int]:
+    """Five wrong passwords for alice from behind the proxy at 10.0.0.1, then the right one."""
+    statuses = [
+        client.post(
+            "/accounts/login/",
+            {"username": "alice.agent", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        ).status_code
+        for _ in range(5)
+    ]
+    return statuses
+
+
+def test_without_a_proxy_count_x_forwarded_for_is_ignored(client, settings):
+    """An attacker rotating a made-up X-Forwarded-For gets no fresh address per guess."""
+    settings.OMNIDESK_PROXY_COUNT = 0
+    agent()
+
+    guesses = [
+        client.post(
+            "/accounts/login/",
+            {"username": "alice.agent", "password": "wrong"},
+            REMOTE_ADDR="198.51.100.9",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(6)
+    ]
+
+    assert guesses == [200, 200, 200, 200, 429, 429]
+
+
+def test_behind_one_proxy_the_client_is_the_address_the_proxy_appended(client, settings):
+    settings.OMNIDESK_PROXY_COUNT = 1
+    agent()
+
+    attacker = _lock_out(client, "6.6.6.6, 203.0.113.7")  # the attacker wrote 6.6.6.6; the proxy appended .7
+    same_client_new_lie = login_via_proxy(client, "7.7.7.7, 203.0.113.7")
+    colleague = login_via_proxy(client, "203.0.113.8")  # another client behind the same proxy
+
+    assert attacker == [200, 200, 200, 200, 429]
+    assert same_client_new_lie.status_code == 429
+    assert colleague.status_code == 302
+
+
+def login_via_proxy(client, forwarded: str):
+    return client.post(
+        "/accounts/login/",
+        {"username": "alice.agent", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
