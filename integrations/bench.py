@@ -225,6 +225,50 @@ def bench_sync_arrivals(figures: Figures, *, orders: int, arrivals: list[str], s
     figures.add("sync_order.worst_vs_best", rates[worst] / rates[best], "ratio", f"{worst} ÷ {best}; target ≥ 0.8")
 
 
+STOREFRONT_WAYS = (
+    ("bulk", {}),  # the default: GraphQL, the first sync through a bulk operation
+    ("graphql_paged", {"backfill": "paged"}),
+    ("rest", {"transport": "rest"}),
+)
+
+
+def bench_storefront(figures: Figures, *, orders: int, seed: int = 7, log=print) -> None:
+    """The storefront's first sync three ways against one sandbox process: bulk, paged GraphQL, REST.
+
+    Each way starts from empty tables and runs ``manage.py sync shopify`` (its own process,
+    as the other sync figures); REST also asks each order's ``transactions.json``.
+    """
+    from .services import source_upsert
+
+    with sandbox_process(orders=orders, seed=seed) as base_url:
+        rates = {}
+        for way, credentials in STOREFRONT_WAYS:
+            data_reset()
+            source_upsert(
+                name="shopify",
+                adapter="shopify",
+                base_url=f"{base_url}/shopify/admin/api/2025-07",
+                credentials={"access_token": "shpat_sandbox", **credentials},
+            )
+            started = time.perf_counter()
+            done = subprocess.run(  # noqa: S603
+                [sys.executable, "manage.py", "sync", "shopify"], cwd=settings.BASE_DIR, capture_output=True, text=True
+            )
+            elapsed = time.perf_counter() - started
+            log(done.stdout.strip() or done.stderr.strip()[-500:])
+            if done.returncode:
+                raise RuntimeError(f"the storefront's {way} sync failed (see above)")
+            run = SyncRun.objects.get(source__name="shopify")
+            rates[way] = run.fetched / elapsed
+            figures.add(
+                f"storefront.{way}.records_per_s", rates[way], "records/s", f"{run.fetched} records in {elapsed:.1f} s"
+            )
+        figures.add("storefront.bulk_vs_rest_ratio", rates["bulk"] / rates["rest"], "ratio", "first sync, same run")
+        figures.add(
+            "storefront.paged_vs_rest_ratio", rates["graphql_paged"] / rates["rest"], "ratio", "first sync, same run"
+        )
+
+
 def bench_timeline(figures: Figures, *, repeat: int = 200) -> None:
     """Assemble the busiest order's timeline (every system's events, sorted) as the order screen does."""
     from django.db.models import Count

@@ -57,6 +57,7 @@ from .shopify_graphql_mapping import (
 from .shopify_mapping import map_customer, map_location, map_order
 
 TRANSPORTS = ("graphql", "rest")
+BACKFILLS = ("bulk", "paged")
 MAX_PAGE_SIZE = 250
 CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 THROTTLE_AT = 0.8  # bucket fill ratio from which the adapter waits
@@ -77,7 +78,7 @@ class ShopifyAdapter(Adapter):
     kind = "storefront"
     streams = ("locations", "customers", "orders")
     required_credentials = ("access_token",)
-    optional_credentials = ("webhook_secret", "transport")
+    optional_credentials = ("webhook_secret", "transport", "backfill")
     mappers = {
         "locations": lambda p: map_location_node(p) if is_graphql(p) else map_location(p),
         "customers": lambda p: map_customer_node(p) if is_graphql(p) else map_customer(p),
@@ -89,6 +90,9 @@ class ShopifyAdapter(Adapter):
         self.transport = self.credentials.get("transport") or "graphql"
         if self.transport not in TRANSPORTS:
             raise ValueError(f"shopify transport must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}")
+        self.backfill = self.credentials.get("backfill") or "bulk"
+        if self.backfill not in BACKFILLS:
+            raise ValueError(f"shopify backfill must be one of {', '.join(BACKFILLS)}, not {self.backfill!r}")
         self.graphql = GraphQLTransport(self)
 
     def auth_headers(self) -> dict[str, str]:

@@ -8,7 +8,8 @@ As the REST transport's, with the connection's ``endCursor`` in place of ``page_
 a run asks ``orders(first, after, query: "updated_at:>='<updated_at_min>'", sortKey:
 UPDATED_AT)`` until ``pageInfo.hasNextPage`` is false, then the cursor becomes
 ``{"updated_at_min": watermark}`` (inclusive, so the boundary record is read again).
-``locations`` is one page.
+``locations`` is one page. The first sync of ``orders`` (an empty cursor) runs as a bulk
+operation instead (``shopify_bulk``), unless the credential ``backfill`` is ``paged``.
 
 Cost-based throttling as Shopify documents it: every answer carries
 ``extensions.cost`` (``requestedQueryCost``, ``actualQueryCost`` and ``throttleStatus
@@ -125,6 +126,10 @@ class GraphQLTransport:
         if stream == "locations":
             data = self.query(LOCATIONS_QUERY, {})
             return Page.final(_connection(data, "locations")[0])
+        if stream == "orders" and (cursor.get("bulk") or (not cursor and self.adapter.backfill == "bulk")):
+            from .shopify_bulk import BulkBackfill  # it builds on this module's selection
+
+            return BulkBackfill(self).fetch(cursor)
         updated_at_min = cursor.get("updated_at_min")
         variables: dict[str, Any] = {"first": max(1, min(self.adapter.page_size, MAX_PAGE_SIZE))}
         if cursor.get("after"):

@@ -77,7 +77,7 @@ def rest_order(payload: Any) -> dict[str, Any]:
     where = "order"
     line_items = [_line_item(item, w) for item, w in _nodes(order, "lineItems", where)]
     fulfillment_orders = _nodes(order, "fulfillmentOrders", where)
-    return {
+    restated = {
         "id": _gid(order, "id", where),
         "name": order.get("name"),
         "email": order.get("email"),
@@ -104,6 +104,10 @@ def rest_order(payload: Any) -> dict[str, Any]:
         "refunds": [_refund(r, w) for r, w in _list(order, "refunds", where)],
         "transactions": [_transaction(t, w) for t, w in _list(order, "transactions", where)],
     }
+    if order.get("__unattached"):  # bulk lines shopify_bulk could not put under their parent
+        first = json_object(order["__unattached"][0], "order.__unattached[0]")
+        raise MappingError(f"order has bulk lines it cannot hold: {first.get('id')} (parent {first.get('__parentId')})")
+    return restated
 
 
 def rest_customer(payload: Any, where: str = "customer") -> dict[str, Any]:

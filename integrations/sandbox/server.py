@@ -19,6 +19,7 @@ import math
 import random
 import socket
 import struct
+import sys
 import threading
 import time
 import unicodedata
@@ -170,6 +171,12 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     sandbox: SandboxServer
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up (a streamed download read only in part) is no server error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

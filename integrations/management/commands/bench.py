@@ -7,7 +7,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from integrations.bench import ARRIVALS, Figures, bench_sync, bench_sync_arrivals, bench_timeline, server_execute
+from integrations.bench import (
+    ARRIVALS,
+    Figures,
+    bench_storefront,
+    bench_sync,
+    bench_sync_arrivals,
+    bench_timeline,
+    server_execute,
+)
 from integrations.hosts import private_sources_allow
 from orders.bench import bench_lookup
 from orders.loadbench import LoadOptions, bench_load
@@ -18,6 +26,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--orders", type=int, default=100_000, help="Sandbox size for the sync benchmark")
+        parser.add_argument(
+            "--storefront-orders", type=int, help="Sandbox size for the storefront's bulk/GraphQL/REST first syncs"
+        )
         parser.add_argument(
             "--workers", type=int, default=2, help="Sources synced at once (a Celery worker's concurrency)"
         )
@@ -53,6 +64,7 @@ class Command(BaseCommand):
         figures = Figures()
         if opts["only"] in (None, "sync"):
             bench_sync(figures, orders=opts["orders"], workers=opts["workers"], log=self.stdout.write)
+            bench_storefront(figures, orders=opts["storefront_orders"] or opts["orders"], log=self.stdout.write)
             bench_timeline(figures)
             bench_sync_arrivals(figures, orders=opts["orders"], arrivals=arrivals, log=self.stdout.write)
         if opts["only"] in (None, "lookup"):

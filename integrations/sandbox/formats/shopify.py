@@ -17,7 +17,8 @@ from urllib.parse import quote
 from ..model import parse_time
 from ..streams import decode_token, encode_token, walk
 from . import Request, Response, VendorError, corrupt, limit_arg, reply
-from .shopify_graphql import gid, handle_graphql
+from .shopify_graphql import bulk_file, handle_graphql
+from .shopify_nodes import gid
 from .shopify_records import (
     COUNTER_FULFILMENT_BASE,
     FULFILLMENT_ORDER_BASE,
@@ -35,6 +36,8 @@ ROUTE = re.compile(r"^/admin/api/(?P<version>[\w-]+)/(?P<resource>[\w/]+?)\.json
 
 
 def handle(world, req: Request) -> Response:
+    if req.path.startswith("/bulk/") and req.method == "GET":  # a bulk operation's file, at its signed URL
+        return bulk_file(world, req)
     if req.header("X-Shopify-Access-Token") != TOKEN:
         return reply(
             {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},

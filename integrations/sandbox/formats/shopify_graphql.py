@@ -31,15 +31,16 @@ from typing import Any
 
 from ..model import iso_z, parse_time
 from ..streams import decode_token, encode_token
-from . import Request, Response, VendorError, corrupt, reply
-from .shopify_records import fulfillment_order, transactions
+from . import Request, Response, VendorError, corrupt, dumps, reply
+from .shopify_nodes import customer, gid, location, order
 
 NODE_COST = {"orders": 3, "customers": 1, "locations": 1, "order": 3}
 MUTATION_COST = 10
 MAX_QUERY_COST = 1000  # Shopify refuses a single query that asks for more
 ROOT = re.compile(
-    r"\b(?P<field>fulfillmentOrderLineItemsPreparedForPickup|fulfillmentCreate|orders|customers|locations|order)\s*\("
-    r"|\b(?P<bare>locations)\b"
+    r"\b(?P<field>bulkOperationRunQuery|fulfillmentOrderLineItemsPreparedForPickup|fulfillmentCreate"
+    r"|orders|customers|locations|order)\s*\("
+    r"|\b(?P<bare>currentBulkOperation|locations)\b"
 )
 SEARCH = re.compile(r"updated_at:(?P<op>>=|>)\s*'?(?P<value>[^'\s]+)'?")
 FULFILLMENT_DISPLAY = {None: "FULFILLED"}
@@ -113,7 +114,7 @@ def handle_graphql(world, req: Request, render) -> Response:
     answer: dict[str, Any] = {}
 
     def run() -> int:
-        answer["data"] = _run(world, field, variables, render)
+        answer["data"] = _run(world, field, variables, render, f"{req.origin}{req.prefix}")
         return _actual(field, answer["data"])
 
     try:
@@ -155,7 +156,7 @@ def _actual(field: str, data: dict) -> int:
     return 1 + NODE_COST["order"] if field == "order" else MUTATION_COST
 
 
-def _run(world, field: str, variables: dict, render) -> dict:
+def _run(world, field: str, variables: dict, render, origin: str) -> dict:
     if field == "locations":
         stream = world.stream("shopify", "locations")
         return {"locations": {"nodes": [location(render.location(s, world.setup_time)) for s in stream.objects]}}
@@ -163,6 +164,10 @@ def _run(world, field: str, variables: dict, render) -> dict:
         return {field: _page(world, field, variables, render)}
     if field == "order":
         return {"order": _order_by_id(world, variables.get("id"), render)}
+    if field == "bulkOperationRunQuery":
+        return {"bulkOperationRunQuery": bulk_run(world, render)}
+    if field == "currentBulkOperation":
+        return {"currentBulkOperation": bulk_current(world, origin)}
     if field == "fulfillmentCreate":
         return {"fulfillmentCreate": render.fulfillment_create(world, variables.get("fulfillment"))}
     return {"fulfillmentOrderLineItemsPreparedForPickup": render.prepared_for_pickup(world, variables.get("input"))}
@@ -215,177 +220,96 @@ def _order_by_id(world, ident: Any, render) -> dict | None:
     return order(world, stream.objects[i], rest, now)
 
 
-# -- REST resource -> GraphQL node ----------------------------------------------------------------
-def gid(kind: str, ident) -> str:
-    return f"gid://shopify/{kind}/{ident}"
+# -- bulk operations ------------------------------------------------------------------------------
+BULK_LISTS = ("fulfillments", "refunds")  # list fields: they stay in their parent's line
 
 
-def _z(value: str | None) -> str | None:
-    return iso_z(parse_time(value)) if value else None
+def bulk_run(world, render) -> dict:
+    """``bulkOperationRunQuery`` for the orders query: the JSONL of every order at this clock, by updated_at.
+
+    As on Shopify the answer comes at once and the file is written in the background
+    (a thread rendering :data:`BULK_CHUNK` orders at a time under the world's lock, all at
+    the clock of the request); ``currentBulkOperation`` says RUNNING until the file is
+    written and it has been asked at least once, then COMPLETED with the file's URL.
+    """
+    stream = world.stream("shopify", "orders")
+    now = world.now
+    rows, _ = render.select(world, stream, {"o": "updated", "status": "any"}, len(stream) + 1, None)
+    number = (world.shopify_bulk or {}).get("number", 0) + 1
+    bulk = {"number": number, "created": now, "polls": 0, "file": None}
+    world.shopify_bulk = bulk
+    threading.Thread(target=_bulk_write, args=(world, render, bulk, rows), daemon=True).start()
+    operation = {"id": gid("BulkOperation", number), "status": "CREATED", "createdAt": iso_z(now)}
+    return {"bulkOperation": operation, "userErrors": []}
 
 
-def _bag(amount, currency: str = "USD") -> dict:
-    text = f"{amount:.2f}" if isinstance(amount, float) else str(amount)
-    return {"shopMoney": {"amount": text, "currencyCode": currency}}
+BULK_CHUNK = 200
 
 
-def _upper(value: str | None) -> str | None:
-    return value.upper() if value else None
+def _bulk_write(world, render, bulk: dict, rows: list) -> None:
+    stream = world.stream("shopify", "orders")
+    now, lines = bulk["created"], []
+    for start in range(0, len(rows), BULK_CHUNK):
+        with world.lock:
+            if world.shopify_bulk is not bulk:  # another operation replaced this one
+                return
+            for updated, _, i in rows[start : start + BULK_CHUNK]:
+                node = order(world, stream.objects[i], render.resource(world, "orders", stream, i, updated), now)
+                own, *children = jsonl_lines(node)
+                how = world.corruption("shopify", "orders", str(stream.keys[i]))
+                if how:  # the order's own line is broken; its children still name it
+                    own = corrupt(own, how, id_field="id", list_field="lineItems", date_field="createdAt")
+                lines += [dumps(line) + b"\n" for line in (own, *children)]
+    bulk["file"] = b"".join(lines)
 
 
-def _line_ref(item: dict) -> dict:
-    variant = item.get("variant_id")
+def bulk_current(world, origin: str) -> dict | None:
+    bulk = world.shopify_bulk
+    if bulk is None:
+        return None
+    bulk["polls"] += 1
+    done = bulk["file"] is not None and bulk["polls"] > 1
     return {
-        "id": gid("LineItem", item["id"]),
-        "sku": item.get("sku"),
-        "variant": {"id": gid("ProductVariant", variant)} if variant else None,
+        "id": gid("BulkOperation", bulk["number"]),
+        "status": "COMPLETED" if done else "RUNNING",
+        "errorCode": None,
+        "createdAt": iso_z(bulk["created"]),
+        "completedAt": iso_z(bulk["created"]) if done else None,
+        "objectCount": str(bulk["file"].count(b"\n")) if done else "0",
+        "url": f"{origin}/bulk/{bulk['number']}.jsonl?signature=sandbox" if done and bulk["file"] else None,
     }
 
 
-def transaction(t: dict) -> dict:
-    card = t.get("payment_details")
-    return {
-        "id": gid("OrderTransaction", t["id"]),
-        "kind": _upper(t["kind"]),
-        "status": _upper(t["status"]),
-        "gateway": t.get("gateway"),
-        "processedAt": _z(t.get("processed_at")),
-        "createdAt": _z(t.get("created_at")),
-        "amountSet": _bag(t["amount"], t.get("currency") or "USD"),
-        "paymentDetails": None
-        if not card
-        else {
-            "__typename": "CardPaymentDetails",
-            "company": card.get("credit_card_company"),
-            "number": card.get("credit_card_number"),
-        },
-    }
+def bulk_file(world, req: Request) -> Response:
+    """The JSONL file at its signed URL (no access token), honouring ``Range: bytes=N-``."""
+    bulk = world.shopify_bulk
+    name = req.path.rsplit("/", 1)[-1]
+    if bulk is None or bulk["file"] is None or name != f"{bulk['number']}.jsonl" or req.arg("signature") != "sandbox":
+        return reply({"error": "NoSuchKey"}, 404)
+    data = bulk["file"]
+    found = re.fullmatch(r"bytes=(\d+)-", req.header("Range"))
+    if found is None:
+        return Response(200, data)
+    start = min(int(found[1]), len(data))
+    return Response(206, data[start:], [("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")])
 
 
-def customer(c: dict) -> dict:
-    tags = [tag.strip() for tag in (c.get("tags") or "").split(",") if tag.strip()]
-    return {
-        "id": gid("Customer", c["id"]),
-        "firstName": c.get("first_name"),
-        "lastName": c.get("last_name"),
-        "defaultEmailAddress": {"emailAddress": c["email"]} if c.get("email") else None,
-        "defaultPhoneNumber": {"phoneNumber": c["phone"]} if c.get("phone") else None,
-        "tags": tags,
-        "updatedAt": _z(c.get("updated_at")),
-    }
-
-
-def location(loc: dict) -> dict:
-    return {
-        "id": gid("Location", loc["id"]),
-        "name": loc["name"],
-        "address": {"address1": loc.get("address1"), "city": loc.get("city"), "zip": loc.get("zip")},
-    }
-
-
-def fulfillment_order_node(fo: dict, skus: dict[int, str]) -> dict:
-    return {
-        "id": gid("FulfillmentOrder", fo["id"]),
-        "status": fo["status"].upper(),
-        "deliveryMethod": {"methodType": fo["delivery_method"]["method_type"].upper()},
-        "assignedLocation": {"location": {"id": gid("Location", fo["assigned_location_id"])}},
-        "lineItems": {
-            "nodes": [
-                {
-                    "id": gid("FulfillmentOrderLineItem", item["id"]),
-                    "totalQuantity": item["quantity"],
-                    "remainingQuantity": item["fulfillable_quantity"],
-                    "lineItem": {"id": gid("LineItem", item["line_item_id"]), "sku": skus.get(item["line_item_id"])},
-                }
-                for item in fo["line_items"]
-            ]
-        },
-    }
-
-
-def _fulfillment(f: dict, variants: dict[int, Any]) -> dict:
-    tracking = (
-        [{"company": f["tracking_company"], "number": f["tracking_number"], "url": f["tracking_url"]}]
-        if f.get("tracking_number")
-        else []
-    )
-    return {
-        "id": gid("Fulfillment", f["id"]),
-        "status": f["status"].upper(),
-        "displayStatus": _upper(f.get("shipment_status")) or "FULFILLED",
-        "createdAt": _z(f.get("created_at")),
-        "updatedAt": _z(f.get("updated_at")),
-        "location": {"id": gid("Location", f["location_id"])} if f.get("location_id") else None,
-        "trackingInfo": tracking,
-        "fulfillmentLineItems": {
-            "nodes": [
-                {"quantity": item["quantity"], "lineItem": _line_ref({**item, "variant_id": variants.get(item["id"])})}
-                for item in f["line_items"]
-            ]
-        },
-    }
-
-
-def _refund(r: dict) -> dict:
-    return {
-        "id": gid("Refund", r["id"]),
-        "createdAt": _z(r.get("processed_at") or r.get("created_at")),
-        "refundLineItems": {
-            "nodes": [
-                {
-                    "quantity": item["quantity"],
-                    "restockType": item["restock_type"].upper(),
-                    "lineItem": _line_ref(item["line_item"]),
-                    "subtotalSet": _bag(item["subtotal"]),
-                    "totalTaxSet": _bag(item["total_tax"]),
-                }
-                for item in r["refund_line_items"]
-            ]
-        },
-        "transactions": {"nodes": [transaction(t) for t in r["transactions"]]},
-    }
-
-
-def order(world, o, r: dict, now: int) -> dict:
-    """The GraphQL ``Order`` node of REST order ``r`` (rendered for world order ``o`` at ``now``)."""
-    variants = {item["id"]: item.get("variant_id") for item in r["line_items"]}
-    skus = {item["id"]: item.get("sku") for item in r["line_items"]}
-    c = r.get("customer")
-    return {
-        "id": gid("Order", r["id"]),
-        "name": r["name"],
-        "email": r.get("email"),
-        "phone": r.get("phone"),
-        "createdAt": _z(r["created_at"]),
-        "updatedAt": _z(r["updated_at"]),
-        "cancelledAt": _z(r.get("cancelled_at")),
-        "sourceName": r.get("source_name"),
-        "displayFinancialStatus": _upper(r.get("financial_status")),
-        "displayFulfillmentStatus": {"fulfilled": "FULFILLED", "partial": "PARTIALLY_FULFILLED"}.get(
-            r.get("fulfillment_status"), "UNFULFILLED"
-        ),
-        "currencyCode": r["currency"],
-        "totalPriceSet": _bag(r["total_price"], r["currency"]),
-        "customAttributes": [{"key": n["name"], "value": n["value"]} for n in r.get("note_attributes") or []],
-        "retailLocation": None,
-        "customer": None if c is None else customer(c),
-        "shippingLines": {"nodes": [{"code": s["code"], "title": s["title"]} for s in r.get("shipping_lines") or []]},
-        "lineItems": {
-            "nodes": [
-                {
-                    "id": gid("LineItem", item["id"]),
-                    "sku": item.get("sku"),
-                    "name": item.get("name"),
-                    "title": item.get("title"),
-                    "quantity": item["quantity"],
-                    "variant": {"id": gid("ProductVariant", item["variant_id"])} if item.get("variant_id") else None,
-                    "originalUnitPriceSet": _bag(item["price"], r["currency"]),
-                }
-                for item in r["line_items"]
-            ]
-        },
-        "fulfillments": [_fulfillment(f, variants) for f in r.get("fulfillments") or []],
-        "fulfillmentOrders": {"nodes": [fulfillment_order_node(fulfillment_order(world, o, now), skus)]},
-        "refunds": [_refund(x) for x in r.get("refunds") or []],
-        "transactions": [transaction(t) for t in transactions(o, now)],
-    }
+def jsonl_lines(node: dict, parent: str | None = None) -> list[dict]:
+    """``node`` as Shopify's bulk JSONL: its line first, then each connection's nodes as lines naming it."""
+    own: dict = {} if parent is None else {"__parentId": parent}
+    children: list[dict] = []
+    for key, value in node.items():
+        if isinstance(value, dict) and isinstance(value.get("nodes"), list):
+            for child in value["nodes"]:
+                children += jsonl_lines(child, node["id"])
+        elif key in BULK_LISTS and isinstance(value, list):
+            items = []
+            for item in value:
+                line, *grandchildren = jsonl_lines(item, "")
+                line.pop("__parentId")
+                items.append(line)
+                children += grandchildren
+            own[key] = items
+        else:
+            own[key] = value
+    return [own, *children]

@@ -70,7 +70,7 @@ def test_registry_points_at_the_adapter_and_it_declares_its_contract():
     assert (cls.name, cls.kind) == ("shopify", "storefront")
     assert cls.streams == ("locations", "customers", "orders")
     assert cls.required_credentials == ("access_token",)
-    assert cls.optional_credentials == ("webhook_secret", "transport")
+    assert cls.optional_credentials == ("webhook_secret", "transport", "backfill")
 
 
 def test_access_token_is_required_and_sent_as_the_shopify_header():

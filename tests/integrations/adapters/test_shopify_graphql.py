@@ -60,7 +60,8 @@ def sent() -> list[dict]:
 
 @pytest.fixture
 def adapter() -> ShopifyAdapter:
-    return make_adapter(ShopifyAdapter, BASE, access_token=TOKEN)
+    """Paged: these tests read pages; the bulk backfill of a first sync has its own tests."""
+    return make_adapter(ShopifyAdapter, BASE, access_token=TOKEN, backfill="paged")
 
 
 # -- mapping ----------------------------------------------------------------------------------
@@ -358,3 +359,96 @@ def test_a_webhook_order_is_read_again_over_graphql(adapter):
 
     assert order == node_fixture()
     assert sent()[0]["variables"] == {"id": "gid://shopify/Order/450789469"}
+
+
+# -- bulk backfill --------------------------------------------------------------------------------
+FILE_URL = "https://storage.googleapis.com/shopify-tiers-assets-prod-us-east1/bulk-op.jsonl?X-Goog-Signature=abc"
+
+
+def bulk_lines(node: dict) -> list[dict]:
+    """Shopify's bulk JSONL of one order node: connections' nodes as lines after it, naming their parent."""
+    own, children = {}, []
+    for key, value in node.items():
+        if isinstance(value, dict) and "nodes" in value:
+            children += [{**child, "__parentId": node["id"]} for child in value["nodes"]]
+        elif key == "refunds":
+            own[key] = []
+            for refund in value:
+                own[key].append({k: v for k, v in refund.items() if k not in ("refundLineItems", "transactions")})
+                for field in ("refundLineItems", "transactions"):
+                    children += [{**child, "__parentId": refund["id"]} for child in refund[field]["nodes"]]
+        else:
+            own[key] = value
+    return [own, *children]
+
+
+def with_ids(node: dict) -> dict:
+    """The fixture's node with an id on each shipping line and refund line item (bulk lines are told by id type)."""
+    for n, line in enumerate(node["shippingLines"]["nodes"]):
+        line["id"] = f"gid://shopify/ShippingLine/{n + 1}"
+    for refund in node["refunds"]:
+        for n, item in enumerate(refund["refundLineItems"]["nodes"]):
+            item["id"] = f"gid://shopify/RefundLineItem/{n + 1}"
+    return node
+
+
+@pytest.fixture
+def bulk_adapter() -> ShopifyAdapter:
+    return make_adapter(ShopifyAdapter, BASE, access_token=TOKEN)
+
+
+@responses.activate
+def test_a_first_sync_runs_a_bulk_operation_and_reads_its_file_page_by_page(bulk_adapter):
+    first, second = with_ids(node_fixture()), {**with_ids(node_fixture()), "id": "gid://shopify/Order/2"}
+    body = b"".join(json.dumps(line).encode() + b"\n" for line in [*bulk_lines(first), *bulk_lines(second)])
+    operation = {"id": "gid://shopify/BulkOperation/1", "status": "CREATED", "createdAt": "2026-11-20T12:00:00Z"}
+    responses.post(GRAPHQL, json=answer({"bulkOperationRunQuery": {"bulkOperation": operation, "userErrors": []}}))
+    running = {**operation, "status": "RUNNING", "url": None}
+    responses.post(GRAPHQL, json=answer({"currentBulkOperation": running}))
+    responses.post(
+        GRAPHQL, json=answer({"currentBulkOperation": {**operation, "status": "COMPLETED", "url": FILE_URL}})
+    )
+    responses.get(FILE_URL, body=body, status=206)
+    split = len(b"".join(json.dumps(line).encode() + b"\n" for line in bulk_lines(first)))
+    responses.get(FILE_URL, body=body[split:], status=206)
+
+    bulk_adapter.page_size = 1
+    started = bulk_adapter.fetch("orders", {})
+    ready = bulk_adapter.fetch("orders", started.cursor)
+    page_one = bulk_adapter.fetch("orders", ready.cursor)
+    page_two = bulk_adapter.fetch("orders", page_one.cursor)
+
+    assert (started.items, started.cursor) == (
+        [],
+        {"bulk": operation["id"], "since": "2026-11-20T12:00:00Z", "starts": 1},
+    )
+    assert bulk_adapter.client.sleep == [1.0]  # polled again a second after RUNNING
+    assert ready.cursor == {"bulk": operation["id"], "since": "2026-11-20T12:00:00Z", "url": FILE_URL}
+    assert page_one.has_more and page_one.cursor["offset"] == split
+    assert bulk_adapter.map("orders", page_one.items[0]) == map_order_node(with_ids(node_fixture()))
+    assert bulk_adapter.map("orders", page_one.items[0]) == map_order(rest_fixture())
+    assert ([bulk_adapter.external_id("orders", o) for o in page_two.items], page_two.has_more) == (["2"], False)
+    assert page_two.cursor == {"updated_at_min": "2026-11-20T12:00:00Z"}
+    downloads = [call.request for call in responses.calls if call.request.method == "GET"]
+    assert [r.headers["Range"] for r in downloads] == ["bytes=0-", f"bytes={split}-"]
+    assert all("X-Shopify-Access-Token" not in r.headers for r in downloads)  # the token stays with Shopify
+
+
+@responses.activate
+def test_a_failed_bulk_operation_is_started_again_and_a_line_without_its_parent_is_a_dead_letter(bulk_adapter):
+    failed = {"id": "gid://shopify/BulkOperation/1", "status": "FAILED", "errorCode": "INTERNAL_SERVER_ERROR"}
+    responses.post(GRAPHQL, json=answer({"currentBulkOperation": failed}))
+    again = {"id": "gid://shopify/BulkOperation/2", "status": "CREATED", "createdAt": "2026-11-20T12:05:00Z"}
+    responses.post(GRAPHQL, json=answer({"bulkOperationRunQuery": {"bulkOperation": again, "userErrors": []}}))
+    orphan = {"id": "gid://shopify/LineItem/9", "__parentId": "gid://shopify/Order/404"}
+    own = bulk_lines(with_ids(node_fixture()))[0]  # the order's own line, without its children
+    responses.get(FILE_URL, body=json.dumps(own) + "\n" + json.dumps(orphan), status=206)
+
+    restarted = bulk_adapter.fetch("orders", {"bulk": failed["id"], "since": "2026-11-20T12:00:00Z", "starts": 1})
+    page = bulk_adapter.fetch("orders", {"bulk": again["id"], "since": "x", "url": FILE_URL, "offset": 0})
+
+    assert restarted.cursor == {"bulk": again["id"], "since": "2026-11-20T12:05:00Z", "starts": 2}
+    with pytest.raises(MappingError, match=r"bulk lines it cannot hold: gid://shopify/LineItem/9"):
+        bulk_adapter.map("orders", page.items[0])
+    with pytest.raises(TransportError, match="did not complete in 3 attempts"):
+        bulk_adapter.fetch("orders", {"bulk": failed["id"], "since": "x", "starts": 3})

@@ -40,6 +40,39 @@ def test_the_call_limit_bucket_fills_when_set_to_the_standard_plan_rate(http, se
     assert after == "1/40"
 
 
+def test_graphql_answers_carry_their_cost_and_a_small_bucket_throttles_the_adapter_into_waiting(http, server):
+    from integrations.adapters.shopify import ShopifyAdapter
+    from integrations.adapters.shopify_graphql import ORDERS_QUERY
+
+    graphql = server.url("shopify") + "/graphql.json"
+    ask = {"query": ORDERS_QUERY, "variables": {"first": 250}}
+    control = http.post(server.base_url + "/_sandbox/graphql-cost", json={"maximum": 1000, "restore_rate": 100}).json()
+    first = http.post(graphql, json=ask, headers=SHOPIFY).json()
+    throttled = http.post(graphql, json=ask, headers=SHOPIFY).json()
+
+    assert control == {"maximum": 1000.0, "restore_rate": 100.0}
+    assert first["extensions"]["cost"]["requestedQueryCost"] == 751  # 1 + 250 orders × 3
+    assert first["extensions"]["cost"]["actualQueryCost"] == 1 + 3 * len(first["data"]["orders"]["nodes"])
+    assert [e["extensions"]["code"] for e in throttled["errors"]] == ["THROTTLED"]
+    assert "data" not in throttled
+
+    server.world.shopify_cost.configure(maximum=700, restore_rate=500)  # two pages of 100 orders (301 each)
+    waits = []
+    adapter = ShopifyAdapter(
+        base_url=server.url("shopify"),
+        credentials={"access_token": "shpat_sandbox", "backfill": "paged"},
+        page_size=100,
+    )
+    adapter.client.sleep = lambda seconds: (waits.append(seconds), time.sleep(seconds))
+    page, pages = adapter.fetch("orders", {}), 1
+    while page.has_more:
+        page, pages = adapter.fetch("orders", page.cursor), pages + 1
+    server.world.shopify_cost.configure(maximum=2000, restore_rate=100_000)
+
+    assert pages >= 4
+    assert waits and all(0 < w <= 0.7 for w in waits)  # waited for the bucket, never refused
+
+
 def test_faults_strike_the_asked_share_of_vendor_requests_and_rate_zero_stops_them(http, server):
     control = http.post(
         server.base_url + "/_sandbox/faults",

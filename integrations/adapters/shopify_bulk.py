@@ -1,0 +1,224 @@
+"""The storefront's first sync of orders through a GraphQL bulk operation, streamed page by page.
+
+A source whose ``orders`` cursor is empty (its first sync, or a reset) asks Shopify to
+run the whole orders query in the background (``bulkOperationRunQuery``), polls
+``currentBulkOperation`` until it is ``COMPLETED``, then reads the JSONL file it wrote,
+``page_size`` orders at a time, through the same map → upsert pipeline as any page.
+Cursor, committed with each page as always::
+
+    {"bulk": operation gid, "since": ISO, "starts": n}          # waiting for the file (n-th start)
+    {"bulk": ..., "since": ..., "url": file URL, "offset": n}   # reading it from byte n
+
+``since`` is when the operation was created: once the file is read, the cursor becomes
+``{"updated_at_min": since}`` and incremental queries take over from there (whatever
+changed while the file was written is read again; upserts are idempotent). A run killed
+anywhere resumes from the last committed offset, which is always the start of an
+order's first line, with a ``Range`` request.
+
+The file (Shopify's bulk JSONL): one object per line; every connection's nodes are lines
+of their own after their parent, naming it in ``__parentId``; list fields
+(``transactions``, ``fulfillments``, ``refunds``) stay inside their parent's line. A node
+is put back under its parent by its global id's type (:data:`CHILD_FIELDS`), so the
+reassembled order is the node a paged query returns and maps the same way. The file is
+served from a signed URL on another host: the access token is not sent there.
+
+An operation that fails, is cancelled or expires is started again, at most
+:data:`STARTS` times in a row; an operation another client started over ours (Shopify
+runs one bulk query per shop and app) is started again too. Polling waits
+:data:`POLL_SECONDS` between checks and hands back an empty page after
+:data:`POLLS_PER_PAGE` checks, so a long wait still commits and renews the lock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..http import TransportError
+from .base import Page
+from .shopify_graphql import CUSTOMER_FIELDS, MONEY
+
+POLL_SECONDS = 1.0
+POLLS_PER_PAGE = 30
+STARTS = 3
+DONE = "COMPLETED"
+WAITING = frozenset({"CREATED", "RUNNING", "CANCELING"})
+TXN = f"id kind status gateway processedAt createdAt amountSet {{ {MONEY} }} "
+TXN += "paymentDetails { ... on CardPaymentDetails { company number } }"
+# The paged selection (shopify_graphql.ORDER) with every connection as edges and an id on each node.
+BULK_ORDERS = f"""{{ orders(sortKey: UPDATED_AT) {{ edges {{ node {{
+  id name email phone createdAt updatedAt cancelledAt sourceName
+  displayFinancialStatus displayFulfillmentStatus currencyCode
+  totalPriceSet {{ {MONEY} }} customAttributes {{ key value }} retailLocation {{ id }}
+  customer {{ {CUSTOMER_FIELDS} }}
+  shippingLines {{ edges {{ node {{ id code title }} }} }}
+  lineItems {{ edges {{ node {{ id sku name title quantity variant {{ id }} originalUnitPriceSet {{ {MONEY} }} }} }} }}
+  fulfillments {{
+    id status displayStatus createdAt updatedAt location {{ id }} trackingInfo {{ company number url }}
+    fulfillmentLineItems {{ edges {{ node {{ id quantity lineItem {{ id sku variant {{ id }} }} }} }} }}
+  }}
+  fulfillmentOrders {{ edges {{ node {{
+    id status deliveryMethod {{ methodType }} assignedLocation {{ location {{ id }} }}
+    lineItems {{ edges {{ node {{ id remainingQuantity lineItem {{ id sku }} }} }} }}
+  }} }} }}
+  refunds {{
+    id createdAt
+    refundLineItems {{ edges {{ node {{
+      id quantity restockType lineItem {{ id sku variant {{ id }} }}
+      subtotalSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }}
+    }} }} }}
+    transactions {{ edges {{ node {{ {TXN} }} }} }}
+  }}
+  transactions {{ {TXN} }}
+}} }} }} }}"""
+RUN_QUERY = """mutation BulkOrders($query: String!) {
+  bulkOperationRunQuery(query: $query) { bulkOperation { id status createdAt } userErrors { field message } }
+}"""
+CURRENT = """query CurrentBulkOperation {
+  currentBulkOperation { id status errorCode createdAt completedAt objectCount url }
+}"""
+# A child line's global-id type -> the connection of its parent it belongs to.
+CHILD_FIELDS = {
+    "LineItem": "lineItems",
+    "ShippingLine": "shippingLines",
+    "FulfillmentOrder": "fulfillmentOrders",
+    "FulfillmentOrderLineItem": "lineItems",
+    "FulfillmentLineItem": "fulfillmentLineItems",
+    "RefundLineItem": "refundLineItems",
+    "OrderTransaction": "transactions",
+}
+PARENTS = ("Order", "Fulfillment", "FulfillmentOrder", "Refund")  # the types a child line can name
+
+
+class BulkBackfill:
+    """The bulk operation's three steps (start, wait, read) behind one ``fetch``, for the ``orders`` stream."""
+
+    def __init__(self, graphql):
+        self.graphql = graphql
+        self.client = graphql.adapter.client
+
+    def fetch(self, cursor: Mapping[str, Any]) -> Page:
+        if not cursor.get("bulk"):
+            return self._start(starts=0)
+        if not cursor.get("url"):
+            return self._wait(cursor)
+        return self._read(cursor)
+
+    def _start(self, *, starts: int) -> Page:
+        if starts >= STARTS:
+            raise TransportError(f"Shopify's bulk operation did not complete in {STARTS} attempts", permanent=False)
+        payload = self.graphql.mutate(RUN_QUERY, {"query": BULK_ORDERS}, "bulkOperationRunQuery")
+        operation = payload.get("bulkOperation") or {}
+        if not operation.get("id"):
+            raise TransportError("Shopify started a bulk operation without an id", permanent=False)
+        return Page.more([], bulk=operation["id"], since=operation.get("createdAt"), starts=starts + 1)
+
+    def _wait(self, cursor: Mapping[str, Any]) -> Page:
+        for poll in range(POLLS_PER_PAGE):
+            operation = self.graphql.query(CURRENT, {}).get("currentBulkOperation") or {}
+            if operation.get("id") != cursor["bulk"] or (
+                operation.get("status") not in WAITING and operation.get("status") != DONE
+            ):
+                return self._start(starts=int(cursor.get("starts") or 0))  # failed, expired, or replaced
+            if operation["status"] == DONE:
+                if not operation.get("url"):  # no orders at all: Shopify writes no file
+                    return Page.final([], updated_at_min=cursor.get("since"))
+                return Page.more([], **{**cursor, "url": operation["url"], "offset": 0, "starts": 0})
+            if poll < POLLS_PER_PAGE - 1:
+                self.client.sleep(POLL_SECONDS)
+        return Page.more([], **cursor)
+
+    def _read(self, cursor: Mapping[str, Any]) -> Page:
+        """The next ``page_size`` orders of the file from ``offset``, each with all its child lines."""
+        offset = int(cursor.get("offset") or 0)
+        limit = max(1, self.graphql.adapter.page_size)
+        response = self.client.get(
+            cursor["url"],
+            headers={"Range": f"bytes={offset}-", "X-Shopify-Access-Token": None},  # None: not sent to the file host
+            stream=True,
+        )
+        orders: list[dict[str, Any]] = []
+        index: dict[str, dict[str, Any]] = {}
+        position = offset if response.status_code == 206 else 0
+        end = None
+        try:
+            for raw in _lines(response):
+                start, position = position, position + len(raw) + 1
+                if start < offset or not raw.strip():
+                    continue
+                line = _decode(raw, start)
+                if "__parentId" not in line:
+                    if len(orders) == limit:
+                        end = start
+                        break
+                    orders.append(line)
+                    index = {}
+                    _index(line, index)
+                    continue
+                if not orders:
+                    raise TransportError(
+                        f"the bulk file's line at byte {start} comes before any order", permanent=False
+                    )
+                _attach(line, index, orders[-1])
+        finally:
+            response.close()
+        if end is None:
+            return Page.final(orders, updated_at_min=cursor.get("since"))
+        return Page.more(orders, **{**cursor, "offset": end})
+
+
+def _lines(response, chunk_size: int = 1 << 16):
+    """The body's lines without their ``\\n``, as they stream in (the last one even without a newline)."""
+    pending = b""
+    for chunk in response.iter_content(chunk_size=chunk_size):
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        yield from complete
+    if pending:
+        yield pending
+
+
+def _decode(raw: bytes, at: int) -> dict[str, Any]:
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        raise TransportError(f"the bulk file is not JSONL at byte {at}", permanent=False) from None
+    if not isinstance(line, dict):
+        raise TransportError(f"the bulk file holds a non-object at byte {at}", permanent=False)
+    return line
+
+
+def _type(value: Any) -> str:
+    parts = str(value or "").split("/")
+    return parts[3] if len(parts) > 4 and parts[:3] == ["gid:", "", "shopify"] else ""
+
+
+def _index(obj: dict[str, Any], index: dict[str, dict[str, Any]]) -> None:
+    """Remember ``obj`` and the list items inside it that child lines may name as their parent."""
+    if _type(obj.get("id")) in PARENTS:
+        index[obj["id"]] = obj
+    for value in obj.values():
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict) and _type(item.get("id")) in PARENTS:
+                    _index(item, index)
+
+
+def _attach(line: dict[str, Any], index: dict[str, dict[str, Any]], order: dict[str, Any]) -> None:
+    """Put a child line under its parent's connection, as ``{"nodes": [...]}``.
+
+    A line whose parent is not in its order or holds something else in that field (a
+    malformed parent line), or whose type is unknown, is kept in the order under ``__unattached``: the mapping refuses such an
+    order, so it becomes a dead letter with everything that was read for it.
+    """
+    parent = index.get(line.get("__parentId"))
+    field = CHILD_FIELDS.get(_type(line.get("id")))
+    connection = None if parent is None or field is None else parent.setdefault(field, {"nodes": []})
+    if not (isinstance(connection, dict) and isinstance(connection.get("nodes"), list)):
+        order.setdefault("__unattached", []).append(line)
+        return
+    line.pop("__parentId")
+    connection["nodes"].append(line)
+    if _type(line.get("id")) in PARENTS:
+        _index(line, index)
