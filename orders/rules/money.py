@@ -84,11 +84,10 @@ def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -
     """Money disagrees with the order: captured ≠ total, refunded > captured, or cancelled, captured, not refunded.
 
     Captured is the sum of the successful sales and captures any system reports (the
-    POS's tenders). Shopify's ``orders.json`` lists refund transactions but not the sale,
-    so for a storefront order without a reported capture the storefront's
-    ``financial_status`` speaks: paid / partially_refunded / refunded mean the total was
-    captured, partially_paid that less was (the amount is not exposed), anything else
-    that nothing was. Only orders placed in a system that takes payment (storefront,
+    storefront's transactions, the POS's tenders). Only for a storefront order without a
+    reported sale or capture does its ``financial_status`` speak: paid / partially_refunded /
+    refunded mean the total was captured, partially_paid that less was (the amount is not
+    exposed), anything else that nothing was. Only orders placed in a system that takes payment (storefront,
     POS) are compared: an order the ERP alone knows has no payment information.
 
     Three grouped reads (orders, payment sums per order, the storefront's status) merged
