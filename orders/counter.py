@@ -39,7 +39,6 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
     store = _store(request, code)
     shown = pickup_board(store=store, orders=pickup_orders(store, visible_orders(request.user)))
     customer_ids = [card.order.customer_id for cards in shown.columns.values() for card in cards]
-    customer_ids += [card.order.customer_id for card in shown.earlier]
     audit(request.user, AccessLog.Action.PICKUP_BOARD, customer_ids=customer_ids, page=request.path, poll=True)
     context = {"board": shown}
     template = "orders/pickup_board.html#board" if request.htmx else "orders/pickup_board.html"

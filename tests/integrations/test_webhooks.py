@@ -133,7 +133,11 @@ def _signed(payload: dict, headers: dict, stamp: str) -> tuple[bytes, dict]:
 
 
 def test_a_replayed_or_older_body_never_rolls_an_order_back(post, source, sandbox):
-    """The attack: a captured, validly signed body re-sent later under fresh headers to undo a cancellation."""
+    """The attack: a captured, validly signed body re-sent later under fresh headers to undo a cancellation.
+
+    Over REST the body is what lands (GraphQL reads the order again, so a body says nothing there).
+    """
+    shopify_source_for(sandbox, transport="rest")
     order_id = an_order_id(sandbox)
     body, headers = sandbox.shopify_webhook(order_id)
     first = json.loads(body)
