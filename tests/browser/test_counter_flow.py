@@ -51,7 +51,7 @@ def test_a_clerk_prepares_marks_missing_and_hands_over(page, browser, live_serve
         lines.nth(0).locator("input[name=reason]").fill("not on the shelf")
         lines.nth(0).locator("button[value=missing]").click()
     page.wait_for_selector(".check-line.state-missing")
-    assert "stock_shortfall" in page.locator("#counter .flags").inner_text()
+    assert "Item not on the shelf" in page.locator("#counter .flags").inner_text()  # stock_shortfall, in words
     assert page.locator(".check-line .bin").first.inner_text().startswith("bin DT/Stock/")  # where to look
     if screenshots:
         page.screenshot(path=str(screenshots / "pickup-order.png"), full_page=True)
@@ -60,7 +60,7 @@ def test_a_clerk_prepares_marks_missing_and_hands_over(page, browser, live_serve
     agent = browser.new_page()
     login(agent, live_server, "agent", "omnidesk-agent")
     agent.goto(f"{live_server.url}/customers/{short.customer_id}/orders/{short.pk}/")
-    assert "stock_shortfall" in agent.locator("#order-pane .flags").inner_text()
+    assert "Item not on the shelf" in agent.locator("#order-pane .flags").inner_text()
     agent.close()
 
     # the second order: every line picked, then handed over with the name on the order and its number

@@ -39,9 +39,9 @@ class Command(BaseCommand):
         if options["orders"] < 1:
             raise CommandError("--orders must be at least 1")
         started = time.perf_counter()
-        world = World(orders=options["orders"], seed=options["seed"], shape=options["shape"])
+        world = World(orders=options["orders"], seed=options["seed"], shape=options.get("shape", "standard"))
         self.stdout.write(
-            f"Generated {options['orders']} {options['shape']} orders (seed {options['seed']}) in {time.perf_counter() - started:.1f}s; clock {world.now_dt.isoformat()}"
+            f"Generated {options['orders']} {world.shape} orders (seed {options['seed']}) in {time.perf_counter() - started:.1f}s; clock {world.now_dt.isoformat()}"
         )
         if options["export_truth"]:
             path = Path(options["export_truth"])
