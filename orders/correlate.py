@@ -34,8 +34,9 @@ from operator import or_
 from django.db.models import Exists, OuterRef, Q
 
 from .bulk import update_rows, upsert
+from .customers import customers_survivor_of
 from .models import (
-    CustomerMerge,
+    Customer,
     Flag,
     Note,
     Order,
@@ -147,34 +148,11 @@ def _field_value(name: str, raw):
     return Decimal(raw) if name == "total" else raw
 
 
-def customers_surviving(customer_ids: Iterable[int]) -> dict[int, int]:
-    """``{customer id: the customer it lives on as}`` through merges not reversed (chains followed)."""
-    survivor: dict[int, int] = {}
-    pending = {c for c in customer_ids if c}
-    while pending:
-        moved = dict(
-            CustomerMerge.objects.filter(merged_customer_id__in=pending, reversed_at__isnull=True).values_list(
-                "merged_customer_id", "survivor_id"
-            )
-        )
-        pending = set()
-        for merged, into in moved.items():
-            survivor[merged] = into
-            if into not in survivor:
-                pending.add(into)
-    for start in list(survivor):
-        seen, end = {start}, survivor[start]
-        while end in survivor and end not in seen:
-            seen.add(end)
-            end = survivor[end]
-        survivor[start] = end
-    return survivor
-
-
 def orders_fields_refresh(order_ids: Iterable[int]) -> set[int]:
     """Derive each order's own fields from every system's record of it (see the module's precedence).
 
-    Two queries and one bulk update whatever the number of orders; returns the orders that changed.
+    A fixed handful of queries (records, merges followed, customers alive, the orders) and one bulk
+    update whatever the number of orders; returns the orders that changed.
     """
     order_ids = list(set(order_ids))
     if not order_ids:
@@ -186,7 +164,9 @@ def orders_fields_refresh(order_ids: Iterable[int]) -> set[int]:
         .values_list("order_id", "source_id", "source__kind", "source__name", "fields")
     ):
         records.setdefault(order_id, []).append((PRECEDENCE.get(kind, 9), name, source_id, fields, kind))
-    survivor = customers_surviving(r[3].get("customer_id") for rows in records.values() for r in rows)
+    named = {r[3].get("customer_id") for rows in records.values() for r in rows} - {None}
+    survivor = customers_survivor_of(named)  # a customer merged since the record named it
+    alive = set(Customer.objects.filter(pk__in=named | set(survivor.values())).values_list("pk", flat=True))
     current = {
         o["id"]: o
         for o in Order.objects.filter(pk__any=list(records)).values(
@@ -204,11 +184,12 @@ def orders_fields_refresh(order_ids: Iterable[int]) -> set[int]:
             if name in FIELD_PRECEDENCE:
                 ranked = sorted(found, key=lambda r, rank=FIELD_PRECEDENCE[name]: (rank.get(r[4], 9), r[1]))
             values = (_field_value(name, r[3].get(name)) for r in ranked)
+            if name == "customer_id":  # followed through merges; one deleted since is no customer
+                values = (survivor.get(v, v) for v in values)
+                values = (v for v in values if v in alive)
             derived[name] = next(
                 (v for v in values if v not in (None, "")), None if name in TIMES or name.endswith("_id") else ""
             )
-        if derived["customer_id"] is not None:
-            derived["customer_id"] = survivor.get(derived["customer_id"], derived["customer_id"])
         before = current.get(order_id)
         if before is not None and any(before[k] != v for k, v in derived.items()):
             rows.append({"id": order_id, **derived})

@@ -151,20 +151,36 @@ def customers_pin(customer_ids: Iterable[int | None]) -> dict[int, int]:
     else:
         found = set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True))
     gone = set(ids) - found
+    survivor_of = customers_survivor_of(gone)
+    finals = set(survivor_of.values())
+    lost = (gone - set(survivor_of)) | (
+        finals - set(Customer.objects.filter(pk__in=finals).values_list("pk", flat=True))
+    )
+    if lost:
+        raise CustomerMergedMeanwhile(f"customers {sorted(lost)} disappeared during the sync")
+    return survivor_of
+
+
+def customers_survivor_of(customer_ids: Iterable[int | None]) -> dict[int, int]:
+    """``{merged id: the customer it lives on as}`` for those of ``customer_ids`` merged away.
+
+    Follows merges not reversed, chains included (merged into a customer merged later in turn).
+    Ids never merged are not in the answer.
+    """
     survivor_of: dict[int, int] = {}
-    while gone:
-        merges = CustomerMerge.objects.filter(merged_customer_id__in=gone, reversed_at__isnull=True)
-        step = dict(merges.values_list("merged_customer_id", "survivor_id"))
-        if set(step) != gone:
-            raise CustomerMergedMeanwhile(f"customers {sorted(gone - set(step))} disappeared during the sync")
+    pending = {i for i in customer_ids if i}
+    while pending:
+        step = dict(
+            CustomerMerge.objects.filter(merged_customer_id__in=pending, reversed_at__isnull=True).values_list(
+                "merged_customer_id", "survivor_id"
+            )
+        )
         for old, new in step.items():
             survivor_of[old] = new
             for earlier, target in survivor_of.items():
                 if target == old:
                     survivor_of[earlier] = new
-        gone = (
-            set(step.values()) - found - set(Customer.objects.filter(pk__in=step.values()).values_list("pk", flat=True))
-        )
+        pending = set(step.values()) - set(survivor_of)
     return survivor_of
 
 
