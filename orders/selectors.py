@@ -28,7 +28,7 @@ from .models import (
     Shipment,
     TimelineEvent,
 )
-from .standing import Evidence, Standing, standing_of, standings
+from .standing import ARRIVED, RETURN_STAGES, Evidence, Standing, standing_of, standings
 from .stock import stock_available, warehouses_of
 from .timezones import LOCAL_FORMAT, store_zone
 
@@ -68,6 +68,8 @@ DISPATCHED = {
     Lifecycle.RETURNED,
     Lifecycle.REFUNDED,
 }
+# Arrived, cancelled or on its way back: no longer late, whatever the dates say.
+NOT_LATE = (*ARRIVED, Lifecycle.CANCELLED, *RETURN_STAGES)
 RECENT_NOTES = 5
 VERIFIED_FOR = timedelta(hours=2)  # "verified on this call": a later call verifies again
 
@@ -298,11 +300,7 @@ def order_returns(order: Order) -> list[ReturnView]:
 
 def lateness(order: Order, standing: Standing, now: datetime | None = None) -> timedelta | None:
     """How late the order is, by its projection or its promise, while it has not arrived; None when on time."""
-    if standing.status in (Lifecycle.DELIVERED, Lifecycle.COLLECTED, Lifecycle.CANCELLED) or standing.status in (
-        Lifecycle.RETURN_REQUESTED,
-        Lifecycle.RETURNED,
-        Lifecycle.REFUNDED,
-    ):
+    if standing.status in NOT_LATE:
         return None
     if order.fulfilment == Order.Fulfilment.PICKUP and standing.status == Lifecycle.READY_FOR_PICKUP:
         return None
@@ -447,13 +445,15 @@ def cannot_cancel(order: Order, standing: Standing) -> str:
     """Why the order can no longer be cancelled, in words for the customer; empty while it still can."""
     if standing.status == Lifecycle.CANCELLED or order.cancelled_at:
         return "already cancelled"
-    if standing.status == Lifecycle.COLLECTED or order.fulfilment == Order.Fulfilment.CARRY_OUT:
-        return "collected in store" if order.fulfilment == Order.Fulfilment.PICKUP else "bought at the till"
+    if order.fulfilment == Order.Fulfilment.CARRY_OUT:
+        return "bought at the till"
+    if standing.status == Lifecycle.COLLECTED:
+        return "collected in store"
     if standing.status == Lifecycle.DELIVERED:
         return "already delivered"
-    if standing.status in (Lifecycle.RETURN_REQUESTED, Lifecycle.RETURNED, Lifecycle.REFUNDED):
+    if standing.status in RETURN_STAGES:
         return "already delivered and being returned"
-    if standing.status in DISPATCHED or order.shipments.filter(shipped_at__isnull=False).exists():
+    if standing.status in DISPATCHED:  # a parcel any system reports is a stage of the standing
         return "already dispatched"
     return ""
 

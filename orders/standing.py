@@ -69,17 +69,30 @@ class Parcel:
         return CARRIER_PROBLEM.get(self.carrier_status) or CARRIER_RETURNING.get(self.carrier_status)
 
 
+PROJECTION_WORDS = {
+    "delivered": "delivered parcel {subject}",
+    "estimates": "estimates parcel {subject}",
+    "books": "books the delivery window of parcel {subject}",
+    "schedules": "schedules {subject}",
+    "promised": "promised",
+}
+
+
 @dataclass(frozen=True)
 class Projection:
-    """A date some system projects for the order: ``system`` ``what`` for ``at`` ("odoo schedules WH/OUT/7")."""
+    """A date some system projects for the order: ``system`` ``what`` for ``at`` ("odoo schedules WH/OUT/7").
+
+    ``kind`` is where it comes from (:data:`PROJECTION_WORDS`), ``subject`` the parcel or picking it is about.
+    """
 
     at: datetime
     system: str
-    what: str
+    kind: str
+    subject: str = ""
 
     @property
-    def kind(self) -> str:
-        return self.what.split()[0]  # delivered, estimates, books, schedules, promised
+    def what(self) -> str:
+        return PROJECTION_WORDS[self.kind].format(subject=self.subject).strip()
 
     def __str__(self) -> str:
         return f"{self.system} {self.what}".strip()
@@ -133,11 +146,11 @@ def standing_of(e: Evidence) -> Standing:
 def _projection(e: Evidence, arrival, delivered, moving, troubled) -> Projection | None:
     if arrival is not None:
         first = next(p for p in delivered if p.delivered_at == arrival)
-        return Projection(arrival, first.system, f"delivered parcel {first.tracking_number}".strip())
+        return Projection(arrival, first.system, "delivered", first.tracking_number)
     estimates = [
-        Projection(p.estimated, p.system, f"estimates parcel {p.tracking_number}".strip())
+        Projection(p.estimated, p.system, "estimates", p.tracking_number)
         if p.estimated
-        else Projection(p.window_end, p.system, f"books the delivery window of parcel {p.tracking_number}".strip())
+        else Projection(p.window_end, p.system, "books", p.tracking_number)
         for p in moving
         if p.estimated or p.window_end
     ]
@@ -148,7 +161,7 @@ def _projection(e: Evidence, arrival, delivered, moving, troubled) -> Projection
     if e.open_pickings:
         system, name, scheduled = max(e.open_pickings, key=lambda p: (p[2], p[0], p[1]))
         if e.promised_by is None or scheduled > e.promised_by:
-            return Projection(scheduled, system, f"schedules {name}".strip())
+            return Projection(scheduled, system, "schedules", name)
     return Projection(e.promised_by, "", "promised") if e.promised_by else None
 
 
