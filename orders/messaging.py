@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -84,8 +85,17 @@ FALLBACK_TEMPLATES = {
 }
 
 
-def message_draft(code: str, order: Order) -> tuple[str, str]:
-    """``(subject, body)`` of template ``code`` for ``order``, as it would be sent now."""
+@dataclass(frozen=True)
+class Draft:
+    """A message as it would be sent now, and why it must not be (empty when it may)."""
+
+    subject: str
+    body: str
+    problem: str
+
+
+def message_draft(code: str, order: Order) -> Draft:
+    """Template ``code`` rendered for ``order``, checked against the order's state (:func:`message_unsafe`)."""
     template = MessageTemplate.objects.filter(code=code).first()
     if template is not None:
         subject, body = template.subject, template.body
@@ -93,8 +103,10 @@ def message_draft(code: str, order: Order) -> tuple[str, str]:
         subject, body = FALLBACK_TEMPLATES[code]
     else:
         raise CannotMessage(f"no message template for {code}")
-    context = Context(message_context(order), autoescape=False)
-    return Template(subject).render(context).strip(), Template(body).render(context)
+    facts = message_context(order)
+    context = Context(facts, autoescape=False)
+    body = Template(body).render(context)
+    return Draft(Template(subject).render(context).strip(), body, message_unsafe(body, facts))
 
 
 TRACE_CODES = ("stuck_shipment", "delivery_exception")
@@ -108,13 +120,12 @@ def trace_recorded(order: Order) -> bool:
     return taken or order.notes.filter(body__icontains="trace").exists()
 
 
-def message_unsafe(order: Order, body: str, context: dict | None = None) -> str:
-    """Why this text must not go to the customer in the order's state (empty when it may).
+def message_unsafe(body: str, context: dict) -> str:
+    """Why this text must not go to the customer in the order's state (``context``: :func:`message_context`).
 
     No offer to cancel when the order can no longer be cancelled; no "we have asked the carrier"
     unless a trace was recorded. Checked on the text as it would be sent, whoever wrote the template.
     """
-    context = context if context is not None else message_context(order)
     if OFFERS_CANCEL.search(body) and not context["cancellable"]:
         return "the message offers to cancel, but the order can no longer be cancelled"
     if CLAIMS_TRACE.search(body) and not context["trace_recorded"]:
@@ -129,10 +140,10 @@ def message_preview(flag: Flag) -> dict:
     if flag.code not in MESSAGE_CODES:
         raise CannotMessage(f"{flag.code} has no customer message")
     order = flag.order
-    subject, body = message_draft(flag.code, order)
+    draft = message_draft(flag.code, order)
     to = recipient(order)
-    problem = message_unsafe(order, body) or ("" if to else "no e-mail address for this customer")
-    return {"to": to, "subject": subject, "body": body, "problem": problem}
+    problem = draft.problem or ("" if to else "no e-mail address for this customer")
+    return {"to": to, "subject": draft.subject, "body": draft.body, "problem": problem}
 
 
 def message_send(flag: Flag, *, by=None) -> CustomerMessage:
@@ -166,10 +177,10 @@ def _message_queue(order: Order, code: str, *, flag: Flag | None = None, by=None
     to = recipient(order)
     if not to:
         raise CannotMessage("no e-mail address for this customer")
-    subject, body = message_draft(code, order)
-    problem = message_unsafe(order, body)
-    if problem:
-        raise CannotMessage(problem)
+    draft = message_draft(code, order)
+    if draft.problem:
+        raise CannotMessage(draft.problem)
+    subject, body = draft.subject, draft.body
     with transaction.atomic():
         message = CustomerMessage.objects.create(
             flag=flag, order=order, about=code, to=to, subject=subject, body=body, sent_by=by
