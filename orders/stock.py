@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from django.db.models import QuerySet
+
 from .models import Lifecycle, Picking, StockLevel
 
 ODOO_RESERVED_STATE = "assigned"  # Odoo's picking state "assigned" means its stock is reserved for the order
@@ -19,14 +21,24 @@ ODOO_RESERVED_STATE = "assigned"  # Odoo's picking state "assigned" means its st
 Need = tuple[int, str, int]  # (order id, SKU, location id)
 
 
+def shipping_pickings() -> QuerySet[Picking]:
+    """The ERP's outgoing pickings that say where an order ships from (not cancelled), first made first.
+
+    An order's warehouse is its first one: read by :func:`warehouses_of` for the pane and, as a
+    subquery, by ``stock_shortfall`` — one rule for both.
+    """
+    return (
+        Picking.objects.filter(kind=Picking.Kind.OUTGOING, location__isnull=False)
+        .exclude(status=Lifecycle.CANCELLED)
+        .order_by("id")
+    )
+
+
 def warehouses_of(order_ids: Iterable[int]) -> dict[int, int]:
-    """``{order_id: location}`` of each order's ERP outgoing picking (not cancelled), where lines ship from."""
+    """``{order_id: location}``: where each order's lines ship from when they name no place of their own."""
     found: dict[int, int] = {}
     for order_id, location_id in (
-        Picking.objects.filter(order_id__in=list(order_ids), kind=Picking.Kind.OUTGOING, location__isnull=False)
-        .exclude(status=Lifecycle.CANCELLED)
-        .order_by("order_id", "id")
-        .values_list("order_id", "location_id")
+        shipping_pickings().filter(order_id__in=list(order_ids)).values_list("order_id", "location_id")
     ):
         found.setdefault(order_id, location_id)
     return found
