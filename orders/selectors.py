@@ -165,31 +165,44 @@ class LineView:
 OTHER_PRICE_LOOKBACK = timedelta(days=7)
 
 
+def _store_day(order: Order) -> tuple[datetime, datetime]:
+    """The start and end of the day the order was placed, as its store's clock counts days."""
+    start = order.placed_at.astimezone(store_zone(order.store)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def _channel_prices(channel: str, skus: set[str], since: datetime, until: datetime) -> dict[str, list[tuple]]:
+    """``{sku: [(price, system, placed at)], newest first}``: what these SKUs sold for in ``channel`` (one query)."""
+    found: dict[str, list[tuple]] = defaultdict(list)
+    rows = (
+        OrderLine.objects.filter(
+            sku__in=skus, order__channel=channel, order__placed_at__gte=since, order__placed_at__lt=until
+        )
+        .order_by("-order__placed_at", "id")
+        .values_list("sku", "unit_price", "source__name", "order__placed_at")
+    )
+    for sku, price, system, at in rows:
+        found[sku].append((price, system, at))
+    return found
+
+
+def _price_on(seen: list[tuple], channel: str, day: tuple[datetime, datetime]) -> OtherPrice | None:
+    """The price of that day, else the latest of the week before it (``seen`` newest first)."""
+    start, end = day
+    for price, system, at in seen:
+        if start - OTHER_PRICE_LOOKBACK <= at < end:
+            return OtherPrice(price, channel, system, at, at >= start)
+    return None
+
+
 def other_channel_prices(order: Order, lines: list[OrderLine]) -> dict[str, OtherPrice]:
-    """``{sku: price}`` of these lines' SKUs in the other channel: that day's (the order's store day), else the
-    latest in the week before. One query, read from the other channel's order lines."""
+    """``{sku: price}`` of these lines' SKUs in the other channel on the order's day (see :func:`_price_on`)."""
     if not lines or order.placed_at is None:
         return {}
     other = Order.Channel.WEB if order.channel == Order.Channel.STORE else Order.Channel.STORE
-    zone = store_zone(order.store)
-    local = order.placed_at.astimezone(zone)
-    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    day_end = day_start + timedelta(days=1)
-    rows = (
-        OrderLine.objects.filter(
-            sku__in={line.sku for line in lines},
-            order__channel=other,
-            order__placed_at__gte=day_start - OTHER_PRICE_LOOKBACK,
-            order__placed_at__lt=day_end,
-        )
-        .order_by("-order__placed_at", "id")
-        .values_list("sku", "unit_price", "source__name", "order__placed_at")[:500]
-    )
-    found: dict[str, OtherPrice] = {}
-    for sku, price, system, at in rows:
-        if sku not in found:
-            found[sku] = OtherPrice(price, other, system, at, at >= day_start)
-    return found
+    day = _store_day(order)
+    seen = _channel_prices(other, {line.sku for line in lines}, day[0] - OTHER_PRICE_LOOKBACK, day[1])
+    return {sku: price for sku, rows in seen.items() if (price := _price_on(rows, other, day))}
 
 
 def order_pane(order: Order) -> dict:
@@ -414,30 +427,14 @@ def paid_more_in_store(customer: Customer, *, orders: QuerySet[Order], days: int
     )
     if not store_lines:
         return []
-    web: dict[str, list[tuple]] = defaultdict(list)
-    for sku, price, system, at in (
-        OrderLine.objects.filter(
-            sku__in={line.sku for line in store_lines},
-            order__channel=Order.Channel.WEB,
-            order__placed_at__gte=since - OTHER_PRICE_LOOKBACK,
-        )
-        .order_by("-order__placed_at", "id")
-        .values_list("sku", "unit_price", "source__name", "order__placed_at")[:2000]
-    ):
-        web[sku].append((price, system, at))
+    web = _channel_prices(
+        Order.Channel.WEB, {line.sku for line in store_lines}, since - OTHER_PRICE_LOOKBACK, timezone.now()
+    )
     hints = []
     for line in store_lines:
-        order = line.order
-        day_start = order.placed_at.astimezone(store_zone(order.store)).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        seen = [
-            w for w in web.get(line.sku, ()) if day_start - OTHER_PRICE_LOOKBACK <= w[2] < day_start + timedelta(days=1)
-        ]
-        if seen and line.unit_price > seen[0][0]:
-            price, system, at = seen[0]
-            other = OtherPrice(price, Order.Channel.WEB, system, at, at >= day_start)
-            hints.append({"order": order, "line": line, "web": other, "more": line.unit_price - price})
+        price = _price_on(web.get(line.sku, []), Order.Channel.WEB, _store_day(line.order))
+        if price is not None and line.unit_price > price.price:
+            hints.append({"order": line.order, "line": line, "web": price, "more": line.unit_price - price.price})
     return sorted(hints, key=lambda h: (h["order"].placed_at, h["line"].pk), reverse=True)
 
 
