@@ -81,6 +81,30 @@ class CollectedLine:
     quantity: int
 
 
+def collected_allocate(
+    lines: list[CollectedLine], fulfillment_orders: list[tuple[Any, list[tuple[Any, str, int]]]]
+) -> list[tuple[Any, list[tuple[Any, int]]]]:
+    """Spread the collected lines over what is still fulfillable: ``[(fulfillment order, [(item, quantity)])]``.
+
+    ``fulfillment_orders``: ``[(id, [(item id, sku, still fulfillable)])]``, in the vendor's order. A line
+    already fulfilled is not asked again, so a push repeated after a lost answer allocates nothing.
+    """
+    wanted: dict[str, int] = {}
+    for line in lines:
+        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+    batches = []
+    for order_id, items in fulfillment_orders:
+        taken = []
+        for item_id, sku, left in items:
+            quantity = min(left, wanted.get(sku, 0))
+            if quantity > 0:
+                taken.append((item_id, quantity))
+                wanted[sku] -= quantity
+        if taken:
+            batches.append((order_id, taken))
+    return batches
+
+
 class WebhookSignatureError(Exception):
     """The webhook's signature is missing or wrong; answer 401 and write nothing."""
 

@@ -44,7 +44,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from ..http import TransportError
-from .base import Adapter, CollectedLine, Page, WebhookEvent, WebhookSignatureError
+from .base import Adapter, CollectedLine, Page, WebhookEvent, WebhookSignatureError, collected_allocate
 from .fields import header_reader, latest_time, webhook_json
 from .shopify_graphql import GraphQLTransport
 from .shopify_graphql_mapping import (
@@ -204,23 +204,22 @@ class ShopifyAdapter(Adapter):
         """
         order = self._object(f"orders/{external_id}.json", params={"fields": "id,line_items"}, key="order")
         sku_of = {item.get("id"): item.get("sku") or "" for item in order.get("line_items") or []}
-        wanted: dict[str, int] = {}
-        for line in lines:
-            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
         orders, _ = self._get(f"orders/{external_id}/fulfillment_orders.json", params={}, key="fulfillment_orders")
-        batches = []
-        for fo in orders:
-            if fo.get("status") not in ("open", "in_progress"):
-                continue
-            items = []
-            for item in fo.get("line_items") or []:
-                sku = sku_of.get(item.get("line_item_id"), "")
-                quantity = min(int(item.get("fulfillable_quantity") or 0), wanted.get(sku, 0))
-                if quantity > 0:
-                    items.append({"id": item["id"], "quantity": quantity})
-                    wanted[sku] -= quantity
-            if items:
-                batches.append({"fulfillment_order_id": fo["id"], "fulfillment_order_line_items": items})
+        open_items = [
+            (
+                fo["id"],
+                [
+                    (item["id"], sku_of.get(item.get("line_item_id"), ""), int(item.get("fulfillable_quantity") or 0))
+                    for item in fo.get("line_items") or []
+                ],
+            )
+            for fo in orders
+            if fo.get("status") in ("open", "in_progress")
+        ]
+        batches = [
+            {"fulfillment_order_id": fo, "fulfillment_order_line_items": [{"id": i, "quantity": q} for i, q in items]}
+            for fo, items in collected_allocate(lines, open_items)
+        ]
         if not batches:  # fulfilled already (a repeated push), or nothing of it is left to fulfil
             return None
         body = {"fulfillment": {"notify_customer": False, "line_items_by_fulfillment_order": batches}}

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..http import TransportError
-from .base import CollectedLine, Page
+from .base import CollectedLine, Page, collected_allocate
 from .fields import latest_time
 
 MAX_PAGE_SIZE = 250
@@ -177,20 +177,24 @@ class GraphQLTransport:
                 {"input": {"lineItemsByFulfillmentOrder": batches}},
                 "fulfillmentOrderLineItemsPreparedForPickup",
             )
-        wanted: dict[str, int] = {}
-        for line in lines:
-            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
-        batches = []
-        for fo in fulfillment_orders:
-            items = []
-            for item in _nodes(fo.get("lineItems")):
-                sku = ((item.get("lineItem") or {}).get("sku")) or ""
-                quantity = min(int(item.get("remainingQuantity") or 0), wanted.get(sku, 0))
-                if quantity > 0:
-                    items.append({"id": item["id"], "quantity": quantity})
-                    wanted[sku] -= quantity
-            if items:
-                batches.append({"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items})
+        open_items = [
+            (
+                fo["id"],
+                [
+                    (
+                        item["id"],
+                        ((item.get("lineItem") or {}).get("sku")) or "",
+                        int(item.get("remainingQuantity") or 0),
+                    )
+                    for item in _nodes(fo.get("lineItems"))
+                ],
+            )
+            for fo in fulfillment_orders
+        ]
+        batches = [
+            {"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": [{"id": i, "quantity": q} for i, q in items]}
+            for fo, items in collected_allocate(lines, open_items)
+        ]
         if not batches:
             return None
         fulfillment = {"notifyCustomer": False, "lineItemsByFulfillmentOrder": batches}
