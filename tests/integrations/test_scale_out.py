@@ -103,7 +103,10 @@ def wait_until(condition, seconds: float, what: str):
         if value := condition():
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    runs = SyncRun.objects.order_by("started_at").values_list("source__name", "status", "pages", "error")
+    raise AssertionError(
+        f"timed out waiting for {what}; runs: " + "; ".join(f"{n} {s} {p}p {e[:200]}" for n, s, p, e in runs)
+    )
 
 
 def test_four_workers_lose_nothing_when_one_is_killed_mid_page_and_never_run_a_source_twice(small_sandbox):

@@ -25,6 +25,7 @@ from integrations.sync import source_sync
 from orders.detection import detect
 from orders.models import Customer, Flag, Order, OrderLine, Payment, Return, Shipment
 
+from .state import state_differences
 from .test_correlation_sandbox import customer_groups, order_groups, pairs, precision_recall, wrong_owners
 from .test_detection_sandbox import scores
 
@@ -71,36 +72,20 @@ def snapshot() -> dict[str, object]:
         )
         for o in Order.objects.select_related("store", "origin_source")
     }  # fmt: skip
-    lines = sorted(
-        (number[o], s, e, sku, q, p)
-        for o, s, e, sku, q, p in OrderLine.objects.values_list(
-            "order_id", "source__name", "external_id", "sku", "quantity", "unit_price"
-        )
-    )
-    payments = sorted(
-        (number.get(o), s, e, k, st, a, b, c, t)
-        for o, s, e, k, st, a, b, c, t in Payment.objects.values_list(
-            "order_id", "source__name", "external_id", "kind", "status", "amount", "card_brand", "card_last4",
-            "processed_at",
-        )
-    )  # fmt: skip
-    shipments = sorted(
-        (number.get(o), s, e, st, r, tn, est, d)
-        for o, s, e, st, r, tn, est, d in Shipment.objects.values_list(
-            "order_id", "source__name", "external_id", "status", "raw_status", "tracking_number",
-            "estimated_delivery", "delivered_at",
-        )
-    )  # fmt: skip
-    returns = sorted(
-        (number[o], s, e, st, str(skus), a)
-        for o, s, e, st, skus, a in Return.objects.values_list(
-            "order_id", "source__name", "external_id", "status", "line_skus", "amount"
-        )
-    )
-    flags = sorted(
-        (number[o], code, detail)
+
+    def keyed(model, *facts, where=None):
+        """``{(system, external id): (order number, facts…)}`` of every row of ``model``."""
+        rows = model.objects.filter(**(where or {})).values_list("source__name", "external_id", "order_id", *facts)
+        return {(system, ext): (number.get(order_id), *rest) for system, ext, order_id, *rest in rows}
+
+    lines = keyed(OrderLine, "sku", "quantity", "unit_price")
+    payments = keyed(Payment, "kind", "status", "amount", "card_brand", "card_last4", "processed_at")
+    shipments = keyed(Shipment, "status", "raw_status", "tracking_number", "estimated_delivery", "delivered_at")
+    returns = keyed(Return, "status", "line_skus", "amount")
+    flags = {
+        (number[o], code): detail
         for o, code, detail in Flag.objects.filter(closed_at__isnull=True).values_list("order_id", "code", "detail")
-    )
+    }
     return {
         "orders": orders,
         "lines": lines,
@@ -127,32 +112,12 @@ def synced_in(server, order: tuple[str, ...]) -> dict[str, object]:
     return taken
 
 
-def differences(first: dict, other: dict) -> dict[str, object]:
-    out = {}
-    for table, rows in first.items():
-        if table == "orders":
-            changed = {
-                k: (rows.get(k), other[table].get(k))
-                for k in set(rows) | set(other[table])
-                if rows.get(k) != other[table].get(k)
-            }
-        else:
-            changed = {
-                "only first": sorted(set(rows) - set(other[table]))[:5],
-                "only other": sorted(set(other[table]) - set(rows))[:5],
-            }
-            changed = {k: v for k, v in changed.items() if v}
-        if changed:
-            out[table] = changed
-    return out
-
-
 def test_every_sync_order_gives_the_same_canonical_tables(db, varied, fast_http):
     orders = sync_orders()
     reference = synced_in(varied, orders[0])
     assert len(reference["orders"]) > 100 and reference["payments"]
     for order in orders[1:]:
-        found = differences(reference, synced_in(varied, order))
+        found = state_differences(reference, synced_in(varied, order))
         assert not found, f"{' → '.join(order)}:\n{pformat(found, width=160)}"
 
 
