@@ -399,25 +399,14 @@ def _order_out(order: Order, matched: list[str], sources: list) -> dict:
         "total": order.total,
         "currency": order.currency,
         "systems": {
-            p.source.name: (
-                {
-                    "external_id": p.record.external_id,
-                    "number": p.record.external_number,
-                    "status": p.record.status,
-                    "raw_status": p.record.raw_status,
-                    "synced_at": p.record.synced_at,
-                    "stale": p.stale,
-                }
-                if p.record
-                else {  # a carrier knows the order through its tracker: its id, the tracking number
-                    "external_id": p.shipment.external_id,
-                    "number": p.shipment.tracking_number,
-                    "status": p.shipment.status,
-                    "raw_status": p.shipment.raw_status,
-                    "synced_at": p.shipment.synced_at,
-                    "stale": p.stale,
-                }
-            )
+            p.source.name: {  # a carrier knows the order through its tracker: its id, the tracking number
+                "external_id": p.held.external_id,
+                "number": p.number,
+                "status": p.held.status,
+                "raw_status": p.held.raw_status,
+                "synced_at": p.held.synced_at,
+                "stale": p.stale,
+            }
             for p in order_systems(order, sources=sources)
             if p.known
         },

@@ -138,6 +138,16 @@ class Presence:
     def known(self) -> bool:
         return self.record is not None or self.shipment is not None
 
+    @property
+    def number(self) -> str:
+        """The order's number there: the system's own, or a carrier's tracking number."""
+        return self.record.external_number if self.record else self.shipment.tracking_number
+
+    @property
+    def held(self) -> OrderRecord | Shipment:
+        """What the system holds for the order: its record, or a carrier's tracker."""
+        return self.record or self.shipment
+
 
 @dataclass(frozen=True)
 class OtherPrice:

@@ -57,7 +57,7 @@ def screens(live_server) -> dict[str, list[tuple[str, str]]]:
     return {"agent": agent, "clerk": clerk, "query": order.customer.name}
 
 
-def test_every_screen_is_accessible_and_fits_every_width(browser, live_server, synced, axe_source, screenshots):
+def test_every_screen_is_accessible_and_fits_every_width(axe_source, browser, live_server, synced, screenshots):
     pages = screens(live_server)
     problems: dict[str, list[str]] = {}
     for role, password in (("agent", "omnidesk-agent"), ("clerk", "omnidesk-clerk")):
