@@ -38,6 +38,11 @@ class CustomerRecord(Record):
     emails: list[str] = Field(default_factory=list)
     phones: list[str] = Field(default_factory=list)
     loyalty_id: str = Field(default="", max_length=64)
+    verified: list[Literal["email", "phone"]] = Field(
+        default_factory=list,
+        description="The identifiers the system vouches for (a verified account e-mail, a POS customer record's "
+        "e-mail and phone); the rest are as someone typed them. The loyalty id is always trusted.",
+    )
     updated_at: AwareDatetime | None = None
 
 

@@ -3,12 +3,22 @@
 A person is matched on their loyalty id, normalised e-mail or E.164 phone (see
 ``orders/identity.py`` for the normalisation choices). Each system's view of them is
 kept as a :class:`CustomerIdentity` with its source.
+
+Identity is a security boundary, so a key is only as good as the system behind it. A
+loyalty id, a verified storefront account's e-mail and a POS customer record's e-mail and
+phone are *strong*; a guest order's e-mail and phone and a CRM contact's free text are
+*weak* (anyone can type anyone's phone into a guest checkout). Two records are linked
+automatically only when they share a loyalty id, or a key both vouch for, or two
+independent keys (e-mail and phone) agree. A single weak key is only a suggestion
+(:class:`~orders.models.CustomerLink`), shown on the customer's screen for a supervisor,
+or an agent with the verified caller on the line, to confirm.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
@@ -18,7 +28,7 @@ from integrations import records as rec
 
 from .bulk import insert_new, upsert
 from .identity import normalise_email, normalise_phone
-from .models import Customer, CustomerIdentity, CustomerMerge
+from .models import Customer, CustomerIdentity, CustomerLink, CustomerMerge
 
 IDENTITY_FIELDS = [
     "customer_id",
@@ -28,103 +38,214 @@ IDENTITY_FIELDS = [
     "phone",
     "phone_e164",
     "loyalty_id",
+    "email_verified",
+    "phone_verified",
     "source_updated_at",
     "synced_at",
     "content_hash",
 ]
+KINDS = ("loyalty", "email", "phone")
 
 
 @dataclass(frozen=True)
 class Person:
-    """The identifiers a record gives for a person, normalised."""
+    """The identifiers a record gives for a person, normalised, and which of them its system vouches for."""
 
     name: str
     email: str
     phone: str
     loyalty_id: str
+    strong: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def keys(self) -> list[tuple[str, str]]:
         return [(k, v) for k, v in (("loyalty", self.loyalty_id), ("email", self.email), ("phone", self.phone)) if v]
 
+    def link(self, other: Person) -> tuple[bool, tuple[str, str] | None]:
+        """``(automatic, key)``: whether the two are one person by trusted evidence, and a key they share.
 
-def person(name: str, emails: Iterable[str], phones: Iterable[str], loyalty_id: str) -> Person:
+        Automatic: the same loyalty id, a key both systems vouch for, or e-mail and phone both
+        agreeing. One weak key alone gives ``(False, key)``: a suggestion. Nothing shared: ``(False, None)``.
+        """
+        mine = dict(self.keys)
+        shared = [(kind, value) for kind, value in other.keys if mine.get(kind) == value]
+        if not shared:
+            return False, None
+        kinds = {kind for kind, _ in shared}
+        trusted = "loyalty" in kinds or any(k in self.strong and k in other.strong for k in kinds)
+        return trusted or len(kinds) >= 2, shared[0]
+
+
+def person(
+    name: str, emails: Iterable[str], phones: Iterable[str], loyalty_id: str, verified: Iterable[str] = ()
+) -> Person:
     email = next((e for e in map(normalise_email, emails) if e), "")
     phone = next((p for p in map(normalise_phone, phones) if p), "")
-    return Person(name=name, email=email, phone=phone, loyalty_id=loyalty_id)
+    strong = frozenset(k for k in verified if (k == "email" and email) or (k == "phone" and phone))
+    return Person(name=name, email=email, phone=phone, loyalty_id=loyalty_id, strong=strong)
+
+
+def _known_people(people: Sequence[Person]) -> list[tuple[int, Person]]:
+    """``(customer id, what one record says)`` for every stored record sharing a key with these people.
+
+    The records are the systems' identities, each with its own trust, and the customers known
+    only from guest orders (no identity: their own e-mail and phone, unverified).
+    """
+    wanted = {kind: {v for p in people for k, v in p.keys if k == kind} for kind in KINDS}
+    if not any(wanted.values()):
+        return []
+    _keys_lock(people)
+    identities = CustomerIdentity.objects.filter(
+        Q(loyalty_id__any=wanted["loyalty"])
+        | Q(email_normalised__any=wanted["email"])
+        | Q(phone_e164__any=wanted["phone"])
+    ).values_list("customer_id", "loyalty_id", "email_normalised", "phone_e164", "email_verified", "phone_verified")
+    guests = (
+        Customer.objects.filter(
+            Q(loyalty_id__any=wanted["loyalty"]) | Q(email__any=wanted["email"]) | Q(phone__any=wanted["phone"])
+        )
+        .filter(identities__isnull=True)
+        .values_list("id", "loyalty_id", "email", "phone")
+    )
+    known = [
+        (cid, Person("", email, phone, loyalty, frozenset(k for k, v in (("email", ev), ("phone", pv)) if v)))
+        for cid, loyalty, email, phone, ev, pv in identities
+    ]
+    return known + [(cid, Person("", email, phone, loyalty)) for cid, loyalty, email, phone in guests]
+
+
+KEYS_NAMESPACE = 0x1D_E7_17  # advisory-lock namespace of customer keys being resolved
+
+
+def _keys_lock(people: Sequence[Person]) -> None:
+    """Hold the people's keys until this transaction commits (PostgreSQL).
+
+    Two syncs landing the same person at once (the storefront's account and the POS's record)
+    would each miss the other's uncommitted identity and make two customers that nothing links
+    later. The second waits here, then reads the first's identity and links to it. Keys are taken
+    in one order, so two pages never wait on each other's keys.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({zlib.crc32(f"{kind}:{value}".encode()) - 2**31 for who in people for kind, value in who.keys})
+    with connection.cursor() as cursor:  # unnest keeps the array's (sorted) order
+        cursor.execute("SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int[]) k", [KEYS_NAMESPACE, keys])
+
+
+def _sharing(who: Person, index: dict[tuple[str, str], list[int]]) -> list[int]:
+    """Positions in ``index`` of the records sharing at least one key with ``who`` (each once, in order)."""
+    return sorted({i for key in who.keys for i in index.get(key, ())})
+
+
+def _index(people: Iterable[Person]) -> dict[tuple[str, str], list[int]]:
+    index: dict[tuple[str, str], list[int]] = {}
+    for position, who in enumerate(people):
+        for key in who.keys:
+            index.setdefault(key, []).append(position)
+    return index
 
 
 def customers_resolve(people: Sequence[Person], *, source=None) -> list[int | None]:
-    """The customer id for each person: an existing customer sharing a loyalty id, e-mail or phone, else a new one.
+    """The customer id for each person: the existing customer they are linked to, else a new one.
 
-    A person whose identifiers point at several existing customers shows they are one:
-    they are merged into the oldest (recorded, reversible; never again for a pair a
-    supervisor separated). People with no identifier at all get ``None``.
+    A person linked automatically to several customers shows they are one: they are merged
+    into the oldest (recorded, reversible; never for a pair a supervisor separated or said
+    are not the same). A person who shares only a weak key with a customer gets a customer
+    of their own and a suggested link to that one. People with no identifier get ``None``.
     """
-    wanted = {kind: {v for p in people for k, v in p.keys if k == kind} for kind in ("loyalty", "email", "phone")}
-    known: dict[tuple[str, str], set[int]] = {}
-    if any(wanted.values()):
-        customers = Customer.objects.filter(
-            Q(loyalty_id__any=wanted["loyalty"]) | Q(email__any=wanted["email"]) | Q(phone__any=wanted["phone"])
-        )
-        identities = CustomerIdentity.objects.filter(
-            Q(loyalty_id__any=wanted["loyalty"])
-            | Q(email_normalised__any=wanted["email"])
-            | Q(phone_e164__any=wanted["phone"])
-        )
-        rows = [
-            *customers.values_list("id", "loyalty_id", "email", "phone"),
-            *identities.values_list("customer_id", "loyalty_id", "email_normalised", "phone_e164"),
-        ]
-        for cid, loyalty, email, phone in rows:
-            for key in (("loyalty", loyalty), ("email", email), ("phone", phone)):
-                if key[1] in wanted[key[0]]:
-                    known.setdefault(key, set()).add(cid)
-        _merge_where_one_person_is_several(people, known, source)
+    known = _known_people(people)
+    known_index = _index(record for _, record in known)
+    linked: list[set[int]] = []
+    suggested: list[dict[int, tuple[str, str]]] = []
+    for who in people:
+        auto, weak = set(), {}
+        for position in _sharing(who, known_index):
+            cid, record = known[position]
+            automatic, key = who.link(record)
+            if automatic:
+                auto.add(cid)
+            else:
+                weak.setdefault(cid, key)
+        linked.append(auto)
+        suggested.append(weak)
+    survivor_of = _merge_where_one_person_is_several(people, linked, known, source)
 
-    # People who match nobody yet: one new customer per group of people sharing a key.
-    group_of: dict[tuple[str, str], int] = {}
-    groups: dict[int, Person] = {}
+    # People linked to nobody yet: one new customer per group of people linked among themselves;
+    # a weak key between two of them is a suggestion.
+    batch_index = _index(people)
+    group: dict[int, int] = {}
+    within: list[tuple[int, int, tuple[str, str]]] = []
     for index, who in enumerate(people):
-        if not who.keys or any(key in known for key in who.keys):
-            continue
-        group = next((group_of[key] for key in who.keys if key in group_of), index)
-        for key in who.keys:
-            group_of.setdefault(key, group)
-        groups.setdefault(group, who)
+        for other in _sharing(who, batch_index):
+            if other >= index:
+                break
+            automatic, key = who.link(people[other])
+            if automatic and not linked[index] and linked[other]:
+                linked[index] = linked[other]  # linked to one who is linked to a known customer
+            elif automatic and not linked[index] and other in group:
+                group.setdefault(index, group[other])
+            elif not automatic:
+                within.append((index, other, key))
+        if who.keys and not linked[index]:
+            group.setdefault(index, index)
+    leaders = sorted(set(group.values()))
     new_ids = insert_new(
         Customer,
         [
             {"name": p.name, "email": p.email, "phone": p.phone, "loyalty_id": p.loyalty_id, **_stamps()}
-            for p in groups.values()
+            for p in (people[i] for i in leaders)
         ],
     )
-    new_for = dict(zip(groups, new_ids, strict=True))
-    for key, group in group_of.items():
-        known.setdefault(key, {new_for[group]})
-    return [next((min(known[key]) for key in p.keys if key in known), None) for p in people]
+    new_for = dict(zip(leaders, new_ids, strict=True))
+    resolved = [
+        min(survivor_of.get(c, c) for c in linked[i]) if linked[i] else new_for[group[i]] if i in group else None
+        for i in range(len(people))
+    ]
+    links = [
+        (resolved[i], survivor_of.get(cid, cid), key) for i in range(len(people)) for cid, key in suggested[i].items()
+    ]
+    links += [(resolved[i], resolved[j], key) for i, j, key in within]
+    customer_links_suggest(links, source=source)
+    return resolved
+
+
+def customer_links_suggest(links: Iterable[tuple[int, int, tuple[str, str]]], *, source=None) -> None:
+    """Record ``(customer, other, (kind, value))`` suggestions; pairs already linked, suggested or refused are kept."""
+    from .services import merge_blocked
+
+    rows = {}
+    for a, b, (kind, value) in links:
+        if a == b or (min(a, b), max(a, b)) in rows or merge_blocked(a, b):
+            continue
+        rows[min(a, b), max(a, b)] = CustomerLink(
+            customer_id=min(a, b), other_id=max(a, b), key=f"{kind}:{value}", source=source
+        )
+    CustomerLink.objects.bulk_create(rows.values(), ignore_conflicts=True)
 
 
 def _merge_where_one_person_is_several(
-    people: Sequence[Person], known: dict[tuple[str, str], set[int]], source
-) -> None:
-    """Merge customers that one person's identifiers connect; update ``known`` to the survivors."""
+    people: Sequence[Person], linked: list[set[int]], known: list[tuple[int, Person]], source
+) -> dict[int, int]:
+    """Merge customers that one person's trusted links connect; ``{merged id: survivor id}``."""
     from .services import customer_merge, merge_blocked
 
-    for who in people:
-        candidates = set().union(*(known.get(key, set()) for key in who.keys))
-        if len(candidates) < 2:
+    survivor_of: dict[int, int] = {}
+    for who, candidates in zip(people, linked, strict=True):
+        current = {survivor_of.get(c, c) for c in candidates}
+        if len(current) < 2:
             continue
-        survivor = min(candidates)
-        for other in sorted(candidates - {survivor}):
+        survivor = min(current)
+        for other in sorted(current - {survivor}):
             if merge_blocked(survivor, other):
                 continue
-            key = next(k for k in who.keys if other in known.get(k, set()))
-            customer_merge(survivor_id=survivor, merged_ids=[other], key=f"{key[0]}:{key[1]}", source=source)
-            for members in known.values():
-                if other in members:
-                    members.discard(other)
-                    members.add(survivor)
+            record = next(r for cid, r in known if survivor_of.get(cid, cid) == other and who.link(r)[0])
+            kind, value = who.link(record)[1]
+            customer_merge(survivor_id=survivor, merged_ids=[other], key=f"{kind}:{value}", source=source)
+            for merged, target in list(survivor_of.items()):
+                if target == other:
+                    survivor_of[merged] = survivor
+            survivor_of[other] = survivor
+    return survivor_of
 
 
 class CustomerMergedMeanwhile(Exception):
@@ -200,7 +321,7 @@ def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at
         existing_customer[external_id] = customer_id
     changed = [r for r in records if existing.get(r.external_id) != hashes[r.external_id]]
     unchanged = [r.external_id for r in records if existing.get(r.external_id) == hashes[r.external_id]]
-    people = {r.external_id: person(r.name, r.emails, r.phones, r.loyalty_id) for r in changed}
+    people = {r.external_id: person(r.name, r.emails, r.phones, r.loyalty_id, r.verified) for r in changed}
     new = [r for r in changed if r.external_id not in existing]
     resolved = customers_resolve([people[r.external_id] for r in new], source=source)
     orphans = [r for r, cid in zip(new, resolved, strict=True) if cid is None]
@@ -225,6 +346,8 @@ def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at
             "phone": r.phones[0] if r.phones else "",
             "phone_e164": people[r.external_id].phone,
             "loyalty_id": r.loyalty_id,
+            "email_verified": "email" in people[r.external_id].strong,
+            "phone_verified": "phone" in people[r.external_id].strong,
             "source_updated_at": r.updated_at,
             "synced_at": synced_at,
             "first_seen_at": synced_at,

@@ -180,6 +180,47 @@ class CustomerMerge(models.Model):
         return f"Customer {self.merged_customer_id} into {self.survivor_id} ({self.key})"
 
 
+class CustomerLink(models.Model):
+    """Two customers that may be one person: a single unverified key (a guest order's phone, a CRM
+    contact's e-mail) points from one to the other. Never merged automatically; a supervisor, or an
+    agent who verified the caller on this call, confirms (they are merged) or rejects (never again).
+    """
+
+    class Decision(models.TextChoices):
+        OPEN = "open", "Open"
+        REJECTED = "rejected", "Not the same person"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=300, help_text="The one key they share, e.g. 'phone:+15551234567'.")
+    source = models.ForeignKey(
+        "integrations.Source",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        help_text="The system whose record suggested the link.",
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "other"], name="customerlink_unique"),
+            models.CheckConstraint(condition=models.Q(customer__lt=models.F("other")), name="customerlink_ordered"),
+        ]
+        indexes = [models.Index(fields=["other"])]
+
+    def __str__(self) -> str:
+        return f"Customer {self.customer_id} ~ {self.other_id} ({self.key})"
+
+
 class CustomerIdentity(SourcedModel):
     """A customer as one upstream system knows them (Shopify customer, Square customer, HubSpot contact)."""
 
@@ -190,6 +231,14 @@ class CustomerIdentity(SourcedModel):
     phone = models.CharField(max_length=64, blank=True, default="", help_text="As the source wrote it.")
     phone_e164 = models.CharField(max_length=32, blank=True, default="", db_index=True)
     loyalty_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    email_verified = models.BooleanField(
+        default=False,
+        help_text="The system vouches for this e-mail (a verified storefront account, a POS customer record). "
+        "Unverified e-mails (guest orders, CRM contacts) link customers only with a second key that agrees.",
+    )
+    phone_verified = models.BooleanField(
+        default=False, help_text="The system vouches for this phone (a POS customer record)."
+    )
     source_updated_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
 

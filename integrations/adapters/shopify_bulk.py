@@ -24,7 +24,9 @@ served from a signed URL on another host: the access token is not sent there.
 
 An operation that fails, is cancelled or expires is started again, at most
 :data:`STARTS` times in a row; an operation another client started over ours (Shopify
-runs one bulk query per shop and app) is started again too. Polling waits
+runs one bulk query per shop and app) is started again once theirs is done, and so is one whose file is
+gone when it is read (the signed URL expires after a week; a run may resume later than
+that). Either way the cursor never stays on something that cannot succeed. Polling waits
 :data:`POLL_SECONDS` between checks and hands back an empty page after
 :data:`POLLS_PER_PAGE` checks, so a long wait still commits and renews the lock.
 """
@@ -44,6 +46,7 @@ POLLS_PER_PAGE = 30
 STARTS = 3
 DONE = "COMPLETED"
 WAITING = frozenset({"CREATED", "RUNNING", "CANCELING"})
+FILE_GONE = frozenset({403, 404, 410})  # an expired signed URL (403 on Google Cloud Storage), or no such file
 TXN = f"id kind status gateway processedAt createdAt amountSet {{ {MONEY} }} "
 TXN += "paymentDetails { ... on CardPaymentDetails { company number } }"
 # The paged selection (shopify_graphql.ORDER) with every connection as edges and an id on each node.
@@ -117,11 +120,12 @@ class BulkBackfill:
     def _wait(self, cursor: Mapping[str, Any]) -> Page:
         for poll in range(POLLS_PER_PAGE):
             operation = self.graphql.query(CURRENT, {}).get("currentBulkOperation") or {}
-            if operation.get("id") != cursor["bulk"] or (
-                operation.get("status") not in WAITING and operation.get("status") != DONE
-            ):
+            theirs = operation.get("id") != cursor["bulk"]
+            if theirs and operation.get("status") in WAITING:
+                pass  # another client's operation runs (one per shop and app): ours again once it is done
+            elif theirs or (operation.get("status") not in WAITING and operation.get("status") != DONE):
                 return self._start(starts=int(cursor.get("starts") or 0))  # failed, expired, or replaced
-            if operation["status"] == DONE:
+            elif operation["status"] == DONE:
                 if not operation.get("url"):  # no orders at all: Shopify writes no file
                     return Page.final([], updated_at_min=cursor.get("since"))
                 return Page.more([], **{**cursor, "url": operation["url"], "offset": 0, "starts": 0})
@@ -133,11 +137,19 @@ class BulkBackfill:
         """The next ``page_size`` orders of the file from ``offset``, each with all its child lines."""
         offset = int(cursor.get("offset") or 0)
         limit = max(1, self.graphql.adapter.page_size)
-        response = self.client.get(
-            cursor["url"],
-            headers={"Range": f"bytes={offset}-", "X-Shopify-Access-Token": None},  # None: not sent to the file host
-            stream=True,
-        )
+        try:
+            response = self.client.get(
+                cursor["url"],
+                headers={
+                    "Range": f"bytes={offset}-",
+                    "X-Shopify-Access-Token": None,
+                },  # None: not sent to the file host
+                stream=True,
+            )
+        except TransportError as error:
+            if error.status in FILE_GONE:
+                return self._start(starts=int(cursor.get("starts") or 0))
+            raise
         orders: list[dict[str, Any]] = []
         index: dict[str, dict[str, Any]] = {}
         position = offset if response.status_code == 206 else 0

@@ -42,7 +42,7 @@ TRANSACTION = f"""fragment TransactionFields on OrderTransaction {{
   amountSet {{ {MONEY} }}
   paymentDetails {{ ... on CardPaymentDetails {{ company number }} }}
 }}"""
-CUSTOMER_FIELDS = """id firstName lastName tags updatedAt
+CUSTOMER_FIELDS = """id firstName lastName tags updatedAt verifiedEmail
   defaultEmailAddress { emailAddress } defaultPhoneNumber { phoneNumber }"""
 # Exactly what shopify_graphql_mapping restates; nested limits well above what one order holds.
 ORDER = f"""fragment OrderFields on Order {{

@@ -124,6 +124,7 @@ def rest_customer(payload: Any, where: str = "customer") -> dict[str, Any]:
         "last_name": customer.get("lastName"),
         "email": email,
         "phone": phone,
+        "verified_email": customer.get("verifiedEmail"),
         "tags": customer.get("tags"),
         "updated_at": customer.get("updatedAt"),
     }

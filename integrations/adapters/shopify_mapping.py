@@ -107,6 +107,7 @@ def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
         emails=[email] if email else [],
         phones=[phone] if phone else [],
         loyalty_id=_loyalty_id(customer.get("tags"), f"{where}.tags"),
+        verified=["email"] if email and customer.get("verified_email") is True else [],  # the account's own
         updated_at=_when(customer, "updated_at", where),
     )
 

@@ -154,6 +154,8 @@ def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
         emails=[email] if email else [],
         phones=[phone] if phone else [],
         loyalty_id=text(customer, "reference_id", where),
+        # A POS customer record is made at the till with the customer there: its contact details are theirs.
+        verified=[kind for kind, value in (("email", email), ("phone", phone)) if value],
         updated_at=_when(customer, "updated_at", where),
     )
 

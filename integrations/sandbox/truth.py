@@ -23,6 +23,12 @@ the five APIs with what really happened:
   or cancelled with money captured and nothing refunded.
 
 Every age comparison is strict: "older than the threshold".
+
+Who is whom: each person's records in the four systems that keep customers, grouped the
+way a careful service desk would link them without asking anyone (``customers``): the same
+loyalty id, a key both systems vouch for (a verified storefront e-mail, a POS customer
+record's e-mail and phone), or e-mail and phone both agreeing. A guest order that shares
+only one key with anything its person has is a customer of its own (``own_customer``).
 """
 
 from __future__ import annotations
@@ -118,6 +124,41 @@ def person_ids(p, now: int) -> dict[str, str]:
     return ids
 
 
+# The keys each system vouches for: a POS customer record is taken at the till with the person
+# there; a storefront account only once its e-mail is verified; a CRM contact and an ERP
+# partner are typed by staff, a guest checkout by anyone.
+def _vouched(p, system: str) -> set[str]:
+    if system == "square":
+        return {"email", "phone"}
+    return {"email"} if system == "shopify" and p.shopify_verified else set()
+
+
+def _linked(a: tuple[dict, set], b: tuple[dict, set]) -> bool:
+    shared = {k for k, v in a[0].items() if v and b[0].get(k) == v}
+    return "loyalty" in shared or bool(shared & a[1] & b[1]) or len(shared) >= 2
+
+
+def _keys(p, with_loyalty: bool = True) -> dict:
+    return {"email": p.email.lower(), "phone": p.phone, "loyalty": p.loyalty_id if with_loyalty else ""}
+
+
+def person_customers(p, ids: dict[str, str]) -> list[list[str]]:
+    """The person's records (by system) in the groups that are linked automatically."""
+    groups: list[list[str]] = []
+    for system in sorted(ids):
+        record = (_keys(p), _vouched(p, system))
+        joined = [g for g in groups if any(_linked(record, (_keys(p), _vouched(p, s))) for s in g)]
+        merged = sorted({system, *(s for g in joined for s in g)})
+        groups = [g for g in groups if g not in joined] + [merged]
+    return sorted(groups)
+
+
+def guest_alone(o) -> bool:
+    """A guest order sharing only its e-mail with its person's records and other orders: its own customer."""
+    guest = (_keys(o.person, with_loyalty=False), set())
+    return not _linked(guest, (_keys(o.person), set()))
+
+
 def build_truth(world, now: int) -> dict:
     stores = []
     for s in world.stores:
@@ -133,7 +174,7 @@ def build_truth(world, now: int) -> dict:
             continue
         people.append({
             "person_id": p.person_id, "name": p.name, "email": p.email, "phone": p.phone,
-            "loyalty_id": p.loyalty_id, "ids": ids,
+            "loyalty_id": p.loyalty_id, "ids": ids, "customers": person_customers(p, ids),
         })  # fmt: skip
     orders = []
     for o in world.orders:
@@ -142,6 +183,7 @@ def build_truth(world, now: int) -> dict:
         orders.append({
             "order_id": o.order_id,
             "person_id": o.person.person_id if o.person is not None else None,
+            "own_customer": o.guest and guest_alone(o),
             "channel": o.channel,
             "fulfilment": o.kind,
             "store": o.store.code if o.store is not None else None,

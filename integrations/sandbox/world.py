@@ -71,6 +71,7 @@ class World:
         self.shopify_prepared: dict[int, int] = {}  # Shopify order id -> when it was marked ready for pickup
         self.shopify_cost = CostBucket()  # the GraphQL API's query cost bucket
         self.shopify_bulk: dict | None = None  # the last bulk operation: its number, clock, polls and JSONL file
+        self.shopify_bulk_files: dict[int, bytes] = {}  # the last few operations' files, served until replaced
         self.picking_states: dict[int, tuple[str, int]] = {}  # Odoo picking id -> (done|cancel, when)
         self.move_quantities: dict[int, float] = {}  # Odoo move id -> quantity written (picked)
         self._streams: dict[tuple[str, str], Stream] = {}

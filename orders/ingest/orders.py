@@ -54,9 +54,12 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
     if not changed:
         return result
 
-    customer_of = _order_customers(source, changed, synced_at)
+    customer_of, guests = _order_customers(source, changed, synced_at)
     stores = store_ids_by_alias(source)
     order_of = _orders_correlate(source, changed, {ext: b[0] for ext, b in before.items()}, customer_of, stores)
+    customer_of.update(_guest_customers(source, guests, order_of))
+    survivor_of = customers_pin(customer_of.values())  # a guest may have shown two customers to be one
+    customer_of = {ext: survivor_of.get(cid, cid) for ext, cid in customer_of.items()}
     upsert(
         OrderRecord,
         [
@@ -99,9 +102,11 @@ def _older(record: rec.OrderRecord, before: tuple | None) -> bool:
     return before is not None and None not in (record.updated_at, before[3]) and record.updated_at < before[3]
 
 
-def _order_customers(source, records: Sequence[rec.OrderRecord], synced_at: datetime) -> dict[str, int | None]:
-    """``{order external_id: customer_id}``: the customer account on the order, the customer it names by id,
-    else a guest matched (or created) by e-mail/phone."""
+def _order_customers(
+    source, records: Sequence[rec.OrderRecord], synced_at: datetime
+) -> tuple[dict[str, int | None], list[rec.OrderRecord]]:
+    """``({order external_id: customer_id}, guests)``: the customer account on the order or the customer it
+    names by id; the records naming no customer are the guests (:func:`_guest_customers`)."""
     # The customer embedded in an order is often partial (Odoo gives only the partner's id and
     # name); the source's customers stream owns the identity. So an embedded customer only
     # creates an identity the source has not reported yet, and never overwrites one.
@@ -126,10 +131,38 @@ def _order_customers(source, records: Sequence[rec.OrderRecord], synced_at: date
             customer_of[r.external_id] = by_identity[r.customer_external_id]
         else:
             guests.append(r)
-    resolved = customers_resolve([person(r.customer_name, [r.email], [r.phone], "") for r in guests], source=source)
-    customer_of.update({r.external_id: cid for r, cid in zip(guests, resolved, strict=True)})
     survivor_of = customers_pin(customer_of.values())
-    return {ext: survivor_of.get(cid, cid) for ext, cid in customer_of.items()}
+    return {ext: survivor_of.get(cid, cid) for ext, cid in customer_of.items()}, guests
+
+
+def _guest_customers(source, guests: Sequence[rec.OrderRecord], order_of: dict[str, int]) -> dict[str, int | None]:
+    """The customer of each record naming no customer account.
+
+    - A copy of a web order in another system (the POS's pickup, the ERP's sale order) is the same
+      order, so the same buyer: it takes the order's customer, and never makes one (that is the
+      storefront's to say, whenever it syncs).
+    - Any other guest record takes the customer its order already has from guest records (the
+      same order synced again, or seen first in another system), else one matched on trusted
+      evidence or made anew (:func:`~orders.customers.customers_resolve`: one unverified key is only
+      a suggested link).
+    """
+    if not guests:
+        return {}
+    copies = {r.external_id for r in guests if r.channel == "web" and source.kind != "storefront"}
+    orders = Order.objects.filter(pk__any=[order_of[r.external_id] for r in guests]).exclude(customer=None)
+    of_order = dict(orders.values_list("id", "customer_id"))
+    guest_only = set(orders.filter(customer__identities__isnull=True).values_list("id", flat=True))
+    customer_of: dict[str, int | None] = {}
+    rest = []
+    for r in guests:
+        order_id = order_of[r.external_id]
+        if r.external_id in copies or order_id in guest_only:
+            customer_of[r.external_id] = of_order.get(order_id)
+        else:
+            rest.append(r)
+    resolved = customers_resolve([person(r.customer_name, [r.email], [r.phone], "") for r in rest], source=source)
+    customer_of.update({r.external_id: cid for r, cid in zip(rest, resolved, strict=True)})
+    return customer_of
 
 
 def _order_row(record: rec.OrderRecord, customer_id, stores) -> dict:

@@ -244,6 +244,7 @@ def bulk_run(world, render) -> dict:
 
 
 BULK_CHUNK = 200
+BULK_FILES_KEPT = 4
 
 
 def _bulk_write(world, render, bulk: dict, rows: list) -> None:
@@ -261,6 +262,10 @@ def _bulk_write(world, render, bulk: dict, rows: list) -> None:
                     own = corrupt(own, how, id_field="id", list_field="lineItems", date_field="createdAt")
                 lines += [dumps(line) + b"\n" for line in (own, *children)]
     bulk["file"] = b"".join(lines)
+    with world.lock:  # as on Shopify, a finished file stays at its URL when the next operation starts
+        world.shopify_bulk_files[bulk["number"]] = bulk["file"]
+        for number in sorted(world.shopify_bulk_files)[:-BULK_FILES_KEPT]:
+            del world.shopify_bulk_files[number]
 
 
 def bulk_current(world, origin: str) -> dict | None:
@@ -282,11 +287,10 @@ def bulk_current(world, origin: str) -> dict | None:
 
 def bulk_file(world, req: Request) -> Response:
     """The JSONL file at its signed URL (no access token), honouring ``Range: bytes=N-``."""
-    bulk = world.shopify_bulk
-    name = req.path.rsplit("/", 1)[-1]
-    if bulk is None or bulk["file"] is None or name != f"{bulk['number']}.jsonl" or req.arg("signature") != "sandbox":
+    found = re.fullmatch(r"(\d+)\.jsonl", req.path.rsplit("/", 1)[-1])
+    data = world.shopify_bulk_files.get(int(found[1])) if found else None
+    if data is None or req.arg("signature") != "sandbox":
         return reply({"error": "NoSuchKey"}, 404)
-    data = bulk["file"]
     found = re.fullmatch(r"bytes=(\d+)-", req.header("Range"))
     if found is None:
         return Response(200, data)

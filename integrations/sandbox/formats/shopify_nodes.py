@@ -68,6 +68,7 @@ def customer(c: dict) -> dict:
         "defaultEmailAddress": {"emailAddress": c["email"]} if c.get("email") else None,
         "defaultPhoneNumber": {"phoneNumber": c["phone"]} if c.get("phone") else None,
         "tags": tags,
+        "verifiedEmail": bool(c.get("verified_email")),
         "updatedAt": _z(c.get("updated_at")),
     }
 

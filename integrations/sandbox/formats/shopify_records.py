@@ -394,6 +394,7 @@ def _embedded_customer(person, updated: int) -> dict:
         "phone": person.phone or None,
         "tags": _tags(person),
         "state": "enabled",
+        "verified_email": person.shopify_verified,
         "created_at": t(person.shopify_created),
         "updated_at": t(last_version(person.shopify_versions, updated)),
     }
@@ -422,7 +423,7 @@ def render_customer(world, person, now: int, updated: int) -> dict:
         "last_order_id": placed[-1].shopify_id if placed else None,
         "last_order_name": placed[-1].number if placed else None,
         "state": "enabled",
-        "verified_email": True,
+        "verified_email": person.shopify_verified,
         "note": None,
         "multipass_identifier": None,
         "tax_exempt": False,
