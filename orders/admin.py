@@ -15,6 +15,7 @@ from .models import (
     ApiToken,
     Customer,
     CustomerIdentity,
+    CustomerLink,
     CustomerMerge,
     CustomerMessage,
     DetectionRule,
@@ -35,7 +36,7 @@ from .models import (
     TimelineEvent,
     TrackingEvent,
 )
-from .services import customer_merge, customer_merge_reverse
+from .services import customer_link_decide, customer_merge, customer_merge_reverse
 from .timezones import store_local
 
 
@@ -130,10 +131,50 @@ class CustomerMergeAdmin(AdminAccessLogged, ReadOnlyAdmin):
         return request.user.has_perm("orders.change_customermerge")
 
 
+@admin.register(CustomerLink)
+class CustomerLinkAdmin(AdminAccessLogged, ReadOnlyAdmin):
+    """Suggested links: two customers sharing one unverified key. Never merged on their own; settle them here
+    (or on the customer's screen, where an agent with the verified caller on the line may too)."""
+
+    list_display = ["created_at", "customer", "other", "key", "source", "decision", "decided_by", "decided_at"]
+    list_filter = ["decision", "source"]
+    search_fields = ["key", "customer__name", "other__name"]
+    list_select_related = ["customer", "other", "source", "decided_by"]
+    actions = ["same_person", "not_the_same"]
+
+    @admin.action(description="Same person: merge each pair (the older customer stays)", permissions=["decide"])
+    def same_person(self, request, queryset):
+        self._decide(request, queryset, same=True)
+
+    @admin.action(description="Not the same person: never suggest or merge the pair again", permissions=["decide"])
+    def not_the_same(self, request, queryset):
+        self._decide(request, queryset, same=False)
+
+    def _decide(self, request, queryset, *, same: bool):
+        done = 0
+        for link in queryset.filter(decision=CustomerLink.Decision.OPEN).order_by("created_at"):
+            if CustomerLink.objects.filter(pk=link.pk).exists():  # an earlier merge of this batch may have moved it
+                customer_link_decide(link=link, same_person=same, by=request.user)
+                done += 1
+        self.message_user(request, f"Settled {done} suggestion(s).", messages.SUCCESS)
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("orders.change_customerlink")
+
+
 @admin.register(CustomerIdentity)
 class CustomerIdentityAdmin(AdminAccessLogged, ReadOnlyAdmin):
-    list_display = ["source", "external_id", "customer", "email", "phone", "synced_at"]
-    list_filter = ["source"]
+    list_display = [
+        "source",
+        "external_id",
+        "customer",
+        "email",
+        "email_verified",
+        "phone",
+        "phone_verified",
+        "synced_at",
+    ]
+    list_filter = ["source", "email_verified", "phone_verified"]
     search_fields = ["external_id", "email_normalised", "phone_e164"]
     list_select_related = ["source", "customer"]
     show_full_result_count = False

@@ -233,11 +233,12 @@ class CustomerIdentity(SourcedModel):
     loyalty_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     email_verified = models.BooleanField(
         default=False,
+        db_default=False,  # rows COPYed without it (the benchmark's data) are unverified
         help_text="The system vouches for this e-mail (a verified storefront account, a POS customer record). "
         "Unverified e-mails (guest orders, CRM contacts) link customers only with a second key that agrees.",
     )
     phone_verified = models.BooleanField(
-        default=False, help_text="The system vouches for this phone (a POS customer record)."
+        default=False, db_default=False, help_text="The system vouches for this phone (a POS customer record)."
     )
     source_updated_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)

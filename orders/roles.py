@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "orders.store": ["view"],
         "orders.note": ["view", "add"],
         "orders.interaction": ["view", "add"],
+        "orders.customerlink": ["view"],  # settled on the customer's screen once the caller is verified
     },
     # Store staff work the counter and their stores' pages, never the admin: its lists are not store-scoped.
     STORE_STAFF: {},
@@ -38,6 +39,7 @@ PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "orders.storealias": ["view", "add", "change", "delete"],
         "orders.note": ["view", "add", "change", "delete"],
         "orders.customermerge": ["view", "add", "change"],
+        "orders.customerlink": ["view", "change"],
         "orders.accesslog": ["view"],
         "orders.interaction": ["view"],
         "orders.apitoken": ["view", "change"],

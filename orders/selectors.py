@@ -17,6 +17,7 @@ from .correlate import PRECEDENCE
 from .flags import MESSAGE_CODES
 from .models import (
     Customer,
+    CustomerLink,
     Flag,
     Interaction,
     Lifecycle,
@@ -110,6 +111,46 @@ def customer_header(customer: Customer, *, orders: QuerySet[Order]) -> dict:
         "notes": notes,
         "verified": verified,
     }
+
+
+@dataclass
+class SuggestedLink:
+    """A customer who may be this one (one unverified key shared), as the customer's screen shows it."""
+
+    link: CustomerLink
+    other: Customer
+    kind: str  # "e-mail", "phone"
+    value: str
+    can_decide: bool
+
+
+KEY_LABELS = {"email": "e-mail", "phone": "phone", "loyalty": "loyalty id"}
+
+
+def suggested_links(customer: Customer, user, *, verified) -> list[SuggestedLink]:
+    """Open suggested links of the customer, for those who see every customer (agents, supervisors).
+
+    A supervisor settles them; an agent only with the caller verified on this call, who can say
+    whether the other record is theirs. Store staff see none: the other customer is not theirs to see.
+    """
+    from .access import sees_every_store
+
+    if not sees_every_store(user):
+        return []
+    links = list(
+        CustomerLink.objects.filter(Q(customer=customer) | Q(other=customer), decision=CustomerLink.Decision.OPEN)
+        .select_related("customer", "other", "source")
+        .order_by("created_at", "id")
+    )
+    may = user.has_perm("orders.change_customerlink") or (
+        verified is not None and user.has_perm("orders.view_customerlink")
+    )
+    out = []
+    for link in links:
+        kind, _, value = link.key.partition(":")
+        other = link.other if link.customer_id == customer.pk else link.customer
+        out.append(SuggestedLink(link, other, KEY_LABELS.get(kind, kind), value, may))
+    return out
 
 
 def distinct(values) -> list[str]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/orders/<int:order_id>/", views.customer, name="customer_order"),
     path("customers/<int:customer_id>/notes/", views.note_add, name="note_add"),
     path("customers/<int:customer_id>/verified/", views.identity_verified, name="identity_verified"),
+    path("customers/<int:customer_id>/links/<int:link_id>/", views.customer_link, name="customer_link"),
     path("orders/<int:order_id>/", views.order, name="order"),
     path("worklist/", worklist.worklist, name="worklist"),
     path("stores/<slug:code>/pickups/", counter.board, name="pickup_board"),

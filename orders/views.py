@@ -23,8 +23,8 @@ from .audit import audit
 from .forms import NoteForm, VerifyForm, int_or_none
 from .identity import normalise_phone
 from .models import AccessLog, Customer, CustomerMerge, Interaction, Order
-from .selectors import customer_header, customer_orders, order_pane, sync_overview
-from .services import note_write
+from .selectors import customer_header, customer_orders, order_pane, suggested_links, sync_overview
+from .services import customer_link_decide, note_write
 from .tables import OrderTable, table_configure
 
 ORDERS_PER_PAGE = 25
@@ -116,8 +116,10 @@ def _customer_page(
     table = OrderTable(customer_orders(orders))
     table.selected_id = selected.pk if selected else None
     table_configure(request, table, per_page=ORDERS_PER_PAGE)
+    header = customer_header(person, orders=orders)
     context = {
-        **customer_header(person, orders=orders),
+        **header,
+        "links": suggested_links(person, request.user, verified=header["verified"]),
         "table": table,
         "pane": pane,
         "note_form": note_form or NoteForm(),
@@ -204,11 +206,34 @@ def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
         events.events_write([events.identity_verified(interaction=interaction)])
     if not request.htmx:
         return redirect("customer", person.pk)
-    return render(
-        request,
-        "orders/customer.html#verified",
-        {**customer_header(person, orders=visible_orders(request.user)), "verify_form": VerifyForm()},
-    )
+    header = customer_header(person, orders=visible_orders(request.user))
+    context = {**header, "verify_form": VerifyForm(), "oob": True}
+    context["links"] = suggested_links(person, request.user, verified=header["verified"])
+    html = render_to_string("orders/customer.html#verified", context, request)
+    html += render_to_string("orders/customer.html#links", context, request)  # an agent may now settle them
+    return HttpResponse(html)
+
+
+@never_cache
+@require_POST
+def customer_link(request: HttpRequest, customer_id: int, link_id: int) -> HttpResponse:
+    """Settle a suggested link from the customer's screen: the same person (merged) or not (never again)."""
+    person = get_object_or_404(visible_customers(request.user), pk=customer_id)
+    header = customer_header(person, orders=visible_orders(request.user))
+    shown = {s.link.pk: s for s in suggested_links(person, request.user, verified=header["verified"])}
+    if link_id not in shown:
+        raise Http404("no such suggestion on this customer")
+    if not shown[link_id].can_decide:
+        return HttpResponse("Verify the caller's identity first (or ask a supervisor).", status=403)
+    decision = request.POST.get("decision")
+    if decision not in ("same", "different"):
+        return HttpResponse("Say whether they are the same person.", status=400)
+    try:
+        survivor = customer_link_decide(link=shown[link_id].link, same_person=decision == "same", by=request.user)
+    except ValueError as error:
+        return HttpResponse(str(error), status=409)
+    target = reverse("customer", args=[survivor.pk if decision == "same" else person.pk])
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
 
 def _back(person: Customer, order: Order | None) -> str:
