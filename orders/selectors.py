@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from integrations.models import Source, SyncRun
@@ -17,6 +17,7 @@ from .correlate import PRECEDENCE
 from .flags import MESSAGE_CODES
 from .models import (
     Customer,
+    CustomerIdentity,
     CustomerLink,
     Flag,
     Interaction,
@@ -122,6 +123,8 @@ class SuggestedLink:
     kind: str  # "e-mail", "phone"
     value: str
     can_decide: bool
+    systems: list[str]  # the systems that know the other customer
+    orders: int  # how many orders the other customer has
 
 
 KEY_LABELS = {"email": "e-mail", "phone": "phone", "loyalty": "loyalty id"}
@@ -145,11 +148,25 @@ def suggested_links(customer: Customer, user, *, verified) -> list[SuggestedLink
     may = user.has_perm("orders.change_customerlink") or (
         verified is not None and user.has_perm("orders.view_customerlink")
     )
+    others = {link.other_id if link.customer_id == customer.pk else link.customer_id for link in links}
+    systems: dict[int, set[str]] = defaultdict(set)
+    for cid, name in CustomerIdentity.objects.filter(customer__in=others).values_list("customer_id", "source__name"):
+        systems[cid].add(name)
+    orders = dict(
+        Order.objects.filter(customer__in=others)
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .values_list("customer_id", "n")
+    )
     out = []
     for link in links:
         kind, _, value = link.key.partition(":")
         other = link.other if link.customer_id == customer.pk else link.customer
-        out.append(SuggestedLink(link, other, KEY_LABELS.get(kind, kind), value, may))
+        out.append(
+            SuggestedLink(
+                link, other, KEY_LABELS.get(kind, kind), value, may, sorted(systems[other.pk]), orders.get(other.pk, 0)
+            )
+        )
     return out
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from orders.models import Flag, Order
+from orders.models import CustomerLink, Flag, Order
 
 from .conftest import login
 
@@ -50,6 +50,9 @@ def screens(live_server) -> dict[str, list[tuple[str, str]]]:
     ]
     if flag is not None:
         agent.append(("message-review", f"{base}/worklist/flags/{flag.pk}/message/review/?next=/worklist/"))
+    link = CustomerLink.objects.filter(decision=CustomerLink.Decision.OPEN).order_by("id").first()
+    assert link is not None, "the sandbox has guest orders sharing one key with their person: a suggested link"
+    agent.append(("customer-suggested-link", f"{base}/customers/{link.customer_id}/"))
     clerk = [
         ("pickup-board", f"{base}/stores/downtown/pickups/"),
         ("pickup-order", f"{base}/stores/downtown/pickups/{pickup.pk}/"),
