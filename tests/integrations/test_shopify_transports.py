@@ -84,18 +84,24 @@ def test_rest_paged_graphql_and_bulk_land_the_same_rows(sandbox, fast_http):
         assert {ext for ext, verified in flags.items() if not verified} == unverified
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_bulk_backfill_killed_mid_file_resumes_without_loss_or_duplicates(sandbox, fast_http):
+def killed_mid_file(sandbox) -> tuple[Source, Source]:
+    """``(rest, bulk)``: the storefront synced over REST, and over GraphQL killed two pages into the bulk file."""
     rest = storefront(sandbox, "shopify-rest", transport="rest")
     assert source_sync(source_id=rest.pk).status == SyncRun.Status.SUCCEEDED
     bulk = storefront(sandbox, "shopify", page_size=100)
-
     world = sandbox.world
     customers = sum(1 for p in world.people if p.shopify_id is not None and p.shopify_created <= world.now)
     pages = 1 + -(-customers // 100) + 2 + 2  # locations, customers, start + wait, 2 pages of the file
     killed = source_sync(source_id=bulk.pk, max_pages=pages)
-    bulk.refresh_from_db()
     assert killed.status == SyncRun.Status.SUCCEEDED
+    bulk.refresh_from_db()
+    return rest, bulk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_backfill_killed_mid_file_resumes_without_loss_or_duplicates(sandbox, fast_http):
+    rest, bulk = killed_mid_file(sandbox)
+    world = sandbox.world
     assert set(bulk.cursor["orders"]) == {"bulk", "since", "url", "offset"}
     assert bulk.cursor["orders"]["offset"] > 0
     assert OrderRecord.objects.filter(source=bulk).count() == 200
@@ -113,13 +119,8 @@ def test_a_bulk_backfill_killed_mid_file_resumes_without_loss_or_duplicates(sand
 @pytest.mark.django_db(transaction=True)
 def test_a_bulk_file_gone_before_it_is_read_to_the_end_starts_the_operation_again(sandbox, fast_http):
     """A run resumed after the file's signed URL expired (a week on Shopify) must not fail on it forever."""
-    rest = storefront(sandbox, "shopify-rest", transport="rest")
-    assert source_sync(source_id=rest.pk).status == SyncRun.Status.SUCCEEDED
-    bulk = storefront(sandbox, "shopify", page_size=100)
+    rest, bulk = killed_mid_file(sandbox)
     world = sandbox.world
-    customers = sum(1 for p in world.people if p.shopify_id is not None and p.shopify_created <= world.now)
-    source_sync(source_id=bulk.pk, max_pages=1 + -(-customers // 100) + 2 + 2)
-    bulk.refresh_from_db()
     assert bulk.cursor["orders"]["offset"] > 0
     operation = world.shopify_bulk["number"]
     world.shopify_bulk_files.clear()  # the URL expired

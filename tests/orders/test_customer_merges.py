@@ -31,6 +31,12 @@ def land(source, *records):
     return ingest(source=source, records=list(records), synced_at=timezone.now())
 
 
+def ann_at_the_till(pos, external_id: str, name: str = "Ann Lee", phone: str = "+12125554240"):
+    """Ann gives her e-mail and phone at the till: a POS record vouching for both keys."""
+    land(pos, CustomerRecord(external_id=external_id, name=name, emails=["ann@example.com"], phones=[phone],
+                             verified=["email", "phone"]))  # fmt: skip
+
+
 def test_an_identity_carrying_both_keys_merges_the_two_customers(sources):
     shop, pos, crm = sources
     land(shop, CustomerRecord(external_id="c1", name="Ann Lee", emails=["Ann@Example.com"], verified=["email"]))
@@ -39,17 +45,7 @@ def test_an_identity_carrying_both_keys_merges_the_two_customers(sources):
     web_customer = CustomerIdentity.objects.get(source=shop).customer_id
     order = Order.objects.create(number="#1", customer_id=CustomerIdentity.objects.get(external_id="s1").customer_id)
 
-    # At the till Ann gives her e-mail and phone: a record both keys of which the POS vouches for.
-    land(
-        pos,
-        CustomerRecord(
-            external_id="s2",
-            name="Ann Lee",
-            emails=["ann@example.com"],
-            phones=["+1-212-555-4240"],
-            verified=["email", "phone"],
-        ),
-    )
+    ann_at_the_till(pos, "s2", phone="+1-212-555-4240")
 
     customer = Customer.objects.get()
     assert customer.pk == web_customer
@@ -72,16 +68,7 @@ def test_a_supervisor_reverses_a_merge_and_it_is_not_redone(sources):
     land(pos, CustomerRecord(external_id="s1", name="Ann B. Lee", phones=["+12125554240"], verified=["phone"]))
     pos_customer = CustomerIdentity.objects.get(external_id="s1").customer_id
     order = Order.objects.create(number="#1", customer_id=pos_customer)
-    land(
-        pos,
-        CustomerRecord(
-            external_id="s2",
-            name="Ann Lee",
-            emails=["ann@example.com"],
-            phones=["+12125554240"],
-            verified=["email", "phone"],
-        ),
-    )
+    ann_at_the_till(pos, "s2")
     merge = CustomerMerge.objects.get()
     boss = supervisor()
 
@@ -95,16 +82,7 @@ def test_a_supervisor_reverses_a_merge_and_it_is_not_redone(sources):
     merge.refresh_from_db()
     assert (merge.reversed_by, merge.reversed_at is not None) == (boss, True)
     # Another record linking the two: they stay apart now.
-    land(
-        pos,
-        CustomerRecord(
-            external_id="s3",
-            name="A. Lee",
-            emails=["ann@example.com"],
-            phones=["+12125554240"],
-            verified=["email", "phone"],
-        ),
-    )
+    ann_at_the_till(pos, "s3", name="A. Lee")
     assert Customer.objects.count() == 2
     assert CustomerMerge.objects.count() == 1
     with pytest.raises(ValueError, match="already reversed"):
@@ -129,16 +107,7 @@ def test_the_admin_reverse_action_needs_the_permission(client, sources):
     shop, pos, crm = sources
     land(shop, CustomerRecord(external_id="c1", name="Ann", emails=["ann@example.com"], verified=["email"]))
     land(pos, CustomerRecord(external_id="s1", name="Ann", phones=["+12125554240"], verified=["phone"]))
-    land(
-        pos,
-        CustomerRecord(
-            external_id="s2",
-            name="Ann",
-            emails=["ann@example.com"],
-            phones=["+12125554240"],
-            verified=["email", "phone"],
-        ),
-    )
+    ann_at_the_till(pos, "s2", name="Ann")
     merge = CustomerMerge.objects.get()
     client.force_login(agent())
 
