@@ -210,17 +210,32 @@ def customers_resolve(people: Sequence[Person], *, source=None) -> list[int | No
 
 
 def customer_links_suggest(links: Iterable[tuple[int, int, tuple[str, str]]], *, source=None) -> None:
-    """Record ``(customer, other, (kind, value))`` suggestions; pairs already linked, suggested or refused are kept."""
-    from .services import merge_blocked
+    """Record ``(customer, other, (kind, value))`` suggestions in two statements, whatever their number.
 
+    A pair already suggested (or refused: ``ignore_conflicts`` keeps the refusal) is left as it
+    is; a pair whose merge a supervisor reversed is not suggested again.
+    """
     rows = {}
     for a, b, (kind, value) in links:
-        if a == b or (min(a, b), max(a, b)) in rows or merge_blocked(a, b):
-            continue
-        rows[min(a, b), max(a, b)] = CustomerLink(
-            customer_id=min(a, b), other_id=max(a, b), key=f"{kind}:{value}", source=source
-        )
-    CustomerLink.objects.bulk_create(rows.values(), ignore_conflicts=True)
+        if a != b:
+            rows.setdefault((min(a, b), max(a, b)), f"{kind}:{value}")
+    if not rows:
+        return
+    ids = {i for pair in rows for i in pair}
+    reversed_pairs = {
+        (min(a, b), max(a, b))
+        for a, b in CustomerMerge.objects.filter(
+            reversed_at__isnull=False, survivor_id__in=ids, merged_customer_id__in=ids
+        ).values_list("survivor_id", "merged_customer_id")
+    }
+    CustomerLink.objects.bulk_create(
+        [
+            CustomerLink(customer_id=a, other_id=b, key=key, source=source)
+            for (a, b), key in rows.items()
+            if (a, b) not in reversed_pairs
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _merge_where_one_person_is_several(
