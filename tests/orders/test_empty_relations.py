@@ -20,6 +20,8 @@ from integrations.models import DeadLetter, RawRecord, SyncRun, WebhookDelivery
 from orders.flags import flag_resolve, flag_take
 from orders.models import (
     AccessLog,
+    Customer,
+    CustomerLink,
     CustomerMerge,
     CustomerMessage,
     Flag,
@@ -76,6 +78,12 @@ def _world(monkeypatch):
         survivor=scene.zoe, merged_customer_id=999, key="manual", source=scene.sources["shopify"], by=boss
     )
     CustomerMerge.objects.filter(merged_customer_id=999).update(reversed_by=boss)
+    for name, decision in (("Zoe M.", CustomerLink.Decision.OPEN), ("Z. Muller", CustomerLink.Decision.REJECTED)):
+        other = Customer.objects.create(name=name, phone=scene.zoe.phone)
+        CustomerLink.objects.create(
+            customer=scene.zoe, other=other, key=f"phone:{scene.zoe.phone}", source=scene.sources["shopify"],
+            decision=decision, decided_by=boss,
+        )  # fmt: skip
     picking = Picking.objects.create(
         source=scene.sources["odoo"], external_id="7", order=web, name="WH/OUT/7", location=scene.downtown
     )
