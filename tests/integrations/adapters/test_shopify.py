@@ -114,6 +114,7 @@ def test_tagged_fulfilled_refunded_order_maps_every_field():
         emails=["bob.norman@mail.example.com"],
         phones=["+16136120707"],
         loyalty_id="",
+        verified=["email"],  # "verified_email": true
         updated_at=utc(2025, 4, 2, 16, 29, 59),
     )
     assert record.lines == [
@@ -479,6 +480,7 @@ def test_customer_fixture(adapter):
         emails=["bob.norman@mail.example.com"],
         phones=["+16136120707"],
         loyalty_id="",  # tags "Léon, Noël" carry no loyalty tag
+        verified=["email"],  # "verified_email": true
         updated_at=utc(2025, 4, 2, 16, 25, 58),
     )
 

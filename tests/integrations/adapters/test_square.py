@@ -478,6 +478,7 @@ def test_customers_keep_square_phone_formats_and_reference_as_loyalty_id():
             emails=["james.bond@example.com"],
             phones=["+1-212-555-4250"],
             loyalty_id="YOUR_REFERENCE_ID_2",
+            verified=["email", "phone"],  # a POS customer record vouches for both
             updated_at=utc(2020, 4, 20, 10, 2, 43, 83000),
         ),
         CustomerRecord(
@@ -486,6 +487,7 @@ def test_customers_keep_square_phone_formats_and_reference_as_loyalty_id():
             emails=["amelia.earhart@example.com"],
             phones=["+1-212-555-9238"],
             loyalty_id="YOUR_REFERENCE_ID_1",
+            verified=["email", "phone"],  # a POS customer record vouches for both
             updated_at=utc(2018, 3, 8, 18, 25, 21, 342000),
         ),
     ]
@@ -646,6 +648,7 @@ def test_payment_and_customer_events_carry_their_object(adapter, vector):
         name="Jenkins Smorly",
         emails=["jenkins+smorly@squareup.com"],
         phones=["+13477947111"],
+        verified=["email", "phone"],
         updated_at=utc(2022, 11, 9, 21, 38, 30),
     )
 

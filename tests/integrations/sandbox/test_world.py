@@ -108,14 +108,15 @@ def test_truth_has_the_agreed_shape(world):
     assert [o["order_id"] for o in truth["orders"]] == [f"O{n:06d}" for n in range(1, SIZE + 1)]
     for order in truth["orders"]:
         assert set(order) == {
-            "order_id", "person_id", "channel", "fulfilment", "store", "number", "placed_at",
+            "order_id", "person_id", "own_customer", "channel", "fulfilment", "store", "number", "placed_at",
             "promised_by", "status", "systems", "flags",
         }  # fmt: skip
         assert order["status"] in LIFECYCLE
         assert set(order["systems"]) <= {"shopify", "odoo", "square", "easypost"}
         assert all(set(ref) == {"external_id", "number"} for ref in order["systems"].values())
     for person in truth["people"]:
-        assert set(person) == {"person_id", "name", "email", "phone", "loyalty_id", "ids"}
+        assert set(person) == {"person_id", "name", "email", "phone", "loyalty_id", "ids", "customers"}
+        assert sorted(s for group in person["customers"] for s in group) == sorted(person["ids"])
         assert person["email"] == person["email"].lower()
 
 
