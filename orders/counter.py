@@ -61,12 +61,27 @@ def order(request: HttpRequest, code: str, order_id: int) -> HttpResponse:
     return _order_page(request, store, found)
 
 
-def _order_page(request, store, found, *, error: str = "", status: int = 200) -> HttpResponse:
+def _order_page(
+    request, store, found, *, error: str = "", field: str = "", typed: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The checklist and the handover form; after a refused handover, what the clerk typed with the error
+    next to its field (``field``; empty: above the checklist)."""
     context = {
         **pickup_checklist(order=found, store=store),
-        "error": error,
+        "error": error if not field else "",
+        "field_error": {field: error} if field else {},
+        "typed": typed or {},
         "id_checks": [(m, Handover.IdCheck(m).label) for m in ACCEPTED_PROOFS],
     }
+    missing = any(row.check and row.check.state == "missing" for row in context["rows"])
+    context["missing"] = missing
+    # With a line missing, handing over "all" is not the default: the lines still to hand over are ticked.
+    ticked = context["typed"].get("lines")
+    if ticked is None:
+        ticked = {
+            row.line.pk for row in context["rows"] if missing and not (row.check and row.check.state == "missing")
+        }
+    context["ticked"] = ticked
     template = "orders/pickup_order.html#counter" if request.htmx else "orders/pickup_order.html"
     return render(request, template, context, status=status)
 
@@ -108,10 +123,14 @@ def handover(request: HttpRequest, code: str, order_id: int) -> HttpResponse:
     refusal = request.POST.get("refusal", "").strip() if request.POST.get("action") == "refuse" else ""
     try:
         if request.POST.get("action") == "refuse" and not refusal:
-            raise PickupError("a refusal needs a reason")
+            raise PickupError("a refusal needs a reason", field="refusal")
         pickup_handover(order=found, by=request.user, check=check, line_ids=lines, refusal=refusal)
     except PickupError as error:
-        return _order_page(request, store, found, error=str(error), status=422)
+        typed = {
+            "name": check.name, "id_check": method, "id_value": request.POST.get("id_value", ""),
+            "lines": set(lines), "refusal": request.POST.get("refusal", ""),
+        }  # fmt: skip
+        return _order_page(request, store, found, error=str(error), field=error.field, typed=typed, status=422)
     return _after(request, store, found)
 
 

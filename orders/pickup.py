@@ -55,7 +55,15 @@ CLOSED_STAGES = (Stage.COLLECTED, Stage.REFUSED)
 
 
 class PickupError(Exception):
-    """A counter action that cannot be done (order already handed over, identity not confirmed, …)."""
+    """A counter action that cannot be done (order already handed over, identity not confirmed, …).
+
+    ``field`` names the form field the clerk should look at (``name``, ``proof``, ``lines``,
+    ``refusal``, ``reason``), so the error is shown next to it; empty: the whole action.
+    """
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -199,11 +207,11 @@ def _customer_tell_ready(pickup: Pickup, *, now) -> None:
     pickup.save(update_fields=["ready_notified_at"])
 
 
-def _typed(value: str, *, what: str, limit: int) -> None:
+def _typed(value: str, *, what: str, limit: int, field: str = "") -> None:
     """Refuse what a clerk typed when it is too long or holds a card number (nothing is written)."""
     problem = text_problem(value.strip(), what=what, limit=limit)
     if problem:
-        raise PickupError(problem)
+        raise PickupError(problem, field=field)
 
 
 # --- handing over --------------------------------------------------------------------------------
@@ -263,8 +271,8 @@ def pickup_handover(
     ``line_ids`` names the lines taken in a partial collection (default: all). A refusal
     needs a reason and no identity check.
     """
-    _typed(refusal, what="reason for the refusal", limit=REASON_MAX)
-    _typed(check.name if check else "", what="name given", limit=NAME_MAX)
+    _typed(refusal, what="reason for the refusal", limit=REASON_MAX, field="refusal")
+    _typed(check.name if check else "", what="name given", limit=NAME_MAX, field="name")
     pickup = pickup_lock(order)
     existing = Handover.objects.filter(order=order).first()
     if existing is not None:  # a double-click, or another clerk was first
@@ -288,12 +296,14 @@ def pickup_handover(
         orders_status_refresh([order.pk])
         return handover
     if check is None or not identity_confirmed(order, check):
-        raise PickupError("identity not confirmed: give the name and one matching proof")
+        raise PickupError("identity not confirmed: give the name and one matching proof", field="proof")
     if pickup.stage != Stage.READY and not line_ids:
-        raise PickupError(f"order {order.number} is not ready: hand over only the picked lines (partial)")
+        raise PickupError(
+            f"order {order.number} is not ready: hand over only the picked lines (partial)", field="lines"
+        )
     taken = [pk for pk in (line_ids or all_ids) if pk in all_ids]
     if not taken:
-        raise PickupError("no lines of this order were chosen")
+        raise PickupError("no lines of this order were chosen", field="lines")
     partial = set(taken) != set(all_ids)
     handover = Handover.objects.create(
         order=order,

@@ -367,6 +367,50 @@ def test_the_order_page_checks_a_line_by_htmx_and_hands_over_without_javascript(
     assert handed.status_code == 302 and Handover.objects.get().collected_by == "Zoë Müller"
 
 
+def test_a_refused_handover_keeps_what_was_typed_with_the_error_next_to_its_field(client, scene, pushes):
+    client.force_login(clerk_of(scene.downtown, "dana.downtown"))
+    line = scene.web_order.lines.get()
+    args = ["downtown", scene.web_order.pk]
+    client.post(reverse("pickup_line", args=[*args, line.pk]), {"state": "picked"})
+
+    wrong = client.post(
+        reverse("pickup_handover", args=args),
+        {"name": "Zoe Mueller", "id_check": "order_number", "id_value": "#1009", "action": "collect"},
+        headers={"HX-Request": "true"},
+    )
+    refusal = client.post(reverse("pickup_handover", args=args), {"name": "Zoe", "action": "refuse", "refusal": " "})
+
+    html = wrong.content.decode()
+    assert wrong.status_code == 422
+    assert 'name="name" autocomplete="off" value="Zoe Mueller"' in html
+    assert 'value="order_number" checked' in html and 'name="id_value" autocomplete="off" value="#1009"' in html
+    assert '<p class="error" id="error-proof" role="alert">identity not confirmed' in html
+    assert 'role="alert">identity not confirmed' not in html.split('<fieldset aria-describedby="error-proof">')[0]
+    assert refusal.status_code == 422
+    assert '<p class="error" id="error-refusal" role="alert">a refusal needs a reason</p>' in refusal.content.decode()
+    assert Handover.objects.count() == 0
+
+
+def test_with_a_line_missing_the_handover_ticks_only_the_other_lines(client, scene, pushes):
+    clerk = clerk_of(scene.downtown, "dana.downtown")
+    client.force_login(clerk)
+    lamp = scene.web_order.lines.get()
+    shade = LineFactory(order=scene.web_order, name="Lamp Shade", sku="HOM-0300-SHD", source=lamp.source)
+    args = ["downtown", scene.web_order.pk]
+    client.post(reverse("pickup_line", args=[*args, lamp.pk]), {"state": "picked"})
+    client.post(reverse("pickup_line", args=[*args, shade.pk]), {"state": "missing", "missing_quantity": 1})
+
+    html = client.get(reverse("pickup_order", args=args)).content.decode()
+
+    assert "a line is missing: only the ticked ones" in html
+    assert f'value="{lamp.pk}" checked> {lamp.quantity} × {lamp.name}' in html
+    assert (
+        f'value="{shade.pk}"> 1 × Lamp Shade <span class="sku">HOM-0300-SHD</span> <span class="warn">missing</span>'
+        in html
+    )
+    assert "Hand over the ticked lines" in html
+
+
 def _writes() -> tuple[int, ...]:
     models = (Pickup, PickupLine, Handover, PickupPush, Flag, TimelineEvent)
     return tuple(model.objects.count() for model in models)
