@@ -18,11 +18,12 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import events, search
-from .access import visible_customers, visible_orders
+from .access import role, store_ids, visible_customers, visible_orders
 from .audit import audit
 from .forms import NoteForm, VerifyForm, int_or_none
 from .identity import normalise_phone
-from .models import AccessLog, Customer, CustomerMerge, Interaction, Order
+from .models import AccessLog, Customer, CustomerMerge, Interaction, Order, Store
+from .roles import STORE_STAFF
 from .selectors import customer_header, customer_orders, order_pane, suggested_links, sync_overview
 from .services import customer_link_decide, note_write
 from .tables import OrderTable, table_configure
@@ -41,6 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
     form without JavaScript) opens the one exact hit straight away.
     """
     if request.method == "GET":
+        if role(request.user) == STORE_STAFF and store_ids(request.user):  # a clerk lands on their store's board
+            first = Store.objects.filter(pk__in=store_ids(request.user)).order_by("name").first()
+            return redirect("pickup_board", first.code)
         return render(request, "orders/search.html", {"results": None, "q": ""})
     q = request.POST.get("q", "")
     results = search.search(request.user, q)

@@ -33,6 +33,7 @@ def _open_pickups(count: int) -> list[Order]:
 def test_a_clerk_prepares_marks_missing_and_hands_over(page, browser, live_server, synced, screenshots):
     short, whole = _open_pickups(2)
     login(page, live_server, "clerk", "omnidesk-clerk")
+    assert page.url == f"{live_server.url}/stores/downtown/pickups/"  # a clerk lands on their store's board
     page.set_viewport_size({"width": 1024, "height": 768})
     page.click("nav >> text=Pickups")
     page.wait_for_selector(f'#board [data-order="{short.number}"]')

@@ -367,6 +367,15 @@ def test_the_order_page_checks_a_line_by_htmx_and_hands_over_without_javascript(
     assert handed.status_code == 302 and Handover.objects.get().collected_by == "Zoë Müller"
 
 
+def test_a_clerk_lands_on_their_stores_board(client, scene):
+    client.force_login(clerk_of(scene.downtown, "dana.downtown"))
+
+    response = client.get("/")
+
+    assert (response.status_code, response["Location"]) == (302, "/stores/downtown/pickups/")
+    assert client.post("/", {"q": "zoe"}).status_code == 200  # the top bar's search still answers
+
+
 def test_a_refused_handover_keeps_what_was_typed_with_the_error_next_to_its_field(client, scene, pushes):
     client.force_login(clerk_of(scene.downtown, "dana.downtown"))
     line = scene.web_order.lines.get()
