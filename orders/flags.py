@@ -81,3 +81,31 @@ def flag_resolve(flag: Flag, *, by, reason: str) -> Flag:
         Flag.objects.filter(pk=flag.pk).update(resolved_by=by, resolution=reason, resolved_while_holding=True)
         flag.refresh_from_db()
     return flag
+
+
+@transaction.atomic
+def flag_unsnooze(flag: Flag, *, by) -> bool:
+    """Undo a snooze: the flag is back in the queue at once. False when it was not snoozed."""
+    if not Flag.objects.filter(pk=flag.pk, snoozed_until__isnull=False).update(snoozed_until=None, snooze_reason=""):
+        return False
+    flag.snoozed_until, flag.snooze_reason = None, ""
+    _event(flag, TimelineEvent.Kind.FLAG_SNOOZED, f"snooze of {flag.code} undone by {by.get_username()}", by)
+    return True
+
+
+class CannotReopen(Exception):
+    """The resolve cannot be undone (the flag is open, or detection opened a new one of its code since)."""
+
+
+@transaction.atomic
+def flag_reopen(flag: Flag, *, by) -> Flag:
+    """Undo a resolve: the flag is open again as it was, with who undid it in the timeline."""
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.closed_at is None:
+        raise CannotReopen(f"{flag.code} on {flag.order.number} is open already")
+    if Flag.objects.filter(order_id=flag.order_id, code=flag.code, closed_at__isnull=True).exists():
+        raise CannotReopen(f"a new {flag.code} flag was opened on {flag.order.number} since: work that one")
+    flag.closed_at, flag.resolved_by, flag.resolution, flag.resolved_while_holding = None, None, "", False
+    flag.save(update_fields=["closed_at", "resolved_by", "resolution", "resolved_while_holding"])
+    _event(flag, TimelineEvent.Kind.FLAG_OPENED, f"resolve of {flag.code} undone by {by.get_username()}", by)
+    return flag

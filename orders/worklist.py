@@ -23,7 +23,16 @@ from integrations.models import humanise
 from .access import visible_orders, visible_stores
 from .answer import flag_label
 from .audit import audit
-from .flags import SEVERITY, SEVERITY_LABEL, flag_resolve, flag_snooze, flag_take
+from .flags import (
+    SEVERITY,
+    SEVERITY_LABEL,
+    CannotReopen,
+    flag_reopen,
+    flag_resolve,
+    flag_snooze,
+    flag_take,
+    flag_unsnooze,
+)
 from .forms import NoteForm
 from .freetext import REASON_MAX, card_free
 from .messaging import MESSAGE_CODES, CannotMessage, message_preview, message_send
@@ -105,7 +114,10 @@ class FlagTable(tables.Table):
 
     class Meta:
         attrs = {"class": "grid worklist", "id": "worklist-table"}
-        row_attrs = {"id": lambda record: f"flag-{record.pk}"}
+        row_attrs = {
+            "id": lambda record: f"flag-{record.pk}",
+            "class": lambda record: "snoozed" if record.snoozed_until and record.snoozed_until > timezone.now() else "",
+        }
         empty_text = "No open flags here. Nothing is falling between the systems right now."
 
     def render_severity(self, value):
@@ -185,10 +197,23 @@ def message_review(request: HttpRequest, flag_id: int) -> HttpResponse:
     return render(request, "orders/message_review.html", {"flag": flag, "preview": preview, "next": back})
 
 
+UNDO = "undo"  # a message's extra tag: the flash carries an undo button (templates/base.html)
+
+
+def _done(request, flag, text: str, undo: str) -> None:
+    """Say what was done, with the action that undoes it (rendered as a button beside the message)."""
+    messages.success(request, text, extra_tags=f"{UNDO} {undo}:{flag.pk}")
+
+
 @require_POST
 def flag_action(request: HttpRequest, flag_id: int, action: str) -> HttpResponse:
     """Take, snooze, resolve, note or message one flag; back to the worklist (htmx re-selects the table)."""
-    flag = get_object_or_404(visible_flags(request.user), pk=flag_id)
+    flags = (
+        Flag.objects.filter(order__in=visible_orders(request.user))
+        if action == "reopen"
+        else visible_flags(request.user)
+    )
+    flag = get_object_or_404(flags.select_related("order"), pk=flag_id)
     back = _back(request, request.POST.get("next", ""))
     if action == "take":
         flag_take(flag, by=request.user)
@@ -199,12 +224,28 @@ def flag_action(request: HttpRequest, flag_id: int, action: str) -> HttpResponse
             return redirect(back)
         until = timezone.now() + timedelta(hours=form.cleaned_data["hours"])
         flag_snooze(flag, by=request.user, until=until, reason=form.cleaned_data["reason"])
+        _done(
+            request,
+            flag,
+            f"Snoozed {flag_label(flag.code)} on {flag.order.number} for {form.cleaned_data['hours']} h.",
+            "unsnooze",
+        )
     elif action == "resolve":
         form = ReasonForm(request.POST)
         if not form.is_valid():
             messages.error(request, f"Resolve {flag.code} on {flag.order.number}: {_errors(form)}")
             return redirect(back)
         flag_resolve(flag, by=request.user, reason=form.cleaned_data["reason"])
+        _done(request, flag, f"Resolved {flag_label(flag.code)} on {flag.order.number}.", "reopen")
+    elif action == "unsnooze":
+        if flag_unsnooze(flag, by=request.user):
+            messages.success(request, f"{flag_label(flag.code)} on {flag.order.number} is back in the queue.")
+    elif action == "reopen":
+        try:
+            flag_reopen(flag, by=request.user)
+            messages.success(request, f"{flag_label(flag.code)} on {flag.order.number} is open again.")
+        except CannotReopen as reason:
+            messages.error(request, f"Cannot undo: {reason}")
     elif action == "note":
         form = NoteForm(request.POST)
         if not form.is_valid():

@@ -66,3 +66,20 @@ def span_words(value) -> str:
 def flag_label(code: str) -> str:
     """``stuck_shipment`` → ``Parcel stuck``: words a customer could hear; the code stays in titles and the API."""
     return _flag_label(code)
+
+
+UNDO_LABELS = {"unsnooze": "Undo snooze", "reopen": "Undo resolve"}
+
+
+@register.filter
+def undo_of(message) -> dict | None:
+    """The undo a worklist message offers (``extra_tags`` "undo <action>:<flag id>"): its URL and label."""
+    from django.urls import reverse
+
+    words = str(getattr(message, "extra_tags", "") or "").split()
+    if "undo" not in words:
+        return None
+    action, _, flag_id = next((w for w in words if ":" in w), ":").partition(":")
+    if action not in UNDO_LABELS or not flag_id.isdigit():
+        return None
+    return {"url": reverse("flag_action", args=[int(flag_id), action]), "label": UNDO_LABELS[action]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -138,6 +139,49 @@ def test_resolve_needs_a_reason_and_closes_the_flag(agent_client, scene):
     assert (flag.resolution, flag.resolved_by.username) == ("carrier found it, delivered tomorrow", "alice.agent")
     assert flag.closed_at is not None
     assert f"flag-{flag.pk}" not in listed(agent_client.get("/worklist/"))
+
+
+def test_snooze_says_so_with_an_undo_and_snoozed_rows_look_snoozed(agent_client, scene):
+    flag = scene.unassigned
+    page = agent_client.post(
+        reverse("flag_action", args=[flag.pk, "snooze"]),
+        {"hours": 4, "reason": "store closed today", "next": "/worklist/"},
+        follow=True,
+    ).content.decode()
+
+    assert f"Snoozed Nobody preparing it on {flag.order.number} for 4 h." in page
+    undo = reverse("flag_action", args=[flag.pk, "unsnooze"])
+    assert f'<form method="post" action="{undo}" class="inline undo">' in page and "Undo snooze" in page
+    listing = agent_client.get("/worklist/", {"snoozed": "on"}).content.decode()
+    row = re.search(rf'<tr [^>]*id="flag-{flag.pk}"[^>]*>', listing)[0]
+    assert row == f'<tr id="flag-{flag.pk}" class="snoozed odd">'
+
+    back = agent_client.post(undo, {"next": "/worklist/"}, follow=True).content.decode()
+
+    assert f"Nobody preparing it on {flag.order.number} is back in the queue." in back
+    assert Flag.objects.get(pk=flag.pk).snoozed_until is None
+    assert f"flag-{flag.pk}" in listed(agent_client.get("/worklist/"))
+    assert TimelineEvent.objects.filter(kind="flag_snoozed").latest("occurred_at").summary == (
+        "snooze of unassigned undone by alice.agent"
+    )
+
+
+def test_resolve_says_so_with_an_undo_that_reopens_the_flag(agent_client, scene):
+    flag = scene.uptown_flag
+    page = agent_client.post(
+        reverse("flag_action", args=[flag.pk, "resolve"]), {"reason": "delivered", "next": "/worklist/"}, follow=True
+    ).content.decode()
+    undo = reverse("flag_action", args=[flag.pk, "reopen"])
+    assert "Undo resolve" in page and f'action="{undo}"' in page
+
+    agent_client.post(undo, {"next": "/worklist/"})
+
+    flag.refresh_from_db()
+    assert (flag.closed_at, flag.resolved_by, flag.resolution) == (None, None, "")
+    assert f"flag-{flag.pk}" in listed(agent_client.get("/worklist/"))
+    # Undone twice, or after detection opened a new one: a clear refusal, nothing changed.
+    again = agent_client.post(undo, {"next": "/worklist/"}, follow=True).content.decode()
+    assert "Cannot undo:" in again and "is open already" in again
 
 
 def test_a_note_from_the_worklist_lands_on_the_order(agent_client, scene):
