@@ -78,6 +78,24 @@ class Board:
     def column_list(self) -> list[tuple[str, str, list[Card]]]:
         return [(key, self.titles[key], self.columns[key]) for key in COLUMNS]
 
+    @property
+    def problems_here(self) -> list[Card]:
+        """Problems for the counter now: an item not on the shelf, a refusal, or the customer due or waiting."""
+        return [card for card in self.columns["problems"] if _at_the_counter(card)]
+
+    @property
+    def problems_back_office(self) -> list[Card]:
+        """Problems the back office owns (not in the ERP, nobody preparing it, money): shown collapsed."""
+        return [card for card in self.columns["problems"] if not _at_the_counter(card)]
+
+
+COUNTER_CODES = {Flag.Code.STOCK_SHORTFALL}  # what a clerk can act on at the shelf
+
+
+def _at_the_counter(card: Card) -> bool:
+    refused = getattr(getattr(card.order, "pickup", None), "stage", "") == "refused"
+    return card.overdue or refused or any(flag.code in COUNTER_CODES for flag in card.flags)
+
 
 def pickup_orders(store: Store, base: QuerySet[Order]) -> QuerySet[Order]:
     """Every order to be picked up at this store, from any channel (``base`` is the user's visible orders)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -478,6 +479,30 @@ def test_the_board_reads_open_pickups_and_todays_collected_not_the_stores_histor
         scene.web_order.pk: "new", open_upstream: "preparing", collected_today: "collected",
         delivered_but_ready_here: "ready", refused: "problems",
     }  # fmt: skip
+
+
+def test_the_board_splits_problems_and_folds_long_columns(client, scene):
+    now = timezone.now()
+    store = scene.downtown
+    waiting = [OrderFactory(store=store, fulfilment="pickup", status=Lifecycle.ASSIGNED, promised_by=now + timedelta(
+        hours=h + 2)) for h in range(10)]  # fmt: skip
+    shelf = OrderFactory(store=store, fulfilment="pickup", status=Lifecycle.PAID, promised_by=now + timedelta(hours=5))
+    Flag.objects.create(order=shelf, code=Flag.Code.STOCK_SHORTFALL, detail="lamp: 0 on hand")
+    money = OrderFactory(store=store, fulfilment="pickup", status=Lifecycle.PAID, promised_by=now + timedelta(hours=5))
+    Flag.objects.create(order=money, code=Flag.Code.PAYMENT_MISMATCH, detail="captured 0")
+    client.force_login(clerk_of(store, "dana.downtown"))
+
+    html = client.get(reverse("pickup_board", args=["downtown"])).content.decode()
+
+    preparing = html.split('aria-label="Preparing"')[1].split("</section>")[0]
+    shown, folded = preparing.split('<details class="more">')
+    assert [w.number for w in waiting[:8]] == re.findall(r'data-order="([^"]+)"', shown)
+    assert "<summary>2 more</summary>" in folded
+    assert [w.number for w in waiting[8:]] == re.findall(r'data-order="([^"]+)"', folded)
+    problems = html.split('aria-label="Problems"')[1].split("</section>")[0]
+    here, back = problems.split('<details class="back-office">')
+    assert f'data-order="{shelf.number}"' in here and f'data-order="{money.number}"' not in here
+    assert "<summary>Back office: 1</summary>" in back and f'data-order="{money.number}"' in back
 
 
 def test_the_boards_reads_can_use_their_indexes(scene):
