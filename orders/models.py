@@ -134,6 +134,19 @@ class CustomerName(models.Model):
         return self.folded
 
 
+def revealing_source(help_text: str) -> models.ForeignKey:
+    """The system whose record showed two customers to be (maybe) one person; kept if the source is deleted."""
+    return models.ForeignKey(
+        "integrations.Source",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        help_text=help_text,
+    )
+
+
 class CustomerMerge(models.Model):
     """Two customers found to be one person, folded together; a supervisor can reverse it.
 
@@ -148,15 +161,7 @@ class CustomerMerge(models.Model):
         default=dict, help_text="Name, e-mail, phone and loyalty id of the merged customer."
     )
     key = models.CharField(max_length=300, help_text="What they shared, e.g. 'email:ann@example.com', or 'manual'.")
-    source = models.ForeignKey(
-        "integrations.Source",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-        help_text="The system whose record revealed the match.",
-    )
+    source = revealing_source("The system whose record revealed the match.")
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -193,15 +198,7 @@ class CustomerLink(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     other = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=300, help_text="The one key they share, e.g. 'phone:+15551234567'.")
-    source = models.ForeignKey(
-        "integrations.Source",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-        help_text="The system whose record suggested the link.",
-    )
+    source = revealing_source("The system whose record suggested the link.")
     decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.OPEN)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
