@@ -76,6 +76,19 @@ RECENT_NOTES = 5
 VERIFIED_FOR = timedelta(hours=2)  # "verified on this call": a later call verifies again
 
 
+def verified_on_this_call(customer: Customer) -> Interaction | None:
+    """The caller's identity check logged for this customer within :data:`VERIFIED_FOR`, if any."""
+    return (
+        Interaction.objects.filter(
+            customer=customer,
+            kind=Interaction.Kind.IDENTITY_VERIFIED,
+            created_at__gte=timezone.now() - VERIFIED_FOR,
+        )
+        .select_related("author")
+        .first()
+    )
+
+
 def customer_header(customer: Customer, *, orders: QuerySet[Order]) -> dict:
     """Who this is: every identity with its system, open flags, the last notes, a recent verification.
 
@@ -93,15 +106,7 @@ def customer_header(customer: Customer, *, orders: QuerySet[Order]) -> dict:
         .select_related("author", "order__store")
         .order_by("-created_at", "-id")[:RECENT_NOTES]
     )
-    verified = (
-        Interaction.objects.filter(
-            customer=customer,
-            kind=Interaction.Kind.IDENTITY_VERIFIED,
-            created_at__gte=timezone.now() - VERIFIED_FOR,
-        )
-        .select_related("author")
-        .first()
-    )
+    verified = verified_on_this_call(customer)
     return {
         "customer": customer,
         "paid_more_in_store": paid_more_in_store(customer, orders=orders),

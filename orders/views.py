@@ -24,7 +24,14 @@ from .forms import NoteForm, VerifyForm, int_or_none
 from .identity import normalise_phone
 from .models import AccessLog, Customer, CustomerMerge, Interaction, Order, Store
 from .roles import STORE_STAFF
-from .selectors import customer_header, customer_orders, order_pane, suggested_links, sync_overview
+from .selectors import (
+    customer_header,
+    customer_orders,
+    order_pane,
+    suggested_links,
+    sync_overview,
+    verified_on_this_call,
+)
 from .services import customer_link_decide, note_write
 from .tables import OrderTable, table_configure
 
@@ -223,8 +230,8 @@ def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
 def customer_link(request: HttpRequest, customer_id: int, link_id: int) -> HttpResponse:
     """Settle a suggested link from the customer's screen: the same person (merged) or not (never again)."""
     person = get_object_or_404(visible_customers(request.user), pk=customer_id)
-    header = customer_header(person, orders=visible_orders(request.user))
-    shown = {s.link.pk: s for s in suggested_links(person, request.user, verified=header["verified"])}
+    verified = verified_on_this_call(person)  # only what deciding needs, not the whole header
+    shown = {s.link.pk: s for s in suggested_links(person, request.user, verified=verified)}
     if link_id not in shown:
         raise Http404("no such suggestion on this customer")
     if not shown[link_id].can_decide:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from integrations import records as rec
@@ -149,9 +150,17 @@ def _guest_customers(source, guests: Sequence[rec.OrderRecord], order_of: dict[s
     if not guests:
         return {}
     copies = {r.external_id for r in guests if r.channel == "web" and source.kind != "storefront"}
-    orders = Order.objects.filter(pk__any=[order_of[r.external_id] for r in guests]).exclude(customer=None)
-    of_order = dict(orders.values_list("id", "customer_id"))
-    guest_only = set(orders.filter(customer__identities__isnull=True).values_list("id", flat=True))
+    known_to_a_system = Exists(CustomerIdentity.objects.filter(customer_id=OuterRef("customer_id")))
+    rows = (
+        Order.objects.filter(pk__any=[order_of[r.external_id] for r in guests])
+        .exclude(customer=None)
+        .values_list("id", "customer_id", known_to_a_system)
+    )
+    of_order, guest_only = {}, set()
+    for order_id, customer_id, has_identity in rows:
+        of_order[order_id] = customer_id
+        if not has_identity:
+            guest_only.add(order_id)
     customer_of: dict[str, int | None] = {}
     rest = []
     for r in guests:
