@@ -38,7 +38,10 @@ def test_both_phases_measured_every_kind_without_errors_and_nothing_left_behind(
     for phase in ("baseline", "during_sync"):
         assert all(values[f"load.{phase}.{kind}.requests"] > 0 for kind in KINDS), result
         assert values[f"load.{phase}.requests"] == sum(values[f"load.{phase}.{kind}.requests"] for kind in KINDS)
-        assert 0 < values[f"load.{phase}.p50_ms"] <= values[f"load.{phase}.p95_ms"] <= values[f"load.{phase}.max_ms"]
+        # Locust keeps response times in buckets (to 10 ms from 100 ms, to 100 ms from 1 s), so a percentile
+        # can stand a bucket above the exact maximum (seen: p95 410 with max 409.7).
+        top = values[f"load.{phase}.max_ms"]
+        assert 0 < values[f"load.{phase}.p50_ms"] <= values[f"load.{phase}.p95_ms"] <= locust_bucket(top)
         assert 3.9 < values[f"load.{phase}.seconds"] < 5
     # and every answer was the page asked for, with and without a sync (a link the sync made stale, an order
     # moved to the customer the sandbox gives it, leads to that customer's screen)
@@ -61,3 +64,11 @@ def test_both_phases_measured_every_kind_without_errors_and_nothing_left_behind(
         assert cursor.fetchone() == (0,)
     # and gunicorn, the sandbox, the agents and the sync processes are gone
     assert {p.pid for p in psutil.Process().children(recursive=True)} - children_before == set()
+
+
+def locust_bucket(ms: float) -> float:
+    """The bucket Locust files a response time of ``ms`` under (``locust.stats`` rounds to 2 significant digits)."""
+    if ms < 100:
+        return ms
+    step = 10 if ms < 1000 else 100
+    return -(-ms // step) * step  # rounded up: the bucket's top bounds every value filed in it
