@@ -8,6 +8,7 @@ runs at once.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -34,7 +35,10 @@ from tests.integrations.state import end_state, state_differences
 pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 4
-PREFIXES = ("a-", "b-")  # the sandbox's five systems twice: ten sources
+# The sandbox's five systems twice: ten sources. Their names, so their queues, are this run's own: a worker
+# left behind by another run on this broker (an interrupted suite) can never take this run's tasks.
+PREFIXES = tuple(f"{copy}{os.getpid()}-" for copy in ("a", "b"))
+PR_SET_PDEATHSIG = 1
 
 
 def test_sources_route_to_their_own_queue(db, monkeypatch):
@@ -74,9 +78,20 @@ def start_workers(queues: list[str]) -> list[subprocess.Popen]:
     command = [sys.executable, "-m", "celery", "-A", "omnidesk", "worker", "-P", "solo", "-Q", ",".join(queues)]
     command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"]
     return [
-        subprocess.Popen([*command, "-n", f"host{i}@%h"], cwd=settings.BASE_DIR, env=env, stderr=subprocess.DEVNULL)  # noqa: S603
+        subprocess.Popen(  # noqa: S603
+            [*command, "-n", f"host{i}@%h"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads between fork and exec here)
+        )
         for i in range(WORKERS)
     ]
+
+
+def _die_with_parent() -> None:
+    """Linux kills the worker when this test's process dies, however it dies: no worker outlives its run."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def lock_holder(workers: list[subprocess.Popen], source: Source) -> subprocess.Popen | None:
@@ -103,10 +118,25 @@ def wait_until(condition, seconds: float, what: str):
         if value := condition():
             return value
         time.sleep(0.1)
-    runs = SyncRun.objects.order_by("started_at").values_list("source__name", "status", "pages", "error")
-    raise AssertionError(
-        f"timed out waiting for {what}; runs: " + "; ".join(f"{n} {s} {p}p {e[:200]}" for n, s, p, e in runs)
-    )
+    raise AssertionError(f"timed out waiting for {what}; {stuck_report()}")
+
+
+def stuck_report() -> str:
+    """What a timeout needs to say, shortest first: each source's runs and last error, then who waits on what."""
+    sources = []
+    for source in Source.objects.order_by("name"):
+        runs = list(source.runs.order_by("started_at").values_list("status", "pages", "error"))
+        statuses = " ".join(f"{status[0].upper()}{pages}" for status, pages, _ in runs)  # S3: succeeded, 3 pages
+        error = next((e for _, _, e in reversed(runs) if e), "")
+        sources.append(f"{source.name}: {statuses} {error[:160]}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid), "
+            "round(extract(epoch FROM now() - xact_start)), left(query, 90) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"
+        )
+        sessions = [" ".join(str(value) for value in row) for row in cursor.fetchall()]
+    return "sources: " + " | ".join(sources) + " || sessions: " + " | ".join(sessions)
 
 
 def test_four_workers_lose_nothing_when_one_is_killed_mid_page_and_never_run_a_source_twice(small_sandbox):
