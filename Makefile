@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 # Tests and benchmarks run on PostgreSQL + Redis (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/omnidesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Test processes (pytest-xdist; each has its own test database; the broker's tests share one process).
+TEST_WORKERS ?= 2
 
 .PHONY: help install demo test lint format bench services browser axe screenshots migrate run clean
 
@@ -42,7 +44,7 @@ axe:
 	@bash .ci/axe.sh
 
 test: $(STAMP) services browser axe
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Re-take the pictures in docs/screenshots/ from the browser tests (look at them before committing).
 screenshots: $(STAMP) services browser axe

@@ -32,7 +32,8 @@ from integrations.sync import source_sync
 from omnidesk.celery import app as celery_app
 from tests.integrations.state import end_state, state_differences
 
-pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True)]
+# The broker's database is shared by every test process (`make test` runs two): its tests take turns.
+pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("broker")]
 
 WORKERS = 4
 # The sandbox's five systems twice: ten sources. Their names, so their queues, are this run's own: a worker
