@@ -27,7 +27,7 @@ from . import search
 from .access import visible_orders
 from .audit import audit
 from .models import AccessLog, ApiToken, Customer, Order
-from .selectors import distinct, order_pane, order_systems, presence_sources
+from .selectors import distinct, maybe_same_as, order_pane, order_systems, presence_sources
 
 TOKEN_BYTES = 32
 LAST_USED_EVERY = timedelta(minutes=1)  # write last_used_at at most this often per token
@@ -120,6 +120,11 @@ class CustomerOut(Schema):
     phones: list[str]
     loyalty_id: str
     matched: list[str]
+    maybe_same_as: list[int] = Field(
+        description="Other customers an open suggested link says may be the same person: not merged, so their "
+        "orders are not listed here; a supervisor (or an agent with the caller verified) settles it on the "
+        "customer screen. Empty for store staff."
+    )
 
 
 class OrderOut(Schema):
@@ -270,10 +275,13 @@ def lookup(request: HttpRequest, q: str = "", phone: str = ""):
     orders = [hit.order for hit in order_hits.values()] + [o for o in their_orders if o.pk not in order_hits]
     _with_systems_and_flags(orders)
     sources = presence_sources()
+    links = maybe_same_as([hit.customer.pk for hit in customers], request.user)
     audit(request.user, AccessLog.Action.API_LOOKUP, customer_ids=results.customer_ids)
     return {
         "query": results.reading.text,
-        "customers": [_customer_out(hit.customer, [str(m) for m in hit.matches]) for hit in customers],
+        "customers": [
+            _customer_out(hit.customer, [str(m) for m in hit.matches], links[hit.customer.pk]) for hit in customers
+        ],
         "orders": [
             _order_out(o, [str(m) for m in order_hits[o.pk].matches] if o.pk in order_hits else [], sources)
             for o in orders
@@ -373,7 +381,7 @@ def _with_systems_and_flags(orders: list[Order]) -> None:
     prefetch_related_objects(orders, "records__source", "shipments__source", "flags")
 
 
-def _customer_out(customer: Customer, matched: list[str]) -> dict:
+def _customer_out(customer: Customer, matched: list[str], maybe_same_as: list[int]) -> dict:
     identities = customer.identities.all()
     return {
         "id": customer.pk,
@@ -382,6 +390,7 @@ def _customer_out(customer: Customer, matched: list[str]) -> dict:
         "phones": distinct([customer.phone, *(i.phone_e164 for i in identities)]),
         "loyalty_id": customer.loyalty_id,
         "matched": matched,
+        "maybe_same_as": maybe_same_as,
     }
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from integrations.models import Source, SyncRun
 
-from .answer import order_answer
+from .answer import CALLER_FACING, order_answer
 from .correlate import PRECEDENCE
 from .flags import MESSAGE_CODES
 from .models import (
@@ -175,6 +175,26 @@ def suggested_links(customer: Customer, user, *, verified) -> list[SuggestedLink
     return out
 
 
+def maybe_same_as(customer_ids: list[int], user) -> dict[int, list[int]]:
+    """Per customer, the other customers an open suggested link says may be the same person (one query).
+
+    For those who see every customer, as :func:`suggested_links`; store staff get nothing.
+    """
+    from .access import sees_every_store
+
+    others: dict[int, list[int]] = {pk: [] for pk in customer_ids}
+    if not customer_ids or not sees_every_store(user):
+        return others
+    links = CustomerLink.objects.filter(
+        Q(customer__in=customer_ids) | Q(other__in=customer_ids), decision=CustomerLink.Decision.OPEN
+    ).values_list("customer_id", "other_id")
+    for one, other in links:
+        for this, that in ((one, other), (other, one)):
+            if this in others and that not in others[this]:
+                others[this].append(that)
+    return {pk: sorted(found) for pk, found in others.items()}
+
+
 def distinct(values) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
@@ -317,8 +337,18 @@ def order_pane(order: Order) -> dict:
         "cannot_cancel": cannot_cancel(order, standing),
         "refundable": refundable(payments, returns),
     }
+    pane["caller_flags"], pane["back_office_flags"] = flags_for_the_call(pane["flags"])
+    pane["back_office_open"] = sum(flag.closed_at is None for flag in pane["back_office_flags"])
+    pane["back_office_closed"] = len(pane["back_office_flags"]) - pane["back_office_open"]
     pane["answer"] = order_answer(pane, now=timezone.now())
     return pane
+
+
+def flags_for_the_call(flags: list[Flag]) -> tuple[list[Flag], list[Flag]]:
+    """The open flags the caller may ask about (:data:`answer.CALLER_FACING`), and the rest: open back-office
+    work (nobody preparing it, not on the shelf, a charge that does not match…) then closed flags."""
+    caller = [flag for flag in flags if flag.closed_at is None and flag.code in CALLER_FACING]
+    return caller, [flag for flag in flags if flag not in caller]
 
 
 PRESENCE_KINDS = ("storefront", "pos", "erp", "carrier")

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.api import token_create
-from orders.models import AccessLog, Interaction, Note, Order, TimelineEvent
+from orders.models import AccessLog, Flag, Interaction, Note, Order, TimelineEvent
 from orders.services import customer_merge
 from orders.timezones import store_local
 from tests.factories import LineFactory, OrderFactory, StockFactory, TrackingEventFactory, agent
@@ -131,6 +131,31 @@ def test_choosing_an_order_swaps_only_the_pane(agent_client, scene):
     assert "Order L1kx" in html
     assert "Zoë Müller</h1>" not in html
     assert response["Vary"] == "HX-Request, Cookie"
+
+
+def test_the_pane_lists_what_the_caller_may_ask_about_and_folds_the_back_office_flags(agent_client, scene):
+    # Given an order with a parcel stuck (the caller hears of it), nobody preparing it (back office),
+    # and a missed promise that has since closed
+    order = scene.web_order
+    stuck = Flag.objects.create(order=order, code=Flag.Code.STUCK_SHIPMENT, detail="no scan for 6 days")
+    Flag.objects.create(order=order, code=Flag.Code.UNASSIGNED, detail="no picking")
+    Flag.objects.create(
+        order=order, code=Flag.Code.PROMISE_MISSED, detail="due 20 Nov", closed_at=datetime(2026, 11, 21, tzinfo=UTC)
+    )
+
+    # When the agent opens the order
+    html = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, order.pk])).content.decode()
+
+    # Then only the open caller-facing flag is in the open list, with its message; the rest fold under a count
+    caller = html.split('aria-label="What the customer may ask about">', 1)[1].split("</ul>", 1)[0]
+    folded = html.split('<details class="back-office flags-back-office">', 1)[1].split("</details>", 1)[0]
+    assert caller.count("<li") == 1
+    assert 'title="stuck_shipment">Parcel stuck</span> no scan for 6 days' in caller
+    assert f"/worklist/flags/{stuck.pk}/message/review/" in caller
+    assert '<summary>Back office and closed flags: <strong class="warn">1 open</strong> · 1 closed</summary>' in folded
+    assert folded.count("<li") == 2
+    assert 'title="unassigned">Nobody preparing it</span> no picking' in folded
+    assert 'title="promise_missed">Late</span> due 20 Nov <span class="muted">(closed 2026-11-21)</span>' in folded
 
 
 def test_a_link_from_before_the_order_moved_to_another_customer_leads_to_its_screen(agent_client, scene):

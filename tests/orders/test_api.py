@@ -16,8 +16,8 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
 from orders.api import token_create, token_digest
-from orders.models import AccessLog, ApiToken
-from tests.factories import agent
+from orders.models import AccessLog, ApiToken, Customer, CustomerLink
+from tests.factories import agent, clerk_of
 from tests.orders import scene as scenes
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +111,7 @@ def test_lookup_by_phone_pops_the_customer_and_their_orders(client, scene, auth,
             "phones": ["+13125550147"],
             "loyalty_id": "LY123456",
             "matched": ["phone · shopify"],
+            "maybe_same_as": [],
         }
     ]
     assert [o["number"] for o in body["orders"]] == ["L1kx", "#1001"]
@@ -138,6 +139,28 @@ def test_lookup_by_phone_pops_the_customer_and_their_orders(client, scene, auth,
     }
     assert web["flags"] == []
     assert AccessLog.objects.get().action == "api_lookup"
+
+
+def test_a_screen_pop_names_the_customers_a_suggested_link_may_join_but_lists_only_this_ones_orders(
+    client, scene, auth, openapi
+):
+    # Given a guest customer that an unverified phone only suggests is Zoë, and a link the supervisor rejected
+    guest = Customer.objects.create(name="Zoe Muller")
+    rejected = Customer.objects.create(name="Zoe M.")
+    CustomerLink.objects.create(customer=scene.zoe, other=guest, key="phone:+13125550147")
+    CustomerLink.objects.create(
+        customer=scene.zoe, other=rejected, key="email:zoe.muller@example.com", decision=CustomerLink.Decision.REJECTED
+    )
+    clerk_auth = {"Authorization": f"Token {token_create(clerk_of(scene.downtown, 'dana'))}"}
+
+    # When the telephony screen-pop looks the caller up, as an agent and as store staff
+    body = valid(openapi, client.get("/api/v1/lookup", {"phone": "(312) 555-0147"}, headers=auth))
+    clerks = client.get("/api/v1/lookup", {"phone": "(312) 555-0147"}, headers=clerk_auth).json()
+
+    # Then the agent learns of the open suggestion (not the rejected one) and gets only Zoë's own orders
+    assert [(c["id"], c["maybe_same_as"]) for c in body["customers"]] == [(scene.zoe.pk, [guest.pk])]
+    assert [o["customer_id"] for o in body["orders"]] == [scene.zoe.pk, scene.zoe.pk]
+    assert [(c["id"], c["maybe_same_as"]) for c in clerks["customers"]] == [(scene.zoe.pk, [])]  # not theirs to see
 
 
 def test_lookup_by_order_number_names_the_match(client, scene, auth, openapi):
