@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from difflib import SequenceMatcher
 
 from django.db import connection
@@ -33,6 +33,7 @@ from .access import sees_every_store, store_ids, visible_customers, visible_orde
 from .correlate import normalise_number
 from .identity import normalise_email, normalise_phone
 from .models import Customer, CustomerIdentity, Order, OrderKey, OrderRecord, Payment, Shipment
+from .timezones import zone_named
 
 MAX_QUERY = 200
 MAX_HITS = 20
@@ -320,13 +321,29 @@ def _cards(reading: Reading, found: _Found) -> None:
     """
     payments = Payment.objects.filter(card_last4=reading.card_last4, order__isnull=False)
     if reading.card_date:
-        payments = payments.filter(order__placed_at__date=reading.card_date)
         what = f"card ending {reading.card_last4} on {reading.card_date:%Y-%m-%d}"
-    else:
-        payments = _named(payments, reading.card_name)
-        what = f"card ending {reading.card_last4} + name"
+        for order_id, source in _placed_on(payments, reading.card_date)[:MAX_HITS]:
+            found.order(order_id, Match(what, source))
+        return
+    payments = _named(payments, reading.card_name)
+    what = f"card ending {reading.card_last4} + name"
     for order_id, source in payments.values_list("order_id", "source__name")[:MAX_HITS]:
         found.order(order_id, Match(what, source))
+
+
+def _placed_on(payments, day: date) -> list[tuple[int, str]]:
+    """(order, source) of the payments whose order was placed on ``day`` as the screen shows it: in the
+    order's store's zone (the site's for an order with no store), not in UTC. The UTC window around the
+    day covers every zone (UTC-12 to UTC+14); each candidate's local day is then compared."""
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    rows = payments.filter(
+        order__placed_at__gte=start - timedelta(days=1), order__placed_at__lt=start + timedelta(days=2)
+    ).values_list("order_id", "source__name", "order__placed_at", "order__store__timezone")
+    return [
+        (order_id, source)
+        for order_id, source, placed_at, zone in rows[: MAX_HITS * 20]
+        if placed_at.astimezone(zone_named(zone or "")).date() == day
+    ]
 
 
 def _named(payments, name: str):

@@ -12,9 +12,14 @@ LOCAL_FORMAT = "%Y-%m-%d %H:%M %Z"
 
 def store_zone(store) -> ZoneInfo:
     """The store's zone, or the site's default when there is no store (or its zone is unknown)."""
+    return zone_named(store.timezone if store is not None else "")
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone called ``name``, or the site's default for an empty or unknown name."""
     try:
-        return ZoneInfo(store.timezone) if store is not None and store.timezone else timezone.get_default_timezone()
-    except ZoneInfoNotFoundError:
+        return ZoneInfo(name) if name else timezone.get_default_timezone()
+    except (ZoneInfoNotFoundError, ValueError):
         return timezone.get_default_timezone()
 
 

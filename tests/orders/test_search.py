@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from orders import search
-from orders.models import Customer, CustomerName
-from tests.factories import CustomerFactory, agent, clerk_of
+from orders.models import Customer, CustomerName, Order
+from orders.timezones import store_local
+from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, agent, clerk_of
 from tests.orders import scene as scenes
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +60,21 @@ def found(user, text):
 )
 def test_every_identifier_kind_finds_its_customer_or_order_and_says_what_matched(scene, text, expected):
     assert found(agent(), text) == expected
+
+
+def test_card_and_date_search_reads_the_date_the_screen_shows_in_the_stores_zone_not_utc(scene):
+    # Given a sale at the Chicago store at 20:30 on 9 Nov, local time: 02:30 on 10 Nov in UTC
+    evening = OrderFactory(
+        number="L9evening", channel=Order.Channel.STORE, store=scene.downtown, customer=scene.zoe,
+        placed_at=datetime(2026, 11, 10, 2, 30, tzinfo=UTC),
+    )  # fmt: skip
+    PaymentFactory(order=evening, source=scene.sources["square"], card_brand="visa", card_last4="7001")
+
+    # Then the agent finds it by the day the receipt and the pane show, and not by the UTC day
+    assert store_local(evening.placed_at, scene.downtown) == "2026-11-09 20:30 CST"
+    assert found(agent(), "7001 2026-11-09") == [("order", "L9evening", ["card ending 7001 on 2026-11-09 · square"])]
+    assert found(agent(), "7001 11/09/2026") == [("order", "L9evening", ["card ending 7001 on 2026-11-09 · square"])]
+    assert found(agent(), "7001 2026-11-10") == []
 
 
 def test_card_digits_alone_are_read_as_a_number_not_a_card(scene):
