@@ -32,7 +32,7 @@ from .flags import MESSAGE_CODES
 from .models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
 from .selectors import cancellable, counter_lines
 from .standing import standings
-from .timezones import store_local
+from .timezones import customer_day
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ def message_context(order: Order) -> dict:
         "trace_recorded": trace_recorded(order),
         "customer_name": (order.customer.name if order.customer_id else "") or "there",
         "order_number": order.number,
-        "promised": store_local(order.promised_by, order.store),
-        "projected": store_local(projected, order.store),
+        "promised": customer_day(order.promised_by, order.store),
+        "projected": customer_day(projected, order.store),
         "carrier": latest.carrier if latest else "",
         "tracking_number": latest.tracking_number if latest else "",
         "tracking_url": http_url(latest.tracking_url) if latest else "",

@@ -28,3 +28,12 @@ def store_local(moment: datetime | None, store) -> str:
     if moment is None:
         return "—"
     return moment.astimezone(store_zone(store)).strftime(LOCAL_FORMAT)
+
+
+def customer_day(moment: datetime | None, store) -> str:
+    """``Friday 20 November 2026``: the day on the store's calendar (the site's for an order with no store),
+    in words a customer reads in an e-mail: no clock and no zone name, so never "UTC"."""
+    if moment is None:
+        return "—"
+    local = moment.astimezone(store_zone(store))
+    return f"{local:%A} {local.day} {local:%B %Y}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user
@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.messaging import CannotMessage, message_deliver, message_send, messages_auto_send
+from orders.messaging import CannotMessage, message_context, message_deliver, message_send, messages_auto_send
 from orders.models import CustomerMessage, Flag, MessageTemplate, Note, Order, TimelineEvent
 from tests.factories import TrackingEventFactory, agent, clerk_of
 from tests.orders import scene as scenes
@@ -210,6 +210,18 @@ def test_the_customer_is_told_once_whoever_clicks(agent_client, scene, django_ca
     assert TimelineEvent.objects.filter(kind="message_sent").count() == 1
     message_deliver(message.pk)
     assert len(mail.outbox) == 1
+
+
+def test_a_message_names_the_promised_day_on_the_stores_calendar_never_a_clock_in_utc(scene):
+    # Given a promise of 03:00 UTC on 20 Nov: the evening of the 19th at the Chicago pickup store
+    promise = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+    Order.objects.filter(pk=scene.web_order.pk).update(promised_by=promise)
+    shipped = Order.objects.create(number="#1077", channel=Order.Channel.WEB, promised_by=promise)  # no store
+
+    # Then the e-mail says the day as the customer's store counts it, and with no store the retailer's day
+    assert message_context(Order.objects.get(pk=scene.web_order.pk))["promised"] == "Thursday 19 November 2026"
+    assert message_context(shipped)["promised"] == "Friday 20 November 2026"  # TIME_ZONE: UTC in the tests
+    assert message_context(shipped)["projected"] == "Friday 20 November 2026"  # nothing says otherwise yet
 
 
 def test_a_message_the_mail_server_refuses_is_kept_as_failed_with_its_error_then_sent_on_retry(scene, monkeypatch):
