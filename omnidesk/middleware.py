@@ -1,4 +1,5 @@
-"""Sessions end after 30 minutes without a request, and 12 hours after signing in, whichever comes first."""
+"""Sessions end after 30 minutes without a request, and 12 hours after signing in, whichever comes first;
+every time on a screen is shown in the zone its viewer chose."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django_htmx.http import HttpResponseClientRedirect
+
+from orders.timezones import SESSION_KEY, viewer_zone_use
 
 _SIGNED_IN = "omnidesk_signed_in"
 _LAST_SEEN = "omnidesk_last_seen"
@@ -40,3 +43,14 @@ class SessionIdleTimeoutMiddleware:
             if not polled and (now - last_seen >= 60 or _LAST_SEEN not in request.session):
                 request.session[_LAST_SEEN] = now
         return self.get_response(request)
+
+
+class ViewerTimeZoneMiddleware:
+    """Times on this request's screens in the zone the signed-in person chose (kept in their session)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with viewer_zone_use(request.session.get(SESSION_KEY, "")):
+            return self.get_response(request)

@@ -37,7 +37,7 @@ from .models import (
     TrackingEvent,
 )
 from .services import customer_link_decide, customer_merge, customer_merge_reverse
-from .timezones import store_local
+from .timezones import screen_local
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -245,7 +245,7 @@ class EventInline(ReadOnlyInline):
 
     @admin.display(description="When (store time)")
     def store_time(self, obj):
-        return store_local(obj.occurred_at, obj.order.store if obj.order_id else None)
+        return screen_local(obj.occurred_at, obj.order.store if obj.order_id else None)
 
 
 @admin.register(Order)

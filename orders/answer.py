@@ -4,7 +4,8 @@ One plain sentence per question a caller asks — was I charged, where is it, wh
 come, can I cancel, where is my refund — and the next step the retailer owes them. Built
 from the order pane's facts (:func:`orders.selectors.order_pane`), which read the one
 standing of the order (:mod:`orders.standing`), so the card, the API's ``answer`` and the
-flags never disagree. Times are the order's store's (one zone per card, named once).
+flags never disagree. Times are on the screen's clock (one zone per card, named once): the agent's own
+zone when they chose one, else the order's store's (``timezones.screen_zone``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from .models import Flag, Lifecycle, Order, Payment
-from .timezones import store_zone
+from .timezones import screen_zone
 
 STUCK_AFTER = timedelta(hours=48)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -117,7 +118,7 @@ def card(payment: Payment) -> str:
 def order_answer(pane: dict, *, now: datetime) -> Answer:
     """The card for one order, from its pane (``orders.selectors.order_pane``) at ``now``."""
     order: Order = pane["order"]
-    zone = store_zone(order.store)
+    zone = screen_zone(order.store)
     clauses = [
         _charged(order, pane["payments"], zone),
         _where(order, pane, zone, now),

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders and customers"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .views import time_zone_remember
+
+        user_logged_in.connect(time_zone_remember, dispatch_uid="orders.time_zone_remember")

@@ -1,11 +1,13 @@
-"""Forms the agent fills in: notes and the identity check."""
+"""Forms staff fill in: notes, the identity check, their own settings."""
 
 from __future__ import annotations
+
+from zoneinfo import available_timezones
 
 from django import forms
 
 from .freetext import NOTE_MAX, card_free
-from .models import Interaction, Note
+from .models import Interaction, Note, StaffPreference
 
 
 def int_or_none(value) -> int | None:
@@ -49,3 +51,23 @@ class VerifyForm(forms.ModelForm):
     class Meta:
         model = Interaction
         fields = ["method"]
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone, with "each store's own" first (the default)."""
+    zones = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith(("Etc/", "SystemV/")))
+    return [("", "Each order's store's own zone"), ("UTC", "UTC"), *((zone, zone.replace("_", " ")) for zone in zones)]
+
+
+class PreferenceForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label="Show times in",
+        required=False,
+        choices=zone_choices,
+        error_messages={"invalid_choice": "%(value)s is not a time zone: pick one from the list, e.g. Europe/Paris."},
+        help_text="One zone on every screen you open. Customer e-mails always use the store's.",
+    )
+
+    class Meta:
+        model = StaffPreference
+        fields = ["time_zone"]

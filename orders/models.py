@@ -81,6 +81,22 @@ class Store(models.Model):
         return self.name
 
 
+class StaffPreference(models.Model):
+    """What one member of staff chose for their own screens (Settings, from their name in the top bar)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="IANA zone every time on this person's screens is shown in; empty: each order's store's zone "
+        "(the retailer's TIME_ZONE for an order with no store). Customer e-mails always use the store's.",
+    )
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+
 class StoreAlias(models.Model):
     """How an upstream system names a store (a Shopify location id, a Square location id, an Odoo warehouse)."""
 

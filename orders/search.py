@@ -33,7 +33,7 @@ from .access import sees_every_store, store_ids, visible_customers, visible_orde
 from .correlate import normalise_number
 from .identity import normalise_email, normalise_phone
 from .models import Customer, CustomerIdentity, Order, OrderKey, OrderRecord, Payment, Shipment
-from .timezones import zone_named
+from .timezones import viewer_zone, zone_named
 
 MAX_QUERY = 200
 MAX_HITS = 20
@@ -333,7 +333,7 @@ def _cards(reading: Reading, found: _Found) -> None:
 
 def _placed_on(payments, day: date) -> list[tuple[int, str]]:
     """(order, source) of the payments whose order was placed on ``day`` as the screen shows it: in the
-    order's store's zone (the site's for an order with no store), not in UTC. The UTC window around the
+    viewer's own zone when they chose one, else the order's store's (the site's without a store), not UTC. The UTC window around the
     day covers every zone (UTC-12 to UTC+14); each candidate's local day is then compared."""
     start = datetime.combine(day, time.min, tzinfo=UTC)
     rows = payments.filter(
@@ -342,7 +342,7 @@ def _placed_on(payments, day: date) -> list[tuple[int, str]]:
     return [
         (order_id, source)
         for order_id, source, placed_at, zone in rows[: MAX_HITS * 20]
-        if placed_at.astimezone(zone_named(zone or "")).date() == day
+        if placed_at.astimezone(viewer_zone() or zone_named(zone or "")).date() == day
     ]
 
 

@@ -32,7 +32,7 @@ from .models import (
 )
 from .standing import ARRIVED, RETURN_STAGES, Evidence, Standing, standing_of, standings
 from .stock import stock_available, warehouses_of
-from .timezones import LOCAL_FORMAT, store_zone
+from .timezones import LOCAL_FORMAT, screen_zone, store_zone
 
 
 def sync_overview(*, orders: QuerySet[Order], customers: QuerySet[Customer]) -> dict:
@@ -306,7 +306,7 @@ def order_pane(order: Order) -> dict:
     could be refunded (captured minus refunded) are answered here, so the agent never does sums.
     """
     shipments = parcels(order.shipments.select_related("source").prefetch_related("events"))
-    zone = store_zone(order.store)
+    zone = screen_zone(order.store)
     for parcel in shipments:  # formatted once here: a parcel in limbo can carry hundreds of scans
         parcel.scans = [
             " · ".join(
@@ -444,7 +444,7 @@ def timeline_rows(order: Order) -> list[TimelineRow]:
 
     The busiest orders carry hundreds of events; plain rows keep the order screen fast.
     """
-    zone = store_zone(order.store)
+    zone = screen_zone(order.store)
     events = (
         TimelineEvent.objects.filter(order_id=order.pk)
         .order_by("occurred_at", "id")

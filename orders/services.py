@@ -11,7 +11,17 @@ from django.utils import timezone
 
 from . import events
 from .detection import flags_close, flags_open
-from .models import Customer, CustomerIdentity, CustomerLink, CustomerMerge, Flag, Note, Order, TimelineEvent
+from .models import (
+    Customer,
+    CustomerIdentity,
+    CustomerLink,
+    CustomerMerge,
+    Flag,
+    Note,
+    Order,
+    StaffPreference,
+    TimelineEvent,
+)
 
 MOVED = {"identities": CustomerIdentity, "orders": Order, "notes": Note, "events": TimelineEvent}
 
@@ -138,6 +148,17 @@ def flag_close(*, flag: Flag, reason: str, by=None, now=None) -> bool:
 
 
 @transaction.atomic
+def time_zone_choose(*, user, time_zone: str) -> StaffPreference:
+    """The zone every screen of ``user`` shows times in ("" : each order's store's own)."""
+    preference, _ = StaffPreference.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    return preference
+
+
+def time_zone_of(user) -> str:
+    """The zone ``user`` chose, or "" (each store's own)."""
+    return StaffPreference.objects.filter(user=user).values_list("time_zone", flat=True).first() or ""
+
+
 def note_write(*, customer: Customer | None, order: Order | None, author, body: str) -> Note:
     """A staff note on a customer or an order, and its timeline event, in one transaction."""
     note = Note.objects.create(customer=customer, order=order, author=author, body=body)

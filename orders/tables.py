@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from .answer import flag_label
 from .forms import int_or_none
 from .models import Order
-from .timezones import store_local
+from .timezones import screen_local
 
 MAX_PER_PAGE = 100
 
@@ -59,7 +59,7 @@ class OrderTable(tables.Table):
         )
 
     def render_placed_at(self, record: Order):
-        return store_local(record.placed_at, record.store)
+        return screen_local(record.placed_at, record.store)
 
     def render_status(self, record: Order):
         return format_html('<span class="status status-{}">{}</span>', record.status, record.get_status_display())

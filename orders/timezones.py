@@ -1,13 +1,44 @@
-"""Times are stored in UTC; people read them in the time zone of the store concerned."""
+"""Times are stored in UTC. Staff read them in their own zone when they chose one (one zone per screen),
+otherwise in the zone of the store concerned; customers always in their store's.
+
+:func:`viewer_zone_use` (the request's middleware) sets the zone of the person looking for one
+request; :func:`screen_zone` is what every screen shows times in; :func:`store_zone` stays the
+store's own (the board's "today", customer e-mails).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M %Z"
+SESSION_KEY = "omnidesk_time_zone"  # the viewer's chosen zone, copied into the session at sign-in and on change
+_viewer_zone: ContextVar[ZoneInfo | None] = ContextVar("viewer_zone", default=None)
+
+
+@contextmanager
+def viewer_zone_use(name: str) -> Iterator[None]:
+    """Show every time in ``name`` (an IANA zone; empty: each store's own) until the block ends."""
+    token = _viewer_zone.set(zone_named(name) if name else None)
+    try:
+        yield
+    finally:
+        _viewer_zone.reset(token)
+
+
+def viewer_zone() -> ZoneInfo | None:
+    """The zone the person looking chose, or None (they read each store's own)."""
+    return _viewer_zone.get()
+
+
+def screen_zone(store) -> ZoneInfo:
+    """The zone a screen shows the store's times in: the viewer's own when they chose one, else the store's."""
+    return viewer_zone() or store_zone(store)
 
 
 def store_zone(store) -> ZoneInfo:
@@ -28,6 +59,13 @@ def store_local(moment: datetime | None, store) -> str:
     if moment is None:
         return "—"
     return moment.astimezone(store_zone(store)).strftime(LOCAL_FORMAT)
+
+
+def screen_local(moment: datetime | None, store) -> str:
+    """``2026-11-03 09:00 EST``: the moment on the screen's clock (:func:`screen_zone`)."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(screen_zone(store)).strftime(LOCAL_FORMAT)
 
 
 def customer_day(moment: datetime | None, store) -> str:

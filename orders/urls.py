@@ -5,6 +5,7 @@ from . import counter, views, worklist
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("me/", views.preferences, name="preferences"),
     path("lookup", views.caller_lookup, name="caller_lookup"),
     path("customers/<int:customer_id>/", views.customer, name="customer"),
     path("customers/<int:customer_id>/orders/<int:order_id>/", views.customer, name="customer_order"),

@@ -1,4 +1,4 @@
-"""The agent's pages: universal search, the customer and order screen, notes, caller lookup.
+"""The agent's pages: universal search, the customer and order screen, notes, caller lookup, own settings.
 
 Every object is read through :mod:`orders.access`, so an order or customer outside a
 store-staff user's stores is a 404, exactly like one that does not exist. Pages that
@@ -20,9 +20,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from . import events, search
 from .access import role, store_ids, visible_customers, visible_orders
 from .audit import audit
-from .forms import NoteForm, VerifyForm, int_or_none
+from .forms import NoteForm, PreferenceForm, VerifyForm, int_or_none
 from .identity import normalise_phone
-from .models import AccessLog, Customer, CustomerMerge, Interaction, Order, Store
+from .models import AccessLog, Customer, CustomerMerge, Interaction, Order, StaffPreference, Store
 from .roles import STORE_STAFF
 from .selectors import (
     customer_header,
@@ -32,8 +32,9 @@ from .selectors import (
     sync_overview,
     verified_on_this_call,
 )
-from .services import customer_link_decide, note_write
+from .services import customer_link_decide, note_write, time_zone_choose, time_zone_of
 from .tables import OrderTable, table_configure
+from .timezones import SESSION_KEY
 
 ORDERS_PER_PAGE = 25
 
@@ -259,3 +260,23 @@ def health(request: HttpRequest) -> HttpResponse:
     """Sync health per source: how fresh each system's data is; counts of the orders this user may see."""
     overview = sync_overview(orders=visible_orders(request.user), customers=visible_customers(request.user))
     return render(request, "orders/health.html", overview)
+
+
+# --- one's own settings ----------------------------------------------------------------------
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own settings: the time zone of every screen they open."""
+    preference = StaffPreference(user=request.user, time_zone=time_zone_of(request.user))
+    form = PreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        time_zone_choose(user=request.user, time_zone=form.cleaned_data["time_zone"])
+        request.session[SESSION_KEY] = form.cleaned_data["time_zone"]
+        return redirect("preferences")
+    return render(request, "orders/preferences.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+def time_zone_remember(sender, request, user, **kwargs) -> None:
+    """At sign-in, the zone the person chose goes into their session (no query per page after that)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_KEY] = time_zone_of(user)

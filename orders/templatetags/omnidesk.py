@@ -1,4 +1,4 @@
-"""Template helpers: times in the store's zone, money, badges."""
+"""Template helpers: times on the screen's clock, money, badges."""
 
 from __future__ import annotations
 
@@ -9,21 +9,27 @@ from integrations.adapters.fields import http_url
 from ..answer import flag_label as _flag_label
 from ..answer import money as _money
 from ..answer import span as _span
-from ..timezones import store_local as _store_local
-from ..timezones import store_zone
+from ..timezones import screen_local, store_zone
 
 register = template.Library()
 
 
 @register.filter
-def store_local(moment, store):
-    """``{{ event.occurred_at|store_local:order.store }}`` → ``2026-11-03 09:00 EST``.
+def local_time(moment, store):
+    """``{{ event.occurred_at|local_time:order.store }}`` → ``2026-11-03 09:00 EST``: in the viewer's own zone
+    when they chose one, else the store's.
 
-    No store (``store_local:None``, or an order without a store): the site's zone. A lookup through
+    No store (``local_time:None``, or an order without a store): the site's zone. A lookup through
     a missing relation (``note.order.store`` on a note without an order) raises in a filter
     argument, so templates test the relation first.
     """
-    return _store_local(moment, store or None)
+    return screen_local(moment, store or None)
+
+
+@register.filter
+def zone_city(name: str) -> str:
+    """``America/Los_Angeles`` → ``Los Angeles``: a zone as the top bar names it."""
+    return name.rsplit("/", 1)[-1].replace("_", " ")
 
 
 @register.filter(name="http_url")

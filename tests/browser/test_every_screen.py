@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 
-from orders.models import CustomerLink, Flag, Order
+from orders.models import CustomerLink, Flag, Order, StaffPreference
 
 from .conftest import login
 
@@ -47,6 +48,7 @@ def screens(live_server) -> dict[str, list[tuple[str, str]]]:
         ("customer", f"{base}/customers/{order.customer_id}/orders/{order.pk}/"),
         ("worklist", f"{base}/worklist/"),
         ("health", f"{base}/health/"),
+        ("settings", f"{base}/me/"),
     ]
     if flag is not None:
         agent.append(("message-review", f"{base}/worklist/flags/{flag.pk}/message/review/?next=/worklist/"))
@@ -62,6 +64,8 @@ def screens(live_server) -> dict[str, list[tuple[str, str]]]:
 
 def test_every_screen_is_accessible_and_fits_every_width(axe_source, browser, live_server, synced, screenshots):
     pages = screens(live_server)
+    # The agent reads every time in a zone of their own: the top bar says so ("agent · Los Angeles time")
+    StaffPreference.objects.create(user=User.objects.get(username="agent"), time_zone="America/Los_Angeles")
     problems: dict[str, list[str]] = {}
     for role, password in (("agent", "omnidesk-agent"), ("clerk", "omnidesk-clerk")):
         for size, (width, height) in SIZES.items():

@@ -8,7 +8,7 @@ import pytest
 
 from orders import search
 from orders.models import Customer, CustomerName, Order
-from orders.timezones import store_local
+from orders.timezones import store_local, viewer_zone_use
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, agent, clerk_of
 from tests.orders import scene as scenes
 
@@ -75,6 +75,11 @@ def test_card_and_date_search_reads_the_date_the_screen_shows_in_the_stores_zone
     assert found(agent(), "7001 2026-11-09") == [("order", "L9evening", ["card ending 7001 on 2026-11-09 · square"])]
     assert found(agent(), "7001 11/09/2026") == [("order", "L9evening", ["card ending 7001 on 2026-11-09 · square"])]
     assert found(agent(), "7001 2026-11-10") == []
+    with viewer_zone_use("Europe/Paris"):  # an agent reading Paris time saw 10 Nov 03:30 on the screen
+        assert found(agent(), "7001 2026-11-10") == [
+            ("order", "L9evening", ["card ending 7001 on 2026-11-10 · square"])
+        ]
+        assert found(agent(), "7001 2026-11-09") == []
 
 
 def test_card_digits_alone_are_read_as_a_number_not_a_card(scene):
