@@ -75,3 +75,17 @@ def customer_day(moment: datetime | None, store) -> str:
         return "—"
     local = moment.astimezone(store_zone(store))
     return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def relative_day(moment: datetime | None, store, now: datetime | None = None) -> str:
+    """``in 2 days``, ``tomorrow``, ``today``, ``yesterday``, ``4 days ago``: calendar days between now
+    and the moment on the screen's clock (:func:`screen_zone`); empty when there is no moment."""
+    if moment is None:
+        return ""
+    zone = screen_zone(store)
+    days = (moment.astimezone(zone).date() - (now or timezone.now()).astimezone(zone).date()).days
+    if days == 0:
+        return "today"
+    if abs(days) == 1:
+        return "tomorrow" if days > 0 else "yesterday"
+    return f"in {days} days" if days > 0 else f"{-days} days ago"

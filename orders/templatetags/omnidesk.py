@@ -9,7 +9,7 @@ from integrations.adapters.fields import http_url
 from ..answer import flag_label as _flag_label
 from ..answer import money as _money
 from ..answer import span as _span
-from ..timezones import screen_local, store_zone
+from ..timezones import relative_day, screen_local, store_zone
 
 register = template.Library()
 
@@ -24,6 +24,12 @@ def local_time(moment, store):
     argument, so templates test the relation first.
     """
     return screen_local(moment, store or None)
+
+
+@register.filter
+def relative(moment, store):
+    """``{{ order.promised_by|relative:order.store }}`` → ``in 2 days`` / ``4 days ago`` (the screen's calendar)."""
+    return relative_day(moment, store or None)
 
 
 @register.filter
