@@ -61,7 +61,10 @@ def test_a_clerk_prepares_marks_missing_and_hands_over(page, browser, live_serve
     agent = browser.new_page()
     login(agent, live_server, "agent", "omnidesk-agent")
     agent.goto(f"{live_server.url}/customers/{short.customer_id}/orders/{short.pk}/")
-    assert "Item not on the shelf" in agent.locator("#order-pane .flags").inner_text()
+    folded = agent.locator("#order-pane details.flags-back-office")  # back-office work, folded under a count
+    assert folded.locator("summary").inner_text().startswith("Back office and closed flags: 1 open")
+    folded.locator("summary").click()
+    assert "Item not on the shelf" in folded.locator(".flags").inner_text()
     agent.close()
 
     # the second order: every line picked, then handed over with the name on the order and its number
