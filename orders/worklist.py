@@ -57,7 +57,9 @@ def visible_flags(user):
 
 
 class FlagFilter(django_filters.FilterSet):
-    code = django_filters.ChoiceFilter(choices=Flag.Code.choices, empty_label="every code")
+    code = django_filters.ChoiceFilter(
+        choices=[(code, flag_label(code)) for code in Flag.Code.values], empty_label="every flag", label="Flag"
+    )
     store = django_filters.ModelChoiceFilter(
         field_name="order__store", queryset=Store.objects.none(), empty_label="every store", label="Store"
     )
@@ -151,7 +153,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     context = {
         "filter": filtered,
         "table": table,
-        "counts": [(code, label, counts.get(code, 0)) for code, label in Flag.Code.choices],
+        "counts": [(code, flag_label(code), counts.get(code, 0)) for code in Flag.Code.values],
         "total": sum(counts.values()),
         "message_codes": MESSAGE_CODES,
     }

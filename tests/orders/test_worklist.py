@@ -74,7 +74,12 @@ def test_every_open_flag_by_severity_then_age_with_counts(agent_client, scene):
         scene.unassigned.pk,  # low
     ]
     assert "3 open" in html
-    assert "Promise missed <strong>1</strong>" in html and "Phantom order <strong>0</strong>" in html
+    # counted under the words a customer could hear, the code in the title
+    assert '<a href="?code=promise_missed" title="promise_missed">Late <strong>1</strong></a>' in html
+    assert (
+        '<a href="?code=phantom_order" title="phantom_order">Not in the warehouse system <strong>0</strong></a>' in html
+    )
+    assert '<option value="stuck_shipment">Parcel stuck</option>' in html  # and filtered by them
 
 
 @pytest.mark.parametrize(
