@@ -10,7 +10,6 @@ from django.db.models import Q, QuerySet
 
 from ..models import Lifecycle, Order
 from ..standing import RANK
-from ..timezones import zone_named
 
 Fulfilment = Order.Fulfilment
 
@@ -63,12 +62,8 @@ def carrier_status_in(statuses: Collection[str]) -> Q:
     return query
 
 
-def when(moment: datetime | None, zone: str | None = "") -> str:
-    """``26 Nov 17:26 CST``: a moment in a flag's words, on the clock of the order's store (``zone``, its
-    IANA name; the retailer's ``TIME_ZONE`` for an order with no store), as the order pane shows it."""
-    if not moment:
-        return "an unknown time"
-    return f"{moment.astimezone(zone_named(zone or '')):%d %b %H:%M %Z}"
+def when(moment: datetime | None) -> str:
+    return f"{moment:%d %b %H:%M} UTC" if moment else "an unknown time"
 
 
 def age(delta: timedelta) -> str:

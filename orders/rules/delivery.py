@@ -45,7 +45,6 @@ SHIPMENT_VALUES = (
     "tracking_number",
     "raw_status",
     "last_event_at",
-    "order__store__timezone",
 )
 
 
@@ -63,7 +62,7 @@ def stuck_shipment(order_ids, *, now: datetime, threshold: timedelta | None) -> 
         if row["order_id"] not in found:
             found[row["order_id"]] = Finding(
                 detail=f"order {row['order__number']}: {row['carrier'] or 'carrier'} parcel {row['tracking_number']} "
-                f"last scanned {when(row['last_event_at'], row['order__store__timezone'])} ({row['raw_status']}), no scan for "
+                f"last scanned {when(row['last_event_at'])} ({row['raw_status']}), no scan for "
                 f"{age(now - row['last_event_at'])} in {row['source__name']}",
                 evidence=_shipment_facts(row),
             )
@@ -175,17 +174,14 @@ def promise_at_risk(order_ids, *, now: datetime, threshold: timedelta | None) ->
     vendor API here exposes a backorder lead time beyond the ERP's rescheduled date.
     """
     ahead = dict(_open_promises(order_ids).filter(promised_by__gte=now).values_list("id", "promised_by"))
-    numbers, zones = {}, {}
-    for pk, number, zone in Order.objects.filter(pk__any=list(ahead)).values_list("id", "number", "store__timezone"):
-        numbers[pk], zones[pk] = number, zone
+    numbers = dict(Order.objects.filter(pk__any=list(ahead)).values_list("id", "number")) if ahead else {}
     found = {}
     for order_id, standing in standings(ahead).items():
         projected, promised = standing.projected, ahead[order_id]
         if projected is None or projected.kind == "promised" or projected.at <= promised:
             continue
         found[order_id] = Finding(
-            detail=f"order {numbers[order_id]} promised by {when(promised, zones[order_id])}; "
-            f"{projected} for {when(projected.at, zones[order_id])}",
+            detail=f"order {numbers[order_id]} promised by {when(promised)}; {projected} for {when(projected.at)}",
             evidence={
                 "promised_by": iso(promised),
                 "projected": {"date": iso(projected.at), "system": projected.system, "what": projected.what},
@@ -199,11 +195,11 @@ def promise_missed(order_ids, *, now: datetime, threshold: timedelta | None) -> 
     rows = (
         _open_promises(order_ids)
         .filter(promised_by__lt=now)
-        .values("id", "number", "fulfilment", "promised_by", "status", "store__timezone")
+        .values("id", "number", "fulfilment", "promised_by", "status")
     )
     return {
         row["id"]: Finding(
-            detail=f"order {row['number']} promised by {when(row['promised_by'], row['store__timezone'])}; "
+            detail=f"order {row['number']} promised by {when(row['promised_by'])}; "
             f"{'not ready for pickup' if row['fulfilment'] == Fulfilment.PICKUP else 'not delivered'} "
             f"{age(now - row['promised_by'])} later (now {Lifecycle(row['status']).label.lower()})",
             evidence={"promised_by": iso(row["promised_by"]), "status": row["status"]},

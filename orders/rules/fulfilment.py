@@ -47,12 +47,11 @@ def phantom_order(order_ids, *, now: datetime, threshold: timedelta | None) -> d
         .annotate(storefront=Subquery(storefront.values("source__name")[:1]))
         .filter(storefront__isnull=False)
         .exclude(Exists(elsewhere))
-        .values("id", "number", "placed_at", "storefront", "store__timezone")
+        .values("id", "number", "placed_at", "storefront")
     )
     return {
         row["id"]: Finding(
-            detail=f"web order {row['number']} placed {when(row['placed_at'], row['store__timezone'])} in "
-            f"{row['storefront']}; "
+            detail=f"web order {row['number']} placed {when(row['placed_at'])} in {row['storefront']}; "
             f"not in {' or '.join(witnesses)} after {age(now - row['placed_at'])}",
             evidence={"placed_at": iso(row["placed_at"]), "known_to": [row["storefront"]], "missing_from": witnesses},
         )
@@ -77,15 +76,7 @@ def unassigned(order_ids, *, now: datetime, threshold: timedelta | None) -> dict
             order__placed_at__lt=now - threshold,
         )
         .exclude(order__pickup__started_at__isnull=False)
-        .values(
-            "order_id",
-            "order__number",
-            "order__placed_at",
-            "name",
-            "external_id",
-            "source__name",
-            "order__store__timezone",
-        )  # fmt: skip
+        .values("order_id", "order__number", "order__placed_at", "name", "external_id", "source__name")
         .order_by("order_id", "external_id")
     )
     found: dict[int, Finding] = {}
@@ -94,8 +85,7 @@ def unassigned(order_ids, *, now: datetime, threshold: timedelta | None) -> dict
             continue
         placed = row["order__placed_at"]
         found[row["order_id"]] = Finding(
-            detail=f"order {row['order__number']} placed {when(placed, row['order__store__timezone'])}: "
-            f"{row['source__name']} picking "
+            detail=f"order {row['order__number']} placed {when(placed)}: {row['source__name']} picking "
             f"{row['name'] or row['external_id']} has nobody assigned after {age(now - placed)}",
             evidence={"placed_at": iso(placed), "system": row["source__name"], "picking": row["name"]},
         )

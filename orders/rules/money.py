@@ -32,24 +32,16 @@ def return_not_refunded(order_ids, *, now: datetime, threshold: timedelta | None
         of_orders(Picking.objects, order_ids)
         .filter(kind=Picking.Kind.INCOMING, status=Lifecycle.RETURNED, done_at__lt=cutoff)
         .exclude(Exists(refunded_return))
-        .values_list("order_id", "order__number", "source__name", "name", "done_at", "id", "order__store__timezone")
+        .values_list("order_id", "order__number", "source__name", "name", "done_at", "id")
     )
     received = list(
         of_orders(Return.objects, order_ids)
         .filter(status=Return.Status.RECEIVED, received_at__lt=cutoff)
         .exclude(Exists(refunded_return))
-        .values_list(
-            "order_id",
-            "order__number",
-            "source__name",
-            "external_id",
-            "received_at",
-            "amount",
-            "order__store__timezone",
-        )  # fmt: skip
+        .values_list("order_id", "order__number", "source__name", "external_id", "received_at", "amount")
     )
     owed = _returned_value({r[0] for r in receipts}, {r[5] for r in receipts})
-    for order_id, *_, amount, _zone in received:
+    for order_id, *_, amount in received:
         owed[order_id] = owed.get(order_id, Decimal(0)) + amount
     refunds = dict(
         Payment.objects.filter(order_id__in=owed, kind=Payment.Kind.REFUND, status=Payment.Status.SUCCESS)
@@ -59,12 +51,12 @@ def return_not_refunded(order_ids, *, now: datetime, threshold: timedelta | None
         .order_by()
     )
     found: dict[int, Finding] = {}
-    for order_id, number, system, name, at, _, zone in sorted([*receipts, *received], key=lambda r: (r[0], r[4])):
+    for order_id, number, system, name, at, _ in sorted([*receipts, *received], key=lambda r: (r[0], r[4])):
         refunded = refunds.get(order_id, Decimal(0))
         if order_id in found or (refunded > 0 and refunded >= owed.get(order_id, Decimal(0))):
             continue
         found[order_id] = Finding(
-            detail=f"order {number}: {system} received return {name} {when(at, zone)}; "
+            detail=f"order {number}: {system} received return {name} {when(at)}; "
             + (f"refunds of {refunded} cover less than the returned lines' {owed[order_id]}" if refunded else
                f"no refund in any system {age(now - at)} later"),
             evidence={"system": system, "receipt": name, "received_at": iso(at), "refunded": str(refunded)},

@@ -281,22 +281,6 @@ def test_at_risk_turns_into_missed_once_the_promise_passes(systems):
     )
 
 
-def test_a_flag_quotes_times_on_its_orders_store_clock_as_the_pane_shows_them(systems):
-    # Given a pickup at a Chicago store whose promise (12:00 UTC, 06:00 there) has passed, and a parcel
-    chicago = StoreFactory(code="chicago", timezone="America/Chicago")
-    order = web_order(systems, promised_by=NOW - timedelta(days=1), store=chicago, fulfilment=Order.Fulfilment.PICKUP)
-    late = web_order(systems, placed_ago=timedelta(days=4), store=chicago)
-    shipment = parcel(systems, late, last_event_at=NOW - timedelta(hours=49))
-
-    # Then the flags' words are the store's clock, as on the order pane; never UTC beside a CST promise
-    assert finding("promise_missed", order).detail.startswith(
-        f"order {order.number} promised by 19 Nov 06:00 CST; not ready for pickup 24 h later (now placed)"
-    )
-    assert (
-        f"UPS parcel {shipment.tracking_number} last scanned 18 Nov 05:00 CST" in finding("stuck_shipment", late).detail
-    )
-
-
 def test_promise_missed_clears_when_delivered_or_for_a_pickup_when_ready(systems):
     shipped = web_order(systems, promised_by=NOW - SECOND)
     assert finding("promise_missed", shipped) is not None
