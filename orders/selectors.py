@@ -32,7 +32,7 @@ from .models import (
 )
 from .standing import ARRIVED, RETURN_STAGES, Evidence, Standing, standing_of, standings
 from .stock import stock_available, warehouses_of
-from .timezones import LOCAL_FORMAT, screen_zone, store_zone
+from .timezones import LOCAL_FORMAT, screen_zone, store_zone, utc_quotes_on_screen
 
 
 def sync_overview(*, orders: QuerySet[Order], customers: QuerySet[Customer]) -> dict:
@@ -99,7 +99,9 @@ def customer_header(customer: Customer, *, orders: QuerySet[Order]) -> dict:
     order_ids = orders.filter(customer=customer).values("pk")
     identities = list(customer.identities.select_related("source").order_by("source__name", "external_id"))
     open_flags = list(
-        Flag.objects.filter(order__in=order_ids, closed_at__isnull=True).select_related("order").order_by("-opened_at")
+        Flag.objects.filter(order__in=order_ids, closed_at__isnull=True)
+        .select_related("order__store")
+        .order_by("-opened_at")
     )
     notes = list(
         Note.objects.filter(Q(customer=customer, order__isnull=True) | Q(order__in=order_ids))
@@ -458,7 +460,7 @@ def timeline_rows(order: Order) -> list[TimelineRow]:
             kind,
             source,
             source or actor or "OmniDesk",
-            summary,
+            utc_quotes_on_screen(summary, order.store, at),
         )
         for at, kind, source, actor, summary in events
     ]

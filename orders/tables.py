@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from .answer import flag_label
 from .forms import int_or_none
 from .models import Order
-from .timezones import screen_local
+from .timezones import screen_local, utc_quotes_on_screen
 
 MAX_PER_PAGE = 100
 
@@ -74,5 +74,5 @@ class OrderTable(tables.Table):
         return format_html_join(
             " ",
             '<span class="badge flag" title="{} ({})">{}</span>',
-            ((f.detail, f.code, flag_label(f.code)) for f in flags),
+            ((utc_quotes_on_screen(f.detail, record.store, f.opened_at), f.code, flag_label(f.code)) for f in flags),
         )

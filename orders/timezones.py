@@ -8,10 +8,11 @@ store's own (the board's "today", customer e-mails).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
@@ -89,3 +90,37 @@ def relative_day(moment: datetime | None, store, now: datetime | None = None) ->
     if abs(days) == 1:
         return "tomorrow" if days > 0 else "yesterday"
     return f"in {days} days" if days > 0 else f"{-days} days ago"
+
+
+_UTC_QUOTE = re.compile(r"\b(\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{2}):(\d{2}) UTC\b")
+
+
+def utc_quotes_on_screen(text: str, store, written_at: datetime | None) -> str:
+    """``promised by 26 Nov 23:00 UTC`` → ``promised by 26 Nov 17:00 CST``: the moments a flag's words quote,
+    on the screen's clock (:func:`screen_zone`).
+
+    Detection writes its words on the UTC clock (``rules.common.when``) so they never depend on
+    the order in which systems were synced (a store's zone may arrive after the flag); they are
+    put on the screen's clock only when shown. The words leave out the year: it is the one that
+    puts the moment nearest ``written_at`` (when the words were written), which is right for any
+    moment within six months of it.
+    """
+    if not text or " UTC" not in text:
+        return text
+    zone = screen_zone(store)
+    near = written_at or timezone.now()
+
+    def local(match: re.Match) -> str:
+        day, month, hour, minute = match.groups()
+        candidates = []
+        for year in (near.year - 1, near.year, near.year + 1):
+            try:
+                candidates.append(datetime.strptime(f"{year} {day} {month} {hour}:{minute}", "%Y %d %b %H:%M"))
+            except ValueError:  # 29 Feb outside a leap year
+                continue
+        if not candidates:
+            return match.group(0)
+        moment = min((c.replace(tzinfo=UTC) for c in candidates), key=lambda c: abs(c - near))
+        return f"{moment.astimezone(zone):%d %b %H:%M %Z}"
+
+    return _UTC_QUOTE.sub(local, text)

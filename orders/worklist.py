@@ -40,6 +40,7 @@ from .models import AccessLog, Flag, Store
 from .search import order_url
 from .services import note_write
 from .tables import table_configure
+from .timezones import screen_local, utc_quotes_on_screen
 
 AGES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(days=1), "72h": timedelta(days=3)}
 
@@ -131,10 +132,15 @@ class FlagTable(tables.Table):
     def render_order(self, record):
         return format_html('<a href="{}">{}</a>', order_url(record.order), record.order.number)
 
-    def render_opened_at(self, value):
+    def render_opened_at(self, record):
         return format_html(
-            '<span title="{}">{}</span>', f"{value:%Y-%m-%d %H:%M} UTC", humanise(timezone.now() - value)
+            '<span title="{}">{}</span>',
+            screen_local(record.opened_at, record.order.store),
+            humanise(timezone.now() - record.opened_at),
         )
+
+    def render_detail(self, record):
+        return utc_quotes_on_screen(record.detail, record.order.store, record.opened_at)
 
     def render_owner(self, record):
         return record.owner.get_username() if record.owner else "—"

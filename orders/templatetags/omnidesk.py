@@ -9,7 +9,7 @@ from integrations.adapters.fields import http_url
 from ..answer import flag_label as _flag_label
 from ..answer import money as _money
 from ..answer import span as _span
-from ..timezones import relative_day, screen_local, store_zone
+from ..timezones import relative_day, screen_local, store_zone, utc_quotes_on_screen
 
 register = template.Library()
 
@@ -30,6 +30,13 @@ def local_time(moment, store):
 def relative(moment, store):
     """``{{ order.promised_by|relative:order.store }}`` → ``in 2 days`` / ``4 days ago`` (the screen's calendar)."""
     return relative_day(moment, store or None)
+
+
+@register.filter
+def flag_words(flag, store):
+    """``{{ flag|flag_words:order.store }}``: the flag's evidence in words, its moments on the screen's clock
+    (detection writes them in UTC, :func:`~orders.timezones.utc_quotes_on_screen`)."""
+    return utc_quotes_on_screen(flag.detail, store or None, flag.opened_at)
 
 
 @register.filter

@@ -9,9 +9,9 @@ import time_machine
 from django.urls import reverse
 
 from orders.messaging import message_context
-from orders.models import Order, StaffPreference, Store
-from orders.timezones import relative_day, viewer_zone_use
-from tests.factories import agent
+from orders.models import Flag, Order, StaffPreference, Store
+from orders.timezones import relative_day, utc_quotes_on_screen, viewer_zone_use
+from tests.factories import agent, supervisor
 from tests.orders import scene as scenes
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +101,45 @@ def test_customer_emails_keep_the_stores_calendar_whatever_the_agent_reads(scene
 def test_relative_words_count_calendar_days_on_the_screens_clock(moment, words):
     now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
     assert relative_day(moment, Store(code="ny", timezone="America/New_York"), now) == words
+
+
+@pytest.mark.parametrize(
+    ("words", "viewer", "written_at", "shown"),
+    [
+        # the store's clock (Chicago) with no choice; the agent's own once they chose one
+        ("promised by 20 Nov 03:00 UTC; not delivered", "", PROMISE, "promised by 19 Nov 21:00 CST; not delivered"),
+        ("promised by 20 Nov 03:00 UTC; not delivered", "Asia/Tokyo", PROMISE, "promised by 20 Nov 12:00 JST; not delivered"),
+        # summer time follows the moment, not the day it is read
+        ("last scanned 01 Jul 17:00 UTC (in_transit)", "", PROMISE, "last scanned 01 Jul 12:00 CDT (in_transit)"),
+        # the year the words leave out is the one nearest when they were written: 31 Dec, read in January
+        ("placed 31 Dec 23:30 UTC in shopify", "Europe/Paris", datetime(2027, 1, 2, tzinfo=UTC), "placed 01 Jan 00:30 CET in shopify"),
+        # two moments, and words with none
+        ("promised by 21 Nov 12:00 UTC; odoo schedules it for 23 Nov 12:00 UTC", "", PROMISE,
+         "promised by 21 Nov 06:00 CST; odoo schedules it for 23 Nov 06:00 CST"),
+        ("no moment here, UTC or not", "", PROMISE, "no moment here, UTC or not"),
+    ],
+)  # fmt: skip
+def test_flag_words_quote_their_moments_on_the_screens_clock(words, viewer, written_at, shown):
+    chicago = Store(code="CHI", timezone="America/Chicago")
+    with viewer_zone_use(viewer):
+        assert utc_quotes_on_screen(words, chicago, written_at) == shown
+
+
+@time_machine.travel(datetime(2026, 11, 21, 12, 0, tzinfo=UTC), tick=False)
+def test_every_screen_shows_a_flags_moments_on_its_clock_and_the_stored_words_stay_utc(client, scene):
+    words = f"order {scene.web_order.number} promised by 20 Nov 03:00 UTC; not delivered 1 day later (now paid)"
+    flag = Flag.objects.create(order=scene.web_order, code=Flag.Code.PROMISE_MISSED, detail=words)
+    client.force_login(supervisor())
+    local = f"order {scene.web_order.number} promised by 19 Nov 21:00 CST; not delivered 1 day later (now paid)"
+
+    pane = client.get(reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk])).content.decode()
+    worklist = client.get(reverse("worklist")).content.decode()
+    review = client.get(reverse("message_review", args=[flag.pk])).content.decode()
+
+    assert f"{local}</li>" in pane  # the customer header and the order pane
+    assert pane.count(local) == 3  # and the flag badge's hover text in the orders table
+    assert f"<td >{local}</td>" in worklist or f"<td>{local}</td>" in worklist
+    assert '<span title="2026-11-21 06:00 CST">' in worklist  # "open for", exact on hover
+    assert local in review
+    assert "03:00 UTC" not in pane + worklist + review
+    assert Flag.objects.get(pk=flag.pk).detail == words  # the stored words (admin, API) stay detection's, in UTC
