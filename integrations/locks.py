@@ -1,4 +1,9 @@
-"""One source never syncs twice at once.
+"""One source never syncs twice at once, and never lands two pages at once.
+
+Two locks, of two sizes. :func:`source_lock` is held for a whole sync run: a second run of
+the same source is skipped. :func:`landing_lock` is held for one page's transaction: a
+webhook's event waits for the page in flight to commit, not for the whole run, so a
+backfill of a source never delays that source's webhooks by more than a page.
 
 On PostgreSQL: a session-level advisory lock. It belongs to the database
 connection, so a worker that dies (killed, OOM, power cut) loses its connection and
@@ -20,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 LOCK_NAMESPACE = zlib.crc32(b"omnidesk.source-sync") & 0x7FFFFFFF
+LANDING_NAMESPACE = zlib.crc32(b"omnidesk.source-landing") & 0x7FFFFFFF
 LEASE_SECONDS = 120
 
 
@@ -82,3 +88,18 @@ def source_lock(source_id: int, *, wait_seconds: float = 0.0, poll: float = 0.1)
         yield SourceLock(source_id, owner)
     finally:
         _release(source_id, owner)
+
+
+def landing_lock(source_id: int) -> None:
+    """Wait until no other transaction is landing a page of the source; hold that until this one ends.
+
+    Called first thing inside a page's transaction. Pages of one run are landed one after the
+    other anyway; what this orders is a webhook's event against the run's page in flight, so
+    the two never upsert the same rows at once (no deadlock, no lost update). On PostgreSQL a
+    transaction-level advisory lock (released at commit or rollback, so it cannot leak); on
+    SQLite nothing, since SQLite already lets one writer in at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LANDING_NAMESPACE, source_id])

@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .adapters import WebhookSignatureError, adapter_class, adapter_for
-from .locks import source_lock
 from .models import RawRecord, Source, WebhookDelivery
 from .sync import page_land, payload_hash, payload_json
 
@@ -107,22 +106,22 @@ def webhook_receive(
 
 
 def webhook_process(*, delivery_id: int) -> None:
-    """Land a webhook's payload through the same pipeline as a sync page (under the source's lock)."""
+    """Land a webhook's payload through the same pipeline as a sync page, at once.
+
+    A sync run of the same source may be going on (a backfill takes minutes): the event does
+    not wait for it, only for the run's page in flight (``page_land`` takes the source's
+    landing lock). What the run lands after it cannot roll it back: an order or a parcel
+    older than the stored one is left alone (ingest's ``_older`` rules). The delivery's row
+    lock makes a second worker given the same delivery wait, then find it processed.
+    """
     delivery = WebhookDelivery.objects.select_related("source", "raw_record").get(pk=delivery_id)
     if delivery.processed_at is not None:
         return
     source = delivery.source
-    with source_lock(source.pk, wait_seconds=60) as lock:
-        if lock is None:
-            raise RuntimeError(f"{source.name} stayed locked for 60 s; the webhook will be retried")
-        adapter = adapter_for(source)
-        stream = delivery.raw_record.stream
-        page_land(
-            source=source,
-            adapter=adapter,
-            stream=stream,
-            items=adapter.complete(stream, [delivery.raw_record.data]),
-            cursor=None,
-            run=None,
-        )
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(processed_at=timezone.now())
+    adapter = adapter_for(source)
+    stream = delivery.raw_record.stream
+    items = adapter.complete(stream, [delivery.raw_record.data])  # may ask upstream: outside any transaction
+    with transaction.atomic():
+        if WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk, processed_at__isnull=True).exists():
+            page_land(source=source, adapter=adapter, stream=stream, items=items, cursor=None, run=None)
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(processed_at=timezone.now())

@@ -32,7 +32,7 @@ from orders.ingest import IngestResult, ingest, orphans_settle
 
 from .adapters import Adapter, adapter_for
 from .http import TransportError
-from .locks import source_lock
+from .locks import landing_lock, source_lock
 from .models import DeadLetter, RawRecord, Source, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ def page_land(
     now = now or timezone.now()
     items = list(items)
     with transaction.atomic():
+        landing_lock(source.pk)
         hashes = _raw_records_store(source, stream, adapter, items, now)
         records, failures = [], []
         for item, digest in zip(items, hashes, strict=True):

@@ -165,9 +165,32 @@ def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], 
     return result
 
 
+def _trackers_not_older(source, records: list[rec.TrackerRecord], result: IngestResult) -> list[rec.TrackerRecord]:
+    """Leave out a tracker whose last scan is older than the parcel's stored one (counted unchanged).
+
+    It is an earlier look at the parcel: a sync page fetched before a webhook brought a newer
+    scan, landing after it. Landing it would take the parcel back a step ("in transit" again
+    after "out for delivery").
+    """
+    stored = dict(
+        Shipment.objects.filter(source=source, external_id__any=[r.external_id for r in records]).values_list(
+            "external_id", "last_event_at"
+        )
+    )
+    kept = []
+    for r in records:
+        latest = max((e.occurred_at for e in r.shipment.events), default=None)
+        if None not in (latest, stored.get(r.external_id)) and latest < stored[r.external_id]:
+            result.unchanged += 1
+            continue
+        kept.append(r)
+    return kept
+
+
 def ingest_trackers(*, source, records: Sequence[rec.TrackerRecord], synced_at: datetime) -> IngestResult:
     """Carrier trackers become shipments of the carrier source, matched to orders by tracking number."""
     changed, hashes, before, result = _changed_only(Shipment, source, records, synced_at)
+    changed = _trackers_not_older(source, changed, result)
     if not changed:
         return result
     numbers = {r.shipment.tracking_number for r in changed if r.shipment.tracking_number}

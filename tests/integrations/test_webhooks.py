@@ -6,10 +6,14 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
 
+from integrations.locks import landing_lock, source_lock
 from integrations.models import RawRecord, WebhookDelivery
 from integrations.sandbox.server import SHOPIFY_WEBHOOK_SECRET
 from orders.models import Order, OrderRecord, TimelineEvent
@@ -167,3 +171,62 @@ def test_a_redelivery_is_recognised_by_its_webhook_id_whatever_its_event_id(post
 
     assert again.json() == {"status": "duplicate", "event_id": headers["X-Shopify-Event-Id"]}
     assert WebhookDelivery.objects.count() == 1
+
+
+def _another_worker(hold) -> tuple[threading.Thread, threading.Event, threading.Event]:
+    """Run ``hold(taken, release)`` on another thread's database connection (another worker process's)."""
+    taken, release = threading.Event(), threading.Event()
+
+    def run():
+        try:
+            hold(taken, release)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert taken.wait(10)
+    return worker, taken, release
+
+
+def test_a_webhook_lands_at_once_while_a_backfill_of_its_source_runs(post, source, sandbox):
+    def backfill(taken, release):
+        with source_lock(source.pk) as held:  # the run's lock, held for the whole backfill
+            assert held is not None
+            taken.set()
+            release.wait(30)
+
+    worker, _, release = _another_worker(backfill)
+    try:
+        order_id = an_order_id(sandbox)
+        started = time.monotonic()
+        response = post(*sandbox.shopify_webhook(order_id, topic="orders/create"))
+        took = time.monotonic() - started
+    finally:
+        release.set()
+        worker.join()
+
+    assert response.status_code == 200
+    assert WebhookDelivery.objects.get().processed_at is not None
+    assert OrderRecord.objects.filter(source=source, external_id=order_id).count() == 1
+    assert took < 5  # it waited for no run (before: up to 60 s, then a retry)
+
+
+def test_a_webhook_waits_for_the_page_in_flight_of_its_source_and_no_longer(post, source, sandbox):
+    committed = {}
+
+    def page_in_flight(taken, release):
+        with transaction.atomic():
+            landing_lock(source.pk)
+            taken.set()
+            time.sleep(0.5)
+            committed["at"] = time.monotonic()
+
+    worker, _, _ = _another_worker(page_in_flight)
+    response = post(*sandbox.shopify_webhook(an_order_id(sandbox), topic="orders/create"))
+    landed = time.monotonic()
+    worker.join()
+
+    assert response.status_code == 200
+    assert WebhookDelivery.objects.get().processed_at is not None
+    assert landed >= committed["at"]

@@ -210,3 +210,23 @@ def test_the_timeline_sorts_by_when_things_happened_not_when_they_arrived(shop, 
     ]
     assert [e.summary for e in timeline[-2:]] == ["scan 8", "scan 14"]
     assert [e.occurred_at for e in timeline] == sorted(e.occurred_at for e in timeline)
+
+
+def test_an_earlier_look_at_a_parcel_landing_late_does_not_take_it_back_a_step(carrier):
+    from integrations.records import TrackingEventRecord
+
+    def look(*hours: int, status: str) -> TrackerRecord:
+        scans = [TrackingEventRecord(occurred_at=datetime(2026, 11, 3, h, 0, tzinfo=UTC), status=status) for h in hours]
+        return TrackerRecord(
+            external_id="trk_1",
+            updated_at=PLACED,
+            shipment=ShipmentRecord(external_id="trk_1", tracking_number="9400111", status=status, events=scans),
+        )
+
+    land(carrier, look(8, 14, status="out_for_delivery"))  # a webhook brought the 14:00 scan
+    land(carrier, look(8, status="in_transit"))  # then a backfill page fetched before it lands
+
+    shipment = Shipment.objects.get()
+    assert (shipment.status, shipment.last_event_at) == ("out_for_delivery", datetime(2026, 11, 3, 14, tzinfo=UTC))
+    land(carrier, look(8, 14, 17, status="delivered"))  # a newer look still lands
+    assert Shipment.objects.get().status == "delivered"
