@@ -10,12 +10,16 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 
+def credentials_key() -> str:
+    """The key in use: ``OMNIDESK_CREDENTIALS_KEY``, else one derived from ``SECRET_KEY`` (development only)."""
+    if settings.OMNIDESK_CREDENTIALS_KEY:
+        return settings.OMNIDESK_CREDENTIALS_KEY
+    digest = hashlib.sha256(("omnidesk-credentials:" + settings.SECRET_KEY).encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
 def _fernet() -> Fernet:
-    key = settings.OMNIDESK_CREDENTIALS_KEY
-    if not key:
-        digest = hashlib.sha256(("omnidesk-credentials:" + settings.SECRET_KEY).encode()).digest()
-        key = base64.urlsafe_b64encode(digest).decode()
-    return Fernet(key)
+    return Fernet(credentials_key())
 
 
 def encrypt_credentials(values: dict[str, str]) -> str:

@@ -2,10 +2,11 @@
 
 Each source's syncs go to a queue of its own, ``sync.<source name>`` (:func:`sync_enqueue`):
 a long backfill of one source never holds up another's, and a host can be given some
-sources only (``celery worker -Q``, see ``manage.py sync_queues``). Everything else
-(webhooks, beat's periodic jobs) uses the default queue, ``celery``. Whichever worker
-takes a sync, the source's advisory lock (``integrations/locks.py``) keeps it to one run
-at a time.
+sources only (``celery worker -Q``, see ``manage.py sync_queues``). Webhooks have a queue
+of their own, ``webhooks``: a worker for it alone, at the web's CPU priority
+(``OMNIDESK_WORKER_NICENESS=0``), keeps them seconds fresh while backfills run. Beat's
+periodic jobs use the default queue, ``celery``. Whichever worker takes a sync, the
+source's advisory lock (``integrations/locks.py``) keeps it to one run at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def sync_source(source_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> int:
 
 
 DEFAULT_QUEUE = "celery"
+WEBHOOK_QUEUE = "webhooks"
 
 
 def sync_queue(source_name: str) -> str:
@@ -31,9 +33,10 @@ def sync_queue(source_name: str) -> str:
 
 
 def worker_queues(source_names=None) -> list[str]:
-    """What a worker consumes: the default queue and the sync queue of these sources (default: every source)."""
+    """What a worker consumes: the default and webhook queues and the sync queue of these sources (default: every
+    source)."""
     names = source_names if source_names is not None else Source.objects.order_by("name").values_list("name", flat=True)
-    return [DEFAULT_QUEUE, *(sync_queue(name) for name in names)]
+    return [DEFAULT_QUEUE, WEBHOOK_QUEUE, *(sync_queue(name) for name in names)]
 
 
 def sync_enqueue(source: Source, trigger: str = SyncRun.Trigger.SCHEDULE) -> None:
@@ -50,7 +53,7 @@ def dispatch_due_syncs() -> list[int]:
     return [source.pk for source in due]
 
 
-@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60, acks_late=True, reject_on_worker_lost=True)
+@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60, acks_late=True, reject_on_worker_lost=True, queue=WEBHOOK_QUEUE)
 def process_webhook(delivery_id: int) -> None:
     """Land a received webhook through the sync pipeline (idempotent: a processed delivery is skipped)."""
     webhook_process(delivery_id=delivery_id)

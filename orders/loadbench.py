@@ -226,9 +226,9 @@ def _production_env(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def _gunicorn(database_url: str, *, workers: int, threads: int) -> Iterator[str]:
-    """``gunicorn omnidesk.wsgi`` with the production profile on a free port; yield its URL; stop it after."""
-    env = _production_env(database_url)
+def _gunicorn(database_url: str, *, workers: int, threads: int, env: dict | None = None) -> Iterator[str]:
+    """``gunicorn omnidesk.wsgi`` with the production profile (or ``env``) on a free port; yield its URL; stop it after."""
+    env = env or _production_env(database_url)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)  # noqa: S603
     port = _free_port()

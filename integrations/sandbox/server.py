@@ -436,9 +436,30 @@ class SandboxServer:
             if data.get("all"):
                 return reply({"repaired": world.repair_all()})
             return reply({"repaired": int(world.repair(data["vendor"], data["stream"], str(data["external_id"])))})
+        if name == "webhooks" and method == "POST":
+            return reply(
+                {"webhooks": self.webhooks_sample(str(data["vendor"]), int(data["count"]), int(data.get("seed", 0)))}
+            )
         return reply({"error": f"no control endpoint {method} /_sandbox/{name}"}, 404)
 
     # --- webhooks (built, not sent) -----------------------------------------------------
+    def webhooks_sample(self, vendor: str, count: int, seed: int = 0) -> list[dict]:
+        """``count`` webhooks of ``vendor`` (``shopify``: orders/updated; ``easypost``: tracker.updated), each for
+        an order or tracker picked at random among those that exist at this clock: ``[{body, headers}]``.
+
+        ``POST /_sandbox/webhooks`` serves it to a process that does not hold the world (``make bench``).
+        """
+        builders = {"shopify": ("orders", self.shopify_webhook), "easypost": ("trackers", self.easypost_webhook)}
+        if vendor not in builders:
+            raise ValueError(f"webhooks are built for {', '.join(builders)}, not {vendor!r}")
+        stream_name, build = builders[vendor]
+        with self.world.lock:
+            stream = self.world.stream(vendor, stream_name)
+            now = self.world.now
+            alive = [stream.externals[i] for i in range(len(stream)) if stream.exists(i, now)]
+        picked = random.Random(seed).sample(alive, k=min(count, len(alive)))  # noqa: S311 (test data)
+        return [{"body": body.decode(), "headers": headers} for body, headers in map(build, picked)]
+
     def shopify_webhook(self, order_id, topic: str = "orders/updated") -> tuple[bytes, dict[str, str]]:
         """The raw body and headers Shopify would POST for ``order_id`` at this clock."""
         world = self.world

@@ -50,8 +50,8 @@ def test_sources_route_to_their_own_queue(db, monkeypatch):
     tasks.sync_enqueue(source)
 
     assert sent == [((source.pk, "schedule"), "sync.shopify-eu")]
-    assert tasks.worker_queues() == ["celery", "sync.shopify-eu"]
-    assert tasks.worker_queues(["odoo"]) == ["celery", "sync.odoo"]
+    assert tasks.worker_queues() == ["celery", "webhooks", "sync.shopify-eu"]
+    assert tasks.worker_queues(["odoo"]) == ["celery", "webhooks", "sync.odoo"]
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from integrations.bench import (
     bench_timeline,
     server_execute,
 )
+from integrations.freshbench import FreshnessOptions, bench_freshness
 from integrations.hosts import private_sources_allow
 from orders.bench import bench_lookup
 from orders.loadbench import LoadOptions, bench_load
@@ -39,7 +40,15 @@ class Command(BaseCommand):
             f"{', '.join(ARRIVALS)}; empty: none)",
         )
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / ".bench" / "latest.json"))
-        parser.add_argument("--only", choices=["sync", "lookup", "load"], help="Run one part (default: all three)")
+        parser.add_argument(
+            "--only", choices=["sync", "fresh", "lookup", "load"], help="Run one part (default: all four)"
+        )
+        fresh = FreshnessOptions()
+        parser.add_argument(
+            "--fresh-orders", type=int, default=fresh.orders, help="Sandbox backfilled while webhooks arrive"
+        )
+        parser.add_argument("--webhooks", type=int, default=fresh.webhooks, help="Webhooks sent during the backfill")
+        parser.add_argument("--webhook-rate", type=float, default=fresh.rate, help="Webhooks a second")
         parser.add_argument("--lookup-orders", type=int, default=1_000_000, help="Orders for the lookup benchmark")
         parser.add_argument("--lookup-customers", type=int, default=300_000, help="Customers for the lookup benchmark")
         parser.add_argument("--probes", type=int, default=100, help="Probes per identifier kind")
@@ -67,6 +76,11 @@ class Command(BaseCommand):
             bench_storefront(figures, orders=opts["storefront_orders"] or opts["orders"], log=self.stdout.write)
             bench_timeline(figures)
             bench_sync_arrivals(figures, orders=opts["orders"], arrivals=arrivals, log=self.stdout.write)
+        if opts["only"] in (None, "fresh"):
+            options = FreshnessOptions(
+                orders=opts["fresh_orders"], webhooks=opts["webhooks"], rate=opts["webhook_rate"]
+            )
+            bench_freshness(figures, options, log=self.stdout.write)
         if opts["only"] in (None, "lookup"):
             bench_lookup(
                 figures,

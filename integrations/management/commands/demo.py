@@ -23,6 +23,7 @@ from integrations.hosts import private_sources_allow
 from integrations.models import SyncRun
 from integrations.sandbox import SandboxServer, World
 from integrations.sync import source_sync
+from integrations.tasks import worker_queues
 
 
 class Command(BaseCommand):
@@ -65,7 +66,8 @@ class Command(BaseCommand):
             else:
                 celery = [sys.executable, "-m", "celery", "-A", "omnidesk"]
                 os.makedirs(".demo", exist_ok=True)
-                children.append(_spawn([*celery, "worker", "--loglevel=warning", "--concurrency=2"]))
+                queues = ",".join(worker_queues())  # the default, webhook and every source's sync queue
+                children.append(_spawn([*celery, "worker", "-Q", queues, "--loglevel=warning", "--concurrency=2"]))
                 children.append(_spawn([*celery, "beat", "--loglevel=warning", "--schedule=.demo/beat"]))
                 say("✓ Celery worker and beat started on " + settings.CELERY_BROKER_URL.split("@")[-1])
             url = f"http://127.0.0.1:{opts['port']}/"
