@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
+from integrations.models import Source
 from orders.models import CustomerLink, Flag, Order, StaffPreference
 
 from .conftest import login
@@ -62,6 +63,15 @@ def screens(live_server) -> dict[str, list[tuple[str, str]]]:
     return {"agent": agent, "clerk": clerk, "query": order.customer.name}
 
 
+def sync_health_check(page) -> None:
+    """Sync health lists every synced source, each healthy, under the counts of the orders the agent may see."""
+    assert page.locator("h1").inner_text() == "Sync health"
+    cells = [row.locator("td").all_inner_texts() for row in page.locator("table.grid tbody tr").all()]
+    names = sorted(Source.objects.values_list("name", flat=True))
+    assert len(names) == 5 and [(c[0], c[2]) for c in cells] == [(name, "Healthy") for name in names]
+    assert f"{Order.objects.count()} orders" in page.locator(".counts").inner_text()
+
+
 def test_every_screen_is_accessible_and_fits_every_width(axe_source, browser, live_server, synced, screenshots):
     pages = screens(live_server)
     # The agent reads every time in a zone of their own: the top bar says so ("agent · Los Angeles time")
@@ -91,13 +101,21 @@ def test_every_screen_is_accessible_and_fits_every_width(axe_source, browser, li
                             problems.setdefault("search results (axe)", []).extend(found)
                 if screenshots:
                     page.screenshot(path=screenshots / f"{name}-{size}.png", full_page=size != "laptop")
+                if (role, name, size) == ("agent", "health", "laptop"):  # the sync-health page (/health/) in the docs
+                    sync_health_check(page)
+                    if screenshots:
+                        page.screenshot(path=screenshots / "sync-health.png")
             context.close()
     context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
     context.add_init_script(script=axe_source)
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
+    assert page.locator("h1").inner_text() == "Sign in"
+    assert page.get_by_label("Username").is_visible() and page.get_by_label("Password").is_visible()
     found = page.evaluate(AXE_RUN)
     if found:
         problems["login (axe)"] = found
+    if screenshots:
+        page.screenshot(path=screenshots / "login.png")
     context.close()
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in sorted(problems.items()))
