@@ -132,10 +132,10 @@ def _sources_sync_parallel(sources, *, workers: int, log) -> list[SyncRun]:
     return list(SyncRun.objects.filter(source__in=sources).select_related("source").order_by("source__name"))
 
 
-def _source_sync_process(source, log) -> int:
+def _source_sync_process(source, log, env: dict | None = None) -> int:
     """``manage.py sync NAME`` in a process of its own (as a Celery worker process runs it); its exit code."""
     command = [sys.executable, "manage.py", "sync", source.name]
-    done = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, text=True)  # noqa: S603
+    done = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, text=True, env=env)  # noqa: S603
     log(done.stdout.strip() or done.stderr.strip()[-500:])
     return done.returncode
 

@@ -16,7 +16,9 @@ incremental runs after the backfill, each after the sandbox's clock moved on.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -41,6 +43,7 @@ from .models import SyncRun, WebhookDelivery
 from .tasks import WEBHOOK_QUEUE
 
 WORKER_NAME = "freshness"
+PR_SET_PDEATHSIG = 1
 DISPATCH_TICK_SECONDS = 15  # beat's dispatch-due-syncs (settings.CELERY_BEAT_SCHEDULE)
 
 
@@ -75,7 +78,7 @@ def bench_freshness(figures: Figures, options: FreshnessOptions, *, log=print) -
             _deliveries_wait(len(sent))
         during = backfill_end >= sending_ended  # every webhook was sent while the backfill still ran
         _webhook_figures_add(figures, options, sent, during=during)
-        _polling_figures_add(figures, sources, base_url, log)
+        _polling_figures_add(figures, sources, base_url, {**os.environ, "DATABASE_URL": database_url}, log)
 
 
 def _webhooks_built(base_url: str, count: int) -> list[tuple[str, dict]]:
@@ -161,7 +164,7 @@ class _Running:
 
     def __enter__(self) -> subprocess.Popen:
         self.child = subprocess.Popen(  # noqa: S603
-            self.command, cwd=settings.BASE_DIR, env=self.env, stderr=subprocess.PIPE
+            self.command, cwd=settings.BASE_DIR, env=self.env, stderr=subprocess.PIPE, preexec_fn=_die_with_parent
         )
         threading.Thread(target=self.child.stderr.read, daemon=True).start()  # never let a full pipe block it
         if self.ready is not None:
@@ -174,6 +177,11 @@ class _Running:
 
     def __exit__(self, *exc) -> None:
         _stop(self.child)
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker is killed when the bench dies, so no orphan ever consumes a later run's webhooks."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _webhook_figures_add(figures: Figures, options: FreshnessOptions, statuses: list[str], *, during: bool) -> None:
@@ -207,13 +215,13 @@ def _visible_count(rows) -> int:
     return orders + parcels
 
 
-def _polling_figures_add(figures: Figures, sources, base_url: str, log) -> None:
+def _polling_figures_add(figures: Figures, sources, base_url: str, env: dict, log) -> None:
     """Each source's incremental run after the upstream clock moved on 10 minutes: the polling bound's variable part."""
     requests.post(f"{base_url}/_sandbox/clock", json={"advance_seconds": 600}, timeout=30).raise_for_status()
     slowest = 0.0
     for source in sources:
         started = timezone.now()
-        if _source_sync_process(source, log):
+        if _source_sync_process(source, log, env):
             raise RuntimeError(f"the incremental sync of {source.name} failed (see above)")
         run = SyncRun.objects.filter(source=source, started_at__gte=started).latest("started_at")
         seconds = run.duration.total_seconds()
