@@ -8,11 +8,12 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         """Wire the detection rules (the last arrow of the data flow): after each sync run, and after each
         webhook's page, for the orders they touched."""
-        from orders.detection import detect_after_page, detect_after_run
+        from orders.detection import detect_after_run
+        from orders.tasks import detect_after_page_queued
 
         from .sync import PAGE_HOOKS, RUN_HOOKS
 
-        if detect_after_page not in PAGE_HOOKS:
-            PAGE_HOOKS.append(detect_after_page)
+        if detect_after_page_queued not in PAGE_HOOKS:
+            PAGE_HOOKS.append(detect_after_page_queued)
         if detect_after_run not in RUN_HOOKS:
             RUN_HOOKS.append(detect_after_run)

@@ -40,7 +40,7 @@ from .bench import Figures, _source_sync_process, data_reset, sandbox_process
 from .crypto import credentials_key
 from .demo import demo_sources_ensure
 from .models import SyncRun, WebhookDelivery
-from .tasks import WEBHOOK_QUEUE
+from .tasks import DEFAULT_QUEUE, WEBHOOK_QUEUE
 
 WORKER_NAME = "freshness"
 PR_SET_PDEATHSIG = 1
@@ -69,6 +69,7 @@ def bench_freshness(figures: Figures, options: FreshnessOptions, *, log=print) -
         with (
             _gunicorn(database_url, workers=options.web_workers, threads=1, env=env) as host,
             _celery_worker(env, options),
+            _general_worker(env),
         ):
             with _sync_lanes(sources, database_url, lanes=options.lanes) as backfill:
                 backfill.wait_started()
@@ -140,20 +141,32 @@ def _deliveries_wait(count: int, timeout: float = 300) -> None:
 def _celery_worker(env: dict, options: FreshnessOptions):
     """A Celery worker for the ``webhooks`` queue at the web's CPU priority (as ``docs/scaling.md`` advises),
     for the block; the backfill runs at the sync workers' lower priority."""
-    command = [
-        sys.executable, "-m", "celery", "-A", "omnidesk", "worker", "-Q", WEBHOOK_QUEUE, "--concurrency",
-        str(options.worker_concurrency), "--loglevel", "WARNING", "--hostname", f"{WORKER_NAME}@{os.getpid()}",
-        "--without-gossip", "--without-mingle",
+    return _Running(
+        _worker_command("webhooks", WEBHOOK_QUEUE, options.worker_concurrency),
+        {**env, "OMNIDESK_WORKER_NICENESS": "0"},
+        ready=lambda: _worker_answers("webhooks"),
+    )
+
+
+def _general_worker(env: dict):
+    """The worker for the default queue (the rules over what each webhook touched), at the workers' priority."""
+    return _Running(_worker_command("general", DEFAULT_QUEUE, 1), env, ready=lambda: _worker_answers("general"))
+
+
+def _worker_command(name: str, queue: str, concurrency: int) -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "omnidesk", "worker", "-Q", queue, "--concurrency", str(concurrency),
+        "--loglevel", "WARNING", "--hostname", f"{WORKER_NAME}-{name}@{os.getpid()}", "--without-gossip",
+        "--without-mingle",
     ]  # fmt: skip
-    return _Running(command, {**env, "OMNIDESK_WORKER_NICENESS": "0"}, ready=_worker_answers)
 
 
-def _worker_answers(timeout: float = 120) -> None:
+def _worker_answers(name: str, timeout: float = 120) -> None:
     """Until the worker answers a ping: the webhooks are timed from when it can take them, not from its start-up."""
     deadline = time.monotonic() + timeout
-    while not celery_app.control.ping(destination=[f"{WORKER_NAME}@{os.getpid()}"], timeout=1):
+    while not celery_app.control.ping(destination=[f"{WORKER_NAME}-{name}@{os.getpid()}"], timeout=1):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the Celery worker did not answer within {timeout:.0f} s")
+            raise RuntimeError(f"the Celery worker {name} did not answer within {timeout:.0f} s")
 
 
 class _Running:

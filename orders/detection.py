@@ -5,7 +5,7 @@
       -> TimelineEvent flag_opened / flag_closed (keyed by the flag, so written once)
 
 It runs at the end of every sync run for the orders the run touched (:func:`detect_after_run`,
-a ``RUN_HOOKS`` entry), after each webhook's page (:func:`detect_after_page`, ``PAGE_HOOKS``)
+a ``RUN_HOOKS`` entry), after each webhook's page (:func:`detect_after_page`, queued by ``PAGE_HOOKS``)
 and every few minutes over every order
 (``orders.tasks.detect_flags``) for what only time changes: a grace period running out.
 
@@ -226,18 +226,20 @@ def _customers_of(order_ids: set[int]) -> dict[int, int | None]:
     return dict(Order.objects.filter(pk__in=order_ids).values_list("id", "customer_id"))
 
 
-def detect_after_page(source, result) -> None:
-    """``PAGE_HOOKS`` entry: the rules over the orders a landed page touched, once it has committed.
+def detect_after_page(source_name: str, order_ids: Iterable[int]) -> None:
+    """The rules over the orders a webhook's landed page touched, once it has committed (queued by
+    ``orders.tasks.detect_after_page_queued``, the ``PAGE_HOOKS`` entry).
 
     A failure here is logged, not raised: the page is already committed and the periodic
     run (``orders.tasks.detect_flags``) evaluates these orders again.
     """
-    if not result.order_ids:
+    order_ids = set(order_ids)
+    if not order_ids:
         return
     try:
-        detect(order_ids=result.order_ids)
+        detect(order_ids=order_ids)
     except Exception:
-        logger.exception("detection after a page of %s failed", source.name)
+        logger.exception("detection after a page of %s failed", source_name)
 
 
 def detect_after_run(source, order_ids: set[int]) -> None:

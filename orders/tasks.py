@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .detection import detect
+from .detection import detect, detect_after_page
 from .messaging import message_deliver
 
 
@@ -15,6 +15,20 @@ def detect_flags() -> dict[str, int]:
     Safe to run twice or to overlap a page's detection: opening and closing are race-safe.
     """
     return detect().counts()
+
+
+@shared_task(time_limit=2 * 60, soft_time_limit=110)
+def detect_orders(source_name: str, order_ids: list[int]) -> None:
+    """The rules over the orders a webhook's page touched (:func:`~orders.detection.detect_after_page`)."""
+    detect_after_page(source_name, order_ids)
+
+
+def detect_after_page_queued(source, result) -> None:
+    """``PAGE_HOOKS`` entry (after a webhook's page commits): queue the rules over the orders it touched on the
+    default queue, so the webhook worker is free for the next event at once (the rules take longer than
+    landing an event). Run in-process in the demo (no broker)."""
+    if result.order_ids:
+        detect_orders.delay(source.name, sorted(result.order_ids))
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=60, retry_kwargs={"max_retries": 8})

@@ -15,7 +15,6 @@ from integrations.sync import PAGE_HOOKS, RUN_HOOKS
 from orders.detection import (
     DEFAULT_THRESHOLDS,
     detect,
-    detect_after_page,
     detect_after_run,
     flags_close,
     flags_open,
@@ -35,7 +34,7 @@ from orders.models import (
 from orders.pickup import pickup_line_check
 from orders.rules import RULES
 from orders.services import flag_close, flag_open
-from orders.tasks import detect_flags
+from orders.tasks import detect_after_page_queued, detect_flags
 from tests.concurrency import racing
 from tests.factories import (
     LineFactory,
@@ -481,13 +480,13 @@ def test_a_person_can_raise_and_resolve_a_flag_through_the_same_api(systems):
 # -- when it runs ----------------------------------------------------------------------------
 def test_the_page_hook_runs_the_rules_on_the_touched_orders_at_the_wall_clock(systems):
     order = web_order(systems, placed_ago=timedelta(minutes=10))
-    assert detect_after_page in PAGE_HOOKS
+    assert detect_after_page_queued in PAGE_HOOKS
 
     with time_machine.travel(NOW + timedelta(minutes=20), tick=False):
-        detect_after_page(systems.shop, IngestResult(order_ids={order.pk}))
+        detect_after_page_queued(systems.shop, IngestResult(order_ids={order.pk}))  # the tests' Celery is eager
         assert open_flags(order) == []
     with time_machine.travel(NOW + timedelta(minutes=20, seconds=1), tick=False):
-        detect_after_page(systems.shop, IngestResult(order_ids={order.pk}))
+        detect_after_page_queued(systems.shop, IngestResult(order_ids={order.pk}))
         assert open_flags(order) == ["phantom_order"]
 
 
