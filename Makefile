@@ -43,8 +43,9 @@ browser:
 axe:
 	@bash .ci/axe.sh
 
+# DATABASE_REPLICA_URL is cleared: the suite runs on one database (tests/test_replica_router.py makes its own replica).
 test: $(STAMP) services browser axe
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_REPLICA_URL= REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Re-take the pictures in docs/screenshots/ from the browser tests (look at them before committing).
 screenshots: $(STAMP) services browser axe

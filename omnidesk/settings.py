@@ -61,6 +61,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "omnidesk.middleware.SessionIdleTimeoutMiddleware",
+    # After the session and the user are read (always on the primary), so that the moment a request
+    # wrote is in the session before SessionMiddleware saves it; inert without DATABASE_REPLICA_URL.
+    "omnidesk.middleware.ReplicaReadsMiddleware",
     "omnidesk.middleware.ViewerTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -107,6 +110,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# DATABASE_REPLICA_URL (optional): a read replica of that PostgreSQL. Search, the staff screens and
+# the API's reads go there; writes, the admin, sign-in, tasks and commands stay on the primary, and
+# so does a person's every read for OMNIDESK_REPLICA_STICKY_SECONDS after they wrote (omnidesk/routers.py).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            os.environ["DATABASE_REPLICA_URL"],
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        ),
+        # Under test it points at the test database: no second one is created. `make test` clears the
+        # variable anyway; tests/test_replica_router.py gives the alias a real database of its own.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["omnidesk.routers.ReplicaRouter"]
+OMNIDESK_REPLICA_STICKY_SECONDS = float(os.environ.get("OMNIDESK_REPLICA_STICKY_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth, sessions ----------------------------------------------------------------

@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from omnidesk.routers import replica_reads
+
 from .access import visible_orders, visible_stores
 from .audit import audit
 from .board import pickup_board, pickup_checklist, pickup_orders
@@ -31,6 +33,7 @@ def _order(request: HttpRequest, store: Store, order_id: int) -> Order:
     return get_object_or_404(orders, pk=order_id)
 
 
+@replica_reads("GET")
 @never_cache
 @vary_on_headers("HX-Request")
 @require_GET
@@ -45,6 +48,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, template, context)
 
 
+@replica_reads("GET")  # the handover's redirect lands here within its writer's sticky window
 @never_cache
 @vary_on_headers("HX-Request")
 @require_GET

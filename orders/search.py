@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from difflib import SequenceMatcher
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Count, F, FloatField, Func, Q, Value
 from django.urls import reverse
 
@@ -414,7 +414,7 @@ def _name_matches(user, name: str, *, limit: int) -> list[tuple[int, str, float]
         scope = "AND EXISTS (SELECT 1 FROM orders_order o WHERE o.customer_id = c.id AND o.store_id = ANY(%s))"
         params.append(store_ids(user))
     params.append(name)
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Customer)].cursor() as cursor:  # the replica, when the request may use it
         # The trigram GiST index over the distinct names (``CustomerName``) both prunes below the
         # similarity bar (``<%``) and yields the nearest names first (``<<->``); each name's customers
         # come from the btree on the same folded expression, and the walk stops at ``limit`` customers.

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from omnidesk.routers import replica_reads
+
 from . import events, search
 from .access import role, store_ids, visible_customers, visible_orders
 from .audit import audit
@@ -40,6 +42,7 @@ ORDERS_PER_PAGE = 25
 
 
 # --- search --------------------------------------------------------------------------------
+@replica_reads("GET", "POST")  # a POST only to keep the terms out of URLs: it reads
 @never_cache
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
@@ -66,6 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"results": results, "q": results.reading.text})
 
 
+@replica_reads("GET")
 @never_cache
 @require_GET
 def caller_lookup(request: HttpRequest) -> HttpResponse:
@@ -82,6 +86,7 @@ def caller_lookup(request: HttpRequest) -> HttpResponse:
 
 
 # --- the customer and order screen ------------------------------------------------------
+@replica_reads("GET")
 @never_cache
 @vary_on_headers("HX-Request")
 @require_GET
@@ -141,6 +146,7 @@ def _customer_page(
     return render(request, "orders/customer.html", context, status=status)
 
 
+@replica_reads("GET")
 @never_cache
 @require_GET
 def order(request: HttpRequest, order_id: int) -> HttpResponse:
@@ -255,6 +261,7 @@ def _back(person: Customer, order: Order | None) -> str:
 
 
 # --- supervision ------------------------------------------------------------------------------
+@replica_reads("GET")
 @require_GET
 def health(request: HttpRequest) -> HttpResponse:
     """Sync health per source: how fresh each system's data is; counts of the orders this user may see."""

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.models import humanise
+from omnidesk.routers import replica_reads
 
 from .access import visible_orders, visible_stores
 from .answer import flag_label
@@ -146,6 +147,7 @@ class FlagTable(tables.Table):
         return record.owner.get_username() if record.owner else "—"
 
 
+@replica_reads("GET")
 @never_cache
 @require_GET
 def worklist(request: HttpRequest) -> HttpResponse:
