@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # Test processes (pytest-xdist; each has its own test database; the broker's tests share one process).
 TEST_WORKERS ?= 2
 
-.PHONY: help install demo test lint format bench services browser axe screenshots migrate run clean
+.PHONY: help install lock demo test lint format bench services browser axe screenshots migrate run clean
 
 help:
 	@echo "make demo    set everything up and run OmniDesk on a simulated retailer (prints URL and logins)"
@@ -20,14 +20,27 @@ help:
 	@echo "make lint    ruff check + format check"
 	@echo "make bench   benchmarks (sync, 1M-order lookup, 50-agent load); figures in .bench/latest.json"
 	@echo "make screenshots  re-take docs/screenshots/ from the browser tests"
+	@echo "make lock    re-lock requirements*.txt after a dependency change (LOCK_ARGS=--upgrade: newest allowed)"
 
-$(STAMP): pyproject.toml
+# Installs are reproducible: every package at the version and hashes locked in requirements-dev.txt
+# (requirements.txt: the runtime alone, for a production image), then the project itself without deps.
+$(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-lock after changing pyproject.toml's dependencies; `make lock LOCK_ARGS=--upgrade` moves every
+# package to its newest release allowed (LOCK_ARGS="--upgrade-package django" just one). Commit both files.
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet uv
+	$(LOCK) $(LOCK_ARGS) -o requirements.txt
+	$(LOCK) $(LOCK_ARGS) --extra dev -o requirements-dev.txt
 
 # With DATABASE_URL / REDIS_URL unset: SQLite and in-process tasks. Set them to use PostgreSQL / Redis.
 # `make demo PORT=8080` serves on another port.

@@ -237,6 +237,8 @@ def _polling_figures_add(figures: Figures, sources, base_url: str, env: dict, lo
         if _source_sync_process(source, log, env):
             raise RuntimeError(f"the incremental sync of {source.name} failed (see above)")
         run = SyncRun.objects.filter(source=source, started_at__gte=started).latest("started_at")
+        if run.status != SyncRun.Status.SUCCEEDED:  # skipped: another process was syncing it (a stray bench?)
+            raise RuntimeError(f"the incremental sync of {source.name} did not run: {run.status}")
         seconds = run.duration.total_seconds()
         slowest = max(slowest, seconds)
         figures.add(f"fresh.poll.{source.name}_run_s", seconds, "s", f"incremental run, {run.fetched} records")

@@ -105,14 +105,26 @@ def webhook_receive(
     return delivery, True
 
 
-def webhook_process(*, delivery_id: int) -> None:
-    """Land a webhook's payload through the same pipeline as a sync page, at once.
+WEBHOOK_BATCH = 50  # events of one source and stream landed together when they queue up
 
-    A sync run of the same source may be going on (a backfill takes minutes): the event does
+
+def webhook_process(*, delivery_id: int) -> None:
+    """Land a webhook's payload through the same pipeline as a sync page, at once, with any other events of
+    the same source and stream still waiting (up to :data:`WEBHOOK_BATCH`).
+
+    A sync run of the same source may be going on (a backfill takes minutes): the events do
     not wait for it, only for the run's page in flight (``page_land`` takes the source's
-    landing lock). What the run lands after it cannot roll it back: an order or a parcel
-    older than the stored one is left alone (ingest's ``_older`` rules). The delivery's row
-    lock makes a second worker given the same delivery wait, then find it processed.
+    landing lock). What the run lands after them cannot roll them back: an order or a parcel
+    older than the stored one is left alone (ingest's ``_older`` rules).
+
+    When events arrive faster than one worker lands them one by one (each waits for a page
+    in flight), the ones waiting go in the same page: one wait, one transaction, however
+    many events, so a backlog drains instead of growing. Each event is completed upstream
+    first (``adapter.complete``, outside any transaction); then this delivery's row is
+    locked, waiting if another worker's batch holds it (and returning once that batch has
+    landed it), and the others are taken only if no other worker holds them
+    (``SKIP LOCKED``). A batch that fails rolls back whole, and each event's own task lands
+    it again.
     """
     delivery = WebhookDelivery.objects.select_related("source", "raw_record").get(pk=delivery_id)
     if delivery.processed_at is not None:
@@ -120,8 +132,24 @@ def webhook_process(*, delivery_id: int) -> None:
     source = delivery.source
     adapter = adapter_for(source)
     stream = delivery.raw_record.stream
-    items = adapter.complete(stream, [delivery.raw_record.data])  # may ask upstream: outside any transaction
+    waiting = list(
+        WebhookDelivery.objects.filter(source=source, raw_record__stream=stream, processed_at__isnull=True)
+        .exclude(pk=delivery.pk)
+        .select_related("raw_record")
+        .order_by("pk")[: WEBHOOK_BATCH - 1]
+    )
+    batch = [delivery, *waiting]
+    items = adapter.complete(stream, [d.raw_record.data for d in batch])  # may ask upstream: outside a transaction
+    completed = dict(zip((d.pk for d in batch), items, strict=True))
     with transaction.atomic():
-        if WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk, processed_at__isnull=True).exists():
-            page_land(source=source, adapter=adapter, stream=stream, items=items, cursor=None, run=None)
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(processed_at=timezone.now())
+        if not WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk, processed_at__isnull=True).exists():
+            return  # another worker's batch landed it meanwhile
+        taken = {delivery.pk}
+        taken.update(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=[d.pk for d in waiting], processed_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        items = [item for pk, item in completed.items() if pk in taken]
+        page_land(source=source, adapter=adapter, stream=stream, items=items, cursor=None, run=None)
+        WebhookDelivery.objects.filter(pk__in=taken).update(processed_at=timezone.now())

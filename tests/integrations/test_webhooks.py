@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from integrations.locks import landing_lock, source_lock
 from integrations.models import RawRecord, WebhookDelivery
 from integrations.sandbox.server import SHOPIFY_WEBHOOK_SECRET
+from integrations.services import webhook_process
 from orders.models import Order, OrderRecord, TimelineEvent
 
 from .conftest import shopify_source_for
@@ -230,3 +231,29 @@ def test_a_webhook_waits_for_the_page_in_flight_of_its_source_and_no_longer(post
     assert response.status_code == 200
     assert WebhookDelivery.objects.get().processed_at is not None
     assert landed >= committed["at"]
+
+
+def test_events_queued_behind_one_are_landed_with_it_in_one_page(client, source, sandbox):
+    # Given three order events received while the workers were busy (queued, not processed yet)
+    order_ids = [
+        o["systems"]["shopify"]["external_id"] for o in sandbox.world.truth()["orders"] if "shopify" in o["systems"]
+    ][:3]
+    for order_id in order_ids:
+        body, headers = sandbox.shopify_webhook(order_id, topic="orders/create")
+        meta = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items() if k != "Content-Type"}
+        assert client.post("/webhooks/shopify/", data=body, content_type="application/json", **meta).status_code == 200
+    first, second, third = WebhookDelivery.objects.order_by("pk")
+    assert not WebhookDelivery.objects.filter(processed_at__isnull=False).exists()
+
+    # When the first one's task runs
+    webhook_process(delivery_id=first.pk)
+
+    # Then all three are landed, in the same transaction
+    assert OrderRecord.objects.filter(source=source, external_id__in=order_ids).count() == 3
+    stamps = set(WebhookDelivery.objects.values_list("processed_at", flat=True))
+    assert len(stamps) == 1 and None not in stamps
+    # and the others' tasks, run later, find nothing left to do
+    events = TimelineEvent.objects.count()
+    webhook_process(delivery_id=third.pk)
+    assert TimelineEvent.objects.count() == events
+    assert set(WebhookDelivery.objects.values_list("processed_at", flat=True)) == stamps
