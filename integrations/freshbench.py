@@ -51,7 +51,7 @@ DISPATCH_TICK_SECONDS = 15  # beat's dispatch-due-syncs (settings.CELERY_BEAT_SC
 class FreshnessOptions:
     orders: int = 100_000  # the world the backfill syncs
     webhooks: int = 1_000  # half Shopify, half EasyPost
-    rate: float = 10.0  # webhooks a second
+    rate: float = 5.0  # webhooks a second
     lanes: int = 2  # sources synced at once by the backfill
     web_workers: int = 2  # gunicorn workers receiving the webhooks
     worker_concurrency: int = 2  # Celery worker processes landing them

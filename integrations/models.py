@@ -328,7 +328,11 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(
                 fields=["source", "webhook_id"], condition=~models.Q(webhook_id=""), name="webhook_delivery_id"
-            )
+            ),
+            # The events still waiting to land (webhook_process batches them): a few rows, whatever the history.
+            models.Index(
+                fields=["source", "id"], condition=models.Q(processed_at__isnull=True), name="webhook_waiting"
+            ),
         ]
 
     def __str__(self) -> str:

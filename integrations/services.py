@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
@@ -11,6 +13,8 @@ from django.utils import timezone
 from .adapters import WebhookSignatureError, adapter_class, adapter_for
 from .models import RawRecord, Source, WebhookDelivery
 from .sync import page_land, payload_hash, payload_json
+
+logger = logging.getLogger(__name__)
 
 
 def source_upsert(
@@ -123,8 +127,9 @@ def webhook_process(*, delivery_id: int) -> None:
     first (``adapter.complete``, outside any transaction); then this delivery's row is
     locked, waiting if another worker's batch holds it (and returning once that batch has
     landed it), and the others are taken only if no other worker holds them
-    (``SKIP LOCKED``). A batch that fails rolls back whole, and each event's own task lands
-    it again.
+    (``SKIP LOCKED``). A batch that fails rolls back whole and this event is landed alone
+    (one bad event never holds back the others); if that fails too, the task tries again
+    later (``process_webhook``'s retries) and the error is kept on the delivery.
     """
     delivery = WebhookDelivery.objects.select_related("source", "raw_record").get(pk=delivery_id)
     if delivery.processed_at is not None:
@@ -138,6 +143,26 @@ def webhook_process(*, delivery_id: int) -> None:
         .select_related("raw_record")
         .order_by("pk")[: WEBHOOK_BATCH - 1]
     )
+    try:
+        _webhooks_land(source, adapter, stream, delivery, waiting)
+        return
+    except Exception:
+        if not waiting:
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(error=traceback.format_exc(limit=3)[-4000:])
+            raise  # the task tries again later; the error stays on the delivery (admin) meanwhile
+        logger.warning(
+            "a batch of %d %s events failed; landing event %s alone", len(waiting) + 1, source.name, delivery.pk
+        )
+    try:  # one event that cannot land must not hold back the others queued behind it: each lands alone
+        _webhooks_land(source, adapter, stream, delivery, [])
+    except Exception:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(error=traceback.format_exc(limit=3)[-4000:])
+        raise
+
+
+def _webhooks_land(source, adapter, stream: str, delivery: WebhookDelivery, waiting: list[WebhookDelivery]) -> None:
+    """Complete ``delivery`` and ``waiting`` upstream, then land in one page those still unlanded and not held by
+    another worker (``delivery`` itself is waited for), in the order they were received (the last wins)."""
     batch = [delivery, *waiting]
     items = adapter.complete(stream, [d.raw_record.data for d in batch])  # may ask upstream: outside a transaction
     completed = dict(zip((d.pk for d in batch), items, strict=True))
@@ -150,6 +175,12 @@ def webhook_process(*, delivery_id: int) -> None:
             .filter(pk__in=[d.pk for d in waiting], processed_at__isnull=True)
             .values_list("pk", flat=True)
         )
-        items = [item for pk, item in completed.items() if pk in taken]
-        page_land(source=source, adapter=adapter, stream=stream, items=items, cursor=None, run=None)
-        WebhookDelivery.objects.filter(pk__in=taken).update(processed_at=timezone.now())
+        page_land(
+            source=source,
+            adapter=adapter,
+            stream=stream,
+            items=[completed[pk] for pk in sorted(taken)],
+            cursor=None,
+            run=None,
+        )
+        WebhookDelivery.objects.filter(pk__in=taken).update(processed_at=timezone.now(), error="")

@@ -110,8 +110,10 @@ def _reason(exc: Exception) -> str:
 def _raw_records_store(source, stream, adapter, items, now) -> list[str]:
     """Keep every payload once (by content hash); return each item's content hash, in order.
 
-    Only payloads not stored yet are written, straight into the table: the source's lock
-    means nobody else writes this source's raw records meanwhile.
+    Only payloads not stored yet are written, straight into the table: the source's landing
+    lock keeps other pages of the source out meanwhile; a webhook received at that moment may
+    store the same payload (``webhook_receive``), and then the page's unique key fails and it is
+    landed again (``_page_land_retrying``).
     """
     texts = [payload_json(item) for item in items]
     hashes = [payload_hash(item, text) for item, text in zip(items, texts, strict=True)]

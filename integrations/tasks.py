@@ -53,7 +53,22 @@ def dispatch_due_syncs() -> list[int]:
     return [source.pk for source in due]
 
 
-@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60, acks_late=True, reject_on_worker_lost=True, queue=WEBHOOK_QUEUE)
+@shared_task(
+    time_limit=5 * 60,
+    soft_time_limit=4 * 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    queue=WEBHOOK_QUEUE,
+    autoretry_for=(Exception,),
+    retry_backoff=5,
+    retry_backoff_max=10 * 60,
+    retry_kwargs={"max_retries": 10},
+)
 def process_webhook(delivery_id: int) -> None:
-    """Land a received webhook through the sync pipeline (idempotent: a processed delivery is skipped)."""
+    """Land a received webhook through the sync pipeline (idempotent: a processed delivery is skipped).
+
+    Tried again with backoff (5 s … 10 min, ten times) when it fails: a deadlock with another
+    source's page, the vendor down while completing the event. The last error stays on the
+    delivery for the admin; the next sync of the source brings the record anyway.
+    """
     webhook_process(delivery_id=delivery_id)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from .detection import detect, detect_after_page
 from .messaging import message_deliver
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(time_limit=4 * 60, soft_time_limit=3 * 60 + 30)
@@ -27,8 +31,12 @@ def detect_after_page_queued(source, result) -> None:
     """``PAGE_HOOKS`` entry (after a webhook's page commits): queue the rules over the orders it touched on the
     default queue, so the webhook worker is free for the next event at once (the rules take longer than
     landing an event). Run in-process in the demo (no broker)."""
-    if result.order_ids:
+    if not result.order_ids:
+        return
+    try:
         detect_orders.delay(source.name, sorted(result.order_ids))
+    except Exception:  # the broker is down: the events are landed, and the 5-minute run evaluates these orders
+        logger.exception("could not queue the rules after a page of %s", source.name)
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=60, retry_kwargs={"max_retries": 8})

@@ -166,7 +166,8 @@ def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], 
 
 
 def _trackers_not_older(source, records: list[rec.TrackerRecord], result: IngestResult) -> list[rec.TrackerRecord]:
-    """Leave out a tracker whose last scan is older than the parcel's stored one (counted unchanged).
+    """Leave out a tracker whose last scan is older than the parcel's stored one, or that has no scan where the
+    stored parcel has one (counted unchanged).
 
     It is an earlier look at the parcel: a sync page fetched before a webhook brought a newer
     scan, landing after it. Landing it would take the parcel back a step ("in transit" again
@@ -180,7 +181,8 @@ def _trackers_not_older(source, records: list[rec.TrackerRecord], result: Ingest
     kept = []
     for r in records:
         latest = max((e.occurred_at for e in r.shipment.events), default=None)
-        if None not in (latest, stored.get(r.external_id)) and latest < stored[r.external_id]:
+        known = stored.get(r.external_id)
+        if known is not None and (latest is None or latest < known):  # no scan yet, or only older ones
             result.unchanged += 1
             continue
         kept.append(r)

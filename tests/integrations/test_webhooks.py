@@ -257,3 +257,35 @@ def test_events_queued_behind_one_are_landed_with_it_in_one_page(client, source,
     webhook_process(delivery_id=third.pk)
     assert TimelineEvent.objects.count() == events
     assert set(WebhookDelivery.objects.values_list("processed_at", flat=True)) == stamps
+
+
+def test_an_event_that_cannot_land_never_holds_back_the_events_queued_behind_it(client, source, sandbox, monkeypatch):
+    from integrations.adapters.shopify import ShopifyAdapter
+
+    first_id, second_id = [
+        o["systems"]["shopify"]["external_id"] for o in sandbox.world.truth()["orders"] if "shopify" in o["systems"]
+    ][:2]
+    for order_id in (first_id, second_id):
+        body, headers = sandbox.shopify_webhook(order_id, topic="orders/create")
+        meta = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items() if k != "Content-Type"}
+        client.post("/webhooks/shopify/", data=body, content_type="application/json", **meta)
+    bad, good = WebhookDelivery.objects.order_by("pk")
+    completing = ShopifyAdapter.complete
+
+    def complete(self, stream, items):  # the first order is gone upstream: completing it fails for good
+        if any(str(item.get("id")) == str(first_id) for item in items):
+            raise RuntimeError("shopify has no such order any more")
+        return completing(self, stream, items)
+
+    monkeypatch.setattr(ShopifyAdapter, "complete", complete)
+
+    webhook_process(delivery_id=good.pk)  # its batch takes the bad one waiting before it, fails, and it lands alone
+
+    assert OrderRecord.objects.filter(source=source, external_id=second_id).count() == 1
+    assert not OrderRecord.objects.filter(source=source, external_id=first_id).exists()
+    with pytest.raises(RuntimeError, match="no such order"):
+        webhook_process(delivery_id=bad.pk)
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert (bad.processed_at, good.processed_at is not None) == (None, True)
+    assert "shopify has no such order any more" in bad.error
