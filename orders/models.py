@@ -325,6 +325,9 @@ class Order(models.Model):
             models.Index(fields=["customer", "-placed_at"]),
             models.Index(fields=["store", "status"]),
             models.Index(fields=["status"]),
+            # What an SKU sold for in a channel around a day (S13: the pane's "online that day", the header's
+            # "paid more in store"): the channel's orders of that week, not a scan of every order.
+            models.Index(fields=["channel", "placed_at"], name="order_channel_placed"),
             models.Index(
                 fields=["store", "promised_by"],
                 condition=models.Q(fulfilment="pickup") & ~models.Q(status__in=PICKUP_DONE),
