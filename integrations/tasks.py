@@ -58,7 +58,6 @@ def dispatch_due_syncs() -> list[int]:
     soft_time_limit=4 * 60,
     acks_late=True,
     reject_on_worker_lost=True,
-    queue=WEBHOOK_QUEUE,
     autoretry_for=(Exception,),
     retry_backoff=5,
     retry_backoff_max=10 * 60,
