@@ -32,17 +32,16 @@ PICKING_LINE_FIELDS = [
 ]
 
 
-def _changed_only(model, source, records, synced_at):
-    """Split a page by content hash: ``(changed records, their hashes, {external_id: (hash, status)} before, result)``.
+def _changed_only(model, source, records, synced_at, *also: str):
+    """Split a page by content hash: ``(changed records, their hashes, {external_id: (hash, status, *also)} before,
+    result)``; ``also`` names more stored fields the caller needs of the rows (read in the same query).
 
     Unchanged rows only get ``synced_at`` bumped; the result already counts them.
     """
     records = latest_by_id(records)
     hashes = {r.external_id: record_hash(r) for r in records}
     rows = model.objects.filter(source=source, external_id__any=list(hashes))
-    before = {
-        ext: (digest, status) for ext, digest, status in rows.values_list("external_id", "content_hash", "status")
-    }
+    before = {ext: tuple(rest) for ext, *rest in rows.values_list("external_id", "content_hash", "status", *also)}
     changed, unchanged = split_changed(records, {k: v[0] for k, v in before.items()}, hashes)
     if unchanged:
         model.objects.filter(source=source, external_id__any=unchanged).update(synced_at=synced_at)
@@ -165,7 +164,9 @@ def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], 
     return result
 
 
-def _trackers_not_older(source, records: list[rec.TrackerRecord], result: IngestResult) -> list[rec.TrackerRecord]:
+def _trackers_not_older(
+    records: list[rec.TrackerRecord], last_scans: dict[str, datetime | None], result: IngestResult
+) -> list[rec.TrackerRecord]:
     """Leave out a tracker whose last scan is older than the parcel's stored one, or that has no scan where the
     stored parcel has one (counted unchanged).
 
@@ -173,15 +174,10 @@ def _trackers_not_older(source, records: list[rec.TrackerRecord], result: Ingest
     scan, landing after it. Landing it would take the parcel back a step ("in transit" again
     after "out for delivery").
     """
-    stored = dict(
-        Shipment.objects.filter(source=source, external_id__any=[r.external_id for r in records]).values_list(
-            "external_id", "last_event_at"
-        )
-    )
     kept = []
     for r in records:
         latest = max((e.occurred_at for e in r.shipment.events), default=None)
-        known = stored.get(r.external_id)
+        known = last_scans.get(r.external_id)
         if known is not None and (latest is None or latest < known):  # no scan yet, or only older ones
             result.unchanged += 1
             continue
@@ -191,8 +187,8 @@ def _trackers_not_older(source, records: list[rec.TrackerRecord], result: Ingest
 
 def ingest_trackers(*, source, records: Sequence[rec.TrackerRecord], synced_at: datetime) -> IngestResult:
     """Carrier trackers become shipments of the carrier source, matched to orders by tracking number."""
-    changed, hashes, before, result = _changed_only(Shipment, source, records, synced_at)
-    changed = _trackers_not_older(source, changed, result)
+    changed, hashes, before, result = _changed_only(Shipment, source, records, synced_at, "last_event_at")
+    changed = _trackers_not_older(changed, {ext: row[2] for ext, row in before.items()}, result)
     if not changed:
         return result
     numbers = {r.shipment.tracking_number for r in changed if r.shipment.tracking_number}
