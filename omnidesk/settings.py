@@ -216,7 +216,7 @@ CELERY_TIMEZONE = "UTC"
 # (a grace period running out). Each sync run, and each webhook, runs them for the orders it touched.
 # Webhooks have a queue of their own (a worker at the web's CPU priority keeps them fresh during
 # backfills); each source's syncs go to sync.<source> (integrations/tasks.py sync_enqueue).
-CELERY_TASK_ROUTES = {"integrations.tasks.process_webhook": {"queue": "webhooks"}}
+CELERY_TASK_ROUTES = {"integrations.tasks.process_webhook": {"queue": "webhooks"}}  # integrations.tasks.WEBHOOK_QUEUE
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-syncs": {
         "task": "integrations.tasks.dispatch_due_syncs",
