@@ -6,7 +6,9 @@ Each figure goes into a :class:`Figures` collection that prints a table and writ
 
 from __future__ import annotations
 
+import ctypes
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -71,6 +73,15 @@ class Figures:
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"figures": self.values}, indent=2, sort_keys=True) + "\n")
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """A child process's ``preexec_fn``: Linux kills it when its parent dies, however that dies, so no worker a
+    bench or a test started outlives it (and consumes a later run's queues)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def data_reset() -> None:

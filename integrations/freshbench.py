@@ -16,9 +16,7 @@ incremental runs after the backfill, each after the sandbox's clock moved on.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -36,14 +34,13 @@ from orders.bench import percentile
 from orders.loadbench import _database_url, _gunicorn, _production_env, _stop, _sync_lanes
 from orders.models import OrderRecord, Shipment
 
-from .bench import Figures, _source_sync_process, data_reset, sandbox_process
+from .bench import Figures, _source_sync_process, data_reset, die_with_parent, sandbox_process
 from .crypto import credentials_key
 from .demo import demo_sources_ensure
 from .models import SyncRun, WebhookDelivery
 from .tasks import DEFAULT_QUEUE, WEBHOOK_QUEUE
 
 WORKER_NAME = "freshness"
-PR_SET_PDEATHSIG = 1
 DISPATCH_TICK_SECONDS = 15  # beat's dispatch-due-syncs (settings.CELERY_BEAT_SCHEDULE)
 
 
@@ -177,7 +174,7 @@ class _Running:
 
     def __enter__(self) -> subprocess.Popen:
         self.child = subprocess.Popen(  # noqa: S603
-            self.command, cwd=settings.BASE_DIR, env=self.env, stderr=subprocess.PIPE, preexec_fn=_die_with_parent
+            self.command, cwd=settings.BASE_DIR, env=self.env, stderr=subprocess.PIPE, preexec_fn=die_with_parent
         )
         threading.Thread(target=self.child.stderr.read, daemon=True).start()  # never let a full pipe block it
         if self.ready is not None:
@@ -190,11 +187,6 @@ class _Running:
 
     def __exit__(self, *exc) -> None:
         _stop(self.child)
-
-
-def _die_with_parent() -> None:
-    """Linux: the worker is killed when the bench dies, so no orphan ever consumes a later run's webhooks."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _webhook_figures_add(figures: Figures, options: FreshnessOptions, statuses: list[str], *, during: bool) -> None:

@@ -143,21 +143,19 @@ def webhook_process(*, delivery_id: int) -> None:
         .select_related("raw_record")
         .order_by("pk")[: WEBHOOK_BATCH - 1]
     )
+    if waiting:
+        try:
+            _webhooks_land(source, adapter, stream, delivery, waiting)
+            return
+        except Exception:  # one event that cannot land must not hold back the others: each then lands alone
+            logger.warning(
+                "a batch of %d %s events failed; landing %s alone", len(waiting) + 1, source.name, delivery.pk
+            )
     try:
-        _webhooks_land(source, adapter, stream, delivery, waiting)
-        return
-    except Exception:
-        if not waiting:
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(error=traceback.format_exc(limit=3)[-4000:])
-            raise  # the task tries again later; the error stays on the delivery (admin) meanwhile
-        logger.warning(
-            "a batch of %d %s events failed; landing event %s alone", len(waiting) + 1, source.name, delivery.pk
-        )
-    try:  # one event that cannot land must not hold back the others queued behind it: each lands alone
         _webhooks_land(source, adapter, stream, delivery, [])
     except Exception:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(error=traceback.format_exc(limit=3)[-4000:])
-        raise
+        raise  # the task tries again later; the error stays on the delivery (admin) meanwhile
 
 
 def _webhooks_land(source, adapter, stream: str, delivery: WebhookDelivery, waiting: list[WebhookDelivery]) -> None:

@@ -8,7 +8,6 @@ runs at once.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -23,7 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations import tasks
-from integrations.bench import data_reset
+from integrations.bench import data_reset, die_with_parent
 from integrations.demo import demo_sources_ensure
 from integrations.locks import LOCK_NAMESPACE
 from integrations.models import Source, SyncRun
@@ -39,7 +38,6 @@ WORKERS = 4
 # The sandbox's five systems twice: ten sources. Their names, so their queues, are this run's own: a worker
 # left behind by another run on this broker (an interrupted suite) can never take this run's tasks.
 PREFIXES = tuple(f"{copy}{os.getpid()}-" for copy in ("a", "b"))
-PR_SET_PDEATHSIG = 1
 
 
 def test_sources_route_to_their_own_queue(db, monkeypatch):
@@ -84,15 +82,10 @@ def start_workers(queues: list[str]) -> list[subprocess.Popen]:
             cwd=settings.BASE_DIR,
             env=env,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads between fork and exec here)
+            preexec_fn=die_with_parent,  # noqa: PLW1509 (no threads between fork and exec here)
         )
         for i in range(WORKERS)
     ]
-
-
-def _die_with_parent() -> None:
-    """Linux kills the worker when this test's process dies, however it dies: no worker outlives its run."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def lock_holder(workers: list[subprocess.Popen], source: Source) -> subprocess.Popen | None:
