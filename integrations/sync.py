@@ -92,9 +92,14 @@ def page_land(
                 cursor_after=source.cursor,
             )
         if run is None:  # a webhook's event: act on it now; a sync run's pages are handled once, at its end
-            for hook in PAGE_HOOKS:
-                transaction.on_commit(lambda hook=hook: hook(source, result))
+            _page_hooks_on_commit(source, result)
     return result
+
+
+def _page_hooks_on_commit(source: Source, result: IngestResult) -> None:
+    """Act on what a page landed outside a sync run (a webhook's event, a replayed dead letter) once it commits."""
+    for hook in PAGE_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(source, result))
 
 
 def _reason(exc: Exception) -> str:
@@ -316,10 +321,14 @@ def _run_failed(source: Source, run: SyncRun, error: str, touched: set[int]) -> 
     return run
 
 
-def dead_letter_replay(*, dead_letter: DeadLetter) -> bool:
-    """Map and ingest a dead letter's payload again (after an adapter fix). True when it landed."""
+def dead_letter_replay(*, dead_letter: DeadLetter, adapter: Adapter | None = None) -> bool:
+    """Map and ingest a dead letter's payload again (after an adapter fix). True when it landed.
+
+    It lands as a webhook's event does: under the source's landing lock (never interleaved
+    with a page of a sync run), and the rules run on the orders it touched once it commits.
+    """
     source = dead_letter.source
-    adapter = adapter_for(source)
+    adapter = adapter or adapter_for(source)
     now = timezone.now()
     DeadLetter.objects.filter(pk=dead_letter.pk).update(replay_count=F("replay_count") + 1, last_replayed_at=now)
     try:
@@ -328,6 +337,8 @@ def dead_letter_replay(*, dead_letter: DeadLetter) -> bool:
         DeadLetter.objects.filter(pk=dead_letter.pk).update(reason=_reason(exc))
         return False
     with transaction.atomic():
-        ingest(source=source, records=[record], synced_at=now)
+        landing_lock(source.pk)
+        result = ingest(source=source, records=[record], synced_at=now)
         DeadLetter.objects.filter(pk=dead_letter.pk).update(resolved_at=now)
+        _page_hooks_on_commit(source, result)
     return True

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from integrations import sync
 from integrations.adapters import Adapter, Page
 from integrations.http import TransportError
-from integrations.locks import source_lock
+from integrations.locks import landing_lock, source_lock
 from integrations.models import DeadLetter, RawRecord, SyncRun
 from integrations.records import MappingError, OrderRecord
 from integrations.sync import source_sync
@@ -189,6 +190,35 @@ def test_a_malformed_record_is_dead_lettered_while_the_rest_of_its_page_lands(so
     assert run.created == 1
     assert Order.objects.filter(number="#1002").exists()
     assert DeadLetter.objects.get().resolved_at is not None
+
+
+class FixedAdapter(FakeAdapter):
+    """The adapter after the fix a dead letter waited for: a ``broken`` field no longer fails the record."""
+
+    def map(self, stream, payload):
+        return super().map(stream, {k: v for k, v in payload.items() if k != "broken"})
+
+
+def test_a_replayed_dead_letter_lands_under_the_landing_lock_and_the_rules_see_it(
+    source, monkeypatch, django_capture_on_commit_callbacks
+):
+    source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1), order_payload(2, broken="oops")]]))
+    letter = DeadLetter.objects.get()
+    locked, acted_on = [], []
+    monkeypatch.setattr(sync, "landing_lock", lambda source_id: locked.append(source_id) or landing_lock(source_id))
+    monkeypatch.setattr(sync, "PAGE_HOOKS", [lambda src, result: acted_on.append((src.pk, result.order_ids))])
+
+    with django_capture_on_commit_callbacks() as on_commit:
+        assert sync.dead_letter_replay(dead_letter=letter, adapter=FixedAdapter([])) is True
+    assert acted_on == []  # not before the replay commits
+    for callback in on_commit:
+        callback()
+
+    landed = Order.objects.get(number="#1002")
+    letter.refresh_from_db()
+    assert (letter.replay_count, letter.resolved_at is not None) == (1, True)
+    assert locked == [source.pk]
+    assert acted_on == [(source.pk, {landed.pk})]
 
 
 def test_a_run_killed_mid_way_resumes_to_the_state_of_a_clean_sync(source, django_db_reset_sequences):
