@@ -87,12 +87,8 @@ class SourceForm(forms.ModelForm):
 
     def save(self, commit=True):
         source = super().save(commit=False)
-        moved = source.pk and {"base_url", "adapter", "credentials_env"} & set(self.changed_data)
-        if moved:
-            source.set_credentials({})  # they were given for the old place
-        if self.cleaned_data.get("new_credentials"):
-            current = source.stored_credentials if source.pk else {}
-            source.set_credentials({**current, **self.cleaned_data["new_credentials"]})
+        moved = bool(source.pk and {"base_url", "adapter", "credentials_env"} & set(self.changed_data))
+        source.credentials_merge(self.cleaned_data.get("new_credentials"), moved=moved)
         if commit:
             source.save()
         return source

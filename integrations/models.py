@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -129,6 +130,17 @@ class Source(models.Model):
                 errors["base_url"] = f"Not allowed: {problem}."
         if errors:
             raise ValidationError(errors)
+
+    def credentials_merge(self, given: Mapping[str, str] | None, *, moved: bool) -> None:
+        """Merge the credentials given into the stored ones (the admin's form and ``source_upsert``).
+
+        ``moved``: the source was pointed elsewhere (``credentials_reset_needed``), so the stored
+        ones are dropped first: a token given for one host is never sent to another.
+        """
+        if moved:
+            self.set_credentials({})
+        if given:
+            self.set_credentials({**self.stored_credentials, **given})
 
     def credentials_reset_needed(self, *, base_url: str, credentials_env: str, adapter: str) -> bool:
         """Pointing the source elsewhere drops its stored credentials: they were given for the old place."""

@@ -45,10 +45,7 @@ def source_upsert(
     source.base_url = base_url
     for field, value in options.items():
         setattr(source, field, value)
-    if moved:
-        source.set_credentials({})
-    if credentials:
-        source.set_credentials({**source.stored_credentials, **credentials})
+    source.credentials_merge(credentials, moved=moved)
     source.full_clean(exclude=["credentials_encrypted"])
     source.save()
     return source, created
