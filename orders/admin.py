@@ -36,7 +36,14 @@ from .models import (
     TimelineEvent,
     TrackingEvent,
 )
-from .services import customer_link_decide, customer_merge, customer_merge_reverse
+from .services import (
+    customer_link_decide,
+    customer_merge,
+    customer_merge_reverse,
+    note_correct,
+    note_write,
+    notes_delete,
+)
 from .timezones import screen_local
 
 
@@ -350,15 +357,37 @@ class NoteAdminForm(forms.ModelForm):
 
     class Meta:
         model = Note
-        fields = ["customer", "order", "author", "body"]
+        fields = ["customer", "order", "body"]
 
 
 @admin.register(Note)
 class NoteAdmin(AdminAccessLogged, admin.ModelAdmin):
+    """Notes go through the same services as the agents' (``note_write``): the timeline shows what the note says.
+
+    A note added here is the supervisor's own; a change corrects its words only; a deleted note
+    takes its timeline row with it.
+    """
+
     form = NoteAdminForm
     list_display = ["created_at", "author", "customer", "order", "body"]
     search_fields = ["body"]
     raw_id_fields = ["customer", "order"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["author", "created_at", "customer", "order"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            note_correct(note=obj, body=form.cleaned_data["body"])
+            return
+        note = note_write(customer=obj.customer, order=obj.order, author=request.user, body=obj.body)
+        obj.pk, obj.author, obj.created_at = note.pk, note.author, note.created_at
+
+    def delete_model(self, request, obj):
+        notes_delete([obj])
+
+    def delete_queryset(self, request, queryset):
+        notes_delete(queryset)
 
 
 @admin.register(Flag)

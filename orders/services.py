@@ -164,3 +164,21 @@ def note_write(*, customer: Customer | None, order: Order | None, author, body: 
     note = Note.objects.create(customer=customer, order=order, author=author, body=body)
     events.events_write([events.note_added(note=note)])
     return note
+
+
+@transaction.atomic
+def note_correct(*, note: Note, body: str) -> Note:
+    """A supervisor's correction of a note's words: the note and its timeline row read the same afterwards."""
+    note.body = body
+    note.save(update_fields=["body"])
+    event = events.note_added(note=note)
+    TimelineEvent.objects.filter(key=event["key"]).update(summary=event["summary"])
+    return note
+
+
+@transaction.atomic
+def notes_delete(notes: Iterable[Note]) -> None:
+    """Delete notes with their timeline rows (which quote them): no trace of words taken back stays on a screen."""
+    notes = list(notes)
+    TimelineEvent.objects.filter(key__in=[events.note_added(note=note)["key"] for note in notes]).delete()
+    Note.objects.filter(pk__in=[note.pk for note in notes]).delete()
