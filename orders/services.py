@@ -17,6 +17,7 @@ from .models import (
     CustomerLink,
     CustomerMerge,
     Flag,
+    Interaction,
     Note,
     Order,
     StaffPreference,
@@ -164,6 +165,16 @@ def note_write(*, customer: Customer | None, order: Order | None, author, body: 
     note = Note.objects.create(customer=customer, order=order, author=author, body=body)
     events.events_write([events.note_added(note=note)])
     return note
+
+
+@transaction.atomic
+def identity_verified_log(*, customer: Customer, author, method: str) -> Interaction:
+    """ "Identity verified on this call", and its timeline row, so the next agent today does not ask again."""
+    interaction = Interaction.objects.create(
+        customer=customer, author=author, kind=Interaction.Kind.IDENTITY_VERIFIED, method=method
+    )
+    events.events_write([events.identity_verified(interaction=interaction)])
+    return interaction
 
 
 @transaction.atomic

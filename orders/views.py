@@ -7,7 +7,6 @@ show personal data are never cached and write an access-log row.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,12 +18,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from omnidesk.routers import replica_reads
 
-from . import events, search
+from . import search
 from .access import role, store_ids, visible_customers, visible_orders
 from .audit import audit
 from .forms import NoteForm, PreferenceForm, VerifyForm, int_or_none
 from .identity import normalise_phone
-from .models import AccessLog, Customer, CustomerMerge, Interaction, Order, StaffPreference, Store
+from .models import AccessLog, Customer, CustomerMerge, Order, StaffPreference, Store
 from .roles import STORE_STAFF
 from .selectors import (
     customer_header,
@@ -34,7 +33,7 @@ from .selectors import (
     sync_overview,
     verified_on_this_call,
 )
-from .services import customer_link_decide, note_write, time_zone_choose, time_zone_of
+from .services import customer_link_decide, identity_verified_log, note_write, time_zone_choose, time_zone_of
 from .tables import OrderTable, table_configure
 from .timezones import SESSION_KEY
 
@@ -214,14 +213,7 @@ def identity_verified(request: HttpRequest, customer_id: int) -> HttpResponse:
             )
         header = customer_header(person, orders=visible_orders(request.user))
         return render(request, "orders/customer.html#verified", {**header, "verify_form": form}, status=422)
-    with transaction.atomic():
-        interaction = Interaction.objects.create(
-            customer=person,
-            author=request.user,
-            kind=Interaction.Kind.IDENTITY_VERIFIED,
-            method=form.cleaned_data["method"],
-        )
-        events.events_write([events.identity_verified(interaction=interaction)])
+    identity_verified_log(customer=person, author=request.user, method=form.cleaned_data["method"])
     if not request.htmx:
         return redirect("customer", person.pk)
     header = customer_header(person, orders=visible_orders(request.user))
