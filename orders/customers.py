@@ -330,10 +330,17 @@ def _stamps() -> dict:
 def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at: datetime, hashes: dict[str, str]):
     """Upsert the source's identities. Returns ``(created, updated, unchanged, {external_id: customer_id})``."""
     known = CustomerIdentity.objects.filter(source=source, external_id__any=[r.external_id for r in records])
-    existing, existing_customer = {}, {}
-    for external_id, content_hash, customer_id in known.values_list("external_id", "content_hash", "customer_id"):
+    existing, existing_customer, stored_update = {}, {}, {}
+    for external_id, content_hash, customer_id, updated_at in known.values_list(
+        "external_id", "content_hash", "customer_id", "source_updated_at"
+    ):
         existing[external_id] = content_hash
         existing_customer[external_id] = customer_id
+        stored_update[external_id] = updated_at
+    # An earlier look at the person (a page fetched before a webhook brought their new address, landing
+    # after it) is left out and counted unchanged: it would put the old e-mail or phone back.
+    older = {r.external_id for r in records if _older(r.updated_at, stored_update.get(r.external_id))}
+    records = [r for r in records if r.external_id not in older]
     changed = [r for r in records if existing.get(r.external_id) != hashes[r.external_id]]
     unchanged = [r.external_id for r in records if existing.get(r.external_id) == hashes[r.external_id]]
     people = {r.external_id: person(r.name, r.emails, r.phones, r.loyalty_id, r.verified) for r in changed}
@@ -378,7 +385,12 @@ def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at
     if unchanged:
         CustomerIdentity.objects.filter(source=source, external_id__any=unchanged).update(synced_at=synced_at)
     _fill_customer_blanks(rows)
-    return len(new), len(changed) - len(new), len(unchanged), customer_of
+    return len(new), len(changed) - len(new), len(unchanged) + len(older), customer_of
+
+
+def _older(updated_at: datetime | None, stored: datetime | None) -> bool:
+    """The record says it was last updated before the version already stored."""
+    return None not in (updated_at, stored) and updated_at < stored
 
 
 def _fill_customer_blanks(identity_rows: Sequence[dict]) -> None:

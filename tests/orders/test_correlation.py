@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from integrations.records import OrderRecord, PickingRecord, ShipmentRecord, TrackerRecord
 from orders.ingest import ingest
-from orders.models import Order, OrderKey, Picking, Shipment, TimelineEvent
+from orders.models import CustomerIdentity, Order, OrderKey, Picking, Shipment, TimelineEvent
 from tests.factories import SourceFactory
 
 PLACED = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -230,3 +230,22 @@ def test_an_earlier_look_at_a_parcel_landing_late_does_not_take_it_back_a_step(c
     assert (shipment.status, shipment.last_event_at) == ("out_for_delivery", datetime(2026, 11, 3, 14, tzinfo=UTC))
     land(carrier, look(8, 14, 17, status="delivered"))  # a newer look still lands
     assert Shipment.objects.get().status == "delivered"
+
+
+def test_an_earlier_look_at_a_customer_landing_late_does_not_put_their_old_address_back(shop):
+    from integrations.records import CustomerRecord
+
+    def look(hour: int, email: str) -> CustomerRecord:
+        return CustomerRecord(
+            external_id="c1", name="Ann Lee", emails=[email], updated_at=datetime(2026, 11, 3, hour, 0, tzinfo=UTC)
+        )
+
+    land(shop, look(9, "ann@old.example"))
+    land(shop, look(14, "ann@new.example"))  # a customers/update webhook
+    late = land(shop, look(9, "ann@old.example"))  # a backfill page fetched before it lands
+
+    identity = CustomerIdentity.objects.get()
+    assert (identity.email, identity.source_updated_at) == ("ann@new.example", datetime(2026, 11, 3, 14, tzinfo=UTC))
+    assert (late.created, late.updated, late.unchanged) == (0, 0, 1)
+    land(shop, look(17, "ann@newest.example"))  # a newer look still lands
+    assert CustomerIdentity.objects.get().email == "ann@newest.example"
