@@ -15,7 +15,7 @@ SANDBOX_ORDERS = 2000
 
 
 def pytest_configure(config):
-    # Tasks run in-process unless a test starts a real worker on Redis (tests/integrations/test_celery.py).
+    # Tasks run in-process unless a test starts a real worker on Redis (tests/integrations/test_tasks.py, test_scale_out.py).
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     private_sources_allow()  # the sandbox retailer serves on 127.0.0.1 (here and in workers the tests start)

@@ -2,7 +2,7 @@
 
 An adapter does nothing else: no database access, no correlation. The sync engine
 (``integrations/sync.py``) stores what it fetches, dead-letters what it cannot map
-and hands the records to ``orders/ingest.py``.
+and hands the records to ``orders/ingest/`` (``orders.ingest.ingest``).
 """
 
 from __future__ import annotations
