@@ -265,7 +265,10 @@ class SyncRun(models.Model):
 class RawRecord(models.Model):
     """An upstream payload exactly as received, kept for audit and replay.
 
-    Deduplicated by content hash: a record fetched again unchanged is stored once.
+    Deduplicated by content hash: a record fetched again unchanged is stored once. On
+    PostgreSQL the table is partitioned by month of ``first_seen_at`` and months older
+    than ``OMNIDESK_RAW_RETENTION_MONTHS`` are dropped, except the payloads open dead
+    letters and waiting webhook deliveries still need (``orders/partitions.py``).
     """
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="raw_records", db_index=False)
@@ -299,8 +302,10 @@ class DeadLetter(models.Model):
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="dead_letters")
     sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters")
+    # No database constraint: raw payloads are partitioned by month (orders/partitions.py) and a foreign key
+    # would have to name the month too; the retention job unlinks a payload before dropping it.
     raw_record = models.ForeignKey(
-        RawRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters"
+        RawRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="dead_letters", db_constraint=False
     )
     stream = models.CharField(max_length=32)
     external_id = models.CharField(max_length=128, blank=True, default="")
@@ -331,7 +336,8 @@ class WebhookDelivery(models.Model):
     topic = models.CharField(max_length=64)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
-    raw_record = models.ForeignKey(RawRecord, null=True, blank=True, on_delete=models.SET_NULL)
+    # No database constraint, as DeadLetter.raw_record.
+    raw_record = models.ForeignKey(RawRecord, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False)
     error = models.TextField(blank=True, default="")
 
     class Meta:

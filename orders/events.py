@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from .bulk import upsert
@@ -340,5 +341,14 @@ def flag_action(*, key: str, kind: str, occurred_at, summary: str, order_id, act
 
 
 def events_write(events: Iterable[Event]) -> int:
-    """Insert events, skipping any whose key is already written. Returns how many were new."""
+    """Insert events, skipping any whose key is already written. Returns how many were new.
+
+    On PostgreSQL the timeline is partitioned by month and the key's uniqueness lives in
+    ``orders_timelineevent_key``, whose trigger skips an event written before exactly as
+    ``ON CONFLICT (key) DO NOTHING`` would (``orders/partitions.py``): the insert names
+    no conflict target. Events sharing a key in one call are collapsed first, the last wins.
+    """
+    if connection.vendor == "postgresql":
+        rows = list({event["key"]: event for event in events}.values())
+        return len(upsert(TimelineEvent, rows, returning=["id"]))
     return len(upsert(TimelineEvent, events, unique=["key"], update=None, returning=["id"]))
