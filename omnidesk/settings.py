@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -233,6 +234,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 2 * 60.0,
         "options": {"expires": 110},
     },
+    # Monthly partitions of the timeline and raw payloads: the next months made ahead, raw retention applied.
+    "partitions-upkeep": {
+        "task": "orders.tasks.partitions_upkeep",
+        "schedule": crontab(minute=17, hour=3),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
 
 # --- OmniDesk ------------------------------------------------------------------------
@@ -246,6 +253,9 @@ if PRODUCTION and not OMNIDESK_CREDENTIALS_KEY:
     raise RuntimeError("OMNIDESK_CREDENTIALS_KEY must be set when OMNIDESK_PROFILE=production")
 # Celery worker processes lower their CPU priority by this much (nice), so staff requests come first.
 OMNIDESK_WORKER_NICENESS = int(os.environ.get("OMNIDESK_WORKER_NICENESS", "10"))
+# Raw upstream payloads (kept for audit and replay) are dropped by month once older than this many months,
+# except those an open dead letter or a waiting webhook delivery still needs (orders/partitions.py); 0 keeps all.
+OMNIDESK_RAW_RETENTION_MONTHS = int(os.environ.get("OMNIDESK_RAW_RETENTION_MONTHS", "13"))
 OMNIDESK_HTTP_TIMEOUT = float(os.environ.get("OMNIDESK_HTTP_TIMEOUT", "10"))
 OMNIDESK_HTTP_RETRIES = int(os.environ.get("OMNIDESK_HTTP_RETRIES", "4"))
 OMNIDESK_HTTP_BACKOFF = float(os.environ.get("OMNIDESK_HTTP_BACKOFF", "0.5"))

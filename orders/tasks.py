@@ -70,3 +70,17 @@ def push_pending_pickups() -> int:
     from .pickup import pending_push_ids, pushes_dispatch
 
     return pushes_dispatch(pending_push_ids())
+
+
+@shared_task(time_limit=60 * 60, soft_time_limit=55 * 60)
+def partitions_upkeep() -> dict[str, list[str]]:
+    """Nightly (beat): the coming months' partitions, the default partition emptied, raw payload retention.
+
+    Idempotent: a second run finds every partition made and nothing to drop (orders/partitions.py).
+    """
+    from .partitions import partitions_upkeep as upkeep
+
+    done = upkeep()
+    if any(done.values()):
+        logger.info("partitions upkeep: %s", done)
+    return done

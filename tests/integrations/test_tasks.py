@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 from django.utils import timezone
 
@@ -34,7 +35,7 @@ def test_dispatch_queues_exactly_the_due_enabled_sources(db, monkeypatch):
     assert sorted(queued) == sorted([(due.pk, "sync.due"), (never.pk, "sync.never-synced")])
 
 
-def test_the_beat_schedule_has_one_dispatcher_and_the_detection_run():
+def test_the_beat_schedule_has_one_dispatcher_the_detection_run_and_the_nightly_partitions_upkeep():
     assert celery_app.conf.beat_schedule == {
         "dispatch-due-syncs": {
             "task": "integrations.tasks.dispatch_due_syncs",
@@ -50,6 +51,11 @@ def test_the_beat_schedule_has_one_dispatcher_and_the_detection_run():
             "task": "orders.tasks.push_pending_pickups",
             "schedule": 120.0,
             "options": {"expires": 110},
+        },
+        "partitions-upkeep": {
+            "task": "orders.tasks.partitions_upkeep",
+            "schedule": crontab(minute=17, hour=3),
+            "options": {"expires": 21600},
         },
     }
 
