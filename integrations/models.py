@@ -278,7 +278,12 @@ class RawRecord(models.Model):
     payload = models.TextField(
         help_text="The payload as canonical JSON text (sorted keys); kept as text, not JSONB: it is read for audit and replay, never queried, and parsing it on every write cost more than the rest of the row."
     )
-    first_seen_at = models.DateTimeField(default=timezone.now)
+    first_seen_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the payload was first received. Payloads are dropped, a month at a time, once that month ended "
+        "more than OMNIDESK_RAW_RETENTION_MONTHS months ago (default 13; 0 keeps them all), except those an open dead "
+        "letter or a webhook delivery not processed yet still needs.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "content_hash"], name="rawrecord_unique_content")]

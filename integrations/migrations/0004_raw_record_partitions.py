@@ -9,6 +9,7 @@ PostgreSQL (the demo keeps its plain table and foreign keys).
 """
 
 import django.db.models.deletion
+import django.utils.timezone
 from django.db import migrations, models
 
 from orders.partitions import RAW, table_partition, table_unpartition
@@ -28,6 +29,14 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
+                migrations.AlterField(
+                    model_name="rawrecord",
+                    name="first_seen_at",
+                    field=models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        help_text="When the payload was first received. Payloads are dropped, a month at a time, once that month ended more than OMNIDESK_RAW_RETENTION_MONTHS months ago (default 13; 0 keeps them all), except those an open dead letter or a webhook delivery not processed yet still needs.",
+                    ),
+                ),
                 migrations.AlterField(
                     model_name="deadletter",
                     name="raw_record",
