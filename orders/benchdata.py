@@ -48,6 +48,7 @@ from integrations.demo import SANDBOX_SOURCES
 from integrations.models import Source
 from integrations.sandbox import catalog
 
+from . import partitions
 from .correlate import record_keys
 from .identity import normalise_email
 from .models import Customer, Flag, Lifecycle, Order, Store, StoreAlias, TimelineEvent
@@ -221,15 +222,26 @@ def generate(
         phases[name] = round(time.perf_counter() - started - sum(phases.values()), 1)
         log(f"benchdata: {name} done at {time.perf_counter() - started:.0f}s; {next_step}")
 
+    timeline_partitioned = partitions.partitioned(TimelineEvent._meta.db_table)
+    if timeline_partitioned:  # a partition for every month the events fall in, not the default one
+        this_month = partitions.month_start(now)
+        months = range(-SPAN // (28 * DAY) - 1, partitions.AHEAD_MONTHS + 1)
+        partitions.partitions_ensure(
+            TimelineEvent._meta.db_table, [partitions.month_add(this_month, n) for n in months]
+        )
     with transaction.atomic(), connection.cursor() as cursor:
         world.setup()
+        if timeline_partitioned:  # the events' keys are written in one statement after the COPY, not row by row
+            cursor.execute("SELECT set_config(%s, 'on', true)", [partitions.KEYS_BY_CALLER])
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")  # index builds sort in memory
         # Empty already; truncating in this transaction lets COPY FREEZE write rows frozen and all-visible,
         # so the first benchmark query neither rewrites every page (hint bits) nor waits for a VACUUM.
         cursor.execute(f"TRUNCATE {', '.join((*TABLES, *DERIVED_TABLES))} CASCADE")
         rebuild = _constraints_drop(cursor)
         phase("setup", f"{customers:,} customers next")
-        copier = _Copier(cursor.connection)
+        copier = _Copier(
+            cursor.connection, partitioned={TimelineEvent._meta.db_table} if timeline_partitioned else set()
+        )
         try:
             world.write_customers(copier)
             world.write_orders(copier, log=log, started=started)
@@ -238,6 +250,9 @@ def generate(
         phase("rows", "building indexes and foreign keys")
         for statement in rebuild:
             cursor.execute(statement)
+        if timeline_partitioned:
+            cursor.execute(f"INSERT INTO {partitions.TIMELINE.keys} (key) SELECT key FROM orders_timelineevent")  # noqa: S608
+            cursor.execute("SELECT set_config(%s, 'off', true)", [partitions.KEYS_BY_CALLER])
         _sequences_advance(cursor)
         phase("indexes", "analysing")
         cursor.execute("ANALYZE " + ", ".join((*TABLES, *DERIVED_TABLES)))
@@ -424,7 +439,9 @@ def _constraints_drop(cursor) -> list[str]:
                 uniques.append(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" {constraint_ddl}')
             else:
                 cursor.execute(f"DROP INDEX {index}")
-                indexes.append(index_ddl)
+                indexes.append(
+                    index_ddl.replace(" ON ONLY ", " ON ")
+                )  # a partitioned table's: rebuilt on every partition
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'"
             " ORDER BY 1",
@@ -445,7 +462,8 @@ class _Copier:
     same connection: the main thread does not touch it until :meth:`close`.
     """
 
-    def __init__(self, raw_connection):
+    def __init__(self, raw_connection, partitioned=frozenset()):
+        self.partitioned = partitioned
         self.raw = raw_connection
         self.queue: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
@@ -480,7 +498,8 @@ class _Copier:
                 continue
             self.counts[table] += len(lines)
             quoted = ", ".join(f'"{c}"' for c in columns)
-            statement = f"COPY {table} ({quoted}) FROM STDIN (FREEZE)"  # noqa: S608 (our table names)
+            freeze = "" if table in self.partitioned else " (FREEZE)"  # PostgreSQL cannot freeze into partitions
+            statement = f"COPY {table} ({quoted}) FROM STDIN{freeze}"  # noqa: S608 (our table names)
             with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
                 copy.write("".join(lines))
 

@@ -52,6 +52,12 @@ class Command(BaseCommand):
         parser.add_argument("--lookup-orders", type=int, default=1_000_000, help="Orders for the lookup benchmark")
         parser.add_argument("--lookup-customers", type=int, default=300_000, help="Customers for the lookup benchmark")
         parser.add_argument("--probes", type=int, default=100, help="Probes per identifier kind")
+        parser.add_argument(
+            "--timeline-events",
+            type=int,
+            default=0,
+            help="Lookup part: measure again once the timeline holds this many events (e.g. 50000000)",
+        )
         load = LoadOptions()
         parser.add_argument("--load-users", type=int, default=load.users, help="Agents working at once (load part)")
         parser.add_argument("--load-seconds", type=float, default=load.seconds, help="Length of each load phase")
@@ -87,6 +93,7 @@ class Command(BaseCommand):
                 orders=opts["lookup_orders"],
                 customers=opts["lookup_customers"],
                 probes=opts["probes"],
+                timeline_events=opts["timeline_events"],
                 log=self.stdout.write,
             )
         if opts["only"] in (None, "load"):
