@@ -138,21 +138,7 @@ def table_partition(schema_editor, spec: Partitioned) -> None:
         return
     table, column, old = spec.table, spec.column, f"{spec.table}_unpartitioned"
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        cursor.execute(
-            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass"
-            " AND NOT i.indisprimary AND NOT i.indisunique ORDER BY i.indexrelid::regclass::text",
-            [table],
-        )
-        indexes = [row[0] for row in cursor.fetchall()]  # their text names the table by its name: reused below
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
-            " AND contype = 'f' ORDER BY conname",
-            [table],
-        )
-        foreign = cursor.fetchall()
-        cursor.execute(f"SELECT last_value, is_called FROM {_sequence(cursor, table)}")
-        last_value, is_called = cursor.fetchone()
+        indexes, foreign, (last_value, is_called) = _table_shape(cursor, table, unique_indexes=False)
         cursor.execute(f"SELECT DISTINCT date_trunc('month', {column}, 'UTC') FROM {table}")
         months = {month_start(row[0]) for row in cursor.fetchall()}
 
@@ -193,21 +179,8 @@ def table_unpartition(schema_editor, spec: Partitioned) -> None:
         return
     table, old = spec.table, f"{spec.table}_partitioned"
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        cursor.execute(
-            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass"
-            " AND NOT i.indisprimary ORDER BY i.indexrelid::regclass::text",
-            [table],
-        )
-        indexes = [row[0].replace(" ON ONLY ", " ON ") for row in cursor.fetchall()]
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
-            " AND contype = 'f' ORDER BY conname",
-            [table],
-        )
-        foreign = cursor.fetchall()
-        cursor.execute(f"SELECT last_value, is_called FROM {_sequence(cursor, table)}")
-        last_value, is_called = cursor.fetchone()
+        indexes, foreign, (last_value, is_called) = _table_shape(cursor, table, unique_indexes=True)
+        indexes = [ddl.replace(" ON ONLY ", " ON ") for ddl in indexes]
         cursor.execute(f"ALTER TABLE {table} RENAME TO {old}")
         cursor.execute(
             f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS"
@@ -230,6 +203,29 @@ def table_unpartition(schema_editor, spec: Partitioned) -> None:
                     f'ALTER TABLE {referring} ADD CONSTRAINT "{name}" FOREIGN KEY (raw_record_id)'
                     f" REFERENCES {table} (id) DEFERRABLE INITIALLY DEFERRED"
                 )
+
+
+def _table_shape(cursor, table: str, *, unique_indexes: bool) -> tuple[list[str], list[tuple[str, str]], tuple]:
+    """Lock ``table`` and read what a rebuilt table must get back: its indexes' DDL (not the primary key's; unique
+    ones only if asked), its foreign keys ``(name, definition)`` and its id sequence's ``(last_value, is_called)``.
+
+    The index DDL names the table by its name, so it applies as it is to the new table of that name.
+    """
+    cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    cursor.execute(
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass"
+        " AND NOT i.indisprimary AND (%s OR NOT i.indisunique) ORDER BY i.indexrelid::regclass::text",
+        [table, unique_indexes],
+    )
+    indexes = [row[0] for row in cursor.fetchall()]
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
+        " AND contype = 'f' ORDER BY conname",
+        [table],
+    )
+    foreign = cursor.fetchall()
+    cursor.execute(f"SELECT last_value, is_called FROM {_sequence(cursor, table)}")
+    return indexes, foreign, cursor.fetchone()
 
 
 def _sequence(cursor, table: str) -> str:
