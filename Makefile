@@ -74,7 +74,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP) services
-	OMNIDESK_ALLOW_PRIVATE_SOURCES=true DEBUG=false LOG_LEVEL=WARNING DATABASE_URL=$(TEST_DATABASE_URL)_bench REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py bench $(BENCH_ARGS)
+	OMNIDESK_ALLOW_PRIVATE_SOURCES=true DEBUG=false LOG_LEVEL=WARNING DATABASE_URL=$(TEST_DATABASE_URL)_bench REDIS_URL=$(TEST_REDIS_URL) $(PY) -m tests.bench $(BENCH_ARGS)
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate

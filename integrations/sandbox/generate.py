@@ -6,11 +6,11 @@ size and initial clock give the same world, byte for byte.
 
 from __future__ import annotations
 
-import base64
 import random
 import unicodedata
 
 from . import catalog
+from .draws import Draws, choose
 from .model import (
     DAY,
     HOUR,
@@ -63,7 +63,6 @@ VARIATIONS = ("erp_promise", "refund_no_restock", "refund_before_receipt")
 VARIED_SHARE = 0.4  # of the orders a variation can apply to
 VARIED_STORE_PRICES = 0.35  # of the products, whose store price differs from the web price
 VARIED_RETURN_RATE = 0.3  # of the shipped orders: enough returns for every way of refunding them
-# base64 text made alphanumeric: ids look like the vendors' and cost one getrandbits call
 
 
 class Built:
@@ -89,40 +88,17 @@ def generate(*, orders: int, seed: int, now0: int, rates: dict[str, float], shap
         return Generator(orders, seed, now0, rates, shape).run()
 
 
-def _choose(shares, roll: float) -> str:
-    """The entry of ``(name, share)`` pairs that a uniform ``roll`` in [0, 1) falls on."""
-    for name, share in shares:
-        if roll < share:
-            return name
-        roll -= share
-    return shares[-1][0]
-
-
 def ascii_slug(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in folded.lower() if ch.isalnum())
 
 
-class Generator(SystemIds):
+class Generator(SystemIds, Draws):
     def __init__(self, size: int, seed: int, now0: int, rates: dict[str, float], shape: str = "standard"):
         self.size, self.now0, self.rates, self.shape = size, now0, rates, shape
         self.rng = random.Random(seed)
         self.random = self.rng.random
         self.out = Built()
-
-    def u(self, low: int, high: int) -> int:
-        return low + int(self.random() * (high - low))
-
-    def pick(self, seq):
-        return seq[int(self.random() * len(seq))]
-
-    def token(self, length: int, upper: bool = False) -> str:
-        """``length`` random letters and digits (``upper``: capitals and digits only)."""
-        if upper:
-            raw = self.rng.getrandbits(5 * length + 8).to_bytes((5 * length + 15) // 8, "big")
-            return base64.b32encode(raw).decode()[:length]
-        raw = self.rng.getrandbits(6 * length + 8).to_bytes((6 * length + 15) // 8, "big")
-        return base64.b64encode(raw)[:length].decode().replace("+", "K").replace("/", "q")
 
     def run(self) -> Built:
         self.places()
@@ -247,7 +223,7 @@ class Generator(SystemIds):
         people = self.out.people
         n_people = len(people)
         for idx in range(self.size):
-            kind = _choose(MIX, self.random())
+            kind = choose(MIX, self.random())
             o = Order(idx, "store" if kind == "carry_out" else "web", kind)
             if kind == "carry_out":
                 o.store = self.pick(self.shops)

@@ -22,13 +22,13 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations import tasks
-from integrations.bench import data_reset, die_with_parent
 from integrations.demo import demo_sources_ensure
 from integrations.locks import LOCK_NAMESPACE
 from integrations.models import Source, SyncRun
 from integrations.sandbox import SandboxServer, World
 from integrations.sync import source_sync
 from omnidesk.celery import app as celery_app
+from tests.bench.syncbench import data_reset, die_with_parent
 from tests.integrations.state import end_state, state_differences
 
 # The broker's database is shared by every test process (`make test` runs two): its tests take turns.

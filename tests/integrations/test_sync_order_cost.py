@@ -15,11 +15,11 @@ import pytest
 from django.db import connection
 
 from integrations import sync
-from integrations.bench import data_reset
 from integrations.demo import demo_sources_ensure
 from integrations.models import SyncRun
 from integrations.sandbox import SandboxServer, World
 from orders import ingest as ingest_module
+from tests.bench.syncbench import data_reset
 from tests.integrations.state import end_state, state_differences
 
 pytestmark = pytest.mark.sandbox

@@ -1,4 +1,4 @@
-"""Bench data (orders/benchdata.py): exact counts, rows shaped as the sync writes them, probes that find their rows."""
+"""Bench data (tests/bench/benchdata.py): exact counts, rows shaped as the sync writes them, probes that find their rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db.models import Count
 
 from integrations import records as rec
 from integrations.models import Source
-from orders import benchdata, events
+from orders import events
 from orders.correlate import normalise_number, orders_for, record_keys
 from orders.identity import normalise_email, normalise_phone
 from orders.ingest.orders import payment_event
@@ -33,6 +33,7 @@ from orders.models import (
     TrackingEvent,
 )
 from orders.selectors import order_timeline
+from tests.bench import benchdata
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

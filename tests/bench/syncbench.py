@@ -1,4 +1,4 @@
-"""Benchmarks of the sync path. ``manage.py bench`` runs them; later issues add their own.
+"""Benchmarks of the sync path. ``python -m tests.bench`` (``make bench``) runs them; later issues add their own.
 
 Each figure goes into a :class:`Figures` collection that prints a table and writes
 ``.bench/latest.json`` as ``{"figures": {name: {"value": …, "unit": …}}}``.
@@ -22,6 +22,9 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from integrations.demo import demo_sources_ensure
+from integrations.models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
+from integrations.services import source_upsert
 from orders.models import (
     Customer,
     CustomerIdentity,
@@ -34,9 +37,7 @@ from orders.models import (
     TimelineEvent,
     TrackingEvent,
 )
-
-from .demo import demo_sources_ensure
-from .models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
+from orders.selectors import timeline_rows
 
 CANONICAL_TABLES = [
     Customer,
@@ -249,7 +250,6 @@ def bench_storefront(figures: Figures, *, orders: int, seed: int = 7, log=print)
     Each way starts from empty tables and runs ``manage.py sync shopify`` (its own process,
     as the other sync figures); REST also asks each order's ``transactions.json``.
     """
-    from .services import source_upsert
 
     with sandbox_process(orders=orders, seed=seed) as base_url:
         rates = {}
@@ -283,9 +283,6 @@ def bench_storefront(figures: Figures, *, orders: int, seed: int = 7, log=print)
 def bench_timeline(figures: Figures, *, repeat: int = 200) -> None:
     """Assemble the busiest order's timeline (every system's events, sorted) as the order screen does."""
     from django.db.models import Count
-
-    from orders.models import Order, TimelineEvent
-    from orders.selectors import timeline_rows
 
     busiest = (
         TimelineEvent.objects.values("order_id").exclude(order_id=None).annotate(n=Count("id")).order_by("-n").first()

@@ -1,7 +1,7 @@
-"""Benchmarks of the agent's screens on a large database (``manage.py bench``; issue 4).
+"""Benchmarks of the agent's screens on a large database (``python -m tests.bench`` (``make bench``); issue 4).
 
 A 1,000,000-order / 300,000-customer retailer is written straight into PostgreSQL
-(:mod:`orders.benchdata`, no HTTP). Then, for each kind of identifier a caller reads
+(:mod:`tests.bench.benchdata`, no HTTP). Then, for each kind of identifier a caller reads
 out, real probes go through the Django view exactly as the search box sends them
 (an htmx POST), and the same lookup runs as bare indexed SQL in the same run as the
 baseline. The order screen is measured on the worst customer (hundreds of orders)
@@ -22,13 +22,15 @@ from django.db.models import Count, Max, Min
 from django.test import Client
 from django.utils import timezone
 
-from integrations.bench import Figures
+from orders import partitions, search
+from orders.correlate import normalise_number
+from orders.detection import detect
+from orders.identity import normalise_email, normalise_phone
+from orders.models import Customer, Order, TimelineEvent
+from orders.roles import AGENT
 
-from . import benchdata, partitions, search
-from .correlate import normalise_number
-from .identity import normalise_email, normalise_phone
-from .models import Customer, Order, TimelineEvent
-from .roles import AGENT
+from . import benchdata
+from .syncbench import Figures
 
 REPEAT = 3  # each probe is searched this many times (the first run warms the cache like a busy day)
 
@@ -187,8 +189,6 @@ def _pane_plan(figures: Figures, log) -> None:
 def bench_rules(figures: Figures, *, sample: int = 1000, log=print) -> None:
     """Every rule over the whole database (the periodic run), then over the 1,000 orders one sync touched."""
     import random
-
-    from .detection import detect
 
     started = time.perf_counter()
     first = detect()

@@ -1,7 +1,7 @@
-"""The simulated agents of the load benchmark, driven by :mod:`orders.loadbench` as ``python -m orders.loadusers``.
+"""The simulated agents of the load benchmark, driven by :mod:`tests.bench.loadbench` as ``python -m tests.bench.loadusers``.
 
 A process of its own: importing locust monkey-patches the interpreter for gevent,
-which must happen neither inside ``manage.py bench`` (psycopg, threads, subprocesses)
+which must happen neither inside ``python -m tests.bench`` (``make bench``) (psycopg, threads, subprocesses)
 nor inside a test session. No Django here: the agents only speak HTTP to gunicorn.
 
 Each agent signs in once through the login form with its own account (django-axes

@@ -6,9 +6,9 @@ from __future__ import annotations
 import psutil
 import pytest
 
-from integrations.bench import Figures
-from integrations.freshbench import DISPATCH_TICK_SECONDS, FreshnessOptions, bench_freshness
 from integrations.models import Source, WebhookDelivery
+from tests.bench.freshbench import DISPATCH_TICK_SECONDS, FreshnessOptions, bench_freshness
+from tests.bench.syncbench import Figures
 
 # transaction: gunicorn, the worker and the backfill see the data from their own connections;
 # broker: the worker consumes the test broker's `webhooks` queue, which no other test may share

@@ -4,7 +4,7 @@ The sync lands a few thousand records a second, so a million orders through it w
 take hours. This module writes the rows the sync *would* have written — same sources,
 vendor ids, number formats, correlation keys and timeline event keys — with COPY::
 
-    from orders import benchdata
+    from tests.bench import benchdata
     benchdata.wipe()
     benchdata.generate(orders=1_000_000, customers=300_000, seed=7)
     benchdata.probes(7)  # identifiers an agent would type, each known to exist
@@ -31,7 +31,6 @@ live writes more status changes) — except one worst-case order with 200.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import queue
 import random
@@ -47,11 +46,25 @@ from django.db import connection, transaction
 from integrations.demo import SANDBOX_SOURCES
 from integrations.models import Source
 from integrations.sandbox import catalog
-
-from . import partitions
-from .correlate import record_keys
-from .identity import normalise_email
-from .models import Customer, Flag, Lifecycle, Order, Store, StoreAlias, TimelineEvent
+from integrations.sandbox.draws import Draws, choose
+from integrations.sandbox.generate import MIX
+from integrations.services import source_upsert
+from orders import partitions
+from orders.correlate import record_keys
+from orders.identity import normalise_email
+from orders.models import (
+    Customer,
+    CustomerIdentity,
+    Flag,
+    Lifecycle,
+    Order,
+    OrderRecord,
+    Payment,
+    Shipment,
+    Store,
+    StoreAlias,
+    TimelineEvent,
+)
 
 DAY, HOUR, MINUTE = 86_400, 3_600, 60
 SPAN = 730 * DAY  # orders are placed over the last two years
@@ -141,15 +154,9 @@ AREA_CODES = tuple(sorted({a for *_, areas in catalog.CITIES for a in areas} | {
 }))  # fmt: skip
 FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "đ": "d", "Đ": "D", "æ": "ae"})
 
-MIX = (("carry_out", 0.35), ("ship", 0.40), ("pickup", 0.17), ("delivery", 0.08))  # as the sandbox
 CANCEL_RATE, RETURN_RATE, FLAG_RATE, POS_REFUND_RATE = 0.03, 0.03, 0.03, 0.01
-# Shopify's credit_card_company and Square's card_brand for the same four cards
-CARDS = (
-    ("Visa", "VISA"),
-    ("Mastercard", "MASTERCARD"),
-    ("American Express", "AMERICAN_EXPRESS"),
-    ("Discover", "DISCOVER"),
-)
+# Shopify's credit_card_company and Square's card_brand for the same four cards (the sandbox's)
+CARDS = tuple((name, brand) for brand, name in catalog.CARD_BRANDS)
 FLAG_CODES = {
     "carry_out": ("payment_mismatch",),
     "pickup": ("stock_shortfall", "unassigned", "promise_missed", "payment_mismatch", "phantom_order"),
@@ -289,7 +296,6 @@ def probe_targets(seed: int = 7, n: int = 200) -> dict[str, list[tuple[str, int]
     ``212.555.4240``, ``(212)555-4240``); a third of ``name`` lose their accents or carry
     a typo; ``card_last4`` is ``"<customer name> <last four digits>"``.
     """
-    from .models import CustomerIdentity, OrderRecord, Payment, Shipment
 
     rng = random.Random(f"benchdata-probes:{seed}")  # noqa: S311 (bench data, not secrets)
     customers = Customer.objects.all()
@@ -515,7 +521,7 @@ class _O:
     )  # fmt: skip
 
 
-class _World:
+class _World(Draws):
     """The seeded generator: sets up places and sources with the ORM, then streams customers and orders to COPY."""
 
     def __init__(self, *, orders: int, customers: int, seed: int, now: int):
@@ -536,20 +542,6 @@ class _World:
         self.whale_orders = min(200, max(1, orders // 20))
         self.stride = orders // self.whale_orders
         self.worst_index = self.stride * (self.whale_orders // 2)
-
-    def u(self, low: int, high: int) -> int:
-        """A uniform int in [low, high): ``random()`` arithmetic, several times cheaper than ``randrange``."""
-        return low + int(self.random() * (high - low))
-
-    def pick(self, seq):
-        return seq[int(self.random() * len(seq))]
-
-    def token(self, length: int, upper: bool = False) -> str:
-        """Random letters and digits like the vendors' ids (``upper``: capitals and digits only)."""
-        if upper:
-            return base64.b32encode(self.rng.randbytes((5 * length + 7) // 8)).decode()[:length]
-        raw = base64.b64encode(self.rng.randbytes((3 * length + 3) // 4))[:length].decode()
-        return raw.replace("+", "K").replace("/", "q")
 
     def digest(self) -> str:
         """A content hash's shape (the sync stores the SHA-256 of each record), so rows are the real width."""
@@ -707,7 +699,7 @@ class _World:
         """Kind, customer, place and time of order ``i``, and the stages it has reached by ``now``."""
         o = _O()
         o.worst = i == self.worst_index
-        o.kind = "ship" if o.worst else _choose(MIX, self.random())
+        o.kind = "ship" if o.worst else choose(MIX, self.random())
         o.channel = "store" if o.kind == "carry_out" else "web"
         o.placed = self.start + int((i + self.random()) * SPAN / self.n_orders)
         o.store = self.pick(self.shops) if o.kind in ("carry_out", "pickup") else None
@@ -1161,15 +1153,6 @@ class _World:
             out.append(f"{self.id['orders_timelineevent']()}\t{text}")
 
 
-def _choose(shares, roll: float) -> str:
-    """The entry of ``(name, share)`` pairs that a uniform ``roll`` in [0, 1) falls on (as the sandbox)."""
-    for name, share in shares:
-        if roll < share:
-            return name
-        roll -= share
-    return shares[-1][0]
-
-
 def _place(hub: tuple[str, str, str]) -> tuple[str, str, str]:
     city, state, zip_code = hub
     return city.upper(), state, zip_code
@@ -1190,7 +1173,6 @@ def _catalogue() -> list[tuple[str, str, int, bool]]:
 
 def _sources_ensure(now: int) -> dict[str, Source]:
     """The five sandbox sources, as ``integrations.demo`` registers them, marked synced at ``now`` (not stale)."""
-    from integrations.services import source_upsert
 
     sources = {}
     for name, (adapter, path, credentials) in SANDBOX_SOURCES.items():

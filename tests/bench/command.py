@@ -7,7 +7,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from integrations.bench import (
+from integrations.hosts import private_sources_allow
+
+from .freshbench import FreshnessOptions, bench_freshness
+from .loadbench import LoadOptions, bench_load
+from .lookup import bench_lookup
+from .syncbench import (
     ARRIVALS,
     Figures,
     bench_storefront,
@@ -16,10 +21,6 @@ from integrations.bench import (
     bench_timeline,
     server_execute,
 )
-from integrations.freshbench import FreshnessOptions, bench_freshness
-from integrations.hosts import private_sources_allow
-from orders.bench import bench_lookup
-from orders.loadbench import LoadOptions, bench_load
 
 
 class Command(BaseCommand):

@@ -29,16 +29,16 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from integrations.crypto import credentials_key
+from integrations.demo import demo_sources_ensure
+from integrations.models import SyncRun, WebhookDelivery
+from integrations.tasks import DEFAULT_QUEUE, WEBHOOK_QUEUE
 from omnidesk.celery import app as celery_app
-from orders.bench import percentile
-from orders.loadbench import _database_url, _gunicorn, _production_env, _stop, _sync_lanes
 from orders.models import OrderRecord, Shipment
 
-from .bench import Figures, _source_sync_process, data_reset, die_with_parent, sandbox_process
-from .crypto import credentials_key
-from .demo import demo_sources_ensure
-from .models import SyncRun, WebhookDelivery
-from .tasks import DEFAULT_QUEUE, WEBHOOK_QUEUE
+from .loadbench import _database_url, _gunicorn, _production_env, _stop, _sync_lanes
+from .lookup import percentile
+from .syncbench import Figures, _source_sync_process, data_reset, die_with_parent, sandbox_process
 
 WORKER_NAME = "freshness"
 DISPATCH_TICK_SECONDS = 15  # beat's dispatch-due-syncs (settings.CELERY_BEAT_SCHEDULE)

@@ -7,11 +7,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from integrations.bench import Figures
 from integrations.models import Source, SyncRun
-from orders.loadbench import LoadOptions, bench_load
 from orders.models import Order
 from orders.roles import roles_sync
+from tests.bench.loadbench import LoadOptions, bench_load
+from tests.bench.syncbench import Figures
 
 # transaction: gunicorn, the agents and the sync see the data from their own connections
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,7 +1,7 @@
 """Load benchmark: 50 agents at once on the 1M-order database, without and then during a sync (``bench --only load``).
 
 Served as in production: gunicorn (several workers), ``OMNIDESK_PROFILE=production``
-(DEBUG off, WhiteNoise, collected static files). The load client (:mod:`orders.loadusers`,
+(DEBUG off, WhiteNoise, collected static files). The load client (:mod:`tests.bench.loadusers`,
 locust in its own process) plays the agents' browsers behind the TLS proxy production
 has: it sends ``X-Forwarded-Proto: https``, so secure cookies and CSRF origin checks
 behave as they do for a real browser.
@@ -48,15 +48,15 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.db.models import Sum
 
-from integrations.bench import Figures, sandbox_process, server_execute
 from integrations.demo import demo_sources_ensure
 from integrations.models import Source, SyncRun
 from omnidesk.celery import worker_priority_lower
+from orders.models import Store
+from orders.roles import AGENT
 
 from . import benchdata
-from .bench import lookup_data_ensure
-from .models import Store
-from .roles import AGENT
+from .lookup import lookup_data_ensure
+from .syncbench import Figures, sandbox_process, server_execute
 
 SOURCE_PREFIX = "load-"  # the synced sandbox's sources, beside the generated retailer's own
 SYNC_ORDER = ("odoo", "shopify", "square", "easypost", "hubspot")  # largest first, dealt to the lanes in turn
@@ -298,14 +298,14 @@ class _Agents:
 
 @contextmanager
 def _agents(host: str, accounts: list[tuple[str, str]], probes: list[str], options: LoadOptions) -> Iterator[_Agents]:
-    """Start the agents (locust, :mod:`orders.loadusers`); return once every one has signed in."""
+    """Start the agents (locust, :mod:`tests.bench.loadusers`); return once every one has signed in."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="omnidesk-load-") as plan:
         stores = list(Store.objects.filter(kind=Store.Kind.STORE).order_by("code").values_list("code", flat=True))
         given = {"accounts": accounts, "probes": probes, "stores": stores, "board_every": options.board_every}
         json.dump(given, plan)
         plan.flush()
         command = [
-            sys.executable, "-m", "orders.loadusers", "--host", host, "--plan", plan.name,
+            sys.executable, "-m", "tests.bench.loadusers", "--host", host, "--plan", plan.name,
             "--think", str(options.think[0]), str(options.think[1]), "--spawn-rate", str(options.spawn_rate),
         ]  # fmt: skip
         pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
