@@ -26,7 +26,7 @@ from django.utils import timezone
 from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationFailure, UniqueViolation
 from pydantic import ValidationError
 
-from orders.bulk import copy_insert, planner_stats_refresh
+from omnidesk.db import copy_insert, planner_stats_refresh
 from orders.customers import CustomerMergedMeanwhile
 from orders.ingest import IngestResult, ingest, orphans_settle
 

@@ -33,7 +33,8 @@ from operator import or_
 
 from django.db.models import Exists, OuterRef, Q
 
-from .bulk import update_rows, upsert
+from omnidesk.db import update_rows, upsert
+
 from .customers import customers_survivor_of
 from .models import (
     Customer,

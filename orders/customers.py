@@ -25,8 +25,8 @@ from django.db import connection
 from django.db.models import Q
 
 from integrations import records as rec
+from omnidesk.db import insert_new, upsert
 
-from .bulk import insert_new, upsert
 from .identity import normalise_email, normalise_phone
 from .models import Customer, CustomerIdentity, CustomerLink, CustomerMerge
 

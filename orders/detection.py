@@ -27,8 +27,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from omnidesk.db import update_rows, upsert
+
 from . import events
-from .bulk import update_rows, upsert
 from .models import DetectionRule, Flag, Order
 from .rules import RULES, Finding
 

@@ -15,7 +15,8 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from .bulk import upsert
+from omnidesk.db import upsert
+
 from .models import TimelineEvent
 
 Kind = TimelineEvent.Kind

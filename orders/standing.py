@@ -27,7 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .bulk import update_rows
+from omnidesk.db import update_rows
+
 from .models import Lifecycle, Order, OrderRecord, Picking, Pickup, Shipment
 
 RANK = {

@@ -1,7 +1,7 @@
 """Correlate + upsert: typed records from any adapter become canonical rows.
 
 Called by the sync engine inside the page's transaction. Everything is bulk — a
-fixed handful of statements per page whatever its size (``orders/bulk.py``) —
+fixed handful of statements per page whatever its size (``omnidesk/db.py``) —
 upserts on ``(source, external_id)`` so a page landed twice changes nothing, and
 timeline events only for real changes: a record whose content hash is unchanged is
 not touched beyond its ``synced_at``. After each page, records that arrived before

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from integrations import records as rec
+from omnidesk.db import upsert
 
 from .. import events
-from ..bulk import upsert
 from ..models import Lifecycle, OrderRecord, Payment, Picking, PickingLine, Shipment
 from .common import IngestResult, latest_by_id, record_hash, split_changed
 from .orders import LABELS, payment_event, payment_row, scans_write, shipment_row

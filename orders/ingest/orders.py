@@ -10,9 +10,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from integrations import records as rec
+from omnidesk.db import insert_new, upsert
 
 from .. import events
-from ..bulk import insert_new, upsert
 from ..correlate import keys_claim, orders_fields_refresh, orders_for, orders_merge, record_fields
 from ..customers import customers_pin, customers_resolve, ingest_customers, person
 from ..models import (

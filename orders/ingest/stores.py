@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from integrations import records as rec
+from omnidesk.db import upsert
 
-from ..bulk import upsert
 from ..models import StockLevel, Store, StoreAlias
 from .common import IngestResult, latest_by_id, record_hash
 
