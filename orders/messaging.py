@@ -26,6 +26,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from integrations.adapters.fields import http_url
+from omnidesk.queue import enqueue_on_commit
 
 from . import events
 from .flags import MESSAGE_CODES
@@ -198,14 +199,8 @@ def _message_queue(order: Order, code: str, *, flag: Flag | None = None, by=None
                 )
             ]
         )
-        transaction.on_commit(lambda: _queue_delivery(message.pk))
+        enqueue_on_commit("orders.tasks.deliver_message", message.pk)
     return message
-
-
-def _queue_delivery(message_id: int) -> None:
-    from .tasks import deliver_message
-
-    deliver_message.delay(message_id)
 
 
 def message_deliver(message_id: int) -> CustomerMessage:

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from integrations.adapters import CollectedLine, adapter_class, adapter_for
 from integrations.http import TransportError
+from omnidesk.queue import enqueue
 
 from . import events
 from .freetext import NAME_MAX, REASON_MAX, text_problem
@@ -368,10 +369,8 @@ def pickup_push_queue(*, order: Order, state: str, lines: list[OrderLine] = ()) 
 
 
 def _push_dispatch(push_id: int) -> None:
-    from .tasks import push_pickup
-
     try:
-        push_pickup.delay(push_id)
+        enqueue("orders.tasks.push_pickup", push_id)
     except Exception:  # the periodic sweep (push_pending_pickups) sends it later
         log.warning("pickup push %s not sent now; the sweep retries it", push_id, exc_info=True)
 

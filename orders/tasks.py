@@ -6,8 +6,12 @@ import logging
 
 from celery import shared_task
 
+from integrations.http import TransportError
+
+from . import partitions
 from .detection import detect, detect_after_page
 from .messaging import message_deliver
+from .pickup import pending_push_ids, pickup_push_send, pushes_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +57,6 @@ def push_pickup(push_id: int) -> str | None:
     below tries it again; the sweep is the only retry, so a stuck push is tried once per
     sweep, never by several retry chains at once.
     """
-    from integrations.http import TransportError
-
-    from .pickup import pickup_push_send
-
     try:
         sent = pickup_push_send(push_id).sent_at
     except TransportError:
@@ -67,8 +67,6 @@ def push_pickup(push_id: int) -> str | None:
 @shared_task(time_limit=4 * 60, soft_time_limit=3 * 60 + 30)
 def push_pending_pickups() -> int:
     """The sweep (beat, every 2 minutes): every pickup push not yet accepted upstream is tried again."""
-    from .pickup import pending_push_ids, pushes_dispatch
-
     return pushes_dispatch(pending_push_ids())
 
 
@@ -78,9 +76,7 @@ def partitions_upkeep() -> dict[str, list[str]]:
 
     Idempotent: a second run finds every partition made and nothing to drop (orders/partitions.py).
     """
-    from .partitions import partitions_upkeep as upkeep
-
-    done = upkeep()
+    done = partitions.partitions_upkeep()
     if any(done.values()):
         logger.info("partitions upkeep: %s", done)
     return done
