@@ -8,7 +8,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         """Wire the detection rules (the last arrow of the data flow): after each sync run, and after each
         webhook's page, for the orders they touched."""
-        from orders.detection import detect_after_run
+        from orders.flags.detection import detect_after_run
         from orders.tasks import detect_after_page_queued
 
         from .sync import PAGE_HOOKS, RUN_HOOKS

@@ -36,6 +36,7 @@ from .models import (
     TimelineEvent,
     TrackingEvent,
 )
+from .pickup import pushes_dispatch
 from .services import (
     customer_link_decide,
     customer_merge,
@@ -494,7 +495,6 @@ class PickupPushAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Send the selected pushes again now")
     def send_now(self, request, queryset):
-        from .pickup import pushes_dispatch
 
         queued = pushes_dispatch(list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True)))
         self.message_user(request, f"{queued} push(es) queued; those already sent were left alone.")

@@ -29,6 +29,7 @@ from omnidesk.db import insert_new, upsert
 
 from .identity import normalise_email, normalise_phone
 from .models import Customer, CustomerIdentity, CustomerLink, CustomerMerge
+from .services import customer_merge, merge_blocked
 
 IDENTITY_FIELDS = [
     "customer_id",
@@ -242,7 +243,6 @@ def _merge_where_one_person_is_several(
     people: Sequence[Person], linked: list[set[int]], known: list[tuple[int, Person]], source
 ) -> dict[int, int]:
     """Merge customers that one person's trusted links connect; ``{merged id: survivor id}``."""
-    from .services import customer_merge, merge_blocked
 
     survivor_of: dict[int, int] = {}
     for who, candidates in zip(people, linked, strict=True):

@@ -31,8 +31,9 @@ from integrations.http import TransportError
 from omnidesk.queue import enqueue
 
 from . import events
+from .flags.messaging import CannotMessage, message_ready_for_pickup
+from .flags.store import flag_open
 from .freetext import NAME_MAX, REASON_MAX, text_problem
-from .messaging import CannotMessage, message_ready_for_pickup
 from .models import (
     CustomerMerge,
     Flag,
@@ -46,7 +47,6 @@ from .models import (
     TimelineEvent,
 )
 from .selectors import counter_lines
-from .services import flag_open
 from .standing import orders_status_refresh
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def _customer_tell_ready(pickup: Pickup, *, now) -> None:
     """Tell the customer once per order (``ready_notified_at`` is set under the row lock).
 
     The message is the supervisors' ``ready_for_pickup`` template, queued and delivered
-    like a flag's message (orders.messaging): in the timeline, retried until the mail
+    like a flag's message (orders.flags.messaging): in the timeline, retried until the mail
     server takes it.
     """
     if pickup.ready_notified_at is not None:

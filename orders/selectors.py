@@ -14,7 +14,7 @@ from integrations.models import Source, SyncRun
 
 from .answer import CALLER_FACING, order_answer
 from .correlate import PRECEDENCE
-from .flags import MESSAGE_CODES
+from .flags.codes import MESSAGE_CODES
 from .models import (
     Customer,
     CustomerIdentity,

@@ -10,13 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import events
-from .detection import flags_close, flags_open
 from .models import (
     Customer,
     CustomerIdentity,
     CustomerLink,
     CustomerMerge,
-    Flag,
     Interaction,
     Note,
     Order,
@@ -124,28 +122,6 @@ def customer_link_decide(*, link: CustomerLink, same_person: bool, by) -> Custom
     link.decision, link.decided_by, link.decided_at = CustomerLink.Decision.REJECTED, by, timezone.now()
     link.save(update_fields=["decision", "decided_by", "decided_at"])
     return link.customer
-
-
-@transaction.atomic
-def flag_open(*, order_id: int, code: str, detail: str, evidence: dict | None = None, now=None) -> Flag:
-    """Raise a flag on an order (a clerk marks a line missing), or return the one already open for that code.
-
-    The same race-safe path as detection: never two open flags of one code on one order.
-    A flag whose rule does not see the condition is closed by the next detection run (as
-    is every flag of a rule a supervisor turned off): keep hand-raised codes to ones the
-    rules also detect, as ``stock_shortfall`` detects the lines a clerk marked missing.
-    """
-    flags_open(
-        [{"order_id": order_id, "code": code, "detail": detail, "evidence": evidence or {}}],
-        now=now or timezone.now(),
-    )
-    return Flag.objects.get(order_id=order_id, code=code, closed_at__isnull=True)
-
-
-@transaction.atomic
-def flag_close(*, flag: Flag, reason: str, by=None, now=None) -> bool:
-    """Resolve a flag by hand, with the reason in the timeline. False when it was already closed."""
-    return flags_close([flag.pk], now=now or timezone.now(), reason=reason, by=by) == 1
 
 
 @transaction.atomic

@@ -9,8 +9,8 @@ from celery import shared_task
 from integrations.http import TransportError
 
 from . import partitions
-from .detection import detect, detect_after_page
-from .messaging import message_deliver
+from .flags.detection import detect, detect_after_page
+from .flags.messaging import message_deliver
 from .pickup import pending_push_ids, pickup_push_send, pushes_dispatch
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def detect_flags() -> dict[str, int]:
 
 @shared_task(time_limit=2 * 60, soft_time_limit=110)
 def detect_orders(source_name: str, order_ids: list[int]) -> None:
-    """The rules over the orders a webhook's page touched (:func:`~orders.detection.detect_after_page`)."""
+    """The rules over the orders a webhook's page touched (:func:`~orders.flags.detection.detect_after_page`)."""
     detect_after_page(source_name, order_ids)
 
 

@@ -24,19 +24,11 @@ from omnidesk.routers import replica_reads
 from .access import visible_orders, visible_stores
 from .answer import flag_label
 from .audit import audit
-from .flags import (
-    SEVERITY,
-    SEVERITY_LABEL,
-    CannotReopen,
-    flag_reopen,
-    flag_resolve,
-    flag_snooze,
-    flag_take,
-    flag_unsnooze,
-)
+from .flags.actions import CannotReopen, flag_reopen, flag_resolve, flag_snooze, flag_take, flag_unsnooze
+from .flags.codes import SEVERITY, SEVERITY_LABEL
+from .flags.messaging import MESSAGE_CODES, CannotMessage, message_preview, message_send
 from .forms import NoteForm
 from .freetext import REASON_MAX, card_free
-from .messaging import MESSAGE_CODES, CannotMessage, message_preview, message_send
 from .models import AccessLog, Flag, Store
 from .search import order_url
 from .services import note_write

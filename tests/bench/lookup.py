@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from orders import partitions, search
 from orders.correlate import normalise_number
-from orders.detection import detect
+from orders.flags.detection import detect
 from orders.identity import normalise_email, normalise_phone
 from orders.models import Customer, Order, TimelineEvent
 from orders.roles import AGENT

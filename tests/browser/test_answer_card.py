@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 
 from integrations.demo import demo_sources_ensure, demo_users_ensure
-from orders.detection import detect
+from orders.flags.detection import detect
 from orders.models import Order, OrderRecord
 from orders.roles import roles_sync
 

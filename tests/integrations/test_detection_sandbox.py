@@ -10,9 +10,9 @@ import time_machine
 from integrations.demo import demo_sources_ensure
 from integrations.models import SyncRun
 from integrations.sync import source_sync
-from orders.detection import detect
+from orders.flags.detection import detect
+from orders.flags.rules import RULES
 from orders.models import Flag, OrderRecord, Shipment, TimelineEvent
-from orders.rules import RULES
 from orders.tasks import detect_flags
 
 pytestmark = pytest.mark.sandbox

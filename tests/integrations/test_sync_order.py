@@ -22,7 +22,7 @@ from integrations.demo import demo_sources_ensure
 from integrations.models import SyncRun
 from integrations.sandbox import SandboxServer, World
 from integrations.sync import source_sync
-from orders.detection import detect
+from orders.flags.detection import detect
 from orders.models import Customer, Flag, Order, OrderLine, Payment, Return, Shipment
 
 from .state import state_differences

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import DeadLetter, RawRecord, SyncRun, WebhookDelivery
-from orders.flags import flag_resolve, flag_take
+from orders.flags.actions import flag_resolve, flag_take
 from orders.models import (
     AccessLog,
     Customer,

@@ -17,7 +17,7 @@ from integrations.models import Source, SyncRun
 from integrations.sandbox.formats.odoo_records import picking_state
 from integrations.sync import source_sync
 from orders.board import board_orders, pickup_board, pickup_checklist, pickup_orders
-from orders.detection import detect
+from orders.flags.detection import detect
 from orders.models import (
     PICKUP_DONE,
     CustomerMessage,

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from orders.messaging import message_context
+from orders.flags.messaging import message_context
 from orders.models import Flag, Order, StaffPreference, Store
 from orders.timezones import relative_day, utc_quotes_on_screen, viewer_zone_use
 from tests.factories import agent, supervisor

@@ -12,13 +12,9 @@ import pytest
 import time_machine
 
 from integrations.sync import PAGE_HOOKS, RUN_HOOKS
-from orders.detection import (
-    DEFAULT_THRESHOLDS,
-    detect,
-    detect_after_run,
-    flags_close,
-    flags_open,
-)
+from orders.flags.detection import DEFAULT_THRESHOLDS, detect, detect_after_run
+from orders.flags.rules import RULES
+from orders.flags.store import flag_close, flag_open, flags_close, flags_open
 from orders.ingest import IngestResult
 from orders.models import (
     DetectionRule,
@@ -32,8 +28,6 @@ from orders.models import (
     TimelineEvent,
 )
 from orders.pickup import pickup_line_check
-from orders.rules import RULES
-from orders.services import flag_close, flag_open
 from orders.tasks import detect_after_page_queued, detect_flags
 from tests.concurrency import racing
 from tests.factories import (

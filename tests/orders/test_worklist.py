@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.messaging import CannotMessage, message_context, message_deliver, message_send, messages_auto_send
+from orders.flags.messaging import CannotMessage, message_context, message_deliver, message_send, messages_auto_send
 from orders.models import CustomerMessage, Flag, MessageTemplate, Note, Order, TimelineEvent
 from tests.factories import TrackingEventFactory, agent, clerk_of
 from tests.orders import scene as scenes
@@ -235,7 +235,7 @@ def test_a_message_the_mail_server_refuses_is_kept_as_failed_with_its_error_then
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("SMTP at 127.0.0.1:25 refused the connection")
 
-    monkeypatch.setattr("orders.messaging.send_mail", refuse)
+    monkeypatch.setattr("orders.flags.messaging.send_mail", refuse)
     with pytest.raises(ConnectionRefusedError):  # the task retries it
         message_deliver(message.pk)
     message.refresh_from_db()
@@ -286,9 +286,9 @@ def test_a_supervisors_wording_is_used(scene, django_capture_on_commit_callbacks
 
 
 def test_a_flag_resolved_while_its_condition_holds_stays_closed_until_it_clears(scene):
-    from orders.detection import flags_apply
-    from orders.flags import flag_resolve
-    from orders.rules import Finding
+    from orders.flags.actions import flag_resolve
+    from orders.flags.detection import flags_apply
+    from orders.flags.rules import Finding
 
     holds = {"payment_mismatch": {scene.web_order.pk: Finding("captured 100.00 of 129.50", {"captured": "100.00"})}}
     clear = {"payment_mismatch": {}}
@@ -310,8 +310,8 @@ def test_a_flag_resolved_while_its_condition_holds_stays_closed_until_it_clears(
 def test_detection_sends_automatic_messages_for_the_flags_it_opens(
     scene, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from orders import detection
-    from orders.rules import Finding
+    from orders.flags import detection
+    from orders.flags.rules import Finding
 
     Flag.objects.all().delete()
     MessageTemplate.objects.filter(code="promise_missed").update(auto_send=True)
@@ -366,7 +366,7 @@ def test_a_wording_that_does_not_fit_the_orders_state_is_refused(agent_client, s
 
 
 def test_the_default_stuck_parcel_wording_claims_a_trace_only_once_one_is_recorded(scene):
-    from orders.messaging import message_preview
+    from orders.flags.messaging import message_preview
 
     stuck = Flag.objects.create(order=scene.web_order, code=Flag.Code.STUCK_SHIPMENT, detail="no scan for 50 h")
     assert "We are looking into it and will keep you posted." in message_preview(stuck)["body"]

@@ -11,31 +11,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from . import events
-from .models import Flag, TimelineEvent
-from .services import flag_close
-
-# How much it hurts, for sorting the worklist: the customer is already hurt (3), will be (2), might be (1).
-SEVERITY = {
-    Flag.Code.DELIVERY_EXCEPTION: 3,
-    Flag.Code.PROMISE_MISSED: 3,
-    Flag.Code.PHANTOM_ORDER: 3,
-    Flag.Code.PAYMENT_MISMATCH: 3,
-    Flag.Code.RETURN_NOT_REFUNDED: 3,
-    Flag.Code.STUCK_SHIPMENT: 2,
-    Flag.Code.DUPLICATE_SHIPMENT: 2,
-    Flag.Code.STOCK_SHORTFALL: 2,
-    Flag.Code.PROMISE_AT_RISK: 1,
-    Flag.Code.UNASSIGNED: 1,
-}
-SEVERITY_LABEL = {3: "high", 2: "medium", 1: "low"}
-# The flags that change what the customer was promised: they get a ready-to-send message.
-MESSAGE_CODES = (
-    Flag.Code.PROMISE_AT_RISK,
-    Flag.Code.PROMISE_MISSED,
-    Flag.Code.STUCK_SHIPMENT,
-    Flag.Code.DELIVERY_EXCEPTION,
-)
+from .. import events
+from ..models import Flag, TimelineEvent
+from .store import flag_close
 
 
 def _event(flag: Flag, kind: str, summary: str, actor) -> None:

@@ -1,20 +1,17 @@
 """Detection: run the rules, open, refresh and close flags, and keep their history in the timeline.
 
-    rules (orders/rules/: {code: {order_id: Finding}})
+    rules (rules/: {code: {order_id: Finding}})
       -> flags_apply: open what started, refresh the evidence of what goes on, close what cleared
-      -> TimelineEvent flag_opened / flag_closed (keyed by the flag, so written once)
+      -> store.flags_open / flags_close: race-safe, each with its timeline event (written once)
 
 It runs at the end of every sync run for the orders the run touched (:func:`detect_after_run`,
 a ``RUN_HOOKS`` entry), after each webhook's page (:func:`detect_after_page`, queued by ``PAGE_HOOKS``)
 and every few minutes over every order
 (``orders.tasks.detect_flags``) for what only time changes: a grace period running out.
 
-**Exactly once.** At most one open flag per order and code: the partial unique index
-``flag_one_open_per_code`` is the conflict target of ``INSERT … ON CONFLICT DO NOTHING``,
-so two workers opening the same flag at once insert one row and only the winner writes
-the "opened" event. Closing locks the open rows (``SELECT … FOR UPDATE``) and re-reads
-``closed_at``, so a flag closes once. A condition that goes on across syncs finds its
-flag open and only refreshes the evidence when the facts changed: it never opens twice.
+A condition that goes on across syncs finds its flag open and only refreshes the evidence
+when the facts changed: it never opens twice (``store.py`` says how opening and closing
+stay exactly-once under concurrent workers).
 """
 
 from __future__ import annotations
@@ -27,11 +24,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from omnidesk.db import update_rows, upsert
+from omnidesk.db import update_rows
 
-from . import events
-from .models import DetectionRule, Flag, Order
+from ..models import DetectionRule, Flag, Order
+from .messaging import messages_auto_send
 from .rules import RULES, Finding
+from .store import flags_close, flags_open
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +95,6 @@ def detect(
     with transaction.atomic():
         result = flags_apply(findings, scope=scope, now=now)
     if result.opened_ids:  # tell the customer where a supervisor turned automatic messages on
-        from .messaging import messages_auto_send
-
         messages_auto_send(result.opened_ids)
     return result
 
@@ -151,80 +147,6 @@ def _resolved_while_holding(findings: dict, scope: list[int] | None) -> dict[tup
     if scope is not None:
         held = held.filter(order_id__in=scope)
     return {(order_id, code): pk for pk, order_id, code in held.values_list("id", "order_id", "code")}
-
-
-def flags_open(rows: list[dict], *, now: datetime) -> list[int]:
-    """Open flags (``order_id``, ``code``, ``detail``, ``evidence``) unless one is open already; returns the new ids.
-
-    Race-safe: a concurrent opener of the same order and code loses on the partial unique
-    index and gets nothing back, so it writes no event either.
-    """
-    if not rows:
-        return []
-    inserted = upsert(
-        Flag,
-        [{**row, "opened_at": now, "closed_at": None} for row in rows],
-        unique=["order_id", "code"],
-        unique_where="closed_at IS NULL",
-        update=None,
-        returning=["id", "order_id", "code", "opened_at", "closed_at"],
-    )
-    # Off PostgreSQL the rows are read back by key: keep only the ones this call opened.
-    opened = [(pk, order_id, code) for pk, order_id, code, at, closed in inserted if closed is None and at == now]
-    details = {(row["order_id"], row["code"]): row["detail"] for row in rows}
-    customers = _customers_of({order_id for _, order_id, _ in opened})
-    events.events_write(
-        events.flag_opened(
-            flag_id=pk,
-            order_id=order_id,
-            customer_id=customers.get(order_id),
-            code=code,
-            label=Flag.Code(code).label,
-            detail=details[(order_id, code)],
-            occurred_at=now,
-        )
-        for pk, order_id, code in opened
-    )
-    return [pk for pk, _, _ in opened]
-
-
-def flags_close(flag_ids: Iterable[int], *, now: datetime, reason: str, by=None) -> int:
-    """Close the flags among ``flag_ids`` that are still open; returns how many this call closed.
-
-    The rows are locked first, so of two workers closing one flag only one closes it and
-    writes the "closed" event.
-    """
-    flag_ids = list(flag_ids)
-    if not flag_ids:
-        return 0
-    still_open = list(
-        Flag.objects.select_for_update()
-        .filter(pk__in=flag_ids, closed_at__isnull=True)
-        .order_by("pk")
-        .values_list("id", "order_id", "code")
-    )
-    Flag.objects.filter(pk__in=[pk for pk, _, _ in still_open]).update(closed_at=now)
-    customers = _customers_of({order_id for _, order_id, _ in still_open})
-    events.events_write(
-        events.flag_closed(
-            flag_id=pk,
-            order_id=order_id,
-            customer_id=customers.get(order_id),
-            code=code,
-            label=Flag.Code(code).label,
-            reason=reason,
-            occurred_at=now,
-            actor=by,
-        )
-        for pk, order_id, code in still_open
-    )
-    return len(still_open)
-
-
-def _customers_of(order_ids: set[int]) -> dict[int, int | None]:
-    if not order_ids:
-        return {}
-    return dict(Order.objects.filter(pk__in=order_ids).values_list("id", "customer_id"))
 
 
 def detect_after_page(source_name: str, order_ids: Iterable[int]) -> None:

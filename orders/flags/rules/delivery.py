@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
-from ..models import Lifecycle, Order, Shipment
-from ..standing import standings
+from ...models import Lifecycle, Order, Shipment
+from ...standing import standings
 from .common import (
     CARRIER_EXCEPTIONS,
     CARRIER_MOVING,

@@ -10,8 +10,8 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
-from ..models import Lifecycle, Order, OrderLine, OrderRecord, Picking, Pickup, PickupLine, Store
-from ..stock import shipping_pickings, stock_available
+from ...models import Lifecycle, Order, OrderLine, OrderRecord, Picking, Pickup, PickupLine, Store
+from ...stock import shipping_pickings, stock_available
 from .common import Finding, Fulfilment, age, iso, not_cancelled, of_orders, orders_in, when
 
 # Stock still has to be found on the shelf for these: a pickup until collected, a parcel until picked.

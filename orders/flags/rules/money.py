@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
-from ..models import Lifecycle, OrderLine, OrderRecord, Payment, Picking, PickingLine, Return
+from ...models import Lifecycle, OrderLine, OrderRecord, Payment, Picking, PickingLine, Return
 from .common import Finding, age, iso, names, of_orders, orders_in, when
 
 # Shopify financial statuses that mean the whole total was captured (refunds are reported separately).

@@ -28,12 +28,12 @@ from django.utils import timezone
 from integrations.adapters.fields import http_url
 from omnidesk.queue import enqueue_on_commit
 
-from . import events
-from .flags import MESSAGE_CODES
-from .models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
-from .selectors import cancellable, counter_lines
-from .standing import standings
-from .timezones import customer_day
+from .. import events
+from ..models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
+from ..selectors import cancellable, counter_lines
+from ..standing import standings
+from ..timezones import customer_day
+from .codes import MESSAGE_CODES
 
 log = logging.getLogger(__name__)
 
