@@ -27,8 +27,8 @@ from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationF
 from pydantic import ValidationError
 
 from omnidesk.db import copy_insert, planner_stats_refresh
-from orders.customers import CustomerMergedMeanwhile
 from orders.ingest import IngestResult, ingest, orphans_settle
+from orders.ingest.customers import CustomerMergedMeanwhile
 
 from .adapters import Adapter, adapter_for
 from .http import TransportError

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from integrations.models import Source
 
-from .correlate import PRECEDENCE
+from .ingest.correlate import PRECEDENCE
 from .models import (
     PICKUP_DONE,
     Flag,

@@ -13,8 +13,8 @@ from django.utils import timezone
 from integrations.models import Source, SyncRun
 
 from .answer import CALLER_FACING, order_answer
-from .correlate import PRECEDENCE
 from .flags.codes import MESSAGE_CODES
+from .ingest.correlate import PRECEDENCE
 from .models import (
     Customer,
     CustomerIdentity,

@@ -5,7 +5,7 @@ fixed handful of statements per page whatever its size (``omnidesk/db.py``) —
 upserts on ``(source, external_id)`` so a page landed twice changes nothing, and
 timeline events only for real changes: a record whose content hash is unchanged is
 not touched beyond its ``synced_at``. After each page, records that arrived before
-their order are linked (``orders/correlate.py``) and the touched orders' status is
+their order are linked (``correlate.py``) and the touched orders' status is
 derived again from every system's view.
 """
 
@@ -18,10 +18,10 @@ from django.db import transaction
 
 from integrations import records as rec
 
-from ..correlate import OrphanScope, orphans_link
-from ..customers import ingest_customers
 from ..standing import orders_status_refresh
 from .common import IngestResult, latest_by_id, record_hash
+from .correlate import OrphanScope, orphans_link
+from .customers import ingest_customers
 from .fulfilment import ingest_moves, ingest_order_payments, ingest_pickings, ingest_trackers
 from .orders import ingest_orders
 from .stores import ingest_locations, ingest_stock

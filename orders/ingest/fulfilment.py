@@ -2,7 +2,7 @@
 ERP pickings and their moves, payments listed separately from orders, carrier trackers.
 
 Each may arrive before the order it belongs to; it keeps the reference that names the
-order and ``orders.correlate.orphans_link`` attaches it when the order lands.
+order and ``orders.ingest.correlate.orphans_link`` attaches it when the order lands.
 """
 
 from __future__ import annotations

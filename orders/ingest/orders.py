@@ -13,8 +13,6 @@ from integrations import records as rec
 from omnidesk.db import insert_new, upsert
 
 from .. import events
-from ..correlate import keys_claim, orders_fields_refresh, orders_for, orders_merge, record_fields
-from ..customers import customers_pin, customers_resolve, ingest_customers, person
 from ..models import (
     CustomerIdentity,
     Lifecycle,
@@ -27,6 +25,8 @@ from ..models import (
     TrackingEvent,
 )
 from .common import IngestResult, latest_by_id, record_hash, scoped, split_changed
+from .correlate import keys_claim, orders_fields_refresh, orders_for, orders_merge, record_fields
+from .customers import customers_pin, customers_resolve, ingest_customers, person
 from .stores import store_ids_by_alias
 
 LABELS = dict(Lifecycle.choices)
@@ -144,7 +144,7 @@ def _guest_customers(source, guests: Sequence[rec.OrderRecord], order_of: dict[s
       storefront's to say, whenever it syncs).
     - Any other guest record takes the customer its order already has from guest records (the
       same order synced again, or seen first in another system), else one matched on trusted
-      evidence or made anew (:func:`~orders.customers.customers_resolve`: one unverified key is only
+      evidence or made anew (:func:`~orders.ingest.customers.customers_resolve`: one unverified key is only
       a suggested link).
     """
     if not guests:
@@ -188,7 +188,7 @@ def _orders_correlate(source, changed, known: dict[str, int], customer_of, store
     """The canonical order of each record: found by key or link, created when new.
 
     A new order starts with its first record's fields; every order's fields are then derived
-    from all its records by :func:`~orders.correlate.orders_fields_refresh`, whatever arrived first.
+    from all its records by :func:`~orders.ingest.correlate.orders_fields_refresh`, whatever arrived first.
     """
     target, merges = orders_for(source, changed, known)
     for survivor, others in merges:

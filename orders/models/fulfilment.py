@@ -43,7 +43,7 @@ class Picking(SourcedModel):
         ordering = ["scheduled_at", "id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="picking_unique")]
         indexes = [
-            # Orphan linking (orders/correlate.py): pickings waiting for their sale order, by its id or its name.
+            # Orphan linking (orders/ingest/correlate.py): pickings waiting for their sale order, by its id or its name.
             models.Index(
                 fields=["source", "order_external_id"],
                 condition=models.Q(order__isnull=True),

@@ -12,8 +12,8 @@ from django.db.models import Count
 from integrations import records as rec
 from integrations.models import Source
 from orders import events
-from orders.correlate import normalise_number, orders_for, record_keys
 from orders.identity import normalise_email, normalise_phone
+from orders.ingest.correlate import normalise_number, orders_for, record_keys
 from orders.ingest.orders import payment_event
 from orders.models import (
     Customer,

@@ -30,7 +30,7 @@ COMPARED = {
     ),
     Return: ("external_id", "order__number", "status", "line_skus", "amount", "received_at", "refunded_at"),
     # Not the customer: two storefront sources of one shop are two systems, and an unverified account's
-    # e-mail alone links nothing (orders/customers.py); whether each transport read the flag is compared.
+    # e-mail alone links nothing (orders/ingest/customers.py); whether each transport read the flag is compared.
     CustomerIdentity: ("external_id", "name", "email", "phone", "loyalty_id", "email_verified", "phone_verified"),
 }  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""One order across systems, whichever is synced first (orders/correlate.py)."""
+"""One order across systems, whichever is synced first (orders/ingest/correlate.py)."""
 
 from __future__ import annotations
 

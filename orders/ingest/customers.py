@@ -27,9 +27,9 @@ from django.db.models import Q
 from integrations import records as rec
 from omnidesk.db import insert_new, upsert
 
-from .identity import normalise_email, normalise_phone
-from .models import Customer, CustomerIdentity, CustomerLink, CustomerMerge
-from .services import customer_merge, merge_blocked
+from ..identity import normalise_email, normalise_phone
+from ..models import Customer, CustomerIdentity, CustomerLink, CustomerMerge
+from ..services import customer_merge, merge_blocked
 
 IDENTITY_FIELDS = [
     "customer_id",

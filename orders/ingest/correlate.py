@@ -35,8 +35,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from omnidesk.db import update_rows, upsert
 
-from .customers import customers_survivor_of
-from .models import (
+from ..models import (
     Customer,
     Flag,
     Note,
@@ -50,6 +49,7 @@ from .models import (
     Shipment,
     TimelineEvent,
 )
+from .customers import customers_survivor_of
 
 PRECEDENCE = {"storefront": 0, "pos": 1, "erp": 2, "crm": 3, "carrier": 4}
 
