@@ -30,7 +30,6 @@ from integrations.adapters import CollectedLine, adapter_class, adapter_for
 from integrations.http import TransportError
 from omnidesk.queue import enqueue
 
-from . import events
 from .flags.messaging import CannotMessage, message_ready_for_pickup
 from .flags.store import flag_open
 from .freetext import NAME_MAX, REASON_MAX, text_problem
@@ -48,6 +47,7 @@ from .models import (
 )
 from .selectors import counter_lines
 from .standing import orders_status_refresh
+from .timeline import events
 
 log = logging.getLogger(__name__)
 

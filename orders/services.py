@@ -9,7 +9,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import events
 from .models import (
     Customer,
     CustomerIdentity,
@@ -21,6 +20,7 @@ from .models import (
     StaffPreference,
     TimelineEvent,
 )
+from .timeline import events
 
 MOVED = {"identities": CustomerIdentity, "orders": Order, "notes": Note, "events": TimelineEvent}
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .. import events
 from ..models import Flag, TimelineEvent
+from ..timeline import events
 from .store import flag_close
 
 

@@ -28,10 +28,10 @@ from django.utils import timezone
 from integrations.adapters.fields import http_url
 from omnidesk.queue import enqueue_on_commit
 
-from .. import events
 from ..models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
 from ..selectors import cancellable, counter_lines
 from ..standing import standings
+from ..timeline import events
 from ..timezones import customer_day
 from .codes import MESSAGE_CODES
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from omnidesk.db import upsert
 
-from .. import events
 from ..models import Flag, Order
+from ..timeline import events
 
 
 def flags_open(rows: list[dict], *, now: datetime) -> list[int]:

@@ -13,8 +13,8 @@ from datetime import datetime
 from integrations import records as rec
 from omnidesk.db import upsert
 
-from .. import events
 from ..models import Lifecycle, OrderRecord, Payment, Picking, PickingLine, Shipment
+from ..timeline import events
 from .common import IngestResult, latest_by_id, record_hash, split_changed
 from .orders import LABELS, payment_event, payment_row, scans_write, shipment_row
 from .stores import store_ids_by_alias

@@ -12,7 +12,6 @@ from django.utils import timezone
 from integrations import records as rec
 from omnidesk.db import insert_new, upsert
 
-from .. import events
 from ..models import (
     CustomerIdentity,
     Lifecycle,
@@ -24,6 +23,7 @@ from ..models import (
     Shipment,
     TrackingEvent,
 )
+from ..timeline import events
 from .common import IngestResult, latest_by_id, record_hash, scoped, split_changed
 from .correlate import keys_claim, orders_fields_refresh, orders_for, orders_merge, record_fields
 from .customers import customers_pin, customers_resolve, ingest_customers, person

@@ -22,7 +22,7 @@ Latin) and phones written differently by each system. OrderKey rows come from
 e-mails go through :func:`orders.identity.normalise_email`. Phones are written from
 their E.164 form rather than parsed back (``normalise_phone`` costs ~30 µs, 20 s at
 this size); the tests check ``normalise_phone`` gives the stored E.164 for every one.
-Timeline event keys and wording are those of ``orders/events.py`` (tests compare them).
+Timeline event keys and wording are those of ``orders/timeline/events.py`` (tests compare them).
 
 Simplified on purpose: no pickings, stock, notes or merges (issue 4 looks up orders and
 people), and at most eight timeline events per order (a real sync that watched an order
@@ -952,7 +952,7 @@ class _World(Draws):
 
     def _payment(self, o: _O, source_id: int, order_external_id: str, payment_id: str, kind: str, status: str,
                  cents: int, gateway: str, brand: str, last4: str, receipt: str, at: int) -> None:  # fmt: skip
-        """A payment row and its event (``orders.events.payment_recorded``'s key and wording)."""
+        """A payment row and its event (``orders.timeline.events.payment_recorded``'s key and wording)."""
         external_id = _scoped(order_external_id, payment_id)
         amount = _money(cents)
         self.rows["orders_payment"].append(
@@ -1034,7 +1034,7 @@ class _World(Draws):
         self._scans(o, tracker, shipment_id, kept)
 
     def _scans(self, o: _O, tracker: str, shipment_id: int, scans: list[tuple]) -> None:
-        """TrackingEvents of the tracker and their events (``orders.events.tracking_scanned``: no customer)."""
+        """TrackingEvents of the tracker and their events (``orders.timeline.events.tracking_scanned``: no customer)."""
         out, E = self.rows["orders_trackingevent"], self.E
         for t, status, _detail, message, place in scans:
             where = f"{place[0]}, {place[1]} {place[2]}, US"

@@ -15,9 +15,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from integrations.models import DeadLetter, RawRecord, WebhookDelivery
-from orders import events, partitions
+from orders import partitions
 from orders.models import TimelineEvent
 from orders.selectors import order_timeline
+from orders.timeline import events
 from tests.factories import OrderFactory, SourceFactory
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from omnidesk.db import upsert
 
-from .models import TimelineEvent
+from ..models import TimelineEvent
 
 Kind = TimelineEvent.Kind
 Event = dict  # a TimelineEvent row: column attname -> value
