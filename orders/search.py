@@ -30,7 +30,7 @@ from django.db.models import Count, F, FloatField, Func, Q, Value
 from django.urls import reverse
 
 from .access import sees_every_store, store_ids, visible_customers, visible_orders
-from .identity import normalise_email, normalise_phone
+from .catalogue.identity import normalise_email, normalise_phone
 from .ingest.correlate import normalise_number
 from .models import Customer, CustomerIdentity, Order, OrderKey, OrderRecord, Payment, Shipment
 from .timezones import viewer_zone, zone_named

@@ -21,8 +21,9 @@ from omnidesk.routers import replica_reads
 from . import search
 from .access import role, store_ids, visible_customers, visible_orders
 from .audit import audit
+from .catalogue.identity import normalise_phone
+from .catalogue.merges import customer_link_decide
 from .forms import NoteForm, PreferenceForm, VerifyForm, int_or_none
-from .identity import normalise_phone
 from .models import AccessLog, Customer, CustomerMerge, Order, StaffPreference, Store
 from .roles import STORE_STAFF
 from .selectors import (
@@ -33,7 +34,7 @@ from .selectors import (
     sync_overview,
     verified_on_this_call,
 )
-from .services import customer_link_decide, identity_verified_log, note_write, time_zone_choose, time_zone_of
+from .services import identity_verified_log, note_write, time_zone_choose, time_zone_of
 from .tables import OrderTable, table_configure
 from .timezones import SESSION_KEY
 

@@ -52,7 +52,7 @@ def flag_snooze(flag: Flag, *, by, until: datetime, reason: str) -> Flag:
 def flag_resolve(flag: Flag, *, by, reason: str) -> Flag:
     """A person closes the flag (the condition may still hold: detection then leaves it closed until it clears).
 
-    Closing is detection's own race-safe path (:func:`orders.services.flag_close`), which writes
+    Closing is the race-safe path detection takes too (:func:`.store.flag_close`), which writes
     the "closed" event with the reason; here only who resolved it, and why, is added.
     """
     if flag_close(flag=flag, reason=f"resolved by {by.get_username()}: {reason}", by=by):

@@ -1,7 +1,7 @@
 """Customer identity: one customer across every system's account, contact and guest order.
 
 A person is matched on their loyalty id, normalised e-mail or E.164 phone (see
-``orders/identity.py`` for the normalisation choices). Each system's view of them is
+``orders/catalogue/identity.py`` for the normalisation choices). Each system's view of them is
 kept as a :class:`CustomerIdentity` with its source.
 
 Identity is a security boundary, so a key is only as good as the system behind it. A
@@ -27,9 +27,9 @@ from django.db.models import Q
 from integrations import records as rec
 from omnidesk.db import insert_new, upsert
 
-from ..identity import normalise_email, normalise_phone
+from ..catalogue.identity import normalise_email, normalise_phone
+from ..catalogue.merges import customer_merge, merge_blocked
 from ..models import Customer, CustomerIdentity, CustomerLink, CustomerMerge
-from ..services import customer_merge, merge_blocked
 
 IDENTITY_FIELDS = [
     "customer_id",

@@ -19,7 +19,7 @@ receipts (the start of the payment id), EasyPost trackers ``trk_…`` beside the
 storefront's fulfilment of the same parcel, sandbox SKUs, names (some accented or not
 Latin) and phones written differently by each system. OrderKey rows come from
 :func:`orders.ingest.correlate.record_keys` itself, so a key lookup finds what the app finds;
-e-mails go through :func:`orders.identity.normalise_email`. Phones are written from
+e-mails go through :func:`orders.catalogue.identity.normalise_email`. Phones are written from
 their E.164 form rather than parsed back (``normalise_phone`` costs ~30 µs, 20 s at
 this size); the tests check ``normalise_phone`` gives the stored E.164 for every one.
 Timeline event keys and wording are those of ``orders/timeline/events.py`` (tests compare them).
@@ -50,7 +50,7 @@ from integrations.sandbox.draws import Draws, choose
 from integrations.sandbox.generate import MIX
 from integrations.services import source_upsert
 from orders import partitions
-from orders.identity import normalise_email
+from orders.catalogue.identity import normalise_email
 from orders.ingest.correlate import record_keys
 from orders.models import (
     Customer,

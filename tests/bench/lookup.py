@@ -23,8 +23,8 @@ from django.test import Client
 from django.utils import timezone
 
 from orders import partitions, search
+from orders.catalogue.identity import normalise_email, normalise_phone
 from orders.flags.detection import detect
-from orders.identity import normalise_email, normalise_phone
 from orders.ingest.correlate import normalise_number
 from orders.models import Customer, Order, TimelineEvent
 from orders.roles import AGENT

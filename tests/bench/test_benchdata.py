@@ -11,7 +11,7 @@ from django.db.models import Count
 
 from integrations import records as rec
 from integrations.models import Source
-from orders.identity import normalise_email, normalise_phone
+from orders.catalogue.identity import normalise_email, normalise_phone
 from orders.ingest.correlate import normalise_number, orders_for, record_keys
 from orders.ingest.orders import payment_event
 from orders.models import (

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.api import token_create
+from orders.catalogue.merges import customer_merge
 from orders.models import AccessLog, Flag, Interaction, Note, Order, TimelineEvent
-from orders.services import customer_merge
 from orders.timezones import store_local
 from tests.factories import LineFactory, OrderFactory, StockFactory, TrackingEventFactory, agent
 from tests.orders import scene as scenes

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from integrations.records import CustomerRecord
+from orders.catalogue.merges import customer_merge, customer_merge_reverse
 from orders.ingest import ingest
 from orders.models import Customer, CustomerIdentity, CustomerMerge, Order, TimelineEvent
-from orders.services import customer_merge, customer_merge_reverse
 from tests.factories import SourceFactory, supervisor
 
 

@@ -15,9 +15,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from orders.catalogue.merges import customer_merge
 from orders.models import Customer, Handover, Lifecycle, Order
 from orders.pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check
-from orders.services import customer_merge
 from tests.factories import CustomerFactory, clerk_of
 from tests.orders import scene as scenes
 
