@@ -152,6 +152,8 @@ def suggested_links(customer: Customer, user, *, verified) -> list[SuggestedLink
         .select_related("customer", "other", "source")
         .order_by("created_at", "id")
     )
+    if not links:  # most customers: no permission or other customer to look up
+        return []
     may = user.has_perm("orders.change_customerlink") or (
         verified is not None and user.has_perm("orders.view_customerlink")
     )
