@@ -45,7 +45,7 @@ def warehouses_of(order_ids: Iterable[int]) -> dict[int, int]:
 
 
 def stock_available(needs: Mapping[Need, int]) -> dict[Need, dict[str, int]]:
-    """Per need, each counting system's units available to that order (three queries for any number of needs)."""
+    """Per need, each counting system's units available to that order (at most two queries for any number of needs)."""
     if not needs:
         return {}
     totals: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -54,6 +54,8 @@ def stock_available(needs: Mapping[Need, int]) -> dict[Need, dict[str, int]]:
     ).values_list("sku", "location_id", "source__name", "on_hand", "reserved"):
         totals[(sku, place, system)][0] += on_hand
         totals[(sku, place, system)][1] += reserved
+    if not totals:  # no system counts these shelves: nothing to net a reservation from
+        return {need: {} for need in needs}
     counts: dict[tuple[str, int], list[tuple[str, int, int]]] = defaultdict(list)
     for (sku, place, system), (on_hand, reserved) in totals.items():
         counts[(sku, place)].append((system, on_hand, reserved))
