@@ -206,7 +206,7 @@ def distinct(values) -> list[str]:
 def customer_orders(orders: QuerySet[Order]) -> QuerySet[Order]:
     """The customer's orders for the table: newest first, with their open flags (two queries a page)."""
     open_flags = Prefetch("flags", queryset=Flag.objects.filter(closed_at__isnull=True), to_attr="open_flags")
-    return orders.select_related("store", "origin_source").prefetch_related(open_flags).order_by("-placed_at", "-id")
+    return orders.select_related("store").prefetch_related(open_flags).order_by("-placed_at", "-id")
 
 
 @dataclass
