@@ -309,7 +309,8 @@ def order_pane(order: Order) -> dict:
     API, the rules and the messages read too. Whether it can be cancelled (and why not) and what
     could be refunded (captured minus refunded) are answered here, so the agent never does sums.
     """
-    shipments = parcels(order.shipments.select_related("source").prefetch_related("events"))
+    sources = {source.pk: source for source in Source.objects.order_by("name")}  # the few systems, read once
+    shipments = parcels(_sourced(order.shipments.prefetch_related("events"), sources))
     zone = screen_zone(order.store)
     for parcel in shipments:  # formatted once here: a parcel in limbo can carry hundreds of scans
         parcel.scans = [
@@ -320,14 +321,14 @@ def order_pane(order: Order) -> dict:
             )
             for e in parcel.events.all()
         ]
-    payments = list(order.payments.select_related("source"))
-    returns = order_returns(order)
+    payments = _sourced(order.payments.all(), sources)
+    returns = order_returns(order, sources)
     standing = standings([order.pk]).get(order.pk) or standing_of(Evidence())
     pane = {
         "order": order,
-        "presence": order_systems(order, shipments),
+        "presence": order_systems(order, shipments, [s for s in sources.values() if s.kind in PRESENCE_KINDS]),
         "standing": standing,
-        "lines": _lines_with_stock(order),
+        "lines": _lines_with_stock(order, sources),
         "payments": payments,
         "shipments": shipments,
         "returns": returns,
@@ -346,6 +347,14 @@ def order_pane(order: Order) -> dict:
     pane["back_office_closed"] = len(pane["back_office_flags"]) - pane["back_office_open"]
     pane["answer"] = order_answer(pane, now=timezone.now())
     return pane
+
+
+def _sourced(rows, sources: dict[int, Source]) -> list:
+    """The rows, each with its system from ``sources`` (read once per pane) instead of a join per query."""
+    rows = list(rows)
+    for row in rows:
+        row.source = sources[row.source_id]
+    return rows
 
 
 def flags_for_the_call(flags: list[Flag]) -> tuple[list[Flag], list[Flag]]:
@@ -397,16 +406,16 @@ class ReturnView:
         return {"requested": "Requested", "received": "Received", "refunded": "Refunded"}.get(self.status, self.status)
 
 
-def order_returns(order: Order) -> list[ReturnView]:
+def order_returns(order: Order, sources: dict[int, Source]) -> list[ReturnView]:
     """Every return any system reports: ``Return`` rows and the ERP's return receipts (incoming pickings)."""
     views = [
         ReturnView(
             r.source.name, r.external_id, r.status, list(r.line_skus or []), r.amount, r.requested_at,
             r.received_at, r.refunded_at,
         )
-        for r in order.returns.select_related("source")
+        for r in _sourced(order.returns.all(), sources)
     ]  # fmt: skip
-    for picking in order.pickings.filter(kind="incoming").select_related("source").prefetch_related("lines"):
+    for picking in _sourced(order.pickings.filter(kind="incoming").prefetch_related("lines"), sources):
         done = picking.status == Lifecycle.RETURNED
         views.append(
             ReturnView(
@@ -485,13 +494,13 @@ def parcels(shipments) -> list[Shipment]:
     return kept
 
 
-def _lines_with_stock(order: Order) -> list[LineView]:
+def _lines_with_stock(order: Order, sources: dict[int, Source]) -> list[LineView]:
     """The order's lines as its most authoritative system lists them, with stock where each ships from.
 
     A web order mirrored to the POS for pickup has its lines in both systems: showing
     both would double every item, so only the best source's lines are shown.
     """
-    lines = list(order.lines.select_related("fulfilment_location", "source"))
+    lines = _sourced(order.lines.select_related("fulfilment_location"), sources)
     if lines:
         best = min(
             {line.source for line in lines}, key=lambda s: (s.pk != order.origin_source_id, PRECEDENCE.get(s.kind, 9))
