@@ -149,7 +149,7 @@ def suggested_links(customer: Customer, user, *, verified) -> list[SuggestedLink
         return []
     links = list(
         CustomerLink.objects.filter(Q(customer=customer) | Q(other=customer), decision=CustomerLink.Decision.OPEN)
-        .select_related("customer", "other", "source")
+        .select_related("customer", "other")
         .order_by("created_at", "id")
     )
     if not links:  # most customers: no permission or other customer to look up
