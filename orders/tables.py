@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.urls import reverse
@@ -9,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from .answer import flag_label
 from .forms import int_or_none
-from .models import Order
+from .models import Flag, Order
 from .timezones import screen_local, utc_quotes_on_screen
 
 MAX_PER_PAGE = 100
@@ -49,6 +51,13 @@ class OrderTable(tables.Table):
         }
         empty_text = "No orders yet."
 
+    def __init__(self, data, *, open_flags: Iterable[Flag] = (), **kwargs):
+        """``open_flags``: the customer's open flags, read once for the screen's header; each row shows its order's."""
+        super().__init__(data, **kwargs)
+        self.flags_by_order: dict[int, list[Flag]] = {}
+        for flag in open_flags:
+            self.flags_by_order.setdefault(flag.order_id, []).append(flag)
+
     def render_number(self, record: Order):
         url = reverse("customer_order", args=[record.customer_id, record.pk])
         return format_html(
@@ -68,7 +77,7 @@ class OrderTable(tables.Table):
         return f"{record.total:,.2f} {record.currency}"
 
     def render_flags(self, record: Order):
-        flags = getattr(record, "open_flags", [])
+        flags = self.flags_by_order.get(record.pk, [])
         if not flags:
             return ""
         return format_html_join(

@@ -130,10 +130,10 @@ def customer(request: HttpRequest, customer_id: int, order_id: int | None = None
 def _customer_page(
     request, person, orders, selected, pane, note_form=None, status=200, verify_form=None
 ) -> HttpResponse:
-    table = OrderTable(customer_orders(orders))
+    header = customer_header(person, orders=orders)
+    table = OrderTable(customer_orders(orders), open_flags=header["open_flags"])
     table.selected_id = selected.pk if selected else None
     table_configure(request, table, per_page=ORDERS_PER_PAGE)
-    header = customer_header(person, orders=orders)
     context = {
         **header,
         "links": suggested_links(person, request.user, verified=header["verified"]),
