@@ -227,6 +227,35 @@ def test_the_screen_costs_the_same_queries_however_big_the_history(agent_client,
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
+# What the customer screen and the order pane cost, exactly: a query added by a change (a lookup per
+# order or per line, the same thing read twice) fails here. The screen: session, user, role; the customer
+# and the order shown; the pane (shipments and scans, payments, returns and return receipts, the standing's
+# four, records and systems, lines, stock twice, channel prices, flags, timeline); the access-log row;
+# the header (identities, open flags, notes, verification, paid-more hint, suggested links); the table
+# (count, rows: their open flags are the header's); the user's stores in the top bar. The pane alone skips the header,
+# the table and the top bar.
+CUSTOMER_SCREEN_QUERIES = 32
+ORDER_PANE_QUERIES = 23
+
+
+@pytest.mark.parametrize("more_orders", [0, 30])
+def test_the_customer_screen_costs_an_exact_number_of_queries_whatever_the_orders(
+    agent_client, scene, more_orders, django_assert_num_queries
+):
+    for _ in range(more_orders):
+        OrderFactory(customer=scene.zoe, store=scene.downtown)
+    screen = reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk])
+    agent_client.get(screen)  # the first request after login writes the session; measure steady state
+
+    with django_assert_num_queries(CUSTOMER_SCREEN_QUERIES):
+        page = agent_client.get(screen)
+    with django_assert_num_queries(ORDER_PANE_QUERIES):
+        pane = agent_client.get(screen, headers={"HX-Request": "true"})
+
+    assert (page.status_code, pane.status_code) == (200, 200)
+    assert "<html" not in pane.content.decode()
+
+
 def test_a_note_on_an_order_lands_in_its_timeline_without_a_reload(agent_client, scene):
     url = reverse("note_add", args=[scene.zoe.pk])
 
