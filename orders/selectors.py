@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from integrations.models import Source, SyncRun
@@ -27,10 +28,12 @@ from .models import (
     OrderLine,
     OrderRecord,
     Payment,
+    Picking,
+    Pickup,
     Shipment,
     TimelineEvent,
 )
-from .standing import ARRIVED, RETURN_STAGES, Evidence, Standing, standing_of, standings
+from .standing import ARRIVED, RETURN_STAGES, Evidence, Standing, evidence_read, standing_of
 from .stock import stock_available, warehouses_of
 from .timezones import LOCAL_FORMAT, screen_zone, store_zone, utc_quotes_on_screen
 
@@ -304,12 +307,18 @@ def other_channel_prices(order: Order, lines: list[OrderLine]) -> dict[str, Othe
 def order_pane(order: Order) -> dict:
     """Everything the agent needs about one order, in a fixed number of queries.
 
-    Status and projected date come from :func:`orders.standing.standings`, the one function the
-    API, the rules and the messages read too. Whether it can be cancelled (and why not) and what
-    could be refunded (captured minus refunded) are answered here, so the agent never does sums.
+    Status and projected date come from :func:`orders.standing.standing_of`, the one function the
+    API, the rules and the messages read too, over the evidence :func:`~orders.standing.evidence_read`
+    reads from the rows the pane shows anyway (``standings`` reads the same rows for many orders).
+    Whether it can be cancelled (and why not) and what could be refunded (captured minus refunded)
+    are answered here, so the agent never does sums.
     """
     sources = {source.pk: source for source in Source.objects.order_by("name")}  # the few systems, read once
-    shipments = parcels(_sourced(order.shipments.prefetch_related("events"), sources))
+    prefetch_related_objects([order], "records")  # for the standing and the presence strip
+    sent = _sourced(order.shipments.prefetch_related("events"), sources)
+    pickings = _sourced(order.pickings.all(), sources)
+    standing = standing_of(_evidence(order, sent, pickings))
+    shipments = parcels(sent)
     zone = screen_zone(order.store)
     for parcel in shipments:  # formatted once here: a parcel in limbo can carry hundreds of scans
         parcel.scans = [
@@ -321,8 +330,7 @@ def order_pane(order: Order) -> dict:
             for e in parcel.events.all()
         ]
     payments = _sourced(order.payments.all(), sources)
-    returns = order_returns(order, sources)
-    standing = standings([order.pk]).get(order.pk) or standing_of(Evidence())
+    returns = order_returns(order, sources, pickings)
     pane = {
         "order": order,
         "presence": order_systems(order, shipments, [s for s in sources.values() if s.kind in PRESENCE_KINDS]),
@@ -346,6 +354,26 @@ def order_pane(order: Order) -> dict:
     pane["back_office_closed"] = len(pane["back_office_flags"]) - pane["back_office_open"]
     pane["answer"] = order_answer(pane, now=timezone.now())
     return pane
+
+
+def _evidence(order: Order, shipments: list[Shipment], pickings: list[Picking]) -> Evidence:
+    """The order's evidence from the rows the pane shows anyway, read by the one :func:`~orders.standing.evidence_read`
+    (``standings`` reads the same columns of the same rows for any number of orders)."""
+    by_id = operator.attrgetter("pk")
+    return evidence_read(
+        origin=order.origin_source_id,
+        promised_by=order.promised_by,
+        pickup_stage=next(iter(Pickup.objects.filter(order_id=order.pk).values_list("stage", flat=True)), None),
+        records=[(r.source_id, r.status) for r in sorted(order.records.all(), key=by_id)],
+        pickings=[(p.source.name, p.name, p.kind, p.status, p.scheduled_at) for p in sorted(pickings, key=by_id)],
+        shipments=[
+            (
+                s.pk, s.source.name, s.source.kind, s.tracking_number, s.status, s.raw_status, s.estimated_delivery,
+                s.window_end, s.delivered_at,
+            )
+            for s in sorted(shipments, key=by_id)
+        ],
+    )  # fmt: skip
 
 
 def _sourced(rows, sources: dict[int, Source]) -> list:
@@ -405,8 +433,9 @@ class ReturnView:
         return {"requested": "Requested", "received": "Received", "refunded": "Refunded"}.get(self.status, self.status)
 
 
-def order_returns(order: Order, sources: dict[int, Source]) -> list[ReturnView]:
-    """Every return any system reports: ``Return`` rows and the ERP's return receipts (incoming pickings)."""
+def order_returns(order: Order, sources: dict[int, Source], pickings: list[Picking]) -> list[ReturnView]:
+    """Every return any system reports: ``Return`` rows and the ERP's return receipts (the order's ``pickings``
+    that are incoming)."""
     views = [
         ReturnView(
             r.source.name, r.external_id, r.status, list(r.line_skus or []), r.amount, r.requested_at,
@@ -414,7 +443,9 @@ def order_returns(order: Order, sources: dict[int, Source]) -> list[ReturnView]:
         )
         for r in _sourced(order.returns.all(), sources)
     ]  # fmt: skip
-    for picking in _sourced(order.pickings.filter(kind="incoming").prefetch_related("lines"), sources):
+    receipts = [picking for picking in pickings if picking.kind == Picking.Kind.INCOMING]
+    prefetch_related_objects(receipts, "lines")
+    for picking in receipts:
         done = picking.status == Lifecycle.RETURNED
         views.append(
             ReturnView(

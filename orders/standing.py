@@ -166,69 +166,100 @@ def _projection(e: Evidence, arrival, delivered, moving, troubled) -> Projection
     return Projection(e.promised_by, "", "promised") if e.promised_by else None
 
 
+# The rows an order's evidence is read from, as plain tuples (``evidence_of`` reads them for any number of
+# orders; the agent's pane hands over the rows it shows anyway, :func:`evidence_read`):
+RecordRow = tuple[int, str]  # (source id, status)
+PickingRow = tuple[str, str, str, str, datetime | None]  # (system, name, kind, status, scheduled at)
+# (id, system, system kind, tracking number, status, raw status, estimated delivery, window end, delivered at)
+ShipmentRow = tuple[int, str, str, str, str, str, datetime | None, datetime | None, datetime | None]
+
+
 def evidence_of(order_ids: Iterable[int]) -> dict[int, Evidence]:
     """Every order's evidence in four queries, whatever the number of orders."""
     order_ids = list(set(order_ids))
-    found: dict[int, Evidence] = {}
-    counter: dict[int, str] = {}  # the pickup's stage: a one-to-one row, read with the order
+    facts: dict[int, tuple[int | None, datetime | None, str | None]] = {}
     for pk, origin, promised, stage in (
         Order.objects.filter(pk__any=order_ids)
         .order_by()
-        .values_list("id", "origin_source_id", "promised_by", "pickup__stage")
+        .values_list("id", "origin_source_id", "promised_by", "pickup__stage")  # the pickup is one row per order
     ):
-        found[pk] = Evidence(origin=origin, promised_by=promised)
-        if stage in PICKUP_STATUS:
-            counter[pk] = PICKUP_STATUS[stage]
-    for order_id, source_id, status in OrderRecord.objects.filter(order_id__any=order_ids).values_list(
-        "order_id", "source_id", "status"
+        facts[pk] = (origin, promised, stage)
+    records: dict[int, list[RecordRow]] = defaultdict(list)
+    for order_id, *row in (
+        OrderRecord.objects.filter(order_id__any=order_ids)
+        .values_list("order_id", "source_id", "status")
+        .order_by("order_id", "id")
     ):
-        e = found[order_id]
-        if status == Lifecycle.CANCELLED:
-            e.origin_cancelled = e.origin_cancelled or source_id == e.origin
-        else:
-            e.stages.append(status)
-    for order_id, system, name, kind, status, scheduled in (
+        records[order_id].append(tuple(row))
+    pickings: dict[int, list[PickingRow]] = defaultdict(list)
+    for order_id, *row in (
         Picking.objects.filter(order_id__any=order_ids)
         .values_list("order_id", "source__name", "name", "kind", "status", "scheduled_at")
         .order_by("order_id", "id")
     ):
-        if kind == Picking.Kind.INCOMING and status not in RETURN_STAGES:
-            continue  # a return on its way back is not the order's progress
-        if status != Lifecycle.CANCELLED:
-            found[order_id].stages.append(status)
-        if kind == Picking.Kind.OUTGOING and status in OPEN_PICKING and scheduled:
-            found[order_id].open_pickings.append((system, name, scheduled))
-    for order_id, parcels in _parcels(order_ids).items():
-        found[order_id].parcels = parcels
-        found[order_id].stages.extend(p.status for p in parcels if p.status != Lifecycle.CANCELLED)
-    for order_id, stage in counter.items():
-        found[order_id].stages.append(stage)  # the counter's own word, before any system echoes it
-    return found
-
-
-def _parcels(order_ids: list[int]) -> dict[int, list[Parcel]]:
-    """Parcels by tracking number: the carrier's own tracker speaks for a parcel the storefront also lists."""
-    rows = (
+        pickings[order_id].append(tuple(row))
+    shipments: dict[int, list[ShipmentRow]] = defaultdict(list)
+    for order_id, *row in (
         Shipment.objects.filter(order_id__any=order_ids)
         .values_list(
             "order_id", "id", "source__name", "source__kind", "tracking_number", "status", "raw_status",
             "estimated_delivery", "window_end", "delivered_at",
         )
         .order_by("order_id", "id")
-    )  # fmt: skip
-    chosen: dict[int, dict[str, tuple]] = defaultdict(dict)
-    for order_id, pk, system, kind, number, *facts in rows:
-        key = number or f"#{pk}"
-        best = chosen[order_id].get(key)
-        if best is None or (best[0] != "carrier" and kind == "carrier"):
-            chosen[order_id][key] = (kind, system, number, *facts)
+    ):  # fmt: skip
+        shipments[order_id].append(tuple(row))
     return {
-        order_id: [
-            Parcel(system, number, *facts)
-            for _, system, number, *facts in sorted(by_number.values(), key=lambda r: r[2])
-        ]
-        for order_id, by_number in chosen.items()
+        pk: evidence_read(
+            origin=origin,
+            promised_by=promised,
+            pickup_stage=stage,
+            records=records[pk],
+            pickings=pickings[pk],
+            shipments=shipments[pk],
+        )
+        for pk, (origin, promised, stage) in facts.items()
     }
+
+
+def evidence_read(
+    *,
+    origin: int | None,
+    promised_by: datetime | None,
+    pickup_stage: str | None,
+    records: Iterable[RecordRow],
+    pickings: Iterable[PickingRow],
+    shipments: Iterable[ShipmentRow],
+) -> Evidence:
+    """The one reading of an order's rows as evidence: its records, pickings and shipments, each in id order."""
+    e = Evidence(origin=origin, promised_by=promised_by)
+    for source_id, status in records:
+        if status == Lifecycle.CANCELLED:
+            e.origin_cancelled = e.origin_cancelled or source_id == e.origin
+        else:
+            e.stages.append(status)
+    for system, name, kind, status, scheduled in pickings:
+        if kind == Picking.Kind.INCOMING and status not in RETURN_STAGES:
+            continue  # a return on its way back is not the order's progress
+        if status != Lifecycle.CANCELLED:
+            e.stages.append(status)
+        if kind == Picking.Kind.OUTGOING and status in OPEN_PICKING and scheduled:
+            e.open_pickings.append((system, name, scheduled))
+    e.parcels = _parcels(shipments)
+    e.stages.extend(p.status for p in e.parcels if p.status != Lifecycle.CANCELLED)
+    if pickup_stage in PICKUP_STATUS:
+        e.stages.append(PICKUP_STATUS[pickup_stage])  # the counter's own word, before any system echoes it
+    return e
+
+
+def _parcels(shipments: Iterable[ShipmentRow]) -> list[Parcel]:
+    """Parcels by tracking number: the carrier's own tracker speaks for a parcel the storefront also lists."""
+    chosen: dict[str, tuple] = {}
+    for pk, system, kind, number, *facts in shipments:
+        key = number or f"#{pk}"
+        best = chosen.get(key)
+        if best is None or (best[0] != "carrier" and kind == "carrier"):
+            chosen[key] = (kind, system, number, *facts)
+    return [Parcel(system, number, *facts) for _, system, number, *facts in sorted(chosen.values(), key=lambda r: r[2])]
 
 
 def standings(order_ids: Iterable[int]) -> dict[int, Standing]:

@@ -154,6 +154,7 @@ def test_the_pane_the_api_and_the_flags_agree(db, varied, fast_http, client):
     from orders.models import Payment
     from orders.roles import roles_sync
     from orders.selectors import order_pane
+    from orders.standing import standings
 
     world = varied.world
     sources = {s.name: s for s in demo_sources_ensure(varied.base_url)}
@@ -174,6 +175,7 @@ def test_the_pane_the_api_and_the_flags_agree(db, varied, fast_http, client):
             body = client.get(f"/api/v1/orders/{order.pk}", headers=auth).json()
             projected = pane["projected"].at if pane["projected"] else None
             assert (body["status"], order.status) == (pane["standing"].status, pane["standing"].status), order.number
+            assert pane["standing"] == standings([order.pk])[order.pk], order.number  # from its rows, as for many
             assert body["projected_by"] == (projected.isoformat().replace("+00:00", "Z") if projected else None)
             if (order.pk, "promise_at_risk") in flagged:
                 evidence = flagged[(order.pk, "promise_at_risk")].evidence["projected"]
