@@ -314,6 +314,7 @@ def order_pane(order: Order) -> dict:
     are answered here, so the agent never does sums.
     """
     sources = {source.pk: source for source in Source.objects.order_by("name")}  # the few systems, read once
+    order.origin_source = sources.get(order.origin_source_id)
     prefetch_related_objects([order], "records")  # for the standing and the presence strip
     sent = _sourced(order.shipments.prefetch_related("events"), sources)
     pickings = _sourced(order.pickings.all(), sources)

@@ -97,7 +97,7 @@ def customer(request: HttpRequest, customer_id: int, order_id: int | None = None
     URL without htmx, or on a history restore, renders the whole page.
     """
     person = visible_customers(request.user).filter(pk=customer_id).first()
-    visible = visible_orders(request.user).select_related("store", "customer", "origin_source")
+    visible = visible_orders(request.user).select_related("store")  # its systems come with the pane's
     if order_id is not None:
         selected = get_object_or_404(visible, pk=order_id)
         if person is None or selected.customer_id != person.pk:
