@@ -150,7 +150,7 @@ def test_the_pane_the_api_and_the_flags_agree(db, varied, fast_http, client):
     """Status, projected date, stock and refund state: the order pane, /api/v1/orders/<id> and the flags read one value."""
     from django.contrib.auth.models import Group, User
 
-    from orders.api import token_create
+    from orders.api.auth import token_create
     from orders.models import Payment
     from orders.roles import roles_sync
     from orders.selectors import order_pane

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from orders.api import token_create
+from orders.api.auth import token_create
 from orders.catalogue.merges import customer_merge
 from orders.models import AccessLog, Flag, Interaction, Note, Order, TimelineEvent
 from orders.timezones import store_local

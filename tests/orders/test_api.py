@@ -15,7 +15,7 @@ from django.utils import timezone
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
-from orders.api import token_create, token_digest
+from orders.api.auth import token_create, token_digest
 from orders.models import AccessLog, ApiToken, Customer, CustomerLink
 from tests.factories import agent, clerk_of
 from tests.orders import scene as scenes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders.api import token_create
+from orders.api.auth import token_create
 from orders.models import AccessLog, Flag, Interaction, Note, TimelineEvent
 from tests.factories import OrderFactory, OrderKeyFactory, agent, clerk_of, supervisor
 from tests.orders import scene as scenes

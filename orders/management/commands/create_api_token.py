@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.api import token_create
+from orders.api.auth import token_create
 
 
 class Command(BaseCommand):

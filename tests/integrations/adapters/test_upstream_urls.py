@@ -8,7 +8,7 @@ from django.urls import reverse
 from integrations.adapters.easypost import map_tracker
 from integrations.adapters.fields import http_url
 from integrations.adapters.shopify_mapping import map_order
-from orders.api import token_create
+from orders.api.auth import token_create
 from orders.flags.messaging import message_context
 from tests.factories import agent
 from tests.orders import scene as scenes
