@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from integrations.models import Source
 
-from .ingest.correlate import PRECEDENCE
+from .catalogue.lines import PRECEDENCE, order_lines
 from .models import (
     PICKUP_DONE,
     Flag,
@@ -32,7 +32,6 @@ from .models import (
     StockLevel,
     Store,
 )
-from .selectors import counter_lines
 from .timezones import store_zone
 
 COLUMNS = ("new", "preparing", "ready", "collected", "problems")
@@ -226,7 +225,7 @@ class ChecklistRow:
 
 def pickup_checklist(*, order: Order, store: Store) -> dict:
     """The lines to prepare with on-hand at this store per system, each line's check, the handover if any."""
-    lines = counter_lines(order)
+    lines = order_lines(order)
     checks = {c.line_id: c for c in PickupLine.objects.filter(line__in=lines).select_related("by")}
     stock, bins = defaultdict(lambda: defaultdict(int)), defaultdict(set)
     for sku, system, on_hand, place in StockLevel.objects.filter(

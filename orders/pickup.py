@@ -30,6 +30,7 @@ from integrations.adapters import CollectedLine, adapter_class, adapter_for
 from integrations.http import TransportError
 from omnidesk.queue import enqueue
 
+from .catalogue.lines import order_lines
 from .flags.messaging import CannotMessage, message_ready_for_pickup
 from .flags.store import flag_open
 from .freetext import NAME_MAX, REASON_MAX, text_problem
@@ -45,7 +46,6 @@ from .models import (
     PickupPush,
     TimelineEvent,
 )
-from .selectors import counter_lines
 from .standing import orders_status_refresh
 from .timeline import events
 
@@ -172,7 +172,7 @@ def _shortfall_raise(*, order: Order, line: OrderLine, missing_quantity: int, re
 def _ready_if_all_picked(pickup: Pickup, *, by, now) -> None:
     """All lines picked: ready, the customer told once, the state queued for upstream. A line unpicked: back."""
     order = pickup.order
-    lines = counter_lines(order)
+    lines = order_lines(order)
     picked = set(
         PickupLine.objects.filter(pickup=pickup, state=PickupLine.State.PICKED).values_list("line_id", flat=True)
     )
@@ -279,7 +279,7 @@ def pickup_handover(
     if existing is not None:  # a double-click, or another clerk was first
         return existing
     now = timezone.now()
-    lines = counter_lines(order)
+    lines = order_lines(order)
     all_ids = [line.pk for line in lines]
     if refusal.strip():
         handover = Handover.objects.create(

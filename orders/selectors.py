@@ -14,8 +14,8 @@ from django.utils import timezone
 from integrations.models import Source, SyncRun
 
 from .answer import CALLER_FACING, order_answer
+from .catalogue.lines import lines_of
 from .flags.codes import MESSAGE_CODES
-from .ingest.correlate import PRECEDENCE
 from .models import (
     Customer,
     CustomerIdentity,
@@ -526,17 +526,9 @@ def parcels(shipments) -> list[Shipment]:
 
 
 def _lines_with_stock(order: Order, sources: dict[int, Source]) -> list[LineView]:
-    """The order's lines as its most authoritative system lists them, with stock where each ships from.
-
-    A web order mirrored to the POS for pickup has its lines in both systems: showing
-    both would double every item, so only the best source's lines are shown.
-    """
-    lines = _sourced(order.lines.select_related("fulfilment_location"), sources)
-    if lines:
-        best = min(
-            {line.source for line in lines}, key=lambda s: (s.pk != order.origin_source_id, PRECEDENCE.get(s.kind, 9))
-        )
-        lines = [line for line in lines if line.source_id == best.pk]
+    """The order's lines as one system lists them (``catalogue.lines``), with stock where each ships from."""
+    listed = _sourced(order.lines.select_related("fulfilment_location"), sources)
+    lines = lines_of(order, listed, {source.pk: source.kind for source in sources.values()})
     unplaced = any(not (line.fulfilment_location_id or order.store_id) for line in lines)
     warehouse = warehouses_of([order.pk]).get(order.pk) if unplaced else None
     place = {line.pk: line.fulfilment_location_id or order.store_id or warehouse for line in lines}
@@ -613,19 +605,3 @@ def refundable(payments: list[Payment], returns) -> Decimal:
     taken = sum((p.amount for p in ok if p.kind in (Payment.Kind.CAPTURE, Payment.Kind.SALE)), Decimal(0))
     given = sum((p.amount for p in ok if p.kind == Payment.Kind.REFUND), Decimal(0))
     return max(taken - given, Decimal(0))
-
-
-# --- which lines the counter prepares ------------------------------------------------------------
-def counter_lines(order: Order) -> list[OrderLine]:
-    """The order's lines as one system lists them: a pickup mirrored to the POS lists its lines twice.
-
-    The origin system's lines when it has any, else the system listing the most lines.
-    """
-    by_source: dict[int, list[OrderLine]] = {}
-    for line in order.lines.select_related("fulfilment_location").order_by("id"):
-        by_source.setdefault(line.source_id, []).append(line)
-    if not by_source:
-        return []
-    if order.origin_source_id in by_source:
-        return by_source[order.origin_source_id]
-    return max(by_source.values(), key=len)

@@ -28,8 +28,9 @@ from django.utils import timezone
 from integrations.adapters.fields import http_url
 from omnidesk.queue import enqueue_on_commit
 
+from ..catalogue.lines import order_lines
 from ..models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
-from ..selectors import cancellable, counter_lines
+from ..selectors import cancellable
 from ..standing import standings
 from ..timeline import events
 from ..timezones import customer_day
@@ -53,7 +54,7 @@ def message_context(order: Order) -> dict:
     latest = max(shipments, key=lambda s: s.last_event_at or s.shipped_at or order.placed_at, default=None)
     scans = list(latest.events.all()) if latest else []
     last_scan = scans[-1] if scans else None
-    items = sum(line.quantity for line in counter_lines(order))
+    items = sum(line.quantity for line in order_lines(order))
     standing = standings([order.pk]).get(order.pk)
     projected = standing.projected.at if standing and standing.projected else None
     return {

@@ -35,6 +35,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from omnidesk.db import update_rows, upsert
 
+from ..catalogue.lines import PRECEDENCE
 from ..models import (
     Customer,
     Flag,
@@ -50,8 +51,6 @@ from ..models import (
     TimelineEvent,
 )
 from .customers import customers_survivor_of
-
-PRECEDENCE = {"storefront": 0, "pos": 1, "erp": 2, "crm": 3, "carrier": 4}
 
 # The order's identity is its origin's; the other fields take the most authoritative non-empty value.
 FROM_ORIGIN = ("number", "channel", "fulfilment", "currency", "total", "cancelled_at")

@@ -17,6 +17,7 @@ from integrations.models import Source, SyncRun
 from integrations.sandbox.formats.odoo_records import picking_state
 from integrations.sync import source_sync
 from orders.board import board_orders, pickup_board, pickup_checklist, pickup_orders
+from orders.catalogue.lines import order_lines
 from orders.flags.detection import detect
 from orders.models import (
     PICKUP_DONE,
@@ -40,7 +41,6 @@ from orders.pickup import (
     pickup_line_check,
     pickup_push_send,
 )
-from orders.selectors import counter_lines
 from orders.tasks import push_pending_pickups
 from tests.concurrency import racing
 from tests.factories import LineFactory, OrderFactory, OrderRecordFactory, SourceFactory, UserFactory, agent, clerk_of
@@ -577,7 +577,7 @@ def test_every_ground_truth_pickup_is_on_its_stores_board_and_the_handover_reach
     checklist = pickup_checklist(order=order, store=order.store)
     assert [row.bins for row in checklist["rows"]] == [[shelves[row.line.sku]] for row in checklist["rows"]]
     with django_capture_on_commit_callbacks(execute=True):  # the push tasks run eagerly after commit
-        for line in counter_lines(order):
+        for line in order_lines(order):
             pickup_line_check(order=order, line=line, state="picked", by=clerk)
         pickup_handover(order=order, by=clerk, check=IdentityCheck(order.contact_name, "id_seen", "yes"))
 
@@ -594,7 +594,7 @@ def test_every_ground_truth_pickup_is_on_its_stores_board_and_the_handover_reach
     assert world.fulfillment_states[records["square"]] == "COMPLETED"
     assert int(records["shopify"]) in world.shopify_prepared  # told "ready for pickup" over GraphQL
     assert sum(world.shopify_fulfilled[int(records["shopify"])]["quantities"].values()) == sum(
-        line.quantity for line in counter_lines(order)
+        line.quantity for line in order_lines(order)
     )
     picking = next(pk for pk in world.pickings if pk.order.so_id == int(records["odoo"]) and pk.kind != "ret")
     assert world.picking_states[picking.id][0] == "done"
