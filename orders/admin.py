@@ -10,6 +10,8 @@ from integrations.admin import ReadOnlyAdmin
 from . import users_admin  # noqa: F401 (registers the restricted user admin)
 from .audit import AdminAccessLogged
 from .catalogue.merges import customer_link_decide, customer_merge, customer_merge_reverse
+from .counter.services import pushes_dispatch
+from .desk.services import note_correct, note_write, notes_delete
 from .freetext import NOTE_MAX, card_free
 from .models import (
     AccessLog,
@@ -37,8 +39,6 @@ from .models import (
     TimelineEvent,
     TrackingEvent,
 )
-from .pickup import pushes_dispatch
-from .services import note_correct, note_write, notes_delete
 from .timezones import screen_local
 
 

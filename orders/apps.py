@@ -8,6 +8,6 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from .views import time_zone_remember
+        from .desk.views import time_zone_remember
 
         user_logged_in.connect(time_zone_remember, dispatch_uid="orders.time_zone_remember")

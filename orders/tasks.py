@@ -9,9 +9,9 @@ from celery import shared_task
 from integrations.http import TransportError
 
 from . import partitions
+from .counter.services import pending_push_ids, pickup_push_send, pushes_dispatch
 from .flags.detection import detect, detect_after_page
 from .flags.messaging import message_deliver
-from .pickup import pending_push_ids, pickup_push_send, pushes_dispatch
 
 logger = logging.getLogger(__name__)
 

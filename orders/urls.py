@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import counter, views, worklist
+from .counter import views as counter
+from .desk import views
+from .flags import worklist
 
 urlpatterns = [
     path("", views.home, name="home"),

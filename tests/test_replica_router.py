@@ -27,8 +27,8 @@ from omnidesk.middleware import WROTE_AT
 from omnidesk.routers import PRIMARY, REPLICA, ReplicaRouter, replica_reads_allow, replica_reads_track
 from orders import roles
 from orders.api.auth import token_create
+from orders.counter.services import pickup_line_check
 from orders.models import AccessLog, ApiToken, Customer, Handover, Note, Order, Store
-from orders.pickup import pickup_line_check
 from tests.factories import UserFactory, agent, clerk_of, supervisor
 from tests.orders import scene as scenes
 

@@ -29,9 +29,9 @@ from integrations.adapters.fields import http_url
 from omnidesk.queue import enqueue_on_commit
 
 from ..catalogue.lines import order_lines
+from ..catalogue.standing import standings
+from ..desk.selectors import cancellable
 from ..models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
-from ..selectors import cancellable
-from ..standing import standings
 from ..timeline import events
 from ..timezones import customer_day
 from .codes import MESSAGE_CODES

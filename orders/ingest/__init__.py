@@ -18,7 +18,7 @@ from django.db import transaction
 
 from integrations import records as rec
 
-from ..standing import orders_status_refresh
+from ..catalogue.standing import orders_status_refresh
 from .common import IngestResult, latest_by_id, record_hash
 from .correlate import OrphanScope, orphans_link
 from .customers import ingest_customers

@@ -6,9 +6,9 @@ from django import template
 
 from integrations.adapters.fields import http_url
 
-from ..answer import flag_label as _flag_label
-from ..answer import money as _money
-from ..answer import span as _span
+from ..desk.answer import flag_label as _flag_label
+from ..desk.answer import money as _money
+from ..desk.answer import span as _span
 from ..timezones import relative_day, screen_local, store_zone, utc_quotes_on_screen
 
 register = template.Library()

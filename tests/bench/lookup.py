@@ -22,8 +22,9 @@ from django.db.models import Count, Max, Min
 from django.test import Client
 from django.utils import timezone
 
-from orders import partitions, search
+from orders import partitions
 from orders.catalogue.identity import normalise_email, normalise_phone
+from orders.desk import search
 from orders.flags.detection import detect
 from orders.ingest.correlate import normalise_number
 from orders.models import Customer, Order, TimelineEvent

@@ -12,6 +12,7 @@ from django.db.models import Count
 from integrations import records as rec
 from integrations.models import Source
 from orders.catalogue.identity import normalise_email, normalise_phone
+from orders.desk.selectors import order_timeline
 from orders.ingest.correlate import normalise_number, orders_for, record_keys
 from orders.ingest.orders import payment_event
 from orders.models import (
@@ -31,7 +32,6 @@ from orders.models import (
     TimelineEvent,
     TrackingEvent,
 )
-from orders.selectors import order_timeline
 from orders.timeline import events
 from tests.bench import benchdata
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from orders.counter.services import order_name
 from orders.models import Handover, Order, Pickup, PickupPush
-from orders.pickup import order_name
 from tests.browser.conftest import login
 
 pytestmark = [

@@ -151,10 +151,10 @@ def test_the_pane_the_api_and_the_flags_agree(db, varied, fast_http, client):
     from django.contrib.auth.models import Group, User
 
     from orders.api.auth import token_create
+    from orders.catalogue.standing import standings
+    from orders.desk.selectors import order_pane
     from orders.models import Payment
     from orders.roles import roles_sync
-    from orders.selectors import order_pane
-    from orders.standing import standings
 
     world = varied.world
     sources = {s.name: s for s in demo_sources_ensure(varied.base_url)}

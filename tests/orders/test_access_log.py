@@ -8,9 +8,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from integrations.models import DeadLetter, RawRecord
+from orders.counter.services import pickup_line_check
+from orders.desk.services import note_write
 from orders.models import AccessLog, Flag, Lifecycle, Order
-from orders.pickup import pickup_line_check
-from orders.services import note_write
 from tests.factories import agent, clerk_of, supervisor
 from tests.orders import scene as scenes
 
@@ -20,7 +20,7 @@ NAME, EMAIL, PHONE = "Zoë Müller", "zoe.muller@example.com", "+13125550147"
 
 
 def _scene(monkeypatch):
-    monkeypatch.setattr("orders.pickup._push_dispatch", lambda push_id: None)
+    monkeypatch.setattr("orders.counter.services._push_dispatch", lambda push_id: None)
     scene = scenes.build()
     web = scene.web_order
     web.shipments.update(order=scene.pos_order)

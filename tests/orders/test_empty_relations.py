@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import DeadLetter, RawRecord, SyncRun, WebhookDelivery
+from orders.counter.services import pickup_line_check
+from orders.desk.services import note_write
 from orders.flags.actions import flag_resolve, flag_take
 from orders.models import (
     AccessLog,
@@ -33,8 +35,6 @@ from orders.models import (
     PickingLine,
     StockLevel,
 )
-from orders.pickup import pickup_line_check
-from orders.services import note_write
 from tests.factories import agent, clerk_of, supervisor
 from tests.orders import scene as scenes
 
@@ -53,7 +53,7 @@ def nullable_relations() -> list[tuple[str, str]]:
 
 def _world(monkeypatch):
     """One row of every model, each optional relation filled."""
-    monkeypatch.setattr("orders.pickup._push_dispatch", lambda push_id: None)
+    monkeypatch.setattr("orders.counter.services._push_dispatch", lambda push_id: None)
     scene = scenes.build()
     boss, alice, clerk = supervisor(), agent(), clerk_of(scene.downtown, "dana.downtown")
     web = scene.web_order

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orders.catalogue.lines import order_lines
+from orders.desk.selectors import order_pane
 from orders.flags.messaging import message_context
-from orders.selectors import order_pane
 from tests.factories import LineFactory, OrderFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from orders.desk.services import note_write
 from orders.models import Note, TimelineEvent
-from orders.services import note_write
 from tests.factories import CustomerFactory, OrderFactory, agent, supervisor
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from django.db import IntegrityError, connection, transaction
 
 from integrations.models import DeadLetter, RawRecord, WebhookDelivery
 from orders import partitions
+from orders.desk.selectors import order_timeline
 from orders.models import TimelineEvent
-from orders.selectors import order_timeline
 from orders.timeline import events
 from tests.factories import OrderFactory, SourceFactory
 

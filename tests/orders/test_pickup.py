@@ -16,8 +16,16 @@ from integrations.http import TransportError
 from integrations.models import Source, SyncRun
 from integrations.sandbox.formats.odoo_records import picking_state
 from integrations.sync import source_sync
-from orders.board import board_orders, pickup_board, pickup_checklist, pickup_orders
 from orders.catalogue.lines import order_lines
+from orders.counter.selectors import board_orders, pickup_board, pickup_checklist, pickup_orders
+from orders.counter.services import (
+    IdentityCheck,
+    PickupError,
+    pending_push_ids,
+    pickup_handover,
+    pickup_line_check,
+    pickup_push_send,
+)
 from orders.flags.detection import detect
 from orders.models import (
     PICKUP_DONE,
@@ -33,14 +41,6 @@ from orders.models import (
     Store,
     TimelineEvent,
 )
-from orders.pickup import (
-    IdentityCheck,
-    PickupError,
-    pending_push_ids,
-    pickup_handover,
-    pickup_line_check,
-    pickup_push_send,
-)
 from orders.tasks import push_pending_pickups
 from tests.concurrency import racing
 from tests.factories import LineFactory, OrderFactory, OrderRecordFactory, SourceFactory, UserFactory, agent, clerk_of
@@ -54,7 +54,7 @@ ZOE = "zoe.muller@example.com"
 def pushes(monkeypatch):
     """Pushes queued after commit, recorded instead of sent (the sandbox test sends them for real)."""
     queued = []
-    monkeypatch.setattr("orders.pickup._push_dispatch", queued.append)
+    monkeypatch.setattr("orders.counter.services._push_dispatch", queued.append)
     return queued
 
 

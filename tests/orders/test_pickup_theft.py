@@ -16,8 +16,8 @@ from django.core import mail
 from django.utils import timezone
 
 from orders.catalogue.merges import customer_merge
+from orders.counter.services import IdentityCheck, PickupError, pickup_handover, pickup_line_check
 from orders.models import Customer, Handover, Lifecycle, Order
-from orders.pickup import IdentityCheck, PickupError, pickup_handover, pickup_line_check
 from tests.factories import CustomerFactory, clerk_of
 from tests.orders import scene as scenes
 
@@ -28,7 +28,7 @@ MALLORY = "mallory@evil.example"
 
 @pytest.fixture
 def theft(monkeypatch):
-    monkeypatch.setattr("orders.pickup._push_dispatch", lambda push_id: None)
+    monkeypatch.setattr("orders.counter.services._push_dispatch", lambda push_id: None)
     scene = scenes.build()
     scene.web_order.shipments.all().delete()
     Order.objects.filter(pk=scene.web_order.pk).update(

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from integrations.sync import PAGE_HOOKS, RUN_HOOKS
+from orders.counter.services import pickup_line_check
 from orders.flags.detection import DEFAULT_THRESHOLDS, detect, detect_after_run
 from orders.flags.rules import RULES
 from orders.flags.store import flag_close, flag_open, flags_close, flags_open
@@ -27,7 +28,6 @@ from orders.models import (
     StockLevel,
     TimelineEvent,
 )
-from orders.pickup import pickup_line_check
 from orders.tasks import detect_after_page_queued, detect_flags
 from tests.concurrency import racing
 from tests.factories import (

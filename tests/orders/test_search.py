@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orders import search
+from orders.desk import search
 from orders.models import Customer, CustomerName, Order
 from orders.timezones import store_local, viewer_zone_use
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, agent, clerk_of
@@ -161,7 +161,7 @@ def test_the_text_is_read_as_every_kind_it_could_be(text, kinds):
 
 def test_the_embedded_demos_name_search_forgives_typos_and_accents_too(db):
     """SQLite has no pg_trgm: the demo compares folded words in Python (search._name_matches_in_python)."""
-    from orders.search import _name_matches_in_python
+    from orders.desk.search import _name_matches_in_python
     from tests.factories import CustomerFactory, agent
 
     zoe = CustomerFactory(name="Zoë Müller")

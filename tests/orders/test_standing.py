@@ -1,11 +1,11 @@
-"""Where an order stands: one function, one documented precedence (orders/standing.py)."""
+"""Where an order stands: one function, one documented precedence (orders/catalogue/standing.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from orders.catalogue.standing import Evidence, Parcel, standing_of
 from orders.models import Lifecycle
-from orders.standing import Evidence, Parcel, standing_of
 
 T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

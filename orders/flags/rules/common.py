@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 
+from ...catalogue.standing import RANK
 from ...models import Lifecycle, Order
-from ...standing import RANK
 
 Fulfilment = Order.Fulfilment
 

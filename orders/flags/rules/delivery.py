@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
+from ...catalogue.standing import standings
 from ...models import Lifecycle, Order, Shipment
-from ...standing import standings
 from .common import (
     CARRIER_EXCEPTIONS,
     CARRIER_MOVING,
@@ -168,7 +168,7 @@ def _open_promises(order_ids) -> QuerySet[Order]:
 def promise_at_risk(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
     """S6: the promise is still ahead, but the order's projected date is later.
 
-    The projection is the one every screen shows (:func:`orders.standing.standings`): the carrier's
+    The projection is the one every screen shows (:func:`orders.catalogue.standing.standings`): the carrier's
     estimate of the parcels still moving (a parcel in an exception has none: ``delivery_exception``
     carries it), else the ERP's scheduled date of a picking not yet done (a backorder moves it). No
     vendor API here exposes a backorder lead time beyond the ERP's rescheduled date.

@@ -10,8 +10,8 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
+from ...catalogue.stock import shipping_pickings, stock_available
 from ...models import Lifecycle, Order, OrderLine, OrderRecord, Picking, Pickup, PickupLine, Store
-from ...stock import shipping_pickings, stock_available
 from .common import Finding, Fulfilment, age, iso, not_cancelled, of_orders, orders_in, when
 
 # Stock still has to be found on the shelf for these: a pickup until collected, a parcel until picked.
@@ -149,7 +149,7 @@ def _marked_missing(open_orders) -> dict[int, Finding]:
 
 def _shortfall_counted(open_orders) -> dict[int, Finding]:
     """Lines that need more than the systems count at their location (net of other orders' reservations)."""
-    warehouse = shipping_pickings().filter(order_id=OuterRef("order_id"))  # the pane's rule (orders/stock.py)
+    warehouse = shipping_pickings().filter(order_id=OuterRef("order_id"))  # the pane's rule (orders/catalogue/stock.py)
     lines = (
         OrderLine.objects.filter(order__in=open_orders, quantity__gt=0)
         .annotate(

@@ -6,15 +6,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from .models import (
-    Customer,
-    Interaction,
-    Note,
-    Order,
-    StaffPreference,
-    TimelineEvent,
-)
-from .timeline import events
+from ..models import Customer, Interaction, Note, Order, StaffPreference, TimelineEvent
+from ..timeline import events
 
 
 @transaction.atomic

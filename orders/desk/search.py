@@ -29,11 +29,11 @@ from django.db import connection, connections, router
 from django.db.models import Count, F, FloatField, Func, Q, Value
 from django.urls import reverse
 
-from .access import sees_every_store, store_ids, visible_customers, visible_orders
-from .catalogue.identity import normalise_email, normalise_phone
-from .ingest.correlate import normalise_number
-from .models import Customer, CustomerIdentity, Order, OrderKey, OrderRecord, Payment, Shipment
-from .timezones import viewer_zone, zone_named
+from ..access import sees_every_store, store_ids, visible_customers, visible_orders
+from ..catalogue.identity import normalise_email, normalise_phone
+from ..ingest.correlate import normalise_number
+from ..models import Customer, CustomerIdentity, Order, OrderKey, OrderRecord, Payment, Shipment
+from ..timezones import viewer_zone, zone_named
 
 MAX_QUERY = 200
 MAX_HITS = 20

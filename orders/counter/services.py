@@ -7,7 +7,7 @@
          PickupPush("ready") queued for each system that takes it
       -> Handover (identity checked; one per order): collected or refused, a PickupPush per system
       -> TimelineEvent kind "pickup" with the clerk, in the same transaction
-      -> the order's status follows (ready for pickup, collected: orders.standing.orders_status_refresh)
+      -> the order's status follows (ready for pickup, collected: orders.catalogue.standing.orders_status_refresh)
       -> after commit: orders.tasks.push_pickup sends each outbox row through its system's adapter
          (Square: the PICKUP fulfillment's state; Shopify: a fulfilment; Odoo: the picking validated)
 
@@ -30,11 +30,12 @@ from integrations.adapters import CollectedLine, adapter_class, adapter_for
 from integrations.http import TransportError
 from omnidesk.queue import enqueue
 
-from .catalogue.lines import order_lines
-from .flags.messaging import CannotMessage, message_ready_for_pickup
-from .flags.store import flag_open
-from .freetext import NAME_MAX, REASON_MAX, text_problem
-from .models import (
+from ..catalogue.lines import order_lines
+from ..catalogue.standing import orders_status_refresh
+from ..flags.messaging import CannotMessage, message_ready_for_pickup
+from ..flags.store import flag_open
+from ..freetext import NAME_MAX, REASON_MAX, text_problem
+from ..models import (
     CustomerMerge,
     Flag,
     Handover,
@@ -46,8 +47,7 @@ from .models import (
     PickupPush,
     TimelineEvent,
 )
-from .standing import orders_status_refresh
-from .timeline import events
+from ..timeline import events
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from integrations.models import Source, SyncRun
 
-from .answer import CALLER_FACING, order_answer
-from .catalogue.lines import lines_of
-from .flags.codes import MESSAGE_CODES
-from .models import (
+from ..catalogue.lines import lines_of
+from ..catalogue.standing import ARRIVED, RETURN_STAGES, Evidence, Standing, evidence_read, standing_of
+from ..catalogue.stock import stock_available, warehouses_of
+from ..flags.codes import MESSAGE_CODES
+from ..models import (
     Customer,
     CustomerIdentity,
     CustomerLink,
@@ -33,9 +34,8 @@ from .models import (
     Shipment,
     TimelineEvent,
 )
-from .standing import ARRIVED, RETURN_STAGES, Evidence, Standing, evidence_read, standing_of
-from .stock import stock_available, warehouses_of
-from .timezones import LOCAL_FORMAT, screen_zone, store_zone, utc_quotes_on_screen
+from ..timezones import LOCAL_FORMAT, screen_zone, store_zone, utc_quotes_on_screen
+from .answer import CALLER_FACING, order_answer
 
 
 def sync_overview(*, orders: QuerySet[Order], customers: QuerySet[Customer]) -> dict:
@@ -146,7 +146,7 @@ def suggested_links(customer: Customer, user, *, verified) -> list[SuggestedLink
     A supervisor settles them; an agent only with the caller verified on this call, who can say
     whether the other record is theirs. Store staff see none: the other customer is not theirs to see.
     """
-    from .access import sees_every_store
+    from ..access import sees_every_store
 
     if not sees_every_store(user):
         return []
@@ -187,7 +187,7 @@ def maybe_same_as(customer_ids: list[int], user) -> dict[int, list[int]]:
 
     For those who see every customer, as :func:`suggested_links`; store staff get nothing.
     """
-    from .access import sees_every_store
+    from ..access import sees_every_store
 
     others: dict[int, list[int]] = {pk: [] for pk in customer_ids}
     if not customer_ids or not sees_every_store(user):
@@ -307,8 +307,8 @@ def other_channel_prices(order: Order, lines: list[OrderLine]) -> dict[str, Othe
 def order_pane(order: Order) -> dict:
     """Everything the agent needs about one order, in a fixed number of queries.
 
-    Status and projected date come from :func:`orders.standing.standing_of`, the one function the
-    API, the rules and the messages read too, over the evidence :func:`~orders.standing.evidence_read`
+    Status and projected date come from :func:`orders.catalogue.standing.standing_of`, the one function the
+    API, the rules and the messages read too, over the evidence :func:`~orders.catalogue.standing.evidence_read`
     reads from the rows the pane shows anyway (``standings`` reads the same rows for many orders).
     Whether it can be cancelled (and why not) and what could be refunded (captured minus refunded)
     are answered here, so the agent never does sums.
@@ -358,7 +358,7 @@ def order_pane(order: Order) -> dict:
 
 
 def _evidence(order: Order, shipments: list[Shipment], pickings: list[Picking]) -> Evidence:
-    """The order's evidence from the rows the pane shows anyway, read by the one :func:`~orders.standing.evidence_read`
+    """The order's evidence from the rows the pane shows anyway, read by the one :func:`~orders.catalogue.standing.evidence_read`
     (``standings`` reads the same columns of the same rows for any number of orders)."""
     by_id = operator.attrgetter("pk")
     return evidence_read(

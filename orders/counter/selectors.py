@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from integrations.models import Source
 
-from .catalogue.lines import PRECEDENCE, order_lines
-from .models import (
+from ..catalogue.lines import PRECEDENCE, order_lines
+from ..models import (
     PICKUP_DONE,
     Flag,
     Lifecycle,
@@ -32,7 +32,7 @@ from .models import (
     StockLevel,
     Store,
 )
-from .timezones import store_zone
+from ..timezones import store_zone
 
 COLUMNS = ("new", "preparing", "ready", "collected", "problems")
 COLUMN_TITLES = {

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from django.db.models import QuerySet
 
-from .models import Lifecycle, Picking, StockLevel
+from ..models import Lifecycle, Picking, StockLevel
 
 ODOO_RESERVED_STATE = "assigned"  # Odoo's picking state "assigned" means its stock is reserved for the order
 

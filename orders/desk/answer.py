@@ -2,7 +2,7 @@
 
 One plain sentence per question a caller asks — was I charged, where is it, when will it
 come, can I cancel, where is my refund — and the next step the retailer owes them. Built
-from the order pane's facts (:func:`orders.selectors.order_pane`), which read the one
+from the order pane's facts (:func:`orders.desk.selectors.order_pane`), which read the one
 standing of the order (:mod:`orders.standing`), so the card, the API's ``answer`` and the
 flags never disagree. Times are on the screen's clock (one zone per card, named once): the agent's own
 zone when they chose one, else the order's store's (``timezones.screen_zone``).
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from .models import Flag, Lifecycle, Order, Payment
-from .timezones import screen_zone
+from ..models import Flag, Lifecycle, Order, Payment
+from ..timezones import screen_zone
 
 STUCK_AFTER = timedelta(hours=48)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -116,7 +116,7 @@ def card(payment: Payment) -> str:
 
 
 def order_answer(pane: dict, *, now: datetime) -> Answer:
-    """The card for one order, from its pane (``orders.selectors.order_pane``) at ``now``."""
+    """The card for one order, from its pane (``orders.desk.selectors.order_pane``) at ``now``."""
     order: Order = pane["order"]
     zone = screen_zone(order.store)
     clauses = [

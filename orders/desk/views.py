@@ -18,14 +18,15 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from omnidesk.routers import replica_reads
 
+from ..access import role, store_ids, visible_customers, visible_orders
+from ..audit import audit
+from ..catalogue.identity import normalise_phone
+from ..catalogue.merges import customer_link_decide
+from ..models import AccessLog, Customer, CustomerMerge, Order, StaffPreference, Store
+from ..roles import STORE_STAFF
+from ..timezones import SESSION_KEY
 from . import search
-from .access import role, store_ids, visible_customers, visible_orders
-from .audit import audit
-from .catalogue.identity import normalise_phone
-from .catalogue.merges import customer_link_decide
 from .forms import NoteForm, PreferenceForm, VerifyForm, int_or_none
-from .models import AccessLog, Customer, CustomerMerge, Order, StaffPreference, Store
-from .roles import STORE_STAFF
 from .selectors import (
     customer_header,
     customer_orders,
@@ -36,7 +37,6 @@ from .selectors import (
 )
 from .services import identity_verified_log, note_write, time_zone_choose, time_zone_of
 from .tables import OrderTable, table_configure
-from .timezones import SESSION_KEY
 
 ORDERS_PER_PAGE = 25
 

@@ -6,8 +6,8 @@ from zoneinfo import available_timezones
 
 from django import forms
 
-from .freetext import NOTE_MAX, card_free
-from .models import Interaction, Note, StaffPreference
+from ..freetext import NOTE_MAX, card_free
+from ..models import Interaction, Note, StaffPreference
 
 
 def int_or_none(value) -> int | None:

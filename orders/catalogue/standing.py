@@ -29,7 +29,7 @@ from datetime import datetime
 
 from omnidesk.db import update_rows
 
-from .models import Lifecycle, Order, OrderRecord, Picking, Pickup, Shipment
+from ..models import Lifecycle, Order, OrderRecord, Picking, Pickup, Shipment
 
 RANK = {
     Lifecycle.PLACED: 0, Lifecycle.PAID: 1, Lifecycle.IN_ERP: 2, Lifecycle.ASSIGNED: 3, Lifecycle.PICKED: 4,
