@@ -24,6 +24,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from .models import Source
+
 LOCK_NAMESPACE = zlib.crc32(b"omnidesk.source-sync") & 0x7FFFFFFF
 LANDING_NAMESPACE = zlib.crc32(b"omnidesk.source-landing") & 0x7FFFFFFF
 LEASE_SECONDS = 120
@@ -39,8 +41,6 @@ class SourceLock:
     def renew(self) -> None:
         if connection.vendor == "postgresql":
             return
-        from .models import Source
-
         Source.objects.filter(pk=self.source_id, lease_owner=self.owner).update(
             lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
         )
@@ -51,8 +51,6 @@ def _try_acquire(source_id: int, owner: str) -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, source_id])
             return bool(cursor.fetchone()[0])
-    from .models import Source
-
     now = timezone.now()
     taken = (
         Source.objects.filter(pk=source_id)
@@ -67,8 +65,6 @@ def _release(source_id: int, owner: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, source_id])
         return
-    from .models import Source
-
     Source.objects.filter(pk=source_id, lease_owner=owner).update(lease_owner="", lease_expires_at=None)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from .adapters import adapter_class
 from .crypto import decrypt_credentials, encrypt_credentials
 from .hosts import ENV_PREFIX, HostGuard
 
@@ -95,8 +97,6 @@ class Source(models.Model):
     @property
     def credentials(self) -> dict[str, str]:
         """Stored credentials, overlaid by ``<credentials_env>_<KEY>`` environment variables."""
-        import os
-
         values = self.stored_credentials
         if self.credentials_env.upper().startswith(ENV_PREFIX):  # never any other variable of the process
             prefix = self.credentials_env.upper() + "_"
@@ -115,8 +115,6 @@ class Source(models.Model):
 
     def clean(self) -> None:
         """The base URL must be one of the adapter's vendor hosts; credentials_env must stay under its prefix."""
-        from .adapters import adapter_class
-
         errors = {}
         if self.credentials_env and not self.credentials_env.upper().startswith(ENV_PREFIX):
             errors["credentials_env"] = f"Must start with {ENV_PREFIX} (e.g. {ENV_PREFIX}SHOP)."

@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.signals import worker_process_init
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnidesk.settings")
 
@@ -19,6 +20,4 @@ def worker_priority_lower(**kwargs) -> None:
     Measured with ``make bench`` (``--only load``): 50 agents during a sync on 2 cores, p95
     410 ms with the sync at the web's priority, 200 ms at nice 10, the sync as fast either way.
     """
-    from django.conf import settings
-
     os.nice(settings.OMNIDESK_WORKER_NICENESS)

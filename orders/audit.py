@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from .models import AccessLog
+from .models import AccessLog, Customer, Order
 
 POLL_WINDOW = timedelta(minutes=5)
 
@@ -74,8 +74,6 @@ class AdminAccessLogged:
 
 def _customers_of(objects) -> list[int]:
     """The customers whose data these objects carry, in at most one more query."""
-    from .models import Customer, Order
-
     objects = list(objects)
     ids = [o.pk for o in objects if isinstance(o, Customer)]
     ids += [o.customer_id for o in objects if getattr(o, "customer_id", None)]

@@ -61,3 +61,11 @@ def text_problem(value: str, *, what: str, limit: int) -> str | None:
     if has_card_number(value):
         return f"the {what} looks like a card number: never write card numbers, the last four digits are enough"
     return None
+
+
+def int_or_none(value) -> int | None:
+    """A form or query value as an id, or None when it is missing or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+
 AGENT = "agent"
 STORE_STAFF = "store_staff"
 SUPERVISOR = "supervisor"
@@ -64,9 +67,6 @@ def roles_sync(apps=None) -> None:
     Run from migrations with the historical ``apps``: a model that a later migration
     creates has no permissions yet and is skipped; that migration runs this again.
     """
-    from django.apps import apps as global_apps
-    from django.contrib.auth.management import create_permissions
-
     apps = apps or global_apps
     for app_config in apps.get_app_configs():
         app_config.models_module = True

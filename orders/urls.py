@@ -1,8 +1,7 @@
 from django.urls import path
 
 from .counter import views as counter
-from .desk import views
-from .flags import worklist
+from .desk import views, worklist
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -127,7 +127,7 @@ class GraphQLTransport:
             data = self.query(LOCATIONS_QUERY, {})
             return Page.final(_connection(data, "locations")[0])
         if stream == "orders" and (cursor.get("bulk") or (not cursor and self.adapter.backfill == "bulk")):
-            from .shopify_bulk import BulkBackfill  # it builds on this module's selection
+            from .shopify_bulk import BulkBackfill  # noqa: PLC0415 (it imports this module: it builds on its selection)
 
             return BulkBackfill(self).fetch(cursor)
         updated_at_min = cursor.get("updated_at_min")

@@ -275,3 +275,41 @@ def orders_status_refresh(order_ids: Iterable[int]) -> None:
     current = dict(Order.objects.filter(pk__any=order_ids).values_list("id", "status"))
     rows = [{"id": pk, "status": s.status} for pk, s in standings(order_ids).items() if current.get(pk) != s.status]
     update_rows(Order, rows, fields=["status"])
+
+
+# --- what the standing still allows ----------------------------------------------------------
+# Something has left the building: a parcel any system reports, or the customer has the goods.
+DISPATCHED = {
+    Lifecycle.HANDED_TO_CARRIER,
+    Lifecycle.DELIVERY_PROBLEM,
+    Lifecycle.RETURNING,
+    Lifecycle.IN_TRANSIT,
+    Lifecycle.OUT_FOR_DELIVERY,
+    Lifecycle.DELIVERED,
+    Lifecycle.COLLECTED,
+    Lifecycle.RETURN_REQUESTED,
+    Lifecycle.RETURNED,
+    Lifecycle.REFUNDED,
+}
+
+
+def cannot_cancel(order: Order, standing: Standing) -> str:
+    """Why the order can no longer be cancelled, in words for the customer; empty while it still can."""
+    if standing.status == Lifecycle.CANCELLED or order.cancelled_at:
+        return "already cancelled"
+    if order.fulfilment == Order.Fulfilment.CARRY_OUT:
+        return "bought at the till"
+    if standing.status == Lifecycle.COLLECTED:
+        return "collected in store"
+    if standing.status == Lifecycle.DELIVERED:
+        return "already delivered"
+    if standing.status in RETURN_STAGES:
+        return "already delivered and being returned"
+    if standing.status in DISPATCHED:  # a parcel any system reports is a stage of the standing
+        return "already dispatched"
+    return ""
+
+
+def cancellable(order: Order, standing: Standing) -> bool:
+    """An order can still be cancelled until something has left the building."""
+    return not cannot_cancel(order, standing)

@@ -17,7 +17,7 @@ from omnidesk.routers import replica_reads
 
 from ..access import visible_orders, visible_stores
 from ..audit import audit
-from ..desk.forms import int_or_none
+from ..freetext import int_or_none
 from ..models import AccessLog, Handover, Order, OrderLine, Store
 from .selectors import pickup_board, pickup_checklist, pickup_orders
 from .services import ACCEPTED_PROOFS, IdentityCheck, PickupError, pickup_handover, pickup_line_check

@@ -10,14 +10,6 @@ from ..freetext import NOTE_MAX, card_free
 from ..models import Interaction, Note, StaffPreference
 
 
-def int_or_none(value) -> int | None:
-    """A form or query value as an id, or None when it is missing or not a number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class NoteForm(forms.ModelForm):
     order = forms.IntegerField(required=False, widget=forms.HiddenInput)
     body = forms.CharField(

@@ -13,8 +13,18 @@ from django.utils import timezone
 
 from integrations.models import Source, SyncRun
 
+from ..access import sees_every_store
 from ..catalogue.lines import lines_of
-from ..catalogue.standing import ARRIVED, RETURN_STAGES, Evidence, Standing, evidence_read, standing_of
+from ..catalogue.standing import (
+    ARRIVED,
+    RETURN_STAGES,
+    Evidence,
+    Standing,
+    cancellable,
+    cannot_cancel,
+    evidence_read,
+    standing_of,
+)
 from ..catalogue.stock import stock_available, warehouses_of
 from ..flags.codes import MESSAGE_CODES
 from ..models import (
@@ -61,18 +71,6 @@ def order_timeline(*, order_id: int) -> list[TimelineEvent]:
 
 
 # --- the agent's customer and order screen ------------------------------------------------
-DISPATCHED = {
-    Lifecycle.HANDED_TO_CARRIER,
-    Lifecycle.DELIVERY_PROBLEM,
-    Lifecycle.RETURNING,
-    Lifecycle.IN_TRANSIT,
-    Lifecycle.OUT_FOR_DELIVERY,
-    Lifecycle.DELIVERED,
-    Lifecycle.COLLECTED,
-    Lifecycle.RETURN_REQUESTED,
-    Lifecycle.RETURNED,
-    Lifecycle.REFUNDED,
-}
 # Arrived, cancelled or on its way back: no longer late, whatever the dates say.
 NOT_LATE = (*ARRIVED, Lifecycle.CANCELLED, *RETURN_STAGES)
 RECENT_NOTES = 5
@@ -146,8 +144,6 @@ def suggested_links(customer: Customer, user, *, verified) -> list[SuggestedLink
     A supervisor settles them; an agent only with the caller verified on this call, who can say
     whether the other record is theirs. Store staff see none: the other customer is not theirs to see.
     """
-    from ..access import sees_every_store
-
     if not sees_every_store(user):
         return []
     links = list(
@@ -187,8 +183,6 @@ def maybe_same_as(customer_ids: list[int], user) -> dict[int, list[int]]:
 
     For those who see every customer, as :func:`suggested_links`; store staff get nothing.
     """
-    from ..access import sees_every_store
-
     others: dict[int, list[int]] = {pk: [] for pk in customer_ids}
     if not customer_ids or not sees_every_store(user):
         return others
@@ -575,28 +569,6 @@ def paid_more_in_store(customer: Customer, *, orders: QuerySet[Order], days: int
         if price is not None and line.unit_price > price.price:
             hints.append({"order": line.order, "line": line, "web": price, "more": line.unit_price - price.price})
     return sorted(hints, key=lambda h: (h["order"].placed_at, h["line"].pk), reverse=True)
-
-
-def cannot_cancel(order: Order, standing: Standing) -> str:
-    """Why the order can no longer be cancelled, in words for the customer; empty while it still can."""
-    if standing.status == Lifecycle.CANCELLED or order.cancelled_at:
-        return "already cancelled"
-    if order.fulfilment == Order.Fulfilment.CARRY_OUT:
-        return "bought at the till"
-    if standing.status == Lifecycle.COLLECTED:
-        return "collected in store"
-    if standing.status == Lifecycle.DELIVERED:
-        return "already delivered"
-    if standing.status in RETURN_STAGES:
-        return "already delivered and being returned"
-    if standing.status in DISPATCHED:  # a parcel any system reports is a stage of the standing
-        return "already dispatched"
-    return ""
-
-
-def cancellable(order: Order, standing: Standing) -> bool:
-    """An order can still be cancelled until something has left the building."""
-    return not cannot_cancel(order, standing)
 
 
 def refundable(payments: list[Payment], returns) -> Decimal:

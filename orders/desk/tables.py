@@ -9,10 +9,10 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from ..freetext import int_or_none
 from ..models import Flag, Order
 from ..timezones import screen_local, utc_quotes_on_screen
 from .answer import flag_label
-from .forms import int_or_none
 
 MAX_PER_PAGE = 100
 

@@ -22,11 +22,12 @@ from ..access import role, store_ids, visible_customers, visible_orders
 from ..audit import audit
 from ..catalogue.identity import normalise_phone
 from ..catalogue.merges import customer_link_decide
+from ..freetext import int_or_none
 from ..models import AccessLog, Customer, CustomerMerge, Order, StaffPreference, Store
 from ..roles import STORE_STAFF
 from ..timezones import SESSION_KEY
 from . import search
-from .forms import NoteForm, PreferenceForm, VerifyForm, int_or_none
+from .forms import NoteForm, PreferenceForm, VerifyForm
 from .selectors import (
     customer_header,
     customer_orders,

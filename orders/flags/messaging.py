@@ -29,8 +29,7 @@ from integrations.adapters.fields import http_url
 from omnidesk.queue import enqueue_on_commit
 
 from ..catalogue.lines import order_lines
-from ..catalogue.standing import standings
-from ..desk.selectors import cancellable
+from ..catalogue.standing import cancellable, standings
 from ..models import READY_FOR_PICKUP, CustomerMessage, Flag, MessageTemplate, Order, TimelineEvent
 from ..timeline import events
 from ..timezones import customer_day

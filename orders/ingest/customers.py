@@ -23,6 +23,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
 from integrations import records as rec
 from omnidesk.db import insert_new, upsert
@@ -321,8 +322,6 @@ def customers_survivor_of(customer_ids: Iterable[int | None]) -> dict[int, int]:
 
 
 def _stamps() -> dict:
-    from django.utils import timezone
-
     now = timezone.now()
     return {"created_at": now, "updated_at": now}
 

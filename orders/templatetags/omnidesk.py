@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
 
 from integrations.adapters.fields import http_url
 
@@ -93,8 +94,6 @@ UNDO_LABELS = {"unsnooze": "Undo snooze", "reopen": "Undo resolve"}
 @register.filter
 def undo_of(message) -> dict | None:
     """The undo a worklist message offers (``extra_tags`` "undo <action>:<flag id>"): its URL and label."""
-    from django.urls import reverse
-
     words = str(getattr(message, "extra_tags", "") or "").split()
     if "undo" not in words:
         return None

@@ -12,11 +12,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from integrations.demo import demo_sources_ensure, demo_users_ensure
 from integrations.hosts import private_sources_allow
@@ -24,6 +26,7 @@ from integrations.models import SyncRun
 from integrations.sandbox import SandboxServer, World
 from integrations.sync import source_sync
 from integrations.tasks import worker_queues
+from omnidesk.celery import app
 
 
 class Command(BaseCommand):
@@ -102,13 +105,6 @@ def _in_process_scheduler(every: float) -> None:
 
     Tasks are eager without a broker, so calling them here runs them in this thread.
     """
-    import time
-
-    from django.conf import settings
-    from django.db import close_old_connections
-
-    from omnidesk.celery import app
-
     app.loader.import_default_modules()  # every app's tasks.py, as a worker would at start
     last_run: dict[str, float] = {}
     while True:

@@ -23,17 +23,17 @@ from omnidesk.routers import replica_reads
 
 from ..access import visible_orders, visible_stores
 from ..audit import audit
-from ..desk.answer import flag_label
-from ..desk.forms import NoteForm
-from ..desk.search import order_url
-from ..desk.services import note_write
-from ..desk.tables import table_configure
+from ..flags.actions import CannotReopen, flag_reopen, flag_resolve, flag_snooze, flag_take, flag_unsnooze
+from ..flags.codes import SEVERITY, SEVERITY_LABEL
+from ..flags.messaging import MESSAGE_CODES, CannotMessage, message_preview, message_send
 from ..freetext import REASON_MAX, card_free
 from ..models import AccessLog, Flag, Store
 from ..timezones import screen_local, utc_quotes_on_screen
-from .actions import CannotReopen, flag_reopen, flag_resolve, flag_snooze, flag_take, flag_unsnooze
-from .codes import SEVERITY, SEVERITY_LABEL
-from .messaging import MESSAGE_CODES, CannotMessage, message_preview, message_send
+from .answer import flag_label
+from .forms import NoteForm
+from .search import order_url
+from .services import note_write
+from .tables import table_configure
 
 AGES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(days=1), "72h": timedelta(days=3)}
 
