@@ -12,7 +12,8 @@ from integrations.adapters.fields import http_url
 from ..access import visible_orders
 from ..audit import audit
 from ..desk import search
-from ..desk.selectors import distinct, maybe_same_as, order_pane, order_systems, presence_sources
+from ..desk.links import maybe_same_as
+from ..desk.selectors import distinct, order_pane, order_systems, presence_sources
 from ..models import AccessLog, Customer, Order
 from .auth import TokenAuth, signed_in_or_token
 from .schemas import ErrorOut, LookupOut, OrderDetailOut, PaymentOut, ScanOut, ShipmentOut

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import operator
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from integrations.models import Source, SyncRun
 
-from ..access import sees_every_store
 from ..catalogue.lines import lines_of
 from ..catalogue.standing import (
     ARRIVED,
@@ -29,8 +27,6 @@ from ..catalogue.stock import stock_available, warehouses_of
 from ..flags.codes import MESSAGE_CODES
 from ..models import (
     Customer,
-    CustomerIdentity,
-    CustomerLink,
     Flag,
     Interaction,
     Lifecycle,
@@ -42,10 +38,11 @@ from ..models import (
     Picking,
     Pickup,
     Shipment,
-    TimelineEvent,
 )
-from ..timezones import LOCAL_FORMAT, screen_zone, store_zone, utc_quotes_on_screen
+from ..timeline.selectors import timeline_rows
+from ..timezones import LOCAL_FORMAT, screen_zone
 from .answer import CALLER_FACING, order_answer
+from .prices import OtherPrice, other_channel_prices, paid_more_in_store
 
 
 def sync_overview(*, orders: QuerySet[Order], customers: QuerySet[Customer]) -> dict:
@@ -58,16 +55,6 @@ def sync_overview(*, orders: QuerySet[Order], customers: QuerySet[Customer]) -> 
         "orders": orders.count(),
         "customers": customers.count(),
     }
-
-
-def order_timeline(*, order_id: int) -> list[TimelineEvent]:
-    """One order's timeline across every system, in the order things happened (one query).
-
-    Events are stored in UTC with the time they happened in their own system, so a
-    scan synced late still sorts where it belongs.
-    """
-    events = TimelineEvent.objects.filter(order_id=order_id).select_related("source", "actor")
-    return list(events.order_by("occurred_at", "id"))
 
 
 # --- the agent's customer and order screen ------------------------------------------------
@@ -122,80 +109,6 @@ def customer_header(customer: Customer, *, orders: QuerySet[Order]) -> dict:
     }
 
 
-@dataclass
-class SuggestedLink:
-    """A customer who may be this one (one unverified key shared), as the customer's screen shows it."""
-
-    link: CustomerLink
-    other: Customer
-    kind: str  # "e-mail", "phone"
-    value: str
-    can_decide: bool
-    systems: list[str]  # the systems that know the other customer
-    orders: int  # how many orders the other customer has
-
-
-KEY_LABELS = {"email": "e-mail", "phone": "phone", "loyalty": "loyalty id"}
-
-
-def suggested_links(customer: Customer, user, *, verified) -> list[SuggestedLink]:
-    """Open suggested links of the customer, for those who see every customer (agents, supervisors).
-
-    A supervisor settles them; an agent only with the caller verified on this call, who can say
-    whether the other record is theirs. Store staff see none: the other customer is not theirs to see.
-    """
-    if not sees_every_store(user):
-        return []
-    links = list(
-        CustomerLink.objects.filter(Q(customer=customer) | Q(other=customer), decision=CustomerLink.Decision.OPEN)
-        .select_related("customer", "other")
-        .order_by("created_at", "id")
-    )
-    if not links:  # most customers: no permission or other customer to look up
-        return []
-    may = user.has_perm("orders.change_customerlink") or (
-        verified is not None and user.has_perm("orders.view_customerlink")
-    )
-    others = {link.other_id if link.customer_id == customer.pk else link.customer_id for link in links}
-    systems: dict[int, set[str]] = defaultdict(set)
-    for cid, name in CustomerIdentity.objects.filter(customer__in=others).values_list("customer_id", "source__name"):
-        systems[cid].add(name)
-    orders = dict(
-        Order.objects.filter(customer__in=others)
-        .values("customer_id")
-        .annotate(n=Count("id"))
-        .values_list("customer_id", "n")
-    )
-    out = []
-    for link in links:
-        kind, _, value = link.key.partition(":")
-        other = link.other if link.customer_id == customer.pk else link.customer
-        out.append(
-            SuggestedLink(
-                link, other, KEY_LABELS.get(kind, kind), value, may, sorted(systems[other.pk]), orders.get(other.pk, 0)
-            )
-        )
-    return out
-
-
-def maybe_same_as(customer_ids: list[int], user) -> dict[int, list[int]]:
-    """Per customer, the other customers an open suggested link says may be the same person (one query).
-
-    For those who see every customer, as :func:`suggested_links`; store staff get nothing.
-    """
-    others: dict[int, list[int]] = {pk: [] for pk in customer_ids}
-    if not customer_ids or not sees_every_store(user):
-        return others
-    links = CustomerLink.objects.filter(
-        Q(customer__in=customer_ids) | Q(other__in=customer_ids), decision=CustomerLink.Decision.OPEN
-    ).values_list("customer_id", "other_id")
-    for one, other in links:
-        for this, that in ((one, other), (other, one)):
-            if this in others and that not in others[this]:
-                others[this].append(that)
-    return {pk: sorted(found) for pk, found in others.items()}
-
-
 def distinct(values) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
@@ -232,17 +145,6 @@ class Presence:
         return self.record or self.shipment
 
 
-@dataclass(frozen=True)
-class OtherPrice:
-    """S13: what the same SKU cost in the other channel (in store vs online) on the order's day, or the last day seen."""
-
-    price: Decimal
-    channel: str
-    system: str
-    seen_at: datetime
-    same_day: bool
-
-
 @dataclass
 class LineView:
     line: OrderLine
@@ -253,49 +155,6 @@ class LineView:
     @property
     def difference(self) -> Decimal | None:
         return None if self.other is None else self.line.unit_price - self.other.price
-
-
-OTHER_PRICE_LOOKBACK = timedelta(days=7)
-
-
-def _store_day(order: Order) -> tuple[datetime, datetime]:
-    """The start and end of the day the order was placed, as its store's clock counts days."""
-    start = order.placed_at.astimezone(store_zone(order.store)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)
-
-
-def _channel_prices(channel: str, skus: set[str], since: datetime, until: datetime) -> dict[str, list[tuple]]:
-    """``{sku: [(price, system, placed at)], newest first}``: what these SKUs sold for in ``channel`` (one query)."""
-    found: dict[str, list[tuple]] = defaultdict(list)
-    rows = (
-        OrderLine.objects.filter(
-            sku__in=skus, order__channel=channel, order__placed_at__gte=since, order__placed_at__lt=until
-        )
-        .order_by("-order__placed_at", "id")
-        .values_list("sku", "unit_price", "source__name", "order__placed_at")
-    )
-    for sku, price, system, at in rows:
-        found[sku].append((price, system, at))
-    return found
-
-
-def _price_on(seen: list[tuple], channel: str, day: tuple[datetime, datetime]) -> OtherPrice | None:
-    """The price of that day, else the latest of the week before it (``seen`` newest first)."""
-    start, end = day
-    for price, system, at in seen:
-        if start - OTHER_PRICE_LOOKBACK <= at < end:
-            return OtherPrice(price, channel, system, at, at >= start)
-    return None
-
-
-def other_channel_prices(order: Order, lines: list[OrderLine]) -> dict[str, OtherPrice]:
-    """``{sku: price}`` of these lines' SKUs in the other channel on the order's day (see :func:`_price_on`)."""
-    if not lines or order.placed_at is None:
-        return {}
-    other = Order.Channel.WEB if order.channel == Order.Channel.STORE else Order.Channel.STORE
-    day = _store_day(order)
-    seen = _channel_prices(other, {line.sku for line in lines}, day[0] - OTHER_PRICE_LOOKBACK, day[1])
-    return {sku: price for sku, rows in seen.items() if (price := _price_on(rows, other, day))}
 
 
 def order_pane(order: Order) -> dict:
@@ -464,44 +323,6 @@ def lateness(order: Order, standing: Standing, now: datetime | None = None) -> t
     return max(overdue) if overdue else None
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineRow:
-    """One timeline event, ready to show: formatted once here rather than per row in the template."""
-
-    at: datetime
-    iso: str
-    local: str  # as the store's clock showed it
-    kind: str
-    source: str | None
-    who: str  # the system, the staff member, or OmniDesk itself
-    summary: str
-
-
-def timeline_rows(order: Order) -> list[TimelineRow]:
-    """The order's merged timeline in one query, without building a model instance per event.
-
-    The busiest orders carry hundreds of events; plain rows keep the order screen fast.
-    """
-    zone = screen_zone(order.store)
-    events = (
-        TimelineEvent.objects.filter(order_id=order.pk)
-        .order_by("occurred_at", "id")
-        .values_list("occurred_at", "kind", "source__name", "actor__username", "summary")
-    )
-    return [
-        TimelineRow(
-            at,
-            at.isoformat(),
-            at.astimezone(zone).strftime(LOCAL_FORMAT),
-            kind,
-            source,
-            source or actor or "OmniDesk",
-            utc_quotes_on_screen(summary, order.store, at),
-        )
-        for at, kind, source, actor, summary in events
-    ]
-
-
 def parcels(shipments) -> list[Shipment]:
     """One entry per parcel: the storefront's fulfilment and the carrier's tracker of one tracking number are one.
 
@@ -545,30 +366,6 @@ def _lines_with_stock(order: Order, sources: dict[int, Source]) -> list[LineView
             )
         )
     return views
-
-
-def paid_more_in_store(customer: Customer, *, orders: QuerySet[Order], days: int = 30) -> list[dict]:
-    """S13: the customer's in-store lines of the last ``days`` that cost more than online that day (or the
-    last day the web sold it within a week before), newest first: a hint on the customer's header. Two queries."""
-    since = timezone.now() - timedelta(days=days)
-    store_lines = list(
-        OrderLine.objects.filter(
-            order__in=orders.filter(customer=customer).values("pk"),  # only the orders this user may see
-            order__channel=Order.Channel.STORE,
-            order__placed_at__gte=since,
-        ).select_related("order__store")
-    )
-    if not store_lines:
-        return []
-    web = _channel_prices(
-        Order.Channel.WEB, {line.sku for line in store_lines}, since - OTHER_PRICE_LOOKBACK, timezone.now()
-    )
-    hints = []
-    for line in store_lines:
-        price = _price_on(web.get(line.sku, []), Order.Channel.WEB, _store_day(line.order))
-        if price is not None and line.unit_price > price.price:
-            hints.append({"order": line.order, "line": line, "web": price, "more": line.unit_price - price.price})
-    return sorted(hints, key=lambda h: (h["order"].placed_at, h["line"].pk), reverse=True)
 
 
 def refundable(payments: list[Payment], returns) -> Decimal:

@@ -28,14 +28,8 @@ from ..roles import STORE_STAFF
 from ..timezones import SESSION_KEY
 from . import search
 from .forms import NoteForm, PreferenceForm, VerifyForm
-from .selectors import (
-    customer_header,
-    customer_orders,
-    order_pane,
-    suggested_links,
-    sync_overview,
-    verified_on_this_call,
-)
+from .links import suggested_links
+from .selectors import customer_header, customer_orders, order_pane, sync_overview, verified_on_this_call
 from .services import identity_verified_log, note_write, time_zone_choose, time_zone_of
 from .tables import OrderTable, table_configure
 

@@ -25,7 +25,6 @@ from django.db import connection
 from integrations.demo import demo_sources_ensure
 from integrations.models import DeadLetter, RawRecord, Source, SyncRun, WebhookDelivery
 from integrations.services import source_upsert
-from orders.desk.selectors import timeline_rows
 from orders.models import (
     Customer,
     CustomerIdentity,
@@ -38,6 +37,7 @@ from orders.models import (
     TimelineEvent,
     TrackingEvent,
 )
+from orders.timeline.selectors import timeline_rows
 
 CANONICAL_TABLES = [
     Customer,

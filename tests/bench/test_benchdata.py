@@ -12,7 +12,6 @@ from django.db.models import Count
 from integrations import records as rec
 from integrations.models import Source
 from orders.catalogue.identity import normalise_email, normalise_phone
-from orders.desk.selectors import order_timeline
 from orders.ingest.correlate import normalise_number, orders_for, record_keys
 from orders.ingest.orders import payment_event
 from orders.models import (
@@ -33,6 +32,7 @@ from orders.models import (
     TrackingEvent,
 )
 from orders.timeline import events
+from orders.timeline.selectors import order_timeline
 from tests.bench import benchdata
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -173,7 +173,7 @@ def test_a_tracker_finds_its_order_by_tracking_number_in_either_order(shop, carr
 
 def test_the_timeline_sorts_by_when_things_happened_not_when_they_arrived(shop, carrier):
     from integrations.records import TrackingEventRecord
-    from orders.desk.selectors import order_timeline
+    from orders.timeline.selectors import order_timeline
 
     shipped = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     scans = [

@@ -16,9 +16,9 @@ from django.db import IntegrityError, connection, transaction
 
 from integrations.models import DeadLetter, RawRecord, WebhookDelivery
 from orders import partitions
-from orders.desk.selectors import order_timeline
 from orders.models import TimelineEvent
 from orders.timeline import events
+from orders.timeline.selectors import order_timeline
 from tests.factories import OrderFactory, SourceFactory
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
