@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from celery.schedules import crontab
 from celery.signals import worker_process_init
 from django.utils import timezone
 
@@ -35,28 +34,23 @@ def test_dispatch_queues_exactly_the_due_enabled_sources(db, monkeypatch):
     assert sorted(queued) == sorted([(due.pk, "sync.due"), (never.pk, "sync.never-synced")])
 
 
-def test_the_beat_schedule_has_one_dispatcher_the_detection_run_and_the_nightly_partitions_upkeep():
-    assert celery_app.conf.beat_schedule == {
-        "dispatch-due-syncs": {
-            "task": "integrations.tasks.dispatch_due_syncs",
-            "schedule": 15.0,
-            "options": {"expires": 14},
-        },
-        "detect-flags": {
-            "task": "orders.tasks.detect_flags",
-            "schedule": 300.0,
-            "options": {"expires": 240},
-        },
-        "push-pending-pickups": {
-            "task": "orders.tasks.push_pending_pickups",
-            "schedule": 120.0,
-            "options": {"expires": 110},
-        },
-        "partitions-upkeep": {
-            "task": "orders.tasks.partitions_upkeep",
-            "schedule": crontab(minute=17, hour=3),
-            "options": {"expires": 21600},
-        },
+def test_every_beat_entry_names_a_task_that_exists_and_expires_before_its_next_turn():
+    """What the schedule must hold, not a copy of it: a misspelt task name would never run, and a
+    run queued behind a backlog must not still be waiting when the next one is queued."""
+    celery_app.loader.import_default_modules()
+    for name, entry in celery_app.conf.beat_schedule.items():
+        assert entry["task"] in celery_app.tasks, name
+        schedule = entry["schedule"]
+        # an interval's period, or a daily crontab's (one fixed minute and hour: once a day)
+        period = schedule if isinstance(schedule, float) else 24 * 3600
+        if not isinstance(schedule, float):
+            assert (len(schedule.minute), len(schedule.hour)) == (1, 1), name
+        assert 0 < entry["options"]["expires"] < period, name
+    assert {entry["task"] for entry in celery_app.conf.beat_schedule.values()} >= {
+        "integrations.tasks.dispatch_due_syncs",
+        "orders.tasks.detect_flags",
+        "orders.tasks.push_pending_pickups",
+        "orders.tasks.partitions_upkeep",
     }
 
 
