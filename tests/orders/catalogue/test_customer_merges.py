@@ -2,7 +2,7 @@
 
 Trusted evidence is a loyalty id, a key both systems vouch for (a verified storefront e-mail,
 a POS customer record's e-mail and phone), or e-mail and phone agreeing; one unverified key
-(a CRM contact's e-mail) is only a suggestion (tests/orders/test_customer_links.py).
+(a CRM contact's e-mail) is only a suggestion (tests/orders/catalogue/test_customer_links.py).
 """
 
 from __future__ import annotations
