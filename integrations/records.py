@@ -23,7 +23,7 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
-Lifecycle = Literal[
+UpstreamStatus = Literal[
     "placed", "paid", "in_erp", "assigned", "picked", "packed", "ready_for_pickup",
     "handed_to_carrier", "in_transit", "out_for_delivery", "delivered", "collected",
     "cancelled", "return_requested", "returned", "refunded",
@@ -81,7 +81,7 @@ class ShipmentRecord(Record):
     tracking_number: str = Field(default="", max_length=64)
     tracking_url: str = Field(default="", max_length=500)
     raw_status: str = Field(default="", max_length=64)
-    status: Lifecycle = "handed_to_carrier"
+    status: UpstreamStatus = "handed_to_carrier"
     line_skus: list[str] = Field(default_factory=list)
     shipped_at: AwareDatetime | None = None
     window_start: AwareDatetime | None = None
@@ -101,7 +101,7 @@ class ReturnRecord(Record):
     refunded_at: AwareDatetime | None = None
 
 
-class OrderRecord(Record):
+class UpstreamOrder(Record):
     """An order as one system knows it, with everything that system says about it."""
 
     external_id: str = Field(min_length=1, max_length=128)
@@ -115,7 +115,7 @@ class OrderRecord(Record):
     fulfilment: Literal["ship", "pickup", "delivery", "carry_out"] = "ship"
     location_id: str = Field(default="", max_length=128, description="Pickup / selling location, in the source's ids.")
     raw_status: str = Field(default="", max_length=64)
-    status: Lifecycle = "placed"
+    status: UpstreamStatus = "placed"
     placed_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
     cancelled_at: AwareDatetime | None = None
@@ -191,7 +191,7 @@ class PickingRecord(Record):
     """An ERP fulfilment task (an Odoo stock.picking): who prepares which order, when it is scheduled, when done.
 
     Linked to its order by ``order_reference`` (the ERP's sale order name, e.g. ``S00042``,
-    matched to ``OrderRecord.number`` of the same source) or ``order_external_id``.
+    matched to ``UpstreamOrder.number`` of the same source) or ``order_external_id``.
     """
 
     external_id: str = Field(min_length=1, max_length=128)
@@ -200,7 +200,7 @@ class PickingRecord(Record):
     order_external_id: str = Field(default="", max_length=128)
     kind: Literal["outgoing", "incoming", "internal"] = "outgoing"
     raw_status: str = Field(default="", max_length=64)
-    status: Lifecycle = "in_erp"
+    status: UpstreamStatus = "in_erp"
     assigned_to: str = Field(
         default="",
         max_length=128,

@@ -20,16 +20,16 @@ from ..records import (
     MappingError,
     MoveRecord,
     OrderPaymentRecord,
-    OrderRecord,
     PickingRecord,
     StockRecord,
     TrackerRecord,
+    UpstreamOrder,
 )
 
 MappedRecord = (
     CustomerRecord
     | LocationRecord
-    | OrderRecord
+    | UpstreamOrder
     | StockRecord
     | TrackerRecord
     | PickingRecord

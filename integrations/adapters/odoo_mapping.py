@@ -68,10 +68,10 @@ from ..records import (
     LocationRecord,
     MappingError,
     MoveRecord,
-    OrderRecord,
     PickingLineRecord,
     PickingRecord,
     StockRecord,
+    UpstreamOrder,
 )
 from .fields import enum, json_object, store_code, text
 
@@ -152,7 +152,7 @@ def map_partner(payload: Any) -> CustomerRecord:
     )
 
 
-def map_order(payload: Any) -> OrderRecord:
+def map_order(payload: Any) -> UpstreamOrder:
     where = "sale.order"
     order = _row(payload, where)
     number = _text(order, "name", where)
@@ -163,7 +163,7 @@ def map_order(payload: Any) -> OrderRecord:
         raise MappingError(f"{where}.currency_id is missing")
     partner = _many2one(order, "partner_id", where)
     warehouse = _many2one(order, "warehouse_id", where)
-    return OrderRecord(
+    return UpstreamOrder(
         external_id=_id(order, "id", where),
         number=number,
         references=_unique(ref for ref in references if ref and ref != number),

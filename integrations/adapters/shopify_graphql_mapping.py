@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..records import CustomerRecord, LocationRecord, MappingError, OrderRecord
+from ..records import CustomerRecord, LocationRecord, MappingError, UpstreamOrder
 from .fields import json_object, text
 from .shopify_mapping import map_customer, map_location, map_order
 
@@ -47,7 +47,7 @@ def is_graphql(payload: Any) -> bool:
     return isinstance(payload, dict) and isinstance(payload.get("id"), str) and payload["id"].startswith(GID_PREFIX)
 
 
-def map_order_node(payload: Any) -> OrderRecord:
+def map_order_node(payload: Any) -> UpstreamOrder:
     return map_order(rest_order(payload))
 
 

@@ -58,10 +58,10 @@ from ..records import (
     LineRecord,
     LocationRecord,
     MappingError,
-    OrderRecord,
     PaymentRecord,
     ReturnRecord,
     ShipmentRecord,
+    UpstreamOrder,
 )
 from .fields import Objects, enum, ident, json_object, objects, optional_ident, parse_time, store_code, text, web_url
 
@@ -131,7 +131,7 @@ def map_location(payload: Any) -> LocationRecord:
     )
 
 
-def map_order(payload: Any) -> OrderRecord:
+def map_order(payload: Any) -> UpstreamOrder:
     order = json_object(payload, "order")
     currency = text(order, "currency", "order")
     if not currency:
@@ -153,7 +153,7 @@ def map_order(payload: Any) -> OrderRecord:
     refunds = objects(order, "refunds", "order")
     raw_status = f"{financial_status or 'unknown'}/{fulfillment_status or 'unfulfilled'}"
     customer = order.get("customer")
-    return OrderRecord(
+    return UpstreamOrder(
         external_id=ident(order, "id", "order"),
         number=text(order, "name", "order"),
         references=[],

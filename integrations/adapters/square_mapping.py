@@ -77,9 +77,9 @@ from ..records import (
     LocationRecord,
     MappingError,
     OrderPaymentRecord,
-    OrderRecord,
     PaymentRecord,
     StockRecord,
+    UpstreamOrder,
 )
 from . import fields
 from .fields import enum, ident, json_object, objects, store_code, text
@@ -160,7 +160,7 @@ def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
     )
 
 
-def map_order(payload: Any) -> OrderRecord:
+def map_order(payload: Any) -> UpstreamOrder:
     order = json_object(payload, "order")
     state = enum(order, "state", "order", ORDER_STATES)
     total, currency = _money(order, "total_money", "order")
@@ -196,7 +196,7 @@ def map_order(payload: Any) -> OrderRecord:
         cancelled_at = updated_at
     promise_key = PROMISE_KEY.get(kind)
     receipt = next((p.receipt_number for p in tenders if p.receipt_number), "")
-    return OrderRecord(
+    return UpstreamOrder(
         external_id=ident(order, "id", "order"),
         number=receipt or reference,
         references=[reference] if reference else [],

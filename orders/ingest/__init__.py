@@ -39,14 +39,14 @@ def ingest_customer_records(*, source, records: Sequence[rec.CustomerRecord], sy
 INGESTERS = {
     rec.CustomerRecord: ingest_customer_records,
     rec.LocationRecord: ingest_locations,
-    rec.OrderRecord: ingest_orders,
+    rec.UpstreamOrder: ingest_orders,
     rec.StockRecord: ingest_stock,
     rec.PickingRecord: ingest_pickings,
     rec.MoveRecord: ingest_moves,
     rec.OrderPaymentRecord: ingest_order_payments,
     rec.TrackerRecord: ingest_trackers,
 }
-LINKING = (rec.OrderRecord, rec.PickingRecord, rec.OrderPaymentRecord, rec.TrackerRecord)
+LINKING = (rec.UpstreamOrder, rec.PickingRecord, rec.OrderPaymentRecord, rec.TrackerRecord)
 
 
 def ingest(*, source, records: Sequence[rec.Record], synced_at: datetime) -> IngestResult:
@@ -65,7 +65,7 @@ def ingest(*, source, records: Sequence[rec.Record], synced_at: datetime) -> Ing
 
 def orphan_scope(source, by_type: dict[type, list]) -> OrphanScope:
     """The keys a page wrote that orphans may wait for, and those its own pickings, payments and trackers name."""
-    orders, pickings = by_type.get(rec.OrderRecord, []), by_type.get(rec.PickingRecord, [])
+    orders, pickings = by_type.get(rec.UpstreamOrder, []), by_type.get(rec.PickingRecord, [])
     payments, trackers = by_type.get(rec.OrderPaymentRecord, []), by_type.get(rec.TrackerRecord, [])
     ids = [r.external_id for r in orders] + [r.order_external_id for r in (*pickings, *payments)]
     numbers = [r.number for r in orders] + [r.order_reference for r in pickings]

@@ -33,7 +33,7 @@ LABELS = dict(Lifecycle.choices)
 RECORD_FIELDS = ["order_id", "external_number", "references", "raw_status", "status", "source_updated_at", "synced_at", "content_hash", "fields"]  # fmt: skip
 
 
-def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: datetime) -> IngestResult:
+def ingest_orders(*, source, records: Sequence[rec.UpstreamOrder], synced_at: datetime) -> IngestResult:
     result = IngestResult()
     records = latest_by_id(records)
     hashes = {r.external_id: record_hash(r) for r in records}
@@ -98,14 +98,14 @@ def ingest_orders(*, source, records: Sequence[rec.OrderRecord], synced_at: date
     return result
 
 
-def _older(record: rec.OrderRecord, before: tuple | None) -> bool:
+def _older(record: rec.UpstreamOrder, before: tuple | None) -> bool:
     """The record says it was last updated before the version already stored."""
     return before is not None and None not in (record.updated_at, before[3]) and record.updated_at < before[3]
 
 
 def _order_customers(
-    source, records: Sequence[rec.OrderRecord], synced_at: datetime
-) -> tuple[dict[str, int | None], list[rec.OrderRecord]]:
+    source, records: Sequence[rec.UpstreamOrder], synced_at: datetime
+) -> tuple[dict[str, int | None], list[rec.UpstreamOrder]]:
     """``({order external_id: customer_id}, guests)``: the customer account on the order or the customer it
     names by id; the records naming no customer are the guests (:func:`_guest_customers`)."""
     # The customer embedded in an order is often partial (Odoo gives only the partner's id and
@@ -136,7 +136,7 @@ def _order_customers(
     return {ext: survivor_of.get(cid, cid) for ext, cid in customer_of.items()}, guests
 
 
-def _guest_customers(source, guests: Sequence[rec.OrderRecord], order_of: dict[str, int]) -> dict[str, int | None]:
+def _guest_customers(source, guests: Sequence[rec.UpstreamOrder], order_of: dict[str, int]) -> dict[str, int | None]:
     """The customer of each record naming no customer account.
 
     - A copy of a web order in another system (the POS's pickup, the ERP's sale order) is the same
@@ -174,7 +174,7 @@ def _guest_customers(source, guests: Sequence[rec.OrderRecord], order_of: dict[s
     return customer_of
 
 
-def _order_row(record: rec.OrderRecord, customer_id, stores) -> dict:
+def _order_row(record: rec.UpstreamOrder, customer_id, stores) -> dict:
     return {
         "number": record.number or record.external_id, "customer_id": customer_id, "channel": record.channel,
         "fulfilment": record.fulfilment, "store_id": stores.get(record.location_id), "placed_at": record.placed_at,
@@ -218,7 +218,7 @@ def _status_event(source, record, order_id, customer_id, *, old):
     )  # fmt: skip
 
 
-def _first_sight_events(source, record: rec.OrderRecord, order_id: int, customer_id, *, is_origin: bool) -> list:
+def _first_sight_events(source, record: rec.UpstreamOrder, order_id: int, customer_id, *, is_origin: bool) -> list:
     if is_origin:
         first = events.order_placed(
             source=source, external_id=record.external_id, order_id=order_id, customer_id=customer_id,
@@ -271,7 +271,7 @@ def shipment_row(ship: rec.ShipmentRecord) -> dict:
 
 
 def _children_upsert(
-    source, records: Sequence[rec.OrderRecord], order_of: dict[str, int], customer_of, stores, synced_at
+    source, records: Sequence[rec.UpstreamOrder], order_of: dict[str, int], customer_of, stores, synced_at
 ) -> list:
     """Lines, payments, shipments (with scans) and returns of changed orders; ones the source dropped are removed."""
     lines, payments, shipments, returns, timeline = [], [], [], [], []

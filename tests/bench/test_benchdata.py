@@ -92,7 +92,7 @@ def test_order_keys_are_what_correlation_computes(loaded):
     sources = {s.pk: s for s in Source.objects.all()}
     expected = set()
     for record in OrderRecord.objects.all():
-        keyed = rec.OrderRecord(
+        keyed = rec.UpstreamOrder(
             external_id=record.external_id, number=record.external_number, references=record.references
         )
         expected |= {(key, record.order_id) for key in record_keys(sources[record.source_id], keyed)}
@@ -102,7 +102,7 @@ def test_order_keys_are_what_correlation_computes(loaded):
 def test_an_erp_record_naming_a_probe_number_lands_on_that_order(loaded):
     erp = Source.objects.get(name="odoo")
     for number, order_id in benchdata.probe_targets(7, 25)["order_number"]:
-        record = rec.OrderRecord(external_id="probe", number="S99999", references=[number])
+        record = rec.UpstreamOrder(external_id="probe", number="S99999", references=[number])
         target, merges = orders_for(erp, [record], {})
         assert (target["probe"], merges) == (order_id, [])
         assert OrderKey.objects.get(key=normalise_number(number)).order_id == order_id

@@ -13,10 +13,9 @@ from integrations.adapters import Adapter, Page
 from integrations.http import TransportError
 from integrations.locks import landing_lock, source_lock
 from integrations.models import DeadLetter, RawRecord, SyncRun
-from integrations.records import MappingError, OrderRecord
+from integrations.records import MappingError, UpstreamOrder
 from integrations.sync import source_sync
-from orders.models import Customer, Order, OrderLine, Payment, TimelineEvent
-from orders.models import OrderRecord as OrderRecordRow
+from orders.models import Customer, Order, OrderLine, OrderRecord, Payment, TimelineEvent
 from tests.factories import SourceFactory
 
 
@@ -61,7 +60,7 @@ class FakeAdapter(Adapter):
     def map(self, stream, payload):
         if "broken" in payload:
             raise MappingError(f"line_items is not a list: {payload['broken']!r}")
-        return OrderRecord(
+        return UpstreamOrder(
             external_id=payload["id"],
             number=payload["name"],
             status=payload["status"],
@@ -85,7 +84,7 @@ class FakeAdapter(Adapter):
 def counts() -> dict[str, int]:
     return {
         "orders": Order.objects.count(),
-        "records": OrderRecordRow.objects.count(),
+        "records": OrderRecord.objects.count(),
         "lines": OrderLine.objects.count(),
         "payments": Payment.objects.count(),
         "customers": Customer.objects.count(),

@@ -35,10 +35,10 @@ from integrations.records import (
     LocationRecord,
     MappingError,
     MoveRecord,
-    OrderRecord,
     PickingLineRecord,
     PickingRecord,
     StockRecord,
+    UpstreamOrder,
 )
 
 from .helpers import make_adapter, utc
@@ -156,7 +156,7 @@ def test_partner_maps_contact_details_and_ref_as_loyalty_id():
 
 
 def test_sale_order_maps_every_field():
-    assert map_order(SALE_ORDER) == OrderRecord(
+    assert map_order(SALE_ORDER) == UpstreamOrder(
         external_id="42",
         number="S00042",
         references=["#1001"],  # client_order_ref and origin both name the web order

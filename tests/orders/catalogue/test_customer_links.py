@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from integrations.records import CustomerRecord, OrderRecord
+from integrations.records import CustomerRecord, UpstreamOrder
 from orders.ingest import ingest
 from orders.models import Customer, CustomerIdentity, CustomerLink, CustomerMerge, Order
 from tests.factories import SourceFactory, StoreFactory, agent, clerk_of, supervisor
@@ -37,8 +37,8 @@ def land(source, *records):
     return ingest(source=source, records=list(records), synced_at=timezone.now())
 
 
-def guest_order(external_id: str, number: str, *, email: str = "", phone: str = "", name: str = "") -> OrderRecord:
-    return OrderRecord(
+def guest_order(external_id: str, number: str, *, email: str = "", phone: str = "", name: str = "") -> UpstreamOrder:
+    return UpstreamOrder(
         external_id=external_id, number=number, status="paid", total=Decimal("80.00"), email=email, phone=phone,
         customer_name=name, placed_at=timezone.now(), updated_at=timezone.now(),
     )  # fmt: skip

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from integrations.records import OrderRecord, PickingRecord, ShipmentRecord, TrackerRecord
+from integrations.records import PickingRecord, ShipmentRecord, TrackerRecord, UpstreamOrder
 from orders.ingest import ingest
 from orders.models import CustomerIdentity, Order, OrderKey, Picking, Shipment, TimelineEvent
 from tests.factories import SourceFactory
@@ -31,8 +31,8 @@ def carrier(db):
     return SourceFactory(name="easypost", kind="carrier", adapter="easypost")
 
 
-def web(number="#1001", **extra) -> OrderRecord:
-    return OrderRecord(
+def web(number="#1001", **extra) -> UpstreamOrder:
+    return UpstreamOrder(
         external_id="5001",
         number=number,
         status="paid",
@@ -44,8 +44,8 @@ def web(number="#1001", **extra) -> OrderRecord:
     )
 
 
-def sale_order(external_id="42", number="S00042", refs=("#1001",), **extra) -> OrderRecord:
-    return OrderRecord(
+def sale_order(external_id="42", number="S00042", refs=("#1001",), **extra) -> UpstreamOrder:
+    return UpstreamOrder(
         external_id=external_id,
         number=number,
         references=list(refs),
@@ -83,7 +83,7 @@ def test_the_erp_record_lands_on_the_web_order_whichever_comes_first(shop, erp, 
 
 def test_a_record_naming_two_orders_merges_them(shop, erp):
     land(shop, web())
-    land(shop, OrderRecord(external_id="5002", number="#1002", status="paid", placed_at=PLACED, updated_at=PLACED))
+    land(shop, UpstreamOrder(external_id="5002", number="#1002", status="paid", placed_at=PLACED, updated_at=PLACED))
     assert Order.objects.count() == 2
 
     land(erp, sale_order(refs=("#1001", "#1002")))
@@ -112,7 +112,7 @@ def test_a_pos_receipt_is_not_a_key(shop, db):
     land(shop, web(number="#1001"))
     land(
         pos,
-        OrderRecord(
+        UpstreamOrder(
             external_id="sq1", number="1001", channel="store", status="collected", placed_at=PLACED, updated_at=PLACED
         ),
     )
