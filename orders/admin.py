@@ -10,7 +10,7 @@ from integrations.admin import ReadOnlyAdmin
 from . import users_admin  # noqa: F401 (registers the restricted user admin)
 from .audit import AdminAccessLogged
 from .catalogue.merges import customer_link_decide, customer_merge, customer_merge_reverse
-from .counter.services import pushes_dispatch
+from .counter.outbox import pushes_dispatch
 from .desk.services import note_correct, note_write, notes_delete
 from .freetext import NOTE_MAX, card_free
 from .models import (

@@ -9,7 +9,7 @@ from celery import shared_task
 from integrations.http import TransportError
 
 from . import partitions
-from .counter.services import pending_push_ids, pickup_push_send, pushes_dispatch
+from .counter.outbox import push_send, pushes_dispatch, pushes_pending
 from .flags.detection import detect, detect_after_page
 from .flags.messaging import message_deliver
 
@@ -58,7 +58,7 @@ def push_pickup(push_id: int) -> str | None:
     sweep, never by several retry chains at once.
     """
     try:
-        sent = pickup_push_send(push_id).sent_at
+        sent = push_send(push_id).sent_at
     except TransportError:
         return None
     return sent.isoformat() if sent else None
@@ -67,7 +67,7 @@ def push_pickup(push_id: int) -> str | None:
 @shared_task(time_limit=4 * 60, soft_time_limit=3 * 60 + 30)
 def push_pending_pickups() -> int:
     """The sweep (beat, every 2 minutes): every pickup push not yet accepted upstream is tried again."""
-    return pushes_dispatch(pending_push_ids())
+    return pushes_dispatch(pushes_pending())
 
 
 @shared_task(time_limit=60 * 60, soft_time_limit=55 * 60)

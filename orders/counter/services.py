@@ -26,10 +26,6 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.adapters import CollectedLine, adapter_class, adapter_for
-from integrations.http import TransportError
-from omnidesk.queue import enqueue
-
 from ..catalogue.lines import order_lines
 from ..catalogue.standing import orders_status_refresh
 from ..flags.messaging import CannotMessage, message_ready_for_pickup
@@ -48,6 +44,7 @@ from ..models import (
     TimelineEvent,
 )
 from ..timeline import events
+from .outbox import pushes_queue
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +179,7 @@ def _ready_if_all_picked(pickup: Pickup, *, by, now) -> None:
         pickup.save(update_fields=["stage", "ready_at", "updated_at"])
         _event(order=order, key=f"pickup:ready:{order.pk}:{now.isoformat()}", summary="Ready for pickup", by=by)
         _customer_tell_ready(pickup, now=now)
-        pickup_push_queue(order=order, state=PickupPush.State.READY, lines=lines)
+        pushes_queue(order=order, state=PickupPush.State.READY, lines=lines)
         orders_status_refresh([order.pk])
     elif not all_picked and pickup.stage == Stage.READY:
         pickup.stage, pickup.ready_at = Stage.PREPARING, None
@@ -293,7 +290,7 @@ def pickup_handover(
         _close(pickup, stage=Stage.REFUSED, now=now)
         _event(order=order, key=f"pickup:handover:{handover.pk}", summary=f"Refused at the counter ({refusal.strip()}), "
                f"recorded by {_who(by)}", by=by, at=now)  # fmt: skip
-        pickup_push_queue(order=order, state=PickupPush.State.REFUSED)
+        pushes_queue(order=order, state=PickupPush.State.REFUSED)
         orders_status_refresh([order.pk])
         return handover
     if check is None or not identity_confirmed(order, check):
@@ -319,7 +316,7 @@ def pickup_handover(
     how = Handover.IdCheck(check.method).label.lower()
     summary = f"{'Partly collected' if partial else 'Collected'} by {handover.collected_by} ({how}), handed over by {_who(by)}"
     _event(order=order, key=f"pickup:handover:{handover.pk}", summary=summary, by=by, at=now)
-    pickup_push_queue(order=order, state=PickupPush.State.COLLECTED, lines=[line for line in lines if line.pk in taken])
+    pushes_queue(order=order, state=PickupPush.State.COLLECTED, lines=[line for line in lines if line.pk in taken])
     orders_status_refresh([order.pk])
     return handover
 
@@ -327,85 +324,3 @@ def pickup_handover(
 def _close(pickup: Pickup, *, stage: str, now) -> None:
     pickup.stage, pickup.closed_at = stage, now
     pickup.save(update_fields=["stage", "closed_at", "updated_at"])
-
-
-# --- the outbox ----------------------------------------------------------------------------------
-def push_targets(order: Order, state: str) -> list[OrderRecord]:
-    """The order's record in every system whose adapter takes ``state`` (one per system).
-
-    Square takes ready, collected and refused (its PICKUP fulfillment's state); Shopify takes
-    collected (a fulfilment of the taken lines); Odoo takes collected (the picking validated)
-    and refused (the picking cancelled). See each adapter's ``push_pickup``.
-    """
-    targets: dict[int, OrderRecord] = {}
-    for record in order.records.select_related("source").order_by("id"):
-        if record.source_id not in targets and state in adapter_class(record.source.adapter).pickup_states:
-            targets[record.source_id] = record
-    return list(targets.values())
-
-
-def pickup_push_queue(*, order: Order, state: str, lines: list[OrderLine] = ()) -> list[PickupPush]:
-    """Queue the state for each system that takes it, once (unique per order, system and state).
-
-    ``lines`` are what the customer took (collected); the tasks go after commit.
-    """
-    records = push_targets(order, state)
-    if not records:
-        log.info("order %s: no system takes the pickup state %s", order.pk, state)
-        return []
-    taken = [{"sku": line.sku, "quantity": line.quantity} for line in lines]
-    PickupPush.objects.bulk_create(
-        [
-            PickupPush(order=order, target=record.source, external_id=record.external_id, state=state, lines=taken)
-            for record in records
-        ],
-        ignore_conflicts=True,
-    )
-    pushes = list(PickupPush.objects.filter(order=order, state=state, target__in=[r.source_id for r in records]))
-    for push in pushes:
-        if push.sent_at is None:
-            transaction.on_commit(lambda push_id=push.pk: _push_dispatch(push_id))
-    return pushes
-
-
-def _push_dispatch(push_id: int) -> None:
-    try:
-        enqueue("orders.tasks.push_pickup", push_id)
-    except Exception:  # the periodic sweep (push_pending_pickups) sends it later
-        log.warning("pickup push %s not sent now; the sweep retries it", push_id, exc_info=True)
-
-
-def pushes_dispatch(push_ids: list[int]) -> int:
-    """Queue these outbox rows for sending now (the sweep, a supervisor's "send again now"); returns how many."""
-    for push_id in push_ids:
-        _push_dispatch(push_id)
-    return len(push_ids)
-
-
-def pickup_push_send(push_id: int) -> PickupPush:
-    """Send one outbox row through its target's adapter, at most once (locked; ``sent_at`` re-checked).
-
-    A failure is counted and kept on the row (the board shows it) and raised as a
-    TransportError; the periodic sweep (``push_pending_pickups``) tries the row again.
-    """
-    with transaction.atomic():
-        push = PickupPush.objects.select_for_update().select_related("target").get(pk=push_id)
-        if push.sent_at is not None:
-            return push
-        push.attempts += 1
-        try:
-            lines = [CollectedLine(sku=line["sku"], quantity=int(line["quantity"])) for line in push.lines]
-            adapter_for(push.target).push_pickup(external_id=push.external_id, state=push.state, lines=lines)
-        except (TransportError, ValueError) as error:
-            push.last_error = str(error)[:1000]
-            push.save(update_fields=["attempts", "last_error"])
-            log.warning("pickup push %s failed: %s", push.pk, error)
-        else:
-            push.sent_at, push.last_error = timezone.now(), ""
-            push.save(update_fields=["attempts", "sent_at", "last_error"])
-            return push
-    raise TransportError(push.last_error, permanent=False)
-
-
-def pending_push_ids() -> list[int]:
-    return list(PickupPush.objects.filter(sent_at__isnull=True).order_by("id").values_list("id", flat=True))

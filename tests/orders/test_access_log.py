@@ -20,7 +20,7 @@ NAME, EMAIL, PHONE = "Zoë Müller", "zoe.muller@example.com", "+13125550147"
 
 
 def _scene(monkeypatch):
-    monkeypatch.setattr("orders.counter.services._push_dispatch", lambda push_id: None)
+    monkeypatch.setattr("orders.counter.outbox._push_dispatch", lambda push_id: None)
     scene = scenes.build()
     web = scene.web_order
     web.shipments.update(order=scene.pos_order)

@@ -42,7 +42,7 @@ def test_other_numbers_are_not_card_numbers(text):
 
 @pytest.fixture
 def scene(db, monkeypatch):
-    monkeypatch.setattr("orders.counter.services._push_dispatch", lambda push_id: None)
+    monkeypatch.setattr("orders.counter.outbox._push_dispatch", lambda push_id: None)
     scene = scenes.build()
     web = scene.web_order
     web.shipments.all().delete()

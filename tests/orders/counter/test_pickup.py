@@ -17,15 +17,9 @@ from integrations.models import Source, SyncRun
 from integrations.sandbox.formats.odoo_records import picking_state
 from integrations.sync import source_sync
 from orders.catalogue.lines import order_lines
+from orders.counter.outbox import push_send, pushes_pending
 from orders.counter.selectors import board_orders, pickup_board, pickup_checklist, pickup_orders
-from orders.counter.services import (
-    IdentityCheck,
-    PickupError,
-    pending_push_ids,
-    pickup_handover,
-    pickup_line_check,
-    pickup_push_send,
-)
+from orders.counter.services import IdentityCheck, PickupError, pickup_handover, pickup_line_check
 from orders.flags.detection import detect
 from orders.models import (
     PICKUP_DONE,
@@ -54,7 +48,7 @@ ZOE = "zoe.muller@example.com"
 def pushes(monkeypatch):
     """Pushes queued after commit, recorded instead of sent (the sandbox test sends them for real)."""
     queued = []
-    monkeypatch.setattr("orders.counter.services._push_dispatch", queued.append)
+    monkeypatch.setattr("orders.counter.outbox._push_dispatch", queued.append)
     return queued
 
 
@@ -274,7 +268,7 @@ def test_two_workers_sending_the_same_push_at_once_write_upstream_once(monkeypat
         lambda self, **kwargs: sent.append(kwargs),
     )
 
-    first, second = racing(lambda: pickup_push_send(push.pk).sent_at, lambda: pickup_push_send(push.pk).sent_at)
+    first, second = racing(lambda: push_send(push.pk).sent_at, lambda: push_send(push.pk).sent_at)
 
     assert first == second and first is not None  # the second worker waited, then found it sent
     assert sent == [{"external_id": "SQ1001", "state": "ready", "lines": []}]
@@ -295,7 +289,7 @@ def test_a_push_the_system_refuses_is_kept_with_its_error_and_counted(scene, mon
     monkeypatch.setattr("integrations.adapters.odoo.OdooAdapter.push_pickup", refuse)
 
     with pytest.raises(TransportError):  # the sweep tries it again
-        pickup_push_send(push.pk)
+        push_send(push.pk)
 
     push.refresh_from_db()
     assert (push.attempts, push.sent_at, push.last_error) == (
@@ -303,7 +297,7 @@ def test_a_push_the_system_refuses_is_kept_with_its_error_and_counted(scene, mon
         None,
         "POST /json/2/stock.picking/button_validate: HTTP 503",
     )
-    assert pending_push_ids() == [push.pk]  # and the sweep will try it again
+    assert pushes_pending() == [push.pk]  # and the sweep will try it again
 
 
 def test_the_sweep_and_a_supervisors_send_again_queue_only_the_pushes_not_yet_sent(scene, pushes, admin_client):

@@ -28,7 +28,7 @@ MALLORY = "mallory@evil.example"
 
 @pytest.fixture
 def theft(monkeypatch):
-    monkeypatch.setattr("orders.counter.services._push_dispatch", lambda push_id: None)
+    monkeypatch.setattr("orders.counter.outbox._push_dispatch", lambda push_id: None)
     scene = scenes.build()
     scene.web_order.shipments.all().delete()
     Order.objects.filter(pk=scene.web_order.pk).update(

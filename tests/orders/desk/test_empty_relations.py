@@ -53,7 +53,7 @@ def nullable_relations() -> list[tuple[str, str]]:
 
 def _world(monkeypatch):
     """One row of every model, each optional relation filled."""
-    monkeypatch.setattr("orders.counter.services._push_dispatch", lambda push_id: None)
+    monkeypatch.setattr("orders.counter.outbox._push_dispatch", lambda push_id: None)
     scene = scenes.build()
     boss, alice, clerk = supervisor(), agent(), clerk_of(scene.downtown, "dana.downtown")
     web = scene.web_order
