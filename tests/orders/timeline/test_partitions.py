@@ -139,6 +139,12 @@ def test_deleting_an_event_frees_its_key_and_truncating_empties_the_key_table(ch
         cursor.execute("SELECT count(*) FROM orders_timelineevent_key")
         assert cursor.fetchone() == (0,)
     assert events.events_write([_note(order, "a", DEC), _note(order, "b", JUN)]) == 2
+    # a TRUNCATE that names the key table too (a reset emptying every table at once) works the same
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE orders_timelineevent, orders_timelineevent_key, integrations_rawrecord_content")
+        cursor.execute("SELECT count(*) FROM orders_timelineevent_key")
+        assert cursor.fetchone() == (0,)
+    assert events.events_write([_note(order, "b", JUN)]) == 1
 
 
 def test_upkeep_makes_the_coming_months_and_a_second_run_does_nothing(checked_now):
