@@ -30,6 +30,16 @@ class Draws:
         raw = self.rng.getrandbits(6 * length + 8).to_bytes((6 * length + 15) // 8, "big")
         return base64.b64encode(raw)[:length].decode().replace("+", "K").replace("/", "q")
 
+    def variant_email(self, email: str, share: float) -> str:
+        """The same address as someone typed it (with probability ``share``): sometimes Capitalised, rarely SHOUTED."""
+        roll = self.random()
+        if roll >= share:
+            return email
+        if roll < share * 0.2:
+            return email.upper()
+        local, domain = email.split("@")
+        return ".".join(part.capitalize() for part in local.split(".")) + "@" + domain.capitalize()
+
 
 def choose(shares, roll: float) -> str:
     """The entry of ``(name, share)`` pairs that a uniform ``roll`` in [0, 1) falls on."""

@@ -208,16 +208,6 @@ class Generator(SystemIds, Draws):
             person.square_email = self.variant_email(person.email, 0.4)
             self.out.people.append(person)
 
-    def variant_email(self, email: str, share: float) -> str:
-        """The same address as someone typed it: sometimes Capitalised, rarely SHOUTED."""
-        roll = self.random()
-        if roll >= share:
-            return email
-        if roll < share * 0.2:
-            return email.upper()
-        local, domain = email.split("@")
-        return ".".join(part.capitalize() for part in local.split(".")) + "@" + domain.capitalize()
-
     # --- orders -------------------------------------------------------------------
     def make_orders(self) -> None:
         people = self.out.people

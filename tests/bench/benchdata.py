@@ -132,23 +132,8 @@ EXTRA_PLACES = (
     ("desert-ridge", "Desert Ridge", "store", "America/Phoenix", "21001 N Tatum Blvd", "Phoenix", "AZ", "85050", "+14805550180", "DR"),
     ("lakeshore", "Lakeshore", "store", "America/Chicago", "835 N Michigan Ave", "Chicago", "IL", "60611", "+13125550190", "LS"),
 )  # fmt: skip
-# More names with accents (and letters NFKD cannot fold) than the sandbox's few, for search by name.
-EXTRA_FIRST = (
-    "José", "Chloé", "Renée", "Søren", "Björn", "Łukasz", "François", "Noémie", "Mónica", "Jürgen",
-    "Siân", "Inês", "Aurélie", "Dário", "Zoë", "Magdalena", "Agnieszka", "Thảo", "Ömer", "Ana",
-)  # fmt: skip
-EXTRA_LAST = (
-    "Núñez", "Peña", "Jiménez", "Dvořák", "Ødegaard", "Çelik", "Öztürk", "Nguyễn", "Gonçalves", "Šimić",
-    "Lefèvre", "Bergström", "Wójcik", "Fernández", "Muñoz", "García", "Schäfer", "Łopez", "Kovačević", "Ferreira",
-)  # fmt: skip
-# A few names in other scripts, with the e-mail stem their owners chose.
-NON_LATIN = (
-    ("王芳", "wang.fang"), ("李伟", "li.wei"), ("张伟", "zhang.wei"), ("山田 太郎", "taro.yamada"),
-    ("佐藤 花子", "hanako.sato"), ("김민준", "minjun.kim"), ("Дмитрий Иванов", "dmitry.ivanov"),
-    ("Ольга Смирнова", "olga.smirnova"), ("Ελένη Παπαδοπούλου", "eleni.papadopoulou"), ("محمد علي", "mohamed.ali"),
-)  # fmt: skip
-FIRST_NAMES = catalog.FIRST_NAMES + EXTRA_FIRST
-LAST_NAMES = catalog.LAST_NAMES + EXTRA_LAST
+FIRST_NAMES = catalog.FIRST_NAMES + catalog.EXTRA_FIRST_NAMES
+LAST_NAMES = catalog.LAST_NAMES + catalog.EXTRA_LAST_NAMES
 AREA_CODES = tuple(sorted({a for *_, areas in catalog.CITIES for a in areas} | {
     "213", "310", "415", "510", "619", "858", "303", "720", "480", "602", "520", "224", "630", "872", "305", "404",
 }))  # fmt: skip
@@ -638,7 +623,7 @@ class _World(Draws):
     def _person_name(self) -> tuple[str, str]:
         """A display name and the e-mail stem its owner picked (``Zoë Müller`` -> ``zoe.muller``)."""
         if self.random() < 0.004:
-            return self.pick(NON_LATIN)
+            return self.pick(catalog.NON_LATIN_NAMES)
         first, last = self.pick(FIRST_NAMES), self.pick(LAST_NAMES)
         return f"{first} {last}", f"{_stem(first)}.{_stem(last)}"
 
@@ -665,16 +650,6 @@ class _World(Draws):
             external_id = str(51_000 + self.serial["hubspot"] * 3 + self.u(0, 3))
             out.append((self.H, external_id, name, email, written, loyalty_id))
         return out
-
-    def variant_email(self, email: str, share: float) -> str:
-        """The same address as someone typed it: sometimes Capitalised, rarely SHOUTED (as the sandbox)."""
-        roll = self.random()
-        if roll >= share:
-            return email
-        if roll < share * 0.2:
-            return email.upper()
-        local, domain = email.split("@")
-        return ".".join(part.capitalize() for part in local.split(".")) + "@" + domain.capitalize()
 
     # --- orders ------------------------------------------------------------------------------------------------------
     def write_orders(self, copier: _Copier, *, log, started: float) -> None:
