@@ -73,7 +73,7 @@ LAST_NAMES = (
     "Earhart", "O'Brien", "Kowalski", "Chen", "Patel", "Okafor", "Müller", "Silva", "Novak", "Dubois",
 )  # fmt: skip
 # More names with accents (and letters NFKD cannot fold), and names in other scripts with the e-mail stem their
-# owners chose: the bench's million-customer world (tests/bench/benchdata.py) draws them for search by name.
+# owners chose: the bench's million-customer world (tests/bench/benchdata/) draws them for search by name.
 EXTRA_FIRST_NAMES = (
     "José", "Chloé", "Renée", "Søren", "Björn", "Łukasz", "François", "Noémie", "Mónica", "Jürgen",
     "Siân", "Inês", "Aurélie", "Dário", "Zoë", "Magdalena", "Agnieszka", "Thảo", "Ömer", "Ana",

@@ -1,4 +1,4 @@
-"""Seeded random draws shared by the sandbox's world (``generate.py``) and the bench's data (``tests/bench/benchdata.py``).
+"""Seeded random draws shared by the sandbox's world (``generate.py``) and the bench's data (``tests/bench/benchdata/``).
 
 Plain ``random()`` arithmetic: several times cheaper than ``randrange``/``choice``, which
 matters at a million orders.

@@ -1,4 +1,4 @@
-"""Bench data (tests/bench/benchdata.py): exact counts, rows shaped as the sync writes them, probes that find their rows."""
+"""Bench data (tests/bench/benchdata/): exact counts, rows shaped as the sync writes them, probes that find their rows."""
 
 from __future__ import annotations
 
