@@ -98,6 +98,8 @@ def bench_lookup(
     bench_rules(figures, log=log)
     if timeline_events:
         timeline_fill(timeline_events, log=log)
+        client.force_login(agent)  # the fill outlasts the idle session timeout (30 min): sign in again
+        client.get("/")
         _lookup_measure(figures, client, agent, targets, "big_timeline.", log)
         _pane_plan(figures, log)
 
