@@ -13,8 +13,9 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from celery.schedules import schedule as every_seconds
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -106,15 +107,29 @@ def _in_process_scheduler(every: float) -> None:
     Tasks are eager without a broker, so calling them here runs them in this thread.
     """
     app.loader.import_default_modules()  # every app's tasks.py, as a worker would at start
-    last_run: dict[str, float] = {}
+    started, last_run = app.now(), {}
     while True:
         time.sleep(every)
         close_old_connections()
-        for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
-            if time.monotonic() - last_run.get(name, 0.0) < float(entry["schedule"]):
-                continue
-            last_run[name] = time.monotonic()
+        for name in beat_due(settings.CELERY_BEAT_SCHEDULE, last_run, started=started):
+            last_run[name] = app.now()
             try:
-                app.tasks[entry["task"]].apply()
+                app.tasks[settings.CELERY_BEAT_SCHEDULE[name]["task"]].apply()
             except Exception as exc:  # keep the demo alive; a sync's failure is recorded on its source
                 print(f"scheduled {name} failed: {exc}", file=sys.stderr)
+
+
+def beat_due(beat: dict, last_run: dict[str, datetime], *, started: datetime) -> list[str]:
+    """The entries of a beat schedule due now: an interval (seconds) never run yet is due at once; any other
+    Celery schedule (the nightly crontab) counts from ``started``, so it runs at its own time, not at start."""
+    due = []
+    for name, entry in beat.items():
+        plan = entry["schedule"]
+        if isinstance(plan, int | float):
+            plan = every_seconds(run_every=timedelta(seconds=plan), app=app)
+            if name not in last_run:
+                due.append(name)
+                continue
+        if plan.is_due(last_run.get(name, started)).is_due:
+            due.append(name)
+    return due
