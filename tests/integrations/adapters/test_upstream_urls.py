@@ -13,8 +13,8 @@ from orders.flags.messaging import message_context
 from tests.factories import agent
 from tests.orders import scene as scenes
 
+from .shopify.support import order_fixture, ups_fulfilment
 from .test_easypost import created_tracker
-from .test_shopify import order_fixture, ups_fulfilment
 
 HOSTILE = [
     "javascript:alert(document.cookie)",

@@ -3,84 +3,34 @@ flag engine: a flag opens once per condition, closes once, keeps its history, an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from itertools import count
-from types import SimpleNamespace
 
-import pytest
-import time_machine
-
-from integrations.sync import PAGE_HOOKS, RUN_HOOKS
 from orders.counter.services import pickup_line_check
-from orders.flags.detection import DEFAULT_THRESHOLDS, detect, detect_after_run
-from orders.flags.rules import RULES
-from orders.flags.store import flag_close, flag_open, flags_close, flags_open
-from orders.ingest import IngestResult
 from orders.models import (
-    DetectionRule,
-    Flag,
     Lifecycle,
     Order,
     Payment,
     Picking,
     Return,
     StockLevel,
-    TimelineEvent,
 )
-from orders.tasks import detect_after_page_queued, detect_flags
-from tests.concurrency import racing
 from tests.factories import (
     LineFactory,
-    OrderFactory,
-    OrderRecordFactory,
     PaymentFactory,
     ShipmentFactory,
-    SourceFactory,
     StockFactory,
-    StoreFactory,
     UserFactory,
 )
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-SECOND = timedelta(seconds=1)
-ids = count(1)
-
-
-@pytest.fixture
-def systems(db):
-    """The five systems; the ERP has finished a sync (so its silence about an order means something)."""
-    return SimpleNamespace(
-        shop=SourceFactory(name="shopify", kind="storefront", adapter="shopify"),
-        pos=SourceFactory(name="square", kind="pos", adapter="square"),
-        erp=SourceFactory(name="odoo", kind="erp", adapter="odoo", last_success_at=NOW - timedelta(days=1)),
-        carrier=SourceFactory(name="easypost", kind="carrier", adapter="easypost"),
-        store=StoreFactory(code="downtown", name="Downtown"),
-    )
-
-
-def web_order(systems, *, placed_ago=timedelta(hours=1), total="50.00", financial="paid", **fields) -> Order:
-    """A web order the storefront took (and, by its financial status, was paid in full)."""
-    order = OrderFactory(
-        channel="web", origin_source=systems.shop, total=Decimal(total), placed_at=NOW - placed_ago, **fields
-    )
-    OrderRecordFactory(order=order, source=systems.shop, raw_status=f"{financial}/unfulfilled")
-    return order
-
-
-def in_erp(systems, order, **picking) -> Picking:
-    OrderRecordFactory(order=order, source=systems.erp, external_id=f"so-{next(ids)}", external_number="S00001")
-    fields = {"kind": Picking.Kind.OUTGOING, "status": Lifecycle.IN_ERP, "name": "WH/OUT/00001", **picking}
-    return Picking.objects.create(source=systems.erp, external_id=f"pk-{next(ids)}", order=order, **fields)
-
-
-def finding(code, order, *, now=NOW, threshold=None):
-    """What the rule ``code`` alone concludes about ``order`` at ``now`` (None: no flag)."""
-    return RULES[code]([order.pk], now=now, threshold=threshold or DEFAULT_THRESHOLDS.get(code)).get(order.pk)
-
-
-def open_flags(order) -> list[str]:
-    return sorted(Flag.objects.filter(order=order, closed_at__isnull=True).values_list("code", flat=True))
+from .support import (
+    NOW,
+    SECOND,
+    finding,
+    in_erp,
+    store_sale,
+    web_order,
+)
 
 
 # -- phantom_order ---------------------------------------------------------------------------
@@ -342,11 +292,6 @@ def test_parcels_with_different_lines_are_a_split_shipment_not_a_duplicate(syste
 
 
 # -- payment_mismatch ------------------------------------------------------------------------
-def store_sale(systems, *, total="50.00", paid="50.00") -> Order:
-    order = OrderFactory(channel="store", origin_source=systems.pos, total=Decimal(total), placed_at=NOW)
-    OrderRecordFactory(order=order, source=systems.pos)
-    PaymentFactory(order=order, source=systems.pos, kind=Payment.Kind.SALE, amount=Decimal(paid))
-    return order
 
 
 def test_payment_mismatch_when_the_tenders_do_not_make_the_total(systems):
@@ -382,154 +327,3 @@ def test_a_storefront_order_reads_its_capture_from_the_financial_status(systems)
     assert finding("payment_mismatch", underpaid).detail == (
         f"order {underpaid.number}: total 50.00 USD but the storefront says partially_paid: less was captured"
     )
-
-
-# -- the flag engine -------------------------------------------------------------------------
-def test_a_flag_opens_once_closes_once_and_keeps_its_history(systems):
-    order = web_order(systems, placed_ago=timedelta(hours=1))
-
-    first = detect(order_ids=[order.pk], now=NOW)
-    again = detect(order_ids=[order.pk], now=NOW + timedelta(minutes=5))
-    assert (first.opened, again.opened, again.still_open) == (1, 0, 1)
-    assert open_flags(order) == ["phantom_order"]
-
-    in_erp(systems, order, assigned_to="Ann", status=Lifecycle.ASSIGNED)
-    cleared = detect(order_ids=[order.pk], now=NOW + timedelta(minutes=10))
-    assert (cleared.opened, cleared.closed) == (0, 1)
-    assert detect(order_ids=[order.pk], now=NOW + timedelta(minutes=15)).closed == 0
-
-    flag = Flag.objects.get(order=order)
-    assert flag.closed_at == NOW + timedelta(minutes=10)
-    kinds = list(TimelineEvent.objects.filter(order=order).order_by("occurred_at").values_list("kind", "summary"))
-    assert kinds == [
-        (TimelineEvent.Kind.FLAG_OPENED, f"Phantom order: {flag.detail}"),
-        (TimelineEvent.Kind.FLAG_CLOSED, "Phantom order closed: the condition cleared"),
-    ]
-
-
-def test_a_condition_that_returns_opens_a_new_flag_beside_the_closed_one(systems):
-    order = store_sale(systems, paid="40.00")
-    detect(order_ids=[order.pk], now=NOW)
-    Payment.objects.filter(order=order).update(amount=Decimal("50.00"))
-    detect(order_ids=[order.pk], now=NOW + timedelta(minutes=1))
-    Payment.objects.filter(order=order).update(amount=Decimal("45.00"))
-
-    assert detect(order_ids=[order.pk], now=NOW + timedelta(minutes=2)).opened == 1
-    assert Flag.objects.filter(order=order).count() == 2
-    assert open_flags(order) == ["payment_mismatch"]
-
-
-def test_new_facts_refresh_the_open_flag_without_reopening_it(systems):
-    order = store_sale(systems, paid="40.00")
-    detect(order_ids=[order.pk], now=NOW)
-    Payment.objects.filter(order=order).update(amount=Decimal("45.00"))
-
-    result = detect(order_ids=[order.pk], now=NOW + timedelta(minutes=1))
-
-    assert (result.opened, result.updated, result.still_open) == (0, 1, 1)
-    assert Flag.objects.get(order=order).evidence["captured"] == "45.00"
-    assert TimelineEvent.objects.filter(order=order, kind=TimelineEvent.Kind.FLAG_OPENED).count() == 1
-
-
-def test_the_supervisors_threshold_and_switch_are_obeyed(systems):
-    order = web_order(systems, placed_ago=timedelta(minutes=20))
-    assert detect(order_ids=[order.pk], now=NOW).opened == 0
-
-    DetectionRule.objects.filter(code="phantom_order").update(threshold=timedelta(minutes=15))
-    assert detect(order_ids=[order.pk], now=NOW).opened == 1
-
-    DetectionRule.objects.filter(code="phantom_order").update(enabled=False)
-    assert detect(order_ids=[order.pk], now=NOW).closed == 1
-    assert open_flags(order) == []
-
-
-def test_the_migration_seeds_every_rule_with_the_documented_defaults(db):
-    stored = dict(DetectionRule.objects.values_list("code", "threshold"))
-    assert set(stored) == set(RULES)
-    assert {code: t for code, t in stored.items() if t} == DEFAULT_THRESHOLDS
-
-
-def test_detection_scoped_to_some_orders_leaves_the_others_flags_alone(systems):
-    mine, other = store_sale(systems, paid="1.00"), store_sale(systems, paid="2.00")
-    detect(now=NOW)
-    Payment.objects.update(amount=Decimal("50.00"))
-
-    assert detect(order_ids=[mine.pk], now=NOW).closed == 1
-    assert open_flags(other) == ["payment_mismatch"]
-
-
-def test_a_person_can_raise_and_resolve_a_flag_through_the_same_api(systems):
-    order = web_order(systems)
-    flag = flag_open(order_id=order.pk, code="stock_shortfall", detail="line 1 missing at the counter", now=NOW)
-    assert flag_open(order_id=order.pk, code="stock_shortfall", detail="again", now=NOW).pk == flag.pk
-
-    assert flag_close(flag=flag, reason="found in the back room", now=NOW) is True
-    assert flag_close(flag=flag, reason="twice", now=NOW) is False
-    assert list(TimelineEvent.objects.filter(order=order).values_list("summary", flat=True)) == [
-        "Stock shortfall: line 1 missing at the counter",
-        "Stock shortfall closed: found in the back room",
-    ]
-
-
-# -- when it runs ----------------------------------------------------------------------------
-def test_the_page_hook_runs_the_rules_on_the_touched_orders_at_the_wall_clock(systems):
-    order = web_order(systems, placed_ago=timedelta(minutes=10))
-    assert detect_after_page_queued in PAGE_HOOKS
-
-    with time_machine.travel(NOW + timedelta(minutes=20), tick=False):
-        detect_after_page_queued(systems.shop, IngestResult(order_ids={order.pk}))  # the tests' Celery is eager
-        assert open_flags(order) == []
-    with time_machine.travel(NOW + timedelta(minutes=20, seconds=1), tick=False):
-        detect_after_page_queued(systems.shop, IngestResult(order_ids={order.pk}))
-        assert open_flags(order) == ["phantom_order"]
-
-
-def test_the_run_hook_runs_the_rules_once_over_every_order_a_sync_run_touched(systems):
-    first = web_order(systems, placed_ago=timedelta(minutes=10))
-    second = web_order(systems, placed_ago=timedelta(minutes=10))
-    assert detect_after_run in RUN_HOOKS
-
-    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
-        detect_after_run(systems.shop, {first.pk})
-        assert (open_flags(first), open_flags(second)) == (["phantom_order"], [])
-        detect_after_run(systems.shop, {first.pk, second.pk})
-    assert (open_flags(first), open_flags(second)) == (["phantom_order"], ["phantom_order"])
-
-
-def test_the_beat_task_opens_what_only_time_brings(systems):
-    order = web_order(systems, placed_ago=timedelta(minutes=10))
-
-    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
-        assert detect_flags()["opened"] == 1
-        assert detect_flags() == {"opened": 0, "closed": 0, "still_open": 1, "updated": 0}
-    assert open_flags(order) == ["phantom_order"]
-
-
-# -- two workers at once ---------------------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_opening_the_same_flag_open_it_once():
-    systems_ = SimpleNamespace(shop=SourceFactory(name="shopify", kind="storefront", adapter="shopify"))
-    order = OrderFactory(origin_source=systems_.shop)
-    row = {"order_id": order.pk, "code": "phantom_order", "detail": "not in the ERP", "evidence": {}}
-
-    first, second = racing(lambda: flags_open([row], now=NOW), lambda: flags_open([row], now=NOW + SECOND))
-
-    assert (len(first), second) == (1, [])
-    assert Flag.objects.filter(order=order, closed_at__isnull=True).count() == 1
-    assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.FLAG_OPENED).count() == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_closing_the_same_flag_close_it_once():
-    order = OrderFactory()
-    flag = Flag.objects.create(order=order, code="phantom_order", opened_at=NOW)
-
-    first, second = racing(
-        lambda: flags_close([flag.pk], now=NOW, reason="cleared"),
-        lambda: flags_close([flag.pk], now=NOW + SECOND, reason="cleared"),
-    )
-
-    assert (first, second) == (1, 0)
-    assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.FLAG_CLOSED).count() == 1
