@@ -1,4 +1,6 @@
-"""OdooAdapter: mapping of search_read rows, both transports, keyset paging and Odoo's errors.
+"""Mapping every model, and Odoo's conventions.
+
+OdooAdapter: mapping of search_read rows, both transports, keyset paging and Odoo's errors.
 
 No captured Odoo answer is available under a usable licence (tests/fixtures/vendor/README.md
 and ../shared/fixtures/vendor/README.md, "erp"), so the rows below are written here from

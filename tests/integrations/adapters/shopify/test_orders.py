@@ -1,4 +1,6 @@
-"""ShopifyAdapter: mapping against Shopify's own sample payloads, fetching at the HTTP seam.
+"""Orders: the real samples, fulfilments, payments and refunds, the retailer's conventions, bad input.
+
+ShopifyAdapter: mapping against Shopify's own sample payloads, fetching at the HTTP seam.
 
 No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
 

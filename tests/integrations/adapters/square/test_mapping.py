@@ -1,4 +1,6 @@
-"""SquareAdapter: mapping against Square's own example payloads, fetching at the HTTP seam.
+"""Mapping: orders, payments, customers, stock and locations from the real payloads.
+
+SquareAdapter: mapping against Square's own example payloads, fetching at the HTTP seam.
 
 No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
 

@@ -1,4 +1,6 @@
-"""SquareAdapter: mapping against Square's own example payloads, fetching at the HTTP seam.
+"""Webhooks: the signature over URL and body, and the events that refetch their object.
+
+SquareAdapter: mapping against Square's own example payloads, fetching at the HTTP seam.
 
 No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
 

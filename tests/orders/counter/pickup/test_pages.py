@@ -1,4 +1,4 @@
-"""The store counter: preparing, handing over and pushing a pickup, race-safe, scoped to the clerk's stores."""
+"""The board and the order page, and the pushes against the sandbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The store counter: preparing, handing over and pushing a pickup, race-safe, scoped to the clerk's stores."""
+"""Preparing, handing over, and two clerks at once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Detection rules, one by one: the boundary of each threshold, the condition that closes each flag; and the
+"""The flag engine: opening once, refreshing, closing, when it runs, two workers at once.
+
+Detection rules, one by one: the boundary of each threshold, the condition that closes each flag; and the
 flag engine: a flag opens once per condition, closes once, keeps its history, and two workers never open it twice."""
 
 from __future__ import annotations

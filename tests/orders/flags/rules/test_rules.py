@@ -1,4 +1,6 @@
-"""Detection rules, one by one: the boundary of each threshold, the condition that closes each flag; and the
+"""Each rule's condition, on the exact facts that open and clear it.
+
+Detection rules, one by one: the boundary of each threshold, the condition that closes each flag; and the
 flag engine: a flag opens once per condition, closes once, keeps its history, and two workers never open it twice."""
 
 from __future__ import annotations
