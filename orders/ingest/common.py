@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from integrations import records as rec
 
@@ -45,3 +46,9 @@ def split_changed(records, known_hashes: dict[str, str], hashes: dict[str, str])
     changed = [r for r in records if known_hashes.get(r.external_id) != hashes[r.external_id]]
     unchanged = [r.external_id for r in records if known_hashes.get(r.external_id) == hashes[r.external_id]]
     return changed, unchanged
+
+
+def updated_before(updated_at: datetime | None, stored: datetime | None) -> bool:
+    """A record that says it was last updated before the version already stored: an earlier look landing late
+    (a page fetched before a webhook, landing after it). Unknown on either side is never older."""
+    return None not in (updated_at, stored) and updated_at < stored

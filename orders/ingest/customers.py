@@ -31,6 +31,7 @@ from omnidesk.db import insert_new, upsert
 from ..catalogue.identity import normalise_email, normalise_phone
 from ..catalogue.merges import customer_merge, merge_blocked
 from ..models import Customer, CustomerIdentity, CustomerLink, CustomerMerge
+from .common import updated_before
 
 IDENTITY_FIELDS = [
     "customer_id",
@@ -338,7 +339,7 @@ def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at
         stored_update[external_id] = updated_at
     # An earlier look at the person (a page fetched before a webhook brought their new address, landing
     # after it) is left out and counted unchanged: it would put the old e-mail or phone back.
-    older = {r.external_id for r in records if _older(r.updated_at, stored_update.get(r.external_id))}
+    older = {r.external_id for r in records if updated_before(r.updated_at, stored_update.get(r.external_id))}
     records = [r for r in records if r.external_id not in older]
     changed = [r for r in records if existing.get(r.external_id) != hashes[r.external_id]]
     unchanged = [r.external_id for r in records if existing.get(r.external_id) == hashes[r.external_id]]
@@ -385,11 +386,6 @@ def ingest_customers(*, source, records: Sequence[rec.CustomerRecord], synced_at
         CustomerIdentity.objects.filter(source=source, external_id__any=unchanged).update(synced_at=synced_at)
     _fill_customer_blanks(rows)
     return len(new), len(changed) - len(new), len(unchanged) + len(older), customer_of
-
-
-def _older(updated_at: datetime | None, stored: datetime | None) -> bool:
-    """The record says it was last updated before the version already stored."""
-    return None not in (updated_at, stored) and updated_at < stored
 
 
 def _fill_customer_blanks(identity_rows: Sequence[dict]) -> None:

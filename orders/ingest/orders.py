@@ -24,7 +24,7 @@ from ..models import (
     TrackingEvent,
 )
 from ..timeline import events
-from .common import IngestResult, latest_by_id, record_hash, scoped, split_changed
+from .common import IngestResult, latest_by_id, record_hash, scoped, split_changed, updated_before
 from .correlate import keys_claim, orders_fields_refresh, orders_for, orders_merge, record_fields
 from .customers import customers_pin, customers_resolve, ingest_customers, person
 from .stores import store_ids_by_alias
@@ -45,7 +45,7 @@ def ingest_orders(*, source, records: Sequence[rec.UpstreamOrder], synced_at: da
         )
     }
     result.landed_external_ids = set(hashes)
-    older = [r for r in records if _older(r, before.get(r.external_id))]
+    older = [r for r in records if r.external_id in before and updated_before(r.updated_at, before[r.external_id][3])]
     if older:  # a replayed webhook, or a late page: never roll an order back to an earlier state
         records = [r for r in records if r.external_id not in {o.external_id for o in older}]
     changed, unchanged = split_changed(records, {ext: b[2] for ext, b in before.items()}, hashes)
@@ -96,11 +96,6 @@ def ingest_orders(*, source, records: Sequence[rec.UpstreamOrder], synced_at: da
     timeline.extend(_children_upsert(source, changed, order_of, customer_of, stores, synced_at))
     result.events = events.events_write(timeline)
     return result
-
-
-def _older(record: rec.UpstreamOrder, before: tuple | None) -> bool:
-    """The record says it was last updated before the version already stored."""
-    return before is not None and None not in (record.updated_at, before[3]) and record.updated_at < before[3]
 
 
 def _order_customers(
