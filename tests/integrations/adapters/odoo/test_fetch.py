@@ -1,14 +1,4 @@
-"""Fetching over both transports with keyset paging, and Odoo's errors.
-
-OdooAdapter: mapping of search_read rows, both transports, keyset paging and Odoo's errors.
-
-No captured Odoo answer is available under a usable licence (tests/fixtures/vendor/README.md
-and ../shared/fixtures/vendor/README.md, "erp"), so the rows below are written here from
-the Odoo external API documentation (odoo/documentation external_api.rst, ORM field
-types): many2one as ``[id, "Display Name"]``, ``false`` for every null, datetimes as
-zone-less UTC ``"YYYY-MM-DD HH:MM:SS"``, floats for quantities and amounts.
-
-No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
+"""Fetching over both transports with keyset paging, and Odoo's errors."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Customers, locations and the HMAC-signed webhooks.
-
-ShopifyAdapter: mapping against Shopify's own sample payloads, fetching at the HTTP seam.
-
-No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
+"""Customers, locations and the HMAC-signed webhooks."""
 
 from __future__ import annotations
 

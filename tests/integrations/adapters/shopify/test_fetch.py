@@ -1,8 +1,4 @@
-"""Fetching: REST paging, the call-limit bucket, and the transport's errors.
-
-ShopifyAdapter: mapping against Shopify's own sample payloads, fetching at the HTTP seam.
-
-No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
+"""Fetching: REST paging, the call-limit bucket, and the transport's errors."""
 
 from __future__ import annotations
 

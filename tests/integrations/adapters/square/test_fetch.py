@@ -1,8 +1,4 @@
-"""Fetching: searches, paging to the watermark, and the transport's errors.
-
-SquareAdapter: mapping against Square's own example payloads, fetching at the HTTP seam.
-
-No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
+"""Fetching: searches, paging to the watermark, and the transport's errors."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Webhooks: the signature over URL and body, and the events that refetch their object.
-
-SquareAdapter: mapping against Square's own example payloads, fetching at the HTTP seam.
-
-No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
+"""Webhooks: the signature over URL and body, and the events that refetch their object."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The flag engine: opening once, refreshing, closing, when it runs, two workers at once.
-
-Detection rules, one by one: the boundary of each threshold, the condition that closes each flag; and the
-flag engine: a flag opens once per condition, closes once, keeps its history, and two workers never open it twice."""
+"""The flag engine: opening once, refreshing, closing, when it runs, two workers at once."""
 
 from __future__ import annotations
 
