@@ -1,8 +1,9 @@
 """Timeline events: one small constructor per kind, one writer.
 
 Constructors return :class:`TimelineEvent` rows (dicts) whose ``key`` names the fact
-they record, so :func:`events_write` inserts with ``ON CONFLICT DO NOTHING``: the same
-fact written twice (a page synced twice, two workers racing) is one event.
+they record, so :func:`events_write` skips a key already written (the key table's trigger on
+PostgreSQL, ``ON CONFLICT DO NOTHING`` elsewhere): the same fact written twice (a page synced
+twice, two workers racing) is one event.
 Callers write events in the same transaction as the change they record.
 """
 
