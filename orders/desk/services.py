@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
+from functools import reduce
 
 from django.db import transaction
+from django.db.models import Q
 
 from ..models import Customer, Interaction, Note, Order, StaffPreference, TimelineEvent
 from ..timeline import events
@@ -44,8 +47,7 @@ def note_correct(*, note: Note, body: str) -> Note:
     """A supervisor's correction of a note's words: the note and its timeline row read the same afterwards."""
     note.body = body
     note.save(update_fields=["body"])
-    event = events.note_added(note=note)
-    TimelineEvent.objects.filter(key=event["key"]).update(summary=event["summary"])
+    TimelineEvent.objects.filter(_note_rows([note])).update(summary=events.note_added(note=note)["summary"])
     return note
 
 
@@ -53,5 +55,20 @@ def note_correct(*, note: Note, body: str) -> Note:
 def notes_delete(notes: Iterable[Note]) -> None:
     """Delete notes with their timeline rows (which quote them): no trace of words taken back stays on a screen."""
     notes = list(notes)
-    TimelineEvent.objects.filter(key__in=[events.note_added(note=note)["key"] for note in notes]).delete()
+    if notes:
+        TimelineEvent.objects.filter(_note_rows(notes)).delete()
     Note.objects.filter(pk__in=[note.pk for note in notes]).delete()
+
+
+def _note_rows(notes: list[Note]) -> Q:
+    """The timeline rows quoting these notes, found through an index: the timeline has none on its key.
+
+    A note's row is at the note's time (one month's partition) on its order, or its customer's
+    (a customer merge moves both together).
+    """
+    rows = []
+    for note in notes:
+        event = events.note_added(note=note)
+        owner = Q(order_id=note.order_id) if note.order_id else Q(customer_id=note.customer_id)
+        rows.append(Q(owner, key=event["key"], occurred_at=event["occurred_at"]))
+    return reduce(operator.or_, rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from orders.catalogue.merges import customer_merge
 from orders.desk.services import note_write
 from orders.models import Note, TimelineEvent
 from tests.factories import CustomerFactory, OrderFactory, agent, supervisor
@@ -85,3 +86,19 @@ def test_deleted_notes_take_their_timeline_rows_with_them(client, boss):
     assert list(TimelineEvent.objects.filter(kind="note").values_list("key", "summary")) == [
         (f"note:{kept.pk}", "kept")
     ]
+
+
+def test_a_note_of_a_customer_merged_since_is_corrected_and_deleted_with_its_row(client, boss):
+    # Given a note on a customer who was then merged into another (the note and its row moved together)
+    survivor, merged = CustomerFactory(), CustomerFactory()
+    note = note_write(customer=merged, order=None, author=boss, body="Asked for a callback")
+    customer_merge(survivor_id=survivor.pk, merged_ids=[merged.pk], key="loyalty:L-1", by=boss)
+
+    # When a supervisor corrects the note's words, and then deletes it
+    client.post(reverse("admin:orders_note_change", args=[note.pk]), {"customer": survivor.pk, "body": "Call back"})
+    corrected = list(TimelineEvent.objects.filter(kind="note").values_list("summary", "customer_id"))
+    client.post(reverse("admin:orders_note_delete", args=[note.pk]), {"post": "yes"})
+
+    # Then the row read the corrected words on the survivor, and went with the note
+    assert corrected == [("Call back", survivor.pk)]
+    assert (Note.objects.count(), TimelineEvent.objects.filter(kind="note").count()) == (0, 0)

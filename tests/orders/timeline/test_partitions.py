@@ -237,3 +237,39 @@ def test_the_timeline_is_never_dropped_by_retention(checked_now, settings):
     partitions.partitions_upkeep(now=NOW)
 
     assert list(TimelineEvent.objects.values_list("key", flat=True)) == ["ancient"]
+
+
+def _scans(plan: dict) -> list[dict]:
+    """Every scan node of an EXPLAIN (FORMAT JSON) plan over a relation."""
+    found = [plan] if "Relation Name" in plan else []
+    for child in plan.get("Plans", []):
+        found += _scans(child)
+    return found
+
+
+def test_is_this_payload_stored_reads_an_index_on_every_partition(checked_now):
+    # Given raw payloads in two months (the sync asks this of every page, a webhook of every event)
+    source = SourceFactory(name="shop")
+    _raw(source, "1", JAN)
+    _raw(source, "2", NOW)
+    lookup = RawRecord.objects.filter(source=source, content_hash__any=["hash-1", "hash-9"]).values_list(
+        "content_hash", flat=True
+    )
+    sql, params = lookup.query.sql_with_params()
+
+    # When PostgreSQL plans it as if the table were large (a sequential scan is a last resort)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    # Then every partition is searched through its (source, content hash) index, not read for the source and filtered
+    scans = _scans(plan)
+    assert {scan["Relation Name"] for scan in scans} >= {
+        "integrations_rawrecord_default",  # (January 2025 has no month partition of its own)
+        "integrations_rawrecord_p202612",
+    }
+    assert {scan.get("Index Name", "").removeprefix(scan["Relation Name"]) for scan in scans} == {
+        "_source_id_content_hash_idx"
+    }
+    assert sorted(lookup) == ["hash-1"]
