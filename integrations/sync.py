@@ -26,7 +26,7 @@ from django.utils import timezone
 from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationFailure, UniqueViolation
 from pydantic import ValidationError
 
-from omnidesk.db import copy_insert, planner_stats_refresh
+from omnidesk.db import PlannerStats, copy_insert
 from orders.ingest import IngestResult, ingest, orphans_settle
 from orders.ingest.customers import CustomerMergedMeanwhile
 
@@ -253,10 +253,10 @@ def _streams_pull(
     The read-ahead uses the cursor the current page returned, which is exactly where
     the next run would resume: if landing fails, the prefetched page is simply dropped.
     Between pages the planner statistics of the tables being grown are kept current
-    (``planner_stats_refresh``), or each page's lookups slow down as the tables grow.
+    (``PlannerStats``), or each page's lookups slow down as the tables grow.
     """
-    pages, analysed = 0, set()
-    tables = _synced_tables()
+    pages = 0
+    stats = PlannerStats(_synced_tables())
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{source.name}") as reader:
         for stream in adapter.streams:
             upcoming = reader.submit(adapter.fetch, stream, source.cursor.get(stream, {}))
@@ -268,7 +268,7 @@ def _streams_pull(
                 result = _page_land_retrying(source=source, adapter=adapter, stream=stream, page=page, run=run)
                 touched.update(result.order_ids)
                 lock.renew()
-                planner_stats_refresh(tables, analysed=analysed)
+                stats.refresh()
             if max_pages is not None and pages >= max_pages:
                 return
 
