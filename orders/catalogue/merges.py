@@ -27,7 +27,7 @@ def customer_merge(
             for kind, model in MOVED.items()
         }
         for kind, model in MOVED.items():
-            model.objects.filter(pk__in=moved[kind]).update(customer_id=survivor_id)
+            model.objects.filter(pk__any=moved[kind]).update(customer_id=survivor_id)
         merge = CustomerMerge.objects.create(
             survivor_id=survivor_id,
             merged_customer_id=customer.pk,
@@ -60,7 +60,7 @@ def customer_merge_reverse(*, merge: CustomerMerge, by) -> Customer:
     now = timezone.now()
     customer = Customer.objects.create(pk=merge.merged_customer_id, **merge.merged_snapshot)
     for kind, model in MOVED.items():
-        model.objects.filter(pk__in=merge.moved.get(kind, []), customer_id=merge.survivor_id).update(
+        model.objects.filter(pk__any=merge.moved.get(kind, []), customer_id=merge.survivor_id).update(
             customer_id=customer.pk
         )
     merge.reversed_at, merge.reversed_by = now, by

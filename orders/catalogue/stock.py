@@ -38,7 +38,7 @@ def warehouses_of(order_ids: Iterable[int]) -> dict[int, int]:
     """``{order_id: location}``: where each order's lines ship from when they name no place of their own."""
     found: dict[int, int] = {}
     for order_id, location_id in (
-        shipping_pickings().filter(order_id__in=list(order_ids)).values_list("order_id", "location_id")
+        shipping_pickings().filter(order_id__any=list(order_ids)).values_list("order_id", "location_id")
     ):
         found.setdefault(order_id, location_id)
     return found
@@ -50,7 +50,7 @@ def stock_available(needs: Mapping[Need, int]) -> dict[Need, dict[str, int]]:
         return {}
     totals: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
     for sku, place, system, on_hand, reserved in StockLevel.objects.filter(
-        sku__in={k[1] for k in needs}, location_id__in={k[2] for k in needs}
+        sku__any={k[1] for k in needs}, location_id__any={k[2] for k in needs}
     ).values_list("sku", "location_id", "source__name", "on_hand", "reserved"):
         totals[(sku, place, system)][0] += on_hand
         totals[(sku, place, system)][1] += reserved
@@ -61,7 +61,7 @@ def stock_available(needs: Mapping[Need, int]) -> dict[Need, dict[str, int]]:
         counts[(sku, place)].append((system, on_hand, reserved))
     holding = set(
         Picking.objects.filter(
-            order_id__in={k[0] for k in needs}, kind=Picking.Kind.OUTGOING, raw_status=ODOO_RESERVED_STATE
+            order_id__any={k[0] for k in needs}, kind=Picking.Kind.OUTGOING, raw_status=ODOO_RESERVED_STATE
         ).values_list("order_id", flat=True)
     )
     available: dict[Need, dict[str, int]] = {}

@@ -103,7 +103,7 @@ def flags_apply(findings: dict[str, dict[int, Finding]], *, scope: list[int] | N
     """Make the open flags of ``scope`` for these codes be exactly ``findings``."""
     current = Flag.objects.filter(closed_at__isnull=True, code__in=list(findings))
     if scope is not None:
-        current = current.filter(order_id__in=scope)
+        current = current.filter(order_id__any=scope)
     existing = {(order_id, code): (pk, evidence) for pk, order_id, code, evidence in current.values_list(
         "id", "order_id", "code", "evidence"
     )}  # fmt: skip
@@ -128,7 +128,7 @@ def flags_apply(findings: dict[str, dict[int, Finding]], *, scope: list[int] | N
                 changed.append({"id": flag[0], "detail": finding.detail, "evidence": evidence})
     cleared = [pk for (order_id, code), (pk, _) in existing.items() if order_id not in findings[code]]
     released = [pk for (order_id, code), pk in held.items() if order_id not in findings[code]]
-    Flag.objects.filter(pk__in=released).update(resolved_while_holding=False)
+    Flag.objects.filter(pk__any=released).update(resolved_while_holding=False)
     update_rows(Flag, changed, fields=["detail", "evidence"])
     opened = flags_open(new, now=now)
     closed = flags_close(cleared, now=now, reason=CLEARED)
@@ -145,7 +145,7 @@ def _resolved_while_holding(findings: dict, scope: list[int] | None) -> dict[tup
     """``{(order_id, code): flag id}`` of flags a person resolved while their condition still held."""
     held = Flag.objects.filter(resolved_while_holding=True, code__in=list(findings))
     if scope is not None:
-        held = held.filter(order_id__in=scope)
+        held = held.filter(order_id__any=scope)
     return {(order_id, code): pk for pk, order_id, code in held.values_list("id", "order_id", "code")}
 
 

@@ -233,7 +233,7 @@ def messages_auto_send(flag_ids) -> int:
     if not auto:
         return 0
     sent = 0
-    flags = Flag.objects.filter(pk__in=flag_ids, code__in=auto, closed_at__isnull=True, message__isnull=True)
+    flags = Flag.objects.filter(pk__any=flag_ids, code__in=auto, closed_at__isnull=True, message__isnull=True)
     for flag in flags.select_related("order__customer", "order__store"):
         try:
             message_send(flag)

@@ -69,11 +69,11 @@ def flags_close(flag_ids: Iterable[int], *, now: datetime, reason: str, by=None)
         return 0
     still_open = list(
         Flag.objects.select_for_update()
-        .filter(pk__in=flag_ids, closed_at__isnull=True)
+        .filter(pk__any=flag_ids, closed_at__isnull=True)
         .order_by("pk")
         .values_list("id", "order_id", "code")
     )
-    Flag.objects.filter(pk__in=[pk for pk, _, _ in still_open]).update(closed_at=now)
+    Flag.objects.filter(pk__any=[pk for pk, _, _ in still_open]).update(closed_at=now)
     customers = _customers_of({order_id for _, order_id, _ in still_open})
     events.events_write(
         events.flag_closed(
@@ -94,7 +94,7 @@ def flags_close(flag_ids: Iterable[int], *, now: datetime, reason: str, by=None)
 def _customers_of(order_ids: set[int]) -> dict[int, int | None]:
     if not order_ids:
         return {}
-    return dict(Order.objects.filter(pk__in=order_ids).values_list("id", "customer_id"))
+    return dict(Order.objects.filter(pk__any=order_ids).values_list("id", "customer_id"))
 
 
 @transaction.atomic

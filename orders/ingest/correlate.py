@@ -127,9 +127,9 @@ def orders_merge(survivor: int, others: Iterable[int]) -> None:
     if not others:
         return
     for model in (OrderRecord, OrderLine, Payment, Shipment, Return, Picking, Note, TimelineEvent, OrderKey):
-        model.objects.filter(order_id__in=others).update(order_id=survivor)
-    Flag.objects.filter(order_id__in=others).delete()
-    Order.objects.filter(pk__in=others).delete()
+        model.objects.filter(order_id__any=others).update(order_id=survivor)
+    Flag.objects.filter(order_id__any=others).delete()
+    Order.objects.filter(pk__any=others).delete()
 
 
 def record_fields(row: dict) -> dict:
@@ -166,7 +166,7 @@ def orders_fields_refresh(order_ids: Iterable[int]) -> set[int]:
         records.setdefault(order_id, []).append((PRECEDENCE.get(kind, 9), name, source_id, fields, kind))
     named = {r[3].get("customer_id") for rows in records.values() for r in rows} - {None}
     survivor = customers_survivor_of(named)  # a customer merged since the record named it
-    alive = set(Customer.objects.filter(pk__in=named | set(survivor.values())).values_list("pk", flat=True))
+    alive = set(Customer.objects.filter(pk__any=named | set(survivor.values())).values_list("pk", flat=True))
     current = {
         o["id"]: o
         for o in Order.objects.filter(pk__any=list(records)).values(

@@ -228,7 +228,7 @@ def customer_links_suggest(links: Iterable[tuple[int, int, tuple[str, str]]], *,
     reversed_pairs = {
         (min(a, b), max(a, b))
         for a, b in CustomerMerge.objects.filter(
-            reversed_at__isnull=False, survivor_id__in=ids, merged_customer_id__in=ids
+            reversed_at__isnull=False, survivor_id__any=ids, merged_customer_id__any=ids
         ).values_list("survivor_id", "merged_customer_id")
     }
     CustomerLink.objects.bulk_create(
@@ -287,12 +287,12 @@ def customers_pin(customer_ids: Iterable[int | None]) -> dict[int, int]:
             cursor.execute("SELECT id FROM orders_customer WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [ids])
             found = {row[0] for row in cursor.fetchall()}
     else:
-        found = set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        found = set(Customer.objects.filter(pk__any=ids).values_list("pk", flat=True))
     gone = set(ids) - found
     survivor_of = customers_survivor_of(gone)
     finals = set(survivor_of.values())
     lost = (gone - set(survivor_of)) | (
-        finals - set(Customer.objects.filter(pk__in=finals).values_list("pk", flat=True))
+        finals - set(Customer.objects.filter(pk__any=finals).values_list("pk", flat=True))
     )
     if lost:
         raise CustomerMergedMeanwhile(f"customers {sorted(lost)} disappeared during the sync")
@@ -309,7 +309,7 @@ def customers_survivor_of(customer_ids: Iterable[int | None]) -> dict[int, int]:
     pending = {i for i in customer_ids if i}
     while pending:
         step = dict(
-            CustomerMerge.objects.filter(merged_customer_id__in=pending, reversed_at__isnull=True).values_list(
+            CustomerMerge.objects.filter(merged_customer_id__any=pending, reversed_at__isnull=True).values_list(
                 "merged_customer_id", "survivor_id"
             )
         )

@@ -201,7 +201,7 @@ def _orders_correlate(source, changed, known: dict[str, int], customer_of, store
     # another record of this page, or by a concurrent run) is left empty: remove it.
     unused = set(new_ids) - set(order_of.values())
     if unused:
-        Order.objects.filter(pk__in=unused).delete()
+        Order.objects.filter(pk__any=unused).delete()
     return order_of
 
 

@@ -16,8 +16,8 @@ def ingest_locations(*, source, records: Sequence[rec.LocationRecord], synced_at
     """Match each location to a Store by code (creating it if new) and remember the source's id for it."""
     result = IngestResult()
     records = latest_by_id(records)
-    stores = {s.code: s for s in Store.objects.filter(code__in=[r.code for r in records])}
-    known = StoreAlias.objects.filter(source=source, external_id__in=[r.external_id for r in records])
+    stores = {s.code: s for s in Store.objects.filter(code__any=[r.code for r in records])}
+    known = StoreAlias.objects.filter(source=source, external_id__any=[r.external_id for r in records])
     aliases = dict(known.values_list("external_id", "store_id"))
     for record in records:
         result.landed_external_ids.add(record.external_id)

@@ -41,7 +41,7 @@ Rule = Callable[..., dict[int, Finding]]
 
 
 def orders_in(order_ids: Collection[int] | None) -> QuerySet[Order]:
-    return Order.objects.all() if order_ids is None else Order.objects.filter(pk__in=list(order_ids))
+    return Order.objects.all() if order_ids is None else Order.objects.filter(pk__any=list(order_ids))
 
 
 def of_orders(queryset: QuerySet, order_ids: Collection[int] | None, path: str = "order_id") -> QuerySet:

@@ -44,7 +44,7 @@ def return_not_refunded(order_ids, *, now: datetime, threshold: timedelta | None
     for order_id, *_, amount in received:
         owed[order_id] = owed.get(order_id, Decimal(0)) + amount
     refunds = dict(
-        Payment.objects.filter(order_id__in=owed, kind=Payment.Kind.REFUND, status=Payment.Status.SUCCESS)
+        Payment.objects.filter(order_id__any=list(owed), kind=Payment.Kind.REFUND, status=Payment.Status.SUCCESS)
         .values("order_id")
         .annotate(total=Sum("amount"))
         .values_list("order_id", "total")
@@ -68,12 +68,12 @@ def _returned_value(order_ids: set[int], picking_ids: set[int]) -> dict[int, Dec
     """``{order_id: value}`` of the lines on these return receipts, at the price the order charged for each SKU."""
     price = {
         (order_id, sku): unit_price
-        for order_id, sku, unit_price in OrderLine.objects.filter(order_id__in=order_ids).values_list(
+        for order_id, sku, unit_price in OrderLine.objects.filter(order_id__any=order_ids).values_list(
             "order_id", "sku", "unit_price"
         )
     }
     value: dict[int, Decimal] = {order_id: Decimal(0) for order_id in order_ids}
-    for order_id, sku, quantity in PickingLine.objects.filter(picking_id__in=picking_ids).values_list(
+    for order_id, sku, quantity in PickingLine.objects.filter(picking_id__any=picking_ids).values_list(
         "picking__order_id", "sku", "quantity"
     ):
         value[order_id] += price.get((order_id, sku), Decimal(0)) * quantity
