@@ -64,7 +64,7 @@ def _note_rows(notes: list[Note]) -> Q:
     """The timeline rows quoting these notes, found through an index: the timeline has none on its key.
 
     A note's row is at the note's time (one month's partition) on its order, or its customer's
-    (a customer merge moves both together).
+    (a merge of customers, or of duplicate orders, moves the note and its row together).
     """
     rows = []
     for note in notes:
