@@ -39,6 +39,16 @@ def _postgres_in_ci(django_db_setup, django_db_blocker):
             assert connection.vendor == "postgresql", "CI must run the tests on PostgreSQL (set DATABASE_URL)"
 
 
+@pytest.fixture
+def postgresql_only():
+    """For tests of what only PostgreSQL has (partitions, arrays, planner statistics): off it they skip
+    locally and fail in CI, which runs on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI") == "true":
+            pytest.fail("this test needs PostgreSQL: set DATABASE_URL (make test does)")
+        pytest.skip("a PostgreSQL-only test (set DATABASE_URL to run it)")
+
+
 @pytest.fixture(scope="session")
 def sandbox():
     """A 2,000-order world served on a free port for the whole session. Tests reset faults and corruption."""
