@@ -234,15 +234,36 @@ def test_the_timeline_is_never_dropped_by_retention(checked_now, settings):
     assert list(TimelineEvent.objects.values_list("key", flat=True)) == ["ancient"]
 
 
-def _scans(plan: dict) -> list[dict]:
-    """Every scan node of an EXPLAIN (FORMAT JSON) plan over a relation."""
-    found = [plan] if "Relation Name" in plan else []
+def _scans(plan: dict) -> dict[str, set[str]]:
+    """Each relation an EXPLAIN (FORMAT JSON) plan reads, with the indexes it reads it through.
+
+    An index scan names its index itself; a bitmap heap scan's index is named by the bitmap index scans
+    under it; a sequential scan has none (an empty set).
+    """
+    found: dict[str, set[str]] = {}
+    if "Relation Name" in plan:
+        found[plan["Relation Name"]] = {plan["Index Name"]} if "Index Name" in plan else _bitmap_indexes(plan)
     for child in plan.get("Plans", []):
-        found += _scans(child)
+        if "Relation Name" in plan and child["Node Type"].startswith("Bitmap"):
+            continue  # read above, with its heap scan
+        for relation, indexes in _scans(child).items():
+            found.setdefault(relation, set()).update(indexes)
     return found
 
 
-def test_is_this_payload_stored_reads_an_index_on_every_partition(checked_now):
+def _bitmap_indexes(plan: dict) -> set[str]:
+    """The indexes of the bitmap index scans (under any BitmapAnd/BitmapOr) beneath a bitmap heap scan."""
+    indexes = set()
+    for child in plan.get("Plans", []):
+        if child["Node Type"] == "Bitmap Index Scan":
+            indexes.add(child["Index Name"])
+        elif child["Node Type"] in ("BitmapAnd", "BitmapOr"):
+            indexes |= _bitmap_indexes(child)
+    return indexes
+
+
+@pytest.mark.parametrize("other_path", ["enable_indexscan", "enable_bitmapscan"], ids=["bitmap scan", "index scan"])
+def test_is_this_payload_stored_reads_an_index_on_every_partition(checked_now, other_path):
     # Given raw payloads in two months (the sync asks this of every page, a webhook of every event)
     source = SourceFactory(name="shop")
     _raw(source, "1", JAN)
@@ -255,16 +276,17 @@ def test_is_this_payload_stored_reads_an_index_on_every_partition(checked_now):
     # When PostgreSQL plans it as if the table were large (a sequential scan is a last resort)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"SET LOCAL {other_path} = off")  # (each of the two ways through an index, in turn)
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0][0]["Plan"]
 
     # Then every partition is searched through its (source, content hash) index, not read for the source and filtered
     scans = _scans(plan)
-    assert {scan["Relation Name"] for scan in scans} >= {
+    assert set(scans) >= {
         "integrations_rawrecord_default",  # (January 2025 has no month partition of its own)
         "integrations_rawrecord_p202612",
     }
-    assert {scan.get("Index Name", "").removeprefix(scan["Relation Name"]) for scan in scans} == {
-        "_source_id_content_hash_idx"
+    assert {relation: {index.removeprefix(relation) for index in indexes} for relation, indexes in scans.items()} == {
+        relation: {"_source_id_content_hash_idx"} for relation in scans
     }
     assert sorted(lookup) == ["hash-1"]
