@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 # Tests and benchmarks run on PostgreSQL + Redis (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/omnidesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-# Test processes (pytest-xdist; each has its own test database; the broker's tests share one process).
+# Test processes (pytest-xdist; each has its own test database; the tests running real Celery workers take
+# the broker one at a time: the broker_alone fixture of tests/conftest.py).
 TEST_WORKERS ?= 2
 
 .PHONY: help install lock demo test lint format bench services browser axe screenshots migrate run clean
@@ -58,7 +59,7 @@ axe:
 
 # DATABASE_REPLICA_URL is cleared: the suite runs on one database (tests/test_replica_router.py makes its own replica).
 test: $(STAMP) services browser axe
-	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_REPLICA_URL= REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_REPLICA_URL= REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Re-take the pictures in docs/screenshots/ from the browser tests (look at them before committing).
 screenshots: $(STAMP) services browser axe

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 
 import pytest
@@ -47,6 +48,24 @@ def postgresql_only():
         if os.environ.get("CI") == "true":
             pytest.fail("this test needs PostgreSQL: set DATABASE_URL (make test does)")
         pytest.skip("a PostgreSQL-only test (set DATABASE_URL to run it)")
+
+
+@pytest.fixture
+def broker_alone(tmp_path_factory):
+    """Hold the real broker alone for the test: a test that runs real Celery workers on Redis waits for any other.
+
+    Their workers consume the same queues (``celery`` at least), so two such tests at once take each
+    other's tasks. An exclusive lock on a file every xdist worker of this run shares, since
+    ``--dist loadgroup`` cannot keep them apart: pytest 9.2 ignores the group suffix xdist 3.8 puts
+    on test ids (``item._nodeid``), so an ``xdist_group`` mark no longer sends tests to one worker.
+    """
+    shared = tmp_path_factory.getbasetemp().parent  # pytest-N/, above each xdist worker's own popen-gwK/
+    with open(shared / "broker.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

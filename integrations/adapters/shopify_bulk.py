@@ -6,7 +6,7 @@ run the whole orders query in the background (``bulkOperationRunQuery``), polls
 ``page_size`` orders at a time, through the same map → upsert pipeline as any page.
 Cursor, committed with each page as always::
 
-    {"bulk": operation gid, "since": ISO, "starts": n}          # waiting for the file (n-th start)
+    {"bulk": operation gid, "since": ISO}                       # waiting for the file
     {"bulk": ..., "since": ..., "url": file URL, "offset": n}   # reading it from byte n
 
 ``since`` is when the operation was created: once the file is read, the cursor becomes
@@ -22,12 +22,13 @@ is put back under its parent by its global id's type (:data:`CHILD_FIELDS`), so 
 reassembled order is the node a paged query returns and maps the same way. The file is
 served from a signed URL on another host: the access token is not sent there.
 
-An operation that fails, is cancelled or expires is started again, at most
-:data:`STARTS` times in a row; an operation another client started over ours (Shopify
-runs one bulk query per shop and app) is started again once theirs is done, and so is one whose file is
-gone when it is read (the signed URL expires after a week; a run may resume later than
-that). Either way the cursor never stays on something that cannot succeed. Polling waits
-:data:`POLL_SECONDS` between checks and hands back an empty page after
+An operation that fails, is cancelled or expires is started again, at most :data:`STARTS`
+times in one sync run (then the run fails, saying so, and the next run starts afresh: the
+count is the run's, never the cursor's, so no cursor is left on something that cannot
+succeed); an operation another client started over ours (Shopify runs one bulk query per
+shop and app) is started again once theirs is done, and so is one whose file is gone when
+it is read (the signed URL expires after a week; a run may resume later than that).
+Polling waits :data:`POLL_SECONDS` between checks and hands back an empty page after
 :data:`POLLS_PER_PAGE` checks, so a long wait still commits and renews the lock.
 """
 
@@ -100,22 +101,24 @@ class BulkBackfill:
     def __init__(self, graphql):
         self.graphql = graphql
         self.client = graphql.adapter.client
+        self.starts = 0  # operations this run started (one backfill per adapter, and an adapter per run)
 
     def fetch(self, cursor: Mapping[str, Any]) -> Page:
         if not cursor.get("bulk"):
-            return self._start(starts=0)
+            return self._start()
         if not cursor.get("url"):
             return self._wait(cursor)
         return self._read(cursor)
 
-    def _start(self, *, starts: int) -> Page:
-        if starts >= STARTS:
+    def _start(self) -> Page:
+        if self.starts >= STARTS:
             raise TransportError(f"Shopify's bulk operation did not complete in {STARTS} attempts", permanent=False)
+        self.starts += 1
         payload = self.graphql.mutate(RUN_QUERY, {"query": BULK_ORDERS}, "bulkOperationRunQuery")
         operation = payload.get("bulkOperation") or {}
         if not operation.get("id"):
             raise TransportError("Shopify started a bulk operation without an id", permanent=False)
-        return Page.more([], bulk=operation["id"], since=operation.get("createdAt"), starts=starts + 1)
+        return Page.more([], bulk=operation["id"], since=operation.get("createdAt"))
 
     def _wait(self, cursor: Mapping[str, Any]) -> Page:
         for poll in range(POLLS_PER_PAGE):
@@ -124,11 +127,11 @@ class BulkBackfill:
             if theirs and operation.get("status") in WAITING:
                 pass  # another client's operation runs (one per shop and app): ours again once it is done
             elif theirs or (operation.get("status") not in WAITING and operation.get("status") != DONE):
-                return self._start(starts=int(cursor.get("starts") or 0))  # failed, expired, or replaced
+                return self._start()  # failed, expired, or replaced
             elif operation["status"] == DONE:
                 if not operation.get("url"):  # no orders at all: Shopify writes no file
                     return Page.final([], updated_at_min=cursor.get("since"))
-                return Page.more([], **{**cursor, "url": operation["url"], "offset": 0, "starts": 0})
+                return Page.more([], bulk=cursor["bulk"], since=cursor.get("since"), url=operation["url"], offset=0)
             if poll < POLLS_PER_PAGE - 1:
                 self.client.sleep(POLL_SECONDS)
         return Page.more([], **cursor)
@@ -148,7 +151,7 @@ class BulkBackfill:
             )
         except TransportError as error:
             if error.status in FILE_GONE:
-                return self._start(starts=int(cursor.get("starts") or 0))
+                return self._start()
             raise
         orders: list[dict[str, Any]] = []
         index: dict[str, dict[str, Any]] = {}

@@ -120,6 +120,7 @@ class GraphQLTransport:
         self.available: float | None = None  # the bucket after the last answer
         self.restore_rate = 0.0
         self.costs: dict[str, float] = {}  # document -> what it cost last time
+        self.bulk = None  # the orders' bulk backfill, once a first sync asks for it (it counts its starts)
 
     # -- reading ----------------------------------------------------------------------
     def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
@@ -129,7 +130,8 @@ class GraphQLTransport:
         if stream == "orders" and (cursor.get("bulk") or (not cursor and self.adapter.backfill == "bulk")):
             from .shopify_bulk import BulkBackfill  # noqa: PLC0415 (it imports this module: it builds on its selection)
 
-            return BulkBackfill(self).fetch(cursor)
+            self.bulk = self.bulk or BulkBackfill(self)
+            return self.bulk.fetch(cursor)
         updated_at_min = cursor.get("updated_at_min")
         variables: dict[str, Any] = {"first": max(1, min(self.adapter.page_size, MAX_PAGE_SIZE))}
         if cursor.get("after"):

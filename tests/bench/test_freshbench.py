@@ -11,8 +11,8 @@ from tests.bench.freshbench import DISPATCH_TICK_SECONDS, FreshnessOptions, benc
 from tests.bench.syncbench import Figures
 
 # transaction: gunicorn, the worker and the backfill see the data from their own connections;
-# broker: the worker consumes the test broker's `webhooks` queue, which no other test may share
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("broker")]
+# broker_alone: the worker consumes the test broker's `webhooks` queue, which no other test may share
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("broker_alone")]
 
 SOURCES = ("easypost", "hubspot", "odoo", "shopify", "square")
 

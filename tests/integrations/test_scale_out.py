@@ -32,7 +32,7 @@ from tests.bench.syncbench import data_reset, die_with_parent
 from tests.integrations.state import end_state, state_differences
 
 # The broker's database is shared by every test process (`make test` runs two): its tests take turns.
-pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("broker")]
+pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("broker_alone")]
 
 WORKERS = 4
 # The sandbox's five systems twice: ten sources. Their names, so their queues, are this run's own: a worker

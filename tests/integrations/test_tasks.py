@@ -63,8 +63,7 @@ def test_sync_tasks_are_safe_to_redeliver_and_bounded_in_time():
 
 @pytest.mark.sandbox
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xdist_group("broker")  # with the scale-out tests: one test at a time on the real broker
-def test_a_real_worker_on_redis_runs_a_queued_sync(sandbox, fast_http):
+def test_a_real_worker_on_redis_runs_a_queued_sync(broker_alone, sandbox, fast_http):
     broker = os.environ.get("REDIS_URL")
     assert broker, "make test sets REDIS_URL: this test needs the real broker"
     assert celery_app.conf.broker_url == broker

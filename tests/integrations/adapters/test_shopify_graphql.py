@@ -420,7 +420,7 @@ def test_a_first_sync_runs_a_bulk_operation_and_reads_its_file_page_by_page(bulk
 
     assert (started.items, started.cursor) == (
         [],
-        {"bulk": operation["id"], "since": "2026-11-20T12:00:00Z", "starts": 1},
+        {"bulk": operation["id"], "since": "2026-11-20T12:00:00Z"},
     )
     assert bulk_adapter.client.sleep == [1.0]  # polled again a second after RUNNING
     assert ready.cursor == {"bulk": operation["id"], "since": "2026-11-20T12:00:00Z", "url": FILE_URL}
@@ -444,11 +444,31 @@ def test_a_failed_bulk_operation_is_started_again_and_a_line_without_its_parent_
     own = bulk_lines(with_ids(node_fixture()))[0]  # the order's own line, without its children
     responses.get(FILE_URL, body=json.dumps(own) + "\n" + json.dumps(orphan), status=206)
 
-    restarted = bulk_adapter.fetch("orders", {"bulk": failed["id"], "since": "2026-11-20T12:00:00Z", "starts": 1})
+    restarted = bulk_adapter.fetch("orders", {"bulk": failed["id"], "since": "2026-11-20T12:00:00Z"})
     page = bulk_adapter.fetch("orders", {"bulk": again["id"], "since": "x", "url": FILE_URL, "offset": 0})
 
-    assert restarted.cursor == {"bulk": again["id"], "since": "2026-11-20T12:05:00Z", "starts": 2}
+    assert restarted.cursor == {"bulk": again["id"], "since": "2026-11-20T12:05:00Z"}
     with pytest.raises(MappingError, match=r"bulk lines it cannot hold: gid://shopify/LineItem/9"):
         bulk_adapter.map("orders", page.items[0])
+
+
+@responses.activate
+def test_a_run_gives_up_after_three_starts_and_the_next_run_starts_afresh(bulk_adapter):
+    # Given an operation that keeps failing (or keeps being replaced by another client's)
+    failed = {"id": "gid://shopify/BulkOperation/1", "status": "FAILED", "errorCode": "INTERNAL_SERVER_ERROR"}
+    responses.post(GRAPHQL, json=answer({"currentBulkOperation": failed}))
+    again = {"id": "gid://shopify/BulkOperation/2", "status": "CREATED", "createdAt": "2026-11-20T12:05:00Z"}
+    responses.post(GRAPHQL, json=answer({"bulkOperationRunQuery": {"bulkOperation": again, "userErrors": []}}))
+    cursor = {"bulk": failed["id"], "since": "2026-11-20T12:00:00Z"}
+
+    # When one run has started it three times, the run fails, saying why
+    for _ in range(3):
+        assert bulk_adapter.fetch("orders", cursor).cursor == {"bulk": again["id"], "since": "2026-11-20T12:05:00Z"}
     with pytest.raises(TransportError, match="did not complete in 3 attempts"):
-        bulk_adapter.fetch("orders", {"bulk": failed["id"], "since": "x", "starts": 3})
+        bulk_adapter.fetch("orders", cursor)
+
+    # Then the next run (a new adapter) starts it again from the cursor that run left: it is never stuck on it
+    next_run = make_adapter(ShopifyAdapter, BASE, access_token=TOKEN)
+    assert next_run.fetch("orders", cursor).cursor == {"bulk": again["id"], "since": "2026-11-20T12:05:00Z"}
+    starts = [c for c in responses.calls if b"bulkOperationRunQuery" in c.request.body]
+    assert len(starts) == 4
