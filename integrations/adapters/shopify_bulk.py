@@ -6,6 +6,7 @@ run the whole orders query in the background (``bulkOperationRunQuery``), polls
 ``page_size`` orders at a time, through the same map → upsert pipeline as any page.
 Cursor, committed with each page as always::
 
+    {"queued": true}                                            # another operation of the app runs first
     {"bulk": operation gid, "since": ISO}                       # waiting for the file
     {"bulk": ..., "since": ..., "url": file URL, "offset": n}   # reading it from byte n
 
@@ -25,9 +26,12 @@ served from a signed URL on another host: the access token is not sent there.
 An operation that fails, is cancelled or expires is started again, at most :data:`STARTS`
 times in one sync run (then the run fails, saying so, and the next run starts afresh: the
 count is the run's, never the cursor's, so no cursor is left on something that cannot
-succeed); an operation another client started over ours (Shopify runs one bulk query per
-shop and app) is started again once theirs is done, and so is one whose file is gone when
-it is read (the signed URL expires after a week; a run may resume later than that).
+succeed). Shopify runs one bulk query per shop and app at a time: while another client's
+runs (another source of the same shop, a run of a script) it refuses ours
+(``OPERATION_IN_PROGRESS``), and ours is queued: started once theirs is done. An operation
+that is no longer the current one when polled (another client's started after ours ended)
+is started again, and so is one whose file is gone when it is read (the signed URL expires
+after a week; a run may resume later than that).
 Polling waits :data:`POLL_SECONDS` between checks and hands back an empty page after
 :data:`POLLS_PER_PAGE` checks, so a long wait still commits and renews the lock.
 """
@@ -47,6 +51,7 @@ POLLS_PER_PAGE = 30
 STARTS = 3
 DONE = "COMPLETED"
 WAITING = frozenset({"CREATED", "RUNNING", "CANCELING"})
+IN_PROGRESS = "OPERATION_IN_PROGRESS"  # the userError code of a start refused while another operation runs
 FILE_GONE = frozenset({403, 404, 410})  # an expired signed URL (403 on Google Cloud Storage), or no such file
 TXN = f"id kind status gateway processedAt createdAt amountSet {{ {MONEY} }} "
 TXN += "paymentDetails { ... on CardPaymentDetails { company number } }"
@@ -77,7 +82,7 @@ BULK_ORDERS = f"""{{ orders(sortKey: UPDATED_AT) {{ edges {{ node {{
   transactions {{ {TXN} }}
 }} }} }} }}"""
 RUN_QUERY = """mutation BulkOrders($query: String!) {
-  bulkOperationRunQuery(query: $query) { bulkOperation { id status createdAt } userErrors { field message } }
+  bulkOperationRunQuery(query: $query) { bulkOperation { id status createdAt } userErrors { field message code } }
 }"""
 CURRENT = """query CurrentBulkOperation {
   currentBulkOperation { id status errorCode createdAt completedAt objectCount url }
@@ -104,6 +109,8 @@ class BulkBackfill:
         self.starts = 0  # operations this run started (one backfill per adapter, and an adapter per run)
 
     def fetch(self, cursor: Mapping[str, Any]) -> Page:
+        if cursor.get("queued"):
+            return self._queued(cursor)
         if not cursor.get("bulk"):
             return self._start()
         if not cursor.get("url"):
@@ -113,12 +120,26 @@ class BulkBackfill:
     def _start(self) -> Page:
         if self.starts >= STARTS:
             raise TransportError(f"Shopify's bulk operation did not complete in {STARTS} attempts", permanent=False)
+        payload = self.graphql.mutate(
+            RUN_QUERY, {"query": BULK_ORDERS}, "bulkOperationRunQuery", allowed_codes={IN_PROGRESS}
+        )
+        if payload.get("userErrors"):  # another client's operation runs: ours once it is done
+            return Page.more([], queued=True)
         self.starts += 1
-        payload = self.graphql.mutate(RUN_QUERY, {"query": BULK_ORDERS}, "bulkOperationRunQuery")
         operation = payload.get("bulkOperation") or {}
         if not operation.get("id"):
             raise TransportError("Shopify started a bulk operation without an id", permanent=False)
         return Page.more([], bulk=operation["id"], since=operation.get("createdAt"))
+
+    def _queued(self, cursor: Mapping[str, Any]) -> Page:
+        """Start ours once the operation Shopify refused it for is no longer running."""
+        for poll in range(POLLS_PER_PAGE):
+            operation = self.graphql.query(CURRENT, {}).get("currentBulkOperation") or {}
+            if operation.get("status") not in WAITING:
+                return self._start()
+            if poll < POLLS_PER_PAGE - 1:
+                self.client.sleep(POLL_SECONDS)
+        return Page.more([], **cursor)
 
     def _wait(self, cursor: Mapping[str, Any]) -> Page:
         for poll in range(POLLS_PER_PAGE):

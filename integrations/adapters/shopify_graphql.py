@@ -127,7 +127,9 @@ class GraphQLTransport:
         if stream == "locations":
             data = self.query(LOCATIONS_QUERY, {})
             return Page.final(_connection(data, "locations")[0])
-        if stream == "orders" and (cursor.get("bulk") or (not cursor and self.adapter.backfill == "bulk")):
+        if stream == "orders" and (
+            cursor.get("bulk") or cursor.get("queued") or (not cursor and self.adapter.backfill == "bulk")
+        ):
             from .shopify_bulk import BulkBackfill  # noqa: PLC0415 (it imports this module: it builds on its selection)
 
             self.bulk = self.bulk or BulkBackfill(self)
@@ -202,12 +204,24 @@ class GraphQLTransport:
         fulfillment = {"notifyCustomer": False, "lineItemsByFulfillmentOrder": batches}
         return self.mutate(FULFILLMENT_CREATE, {"fulfillment": fulfillment}, "fulfillmentCreate").get("fulfillment")
 
-    def mutate(self, document: str, variables: dict[str, Any], field: str) -> dict[str, Any]:
-        """Run a mutation; its ``userErrors`` are a permanent TransportError naming each field and message."""
+    def mutate(
+        self,
+        document: str,
+        variables: dict[str, Any],
+        field: str,
+        *,
+        allowed_codes: frozenset[str] | set[str] = frozenset(),
+    ) -> dict[str, Any]:
+        """Run a mutation; its ``userErrors`` are a permanent TransportError naming each field and message.
+
+        Unless every one has a code of ``allowed_codes``: then the payload is returned, for the caller to act on.
+        """
         payload = self.query(document, variables).get(field)
         if not isinstance(payload, dict):
             raise TransportError(f"Shopify answered {field} without its payload", permanent=False)
         errors = payload.get("userErrors") or []
+        if errors and all(e.get("code") in allowed_codes for e in errors):
+            return payload
         if errors:
             said = "; ".join(f"{'.'.join(e.get('field') or []) or field}: {e.get('message')}" for e in errors)
             raise TransportError(f"Shopify refused {field}: {said}", permanent=True)

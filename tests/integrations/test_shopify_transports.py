@@ -133,3 +133,32 @@ def test_a_bulk_file_gone_before_it_is_read_to_the_end_starts_the_operation_agai
         assert rows(model, bulk) == rows(model, rest), model.__name__
     bulk.refresh_from_db()
     assert set(bulk.cursor["orders"]) == {"updated_at_min"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_sync_refused_while_another_bulk_operation_runs_queues_and_starts_once_that_is_done(sandbox, fast_http):
+    # Given another client's operation writing its file (Shopify runs one bulk query per shop and app)
+    rest = storefront(sandbox, "shopify-rest", transport="rest")
+    assert source_sync(source_id=rest.pk).status == SyncRun.Status.SUCCEEDED
+    world = sandbox.world
+    theirs = {"number": (world.shopify_bulk or {}).get("number", 0) + 1, "polls": 0, "file": None, "failed": False}
+    world.shopify_bulk = {**theirs, "created": world.now}
+    bulk = storefront(sandbox, "shopify", page_size=100)
+    customers = sum(1 for p in world.people if p.shopify_id is not None and p.shopify_created <= world.now)
+
+    # When the storefront's first sync asks for its own
+    waiting = source_sync(source_id=bulk.pk, max_pages=1 + -(-customers // 100) + 1)
+
+    # Then it was refused, not failed: the cursor says it is queued, and no operation of its own was started
+    assert waiting.status == SyncRun.Status.SUCCEEDED, waiting.summary()
+    bulk.refresh_from_db()
+    assert bulk.cursor["orders"] == {"queued": True}
+    assert world.shopify_bulk["number"] == theirs["number"]
+
+    # And once theirs is done, the next run starts ours and lands every order
+    world.shopify_bulk["file"] = b""
+    resumed = source_sync(source_id=bulk.pk)
+    assert resumed.status == SyncRun.Status.SUCCEEDED, resumed.summary()
+    assert world.shopify_bulk["number"] == theirs["number"] + 1
+    for model in COMPARED:
+        assert rows(model, bulk) == rows(model, rest), model.__name__

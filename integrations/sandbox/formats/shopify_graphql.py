@@ -227,16 +227,25 @@ BULK_LISTS = ("fulfillments", "refunds")  # list fields: they stay in their pare
 def bulk_run(world, render) -> dict:
     """``bulkOperationRunQuery`` for the orders query: the JSONL of every order at this clock, by updated_at.
 
-    As on Shopify the answer comes at once and the file is written in the background
+    As on Shopify, one operation runs at a time: asked again while its file is being written, it refuses
+    (``OPERATION_IN_PROGRESS``). The answer comes at once and the file is written in the background
     (a thread rendering :data:`BULK_CHUNK` orders at a time under the world's lock, all at
     the clock of the request); ``currentBulkOperation`` says RUNNING until the file is
     written and it has been asked at least once, then COMPLETED with the file's URL.
     """
+    running = world.shopify_bulk
+    if running is not None and running["file"] is None and not running["failed"]:
+        running_id = gid("BulkOperation", running["number"])
+        message = f"A bulk query operation for this app and shop is already in progress: {running_id}."
+        return {
+            "bulkOperation": None,
+            "userErrors": [{"field": None, "message": message, "code": "OPERATION_IN_PROGRESS"}],
+        }
     stream = world.stream("shopify", "orders")
     now = world.now
     rows, _ = render.select(world, stream, {"o": "updated", "status": "any"}, len(stream) + 1, None)
     number = (world.shopify_bulk or {}).get("number", 0) + 1
-    bulk = {"number": number, "created": now, "polls": 0, "file": None}
+    bulk = {"number": number, "created": now, "polls": 0, "file": None, "failed": False}
     world.shopify_bulk = bulk
     threading.Thread(target=_bulk_write, args=(world, render, bulk, rows), daemon=True).start()
     operation = {"id": gid("BulkOperation", number), "status": "CREATED", "createdAt": iso_z(now)}
@@ -248,12 +257,18 @@ BULK_FILES_KEPT = 4
 
 
 def _bulk_write(world, render, bulk: dict, rows: list) -> None:
+    try:
+        _bulk_render(world, render, bulk, rows)
+    except Exception:  # as Shopify's INTERNAL_SERVER_ERROR: the operation fails, and the shop may start another
+        bulk["failed"] = True
+        raise
+
+
+def _bulk_render(world, render, bulk: dict, rows: list) -> None:
     stream = world.stream("shopify", "orders")
     now, lines = bulk["created"], []
     for start in range(0, len(rows), BULK_CHUNK):
         with world.lock:
-            if world.shopify_bulk is not bulk:  # another operation replaced this one
-                return
             for updated, _, i in rows[start : start + BULK_CHUNK]:
                 node = order(world, stream.objects[i], render.resource(world, "orders", stream, i, updated), now)
                 own, *children = jsonl_lines(node)
@@ -276,8 +291,8 @@ def bulk_current(world, origin: str) -> dict | None:
     done = bulk["file"] is not None and bulk["polls"] > 1
     return {
         "id": gid("BulkOperation", bulk["number"]),
-        "status": "COMPLETED" if done else "RUNNING",
-        "errorCode": None,
+        "status": "FAILED" if bulk["failed"] else "COMPLETED" if done else "RUNNING",
+        "errorCode": "INTERNAL_SERVER_ERROR" if bulk["failed"] else None,
         "createdAt": iso_z(bulk["created"]),
         "completedAt": iso_z(bulk["created"]) if done else None,
         "objectCount": str(bulk["file"].count(b"\n")) if done else "0",
