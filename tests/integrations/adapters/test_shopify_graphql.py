@@ -434,12 +434,18 @@ def test_a_first_sync_runs_a_bulk_operation_and_reads_its_file_page_by_page(bulk
     assert all("X-Shopify-Access-Token" not in r.headers for r in downloads)  # the token stays with Shopify
 
 
-@responses.activate
-def test_a_failed_bulk_operation_is_started_again_and_a_line_without_its_parent_is_a_dead_letter(bulk_adapter):
+def failing_operation() -> tuple[dict, dict]:
+    """``(failed, again)``: Shopify reports the operation FAILED, and a start answers with a new one."""
     failed = {"id": "gid://shopify/BulkOperation/1", "status": "FAILED", "errorCode": "INTERNAL_SERVER_ERROR"}
     responses.post(GRAPHQL, json=answer({"currentBulkOperation": failed}))
     again = {"id": "gid://shopify/BulkOperation/2", "status": "CREATED", "createdAt": "2026-11-20T12:05:00Z"}
     responses.post(GRAPHQL, json=answer({"bulkOperationRunQuery": {"bulkOperation": again, "userErrors": []}}))
+    return failed, again
+
+
+@responses.activate
+def test_a_failed_bulk_operation_is_started_again_and_a_line_without_its_parent_is_a_dead_letter(bulk_adapter):
+    failed, again = failing_operation()
     orphan = {"id": "gid://shopify/LineItem/9", "__parentId": "gid://shopify/Order/404"}
     own = bulk_lines(with_ids(node_fixture()))[0]  # the order's own line, without its children
     responses.get(FILE_URL, body=json.dumps(own) + "\n" + json.dumps(orphan), status=206)
@@ -454,11 +460,8 @@ def test_a_failed_bulk_operation_is_started_again_and_a_line_without_its_parent_
 
 @responses.activate
 def test_a_run_gives_up_after_three_starts_and_the_next_run_starts_afresh(bulk_adapter):
-    # Given an operation that keeps failing (or keeps being replaced by another client's)
-    failed = {"id": "gid://shopify/BulkOperation/1", "status": "FAILED", "errorCode": "INTERNAL_SERVER_ERROR"}
-    responses.post(GRAPHQL, json=answer({"currentBulkOperation": failed}))
-    again = {"id": "gid://shopify/BulkOperation/2", "status": "CREATED", "createdAt": "2026-11-20T12:05:00Z"}
-    responses.post(GRAPHQL, json=answer({"bulkOperationRunQuery": {"bulkOperation": again, "userErrors": []}}))
+    # Given an operation that keeps failing (or is no longer the current one when polled)
+    failed, again = failing_operation()
     cursor = {"bulk": failed["id"], "since": "2026-11-20T12:00:00Z"}
 
     # When one run has started it three times, the run fails, saying why
