@@ -148,7 +148,7 @@ class BulkBackfill:
             if theirs and operation.get("status") in WAITING:
                 pass  # another client's operation runs (one per shop and app): ours again once it is done
             elif theirs or (operation.get("status") not in WAITING and operation.get("status") != DONE):
-                return self._start()  # failed, expired, or replaced
+                return self._start()  # failed, expired, or no longer the current one
             elif operation["status"] == DONE:
                 if not operation.get("url"):  # no orders at all: Shopify writes no file
                     return Page.final([], updated_at_min=cursor.get("since"))
