@@ -67,7 +67,13 @@ class Source(models.Model):
         default=15 * 60,
         help_text="After this long without a successful sync, every screen marks this source's data as stale.",
     )
-    page_size = models.PositiveIntegerField(default=250, help_text="Records requested per page from the vendor API.")
+    page_size = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Records requested per page from the vendor API. Empty: the adapter's own (Odoo 1,000; the "
+        "others 250), always capped at the vendor's maximum (Shopify 250, HubSpot and EasyPost 100, Square 100-1,000 "
+        "by stream).",
+    )
     enabled = models.BooleanField(default=True)
     cursor = models.JSONField(
         default=dict,

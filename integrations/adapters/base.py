@@ -116,6 +116,8 @@ class Adapter(ABC):
     kind: ClassVar[str]  # a Source.Kind value
     streams: ClassVar[tuple[str, ...]]
     required_credentials: ClassVar[tuple[str, ...]] = ()
+    # Records a page asks for when the source sets none (each adapter still caps it at its vendor's maximum).
+    default_page_size: ClassVar[int] = 250
     # The vendor's API hosts a source may point at (see integrations/hosts.py); None: any public https host.
     allowed_hosts: ClassVar[tuple[str, ...] | None] = ()
     # stream -> the pure function mapping one of its payloads (see :meth:`map`)
@@ -126,7 +128,7 @@ class Adapter(ABC):
         *,
         base_url: str,
         credentials: Mapping[str, str],
-        page_size: int = 250,
+        page_size: int | None = None,
         client: HttpClient | None = None,
         guard: HostGuard | None = None,
     ):
@@ -135,7 +137,7 @@ class Adapter(ABC):
             raise ValueError(f"{self.name} source needs credential(s): {', '.join(missing)}")
         self.base_url = base_url.rstrip("/")
         self.credentials = dict(credentials)
-        self.page_size = page_size
+        self.page_size = page_size or self.default_page_size
         self.client = client or HttpClient(base_url=self.base_url, headers=self.auth_headers(), guard=guard)
 
     def auth_headers(self) -> dict[str, str]:

@@ -106,6 +106,9 @@ class OdooAdapter(Adapter):
     streams = tuple(STREAM_MODELS)
     required_credentials = ("api_key",)
     optional_credentials = ("database", "transport", "uid", "login")
+    # search_read has no cap, and every statement of a landed page costs the same whatever its size:
+    # 1,000 rows a page landed 30% faster than 250 (docs/scaling.md, "Page size")
+    default_page_size = 1000
     mappers = {
         "locations": map_location,
         "partners": map_partner,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from integrations.adapters import adapter_for
 from integrations.models import Source
-from tests.factories import agent, supervisor
+from tests.factories import SourceFactory, agent, supervisor
 
 
 def test_add_source_creates_then_updates_and_never_prints_secrets(db, capsys):
@@ -46,6 +49,29 @@ def test_add_source_creates_then_updates_and_never_prints_secrets(db, capsys):
     assert (source.kind, source.interval_seconds) == ("storefront", 300)
     assert source.credentials == {"access_token": "shpat_123", "webhook_secret": "whsec"}
     assert "shpat_123" not in source.credentials_encrypted
+
+
+def test_a_source_without_a_page_size_asks_for_its_adapters_own(db):
+    def page_size(adapter: str, kind: str, size: int | None) -> int:
+        source = SourceFactory(name=f"{adapter}-{size}", adapter=adapter, kind=kind, page_size=size)
+        source.credentials_merge({"access_token": "t", "api_key": "k"}, moved=False)
+        return adapter_for(source).page_size
+
+    assert page_size("odoo", Source.Kind.ERP, None) == 1000  # search_read has no cap: larger pages land faster
+    assert page_size("shopify", Source.Kind.STOREFRONT, None) == 250
+    assert page_size("odoo", Source.Kind.ERP, 300) == 300  # what the source sets wins
+
+
+def test_sources_at_the_old_default_page_size_take_their_adapters_own(db):
+    erp = SourceFactory(name="odoo", adapter="odoo", kind=Source.Kind.ERP, page_size=250)
+    tuned = SourceFactory(name="shop", page_size=100)
+
+    migration = import_module("integrations.migrations.0006_source_page_size_adapter_default")
+    migration.old_default_to_adapter_default(apps, None)
+
+    assert dict(Source.objects.values_list("name", "page_size")) == {erp.name: None, tuned.name: 100}
+    migration.adapter_default_to_old_default(apps, None)
+    assert dict(Source.objects.values_list("name", "page_size")) == {erp.name: 250, tuned.name: 100}
 
 
 def test_add_source_rejects_an_unknown_adapter_and_bad_credentials(db):

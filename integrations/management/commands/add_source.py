@@ -24,7 +24,11 @@ class Command(BaseCommand):
             type=int,
             help="Seconds without success before the data counts as stale",
         )
-        parser.add_argument("--page-size", type=int)
+        parser.add_argument(
+            "--page-size",
+            type=int,
+            help="Records a page asks for (default: the adapter's own: Odoo 1000, the others 250)",
+        )
         parser.add_argument(
             "--credentials-env", help="Prefix (OMNIDESK_SOURCE_…) of environment variables holding credentials"
         )
