@@ -96,10 +96,10 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------
-# DATABASE_URL=postgres://postgres@127.0.0.1:5432/omnidesk ; unset -> SQLite file.
+# DATABASE_URL=postgres://postgres@127.0.0.1:5432/omnidesk ; unset or empty -> SQLite file.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
