@@ -39,7 +39,7 @@ Polling waits :data:`POLL_SECONDS` between checks and hands back an empty page a
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..http import TransportError
@@ -133,29 +133,32 @@ class BulkBackfill:
 
     def _queued(self, cursor: Mapping[str, Any]) -> Page:
         """Start ours once the operation Shopify refused it for is no longer running."""
-        for poll in range(POLLS_PER_PAGE):
-            operation = self.graphql.query(CURRENT, {}).get("currentBulkOperation") or {}
+        for operation in self._polls():
             if operation.get("status") not in WAITING:
                 return self._start()
-            if poll < POLLS_PER_PAGE - 1:
-                self.client.sleep(POLL_SECONDS)
         return Page.more([], **cursor)
 
     def _wait(self, cursor: Mapping[str, Any]) -> Page:
-        for poll in range(POLLS_PER_PAGE):
-            operation = self.graphql.query(CURRENT, {}).get("currentBulkOperation") or {}
-            theirs = operation.get("id") != cursor["bulk"]
-            if theirs and operation.get("status") in WAITING:
-                pass  # another client's operation runs (one per shop and app): ours again once it is done
-            elif theirs or (operation.get("status") not in WAITING and operation.get("status") != DONE):
-                return self._start()  # failed, expired, or no longer the current one
-            elif operation["status"] == DONE:
+        for operation in self._polls():
+            status = operation.get("status")
+            if operation.get("id") != cursor["bulk"]:  # another client's operation is the current one
+                if status in WAITING:
+                    continue  # it runs (one per shop and app): ours again once it is done
+                return self._start()  # ours is no longer the current one
+            if status == DONE:
                 if not operation.get("url"):  # no orders at all: Shopify writes no file
                     return Page.final([], updated_at_min=cursor.get("since"))
                 return Page.more([], bulk=cursor["bulk"], since=cursor.get("since"), url=operation["url"], offset=0)
-            if poll < POLLS_PER_PAGE - 1:
-                self.client.sleep(POLL_SECONDS)
+            if status not in WAITING:
+                return self._start()  # failed, cancelled or expired
         return Page.more([], **cursor)
+
+    def _polls(self) -> Iterator[dict[str, Any]]:
+        """The current operation, asked up to :data:`POLLS_PER_PAGE` times :data:`POLL_SECONDS` apart."""
+        for poll in range(POLLS_PER_PAGE):
+            if poll:
+                self.client.sleep(POLL_SECONDS)
+            yield self.graphql.query(CURRENT, {}).get("currentBulkOperation") or {}
 
     def _read(self, cursor: Mapping[str, Any]) -> Page:
         """The next ``page_size`` orders of the file from ``offset``, each with all its child lines."""
