@@ -24,6 +24,7 @@ from empty; ``restore_rate=100`` rehearses the standard plan.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -33,6 +34,8 @@ from ..model import iso_z, parse_time
 from ..streams import decode_token, encode_token
 from . import Request, Response, VendorError, corrupt, dumps, reply
 from .shopify_nodes import customer, gid, location, order
+
+logger = logging.getLogger(__name__)
 
 NODE_COST = {"orders": 3, "customers": 1, "locations": 1, "order": 3}
 MUTATION_COST = 10
@@ -260,8 +263,8 @@ def _bulk_write(world, render, bulk: dict, rows: list) -> None:
     try:
         _bulk_render(world, render, bulk, rows)
     except Exception:  # as Shopify's INTERNAL_SERVER_ERROR: the operation fails, and the shop may start another
+        logger.exception("sandbox: bulk operation %s failed writing its file", bulk["number"])
         bulk["failed"] = True
-        raise
 
 
 def _bulk_render(world, render, bulk: dict, rows: list) -> None:

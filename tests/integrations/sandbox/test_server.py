@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import io
 import json
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -226,3 +227,49 @@ def test_the_management_command_serves_prints_the_urls_and_exports_the_truth(tmp
 
     assert "/shopify/admin/api/2025-07" in text and "/easypost" in text and "Stopping." in text
     assert json.loads((tmp_path / "truth.json").read_text())["seed"] == 3
+
+
+def test_one_bulk_operation_runs_at_a_time_and_one_that_fails_writing_its_file_frees_the_shop(
+    http, server, monkeypatch
+):
+    from integrations.adapters.shopify_bulk import BULK_ORDERS, CURRENT, RUN_QUERY
+    from integrations.sandbox.formats import shopify_graphql
+
+    graphql = server.url("shopify") + "/graphql.json"
+
+    def run() -> dict:
+        ask = {"query": RUN_QUERY, "variables": {"query": BULK_ORDERS}}
+        return http.post(graphql, json=ask, headers=SHOPIFY).json()["data"]["bulkOperationRunQuery"]
+
+    def settled() -> dict:
+        """The current operation once it no longer runs."""
+        deadline = time.monotonic() + 10
+        while True:
+            answer = http.post(graphql, json={"query": CURRENT}, headers=SHOPIFY).json()
+            operation = answer["data"]["currentBulkOperation"]
+            if operation["status"] != "RUNNING" or time.monotonic() > deadline:
+                return operation
+            time.sleep(0.05)
+
+    # Given an operation whose file cannot be written, still writing it
+    writing = threading.Event()
+
+    def broken(*args, **kwargs):
+        writing.wait(10)
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(shopify_graphql, "_bulk_render", broken)
+    first = run()["bulkOperation"]
+    # When another is asked for while it runs, Shopify's answer is a refusal, not a second operation
+    refused = run()
+    writing.set()
+    failed = settled()
+    monkeypatch.undo()
+
+    assert refused["bulkOperation"] is None
+    assert [e["code"] for e in refused["userErrors"]] == ["OPERATION_IN_PROGRESS"]
+    assert first["id"] in refused["userErrors"][0]["message"]
+    # Then the failed one says so, and the shop takes the next
+    assert (failed["id"], failed["status"], failed["errorCode"]) == (first["id"], "FAILED", "INTERNAL_SERVER_ERROR")
+    assert run()["userErrors"] == []
+    assert settled()["status"] == "COMPLETED"  # (and its file written before the next test asks for one)
