@@ -1,12 +1,15 @@
 """The sync engine: pull a source page by page and land each page in one transaction.
 
-    fetch(cursor) -> page of raw payloads -> RawRecord (kept, hashed)
-      -> adapter.map (pure) -> typed records   --bad?--> DeadLetter (reason + payload)
+    fetch(cursor) -> page of raw payloads                                  } the reader thread,
+      -> canonical JSON + content hash, adapter.map (pure) -> typed records } a page ahead
+      -> RawRecord (kept once per hash); bad records -> DeadLetter (reason + payload)
       -> orders.ingest (correlate + upsert)    -> timeline events (only on real change)
       -> source.cursor = page.cursor           (same transaction as the rows it covers)
 
 A run killed at any point resumes from the last committed cursor: the page it was
 on is fetched again and, upserts being idempotent, lands exactly once in effect.
+The pure half of a page (:func:`page_prepare`) runs in the reader thread while the
+page before it lands, so a run's Python work overlaps PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
@@ -30,7 +34,7 @@ from omnidesk.db import PlannerStats, copy_insert
 from orders.ingest import IngestResult, ingest, orphans_settle
 from orders.ingest.customers import CustomerMergedMeanwhile
 
-from .adapters import Adapter, adapter_for
+from .adapters import Adapter, Page, adapter_for
 from .http import TransportError
 from .locks import landing_lock, source_lock
 from .models import DeadLetter, RawRecord, Source, SyncRun
@@ -53,30 +57,63 @@ def payload_hash(payload: Any, text: str | None = None) -> str:
     return hashlib.sha256((text or payload_json(payload)).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class PreparedPage:
+    """A page's payloads with everything that needs no database worked out, in the payloads' order.
+
+    ``failures`` holds ``(payload, content hash, reason)`` for each payload the adapter
+    could not map; ``records`` the typed records of the others (frozen, so a page landed
+    again after a lost race reuses them).
+    """
+
+    items: list[Any]
+    texts: list[str]
+    hashes: list[str]
+    external_ids: list[str]
+    records: list[Any]
+    failures: list[tuple[Any, str, str]]
+
+
+def page_prepare(adapter: Adapter, stream: str, items: Iterable[Any]) -> PreparedPage:
+    """The pure half of landing a page: canonical JSON, content hashes, vendor ids and the adapter's mapping.
+
+    Touches no database, so a sync run does it in its reader thread for the next page while
+    the current one lands.
+    """
+    items = list(items)
+    texts = [payload_json(item) for item in items]
+    hashes = [payload_hash(item, text) for item, text in zip(items, texts, strict=True)]
+    records, failures = [], []
+    for item, digest in zip(items, hashes, strict=True):
+        try:
+            records.append(adapter.map(stream, item))
+        except Exception as exc:  # any mapping failure dead-letters the record, never the page
+            failures.append((item, digest, _reason(exc)))
+    external_ids = [_external_id(adapter, stream, item) for item in items]
+    return PreparedPage(items, texts, hashes, external_ids, records, failures)
+
+
 def page_land(
     *,
     source: Source,
     adapter: Adapter,
     stream: str,
-    items: Iterable[Any],
+    items: Iterable[Any] | PreparedPage,
     cursor: dict | None,
     run: SyncRun | None,
     now=None,
 ) -> IngestResult:
-    """Store, map and ingest one page, and (when ``cursor`` is given) commit the stream's cursor with it."""
+    """Store, map and ingest one page, and (when ``cursor`` is given) commit the stream's cursor with it.
+
+    ``items`` are the page's payloads, or the :class:`PreparedPage` made of them already.
+    """
     now = now or timezone.now()
-    items = list(items)
+    page = items if isinstance(items, PreparedPage) else page_prepare(adapter, stream, items)
     with transaction.atomic():
         landing_lock(source.pk)
-        hashes = _raw_records_store(source, stream, adapter, items, now)
-        records, failures = [], []
-        for item, digest in zip(items, hashes, strict=True):
-            try:
-                records.append(adapter.map(stream, item))
-            except Exception as exc:  # any mapping failure dead-letters the record, never the page
-                failures.append((item, digest, _reason(exc)))
-        result = ingest(source=source, records=records, synced_at=now)
-        _dead_letters_write(source, stream, failures, run)
+        _raw_records_store(source, stream, page, now)
+        result = ingest(source=source, records=page.records, synced_at=now)
+        _dead_letters_write(source, stream, page.failures, run)
         _dead_letters_resolve(source, stream, result.landed_external_ids, now)
         if cursor is not None:
             source.cursor = {**source.cursor, stream: cursor}
@@ -84,11 +121,11 @@ def page_land(
         if run is not None:
             SyncRun.objects.filter(pk=run.pk).update(
                 pages=F("pages") + 1,
-                fetched=F("fetched") + len(items),
+                fetched=F("fetched") + len(page.items),
                 created=F("created") + result.created,
                 updated=F("updated") + result.updated,
                 unchanged=F("unchanged") + result.unchanged,
-                dead_lettered=F("dead_lettered") + len(failures),
+                dead_lettered=F("dead_lettered") + len(page.failures),
                 cursor_after=source.cursor,
             )
         if run is None:  # a webhook's event: act on it now; a sync run's pages are handled once, at its end
@@ -112,32 +149,29 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}"[:4000]
 
 
-def _raw_records_store(source, stream, adapter, items, now) -> list[str]:
-    """Keep every payload once (by content hash); return each item's content hash, in order.
+def _raw_records_store(source: Source, stream: str, page: PreparedPage, now) -> None:
+    """Keep every payload of the page once (by content hash).
 
     Only payloads not stored yet are written, straight into the table: the source's landing
     lock keeps other pages of the source out meanwhile; a webhook received at that moment may
     store the same payload (``webhook_receive``), and then the page's unique key fails and it is
     landed again (``_page_land_retrying``).
     """
-    texts = [payload_json(item) for item in items]
-    hashes = [payload_hash(item, text) for item, text in zip(items, texts, strict=True)]
     stored = set(
-        RawRecord.objects.filter(source=source, content_hash__any=hashes).values_list("content_hash", flat=True)
+        RawRecord.objects.filter(source=source, content_hash__any=page.hashes).values_list("content_hash", flat=True)
     )
     rows = {}
-    for digest, item, text in zip(hashes, items, texts, strict=True):
+    for digest, text, external_id in zip(page.hashes, page.texts, page.external_ids, strict=True):
         if digest not in stored:
             rows[digest] = {
                 "source_id": source.pk,
                 "stream": stream,
-                "external_id": _external_id(adapter, stream, item),
+                "external_id": external_id,
                 "content_hash": digest,
                 "payload": text,
                 "first_seen_at": now,
             }
     copy_insert(RawRecord, list(rows.values()))
-    return hashes
 
 
 def _external_id(adapter, stream, item) -> str:
@@ -248,7 +282,7 @@ def _run_hooks(source: Source, touched: set[int]) -> None:
 def _streams_pull(
     source: Source, adapter: Adapter, run: SyncRun, lock, max_pages: int | None, touched: set[int]
 ) -> None:
-    """Land every stream page by page, fetching the next page while the current one lands.
+    """Land every stream page by page, fetching and preparing the next page while the current one lands.
 
     The read-ahead uses the cursor the current page returned, which is exactly where
     the next run would resume: if landing fails, the prefetched page is simply dropped.
@@ -257,15 +291,22 @@ def _streams_pull(
     """
     pages = 0
     stats = PlannerStats(_synced_tables())
+
+    def fetched(stream: str, cursor: dict) -> tuple[Page, PreparedPage]:  # in the reader thread
+        page = adapter.fetch(stream, cursor)
+        return page, page_prepare(adapter, stream, page.items)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{source.name}") as reader:
         for stream in adapter.streams:
-            upcoming = reader.submit(adapter.fetch, stream, source.cursor.get(stream, {}))
+            upcoming = reader.submit(fetched, stream, source.cursor.get(stream, {}))
             while upcoming is not None:
-                page = upcoming.result()
+                page, prepared = upcoming.result()
                 pages += 1
                 more = page.has_more and (max_pages is None or pages < max_pages)
-                upcoming = reader.submit(adapter.fetch, stream, page.cursor) if more else None
-                result = _page_land_retrying(source=source, adapter=adapter, stream=stream, page=page, run=run)
+                upcoming = reader.submit(fetched, stream, page.cursor) if more else None
+                result = _page_land_retrying(
+                    source=source, adapter=adapter, stream=stream, page=page, prepared=prepared, run=run
+                )
                 touched.update(result.order_ids)
                 lock.renew()
                 stats.refresh()
@@ -283,7 +324,7 @@ def _synced_tables() -> list[str]:
 RETRYABLE = (DeadlockDetected, SerializationFailure, ForeignKeyViolation, UniqueViolation, CustomerMergedMeanwhile)
 
 
-def _page_land_retrying(*, source, adapter, stream, page, run, attempts: int = 4) -> IngestResult:
+def _page_land_retrying(*, source, adapter, stream, page, prepared, run, attempts: int = 4) -> IngestResult:
     """Land a page; land it again when it lost a race with another source's sync.
 
     Two syncs can deadlock (PostgreSQL aborts one), one can merge away a customer the
@@ -294,9 +335,7 @@ def _page_land_retrying(*, source, adapter, stream, page, run, attempts: int = 4
     """
     for attempt in range(attempts):
         try:
-            return page_land(
-                source=source, adapter=adapter, stream=stream, items=page.items, cursor=page.cursor, run=run
-            )
+            return page_land(source=source, adapter=adapter, stream=stream, items=prepared, cursor=page.cursor, run=run)
         except (OperationalError, IntegrityError, CustomerMergedMeanwhile) as exc:
             cause = exc if isinstance(exc, CustomerMergedMeanwhile) else exc.__cause__
             if attempt == attempts - 1 or not isinstance(cause, RETRYABLE):

@@ -6,7 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from integrations import sync
 from integrations.adapters import Adapter, Page
@@ -286,7 +286,6 @@ def test_a_source_never_syncs_twice_at_once():
 
 
 def test_a_page_aborted_to_break_a_deadlock_is_landed_again(source, monkeypatch):
-    from django.db import OperationalError
     from psycopg.errors import DeadlockDetected
 
     from integrations import sync
@@ -311,3 +310,76 @@ def test_a_page_aborted_to_break_a_deadlock_is_landed_again(source, monkeypatch)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert calls == ["orders", "orders"]
     assert Order.objects.count() == 1
+
+
+class MapWatchingAdapter(FakeAdapter):
+    """Records which thread mapped each payload, and signals once a payload of the second page is mapped."""
+
+    def __init__(self, pages):
+        super().__init__(pages)
+        self.mapped: list[tuple[str, str]] = []  # (payload id, thread name)
+        self.second_page_mapped = threading.Event()
+
+    def map(self, stream, payload):
+        self.mapped.append((payload["id"], threading.current_thread().name))
+        if payload["id"] in {p["id"] for p in self.pages[1]}:
+            self.second_page_mapped.set()
+        return super().map(stream, payload)
+
+
+def test_the_next_page_is_fetched_and_mapped_while_the_current_one_lands(source, monkeypatch):
+    adapter = MapWatchingAdapter([[order_payload(1), order_payload(2)], [order_payload(3)], [order_payload(4)]])
+    real_page_land = sync.page_land
+    overlapped = []
+
+    def landing(**kwargs):
+        if not overlapped:  # the first page: hold its transaction open until the reader has mapped the second
+            overlapped.append(adapter.second_page_mapped.wait(timeout=10))
+        return real_page_land(**kwargs)
+
+    monkeypatch.setattr(sync, "page_land", landing)
+
+    run = source_sync(source_id=source.pk, adapter=adapter)
+
+    assert overlapped == [True]
+    assert (run.status, run.pages, run.created) == (SyncRun.Status.SUCCEEDED, 3, 4)
+    assert [payload_id for payload_id, _ in adapter.mapped] == ["1", "2", "3", "4"]  # each payload mapped once
+    assert {thread.rsplit("_", 1)[0] for _, thread in adapter.mapped} == {"fetch-fake"}
+
+
+def test_a_page_landed_again_after_a_lost_race_is_not_mapped_again(source, monkeypatch):
+    from psycopg.errors import DeadlockDetected
+
+    adapter = MapWatchingAdapter([[order_payload(1), order_payload(2, broken="oops")], [order_payload(3)]])
+    real_page_land = sync.page_land
+    attempts = []
+
+    def deadlocked_once(**kwargs):
+        attempts.append(kwargs["items"])
+        if len(attempts) == 1:
+            try:
+                raise DeadlockDetected("deadlock detected")
+            except DeadlockDetected as cause:
+                raise OperationalError("deadlock detected") from cause
+        return real_page_land(**kwargs)
+
+    monkeypatch.setattr(sync, "page_land", deadlocked_once)
+    monkeypatch.setattr(sync.time, "sleep", lambda seconds: None)
+
+    run = source_sync(source_id=source.pk, adapter=adapter)
+
+    assert attempts[0] is attempts[1]  # the same prepared page, landed again
+    assert (run.status, run.pages, run.created, run.dead_lettered) == (SyncRun.Status.SUCCEEDED, 2, 2, 1)
+    assert [payload_id for payload_id, _ in adapter.mapped] == ["1", "2", "3"]
+    assert DeadLetter.objects.get().reason == "MappingError: line_items is not a list: 'oops'"
+
+
+def test_a_prepared_page_keeps_each_payloads_text_hash_id_and_record_or_failure():
+    bad = order_payload(2, broken="oops")
+    page = sync.page_prepare(FakeAdapter([]), "orders", [order_payload(1), bad])
+
+    assert page.texts == [sync.payload_json(order_payload(1)), sync.payload_json(bad)]
+    assert page.hashes == [sync.payload_hash(order_payload(1)), sync.payload_hash(bad)]
+    assert page.external_ids == ["1", "2"]
+    assert [r.external_id for r in page.records] == ["1"]
+    assert page.failures == [(bad, sync.payload_hash(bad), "MappingError: line_items is not a list: 'oops'")]
