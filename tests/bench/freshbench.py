@@ -36,9 +36,9 @@ from integrations.tasks import DEFAULT_QUEUE, WEBHOOK_QUEUE
 from omnidesk.celery import app as celery_app
 from orders.models import OrderRecord, Shipment
 
-from .loadbench import _database_url, _gunicorn, _production_env, _stop, _sync_lanes
+from .loadbench import _gunicorn, _production_env, _stop, _sync_lanes
 from .lookup import percentile
-from .syncbench import Figures, _source_sync_process, data_reset, die_with_parent, sandbox_process
+from .syncbench import Figures, _source_sync_process, data_reset, database_url, die_with_parent, sandbox_process
 
 WORKER_NAME = "freshness"
 DISPATCH_TICK_SECONDS = 15  # beat's dispatch-due-syncs (settings.CELERY_BEAT_SCHEDULE)
@@ -61,14 +61,14 @@ def bench_freshness(figures: Figures, options: FreshnessOptions, *, log=print) -
         sources = demo_sources_ensure(base_url)
         hooks = _webhooks_built(base_url, options.webhooks)
         log(f"freshness bench: {len(hooks)} webhooks over a backfill of {options.orders:,} orders …")
-        database_url = _database_url(connection.settings_dict["NAME"])
-        env = {**_production_env(database_url), "OMNIDESK_CREDENTIALS_KEY": credentials_key()}
+        url = database_url(connection.settings_dict["NAME"])
+        env = {**_production_env(url), "OMNIDESK_CREDENTIALS_KEY": credentials_key()}
         with (
-            _gunicorn(database_url, workers=options.web_workers, threads=1, env=env) as host,
+            _gunicorn(url, workers=options.web_workers, threads=1, env=env) as host,
             _celery_worker(env, options),
             _general_worker(env),
         ):
-            with _sync_lanes(sources, database_url, lanes=options.lanes) as backfill:
+            with _sync_lanes(sources, url, lanes=options.lanes) as backfill:
                 backfill.wait_started()
                 sent = _webhooks_send(host, hooks, options.rate)
                 sending_ended = time.monotonic()
@@ -76,7 +76,7 @@ def bench_freshness(figures: Figures, options: FreshnessOptions, *, log=print) -
             _deliveries_wait(len(sent))
         during = backfill_end >= sending_ended  # every webhook was sent while the backfill still ran
         _webhook_figures_add(figures, options, sent, during=during)
-        _polling_figures_add(figures, sources, base_url, {**os.environ, "DATABASE_URL": database_url}, log)
+        _polling_figures_add(figures, sources, base_url, {**os.environ, "DATABASE_URL": url}, log)
 
 
 def _webhooks_built(base_url: str, count: int) -> list[tuple[str, dict]]:

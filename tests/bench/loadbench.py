@@ -38,7 +38,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import requests
 from cryptography.fernet import Fernet
@@ -56,7 +55,7 @@ from orders.roles import AGENT
 
 from . import benchdata
 from .lookup import lookup_data_ensure
-from .syncbench import Figures, sandbox_process, server_execute
+from .syncbench import Figures, database_url, sandbox_process, server_execute
 
 SOURCE_PREFIX = "load-"  # the synced sandbox's sources, beside the generated retailer's own
 SYNC_ORDER = ("odoo", "shopify", "square", "easypost", "hubspot")  # largest first, dealt to the lanes in turn
@@ -159,12 +158,6 @@ def _errors(snap: dict) -> int:
 
 
 # --- the database the phases run on --------------------------------------------------------------------------
-def _database_url(name: str) -> str:
-    params = connection.settings_dict
-    password = f":{quote(params['PASSWORD'], safe='')}" if params["PASSWORD"] else ""
-    return f"postgres://{quote(params['USER'], safe='')}{password}@{params['HOST']}:{params['PORT'] or 5432}/{name}"
-
-
 @contextmanager
 def _database_copy(log) -> Iterator[str]:
     """Point Django at a file copy of this database for the block; yield the copy's URL; drop it afterwards."""
@@ -181,7 +174,7 @@ def _database_copy(log) -> Iterator[str]:
     log(f"load bench: copied the database in {time.perf_counter() - started:.0f} s")
     params["NAME"] = copy
     try:
-        yield _database_url(copy)
+        yield database_url(copy)
     finally:
         connection.close()
         params["NAME"] = original

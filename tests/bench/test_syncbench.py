@@ -1,0 +1,54 @@
+"""The sync bench's orders of arrival at a tiny scale: each synced from empty by ``manage.py sync`` processes into
+this test's database, timed beside the same run's COPY and beside PostgreSQL's own account of its time."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from django.db import connection
+
+from integrations.models import SyncRun
+from orders.models import Order
+from tests.bench.syncbench import ARRIVALS, Figures, bench_sync_arrivals, database_seconds
+
+# transaction: the sync processes see the sources this test's connection wrote, and write where it reads
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_each_order_of_arrival_is_timed_beside_its_copy_and_the_database_time_it_took():
+    figures = Figures()
+
+    bench_sync_arrivals(figures, orders=200, arrivals=["carrier_first", "storefront_last"], log=lambda *_: None)
+
+    values = {name: figure["value"] for name, figure in figures.values.items()}
+    for name in ("carrier_first", "storefront_last"):
+        prefix = f"sync_order.{name}"
+        assert figures.values[f"{prefix}.records_per_s"]["note"] == " → ".join(ARRIVALS[name])
+        assert all(values[f"{prefix}.{source}_s"] > 0 for source in ARRIVALS[name])
+        assert values[f"{prefix}.records_per_s"] < values[f"{prefix}.copy_records_per_s"]
+        assert values[f"{prefix}.vs_copy_ratio"] == pytest.approx(
+            values[f"{prefix}.records_per_s"] / values[f"{prefix}.copy_records_per_s"], abs=0.001
+        )
+        # the server's time is part of the run's, and the sync's Python runs inside open pages too
+        assert values[f"{prefix}.db_active_s"] > 0
+        assert values[f"{prefix}.db_idle_in_transaction_s"] > 0
+        assert values[f"{prefix}.db_only_vs_copy_ratio"] > values[f"{prefix}.vs_copy_ratio"]
+    assert 0 < values["sync_order.worst_vs_best"] <= 1
+    # the last order's runs landed in this database, one a source, each complete
+    runs = SyncRun.objects.order_by("started_at")
+    assert [run.source.adapter for run in runs] == list(ARRIVALS["storefront_last"])
+    assert {run.status for run in runs} == {SyncRun.Status.SUCCEEDED}
+    assert Order.objects.count() >= 200
+
+
+def test_the_database_time_counts_another_sessions_statements_once_it_ends(db):
+    params = connection.settings_dict
+    active, _ = database_seconds()  # inside this test's transaction, as the bench's own reading is not
+
+    with psycopg.connect(
+        host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"], dbname=params["NAME"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_sleep(0.3)")
+
+    grown = database_seconds()[0] - active
+    assert 0.3 <= grown < 5
