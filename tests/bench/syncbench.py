@@ -244,7 +244,9 @@ def bench_sync_arrivals(figures: Figures, *, orders: int, arrivals: list[str], s
                 )
             figures.add(f"{prefix}.copy_records_per_s", copy_rate, "records/s", "same run, bare COPY")
             figures.add(f"{prefix}.vs_copy_ratio", rates[name] / copy_rate, "ratio", "target ≥ 0.25")
-            figures.add(f"{prefix}.db_active_s", active, "s", f"of {elapsed:.1f} s: the server executing statements")
+            figures.add(
+                f"{prefix}.db_active_s", active, "s", f"of {elapsed:.1f} s: statements running (a COPY while fed rows)"
+            )
             figures.add(
                 f"{prefix}.db_idle_in_transaction_s", waiting, "s", "a page's transaction open, waiting for the sync"
             )
@@ -327,8 +329,9 @@ def database_seconds() -> tuple[float, float]:
 
     PostgreSQL's own accounting (``pg_stat_database``), which a session adds to when it
     ends or at most a second after its last transaction; a bench's sync processes have
-    ended when it is read. Idle in a transaction is the client's turn: the sync's Python
-    between the statements of an open page.
+    ended when it is read. Active counts a ``COPY … FROM STDIN`` for as long as the client
+    streams its rows, so the sync's own row formatting is in it too. Idle in a transaction
+    is the client's turn: the sync's Python between the statements of an open page.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # a fresh reading, not this transaction's first
