@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -324,16 +324,31 @@ def bench_timeline(figures: Figures, *, repeat: int = 200) -> None:
     figures.add("timeline.p95_ms", timings[int(len(timings) * 0.95)], "ms")
 
 
-def database_seconds() -> tuple[float, float]:
+def database_seconds(*, settle: float = 0.2) -> tuple[float, float]:
     """Seconds this database's sessions have spent so far executing statements, and idle inside a transaction.
 
-    PostgreSQL's own accounting (``pg_stat_database``), which a session adds to when it
-    ends or at most a second after its last transaction; a bench's sync processes have
-    ended when it is read. Active counts a ``COPY … FROM STDIN`` for as long as the client
-    streams its rows, so the sync's own row formatting is in it too. Idle in a transaction
-    is the client's turn: the sync's Python between the statements of an open page.
+    PostgreSQL's own accounting (``pg_stat_database``). A session reports its time when a
+    transaction ends a second or more after its last report, and when it ends; the sessions
+    of a bench's sync processes have ended when this is read, but their last report lands
+    a moment after the process is gone, so the reading is repeated ``settle`` seconds apart
+    until it holds still. This session's own pending time is reported first. Active counts
+    a ``COPY … FROM STDIN`` for as long as the client streams its rows (the sync's own row
+    formatting is in it), and a statement waiting for a lock; idle in a transaction is the
+    client's turn: the sync's Python between the statements of an open page.
     """
+    reading = _database_reading()
+    for _ in range(50):
+        time.sleep(settle)
+        again = _database_reading()
+        if again == reading:
+            break
+        reading = again
+    return reading
+
+
+def _database_reading() -> tuple[float, float]:
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # this session's time, at this statement's end
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # a fresh reading, not this transaction's first
         cursor.execute(
             "SELECT active_time, idle_in_transaction_time FROM pg_stat_database WHERE datname = current_database()"
@@ -366,10 +381,9 @@ def _copy_baseline() -> tuple[int, float]:
 
 
 def database_url(name: str) -> str:
-    """The URL of the database ``name`` on this connection's server, as this connection logs in."""
-    params = connection.settings_dict
-    password = f":{quote(params['PASSWORD'], safe='')}" if params["PASSWORD"] else ""
-    return f"postgres://{quote(params['USER'], safe='')}{password}@{params['HOST']}:{params['PORT'] or 5432}/{name}"
+    """``DATABASE_URL`` naming the database ``name`` instead: the same server, login and options."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path="/" + quote(name, safe="")))
 
 
 def server_execute(sql: str, args: list | None = None) -> None:

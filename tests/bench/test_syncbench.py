@@ -9,7 +9,7 @@ from django.db import connection
 
 from integrations.models import SyncRun
 from orders.models import Order
-from tests.bench.syncbench import ARRIVALS, Figures, bench_sync_arrivals, database_seconds
+from tests.bench.syncbench import ARRIVALS, Figures, bench_sync_arrivals, database_seconds, database_url
 
 # transaction: the sync processes see the sources this test's connection wrote, and write where it reads
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,14 +41,19 @@ def test_each_order_of_arrival_is_timed_beside_its_copy_and_the_database_time_it
     assert Order.objects.count() >= 200
 
 
-def test_the_database_time_counts_another_sessions_statements_once_it_ends(db):
-    params = connection.settings_dict
-    active, _ = database_seconds()  # inside this test's transaction, as the bench's own reading is not
+def test_the_database_time_counts_another_sessions_statements_once_it_ends():
+    active, _ = database_seconds()
 
-    with psycopg.connect(
-        host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"], dbname=params["NAME"], autocommit=True
-    ) as other:
+    with psycopg.connect(database_url(connection.settings_dict["NAME"]), autocommit=True) as other:
         other.execute("SELECT pg_sleep(0.3)")
 
     grown = database_seconds()[0] - active
     assert 0.3 <= grown < 5
+
+
+def test_a_database_url_keeps_the_server_login_and_options_of_database_url(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://ops:p%40ss@%2Fvar%2Frun%2Fpostgresql:5433/omnidesk?sslmode=require")
+
+    assert database_url("test_omnidesk_gw1") == (
+        "postgres://ops:p%40ss@%2Fvar%2Frun%2Fpostgresql:5433/test_omnidesk_gw1?sslmode=require"
+    )
