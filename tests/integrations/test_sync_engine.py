@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import OperationalError, connection
+from psycopg.errors import DeadlockDetected
 
 from integrations import sync
 from integrations.adapters import Adapter, Page
@@ -285,16 +286,14 @@ def test_a_source_never_syncs_twice_at_once():
     assert run.status == SyncRun.Status.SUCCEEDED
 
 
-def test_a_page_aborted_to_break_a_deadlock_is_landed_again(source, monkeypatch):
-    from psycopg.errors import DeadlockDetected
-
-    from integrations import sync
-
+def deadlocked_once(monkeypatch) -> list[dict]:
+    """``page_land`` aborted by PostgreSQL to break a deadlock on its first call, as it raises then; the keyword
+    arguments of every call, in order."""
     real_page_land = sync.page_land
     calls = []
 
-    def deadlocked_once(**kwargs):
-        calls.append(kwargs["stream"])
+    def landing(**kwargs):
+        calls.append(kwargs)
         if len(calls) == 1:
             try:
                 raise DeadlockDetected("deadlock detected")
@@ -302,13 +301,18 @@ def test_a_page_aborted_to_break_a_deadlock_is_landed_again(source, monkeypatch)
                 raise OperationalError("deadlock detected") from cause
         return real_page_land(**kwargs)
 
-    monkeypatch.setattr(sync, "page_land", deadlocked_once)
+    monkeypatch.setattr(sync, "page_land", landing)
     monkeypatch.setattr(sync.time, "sleep", lambda seconds: None)
+    return calls
+
+
+def test_a_page_aborted_to_break_a_deadlock_is_landed_again(source, monkeypatch):
+    calls = deadlocked_once(monkeypatch)
 
     run = source_sync(source_id=source.pk, adapter=FakeAdapter([[order_payload(1)]]))
 
     assert run.status == SyncRun.Status.SUCCEEDED
-    assert calls == ["orders", "orders"]
+    assert [call["stream"] for call in calls] == ["orders", "orders"]
     assert Order.objects.count() == 1
 
 
@@ -348,27 +352,12 @@ def test_the_next_page_is_fetched_and_mapped_while_the_current_one_lands(source,
 
 
 def test_a_page_landed_again_after_a_lost_race_is_not_mapped_again(source, monkeypatch):
-    from psycopg.errors import DeadlockDetected
-
     adapter = MapWatchingAdapter([[order_payload(1), order_payload(2, broken="oops")], [order_payload(3)]])
-    real_page_land = sync.page_land
-    attempts = []
-
-    def deadlocked_once(**kwargs):
-        attempts.append(kwargs["items"])
-        if len(attempts) == 1:
-            try:
-                raise DeadlockDetected("deadlock detected")
-            except DeadlockDetected as cause:
-                raise OperationalError("deadlock detected") from cause
-        return real_page_land(**kwargs)
-
-    monkeypatch.setattr(sync, "page_land", deadlocked_once)
-    monkeypatch.setattr(sync.time, "sleep", lambda seconds: None)
+    calls = deadlocked_once(monkeypatch)
 
     run = source_sync(source_id=source.pk, adapter=adapter)
 
-    assert attempts[0] is attempts[1]  # the same prepared page, landed again
+    assert calls[0]["items"] is calls[1]["items"]  # the same prepared page, landed again
     assert (run.status, run.pages, run.created, run.dead_lettered) == (SyncRun.Status.SUCCEEDED, 2, 2, 1)
     assert [payload_id for payload_id, _ in adapter.mapped] == ["1", "2", "3"]
     assert DeadLetter.objects.get().reason == "MappingError: line_items is not a list: 'oops'"
