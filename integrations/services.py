@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .adapters import WebhookSignatureError, adapter_class, adapter_for
 from .models import RawRecord, Source, WebhookDelivery
-from .sync import page_land, payload_hash, payload_json
+from .sync import page_land, page_prepare, payload_hash, payload_json
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def _webhooks_land(source, adapter, stream: str, delivery: WebhookDelivery, wait
             source=source,
             adapter=adapter,
             stream=stream,
-            items=[completed[pk] for pk in sorted(taken)],
+            page=page_prepare(adapter, stream, [completed[pk] for pk in sorted(taken)]),
             cursor=None,
             run=None,
         )

@@ -98,17 +98,14 @@ def page_land(
     source: Source,
     adapter: Adapter,
     stream: str,
-    items: Iterable[Any] | PreparedPage,
+    page: PreparedPage,
     cursor: dict | None,
     run: SyncRun | None,
     now=None,
 ) -> IngestResult:
-    """Store, map and ingest one page, and (when ``cursor`` is given) commit the stream's cursor with it.
-
-    ``items`` are the page's payloads, or the :class:`PreparedPage` made of them already.
-    """
+    """Store and ingest one prepared page (:func:`page_prepare`), and (when ``cursor`` is given) commit the
+    stream's cursor with it."""
     now = now or timezone.now()
-    page = items if isinstance(items, PreparedPage) else page_prepare(adapter, stream, items)
     with transaction.atomic():
         landing_lock(source.pk)
         _raw_records_store(source, stream, page, now)
@@ -305,7 +302,7 @@ def _streams_pull(
                 more = page.has_more and (max_pages is None or pages < max_pages)
                 upcoming = reader.submit(fetched, stream, page.cursor) if more else None
                 result = _page_land_retrying(
-                    source=source, adapter=adapter, stream=stream, page=page, prepared=prepared, run=run
+                    source=source, adapter=adapter, stream=stream, page=prepared, cursor=page.cursor, run=run
                 )
                 touched.update(result.order_ids)
                 lock.renew()
@@ -324,7 +321,7 @@ def _synced_tables() -> list[str]:
 RETRYABLE = (DeadlockDetected, SerializationFailure, ForeignKeyViolation, UniqueViolation, CustomerMergedMeanwhile)
 
 
-def _page_land_retrying(*, source, adapter, stream, page, prepared, run, attempts: int = 4) -> IngestResult:
+def _page_land_retrying(*, source, adapter, stream, page, cursor, run, attempts: int = 4) -> IngestResult:
     """Land a page; land it again when it lost a race with another source's sync.
 
     Two syncs can deadlock (PostgreSQL aborts one), one can merge away a customer the
@@ -335,7 +332,7 @@ def _page_land_retrying(*, source, adapter, stream, page, prepared, run, attempt
     """
     for attempt in range(attempts):
         try:
-            return page_land(source=source, adapter=adapter, stream=stream, items=prepared, cursor=page.cursor, run=run)
+            return page_land(source=source, adapter=adapter, stream=stream, page=page, cursor=cursor, run=run)
         except (OperationalError, IntegrityError, CustomerMergedMeanwhile) as exc:
             cause = exc if isinstance(exc, CustomerMergedMeanwhile) else exc.__cause__
             if attempt == attempts - 1 or not isinstance(cause, RETRYABLE):

@@ -357,7 +357,7 @@ def test_a_page_landed_again_after_a_lost_race_is_not_mapped_again(source, monke
 
     run = source_sync(source_id=source.pk, adapter=adapter)
 
-    assert calls[0]["items"] is calls[1]["items"]  # the same prepared page, landed again
+    assert calls[0]["page"] is calls[1]["page"]  # the same prepared page, landed again
     assert (run.status, run.pages, run.created, run.dead_lettered) == (SyncRun.Status.SUCCEEDED, 2, 2, 1)
     assert [payload_id for payload_id, _ in adapter.mapped] == ["1", "2", "3"]
     assert DeadLetter.objects.get().reason == "MappingError: line_items is not a list: 'oops'"

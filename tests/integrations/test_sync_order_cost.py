@@ -67,7 +67,7 @@ def page_costs(monkeypatch) -> list[dict]:
 
     def landed(**kwargs):
         pages.append(
-            {"source": kwargs["source"].name, "stream": kwargs["stream"], "records": len(kwargs["items"].items),
+            {"source": kwargs["source"].name, "stream": kwargs["stream"], "records": len(kwargs["page"].items),
              "statements": 0, "characters": 0, "linking_statements": 0, "linking_characters": 0}
         )  # fmt: skip
         with connection.execute_wrapper(counted):
