@@ -57,9 +57,9 @@ class FreshnessOptions:
 def bench_freshness(figures: Figures, options: FreshnessOptions, *, log=print) -> None:
     """Webhook received → visible while a backfill runs (p50/p95/max), and the polling sources' bound."""
     data_reset()
-    with sandbox_process(orders=options.orders) as base_url:
-        sources = demo_sources_ensure(base_url)
-        hooks = _webhooks_built(base_url, options.webhooks)
+    with sandbox_process(orders=options.orders) as sandbox:
+        sources = demo_sources_ensure(sandbox.url)
+        hooks = _webhooks_built(sandbox.url, options.webhooks)
         log(f"freshness bench: {len(hooks)} webhooks over a backfill of {options.orders:,} orders …")
         url = database_url(connection.settings_dict["NAME"])
         env = {**_production_env(url), "OMNIDESK_CREDENTIALS_KEY": credentials_key()}
@@ -76,7 +76,7 @@ def bench_freshness(figures: Figures, options: FreshnessOptions, *, log=print) -
             _deliveries_wait(len(sent))
         during = backfill_end >= sending_ended  # every webhook was sent while the backfill still ran
         _webhook_figures_add(figures, options, sent, during=during)
-        _polling_figures_add(figures, sources, base_url, {**os.environ, "DATABASE_URL": url}, log)
+        _polling_figures_add(figures, sources, sandbox.url, {**os.environ, "DATABASE_URL": url}, log)
 
 
 def _webhooks_built(base_url: str, count: int) -> list[tuple[str, dict]]:

@@ -85,11 +85,11 @@ def bench_load(
         probes = [text for pairs in benchdata.probe_targets(n=PROBES_PER_KIND).values() for text, _ in pairs]
         log(f"load bench: sandbox of {options.sandbox_orders:,} orders, gunicorn, {options.users} agents …")
         with (
-            sandbox_process(orders=options.sandbox_orders) as sandbox_url,
+            sandbox_process(orders=options.sandbox_orders) as sandbox,
             _gunicorn(database_url, workers=options.gunicorn_workers, threads=options.gunicorn_threads) as host,
             _agents(host, accounts, probes, options) as agents,
         ):
-            sources = demo_sources_ensure(sandbox_url, name_prefix=SOURCE_PREFIX)
+            sources = demo_sources_ensure(sandbox.url, name_prefix=SOURCE_PREFIX)
             log(f"  baseline: {options.users} agents for {options.seconds:.0f} s, nothing else running")
             baseline = agents.measure(options.seconds)
             with _sync_lanes(sources, database_url, lanes=options.sync_lanes) as sync:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -16,7 +17,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -95,9 +96,18 @@ def data_reset() -> None:
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # noqa: S608 (model table names)
 
 
+@dataclass(frozen=True)
+class Sandbox:
+    url: str
+    pid: int
+
+
 @contextmanager
 def sandbox_process(*, orders: int, seed: int = 7):
-    """Serve a sandbox world from its own process, as a real upstream system would be (own CPU, no shared GIL)."""
+    """Serve a sandbox world from its own process, as a real upstream system would be (own CPU, no shared GIL).
+
+    Yields the :class:`Sandbox` (its base URL, and its process id for its CPU time).
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -125,7 +135,7 @@ def sandbox_process(*, orders: int, seed: int = 7):
             if child.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the sandbox did not start: " + child.stderr.read().decode()[-2000:])
             time.sleep(0.2)
-        yield base_url
+        yield Sandbox(base_url, child.pid)
     finally:
         child.terminate()
         child.wait(timeout=30)
@@ -162,14 +172,16 @@ def bench_sync(figures: Figures, *, orders: int, seed: int = 7, workers: int = 2
     """Full sync of an ``orders``-sized sandbox world over HTTP, and a COPY of the same rows as baseline."""
     data_reset()
     started = time.perf_counter()
-    with sandbox_process(orders=orders, seed=seed) as base_url:
+    with sandbox_process(orders=orders, seed=seed) as sandbox:
         figures.add(
             "sandbox.start_s", time.perf_counter() - started, "s", f"{orders} orders, generated in its own process"
         )
-        sources = demo_sources_ensure(base_url)
+        sources = demo_sources_ensure(sandbox.url)
+        cpu_before = cpu_reading(sandbox.pid)
         started = time.perf_counter()
         runs = _sources_sync_parallel(sources, workers=workers, log=log)
         elapsed = time.perf_counter() - started
+        cpu = cpu_reading(sandbox.pid) - cpu_before
     fetched = sum(run.fetched for run in runs)
     for run in runs:
         figures.add(
@@ -195,6 +207,7 @@ def bench_sync(figures: Figures, *, orders: int, seed: int = 7, workers: int = 2
         "same upstream records, bare COPY of their rows",
     )
     figures.add("sync.vs_copy_ratio", (fetched / elapsed) / (fetched / copy_seconds), "ratio", "sync rate ÷ COPY rate")
+    cpu_figures_add(figures, "sync", cpu, elapsed=elapsed, copy_seconds=copy_seconds)
 
 
 # Orders of arrival, one source after another. Storefront first is the easy one: every later record finds its
@@ -218,16 +231,18 @@ def bench_sync_arrivals(figures: Figures, *, orders: int, arrivals: list[str], s
     if not arrivals:
         return
     rates = {}
-    with sandbox_process(orders=orders, seed=seed) as base_url:
+    with sandbox_process(orders=orders, seed=seed) as sandbox:
         for name in arrivals:
             data_reset()
-            sources = {s.name: s for s in demo_sources_ensure(base_url)}
+            sources = {s.name: s for s in demo_sources_ensure(sandbox.url)}
             database_before = database_seconds()
+            cpu_before = cpu_reading(sandbox.pid)
             started = time.perf_counter()
             for source_name in ARRIVALS[name]:
                 if _source_sync_process(sources[source_name], log):
                     raise RuntimeError("a bench sync failed (see above)")
             elapsed = time.perf_counter() - started
+            cpu = cpu_reading(sandbox.pid) - cpu_before
             active, waiting = (
                 after - before for after, before in zip(database_seconds(), database_before, strict=True)
             )
@@ -256,6 +271,7 @@ def bench_sync_arrivals(figures: Figures, *, orders: int, arrivals: list[str], s
                 "ratio",
                 "the ratio if the sync's statements were all it spent",
             )
+            cpu_figures_add(figures, prefix, cpu, elapsed=elapsed, copy_seconds=copy_seconds)
     worst, best = min(rates, key=rates.get), max(rates, key=rates.get)
     figures.add("sync_order.worst_vs_best", rates[worst] / rates[best], "ratio", f"{worst} ÷ {best}; target ≥ 0.8")
 
@@ -274,14 +290,14 @@ def bench_storefront(figures: Figures, *, orders: int, seed: int = 7, log=print)
     as the other sync figures); REST also asks each order's ``transactions.json``.
     """
 
-    with sandbox_process(orders=orders, seed=seed) as base_url:
+    with sandbox_process(orders=orders, seed=seed) as sandbox:
         rates = {}
         for way, credentials in STOREFRONT_WAYS:
             data_reset()
             source_upsert(
                 name="shopify",
                 adapter="shopify",
-                base_url=f"{base_url}/shopify/admin/api/2025-07",
+                base_url=f"{sandbox.url}/shopify/admin/api/2025-07",
                 credentials={"access_token": "shpat_sandbox", **credentials},
             )
             started = time.perf_counter()
@@ -324,14 +340,69 @@ def bench_timeline(figures: Figures, *, repeat: int = 200) -> None:
     figures.add("timeline.p95_ms", timings[int(len(timings) * 0.95)], "ms")
 
 
-def database_seconds(*, settle: float = 0.2) -> tuple[float, float]:
+@dataclass(frozen=True)
+class CpuReading:
+    """CPU seconds used so far: by the whole machine (every core), this process's ended children (the bench's
+    ``manage.py sync`` processes, once waited for), the sandbox process, and this process itself."""
+
+    machine: float
+    children: float
+    sandbox: float
+    own: float
+
+    def __sub__(self, before: CpuReading) -> CpuReading:
+        return CpuReading(*(now - then for now, then in zip(astuple(self), astuple(before), strict=True)))
+
+
+def cpu_reading(sandbox_pid: int) -> CpuReading:
+    """Read :class:`CpuReading` from ``/proc`` (Linux) and ``getrusage``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as stat:  # "cpu  user nice system idle iowait irq softirq steal …", in ticks
+        user, nice, system, _, _, irq, softirq = (int(n) for n in stat.readline().split()[1:8])
+    with open(f"/proc/{sandbox_pid}/stat") as stat:  # after the "(name)": utime and stime are fields 14 and 15
+        utime, stime = (int(n) for n in stat.read().rsplit(")", 1)[1].split()[11:13])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return CpuReading(
+        machine=(user + nice + system + irq + softirq) / tick,
+        children=children.ru_utime + children.ru_stime,
+        sandbox=(utime + stime) / tick,
+        own=time.process_time(),
+    )
+
+
+def cpu_figures_add(figures: Figures, prefix: str, cpu: CpuReading, *, elapsed: float, copy_seconds: float) -> None:
+    """Where a sync's CPU went, and the ratio to COPY the same work would reach if it kept every core busy.
+
+    The machine's busy time less the sync processes', the sandbox's and the bench's own is
+    PostgreSQL's (and whatever else ran meanwhile: read it on a quiet machine).
+    """
+    cores = len(os.sched_getaffinity(0))
+    figures.add(f"{prefix}.sync_cpu_s", cpu.children, "s", "the manage.py sync processes: their Python, every thread")
+    figures.add(f"{prefix}.sandbox_cpu_s", cpu.sandbox, "s", "the upstream systems (the sandbox process)")
+    figures.add(
+        f"{prefix}.database_cpu_s",
+        cpu.machine - cpu.children - cpu.sandbox - cpu.own,
+        "s",
+        "the rest of the machine's busy time: PostgreSQL, and anything else running",
+    )
+    figures.add(f"{prefix}.machine_busy_share", cpu.machine / (cores * elapsed), "ratio", f"of {cores} cores")
+    figures.add(
+        f"{prefix}.cpu_bound_vs_copy_ratio",
+        copy_seconds * cores / cpu.machine,
+        "ratio",
+        "the ratio if the same CPU work kept every core busy",
+    )
+
+
+def database_seconds(*, settle: float = 0.2, still: float = 0.01) -> tuple[float, float]:
     """Seconds this database's sessions have spent so far executing statements, and idle inside a transaction.
 
     PostgreSQL's own accounting (``pg_stat_database``). A session reports its time when a
     transaction ends a second or more after its last report, and when it ends; the sessions
     of a bench's sync processes have ended when this is read, but their last report lands
     a moment after the process is gone, so the reading is repeated ``settle`` seconds apart
-    until it holds still. This session's own pending time is reported first. Active counts
+    until it holds still: within ``still`` seconds, as each reading adds its own statements'
+    time (a fraction of a millisecond). This session's own pending time is reported first. Active counts
     a ``COPY … FROM STDIN`` for as long as the client streams its rows (the sync's own row
     formatting is in it), and a statement waiting for a lock; idle in a transaction is the
     client's turn: the sync's Python between the statements of an open page.
@@ -340,9 +411,10 @@ def database_seconds(*, settle: float = 0.2) -> tuple[float, float]:
     for _ in range(50):
         time.sleep(settle)
         again = _database_reading()
-        if again == reading:
-            break
+        settled = all(abs(now - then) < still for now, then in zip(again, reading, strict=True))
         reading = again
+        if settled:
+            break
     return reading
 
 

@@ -3,13 +3,25 @@ this test's database, timed beside the same run's COPY and beside PostgreSQL's o
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import psycopg
 import pytest
 from django.db import connection
 
 from integrations.models import SyncRun
 from orders.models import Order
-from tests.bench.syncbench import ARRIVALS, Figures, bench_sync_arrivals, database_seconds, database_url
+from tests.bench.syncbench import (
+    ARRIVALS,
+    Figures,
+    bench_sync_arrivals,
+    cpu_reading,
+    database_seconds,
+    database_url,
+    sandbox_process,
+)
 
 # transaction: the sync processes see the sources this test's connection wrote, and write where it reads
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,12 +45,37 @@ def test_each_order_of_arrival_is_timed_beside_its_copy_and_the_database_time_it
         assert values[f"{prefix}.db_active_s"] > 0
         assert values[f"{prefix}.db_idle_in_transaction_s"] > 0
         assert values[f"{prefix}.db_only_vs_copy_ratio"] > values[f"{prefix}.vs_copy_ratio"]
+        # the CPU went to the sync processes, the sandbox and PostgreSQL; none kept the machine busier than it can be
+        assert values[f"{prefix}.sync_cpu_s"] > 0
+        assert values[f"{prefix}.sandbox_cpu_s"] > 0
+        assert values[f"{prefix}.database_cpu_s"] > 0
+        assert 0 < values[f"{prefix}.machine_busy_share"] <= 1.02
+        assert values[f"{prefix}.cpu_bound_vs_copy_ratio"] >= values[f"{prefix}.vs_copy_ratio"] * 0.98
     assert 0 < values["sync_order.worst_vs_best"] <= 1
     # the last order's runs landed in this database, one a source, each complete
     runs = SyncRun.objects.order_by("started_at")
     assert [run.source.adapter for run in runs] == list(ARRIVALS["storefront_last"])
     assert {run.status for run in runs} == {SyncRun.Status.SUCCEEDED}
     assert Order.objects.count() >= 200
+
+
+def test_a_cpu_reading_counts_this_process_the_whole_machine_and_ended_children_apart_from_the_sandbox():
+    with sandbox_process(orders=5) as sandbox:
+        idle = cpu_reading(sandbox.pid)
+        spin_until = time.process_time() + 0.3
+        while time.process_time() < spin_until:
+            pass
+        spun = cpu_reading(sandbox.pid) - idle
+        done = subprocess.run([sys.executable, "-c", "sum(range(10**7))"], check=True)  # noqa: S603
+        served = cpu_reading(sandbox.pid) - idle
+
+    assert done.returncode == 0
+    assert 0.3 <= spun.own < 1
+    assert spun.machine >= 0.28  # the machine's ticks are 10 ms
+    assert spun.children == 0
+    assert served.children > 0.05  # the child process, once it ended
+    assert spun.sandbox < 0.1  # it served nothing meanwhile
+    assert (served - spun).own == pytest.approx(served.own - spun.own)
 
 
 def test_the_database_time_counts_another_sessions_statements_once_it_ends():
