@@ -357,56 +357,74 @@ class CpuReading:
 def cpu_reading(sandbox_pid: int) -> CpuReading:
     """Read :class:`CpuReading` from ``/proc`` (Linux) and ``getrusage``."""
     tick = os.sysconf("SC_CLK_TCK")
-    with open("/proc/stat") as stat:  # "cpu  user nice system idle iowait irq softirq steal …", in ticks
-        user, nice, system, _, _, irq, softirq = (int(n) for n in stat.readline().split()[1:8])
+    with open("/proc/stat") as stat:
+        machine = busy_ticks(stat.read(), os.sched_getaffinity(0))
     with open(f"/proc/{sandbox_pid}/stat") as stat:  # after the "(name)": utime and stime are fields 14 and 15
         utime, stime = (int(n) for n in stat.read().rsplit(")", 1)[1].split()[11:13])
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return CpuReading(
-        machine=(user + nice + system + irq + softirq) / tick,
+        machine=machine / tick,
         children=children.ru_utime + children.ru_stime,
         sandbox=(utime + stime) / tick,
         own=time.process_time(),
     )
 
 
+def busy_ticks(proc_stat: str, cpus: set[int]) -> int:
+    """Busy ticks of ``cpus`` in a ``/proc/stat`` text: user, nice, system, irq and softirq of each ``cpuN`` line.
+
+    Not idle, iowait nor steal (another guest's); guest time is inside user already. Only the
+    CPUs this process may run on: in a container limited to some, the others are not the bench's.
+    """
+    busy = 0
+    for line in proc_stat.splitlines():
+        name, *ticks = line.split()
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+            user, nice, system, _, _, irq, softirq = (int(n) for n in ticks[:7])
+            busy += user + nice + system + irq + softirq
+    return busy
+
+
 def cpu_figures_add(figures: Figures, prefix: str, cpu: CpuReading, *, elapsed: float, copy_seconds: float) -> None:
     """Where a sync's CPU went, and the ratio to COPY the same work would reach if it kept every core busy.
 
     The machine's busy time less the sync processes', the sandbox's and the bench's own is
-    PostgreSQL's (and whatever else ran meanwhile: read it on a quiet machine).
+    PostgreSQL's (and whatever else ran meanwhile: read it on a quiet machine). The ceiling
+    counts the sync's work only (its processes and PostgreSQL), not the sandbox's: a real
+    vendor's servers are elsewhere.
     """
     cores = len(os.sched_getaffinity(0))
+    database = cpu.machine - cpu.children - cpu.sandbox - cpu.own
     figures.add(f"{prefix}.sync_cpu_s", cpu.children, "s", "the manage.py sync processes: their Python, every thread")
     figures.add(f"{prefix}.sandbox_cpu_s", cpu.sandbox, "s", "the upstream systems (the sandbox process)")
     figures.add(
-        f"{prefix}.database_cpu_s",
-        cpu.machine - cpu.children - cpu.sandbox - cpu.own,
-        "s",
-        "the rest of the machine's busy time: PostgreSQL, and anything else running",
+        f"{prefix}.database_cpu_s", database, "s", "the rest of the machine's busy time: PostgreSQL, and anything else"
     )
     figures.add(f"{prefix}.machine_busy_share", cpu.machine / (cores * elapsed), "ratio", f"of {cores} cores")
     figures.add(
         f"{prefix}.cpu_bound_vs_copy_ratio",
-        copy_seconds * cores / cpu.machine,
+        copy_seconds * cores / (cpu.children + database),
         "ratio",
-        "the ratio if the same CPU work kept every core busy",
+        "the ratio if the sync's CPU work (its processes and PostgreSQL's) kept every core busy",
     )
 
 
-def database_seconds(*, settle: float = 0.2, still: float = 0.01) -> tuple[float, float]:
+def database_seconds(*, settle: float = 0.2, still: float = 0.01, wait: float = 10) -> tuple[float, float]:
     """Seconds this database's sessions have spent so far executing statements, and idle inside a transaction.
 
     PostgreSQL's own accounting (``pg_stat_database``). A session reports its time when a
     transaction ends a second or more after its last report, and when it ends; the sessions
-    of a bench's sync processes have ended when this is read, but their last report lands
-    a moment after the process is gone, so the reading is repeated ``settle`` seconds apart
-    until it holds still: within ``still`` seconds, as each reading adds its own statements'
-    time (a fraction of a millisecond). This session's own pending time is reported first. Active counts
+    of a bench's sync processes have ended when this is read, but their server processes
+    report a moment after the client is gone. So the reading waits until no other session of
+    the database is left (a server process reports before it leaves ``pg_stat_activity``; at
+    most ``wait`` seconds), then is repeated ``settle`` seconds apart until it holds still:
+    within ``still`` seconds, as each reading adds its own statements' time (a fraction of a
+    millisecond). This session's own pending time is reported first. Active counts
     a ``COPY … FROM STDIN`` for as long as the client streams its rows (the sync's own row
     formatting is in it), and a statement waiting for a lock; idle in a transaction is the
     client's turn: the sync's Python between the statements of an open page.
     """
+    _others_gone(wait)
     reading = _database_reading()
     for _ in range(50):
         time.sleep(settle)
@@ -416,6 +434,21 @@ def database_seconds(*, settle: float = 0.2, still: float = 0.01) -> tuple[float
         if settled:
             break
     return reading
+
+
+def _others_gone(wait: float) -> None:
+    """Wait until no other client session of this database is open, or ``wait`` seconds have passed."""
+    deadline = time.monotonic() + wait
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # a fresh look, even inside a transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            if not cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
 
 
 def _database_reading() -> tuple[float, float]:

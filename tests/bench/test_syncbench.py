@@ -17,6 +17,7 @@ from tests.bench.syncbench import (
     ARRIVALS,
     Figures,
     bench_sync_arrivals,
+    busy_ticks,
     cpu_reading,
     database_seconds,
     database_url,
@@ -76,6 +77,24 @@ def test_a_cpu_reading_counts_this_process_the_whole_machine_and_ended_children_
     assert served.children > 0.05  # the child process, once it ended
     assert spun.sandbox < 0.1  # it served nothing meanwhile
     assert (served - spun).own == pytest.approx(served.own - spun.own)
+
+
+PROC_STAT = """\
+cpu  900 9 90 9000 90 9 9 99 0 0
+cpu0 100 1 10 4000 40 2 3 50 7 0
+cpu1 200 2 20 3000 30 4 5 40 0 0
+cpu12 600 6 60 2000 20 3 1 9 0 0
+intr 123456 0 0
+ctxt 999
+"""
+
+
+def test_busy_ticks_add_up_the_busy_columns_of_the_cpus_named_and_no_other_line():
+    # user + nice + system + irq + softirq; never idle, iowait, steal, guest (inside user) or the "cpu" total
+    assert busy_ticks(PROC_STAT, {0}) == 100 + 1 + 10 + 2 + 3
+    assert busy_ticks(PROC_STAT, {0, 1}) == 116 + 200 + 2 + 20 + 4 + 5
+    assert busy_ticks(PROC_STAT, {1, 12}) == 231 + 600 + 6 + 60 + 3 + 1
+    assert busy_ticks(PROC_STAT, {2}) == 0
 
 
 def test_the_database_time_counts_another_sessions_statements_once_it_ends():
