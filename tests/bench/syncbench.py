@@ -294,19 +294,16 @@ def bench_storefront(figures: Figures, *, orders: int, seed: int = 7, log=print)
         rates = {}
         for way, credentials in STOREFRONT_WAYS:
             data_reset()
-            source_upsert(
+            source, _ = source_upsert(
                 name="shopify",
                 adapter="shopify",
                 base_url=f"{sandbox.url}/shopify/admin/api/2025-07",
                 credentials={"access_token": "shpat_sandbox", **credentials},
             )
             started = time.perf_counter()
-            done = subprocess.run(  # noqa: S603
-                [sys.executable, "manage.py", "sync", "shopify"], cwd=settings.BASE_DIR, capture_output=True, text=True
-            )
+            failed = _source_sync_process(source, log)
             elapsed = time.perf_counter() - started
-            log(done.stdout.strip() or done.stderr.strip()[-500:])
-            if done.returncode:
+            if failed:
                 raise RuntimeError(f"the storefront's {way} sync failed (see above)")
             run = SyncRun.objects.get(source__name="shopify")
             rates[way] = run.fetched / elapsed

@@ -16,6 +16,7 @@ from orders.models import Order
 from tests.bench.syncbench import (
     ARRIVALS,
     Figures,
+    bench_storefront,
     bench_sync_arrivals,
     busy_ticks,
     cpu_reading,
@@ -58,6 +59,25 @@ def test_each_order_of_arrival_is_timed_beside_its_copy_and_the_database_time_it
     assert [run.source.adapter for run in runs] == list(ARRIVALS["storefront_last"])
     assert {run.status for run in runs} == {SyncRun.Status.SUCCEEDED}
     assert Order.objects.count() >= 200
+
+
+def test_the_storefront_is_synced_three_ways_into_this_tests_database_each_from_empty():
+    figures = Figures()
+
+    bench_storefront(figures, orders=60, log=lambda *_: None)
+
+    run = SyncRun.objects.get(source__name="shopify")  # the last way's (REST), in this test's database
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.source.credentials["transport"] == "rest"
+    for way in ("bulk", "graphql_paged", "rest"):
+        figure = figures.values[f"storefront.{way}.records_per_s"]
+        assert figure["value"] > 0
+        assert figure["note"].startswith(f"{run.fetched} records in ")  # each way landed the same records
+    assert figures.values["storefront.bulk_vs_rest_ratio"]["value"] == pytest.approx(
+        figures.values["storefront.bulk.records_per_s"]["value"]
+        / figures.values["storefront.rest.records_per_s"]["value"],
+        rel=0.01,
+    )
 
 
 def test_a_cpu_reading_counts_this_process_the_whole_machine_and_ended_children_apart_from_the_sandbox():
