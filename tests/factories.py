@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from integrations.models import Source
 from orders import roles
@@ -31,6 +32,9 @@ class SourceFactory(factory.django.DjangoModelFactory):
     kind = Source.Kind.STOREFRONT
     adapter = "shopify"
     base_url = "http://127.0.0.1:9/shopify/admin/api/2025-07"
+    # A source in a test's scene has been read: its first sync finished (rules that conclude from
+    # absence wait for that, ``orders.flags.rules.ABSENCE_WITNESSES``). A test of a first sync sets None.
+    last_success_at = factory.LazyFunction(timezone.now)
 
 
 class StoreFactory(factory.django.DjangoModelFactory):

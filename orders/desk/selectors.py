@@ -25,6 +25,7 @@ from ..catalogue.standing import (
 )
 from ..catalogue.stock import stock_available, warehouses_of
 from ..flags.codes import MESSAGE_CODES
+from ..flags.rules import rules_waiting
 from ..models import (
     Customer,
     Flag,
@@ -52,6 +53,8 @@ def sync_overview(*, orders: QuerySet[Order], customers: QuerySet[Customer]) -> 
     runs = SyncRun.objects.select_related("source").in_bulk([s.last_run_id for s in sources if s.last_run_id])
     return {
         "sources": [(source, runs.get(source.last_run_id)) for source in sources],
+        # rules that conclude from absence, holding their verdicts until these sources have been read once
+        "waiting": [(Flag.Code(code).label, names) for code, names in rules_waiting(sources).items()],
         "orders": orders.count(),
         "customers": customers.count(),
     }

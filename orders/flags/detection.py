@@ -24,11 +24,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.models import Source
 from omnidesk.db import update_rows
 
 from ..models import DetectionRule, Flag, Order
 from .messaging import messages_auto_send
-from .rules import RULES, Finding
+from .rules import RULES, Finding, rules_waiting
 from .store import flags_close, flags_open
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class DetectionResult:
     still_open: int = 0
     updated: int = 0
     opened_ids: list[int] = field(default_factory=list, repr=False)
+    # {code: [source names]}: rules whose verdicts were held, their flags left as they were (``rules_waiting``)
+    waiting: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {"opened": self.opened, "closed": self.closed, "still_open": self.still_open, "updated": self.updated}
@@ -81,19 +84,25 @@ def detect(
 
     Opens a flag where a condition started, refreshes the evidence of open flags whose
     facts changed, closes open flags (of these orders and codes) whose condition cleared.
-    A rule turned off by the supervisor finds nothing, so its open flags close.
+    A rule turned off by the supervisor finds nothing, so its open flags close. A rule that
+    concludes from absence while a system that would report it has not finished its first
+    sync is not run: its flags neither open nor close (``rules.ABSENCE_WITNESSES``).
     """
     now = now or timezone.now()
     scope = None if order_ids is None else sorted(set(order_ids))
     if scope == []:
         return DetectionResult()
     settings = rule_settings()
+    waiting = rules_waiting()
     findings = {}
     for code in codes or RULES:
+        if code in waiting:
+            continue
         setting = settings[code]
         findings[code] = RULES[code](scope, now=now, threshold=setting.threshold) if setting.enabled else {}
     with transaction.atomic():
         result = flags_apply(findings, scope=scope, now=now)
+    result.waiting = {code: sources for code, sources in waiting.items() if code in (codes or RULES)}
     if result.opened_ids:  # tell the customer where a supervisor turned automatic messages on
         messages_auto_send(result.opened_ids)
     return result
@@ -168,7 +177,15 @@ def detect_after_page(source_name: str, order_ids: Iterable[int]) -> None:
 def detect_after_run(source, order_ids: set[int]) -> None:
     """``RUN_HOOKS`` entry: the rules over every order a sync run touched, once, at its end.
 
-    A failure is logged by the sync's ``_run_hooks``; the periodic run evaluates these orders again.
+    After a source's first complete sync, over every order: rules that held their verdicts
+    until this source had been read (``rules.ABSENCE_WITNESSES``) may now conclude on orders
+    this run did not touch. A failure is logged by the sync's ``_run_hooks``; the periodic
+    run evaluates these orders again.
     """
-    if order_ids:
+    first_read = (
+        source.last_success_at is None and Source.objects.filter(pk=source.pk, last_success_at__isnull=False).exists()
+    )  # ``source`` is as the run found it; the run's success is recorded in the database only
+    if first_read:
+        detect()
+    elif order_ids:
         detect(order_ids=order_ids)

@@ -225,3 +225,23 @@ def test_the_sync_health_page_marks_a_stale_source(client, db):
     response = client.get("/health/")
 
     assert b"carrier data 3 h old" in response.content
+
+
+def test_the_sync_health_page_names_the_flags_waiting_for_a_first_sync(client, db):
+    Source.objects.create(name="shop", kind="storefront", adapter="shopify", base_url="https://s.example")
+    Source.objects.create(
+        name="ep", kind="carrier", adapter="easypost", base_url="https://e.example", last_success_at=timezone.now()
+    )
+    client.force_login(agent())
+
+    response = client.get("/health/")
+
+    assert b"<strong>Payment mismatch</strong>: waiting for shop</li>" in response.content
+    assert response.context["waiting"] == [
+        ("Promise at risk", ["shop"]),
+        ("Promise missed", ["shop"]),
+        ("Return not refunded", ["shop"]),
+        ("Payment mismatch", ["shop"]),
+    ]
+    Source.objects.filter(name="shop").update(last_success_at=timezone.now())
+    assert b"Waiting for a first complete sync" not in client.get("/health/").content

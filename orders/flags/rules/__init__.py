@@ -17,6 +17,10 @@ been open).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from integrations.models import Source
+
 from .common import Finding, Rule
 from .delivery import delivery_exception, duplicate_shipment, promise_at_risk, promise_missed, stuck_shipment
 from .fulfilment import phantom_order, stock_shortfall, unassigned
@@ -35,4 +39,35 @@ RULES: dict[str, Rule] = {
     "payment_mismatch": payment_mismatch,
 }
 
-__all__ = ["RULES", "Finding", "Rule", *RULES]
+# Rules that conclude from what no system reports (not delivered or ready, not paid, not refunded, not
+# scanned) and the kinds of system that would report it. Absence only counts in a system OmniDesk has
+# read completely at least once: while one of these has not finished its first sync, its facts may
+# still be on their way (an onboarding that syncs the ERP first would otherwise flag, and tell, every
+# customer whose delivery the storefront has not been read for yet), so the rule's verdicts are held:
+# no flag of its code opens or closes until then.
+ABSENCE_WITNESSES: dict[str, tuple[str, ...]] = {
+    "phantom_order": (Source.Kind.ERP, Source.Kind.POS),
+    "promise_at_risk": (Source.Kind.STOREFRONT, Source.Kind.POS, Source.Kind.ERP, Source.Kind.CARRIER),
+    "promise_missed": (Source.Kind.STOREFRONT, Source.Kind.POS, Source.Kind.ERP, Source.Kind.CARRIER),
+    "stuck_shipment": (Source.Kind.CARRIER,),
+    "return_not_refunded": (Source.Kind.STOREFRONT, Source.Kind.POS),
+    "payment_mismatch": (Source.Kind.STOREFRONT, Source.Kind.POS),
+}
+
+
+def rules_waiting(sources: Iterable[Source] | None = None) -> dict[str, list[str]]:
+    """``{code: [source names]}``: the rules holding their verdicts until those sources' first sync has finished.
+
+    ``sources``: every source, when the caller has them already (else they are read).
+    """
+    sources = Source.objects.filter(enabled=True, last_success_at__isnull=True) if sources is None else sources
+    unread = [(s.name, s.kind) for s in sources if s.enabled and s.last_success_at is None]
+    waiting = {}
+    for code, kinds in ABSENCE_WITNESSES.items():
+        names = sorted(name for name, kind in unread if kind in kinds)
+        if names:
+            waiting[code] = names
+    return waiting
+
+
+__all__ = ["ABSENCE_WITNESSES", "RULES", "Finding", "Rule", "rules_waiting", *RULES]

@@ -19,7 +19,7 @@ from .support import (
 
 @pytest.fixture
 def systems(db):
-    """The five systems; the ERP has finished a sync (so its silence about an order means something)."""
+    """The five systems, each with a finished sync (so their silence about an order means something)."""
     return SimpleNamespace(
         shop=SourceFactory(name="shopify", kind="storefront", adapter="shopify"),
         pos=SourceFactory(name="square", kind="pos", adapter="square"),

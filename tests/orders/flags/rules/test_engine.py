@@ -150,6 +150,38 @@ def test_the_run_hook_runs_the_rules_once_over_every_order_a_sync_run_touched(sy
     assert (open_flags(first), open_flags(second)) == (["phantom_order"], ["phantom_order"])
 
 
+def test_after_a_sources_first_sync_the_run_hook_runs_the_rules_over_every_order(systems):
+    untouched = store_sale(systems, paid="40.00")
+
+    detect_after_run(systems.shop, set())  # a run of a source read before touched nothing: nothing to do
+    assert open_flags(untouched) == []
+    systems.pos.last_success_at = None  # the POS as its first run found it; the run recorded its success since
+    detect_after_run(systems.pos, set())  # rules that waited for the POS may now conclude on any order
+    assert open_flags(untouched) == ["payment_mismatch"]
+
+
+def test_a_rule_that_concludes_from_absence_holds_its_verdicts_until_its_systems_were_read(systems):
+    """While the storefront's first sync has not finished, "nothing captured" may only mean "not read yet"."""
+    held = store_sale(systems, paid="40.00")
+    assert detect(order_ids=[held.pk], now=NOW).opened == 1
+    systems.shop.last_success_at = None  # e.g. a storefront connected today, its backfill under way
+    systems.shop.save()
+    fresh = store_sale(systems, paid="30.00")
+    Payment.objects.filter(order=held).update(amount=Decimal("50.00"))
+
+    result = detect(order_ids=[held.pk, fresh.pk], now=NOW + timedelta(minutes=1))
+    assert (result.opened, result.closed) == (0, 0)
+    assert (open_flags(held), open_flags(fresh)) == (["payment_mismatch"], [])  # neither closed nor opened
+    waiting = ["promise_at_risk", "promise_missed", "return_not_refunded", "payment_mismatch"]
+    assert result.waiting == dict.fromkeys(waiting, ["shopify"])
+
+    systems.shop.last_success_at = NOW + timedelta(minutes=2)
+    systems.shop.save()
+    result = detect(order_ids=[held.pk, fresh.pk], now=NOW + timedelta(minutes=3))
+    assert (result.opened, result.closed, result.waiting) == (1, 1, {})
+    assert (open_flags(held), open_flags(fresh)) == ([], ["payment_mismatch"])
+
+
 def test_the_beat_task_opens_what_only_time_brings(systems):
     order = web_order(systems, placed_ago=timedelta(minutes=10))
 

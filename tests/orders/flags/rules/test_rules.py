@@ -41,8 +41,10 @@ def test_phantom_order_opens_just_after_the_grace_period(systems):
 
     assert finding("phantom_order", order) is None  # exactly 30 min: not older than the grace period
     found = finding("phantom_order", order, now=NOW + SECOND)
-    assert found.detail.startswith(f"web order {order.number} placed 20 Nov 11:30 UTC in shopify; not in odoo after")
-    assert found.evidence["missing_from"] == ["odoo"]
+    assert found.detail.startswith(
+        f"web order {order.number} placed 20 Nov 11:30 UTC in shopify; not in odoo or square after"
+    )
+    assert found.evidence["missing_from"] == ["odoo", "square"]
 
 
 def test_phantom_order_clears_once_the_erp_has_it(systems):
@@ -56,9 +58,14 @@ def test_phantom_order_clears_once_the_erp_has_it(systems):
 
 def test_phantom_order_is_not_claimed_before_the_erp_was_ever_read_nor_for_a_cancelled_order(systems):
     order = web_order(systems, placed_ago=timedelta(hours=2))
-    systems.erp.last_success_at = None
-    systems.erp.save()
+    for witness in (systems.erp, systems.pos):
+        witness.last_success_at = None
+        witness.save()
     assert finding("phantom_order", order) is None
+
+    systems.pos.last_success_at = NOW  # absence counts in the systems read: the POS alone
+    systems.pos.save()
+    assert finding("phantom_order", order).evidence["missing_from"] == ["square"]
 
     systems.erp.last_success_at = NOW
     systems.erp.save()
