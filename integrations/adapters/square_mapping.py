@@ -28,10 +28,15 @@ Order status (first matching row wins; "the fulfilment" is the order's first one
 
 ``raw_status`` is the order ``state``, plus ``/<fulfilment state>`` when there is one.
 
-Payments: a tender's ``card_details.status`` CAPTURED is a successful sale, AUTHORIZED a
-successful authorization, VOIDED a failed authorization, FAILED a failed sale; a
-tender without card details (CASH, OTHER, gift card…) is a successful sale; NO_SALE
-tenders (the drawer opened, nothing paid) are skipped. A ``/v2/payments`` Payment
+Payments: a tender's state is the ``status`` of its details object. ``card_details``,
+``square_account_details`` and ``buy_now_pay_later_details``: CAPTURED is a successful
+sale, AUTHORIZED a successful authorization, VOIDED a failed authorization, FAILED a
+failed sale. ``bank_account_details`` (ACH): COMPLETED is a successful sale, PENDING a
+pending sale (no money has arrived: the order is not paid), FAILED a failed sale. A
+CARD, BANK_ACCOUNT, SQUARE_ACCOUNT or BUY_NOW_PAY_LATER tender without its details
+raises (nothing says it was paid); a tender with no status-bearing details (CASH,
+OTHER, THIRD_PARTY_CARD…) is a successful sale; NO_SALE tenders (the drawer opened,
+nothing paid) are skipped. A ``/v2/payments`` Payment
 maps the same way from its ``status``: COMPLETED sale, APPROVED authorization,
 PENDING pending sale, CANCELED failed authorization, FAILED failed sale. An unknown
 status raises: a guessed money movement is worse than a dead letter. A tender's and
@@ -106,6 +111,26 @@ TENDER_CARD_STATUS = {
     "AUTHORIZED": ("authorization", "success"),
     "VOIDED": ("authorization", "failure"),
     "FAILED": ("sale", "failure"),
+}
+TENDER_BANK_ACCOUNT_STATUS = {
+    "COMPLETED": ("sale", "success"),
+    "PENDING": ("sale", "pending"),
+    "FAILED": ("sale", "failure"),
+}
+# The Tender ``*_details`` that carry the payment's state, and what each state means. Square
+# Account and Buy Now Pay Later payments are authorized and captured as a card is.
+TENDER_DETAILS_STATUS = {
+    "card_details": TENDER_CARD_STATUS,
+    "bank_account_details": TENDER_BANK_ACCOUNT_STATUS,
+    "square_account_details": TENDER_CARD_STATUS,
+    "buy_now_pay_later_details": TENDER_CARD_STATUS,
+}
+# The tender types whose details Square documents as present: without them nobody can say it was paid.
+TENDER_TYPE_DETAILS = {
+    "CARD": "card_details",
+    "BANK_ACCOUNT": "bank_account_details",
+    "SQUARE_ACCOUNT": "square_account_details",
+    "BUY_NOW_PAY_LATER": "buy_now_pay_later_details",
 }
 PAYMENT_STATUS = {
     "COMPLETED": ("sale", "success"),
@@ -318,12 +343,9 @@ def line_sku(item: Mapping[str, Any], where: str) -> str:
 
 def _tender(tender: Mapping[str, Any], where: str) -> PaymentRecord:
     amount, currency = _money(tender, "amount_money", where)
-    kind, status = "sale", "success"
-    brand = last4 = ""
-    if tender.get("card_details") is not None:
-        card = json_object(tender["card_details"], f"{where}.card_details")
-        kind, status = TENDER_CARD_STATUS[enum(card, "status", f"{where}.card_details", TENDER_CARD_STATUS)]
-        brand, last4 = _card(card, f"{where}.card_details")
+    tender_type = text(tender, "type", where)
+    kind, status = _tender_status(tender, tender_type, where)
+    brand, last4 = _card(tender.get("card_details"), f"{where}.card_details")
     payment_id = text(tender, "payment_id", where)
     return PaymentRecord(
         external_id=payment_id or ident(tender, "id", where),
@@ -331,12 +353,27 @@ def _tender(tender: Mapping[str, Any], where: str) -> PaymentRecord:
         status=status,
         amount=amount,
         currency=currency,
-        gateway=text(tender, "type", where).lower(),
+        gateway=tender_type.lower(),
         card_brand=brand,
         card_last4=last4,
         receipt_number=payment_id[:4],
         processed_at=_when(tender, "created_at", where),
     )
+
+
+def _tender_status(tender: Mapping[str, Any], tender_type: str, where: str) -> tuple[str, str]:
+    """``(kind, status)`` from the one ``*_details`` that carries the tender's state; none: a settled sale (cash)."""
+    present = [key for key in TENDER_DETAILS_STATUS if tender.get(key) is not None]
+    expected = TENDER_TYPE_DETAILS.get(tender_type)
+    if expected and expected not in present:
+        raise MappingError(f"{where}.{expected} is missing: a {tender_type} tender's state says whether it was paid")
+    if len(present) > 1:
+        raise MappingError(f"{where} has {' and '.join(present)}: one tender is paid one way")
+    if not present:
+        return "sale", "success"
+    statuses = TENDER_DETAILS_STATUS[present[0]]
+    details = json_object(tender[present[0]], f"{where}.{present[0]}")
+    return statuses[enum(details, "status", f"{where}.{present[0]}", statuses)]
 
 
 def _refund(refund: Mapping[str, Any], where: str) -> PaymentRecord:

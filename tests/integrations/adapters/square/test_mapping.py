@@ -198,6 +198,82 @@ def test_tender_card_statuses(card_status, kind, status):
     assert (payment.kind, payment.status) == (kind, status)
 
 
+def ach_tender(status: str) -> dict:
+    """A BANK_ACCOUNT (ACH) tender for the till sale's $20.00: ``bank_account_details.status`` is its state."""
+    return {
+        "id": "ACHPAY0001",
+        "payment_id": "ACHPAY0001",
+        "location_id": "P3CCK6HSNDAS7",
+        "created_at": "2019-08-06T02:47:36.293Z",
+        "amount_money": {"amount": 2000, "currency": "USD"},
+        "type": "BANK_ACCOUNT",
+        "bank_account_details": {"status": status},
+    }
+
+
+@pytest.mark.parametrize(
+    ("ach_status", "payment", "order_status"),
+    [
+        ("PENDING", ("sale", "pending"), "placed"),
+        ("FAILED", ("sale", "failure"), "placed"),
+        ("COMPLETED", ("sale", "success"), "paid"),
+    ],
+)
+def test_a_bank_account_tender_is_paid_only_once_completed(ach_status, payment, order_status):
+    """An ACH payment takes days: PENDING or FAILED is no money arrived, and an open order is not paid."""
+    order = order_fixture()
+    order["state"] = "OPEN"
+    order["tenders"] = [ach_tender(ach_status)]
+
+    record = map_order(order)
+
+    assert [(p.external_id, p.kind, p.status, p.amount, p.gateway) for p in record.payments] == [
+        ("ACHPAY0001", *payment, Decimal("20.00"), "bank_account")
+    ]
+    assert record.status == order_status
+
+
+@pytest.mark.parametrize("details", ["square_account_details", "buy_now_pay_later_details"])
+@pytest.mark.parametrize(
+    ("details_status", "payment", "order_status"),
+    [
+        ("AUTHORIZED", ("authorization", "success"), "placed"),
+        ("VOIDED", ("authorization", "failure"), "placed"),
+        ("FAILED", ("sale", "failure"), "placed"),
+        ("CAPTURED", ("sale", "success"), "paid"),
+    ],
+)
+def test_square_account_and_pay_later_tenders_read_their_status_as_a_card(details, details_status, payment, order_status):
+    order = order_fixture()
+    order["state"] = "OPEN"
+    tender = ach_tender("COMPLETED")
+    del tender["bank_account_details"]
+    tender.update(type=details.removesuffix("_details").upper(), **{details: {"status": details_status}})
+    order["tenders"] = [tender]
+
+    record = map_order(order)
+
+    assert [(p.kind, p.status) for p in record.payments] == [payment]
+    assert record.status == order_status
+
+
+def test_a_tender_whose_state_is_missing_or_unknown_raises():
+    """Counting it paid would be a guess: the order is dead-lettered with the reason instead."""
+    order = order_fixture()
+    order["tenders"] = [ach_tender("PENDING")]
+    del order["tenders"][0]["bank_account_details"]
+    with pytest.raises(MappingError, match=r"tenders\[0\]\.bank_account_details is missing: a BANK_ACCOUNT"):
+        map_order(order)
+
+    order["tenders"] = [ach_tender("CAPTURED")]
+    with pytest.raises(MappingError, match=r"bank_account_details\.status 'CAPTURED' is not one of"):
+        map_order(order)
+
+    order["tenders"] = [{**ach_tender("COMPLETED"), "card_details": {"status": "CAPTURED"}}]
+    with pytest.raises(MappingError, match=r"tenders\[0\] has card_details and bank_account_details"):
+        map_order(order)
+
+
 def test_cash_tender_is_a_sale_and_no_sale_is_skipped():
     order = order_fixture()
     cash, no_sale = order["tenders"]
