@@ -243,7 +243,9 @@ def test_a_bank_account_tender_is_paid_only_once_completed(ach_status, payment, 
         ("CAPTURED", ("sale", "success"), "paid"),
     ],
 )
-def test_square_account_and_pay_later_tenders_read_their_status_as_a_card(details, details_status, payment, order_status):
+def test_square_account_and_pay_later_tenders_read_their_status_as_a_card(
+    details, details_status, payment, order_status
+):
     order = order_fixture()
     order["state"] = "OPEN"
     tender = ach_tender("COMPLETED")
