@@ -224,6 +224,19 @@ class MoveRecord(Record):
     updated_at: AwareDatetime | None = None
 
 
+class OrderReturnRecord(Record):
+    """A return reported as a record of its own (a Square return order), attached to the order it returns by id.
+
+    It is not a purchase: its refunds become payments of that order, its returns that order's returns.
+    """
+
+    external_id: str = Field(min_length=1, max_length=128, description="The return's own id (the return order).")
+    order_external_id: str = Field(min_length=1, max_length=128, description="The order the goods were sold on.")
+    refunds: list[PaymentRecord] = Field(default_factory=list, max_length=1000)
+    returns: list[ReturnRecord] = Field(default_factory=list, max_length=200)
+    updated_at: AwareDatetime | None = None
+
+
 class OrderPaymentRecord(Record):
     """A payment reported on its own (Square ``/v2/payments``), attached to its order by id."""
 

@@ -20,6 +20,7 @@ from ..records import (
     MappingError,
     MoveRecord,
     OrderPaymentRecord,
+    OrderReturnRecord,
     PickingRecord,
     StockRecord,
     TrackerRecord,
@@ -35,6 +36,7 @@ MappedRecord = (
     | PickingRecord
     | MoveRecord
     | OrderPaymentRecord
+    | OrderReturnRecord
 )
 
 

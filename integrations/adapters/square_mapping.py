@@ -82,7 +82,9 @@ from ..records import (
     LocationRecord,
     MappingError,
     OrderPaymentRecord,
+    OrderReturnRecord,
     PaymentRecord,
+    ReturnRecord,
     StockRecord,
     UpstreamOrder,
 )
@@ -185,8 +187,11 @@ def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
     )
 
 
-def map_order(payload: Any) -> UpstreamOrder:
+def map_order(payload: Any) -> UpstreamOrder | OrderReturnRecord:
+    """An order; a return order (one with ``returns``) is not a purchase: see :func:`map_return_order`."""
     order = json_object(payload, "order")
+    if order.get("returns"):
+        return map_return_order(order)
     state = enum(order, "state", "order", ORDER_STATES)
     total, currency = _money(order, "total_money", "order")
     reference = text(order, "reference_id", "order")
@@ -242,6 +247,55 @@ def map_order(payload: Any) -> UpstreamOrder:
         customer_external_id=text(order, "customer_id", "order"),
         lines=[_line(item, where, location_id) for item, where in objects(order, "line_items", "order")],
         payments=tenders + refunds,
+    )
+
+
+def map_return_order(payload: Any) -> OrderReturnRecord:
+    """A return order: Square records an itemized or custom refund as a new order naming the sale it
+    returns (``returns[].source_order_id``), with total 0 and the refund in its ``refunds``.
+
+    Its refunds and returns belong to that sale, so it maps to an :class:`OrderReturnRecord` for it,
+    never to a purchase of its own. Each return is *refunded* once the return order's successful
+    refunds cover the returned amount (``return_amounts.total_money``, else its lines'
+    ``total_money``), *received* before (the goods came back over the counter). Raises on an
+    unlinked return (no ``source_order_id``: there is no order to put the refund on), on one
+    returning from two orders, and on an exchange (it also sells ``line_items``): each a dead letter
+    with its reason rather than a guess.
+    """
+    order = json_object(payload, "order")
+    order_id = ident(order, "id", "order")
+    if order.get("line_items"):
+        raise MappingError("order has both returns and line_items: an exchange is not mapped (return and sale)")
+    returns = objects(order, "returns", "order")
+    sources = {text(ret, "source_order_id", where) for ret, where in returns}
+    if "" in sources:
+        raise MappingError("order.returns[].source_order_id is missing: an unlinked return names no order to refund")
+    if len(sources) > 1:
+        raise MappingError(f"order returns goods from {len(sources)} orders: one return order, one source order")
+    refunds = [_refund(refund, where) for refund, where in objects(order, "refunds", "order")]
+    refunded = [p for p in refunds if p.status == "success"]
+    created_at = _when(order, "created_at", "order", required=True)
+    parts = [(ret, where, _returned_amount(ret, where)) for ret, where in returns]
+    paid_back = sum((p.amount for p in refunded), Decimal(0))
+    done = bool(refunded) and paid_back >= sum((amount for *_, amount in parts), Decimal(0))
+    refunded_at = max((p.processed_at for p in refunded if p.processed_at), default=None) if done else None
+    return OrderReturnRecord(
+        external_id=order_id,
+        order_external_id=sources.pop(),
+        refunds=refunds,
+        returns=[
+            ReturnRecord(
+                external_id=ident(ret, "uid", where),
+                status="refunded" if done else "received",
+                line_skus=[_returned_sku(item, at) for item, at in objects(ret, "return_line_items", where)],
+                amount=amount,
+                requested_at=created_at,
+                received_at=created_at,
+                refunded_at=refunded_at,
+            )
+            for ret, where, amount in parts
+        ],
+        updated_at=_when(order, "updated_at", "order"),
     )
 
 
@@ -374,6 +428,21 @@ def _tender_status(tender: Mapping[str, Any], tender_type: str, where: str) -> t
     statuses = TENDER_DETAILS_STATUS[present[0]]
     details = json_object(tender[present[0]], f"{where}.{present[0]}")
     return statuses[enum(details, "status", f"{where}.{present[0]}", statuses)]
+
+
+def _returned_amount(ret: Mapping[str, Any], where: str) -> Decimal:
+    """What one return gives back: its ``return_amounts.total_money``, else its lines' ``total_money``."""
+    amounts = json_object(ret.get("return_amounts") or {}, f"{where}.return_amounts")
+    if amounts.get("total_money") is not None:
+        return _money(amounts, "total_money", f"{where}.return_amounts")[0]
+    lines = objects(ret, "return_line_items", where)
+    return sum((_money(item, "total_money", at)[0] for item, at in lines), Decimal(0))
+
+
+def _returned_sku(item: Mapping[str, Any], where: str) -> str:
+    """The SKU of a returned line: as the sold line's (an ad-hoc line by the sold line's uid)."""
+    sold_uid = text(item, "source_line_item_uid", where)
+    return line_sku({**item, "uid": sold_uid} if sold_uid else item, where)
 
 
 def _refund(refund: Mapping[str, Any], where: str) -> PaymentRecord:

@@ -22,7 +22,7 @@ from ..catalogue.standing import orders_status_refresh
 from .common import IngestResult, latest_by_id, record_hash
 from .correlate import OrphanScope, orphans_link
 from .customers import ingest_customers
-from .fulfilment import ingest_moves, ingest_order_payments, ingest_pickings, ingest_trackers
+from .fulfilment import ingest_moves, ingest_order_payments, ingest_order_returns, ingest_pickings, ingest_trackers
 from .orders import ingest_orders
 from .stores import ingest_locations, ingest_stock
 
@@ -44,9 +44,10 @@ INGESTERS = {
     rec.PickingRecord: ingest_pickings,
     rec.MoveRecord: ingest_moves,
     rec.OrderPaymentRecord: ingest_order_payments,
+    rec.OrderReturnRecord: ingest_order_returns,
     rec.TrackerRecord: ingest_trackers,
 }
-LINKING = (rec.UpstreamOrder, rec.PickingRecord, rec.OrderPaymentRecord, rec.TrackerRecord)
+LINKING = (rec.UpstreamOrder, rec.PickingRecord, rec.OrderPaymentRecord, rec.OrderReturnRecord, rec.TrackerRecord)
 
 
 def ingest(*, source, records: Sequence[rec.Record], synced_at: datetime) -> IngestResult:
@@ -55,8 +56,8 @@ def ingest(*, source, records: Sequence[rec.Record], synced_at: datetime) -> Ing
     by_type: dict[type, list] = {}
     for record in records:
         by_type.setdefault(type(record), []).append(record)
-    for record_type, group in by_type.items():
-        result.merge(INGESTERS[record_type](source=source, records=group, synced_at=synced_at))
+    for record_type in sorted(by_type, key=list(INGESTERS).index):  # orders first: the rest may name them
+        result.merge(INGESTERS[record_type](source=source, records=by_type[record_type], synced_at=synced_at))
     if any(t in LINKING for t in by_type):
         result.order_ids |= orphans_link(orphan_scope(source, by_type))
     orders_status_refresh(result.order_ids)
@@ -66,7 +67,8 @@ def ingest(*, source, records: Sequence[rec.Record], synced_at: datetime) -> Ing
 def orphan_scope(source, by_type: dict[type, list]) -> OrphanScope:
     """The keys a page wrote that orphans may wait for, and those its own pickings, payments and trackers name."""
     orders, pickings = by_type.get(rec.UpstreamOrder, []), by_type.get(rec.PickingRecord, [])
-    payments, trackers = by_type.get(rec.OrderPaymentRecord, []), by_type.get(rec.TrackerRecord, [])
+    payments = by_type.get(rec.OrderPaymentRecord, []) + by_type.get(rec.OrderReturnRecord, [])
+    trackers = by_type.get(rec.TrackerRecord, [])
     ids = [r.external_id for r in orders] + [r.order_external_id for r in (*pickings, *payments)]
     numbers = [r.number for r in orders] + [r.order_reference for r in pickings]
     tracking = [s.tracking_number for r in orders for s in r.shipments] + [r.tracking_number for r in pickings]

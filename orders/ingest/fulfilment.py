@@ -1,5 +1,6 @@
 """What happens to an order after it is placed, as the ERP, the POS and the carriers report it on their own:
-ERP pickings and their moves, payments listed separately from orders, carrier trackers.
+ERP pickings and their moves, payments listed separately from orders, returns reported as records of
+their own (a Square return order), carrier trackers.
 
 Each may arrive before the order it belongs to; it keeps the reference that names the
 order and ``orders.ingest.correlate.orphans_link`` attaches it when the order lands.
@@ -13,10 +14,10 @@ from datetime import datetime
 from integrations import records as rec
 from omnidesk.db import upsert
 
-from ..models import Lifecycle, OrderRecord, Payment, Picking, PickingLine, Shipment
+from ..models import Lifecycle, OrderRecord, Payment, Picking, PickingLine, Return, Shipment
 from ..timeline import events
-from .common import IngestResult, latest_by_id, record_hash, split_changed
-from .orders import LABELS, payment_event, payment_row, scans_write, shipment_row
+from .common import IngestResult, latest_by_id, record_hash, scoped, split_changed
+from .orders import LABELS, RETURN_FIELDS, payment_event, payment_row, return_row, scans_write, shipment_row
 from .stores import store_ids_by_alias
 
 PICKING_FIELDS = ["order_id", "order_reference", "order_external_id", "name", "kind", "raw_status", "status", "assigned_to", "location_id", "scheduled_at", "done_at", "tracking_number", "carrier", "source_updated_at", "synced_at", "content_hash"]  # fmt: skip
@@ -161,6 +162,53 @@ def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], 
     result.events = events.events_write(
         payment_event(source, row, None, r.updated_at) for row, r in zip(rows, records, strict=True)
     )
+    return result
+
+
+def ingest_order_returns(*, source, records: Sequence[rec.OrderReturnRecord], synced_at: datetime) -> IngestResult:
+    """Returns reported on their own (a Square return order): refunds and returns of the order they name.
+
+    Each row is scoped by the return's own id (``<return order>:<refund id>``) and names the
+    returned order in ``order_external_id``, so the order's own sync never takes it for a row it
+    dropped (``orders._replace``). A refund that arrives before its order is an orphan linked
+    when the order lands; a return row needs its order (``Return.order`` is required) and is
+    written only once the order is there — until then only its refunds are kept.
+    """
+    records = latest_by_id(records)
+    orders = dict(
+        OrderRecord.objects.filter(source=source, external_id__any={r.order_external_id for r in records}).values_list(
+            "external_id", "order_id"
+        )
+    )
+    payments, returns, timeline = [], [], []
+    for r in records:
+        order_id = orders.get(r.order_external_id)
+        for refund in r.refunds:
+            row = payment_row(source, r.order_external_id, order_id, refund, synced_at)
+            payments.append({**row, "external_id": scoped(r.external_id, refund.external_id)})
+            timeline.append(payment_event(source, payments[-1], None, r.updated_at))
+        for ret in r.returns if order_id else ():
+            returns.append(return_row(source, scoped(r.external_id, ret.external_id), order_id, ret, synced_at))
+            timeline.append(
+                events.return_changed(
+                    source=source, external_id=returns[-1]["external_id"], order_id=order_id, customer_id=None,
+                    status=ret.status, amount=ret.amount,
+                    occurred_at=ret.refunded_at or ret.received_at or ret.requested_at or r.updated_at,
+                )
+            )  # fmt: skip
+    ids = [row["external_id"] for row in payments] + [row["external_id"] for row in returns]
+    before = set(Payment.objects.filter(source=source, external_id__any=ids).values_list("external_id", flat=True))
+    before |= set(Return.objects.filter(source=source, external_id__any=ids).values_list("external_id", flat=True))
+    if payments:
+        upsert(Payment, payments, unique=["source_id", "external_id"], update=[f for f in payments[0] if f not in ("source_id", "external_id")])  # fmt: skip
+    if returns:
+        upsert(Return, returns, unique=["source_id", "external_id"], update=RETURN_FIELDS)
+    result = IngestResult(
+        landed_external_ids={r.external_id for r in records}, order_ids={o for o in orders.values() if o}
+    )
+    result.created = sum(ext not in before for ext in ids)
+    result.updated = len(ids) - result.created
+    result.events = events.events_write(timeline)
     return result
 
 

@@ -256,6 +256,14 @@ def payment_event(source, row: dict, customer_id, occurred_at):
     )  # fmt: skip
 
 
+def return_row(source, external_id: str, order_id: int, ret: rec.ReturnRecord, synced_at) -> dict:
+    return {
+        "source_id": source.pk, "external_id": external_id, "order_id": order_id, "status": ret.status,
+        "line_skus": ret.line_skus, "amount": ret.amount, "requested_at": ret.requested_at,
+        "received_at": ret.received_at, "refunded_at": ret.refunded_at, "synced_at": synced_at, "content_hash": "",
+    }  # fmt: skip
+
+
 def shipment_row(ship: rec.ShipmentRecord) -> dict:
     return {
         "carrier": ship.carrier, "tracking_number": ship.tracking_number, "tracking_url": ship.tracking_url,
@@ -300,11 +308,7 @@ def _children_upsert(
             )
         for ret in r.returns:
             ext = scoped(r.external_id, ret.external_id)
-            returns.append(
-                {**base, "external_id": ext, "order_id": oid, "status": ret.status, "line_skus": ret.line_skus,
-                 "amount": ret.amount, "requested_at": ret.requested_at, "received_at": ret.received_at,
-                 "refunded_at": ret.refunded_at}
-            )  # fmt: skip
+            returns.append(return_row(source, ext, oid, ret, synced_at))
             timeline.append(
                 events.return_changed(
                     source=source,
@@ -316,21 +320,30 @@ def _children_upsert(
                     occurred_at=ret.refunded_at or ret.received_at or ret.requested_at or r.updated_at,
                 )
             )
-    order_ids = list(set(order_of.values()))
-    _replace(OrderLine, source, order_ids, lines, LINE_FIELDS)
-    _replace(Payment, source, order_ids, payments, PAYMENT_FIELDS)
-    _replace(Return, source, order_ids, returns, RETURN_FIELDS)
-    shipment_ids = dict(
-        _replace(Shipment, source, order_ids, shipments, SHIPMENT_FIELDS, returning=["external_id", "id"])
-    )
+    owners = {r.external_id: order_of[r.external_id] for r in records}
+    _replace(OrderLine, source, owners, lines, LINE_FIELDS)
+    _replace(Payment, source, owners, payments, PAYMENT_FIELDS)
+    _replace(Return, source, owners, returns, RETURN_FIELDS)
+    shipment_ids = dict(_replace(Shipment, source, owners, shipments, SHIPMENT_FIELDS, returning=["external_id", "id"]))
     timeline.extend(scans_write(source, scans, shipment_ids, {s["external_id"]: s["order_id"] for s in shipments}))
     return timeline
 
 
-def _replace(model, source, order_ids: list[int], rows: list[dict], update: list[str], returning=()) -> list[tuple]:
-    """Upsert ``rows`` and delete this source's rows of these orders that the source no longer lists."""
+def _replace(model, source, owners: dict[str, int], rows: list[dict], update: list[str], returning=()) -> list[tuple]:
+    """Upsert ``rows`` and delete the rows the records ``owners`` (``{external id: order id}``) no longer list.
+
+    A record's rows are those scoped by its id (``<record id>:<child id>``). Another record's rows on
+    the same order stay: a Square return order's refunds on the sale it returns, a second record of
+    the same source correlated onto the order.
+    """
+    prefixes: dict[int, tuple[str, ...]] = {}
+    for external_id, order_id in owners.items():
+        prefixes[order_id] = (*prefixes.get(order_id, ()), scoped(external_id, ""))
     keep = [row["external_id"] for row in rows]
-    model.objects.filter(source=source, order_id__any=order_ids).exclude(external_id__any=keep).delete()
+    stale = model.objects.filter(source=source, order_id__any=list(prefixes)).exclude(external_id__any=keep)
+    dropped = [pk for pk, ext, order_id in stale.values_list("id", "external_id", "order_id") if ext.startswith(prefixes[order_id])]  # fmt: skip
+    if dropped:
+        model.objects.filter(pk__any=dropped).delete()
     return upsert(model, rows, unique=["source_id", "external_id"], update=update, returning=returning)
 
 

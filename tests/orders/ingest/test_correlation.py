@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from integrations.adapters.square_mapping import map_order
 from integrations.records import PickingRecord, ShipmentRecord, TrackerRecord, UpstreamOrder
+from orders.desk.answer import order_answer
+from orders.desk.selectors import order_pane
+from orders.flags.rules.money import payment_mismatch
 from orders.ingest import ingest
-from orders.models import CustomerIdentity, Order, OrderKey, Picking, Shipment, TimelineEvent
+from orders.models import (
+    CustomerIdentity,
+    Order,
+    OrderKey,
+    OrderRecord,
+    Payment,
+    Picking,
+    Return,
+    Shipment,
+    TimelineEvent,
+)
 from tests.factories import SourceFactory
+from tests.integrations.adapters.square.support import order_fixture, return_order
 
 PLACED = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
@@ -249,3 +264,67 @@ def test_an_earlier_look_at_a_customer_landing_late_does_not_put_their_old_addre
     assert (late.created, late.updated, late.unchanged) == (0, 0, 1)
     land(shop, look(17, "ann@newest.example"))  # a newer look still lands
     assert CustomerIdentity.objects.get().email == "ann@newest.example"
+
+
+# -- a Square return order: the refund and return of the sale it names --------------------------
+@pytest.fixture
+def pos(db):
+    return SourceFactory(name="square", kind="pos", adapter="square")
+
+
+def refunds_of(order) -> list[tuple[str, Decimal]]:
+    return list(Payment.objects.filter(order=order, kind="refund").values_list("status", "amount"))
+
+
+@pytest.mark.parametrize("return_first", [False, True], ids=["sale-first", "return-first"])
+def test_a_square_refund_made_through_a_return_order_shows_on_the_original_order(pos, return_first):
+    """The $20.00 till sale (two captured card tenders), then $5.00 back for Item 1 on a return order."""
+    sale, returned = order_fixture(), return_order(order_fixture()["id"])
+    for payload in [returned, sale] if return_first else [sale, returned]:
+        land(pos, map_order(payload))
+
+    original = OrderRecord.objects.get(source=pos, external_id=sale["id"]).order
+    card = order_answer(order_pane(original), now=timezone.now())
+    assert "$5.00 refunded" in card.summary  # what the agent answers to "was I refunded?"
+    assert refunds_of(original) == [("success", Decimal("5.00"))]
+    assert Order.objects.count() == 1  # the return is not a second, $0 "bought in store" purchase
+    assert original.status == "collected"  # $5 of $20 back: not a refunded order
+    # The return row needs its order: landed before the sale, only its refund is kept (and linked).
+    expected = [] if return_first else [("refunded", Decimal("5.00"), ["square-line-QW6kofLHJK7JEKMjlSVP5C"])]
+    assert list(Return.objects.filter(order=original).values_list("status", "amount", "line_skus")) == expected
+
+
+def test_the_sale_synced_again_keeps_the_refund_its_return_order_made(pos):
+    """The sale's own record does not list the refund: its next sync must not take it for one it dropped."""
+    sale = order_fixture()
+    land(pos, map_order(sale))
+    land(pos, map_order(return_order(sale["id"])))
+    sale["updated_at"], sale["version"] = "2019-08-07T10:06:00.000Z", 5
+
+    land(pos, map_order(sale))
+
+    original = Order.objects.get()
+    assert refunds_of(original) == [("success", Decimal("5.00"))]
+    assert Payment.objects.filter(order=original, kind="sale", status="success").count() == 2
+    assert Return.objects.filter(order=original).count() == 1
+
+
+def test_a_pending_refund_on_a_return_order_is_not_refunded_yet(pos):
+    sale = order_fixture()
+    land(pos, map_order(sale))
+    land(pos, map_order(return_order(sale["id"], "PENDING")))
+
+    original = Order.objects.get()
+    assert "nothing refunded yet" in order_answer(order_pane(original), now=timezone.now()).summary
+    assert refunds_of(original) == [("pending", Decimal("5.00"))]
+    assert list(Return.objects.values_list("status", flat=True)) == ["received"]
+
+
+def test_a_square_return_order_raises_no_payment_mismatch(pos):
+    sale = order_fixture()
+    land(pos, map_order(sale))
+    land(pos, map_order(return_order(sale["id"])))
+
+    found = payment_mismatch(None, now=timezone.now(), threshold=timedelta(hours=1))
+
+    assert found == {}

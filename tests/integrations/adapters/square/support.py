@@ -86,3 +86,50 @@ def web_pickup_order(state: str = "PROPOSED", order_state: str = "OPEN", **detai
     order.update(state=order_state, reference_id="#1001")
     order["fulfillments"] = [pickup(state, pickup_at="2019-08-08T16:00:00Z", **details)]
     return order
+
+
+def return_order(source_order_id: str, refund_status: str = "COMPLETED", **change) -> dict:
+    """A Square return order (docs ``orders-api/order-returns-exchanges``): COMPLETED, total 0, naming the sale
+    it returns in ``returns[].source_order_id``, with the $5.00 refund of the sale's first line on it."""
+    order = {
+        "id": "RETURN_ORDER_1",
+        "location_id": "P3CCK6HSNDAS7",
+        "created_at": "2019-08-07T10:00:00.000Z",
+        "updated_at": "2019-08-07T10:05:00.000Z",
+        "closed_at": "2019-08-07T10:05:00.000Z",
+        "state": "COMPLETED",
+        "version": 1,
+        "total_money": {"amount": 0, "currency": "USD"},
+        "returns": [
+            {
+                "uid": "ret-1",
+                "source_order_id": source_order_id,
+                "return_line_items": [
+                    {
+                        "uid": "rli-1",
+                        "source_line_item_uid": "QW6kofLHJK7JEKMjlSVP5C",
+                        "name": "Item 1",
+                        "quantity": "1",
+                        "item_type": "ITEM",
+                        "base_price_money": {"amount": 500, "currency": "USD"},
+                        "total_money": {"amount": 500, "currency": "USD"},
+                    }
+                ],
+            }
+        ],
+        "return_amounts": {"total_money": {"amount": 500, "currency": "USD"}},
+        "refunds": [
+            {
+                "id": "EnZdNAlWCmfh6Mt5FMNST1o7taB_refund1",
+                "location_id": "P3CCK6HSNDAS7",
+                "transaction_id": source_order_id,
+                "tender_id": "EnZdNAlWCmfh6Mt5FMNST1o7taB",
+                "created_at": "2019-08-07T10:05:00.000Z",
+                "reason": "Returned item",
+                "amount_money": {"amount": 500, "currency": "USD"},
+                "status": refund_status,
+            }
+        ],
+    }
+    order.update(change)
+    return order

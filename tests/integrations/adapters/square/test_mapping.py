@@ -25,7 +25,9 @@ from integrations.records import (
     LocationRecord,
     MappingError,
     OrderPaymentRecord,
+    OrderReturnRecord,
     PaymentRecord,
+    ReturnRecord,
     StockRecord,
 )
 from tests.vendor_fixtures import load
@@ -36,6 +38,7 @@ from .support import (
     TOKEN,
     location_payload,
     order_fixture,
+    return_order,
     till_line,
     visa_sale,
     web_pickup_order,
@@ -316,6 +319,59 @@ def test_full_refund_makes_a_till_sale_refunded():
     )
     order["refunds"][0]["status"] = "PENDING"
     assert map_order(order).status == "collected"
+
+
+@pytest.mark.parametrize(
+    ("refund_status", "refund", "returned"), [("COMPLETED", "success", "refunded"), ("PENDING", "pending", "received")]
+)
+def test_a_return_order_is_the_refund_and_return_of_the_sale_it_names(refund_status, refund, returned):
+    """Square puts an itemized or custom refund on a new order, total 0: it is not a purchase of its own."""
+    record = map_order(return_order("lgwOlEityYPJtcuvKTVKT1pA986YY", refund_status))
+
+    assert record == OrderReturnRecord(
+        external_id="RETURN_ORDER_1",
+        order_external_id="lgwOlEityYPJtcuvKTVKT1pA986YY",
+        refunds=[
+            PaymentRecord(
+                external_id="EnZdNAlWCmfh6Mt5FMNST1o7taB_refund1",
+                kind="refund",
+                status=refund,
+                amount=Decimal("5.00"),
+                currency="USD",
+                processed_at=utc(2019, 8, 7, 10, 5),
+            )
+        ],
+        returns=[
+            ReturnRecord(
+                external_id="ret-1",
+                status=returned,
+                line_skus=["square-line-QW6kofLHJK7JEKMjlSVP5C"],  # the sold line's SKU, by its uid
+                amount=Decimal("5.00"),
+                requested_at=utc(2019, 8, 7, 10),
+                received_at=utc(2019, 8, 7, 10),
+                refunded_at=utc(2019, 8, 7, 10, 5) if refund == "success" else None,
+            )
+        ],
+        updated_at=utc(2019, 8, 7, 10, 5),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"line_items": order_fixture()["line_items"][:1]}, r"an exchange is not mapped"),
+        ({"returns": [{"uid": "ret-1", "return_line_items": []}]}, r"source_order_id is missing: an unlinked"),
+        (
+            {"returns": [{"uid": "r1", "source_order_id": "A"}, {"uid": "r2", "source_order_id": "B"}]},
+            r"returns goods from 2 orders",
+        ),
+        ({"refunds": [{"id": "R1", "status": "DONE"}]}, r"refunds\[0\]\.amount_money is missing"),
+    ],
+    ids=["exchange", "unlinked", "two-sources", "malformed-refund"],
+)
+def test_a_return_order_that_cannot_be_put_on_one_sale_raises(change, reason):
+    with pytest.raises(MappingError, match=reason):
+        map_order(return_order("lgwOlEityYPJtcuvKTVKT1pA986YY", **change))
 
 
 @pytest.mark.parametrize(
