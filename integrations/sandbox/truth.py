@@ -18,7 +18,8 @@ the five APIs with what really happened:
   promise has passed, at risk while it is ahead but the ERP's scheduled_date is later.
 - ``return_not_refunded``: the return receipt was done longer than the threshold ago
   and no refund for it has been issued.
-- ``duplicate_shipment``: two or more live shipments for the same order lines.
+- ``duplicate_shipment``: two or more live shipments for the same order lines (a parcel returning
+  to sender is not live).
 - ``payment_mismatch``: captured differs from the total, or refunded exceeds captured,
   or cancelled with money captured and nothing refunded.
 
@@ -87,7 +88,7 @@ def order_flags(world, o: Order, now: int) -> list[str]:
         "return_not_refunded": o.ret_done is not None
         and now - o.ret_done > th["return_refund_seconds"]
         and not any(t <= now and kind == "return" for t, _, _, kind in o.refunds),
-        "duplicate_shipment": sum(1 for parcel in o.shipments if parcel.created <= now) >= 2,
+        "duplicate_shipment": sum(1 for scan in scans if scan[1] != "return_to_sender") >= 2,
         "payment_mismatch": o.captured != o.total
         or refunded > o.captured
         or (cancelled and o.captured > 0 and refunded == 0),

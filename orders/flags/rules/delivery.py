@@ -70,10 +70,16 @@ def stuck_shipment(order_ids, *, now: datetime, threshold: timedelta | None) -> 
 
 
 def delivery_exception(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
-    """S4: the carrier reports a failure, a return to sender or an error on a parcel of the order."""
+    """S4: the carrier reports a failure, a return to sender or an error on a parcel of the order.
+
+    A cancelled shipment is no parcel: Shopify's failed fulfilment request (``status: failure``,
+    no ``shipment_status``) keeps ``failure`` as its raw status, but nothing reached a carrier
+    (the status precedence of ``orders.catalogue.standing`` ignores it too).
+    """
     rows = (
         of_orders(Shipment.objects, order_ids)
         .filter(carrier_status_in(CARRIER_EXCEPTIONS))
+        .exclude(status=Lifecycle.CANCELLED)
         .values(*SHIPMENT_VALUES)
         .order_by("order_id", "source__name", "tracking_number")
     )
@@ -100,10 +106,25 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
     """S14: two or more live parcels (distinct tracking numbers) carrying the same order lines.
 
     One parcel is often reported twice (the storefront's fulfilment and the carrier's
-    tracker): parcels are counted by tracking number. Two parcels overlap when they share
-    a SKU, or when a system does not say which lines a parcel carries.
+    tracker): parcels are counted by tracking number, and a parcel carries the lines any
+    system says it carries (a carrier's tracker names none). Two parcels overlap when they
+    share a SKU, or when no system says which lines one of them carries.
+
+    A parcel is live unless it is cancelled (a voided label, a failed fulfilment request) or
+    the carrier is returning it to the sender: that one never reaches the customer, and its
+    replacement is the only parcel on the way.
     """
-    live = of_orders(Shipment.objects, order_ids).exclude(status=Lifecycle.CANCELLED).exclude(tracking_number="")
+    returning = Shipment.objects.filter(
+        carrier_status_in(("return_to_sender",)),
+        order_id=OuterRef("order_id"),
+        tracking_number=OuterRef("tracking_number"),
+    )
+    live = (
+        of_orders(Shipment.objects, order_ids)
+        .exclude(status=Lifecycle.CANCELLED)
+        .exclude(tracking_number="")
+        .exclude(Exists(returning))
+    )
     candidates = (
         live.values("order_id").annotate(parcels=Count("tracking_number", distinct=True)).filter(parcels__gte=2)
     )
@@ -114,10 +135,9 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
     numbers = {}
     for row in rows:
         parcel = parcels[row["order_id"]].setdefault(
-            row["tracking_number"], {"carrier": row["carrier"], "skus": set(), "unknown": False, "systems": set()}
+            row["tracking_number"], {"carrier": row["carrier"], "skus": set(), "systems": set()}
         )
         parcel["skus"] |= set(row["line_skus"] or ())
-        parcel["unknown"] = parcel["unknown"] or not row["line_skus"]
         parcel["systems"].add(row["source__name"])
         numbers[row["order_id"]] = row["order__number"]
     found = {}
@@ -146,9 +166,10 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
 
 
 def _parcels_overlap(parcels: list[dict]) -> bool:
+    """Whether two parcels may carry the same lines: they share a SKU, or one's lines are unknown (no SKUs)."""
     for i, first in enumerate(parcels):
         for second in parcels[i + 1 :]:
-            if first["unknown"] or second["unknown"] or first["skus"] & second["skus"]:
+            if not first["skus"] or not second["skus"] or first["skus"] & second["skus"]:
                 return True
     return False
 

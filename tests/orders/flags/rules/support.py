@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
+from django.utils import timezone
+
+from integrations.records import LineRecord, UpstreamOrder
 from orders.flags.detection import DEFAULT_THRESHOLDS
 from orders.flags.rules import RULES
+from orders.ingest import ingest
 from orders.models import (
     Flag,
     Lifecycle,
@@ -20,6 +25,7 @@ from tests.factories import (
     OrderRecordFactory,
     PaymentFactory,
 )
+from tests.vendor_fixtures import load
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -59,3 +65,48 @@ def store_sale(systems, *, total="50.00", paid="50.00") -> Order:
     OrderRecordFactory(order=order, source=systems.pos)
     PaymentFactory(order=order, source=systems.pos, kind=Payment.Kind.SALE, amount=Decimal(paid))
     return order
+
+
+# -- vendor-shaped records, landed through ingest as a sync lands them --------------------------
+def land(source, *records) -> None:
+    ingest(source=source, records=list(records), synced_at=timezone.now())
+
+
+def two_line_web_order(*, shipments=()) -> UpstreamOrder:
+    """The storefront's order #1001: a lamp and a sofa, with the fulfilments given."""
+    return UpstreamOrder(
+        external_id="5001", number="#1001", status="paid", total=Decimal("80.00"), email="ann@example.com",
+        placed_at=NOW - timedelta(days=3), updated_at=NOW - timedelta(days=3), shipments=list(shipments),
+        lines=[
+            LineRecord(external_id="l1", sku="LAMP-1", quantity=1, unit_price=Decimal("30.00")),
+            LineRecord(external_id="l2", sku="SOFA-9", quantity=1, unit_price=Decimal("50.00")),
+        ],
+    )  # fmt: skip
+
+
+def tracker(tracker_id, code, status, scans, *, detail="", carrier="UPS") -> dict:
+    """EasyPost's own recorded Tracker (``easypost_tracker_create_response``) with this parcel's status and scans.
+
+    ``scans``: ``(at, status, status_detail, message)`` tuples, oldest first; none for a tracker the carrier
+    has not scanned yet.
+    """
+    payload = load("carriers", "easypost_tracker_create_response")
+    template = payload["tracking_details"][-1]
+    payload.update(
+        id=tracker_id,
+        tracking_code=code,
+        carrier=carrier,
+        status=status,
+        status_detail=detail,
+        est_delivery_date=None,
+        updated_at=zulu(max((at for at, *_ in scans), default=NOW - timedelta(days=3))),
+        tracking_details=[
+            {**copy.deepcopy(template), "status": s, "status_detail": d, "message": m, "datetime": zulu(at)}
+            for at, s, d, m in scans
+        ],
+    )
+    return payload
+
+
+def zulu(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,6 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from integrations.adapters.easypost import map_tracker
+from integrations.adapters.shopify import map_order
+from integrations.adapters.shopify_graphql_mapping import map_order_node
+from integrations.records import ShipmentRecord
 from orders.counter.services import pickup_line_check
 from orders.models import (
     Lifecycle,
@@ -15,6 +19,7 @@ from orders.models import (
     Payment,
     Picking,
     Return,
+    Shipment,
     StockLevel,
 )
 from tests.factories import (
@@ -24,13 +29,17 @@ from tests.factories import (
     StockFactory,
     UserFactory,
 )
+from tests.vendor_fixtures import load
 
 from .support import (
     NOW,
     SECOND,
     finding,
     in_erp,
+    land,
     store_sale,
+    tracker,
+    two_line_web_order,
     web_order,
 )
 
@@ -198,6 +207,35 @@ def test_delivery_exception_while_the_carrier_reports_a_failure(systems):
     assert finding("delivery_exception", order) is None
 
 
+def test_a_failed_shopify_fulfilment_request_is_no_delivery_exception(systems):
+    """Shopify's own sample: fulfilment 255858046 has ``status: failure`` and ``shipment_status: null``, a request
+    that failed before anything reached USPS (the mapper calls the shipment cancelled)."""
+    land(systems.shop, map_order(load("shopify", "order_tagged_fulfilled_refunded")["order"]))
+    order = Order.objects.get()
+    assert list(order.shipments.values_list("raw_status", "status")) == [("failure", Lifecycle.CANCELLED)]
+
+    assert finding("delivery_exception", order) is None
+
+
+def test_a_failed_shopify_fulfilment_request_over_graphql_is_no_delivery_exception(systems):
+    """The same order over GraphQL (``status: FAILURE``, ``displayStatus: FAILURE``)."""
+    land(systems.shop, map_order_node(load("shopify", "graphql_orders_page_1001")["data"]["orders"]["nodes"][0]))
+
+    assert finding("delivery_exception", Order.objects.get()) is None
+
+
+def test_a_carrier_failure_on_a_live_shopify_fulfilment_is_a_delivery_exception(systems):
+    """A fulfilment that succeeded (``status: success``) whose carrier reports ``shipment_status: failure``."""
+    payload = load("shopify", "order_tagged_fulfilled_refunded")["order"]
+    payload["fulfillments"][0].update(status="success", shipment_status="failure")
+    land(systems.shop, map_order(payload))
+    order = Order.objects.get()
+
+    assert finding("delivery_exception", order).detail == (
+        f"order {order.number}: shopify reports USPS parcel {payload['fulfillments'][0]['tracking_number']} as failure"
+    )
+
+
 # -- promise_at_risk / promise_missed --------------------------------------------------------
 def test_promise_at_risk_when_the_erp_schedules_after_the_promise(systems):
     order = web_order(systems, promised_by=NOW + timedelta(days=1))
@@ -298,6 +336,70 @@ def test_parcels_with_different_lines_are_a_split_shipment_not_a_duplicate(syste
     ShipmentFactory(order=order, source=systems.shop, line_skus=["SOFA-9"])
 
     assert finding("duplicate_shipment", order) is None
+
+
+def test_a_split_shipment_stays_split_once_the_carrier_tracks_its_parcels(systems):
+    """Shopify says parcel 1 carries LAMP-1 and parcel 2 SOFA-9; EasyPost tracks both (a tracker names no lines)."""
+    land(
+        systems.shop,
+        two_line_web_order(
+            shipments=[
+                ShipmentRecord(external_id="f1", carrier="UPS", tracking_number="1Z0000000000000001",
+                               raw_status="in_transit", status="in_transit", line_skus=["LAMP-1"]),
+                ShipmentRecord(external_id="f2", carrier="UPS", tracking_number="1Z0000000000000002",
+                               raw_status="in_transit", status="in_transit", line_skus=["SOFA-9"]),
+            ]
+        ),
+    )  # fmt: skip
+    order = Order.objects.get()
+    scan = [(NOW - timedelta(hours=5), "in_transit", "arrived_at_facility", "Arrived at Facility")]
+    land(
+        systems.carrier,
+        map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scan)),
+        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", scan)),
+    )
+    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
+
+    assert finding("duplicate_shipment", order) is None  # each parcel's lines are known from the storefront
+
+    ShipmentFactory(order=order, source=systems.carrier, tracking_number="1Z0000000000000003", line_skus=[])
+    found = finding("duplicate_shipment", order)  # a third parcel no system gives lines for may carry either
+    assert found.detail == (
+        "order #1001 has 3 live parcels for the same lines: UPS 1Z0000000000000001 (in easypost, shopify); "
+        "UPS 1Z0000000000000002 (in easypost, shopify); UPS 1Z0000000000000003 (in easypost)"
+    )
+
+
+def test_a_replacement_for_a_parcel_returning_to_sender_is_not_a_duplicate(systems):
+    """The first parcel is on its way back to the warehouse; the replacement is the one parcel coming."""
+    land(
+        systems.shop,
+        two_line_web_order(
+            shipments=[
+                ShipmentRecord(external_id="f1", carrier="UPS", tracking_number="1Z0000000000000001",
+                               status="in_transit", line_skus=["LAMP-1", "SOFA-9"]),
+                ShipmentRecord(external_id="f2", carrier="UPS", tracking_number="1Z0000000000000002",
+                               status="handed_to_carrier", line_skus=["LAMP-1", "SOFA-9"]),
+            ]
+        ),
+    )  # fmt: skip
+    order = Order.objects.get()
+    first = [
+        (NOW - timedelta(days=4), "in_transit", "arrived_at_facility", "Arrived at Facility"),
+        (NOW - timedelta(days=2), "return_to_sender", "return", "Returning package to shipper"),
+    ]
+    second = [(NOW - timedelta(hours=3), "in_transit", "departed_facility", "Departed Facility")]
+    land(
+        systems.carrier,
+        map_tracker(tracker("trk_1", "1Z0000000000000001", "return_to_sender", first, detail="return")),
+        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", second)),
+    )
+
+    assert finding("duplicate_shipment", order) is None
+    # what the agent sees of the first parcel is its return, not a second delivery
+    assert finding("delivery_exception", order).detail == (
+        "order #1001: easypost reports UPS parcel 1Z0000000000000001 as return_to_sender/return"
+    )
 
 
 # -- payment_mismatch ------------------------------------------------------------------------
