@@ -8,9 +8,9 @@ All datetimes are timezone-aware UTC; money is ``Decimal`` in major units.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 
 class MappingError(ValueError):
@@ -209,7 +209,9 @@ class PickingRecord(Record):
     location_id: str = Field(default="", max_length=128)
     scheduled_at: AwareDatetime | None = None
     done_at: AwareDatetime | None = None
-    tracking_number: str = Field(default="", max_length=64)
+    tracking_numbers: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=200, description="One carrier tracking number per package."
+    )
     carrier: str = Field(default="", max_length=64)
     updated_at: AwareDatetime | None = None
     lines: list[PickingLineRecord] = Field(default_factory=list, max_length=1000)

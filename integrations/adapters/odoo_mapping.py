@@ -35,7 +35,8 @@ pickings carry the progress from there; cancel is cancelled. Unknown states rais
 
 Odoo's own ``assigned`` state means "stock reserved", not "a person was told", so the
 lifecycle's ``assigned`` comes from ``user_id`` (the responsible), whatever the state.
-A done outgoing picking has left the warehouse: with a ``carrier_tracking_ref`` it is
+A done outgoing picking has left the warehouse: with a ``carrier_tracking_ref`` (one
+tracking number per package, comma-joined when there are several: :func:`tracking_numbers`) it is
 with the carrier; without one it went by the retailer's own van or over the pickup
 counter, and the ERP cannot tell which — handed_to_carrier is the conservative claim
 (never "collected" or "delivered"); the storefront, POS and carrier report the rest.
@@ -202,10 +203,19 @@ def map_picking(payload: Any) -> PickingRecord:
         location_id=warehouse[0] if warehouse else "",
         scheduled_at=_when(picking, "scheduled_date", where),
         done_at=_when(picking, "date_done", where),
-        tracking_number=_text(picking, "carrier_tracking_ref", where),
+        tracking_numbers=tracking_numbers(_text(picking, "carrier_tracking_ref", where)),
         carrier=carrier[1] if carrier else "",
         updated_at=_when(picking, "write_date", where),
     )
+
+
+def tracking_numbers(reference: str) -> list[str]:
+    """A picking's ``carrier_tracking_ref``: one number per package, comma-joined by Odoo's carrier connectors.
+
+    ``delivery_fedex``, ``delivery_ups``, ``delivery_usps`` write every package's number,
+    ``"794608181111,794608182222"``; each is a parcel the carrier tracks on its own.
+    """
+    return list(dict.fromkeys(number.strip() for number in reference.split(",") if number.strip()))
 
 
 def picking_status(*, state: str, kind: str, assigned: bool) -> str:

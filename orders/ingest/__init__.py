@@ -71,7 +71,9 @@ def orphan_scope(source, by_type: dict[type, list]) -> OrphanScope:
     trackers = by_type.get(rec.TrackerRecord, [])
     ids = [r.external_id for r in orders] + [r.order_external_id for r in (*pickings, *payments)]
     numbers = [r.number for r in orders] + [r.order_reference for r in pickings]
-    tracking = [s.tracking_number for r in orders for s in r.shipments] + [r.tracking_number for r in pickings]
+    tracking = [s.tracking_number for r in orders for s in r.shipments] + [
+        n for r in pickings for n in r.tracking_numbers
+    ]
     tracking += [r.shipment.tracking_number for r in trackers]
     return OrphanScope(
         source_id=source.pk,

@@ -46,6 +46,7 @@ from ..models import (
     OrderRecord,
     Payment,
     Picking,
+    PickingPackage,
     Return,
     Shipment,
     TimelineEvent,
@@ -250,12 +251,16 @@ def orphans_link(scope: OrphanScope | None = None) -> set[int]:
         # Rows another sync's open transaction holds are skipped, never waited for: two sources
         # syncing at once must not deadlock here. What is skipped is linked at the end of a run.
         locked = model.objects.filter(pk__any=list(order_of), order__isnull=True).order_by("pk")
-        number = ["tracking_number"] if kind == "picking" else []
-        linked = list(locked.select_for_update(skip_locked=True).values_list("id", "source_id", "external_id", *number))
+        linked = list(locked.select_for_update(skip_locked=True).values_list("id", "source_id", "external_id"))
         update_rows(model, [{"id": row[0], "order_id": order_of[row[0]]} for row in linked], fields=["order_id"])
-        # A picking linked now: the carrier's tracker may be waiting for its tracking number.
-        tracking.update(row[3] for row in linked if kind == "picking" and row[3])
-        subjects = {f"{kind}:{source_id}:{external_id}": order_of[pk] for pk, source_id, external_id, *_ in linked}
+        if kind == "picking" and linked:
+            # A picking linked now: the carrier's trackers may be waiting for its packages' tracking numbers.
+            tracking.update(
+                PickingPackage.objects.filter(picking_id__any=[row[0] for row in linked]).values_list(
+                    "tracking_number", flat=True
+                )
+            )
+        subjects = {f"{kind}:{source_id}:{external_id}": order_of[pk] for pk, source_id, external_id in linked}
         touched |= set(subjects.values())
         events = TimelineEvent.objects.filter(order__isnull=True, subject__any=list(subjects)).values_list(
             "id", "subject"
@@ -268,7 +273,7 @@ def orphans_link(scope: OrphanScope | None = None) -> set[int]:
 
 # What each kind of orphan names its order by, and (for the run's one pass) how to tell its order is there.
 _KEYS = {
-    "picking": ("source_id", "order_external_id", "order_reference", "tracking_number"),
+    "picking": ("source_id", "order_external_id", "order_reference"),
     "payment": ("source_id", "order_external_id"),
     "shipment": ("tracking_number",),
 }
@@ -284,9 +289,7 @@ _FINDERS = {
         Shipment.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False).exclude(
             tracking_number=""
         ),
-        Picking.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False).exclude(
-            tracking_number=""
-        ),
+        PickingPackage.objects.filter(tracking_number=OuterRef("tracking_number"), picking__order__isnull=False),
     ],
 }
 
@@ -296,17 +299,16 @@ def _orders_of_orphans(kind: str, rows: list[tuple]) -> dict[int, int]:
 
     A picking or a payment by its order's id in its own source (a picking also by the sale
     order's name); a tracker by its tracking number, on another system's shipment first,
-    then on an ERP picking. Every lookup is ``= ANY`` on an indexed column (the partial
-    ``picking_tracking`` index is usable because ``NOT tracking_number = ''`` is said).
+    then on a package of an ERP picking. Every lookup is ``= ANY`` on an indexed column.
     """
     if not rows:
         return {}
     if kind == "shipment":
         numbers = {number for _, number in rows if number}
         owner = dict(
-            Picking.objects.filter(tracking_number__any=numbers, order__isnull=False)
-            .exclude(tracking_number="")
-            .values_list("tracking_number", "order_id")
+            PickingPackage.objects.filter(tracking_number__any=numbers, picking__order__isnull=False).values_list(
+                "tracking_number", "picking__order_id"
+            )
         )
         owner.update(
             Shipment.objects.filter(tracking_number__any=numbers, order__isnull=False)

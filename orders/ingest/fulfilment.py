@@ -14,13 +14,13 @@ from datetime import datetime
 from integrations import records as rec
 from omnidesk.db import upsert
 
-from ..models import Lifecycle, OrderRecord, Payment, Picking, PickingLine, Return, Shipment
+from ..models import Lifecycle, OrderRecord, Payment, Picking, PickingLine, PickingPackage, Return, Shipment
 from ..timeline import events
 from .common import IngestResult, latest_by_id, record_hash, scoped, split_changed
 from .orders import LABELS, RETURN_FIELDS, payment_event, payment_row, return_row, scans_write, shipment_row
 from .stores import store_ids_by_alias
 
-PICKING_FIELDS = ["order_id", "order_reference", "order_external_id", "name", "kind", "raw_status", "status", "assigned_to", "location_id", "scheduled_at", "done_at", "tracking_number", "carrier", "source_updated_at", "synced_at", "content_hash"]  # fmt: skip
+PICKING_FIELDS = ["order_id", "order_reference", "order_external_id", "name", "kind", "raw_status", "status", "assigned_to", "location_id", "scheduled_at", "done_at", "carrier", "source_updated_at", "synced_at", "content_hash"]  # fmt: skip
 PICKING_LINE_FIELDS = [
     "picking_id",
     "picking_external_id",
@@ -69,7 +69,7 @@ def ingest_pickings(*, source, records: Sequence[rec.PickingRecord], synced_at: 
             {"source_id": source.pk, "external_id": r.external_id, "order_id": order_id, "order_reference": r.order_reference,
              "order_external_id": r.order_external_id, "name": r.name, "kind": r.kind, "raw_status": r.raw_status,
              "status": r.status, "assigned_to": r.assigned_to, "location_id": stores.get(r.location_id),
-             "scheduled_at": r.scheduled_at, "done_at": r.done_at, "tracking_number": r.tracking_number, "carrier": r.carrier,
+             "scheduled_at": r.scheduled_at, "done_at": r.done_at, "carrier": r.carrier,
              "source_updated_at": r.updated_at, "synced_at": synced_at, "content_hash": hashes[r.external_id]}
         )  # fmt: skip
         lines.extend((r.external_id, line) for line in r.lines)
@@ -92,8 +92,19 @@ def ingest_pickings(*, source, records: Sequence[rec.PickingRecord], synced_at: 
         )
     )
     _picking_lines_upsert(source, [(ids[ext], ext, line) for ext, line in lines], synced_at)
+    _picking_packages_write({ids[r.external_id]: r.tracking_numbers for r in changed})
     result.events = events.events_write(timeline)
     return result
+
+
+def _picking_packages_write(numbers_of: dict[int, list[str]]) -> None:
+    """Each changed picking's packages become exactly the tracking numbers it names now."""
+    PickingPackage.objects.filter(picking_id__any=list(numbers_of)).delete()
+    PickingPackage.objects.bulk_create(
+        PickingPackage(picking_id=picking_id, tracking_number=number)
+        for picking_id, numbers in numbers_of.items()
+        for number in numbers
+    )
 
 
 def _picking_lines_upsert(source, lines: list[tuple[int | None, str, rec.PickingLineRecord]], synced_at) -> None:
@@ -247,9 +258,9 @@ def ingest_trackers(*, source, records: Sequence[rec.TrackerRecord], synced_at: 
     )
     order_of_number.update(
         (number, order_id)
-        for number, order_id in Picking.objects.filter(tracking_number__any=numbers, order__isnull=False).values_list(
-            "tracking_number", "order_id"
-        )
+        for number, order_id in PickingPackage.objects.filter(
+            tracking_number__any=numbers, picking__order__isnull=False
+        ).values_list("tracking_number", "picking__order_id")
         if number not in order_of_number
     )
     rows = []

@@ -15,7 +15,7 @@ from .counter import Handover, Pickup, PickupLine, PickupPush
 from .customers import Customer, CustomerIdentity, CustomerLink, CustomerMerge, CustomerName, revealing_source
 from .desk import AccessLog, ApiToken, Interaction, Note
 from .flags import READY_FOR_PICKUP, CustomerMessage, DetectionRule, Flag, MessageTemplate
-from .fulfilment import Picking, PickingLine, Shipment, StockLevel, TrackingEvent
+from .fulfilment import Picking, PickingLine, PickingPackage, Shipment, StockLevel, TrackingEvent
 from .orders import Order, OrderKey, OrderLine, OrderRecord, Payment, Return
 from .stores import StaffPreference, Store, StoreAlias
 from .timeline import TimelineEvent
@@ -43,6 +43,7 @@ __all__ = [
     "Payment",
     "Picking",
     "PickingLine",
+    "PickingPackage",
     "Pickup",
     "PICKUP_DONE",
     "PickupLine",

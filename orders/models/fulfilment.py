@@ -35,7 +35,6 @@ class Picking(SourcedModel):
     )
     scheduled_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
-    tracking_number = models.CharField(max_length=64, blank=True, default="")
     carrier = models.CharField(max_length=64, blank=True, default="")
     source_updated_at = models.DateTimeField(null=True, blank=True)
 
@@ -54,11 +53,30 @@ class Picking(SourcedModel):
                 condition=models.Q(order__isnull=True),
                 name="picking_unlinked_order_ref",
             ),
-            models.Index(fields=["tracking_number"], condition=~models.Q(tracking_number=""), name="picking_tracking"),
         ]
 
     def __str__(self) -> str:
         return self.name or self.external_id
+
+
+class PickingPackage(models.Model):
+    """One package of a picking, by the tracking number its carrier gave it.
+
+    The ERP names a picking's packages in one field (Odoo's ``carrier_tracking_ref``, comma-joined when
+    there are several); each number is a parcel of its own that a carrier tracker finds its order by.
+    """
+
+    picking = models.ForeignKey(Picking, on_delete=models.CASCADE, related_name="packages")
+    tracking_number = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["picking", "tracking_number"], name="pickingpackage_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number
 
 
 class PickingLine(SourcedModel):

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from integrations.adapters.odoo_mapping import map_picking
 from integrations.adapters.square_mapping import map_order
 from integrations.records import PickingRecord, ShipmentRecord, TrackerRecord, UpstreamOrder
 from orders.desk.answer import order_answer
@@ -26,6 +27,7 @@ from orders.models import (
     TimelineEvent,
 )
 from tests.factories import SourceFactory
+from tests.integrations.adapters.odoo.support import PICKING
 from tests.integrations.adapters.square.support import order_fixture, return_order
 
 PLACED = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -183,6 +185,36 @@ def test_a_tracker_finds_its_order_by_tracking_number_in_either_order(shop, carr
         ("shopify", order.pk),
         ("easypost", order.pk),
     }
+    assert order.status == "in_transit"
+
+
+@pytest.mark.parametrize("carrier_first", [False, True], ids=["picking-first", "carrier-first"])
+def test_each_package_of_a_multi_package_picking_finds_its_carrier_tracker(erp, carrier, carrier_first):
+    """Odoo writes every package's number in ``carrier_tracking_ref``, comma-joined; each is a parcel of its own."""
+    picking = map_picking({**PICKING, "state": "done", "carrier_tracking_ref": "794608181111,794608182222"})
+    trackers = [
+        TrackerRecord(
+            external_id=f"trk_{n}",
+            updated_at=PLACED,
+            shipment=ShipmentRecord(
+                external_id=f"trk_{n}", carrier="FedEx", tracking_number=number, status="in_transit"
+            ),
+        )
+        for n, number in enumerate(picking.tracking_numbers, 1)
+    ]
+    land(erp, sale_order())
+    if carrier_first:
+        land(carrier, *trackers)
+        land(erp, picking)
+    else:
+        land(erp, picking)
+        land(carrier, *trackers)
+
+    order = Order.objects.get()
+    assert sorted(Shipment.objects.values_list("tracking_number", "order_id")) == [
+        ("794608181111", order.pk),
+        ("794608182222", order.pk),
+    ]
     assert order.status == "in_transit"
 
 

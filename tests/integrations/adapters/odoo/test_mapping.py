@@ -154,7 +154,7 @@ def test_picking_maps_every_field():
         location_id="2",
         scheduled_at=utc(2025, 4, 3, 9),
         done_at=None,
-        tracking_number="",
+        tracking_numbers=[],
         carrier="",
         updated_at=utc(2025, 4, 2, 17),
     )
@@ -249,7 +249,7 @@ def test_false_means_empty_for_every_field():
     assert (order.references, order.customer, order.location_id, order.total) == ([], None, "", 0)
     assert (order.placed_at, order.promised_by) == (None, None)
     assert (picking.order_reference, picking.order_external_id, picking.assigned_to) == ("", "", "")
-    assert (picking.location_id, picking.tracking_number, picking.carrier) == ("", "", "")
+    assert (picking.location_id, picking.tracking_numbers, picking.carrier) == ("", [], "")
     assert (picking.scheduled_at, picking.updated_at, picking.status) == (None, None, "in_erp")
     assert (partner.name, partner.emails, partner.phones, partner.loyalty_id) == ("", [], [], "")
     assert (move.picking_external_id, move.line.done_quantity) == ("", Decimal(0))
@@ -258,7 +258,7 @@ def test_false_means_empty_for_every_field():
 def test_many2one_pairs_give_id_and_display_name():
     picking = map_picking({**PICKING, "carrier_id": [3, "FedEx US"], "carrier_tracking_ref": "794644790132"})
 
-    assert (picking.carrier, picking.tracking_number) == ("FedEx US", "794644790132")
+    assert (picking.carrier, picking.tracking_numbers) == ("FedEx US", ["794644790132"])
     assert map_order({**SALE_ORDER, "partner_id": [7, False]}).customer == CustomerRecord(external_id="7", name="")
 
 
@@ -349,6 +349,17 @@ def test_return_picking_names_its_sale_order_not_its_origin():
     picking = {**PICKING, "origin": "Return of DT/OUT/00012", "picking_type_code": "incoming"}
 
     assert map_picking(picking).order_reference == "S00042"
+
+
+def test_each_package_of_a_multi_package_picking_is_a_tracking_number_of_its_own():
+    """Odoo's carrier connectors (delivery_fedex, delivery_ups) write every package's number, comma-joined."""
+    two = map_picking({**PICKING, "state": "done", "carrier_tracking_ref": "794608181111,794608182222"})
+    assert two.tracking_numbers == ["794608181111", "794608182222"]
+
+    six = ",".join(f"79460818{n:04d}" for n in range(6))  # 77 characters: more than one number may hold
+    record = map_picking({**PICKING, "state": "done", "carrier_tracking_ref": six})
+    assert (record.external_id, record.status, len(record.tracking_numbers)) == ("12", "handed_to_carrier", 6)
+    assert record.tracking_numbers[-1] == "794608180005"
 
 
 @pytest.mark.parametrize(
