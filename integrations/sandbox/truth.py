@@ -11,7 +11,8 @@ the five APIs with what really happened:
 - ``stock_shortfall``: an open pickup (not collected, not cancelled) with a line whose
   on-hand count at the pickup store is below the ordered quantity.
 - ``stuck_shipment``: a parcel still moving (pre_transit, in_transit, out_for_delivery)
-  whose last carrier scan is older than the threshold.
+  whose last carrier scan is older than the threshold (a tracker the carrier never scanned
+  counts from the hand-over; the sandbox's trackers all start with a scan, so none is).
 - ``delivery_exception``: a parcel whose carrier status is failure, return_to_sender or error.
 - ``promise_at_risk`` / ``promise_missed``: for an order with a promise, not cancelled
   and not yet fulfilled (delivered; for a pickup, ready for pickup): missed once the

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
-from ...catalogue.standing import standings
-from ...models import Lifecycle, Order, Shipment
+from integrations.models import Source
+
+from ...catalogue.standing import RANK, standings
+from ...models import Lifecycle, Order, Picking, PickingPackage, Shipment
 from .common import (
     CARRIER_EXCEPTIONS,
     CARRIER_MOVING,
@@ -49,24 +51,71 @@ SHIPMENT_VALUES = (
 
 
 def stuck_shipment(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
-    """S4: a parcel the carrier still reports as moving, with no scan for longer than the threshold."""
-    rows = (
+    """S4: a parcel the carrier still reports as moving, silent for longer than the threshold.
+
+    Silent since its last scan; or, when the carrier's tracker has no scan at all, since the
+    parcel was handed over ("handed to the carrier, then silence"): the latest hand-over any
+    system reports for its tracking number, the ERP's done picking of that package or another
+    system's shipment handed to the carrier. Only the carrier's own tracker says "never
+    scanned": another system's shipment without a scan time says nothing about scans.
+    """
+    cutoff = now - threshold
+    moving = (
         of_orders(Shipment.objects, order_ids)
-        .filter(carrier_status_in(CARRIER_MOVING), last_event_at__lt=now - threshold)
+        .filter(carrier_status_in(CARRIER_MOVING))
         .exclude(status__in=[Lifecycle.DELIVERED, Lifecycle.CANCELLED])
-        .values(*SHIPMENT_VALUES)
-        .order_by("order_id", "last_event_at")
     )
+    rows = [
+        {**row, "silent_since": row["last_event_at"]}
+        for row in moving.filter(last_event_at__lt=cutoff).values(*SHIPMENT_VALUES)
+    ]
+    rows += _never_scanned(moving.filter(last_event_at__isnull=True, source__kind=Source.Kind.CARRIER), cutoff)
     found: dict[int, Finding] = {}
-    for row in rows:
-        if row["order_id"] not in found:
-            found[row["order_id"]] = Finding(
-                detail=f"order {row['order__number']}: {row['carrier'] or 'carrier'} parcel {row['tracking_number']} "
-                f"last scanned {when(row['last_event_at'])} ({row['raw_status']}), no scan for "
-                f"{age(now - row['last_event_at'])} in {row['source__name']}",
-                evidence=_shipment_facts(row),
-            )
+    for row in sorted(rows, key=lambda r: (r["order_id"], r["silent_since"])):
+        if row["order_id"] in found:
+            continue
+        if row["last_event_at"]:
+            since = f"last scanned {when(row['last_event_at'])} ({row['raw_status']})"
+        else:
+            since = f"handed over {when(row['silent_since'])} ({row['handed_over_by']}), never scanned ({row['raw_status']})"
+        found[row["order_id"]] = Finding(
+            detail=f"order {row['order__number']}: {row['carrier'] or 'carrier'} parcel {row['tracking_number']} "
+            f"{since}, no scan for {age(now - row['silent_since'])} in {row['source__name']}",
+            evidence=_shipment_facts(row) | {"silent_since": iso(row["silent_since"])},
+        )
     return found
+
+
+def _never_scanned(trackers: QuerySet[Shipment], cutoff: datetime) -> list[dict]:
+    """Carrier trackers without a scan whose parcel was handed over before ``cutoff``, each with its hand-over."""
+    rows = list(trackers.exclude(tracking_number="").values(*SHIPMENT_VALUES))
+    if not rows:
+        return []
+    orders, numbers = {row["order_id"] for row in rows}, {row["tracking_number"] for row in rows}
+    handed: dict[tuple[int, str], tuple[datetime, str]] = {}
+    for order_id, number, at, system in [
+        *PickingPackage.objects.filter(
+            picking__order_id__any=orders,
+            tracking_number__any=numbers,
+            picking__kind=Picking.Kind.OUTGOING,
+            picking__status=Lifecycle.HANDED_TO_CARRIER,
+            picking__done_at__isnull=False,
+        ).values_list("picking__order_id", "tracking_number", "picking__done_at", "picking__source__name"),
+        *Shipment.objects.filter(
+            order_id__any=orders,
+            tracking_number__any=numbers,
+            shipped_at__isnull=False,
+            status__in=[s for s, rank in RANK.items() if rank >= RANK[Lifecycle.HANDED_TO_CARRIER]],
+        ).values_list("order_id", "tracking_number", "shipped_at", "source__name"),
+    ]:
+        if (order_id, number) not in handed or handed[order_id, number][0] < at:
+            handed[order_id, number] = (at, system)
+    silent = []
+    for row in rows:
+        at, system = handed.get((row["order_id"], row["tracking_number"]), (None, ""))
+        if at is not None and at < cutoff:
+            silent.append({**row, "silent_since": at, "handed_over_by": system})
+    return silent
 
 
 def delivery_exception(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:

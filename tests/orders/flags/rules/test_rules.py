@@ -18,6 +18,7 @@ from orders.models import (
     Order,
     Payment,
     Picking,
+    PickingPackage,
     Return,
     Shipment,
     StockLevel,
@@ -193,6 +194,36 @@ def test_a_delivered_or_failed_parcel_is_not_stuck(systems):
     assert finding("stuck_shipment", order) is None
     shipment.raw_status, shipment.status = "delivered/arrived_at_destination", Lifecycle.DELIVERED
     shipment.save()
+    assert finding("stuck_shipment", order) is None
+
+
+def test_a_parcel_the_carrier_never_scanned_is_stuck_once_handed_over_longer_than_48_hours_ago(systems):
+    """Odoo validated the delivery; EasyPost's tracker still knows nothing (status unknown, no tracking details)."""
+    order = web_order(systems, placed_ago=timedelta(days=6))
+    picking = in_erp(systems, order, status=Lifecycle.HANDED_TO_CARRIER, done_at=NOW - timedelta(hours=48))
+    PickingPackage.objects.create(picking=picking, tracking_number="1Z0000000000000001")
+    land(systems.carrier, map_tracker(tracker("trk_1", "1Z0000000000000001", "unknown", [])))
+    assert Shipment.objects.get(source=systems.carrier).order_id == order.pk
+
+    assert finding("stuck_shipment", order) is None  # handed over exactly 48 h ago
+    assert finding("stuck_shipment", order, now=NOW + timedelta(days=3)).detail == (
+        f"order {order.number}: UPS parcel 1Z0000000000000001 handed over 18 Nov 12:00 UTC (odoo), "
+        "never scanned (unknown), no scan for 5 days in easypost"
+    )
+
+    scan = [(NOW + timedelta(days=3), "in_transit", "arrived_at_facility", "Arrived at Facility")]
+    land(systems.carrier, map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scan)))
+    assert finding("stuck_shipment", order, now=NOW + timedelta(days=3)) is None  # the first scan came
+
+
+def test_a_parcel_only_the_storefront_reports_is_not_stuck_for_want_of_scans(systems):
+    """No carrier tracker: the storefront's fulfilment has no scan times, which says nothing about scans."""
+    order = web_order(systems, placed_ago=timedelta(days=9))
+    ShipmentFactory(
+        order=order, source=systems.shop, raw_status="in_transit", status=Lifecycle.IN_TRANSIT,
+        shipped_at=NOW - timedelta(days=5),
+    )  # fmt: skip
+
     assert finding("stuck_shipment", order) is None
 
 
