@@ -19,9 +19,14 @@ order's first line, with a ``Range`` request.
 The file (Shopify's bulk JSONL): one object per line; every connection's nodes are lines
 of their own after their parent, naming it in ``__parentId``; list fields
 (``transactions``, ``fulfillments``, ``refunds``) stay inside their parent's line. A node
-is put back under its parent by its global id's type (:data:`CHILD_FIELDS`), so the
-reassembled order is the node a paged query returns and maps the same way. The file is
-served from a signed URL on another host: the access token is not sent there.
+is put back under its parent by its global id's type (:data:`CHILD_FIELDS`). Shopify
+refuses a bulk query with more than five connections, connections nested more than two
+deep, or a connection inside a list field (the bulkOperationRunQuery reference; the
+sandbox refuses the same), so :data:`BULK_ORDERS` cannot hold a fulfilment's or a refund's
+line items: an order of the page that has fulfilments or refunds is read again whole with
+``nodes(ids:)`` (one query for the page, the paged selection), and the order handed on is
+the node a paged query returns and maps the same way. The file is served from a signed
+URL on another host: the access token is not sent there.
 
 An operation that fails, is cancelled or expires is started again, at most :data:`STARTS`
 times in one sync run (then the run fails, saying so, and the next run starts afresh: the
@@ -44,7 +49,7 @@ from typing import Any
 
 from ..http import TransportError
 from .base import Page
-from .shopify_graphql import CUSTOMER_FIELDS, MONEY
+from .shopify_graphql import CUSTOMER_FIELDS, MONEY, ORDER
 
 POLL_SECONDS = 1.0
 POLLS_PER_PAGE = 30
@@ -55,7 +60,14 @@ IN_PROGRESS = "OPERATION_IN_PROGRESS"  # the userError code of a start refused w
 FILE_GONE = frozenset({403, 404, 410})  # an expired signed URL (403 on Google Cloud Storage), or no such file
 TXN = f"id kind status gateway processedAt createdAt amountSet {{ {MONEY} }} "
 TXN += "paymentDetails { ... on CardPaymentDetails { company number } }"
-# The paged selection (shopify_graphql.ORDER) with every connection as edges and an id on each node.
+# What Shopify lets a bulk query hold (bulkOperationRunQuery): at most five connections, nested at
+# most two deep, and no connection inside a list field (a fulfilment's fulfillmentLineItems and a
+# refund's refundLineItems and transactions are connections inside the lists fulfillments and
+# refunds). So the file brings each order with its order-level connections (four, one deep), its
+# transactions and the ids of its fulfilments and refunds; an order that has any of those is read
+# again whole through ``nodes(ids:)`` with the paged selection (:data:`NODES_QUERY`), one request
+# for a page of the file. The pick-up fulfillment order's line items are not read here: the
+# mapping does not use them (the counter's writes read them when they need them).
 BULK_ORDERS = f"""{{ orders(sortKey: UPDATED_AT) {{ edges {{ node {{
   id name email phone createdAt updatedAt cancelledAt sourceName
   displayFinancialStatus displayFulfillmentStatus currencyCode
@@ -63,24 +75,13 @@ BULK_ORDERS = f"""{{ orders(sortKey: UPDATED_AT) {{ edges {{ node {{
   customer {{ {CUSTOMER_FIELDS} }}
   shippingLines {{ edges {{ node {{ id code title }} }} }}
   lineItems {{ edges {{ node {{ id sku name title quantity variant {{ id }} originalUnitPriceSet {{ {MONEY} }} }} }} }}
-  fulfillments {{
-    id status displayStatus createdAt updatedAt location {{ id }} trackingInfo {{ company number url }}
-    fulfillmentLineItems {{ edges {{ node {{ id quantity lineItem {{ id sku variant {{ id }} }} }} }} }}
-  }}
-  fulfillmentOrders {{ edges {{ node {{
-    id status deliveryMethod {{ methodType }} assignedLocation {{ location {{ id }} }}
-    lineItems {{ edges {{ node {{ id remainingQuantity lineItem {{ id sku }} }} }} }}
-  }} }} }}
-  refunds {{
-    id createdAt
-    refundLineItems {{ edges {{ node {{
-      id quantity restockType lineItem {{ id sku variant {{ id }} }}
-      subtotalSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }}
-    }} }} }}
-    transactions {{ edges {{ node {{ {TXN} }} }} }}
-  }}
+  fulfillmentOrders {{ edges {{ node {{ id status deliveryMethod {{ methodType }} assignedLocation {{ location {{ id }} }} }} }} }}
+  fulfillments {{ id }}
+  refunds {{ id }}
   transactions {{ {TXN} }}
 }} }} }} }}"""
+NODES_QUERY = f"""query OrderNodes($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Order {{ ...OrderFields }} }} }}
+{ORDER}"""
 RUN_QUERY = """mutation BulkOrders($query: String!) {
   bulkOperationRunQuery(query: $query) { bulkOperation { id status createdAt } userErrors { field message code } }
 }"""
@@ -92,12 +93,9 @@ CHILD_FIELDS = {
     "LineItem": "lineItems",
     "ShippingLine": "shippingLines",
     "FulfillmentOrder": "fulfillmentOrders",
-    "FulfillmentOrderLineItem": "lineItems",
-    "FulfillmentLineItem": "fulfillmentLineItems",
-    "RefundLineItem": "refundLineItems",
-    "OrderTransaction": "transactions",
 }
-PARENTS = ("Order", "Fulfillment", "FulfillmentOrder", "Refund")  # the types a child line can name
+PARENTS = ("Order",)  # the types a child line can name (BULK_ORDERS nests no connection deeper)
+UNREAD = "__unread"  # an order the file lists with fulfilments or refunds that ``nodes(ids:)`` did not return
 
 
 class BulkBackfill:
@@ -202,9 +200,37 @@ class BulkBackfill:
                 _attach(line, index, orders[-1])
         finally:
             response.close()
+        orders = self._complete(orders)
         if end is None:
             return Page.final(orders, updated_at_min=cursor.get("since"))
         return Page.more(orders, **{**cursor, "offset": end})
+
+    def _complete(self, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The page's orders, each with fulfilments or refunds replaced by its whole node, read by ``nodes(ids:)``.
+
+        An order Shopify no longer returns keeps its file line, marked :data:`UNREAD`: the
+        mapping refuses it, so it becomes a dead letter saying so rather than an order
+        landed without its shipments' or refunds' lines.
+        """
+        wanted = [
+            order["id"]
+            for order in orders
+            if isinstance(order.get("id"), str)
+            and (order.get("fulfillments") or order.get("refunds"))
+            and not order.get("__unattached")  # a dead letter already: kept as read, with what it cannot hold
+        ]
+        if not wanted:
+            return orders
+        found = self.graphql.query(NODES_QUERY, {"ids": wanted}).get("nodes")
+        if not isinstance(found, list):
+            raise TransportError("Shopify answered nodes(ids:) without its list", permanent=False)
+        whole = {node["id"]: node for node in found if isinstance(node, dict) and isinstance(node.get("id"), str)}
+        completed = []
+        for order in orders:
+            if order.get("id") in wanted:
+                order = whole.get(order["id"]) or {**order, UNREAD: True}
+            completed.append(order)
+        return completed
 
 
 def _lines(response, chunk_size: int = 1 << 16):

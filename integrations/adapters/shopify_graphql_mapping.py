@@ -75,6 +75,8 @@ def legacy_id(value: Any, where: str) -> str:
 def rest_order(payload: Any) -> dict[str, Any]:
     order = json_object(payload, "order")
     where = "order"
+    if order.get("__unread"):  # a bulk order with fulfilments or refunds that nodes(ids:) did not return
+        raise MappingError("order's fulfilment and refund lines could not be read: Shopify no longer returns the order")
     line_items = [_line_item(item, w) for item, w in _nodes(order, "lineItems", where)]
     fulfillment_orders = _nodes(order, "fulfillmentOrders", where)
     restated = {

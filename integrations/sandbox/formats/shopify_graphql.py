@@ -1,7 +1,8 @@
 """Shopify GraphQL Admin API 2025-07: ``POST /admin/api/<version>/graphql.json``.
 
 The sandbox is no GraphQL engine: it recognises the documents a Shopify client sends
-for what the sandbox has (``orders``, ``customers``, ``locations``, ``order(id:)``, and
+for what the sandbox has (``orders``, ``customers``, ``locations``, ``order(id:)``,
+``nodes(ids:)`` of orders, a bulk query of ``orders`` (held to Shopify's bulk limits), and
 the mutations ``fulfillmentOrderLineItemsPreparedForPickup`` and ``fulfillmentCreate``) by
 their root field, reads their variables, and answers every field the OmniDesk adapter
 selects, in Shopify's shapes: global ids (``gid://shopify/Order/…``), ``MoneyBag``
@@ -37,12 +38,12 @@ from .shopify_nodes import customer, gid, location, order
 
 logger = logging.getLogger(__name__)
 
-NODE_COST = {"orders": 3, "customers": 1, "locations": 1, "order": 3}
+NODE_COST = {"orders": 3, "customers": 1, "locations": 1, "order": 3, "nodes": 3}
 MUTATION_COST = 10
 MAX_QUERY_COST = 1000  # Shopify refuses a single query that asks for more
 ROOT = re.compile(
     r"\b(?P<field>bulkOperationRunQuery|fulfillmentOrderLineItemsPreparedForPickup|fulfillmentCreate"
-    r"|orders|customers|locations|order)\s*\("
+    r"|orders|customers|locations|order|nodes)\s*\("
     r"|\b(?P<bare>currentBulkOperation|locations)\b"
 )
 SEARCH = re.compile(r"updated_at:(?P<op>>=|>)\s*'?(?P<value>[^'\s]+)'?")
@@ -150,12 +151,20 @@ def _first(variables: dict, field: str) -> int:
         except (TypeError, ValueError):
             message = "Variable $first of type Int! was provided invalid value"
             raise VendorError(200, {"errors": [{"message": message}]}) from None
+    if field == "nodes":
+        ids = variables.get("ids")
+        if not isinstance(ids, list) or len(ids) > 250:
+            message = "Variable $ids of type [ID!]! was provided invalid value (at most 250 ids)"
+            raise VendorError(200, {"errors": [{"message": message}]})
+        return max(1, len(ids))
     return {"locations": 250, "order": 1}.get(field, 0)
 
 
 def _actual(field: str, data: dict) -> int:
     if field in ("orders", "customers", "locations"):
         return 1 + len((data.get(field) or {}).get("nodes") or []) * NODE_COST[field]
+    if field == "nodes":
+        return 1 + sum(node is not None for node in data.get("nodes") or []) * NODE_COST["nodes"]
     return 1 + NODE_COST["order"] if field == "order" else MUTATION_COST
 
 
@@ -167,8 +176,10 @@ def _run(world, field: str, variables: dict, render, origin: str) -> dict:
         return {field: _page(world, field, variables, render)}
     if field == "order":
         return {"order": _order_by_id(world, variables.get("id"), render)}
+    if field == "nodes":
+        return {"nodes": [_order_node(world, ident, render) for ident in variables.get("ids") or []]}
     if field == "bulkOperationRunQuery":
-        return {"bulkOperationRunQuery": bulk_run(world, render)}
+        return {"bulkOperationRunQuery": bulk_run(world, render, variables.get("query"))}
     if field == "currentBulkOperation":
         return {"currentBulkOperation": bulk_current(world, origin)}
     if field == "fulfillmentCreate":
@@ -212,6 +223,17 @@ def _page(world, resource: str, variables: dict, render) -> dict:
     return {"pageInfo": {"hasNextPage": bool(more), "endCursor": end}, "nodes": nodes}
 
 
+def _order_node(world, ident: Any, render) -> dict | None:
+    """``nodes(ids:)``: the order as the paged query gives it (corrupted as there), None for any other id."""
+    if not str(ident or "").startswith("gid://shopify/Order/"):
+        return None
+    node = _order_by_id(world, ident, render)
+    if node is None:
+        return None
+    how = world.corruption("shopify", "orders", str(ident).rsplit("/", 1)[-1])
+    return corrupt(node, how, id_field="id", list_field="lineItems", date_field="createdAt") if how else node
+
+
 def _order_by_id(world, ident: Any, render) -> dict | None:
     tail = str(ident or "").rsplit("/", 1)[-1]
     stream = world.stream("shopify", "orders")
@@ -225,9 +247,109 @@ def _order_by_id(world, ident: Any, render) -> dict | None:
 
 # -- bulk operations ------------------------------------------------------------------------------
 BULK_LISTS = ("fulfillments", "refunds")  # list fields: they stay in their parent's line
+# Order fields that are GraphQL lists, not connections: a connection inside one is refused in a bulk query.
+LIST_FIELDS = frozenset({"fulfillments", "refunds", "transactions", "trackingInfo", "customAttributes"})
+BULK_MAX_CONNECTIONS = 5
+BULK_MAX_DEPTH = 2
+TOKEN = re.compile(r'\.\.\.|[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*"|\S')
 
 
-def bulk_run(world, render) -> dict:
+def selection(document: str) -> dict:
+    """The first selection set of ``document`` as nested dicts (field -> its selection, or None for a leaf).
+
+    Arguments are skipped, an aliased field is keyed by its alias, and inline fragments merged into their parent: enough
+    to tell which fields, connections and lists a bulk query selects.
+    """
+    tokens = TOKEN.findall(document)
+    position = tokens.index("{") if "{" in tokens else len(tokens)
+
+    def skip_arguments(at: int) -> int:
+        depth = 0
+        while at < len(tokens):
+            depth += {"(": 1, ")": -1}.get(tokens[at], 0)
+            at += 1
+            if depth == 0:
+                return at
+        raise ValueError("unbalanced arguments")
+
+    def parse(at: int) -> tuple[dict, int]:
+        fields: dict = {}
+        at += 1  # past "{"
+        while at < len(tokens) and tokens[at] != "}":
+            token = tokens[at]
+            if token == "...":
+                at += 3 if tokens[at + 1] == "on" else 1  # "... on Type"
+                inner, at = parse(at)
+                fields.update(inner)
+                continue
+            name, at = token, at + 1  # an alias is the key its field's answer goes under
+            if at < len(tokens) and tokens[at] == ":":
+                at += 2
+            if at < len(tokens) and tokens[at] == "(":
+                at = skip_arguments(at)
+            sub = None
+            if at < len(tokens) and tokens[at] == "{":
+                sub, at = parse(at)
+            fields[name] = sub
+        if at >= len(tokens):
+            raise ValueError("unbalanced selection")
+        return fields, at + 1
+
+    if position >= len(tokens):
+        return {}
+    return parse(position)[0]
+
+
+def _connection_nodes(sub: dict | None) -> dict | None:
+    """The node selection of a connection's selection (``edges { node }`` or ``nodes``); None if no connection."""
+    if not sub:
+        return None
+    if isinstance(sub.get("edges"), dict) and "node" in sub["edges"]:
+        return sub["edges"]["node"] or {}
+    return sub["nodes"] or {} if "nodes" in sub else None
+
+
+def bulk_refusal(query: dict) -> str:
+    """Why Shopify would refuse this bulk query's selection ("" when it would not)."""
+    connections, problems = 0, []
+
+    def walk(fields: dict, depth: int, in_list: str) -> None:
+        nonlocal connections
+        for name, sub in fields.items():
+            nodes = _connection_nodes(sub)
+            if nodes is not None:
+                connections += 1
+                if in_list:
+                    problems.append(f"the connection {name} is inside the list field {in_list}")
+                if depth + 1 > BULK_MAX_DEPTH:
+                    problems.append(f"the connection {name} is nested {depth + 1} levels deep")
+                walk(nodes, depth + 1, in_list)
+            elif sub:
+                walk(sub, depth, name if name in LIST_FIELDS else in_list)
+
+    walk(query, 0, "")
+    if connections == 0:
+        problems.insert(0, "it has no connection")
+    if connections > BULK_MAX_CONNECTIONS:
+        problems.insert(0, f"it has {connections} connections (at most {BULK_MAX_CONNECTIONS})")
+    return "; ".join(problems)
+
+
+def prune(value: Any, fields: dict | None) -> Any:
+    """``value`` (a rendered node) cut down to what ``fields`` selects, connections kept as ``{"nodes": [...]}``."""
+    if fields is None:
+        return value
+    if isinstance(value, list):
+        return [prune(item, fields) for item in value]
+    if not isinstance(value, dict):
+        return value
+    nodes = _connection_nodes(fields)
+    if nodes is not None and isinstance(value.get("nodes"), list):
+        return {"nodes": [prune(item, nodes) for item in value["nodes"]]}
+    return {name: prune(value[name], sub) for name, sub in fields.items() if name in value}
+
+
+def bulk_run(world, render, query: Any = None) -> dict:
     """``bulkOperationRunQuery`` for the orders query: the JSONL of every order at this clock, by updated_at.
 
     As on Shopify, one operation runs at a time: asked again while its file is being written, it refuses
@@ -235,7 +357,19 @@ def bulk_run(world, render) -> dict:
     (a thread rendering :data:`BULK_CHUNK` orders at a time under the world's lock, all at
     the clock of the request); ``currentBulkOperation`` says RUNNING until the file is
     written and it has been asked at least once, then COMPLETED with the file's URL.
+
+    The query is held to Shopify's bulk restrictions (:func:`bulk_refusal`: at most five
+    connections, nested at most two deep, none inside a list field) and refused with an
+    ``INVALID`` userError otherwise; the file holds what the query selects (:func:`prune`).
     """
+    try:
+        wanted = selection(query) if isinstance(query, str) else {}
+    except (ValueError, IndexError):
+        wanted = {}
+    fields = _connection_nodes(wanted.get("orders")) if wanted else None
+    why = "the sandbox runs a bulk query of orders only" if fields is None else bulk_refusal(wanted)
+    if why:
+        return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": why, "code": "INVALID"}]}
     running = world.shopify_bulk
     if running is not None and running["file"] is None and not running["failed"]:
         running_id = gid("BulkOperation", running["number"])
@@ -250,7 +384,7 @@ def bulk_run(world, render) -> dict:
     number = (world.shopify_bulk or {}).get("number", 0) + 1
     bulk = {"number": number, "created": now, "polls": 0, "file": None, "failed": False}
     world.shopify_bulk = bulk
-    threading.Thread(target=_bulk_write, args=(world, render, bulk, rows), daemon=True).start()
+    threading.Thread(target=_bulk_write, args=(world, render, bulk, rows, fields), daemon=True).start()
     operation = {"id": gid("BulkOperation", number), "status": "CREATED", "createdAt": iso_z(now)}
     return {"bulkOperation": operation, "userErrors": []}
 
@@ -259,22 +393,22 @@ BULK_CHUNK = 200
 BULK_FILES_KEPT = 4
 
 
-def _bulk_write(world, render, bulk: dict, rows: list) -> None:
+def _bulk_write(world, render, bulk: dict, rows: list, fields: dict) -> None:
     try:
-        _bulk_render(world, render, bulk, rows)
+        _bulk_render(world, render, bulk, rows, fields)
     except Exception:  # as Shopify's INTERNAL_SERVER_ERROR: the operation fails, and the shop may start another
         logger.exception("sandbox: bulk operation %s failed writing its file", bulk["number"])
         bulk["failed"] = True
 
 
-def _bulk_render(world, render, bulk: dict, rows: list) -> None:
+def _bulk_render(world, render, bulk: dict, rows: list, fields: dict) -> None:
     stream = world.stream("shopify", "orders")
     now, lines = bulk["created"], []
     for start in range(0, len(rows), BULK_CHUNK):
         with world.lock:
             for updated, _, i in rows[start : start + BULK_CHUNK]:
                 node = order(world, stream.objects[i], render.resource(world, "orders", stream, i, updated), now)
-                own, *children = jsonl_lines(node)
+                own, *children = jsonl_lines(prune(node, fields))
                 how = world.corruption("shopify", "orders", str(stream.keys[i]))
                 if how:  # the order's own line is broken; its children still name it
                     own = corrupt(own, how, id_field="id", list_field="lineItems", date_field="createdAt")

@@ -366,29 +366,28 @@ FILE_URL = "https://storage.googleapis.com/shopify-tiers-assets-prod-us-east1/bu
 
 
 def bulk_lines(node: dict) -> list[dict]:
-    """Shopify's bulk JSONL of one order node: connections' nodes as lines after it, naming their parent."""
+    """Shopify's bulk JSONL of one order node as BULK_ORDERS selects it: the order-level connections' nodes as
+    lines after it, naming their parent; fulfilments and refunds as their ids only (their line items are
+    connections inside a list, which a bulk query cannot hold); no line items under the fulfillment orders."""
     own, children = {}, []
     for key, value in node.items():
-        if isinstance(value, dict) and "nodes" in value:
+        if key == "fulfillmentOrders":
+            children += [
+                {k: v for k, v in fo.items() if k != "lineItems"} | {"__parentId": node["id"]} for fo in value["nodes"]
+            ]
+        elif isinstance(value, dict) and "nodes" in value:
             children += [{**child, "__parentId": node["id"]} for child in value["nodes"]]
-        elif key == "refunds":
-            own[key] = []
-            for refund in value:
-                own[key].append({k: v for k, v in refund.items() if k not in ("refundLineItems", "transactions")})
-                for field in ("refundLineItems", "transactions"):
-                    children += [{**child, "__parentId": refund["id"]} for child in refund[field]["nodes"]]
+        elif key in ("fulfillments", "refunds"):
+            own[key] = [{"id": item["id"]} for item in value]
         else:
             own[key] = value
     return [own, *children]
 
 
 def with_ids(node: dict) -> dict:
-    """The fixture's node with an id on each shipping line and refund line item (bulk lines are told by id type)."""
+    """The fixture's node with an id on each shipping line (bulk lines are told by their id's type)."""
     for n, line in enumerate(node["shippingLines"]["nodes"]):
         line["id"] = f"gid://shopify/ShippingLine/{n + 1}"
-    for refund in node["refunds"]:
-        for n, item in enumerate(refund["refundLineItems"]["nodes"]):
-            item["id"] = f"gid://shopify/RefundLineItem/{n + 1}"
     return node
 
 
@@ -409,8 +408,10 @@ def test_a_first_sync_runs_a_bulk_operation_and_reads_its_file_page_by_page(bulk
         GRAPHQL, json=answer({"currentBulkOperation": {**operation, "status": "COMPLETED", "url": FILE_URL}})
     )
     responses.get(FILE_URL, body=body, status=206)
+    responses.post(GRAPHQL, json=answer({"nodes": [first]}))  # the page's order with fulfilments, read whole
     split = len(b"".join(json.dumps(line).encode() + b"\n" for line in bulk_lines(first)))
     responses.get(FILE_URL, body=body[split:], status=206)
+    responses.post(GRAPHQL, json=answer({"nodes": [second]}))
 
     bulk_adapter.page_size = 1
     started = bulk_adapter.fetch("orders", {})
@@ -428,6 +429,10 @@ def test_a_first_sync_runs_a_bulk_operation_and_reads_its_file_page_by_page(bulk
     assert bulk_adapter.map("orders", page_one.items[0]) == map_order_node(with_ids(node_fixture()))
     assert bulk_adapter.map("orders", page_one.items[0]) == map_order(rest_fixture())
     assert ([bulk_adapter.external_id("orders", o) for o in page_two.items], page_two.has_more) == (["2"], False)
+    nodes_asked = [
+        json.loads(c.request.body)["variables"] for c in responses.calls if b"OrderNodes" in (c.request.body or b"")
+    ]
+    assert nodes_asked == [{"ids": ["gid://shopify/Order/450789469"]}, {"ids": ["gid://shopify/Order/2"]}]
     assert page_two.cursor == {"updated_at_min": "2026-11-20T12:00:00Z"}
     downloads = [call.request for call in responses.calls if call.request.method == "GET"]
     assert [r.headers["Range"] for r in downloads] == ["bytes=0-", f"bytes={split}-"]
@@ -456,6 +461,35 @@ def test_a_failed_bulk_operation_is_started_again_and_a_line_without_its_parent_
     assert restarted.cursor == {"bulk": again["id"], "since": "2026-11-20T12:05:00Z"}
     with pytest.raises(MappingError, match=r"bulk lines it cannot hold: gid://shopify/LineItem/9"):
         bulk_adapter.map("orders", page.items[0])
+
+
+@responses.activate
+def test_a_bulk_order_shopify_no_longer_returns_whole_is_a_dead_letter_saying_so(bulk_adapter):
+    # Given a file order with fulfilments that nodes(ids:) answers with null (deleted since the file was written)
+    own = bulk_lines(with_ids(node_fixture()))[0]
+    responses.get(FILE_URL, body=json.dumps(own) + "\n", status=206)
+    responses.post(GRAPHQL, json=answer({"nodes": [None]}))
+
+    page = bulk_adapter.fetch("orders", {"bulk": "gid://shopify/BulkOperation/1", "since": "x", "url": FILE_URL})
+
+    # Then it is not landed without its shipments' and refunds' lines: the mapping refuses it, saying why
+    with pytest.raises(MappingError, match="fulfilment and refund lines could not be read"):
+        bulk_adapter.map("orders", page.items[0])
+
+
+def test_the_bulk_orders_query_is_one_shopify_accepts():
+    """Shopify's bulk restrictions (bulkOperationRunQuery): at most five connections, nested at most two levels
+    deep, no connection inside a list field; the sandbox holds a bulk query to the same rules."""
+    from integrations.adapters.shopify_bulk import BULK_ORDERS
+    from integrations.sandbox.formats.shopify_graphql import bulk_refusal, selection
+
+    assert bulk_refusal(selection(BULK_ORDERS)) == ""
+    too_deep = (
+        "{ orders { edges { node { id fulfillmentOrders { edges { node { lineItems { nodes { id } } } } } } } } }"
+    )
+    in_a_list = "{ orders { edges { node { id refunds { refundLineItems { edges { node { id } } } } } } } }"
+    assert bulk_refusal(selection(too_deep)) == "the connection lineItems is nested 3 levels deep"
+    assert bulk_refusal(selection(in_a_list)) == "the connection refundLineItems is inside the list field refunds"
 
 
 @responses.activate

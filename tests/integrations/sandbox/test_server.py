@@ -229,6 +229,22 @@ def test_the_management_command_serves_prints_the_urls_and_exports_the_truth(tmp
     assert json.loads((tmp_path / "truth.json").read_text())["seed"] == 3
 
 
+def test_a_bulk_query_beyond_shopifys_limits_is_refused(http, server):
+    from integrations.adapters.shopify_bulk import RUN_QUERY
+
+    graphql = server.url("shopify") + "/graphql.json"
+    names = ("lineItems", "shippingLines", "fulfillmentOrders", "returns", "events")
+    connections = " ".join(f"{name} {{ edges {{ node {{ id }} }} }}" for name in names)
+    query = f"{{ orders {{ edges {{ node {{ id {connections} }} }} }} }}"
+
+    answer = http.post(graphql, json={"query": RUN_QUERY, "variables": {"query": query}}, headers=SHOPIFY).json()
+
+    assert answer["data"]["bulkOperationRunQuery"] == {
+        "bulkOperation": None,
+        "userErrors": [{"field": ["query"], "message": "it has 6 connections (at most 5)", "code": "INVALID"}],
+    }
+
+
 def test_one_bulk_operation_runs_at_a_time_and_one_that_fails_writing_its_file_frees_the_shop(
     http, server, monkeypatch
 ):
