@@ -276,13 +276,13 @@ def selection(document: str) -> dict:
         fields: dict = {}
         at += 1  # past "{"
         while at < len(tokens) and tokens[at] != "}":
-            token = tokens[at]
-            if token == "...":
+            word = tokens[at]
+            if word == "...":
                 at += 3 if tokens[at + 1] == "on" else 1  # "... on Type"
                 inner, at = parse(at)
                 fields.update(inner)
                 continue
-            name, at = token, at + 1  # an alias is the key its field's answer goes under
+            name, at = word, at + 1  # an alias is the key its field's answer goes under
             if at < len(tokens) and tokens[at] == ":":
                 at += 2
             if at < len(tokens) and tokens[at] == "(":
