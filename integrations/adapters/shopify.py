@@ -146,7 +146,9 @@ class ShopifyAdapter(Adapter):
         ``orders.json`` lists an order's refund transactions (inside ``refunds``) but not
         its authorisations, captures, sales and voids; REST has no way to list them for
         many orders at once, so this is one request per order. An item without an id is
-        left as it is: mapping turns it into a dead letter.
+        left as it is: mapping turns it into a dead letter. ``in_shop_currency=true``: the
+        amounts in the shop's money, as the order's ``total_price`` and GraphQL's ``shopMoney``
+        (without it a multi-currency order's transactions are in the presentment currency).
         """
         out = []
         for order in orders:
@@ -154,7 +156,9 @@ class ShopifyAdapter(Adapter):
             if ident is None or isinstance(ident, bool) or ident == "":
                 out.append(order)
                 continue
-            transactions, _ = self._get(f"orders/{ident}/transactions.json", params={}, key="transactions")
+            transactions, _ = self._get(
+                f"orders/{ident}/transactions.json", params={"in_shop_currency": "true"}, key="transactions"
+            )
             out.append({**order, "transactions": transactions})
         return out
 

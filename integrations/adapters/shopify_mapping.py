@@ -14,7 +14,7 @@ Order status (first matching row wins; ``active`` fulfilments are those whose ow
 ==  ===========================================================  =================
  1  ``cancelled_at`` set                                         cancelled
  2  ``financial_status`` refunded                                refunded
- 3  pickup order and ``fulfillment_status`` fulfilled            collected
+ 3  pickup or till order and ``fulfillment_status`` fulfilled    collected
  4  active fulfilments exist, all ``shipment_status`` delivered  delivered
  5  an active shipment out_for_delivery                          out_for_delivery
  6  an active shipment in_transit                                in_transit
@@ -29,6 +29,10 @@ Order status (first matching row wins; ``active`` fulfilments are those whose ow
 says so exactly. Shipment statuses come from :data:`SHIPMENT_STATUS`.
 
 Choices the Shopify REST order leaves open:
+
+* A POS sale (``source_name`` pos) without shipping lines was taken at the till
+  (``carry_out``): its fulfilment, written as the customer leaves, is no parcel handed
+  to a carrier but the goods collected (a POS order to be shipped carries a shipping line).
 
 * A line without a SKU gets ``shopify-variant-<variant_id>`` (or ``shopify-line-<id>``
   for a custom item): unique and stable, and by design never equal to another
@@ -84,7 +88,10 @@ SHIPMENT_STATUS = {
     "delivered": "delivered",
 }
 PAID_FINANCIAL_STATUSES = frozenset({"paid", "partially_refunded"})
-PAYMENT_KINDS = frozenset({"authorization", "capture", "sale", "refund", "void"})
+PAYMENT_KINDS = frozenset({"authorization", "capture", "sale", "refund", "void", "change", "emv_authorization"})
+# Kinds recorded as another: an EMV (card-present) authorisation is an authorisation. The change handed back
+# on a cash sale paid with too much (GraphQL's CHANGE) is no payment of its own: it nets off the cash received.
+PAYMENT_KIND_AS = {"emv_authorization": "authorization"}
 PAYMENT_STATUS = {
     "success": "success",
     "pending": "pending",
@@ -140,14 +147,15 @@ def map_order(payload: Any) -> UpstreamOrder:
     financial_status = text(order, "financial_status", "order")
     fulfillment_status = text(order, "fulfillment_status", "order")
     channel = "store" if text(order, "source_name", "order") == "pos" else "web"
-    fulfilment = _fulfilment_kind(order)
+    fulfilment = _fulfilment_kind(order, channel)
     pickup = fulfilment == "pickup"
+    handed_over = fulfilment in ("pickup", "carry_out")  # the customer takes the goods in store
     # The order's location is the pickup store (conventions) or, for POS, the till's store.
     location_id = optional_ident(order, "location_id", "order") if pickup or channel == "store" else ""
     promised_by, window = _promise(order, delivery=fulfilment == "delivery")
 
     fulfilments = objects(order, "fulfillments", "order")
-    shipments = [_shipment(f, where, pickup=pickup, window=window) for f, where in fulfilments]
+    shipments = [_shipment(f, where, pickup=handed_over, window=window) for f, where in fulfilments]
     located = _line_locations(fulfilments, shipments)
     lines = [_line(item, where, located, location_id) for item, where in objects(order, "line_items", "order")]
     refunds = objects(order, "refunds", "order")
@@ -165,7 +173,7 @@ def map_order(payload: Any) -> UpstreamOrder:
             cancelled=cancelled_at is not None,
             financial_status=financial_status,
             fulfillment_status=fulfillment_status,
-            pickup=pickup,
+            pickup=handed_over,
             shipments=shipments,
         ),
         placed_at=_when(order, "created_at", "order", required=True),
@@ -178,7 +186,7 @@ def map_order(payload: Any) -> UpstreamOrder:
         phone=text(order, "phone", "order"),
         customer=None if customer is None else map_customer(customer, where="order.customer"),
         lines=lines,
-        payments=_payments(order, refunds, currency),
+        payments=_payments(order, refunds, currency, _presentment_rate(order, currency)),
         shipments=shipments,
         returns=_returns(refunds, {line.external_id: line.sku for line in lines}),
     )
@@ -231,10 +239,11 @@ def shipment_status(*, status: str, shipment_status: str, pickup: bool) -> str:
 
 
 # -- order parts -------------------------------------------------------------------------
-def _fulfilment_kind(order: Mapping[str, Any]) -> str:
+def _fulfilment_kind(order: Mapping[str, Any], channel: str) -> str:
+    """By the first shipping line's code; without one, a POS sale is taken at the till, anything else ships."""
     shipping_lines = objects(order, "shipping_lines", "order")
     if not shipping_lines:
-        return "ship"
+        return "carry_out" if channel == "store" else "ship"
     first, where = shipping_lines[0]
     code = text(first, "code", where).lower()
     return FULFILMENT_BY_SHIPPING_CODE.get(code, "ship")
@@ -315,30 +324,89 @@ def _sku(item: Mapping[str, Any], where: str) -> str:
     return f"shopify-line-{ident(item, 'id', where)}"
 
 
-def _payments(order: Mapping[str, Any], refunds: Objects, currency: str) -> list[PaymentRecord]:
+def _presentment_rate(order: Mapping[str, Any], currency: str) -> tuple[str, Decimal] | None:
+    """``(presentment currency, shop money per unit of it)`` from the order's ``total_price_set``, if it differs."""
+    bag = order.get("total_price_set")
+    if not isinstance(bag, Mapping):
+        return None
+    shop, shown = bag.get("shop_money"), bag.get("presentment_money")
+    if not (isinstance(shop, Mapping) and isinstance(shown, Mapping)):
+        return None
+    code = text(shown, "currency_code", "order.total_price_set.presentment_money")
+    if not code or code == currency:
+        return None
+    shop_amount = _money(shop, "amount", "order.total_price_set.shop_money")
+    shown_amount = _money(shown, "amount", "order.total_price_set.presentment_money")
+    return (code, shop_amount / shown_amount) if shown_amount else None
+
+
+def _payments(
+    order: Mapping[str, Any], refunds: Objects, currency: str, rate: tuple[str, Decimal] | None = None
+) -> list[PaymentRecord]:
     transactions = objects(order, "transactions", "order")
     for refund, where in refunds:
         transactions += objects(refund, "transactions", where)
     payments: dict[str, PaymentRecord] = {}
+    change: dict[str, tuple[Decimal, str, str]] = {}  # id -> (amount, gateway, where) of change given back
     for transaction, where in transactions:
-        payment = _payment(transaction, where, currency)
+        if enum(transaction, "kind", where, PAYMENT_KINDS) == "change":
+            if enum(transaction, "status", where, PAYMENT_STATUS) == "success":
+                amount = _shop_amount(transaction, where, currency, rate)
+                change.setdefault(ident(transaction, "id", where), (amount, text(transaction, "gateway", where), where))
+            continue
+        payment = _payment(transaction, where, currency, rate)
         payments.setdefault(payment.external_id, payment)
+    for amount, gateway, where in change.values():  # off the sale of the same gateway it was given back from
+        sale = next(
+            (p for p in reversed(payments.values())
+             if p.kind in ("sale", "capture") and p.status == "success" and p.gateway == gateway and p.amount >= amount),
+            None,
+        )  # fmt: skip
+        if sale is None:
+            raise MappingError(f"{where}: change of {amount} with no {gateway or 'cash'} sale to give it from")
+        payments[sale.external_id] = sale.model_copy(update={"amount": sale.amount - amount})
     return list(payments.values())
 
 
-def _payment(transaction: Mapping[str, Any], where: str, currency: str) -> PaymentRecord:
+def _payment(
+    transaction: Mapping[str, Any], where: str, currency: str, rate: tuple[str, Decimal] | None = None
+) -> PaymentRecord:
+    """One transaction, its amount in the shop's money (the order's ``currency``), as ``total_price`` is.
+
+    REST transactions are in the presentment currency unless asked ``in_shop_currency``
+    (embedded refund transactions always are): ``amount_set.shop_money`` is used when
+    present, else a presentment amount is converted at the order's own rate
+    (``total_price_set`` shop / presentment). An amount in another currency raises.
+    """
     status = enum(transaction, "status", where, PAYMENT_STATUS)
+    kind = enum(transaction, "kind", where, PAYMENT_KINDS)
+    amount = _shop_amount(transaction, where, currency, rate)
     card_brand, card_last4 = _card(transaction.get("payment_details"), f"{where}.payment_details")
     return PaymentRecord(
         external_id=ident(transaction, "id", where),
-        kind=enum(transaction, "kind", where, PAYMENT_KINDS),
+        kind=PAYMENT_KIND_AS.get(kind, kind),
         status=PAYMENT_STATUS[status],
-        amount=_money(transaction, "amount", where),
-        currency=text(transaction, "currency", where) or currency,
+        amount=amount,
+        currency=currency,
         gateway=text(transaction, "gateway", where),
         card_brand=card_brand,
         card_last4=card_last4,
         processed_at=_when(transaction, "processed_at", where, fallback="created_at"),
+    )
+
+
+def _shop_amount(transaction: Mapping[str, Any], where: str, currency: str, rate) -> Decimal:
+    bag = transaction.get("amount_set")
+    if isinstance(bag, Mapping) and isinstance(bag.get("shop_money"), Mapping):
+        return _money(bag["shop_money"], "amount", f"{where}.amount_set.shop_money")
+    amount = _money(transaction, "amount", where)
+    paid_in = text(transaction, "currency", where) or currency
+    if paid_in == currency:
+        return amount
+    if rate is not None and paid_in == rate[0]:
+        return (amount * rate[1]).quantize(Decimal("0.01"))
+    raise MappingError(
+        f"{where}.currency {paid_in} is neither the shop's {currency} nor the order's presentment currency"
     )
 
 

@@ -134,6 +134,7 @@ def _charged(order: Order, payments: list[Payment], zone) -> Clause:
     ok = [p for p in payments if p.status == Payment.Status.SUCCESS]
     taken = [p for p in ok if p.kind in (Payment.Kind.CAPTURE, Payment.Kind.SALE)]
     held = [p for p in ok if p.kind == Payment.Kind.AUTHORIZATION]
+    voided = sum((p.amount for p in ok if p.kind == Payment.Kind.VOID), Decimal(0))
     if taken:
         first = min(taken, key=lambda p: (p.processed_at or order.placed_at, p.pk))
         total = sum((p.amount for p in taken), Decimal(0))
@@ -143,15 +144,15 @@ def _charged(order: Order, payments: list[Payment], zone) -> Clause:
         if total != order.total:
             text = text[:-1] + f", of an order total of {money(order.total, order.currency)}."
         return Clause("charged", text, first.source.name, first.processed_at, "payments")
-    if held:
+    if held:  # a void releases an authorisation (Shopify's void names it as its parent; the amounts say as much)
         first = held[0]
-        return Clause(
-            "charged",
-            f"{money(first.amount, order.currency)} authorised ({card(first)}), not charged yet.",
-            first.source.name,
-            first.processed_at,
-            "payments",
-        )
+        authorised = sum((p.amount for p in held), Decimal(0))
+        how = f" ({card(first)})" if card(first) else ""
+        if voided >= authorised:
+            text = f"{money(authorised, order.currency)} authorisation voided{how}; nothing was charged."
+        else:
+            text = f"{money(authorised - voided, order.currency)} authorised{how}, not charged yet."
+        return Clause("charged", text, first.source.name, first.processed_at, "payments")
     source = order.origin_source.name if order.origin_source else ""
     return Clause("charged", "No charge recorded in any system.", source, None, "payments")
 
@@ -207,7 +208,7 @@ def _where(order: Order, pane: dict, zone, now: datetime) -> Clause | None:
     left = f"Left the warehouse on {day(parcel.shipped_at, zone)}; " if parcel.shipped_at else ""
     if scan is None:
         return Clause(
-            "where", f"{left}{_carrier(parcel)} has not scanned it yet.".capitalize(), system, None, "shipments"
+            "where", _sentence(f"{left}{_carrier(parcel)} has not scanned it yet."), system, None, "shipments"
         )
     place = f"{scan.location}, " if scan.location else ""
     what = scan.message or scan.status
@@ -218,7 +219,12 @@ def _where(order: Order, pane: dict, zone, now: datetime) -> Clause | None:
         text = f"{left}{_carrier(parcel)} has had no scan for {span(now - scan.occurred_at)} (last: {place}{day(scan.occurred_at, zone)})."
     else:
         text = f"{left}{_carrier(parcel)}: {what} ({place}{day(scan.occurred_at, zone)})."  # fmt: skip
-    return Clause("where", text[0].upper() + text[1:], system, scan.occurred_at, "shipments")
+    return Clause("where", _sentence(text), system, scan.occurred_at, "shipments")
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter upper case and the rest as written (carrier names, days, places keep theirs)."""
+    return text[:1].upper() + text[1:]
 
 
 def _when(order: Order, pane: dict, zone) -> Clause | None:

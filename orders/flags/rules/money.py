@@ -83,6 +83,9 @@ def _returned_value(order_ids: set[int], picking_ids: set[int]) -> dict[int, Dec
 def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
     """Money disagrees with the order: captured ≠ total, refunded > captured, or cancelled, captured, not refunded.
 
+    An order cancelled before anything was captured (an authorisation voided, or never paid)
+    has no money out of line: its total is not compared with the nothing captured.
+
     Captured is the sum of the successful sales and captures any system reports (the
     storefront's transactions, the POS's tenders). Only for a storefront order without a
     reported sale or capture does its ``financial_status`` speak: paid / partially_refunded /
@@ -118,7 +121,7 @@ def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -
         row = {**row, "captured": captured, "refunded": refunded, "financial": status}
         row["underpaid"] = not sales and status.startswith("partially_paid/")
         wrong = (
-            captured != row["total"]
+            (captured != row["total"] and not (row["cancelled"] and captured == 0))  # cancelled before any capture
             or row["underpaid"]
             or refunded > captured
             or (row["cancelled"] and captured > 0 and refunded == 0)

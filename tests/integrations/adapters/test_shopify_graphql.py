@@ -116,7 +116,7 @@ def test_a_pickup_order_is_at_the_store_of_its_pick_up_fulfillment_order():
         (lambda n: n.update(id="450789469x"), r"order\.id is not a Shopify global id"),
         (lambda n: n.update(lineItems="corrupted"), r"order\.lineItems must be a JSON object, got str"),
         (lambda n: n["lineItems"]["nodes"][0].pop("originalUnitPriceSet"), r"lineItems\.nodes\[0\]\.originalUnit"),
-        (lambda n: n["transactions"][0].update(kind="CHANGE"), r"order\.transactions\[0\]\.kind"),
+        (lambda n: n["transactions"][0].update(kind="SUGGESTED_REFUND"), r"order\.transactions\[0\]\.kind"),
         (lambda n: n["refunds"][0]["refundLineItems"]["nodes"][0].pop("lineItem"), r"refundLineItems.*lineItem"),
     ],
 )

@@ -7,13 +7,17 @@ No database: the adapter is pure apart from HTTP, which ``responses`` mocks."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from pydantic import ValidationError
 
 from integrations.adapters import adapter_class
 from integrations.adapters.shopify import ShopifyAdapter, map_order
+from integrations.adapters.shopify_graphql_mapping import map_order_node
+from integrations.adapters.shopify_mapping import map_location
 from integrations.records import (
     CustomerRecord,
     MappingError,
@@ -21,6 +25,11 @@ from integrations.records import (
     ReturnRecord,
     ShipmentRecord,
 )
+from orders.desk.selectors import order_pane
+from orders.flags.rules.money import payment_mismatch
+from orders.ingest import ingest
+from orders.models import Order
+from tests.factories import SourceFactory
 from tests.vendor_fixtures import load
 
 from ..helpers import utc
@@ -415,8 +424,8 @@ def test_malformed_order_raises_naming_the_field(field, value, reason):
         (
             "refunds",
             "transactions",
-            [{"id": 1, "kind": "change", "status": "success", "amount": "5.00"}],
-            r"kind 'change' is not one of",
+            [{"id": 1, "kind": "suggested_refund", "status": "success", "amount": "5.00"}],
+            r"kind 'suggested_refund' is not one of",
         ),
     ],
 )
@@ -439,3 +448,186 @@ def test_value_the_record_refuses_raises_validation_error():
 
     with pytest.raises(ValidationError, match="unit_price"):
         map_order(order)
+
+
+# -- what the staff member sees of real-vendor-shaped Shopify orders, landed ----------------------------
+# (payloads start from Shopify's own reference examples in tests/fixtures/vendor/shopify/)
+
+
+NOW = datetime(2025, 4, 3, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def shop(db):
+    return SourceFactory(name="shopify", kind="storefront", adapter="shopify")
+
+
+def rest_order(name: str = "order_tagged_fulfilled_refunded") -> dict:
+    return load("shopify", name)["order"]
+
+
+def graphql_order() -> dict:
+    return load("shopify", "graphql_orders_page_1001")["data"]["orders"]["nodes"][0]
+
+
+def land(source, *records) -> None:
+    ingest(source=source, records=list(records), synced_at=timezone.now())
+
+
+def landed_order(source, payload: dict) -> Order:
+    record = map_order(payload)
+    land(source, record)
+    return Order.objects.get(records__source=source, records__external_id=record.external_id)
+
+
+def simple_paid_order(**changes) -> dict:
+    """The sample order, reduced to one live line (the red iPod), paid in full by one sale, nothing shipped."""
+    order = rest_order()
+    red = next(item for item in order["line_items"] if item["sku"] == "IPOD2008RED")
+    order.update(
+        {
+            "line_items": [red],
+            "fulfillments": [],
+            "refunds": [],
+            "financial_status": "paid",
+            "fulfillment_status": None,
+            "total_price": "199.00",
+            "current_total_price": "199.00",
+            "transactions": [
+                {
+                    "id": 9001,
+                    "kind": "sale",
+                    "status": "success",
+                    "amount": "199.00",
+                    "currency": "USD",
+                    "gateway": "bogus",
+                    "processed_at": "2025-04-02T11:00:00-05:00",
+                }
+            ],
+        }
+    )
+    order.update(changes)
+    return order
+
+
+# -- a Shopify POS till sale ------------------------------------------------------------------
+def test_pos_till_sale_is_bought_in_store_not_handed_to_a_carrier(shop):
+    """A Shopify POS sale: ``source_name: pos``, the till's ``location_id``, no shipping lines, fulfilled at
+    once by a fulfilment with no tracking (what POS writes when the customer walks out with the goods)."""
+    land(shop, map_location({"id": 487838322, "name": "Downtown"}))
+    payload = simple_paid_order(
+        source_name="pos",
+        location_id=487838322,
+        shipping_lines=[],
+        fulfillment_status="fulfilled",
+        fulfillments=[
+            {
+                "id": 7001,
+                "status": "success",
+                "shipment_status": None,
+                "tracking_company": None,
+                "tracking_number": None,
+                "tracking_url": None,
+                "location_id": 487838322,
+                "created_at": "2025-04-02T11:00:05-05:00",
+                "updated_at": "2025-04-02T11:00:05-05:00",
+                "line_items": [{"id": 518995019, "sku": "IPOD2008RED"}],
+            }
+        ],
+    )
+    order = landed_order(shop, payload)
+    pane = order_pane(order)
+
+    assert order.channel == "store"
+    assert order.fulfilment == "carry_out"  # was: "ship"
+    assert pane["standing"].status == "collected"  # was: "handed_to_carrier"
+    assert pane["cannot_cancel"] == "bought at the till"  # was: "already dispatched"
+
+
+# -- multi-currency: REST transaction amounts are in the presentment currency --------------------
+def test_rest_presentment_currency_payment_is_not_a_mismatch(shop):
+    """A shop in USD selling in CAD: ``total_price`` is shop money (USD), the order's transaction is in the
+    presentment currency (``amount`` 270.00, ``currency`` CAD), as REST transactions are since multi-currency.
+    The customer paid the order in full: no payment_mismatch, and the pane says what was paid in the shop's money.
+    """
+    payload = simple_paid_order(presentment_currency="CAD")
+    payload["total_price_set"] = {
+        "shop_money": {"amount": "199.00", "currency_code": "USD"},
+        "presentment_money": {"amount": "270.00", "currency_code": "CAD"},
+    }
+    payload["transactions"][0].update({"amount": "270.00", "currency": "CAD"})
+    order = landed_order(shop, payload)
+
+    assert payment_mismatch([order.pk], now=NOW, threshold=None) == {}  # was: 270.00 captured of 199.00
+    charged = order_pane(order)["answer"].clauses[0]
+    assert charged.text.startswith("Paid $199.00")  # was: "Paid $270.00 ..., of an order total of $199.00."
+
+
+# -- a voided authorisation -------------------------------------------------------------------
+def test_voided_authorisation_is_not_reported_as_held(shop):
+    """Cancelled before capture: the authorisation was voided (``financial_status: voided``, a ``void``
+    transaction on the authorisation). Nothing is held and nothing was charged; no money is out of line."""
+    payload = simple_paid_order(
+        financial_status="voided",
+        cancelled_at="2025-04-02T12:00:00-05:00",
+        cancel_reason="customer",
+        transactions=[
+            {"id": 9101, "kind": "authorization", "status": "success", "amount": "199.00", "currency": "USD",
+             "gateway": "bogus", "processed_at": "2025-04-02T11:00:00-05:00"},
+            {"id": 9102, "kind": "void", "status": "success", "amount": "199.00", "currency": "USD",
+             "gateway": "bogus", "parent_id": 9101, "processed_at": "2025-04-02T12:00:00-05:00"},
+        ],
+    )  # fmt: skip
+    order = landed_order(shop, payload)
+
+    charged = order_pane(order)["answer"].clauses[0]
+    assert charged.text == "$199.00 authorisation voided (bogus); nothing was charged."  # was: "… authorised …"
+    assert payment_mismatch([order.pk], now=NOW, threshold=None) == {}  # was: total 199.00 but 0 captured
+
+
+# -- a POS cash sale with change given ----------------------------------------------------------
+def test_pos_cash_sale_with_change_is_landed_and_balanced(shop):
+    """GraphQL ``OrderTransactionKind`` documents ``CHANGE``: "the money returned to the customer when they've
+    paid too much during a cash transaction". A POS cash sale of 598.94 paid with 600.00 gets a SALE of 600.00
+    and a CHANGE of 1.06. The order must land (not become a dead letter) and its money must balance."""
+    node = graphql_order()
+    node.update(
+        {
+            "sourceName": "pos",
+            "displayFinancialStatus": "PAID",
+            "displayFulfillmentStatus": "FULFILLED",
+            "fulfillments": [],
+            "refunds": [],
+            "shippingLines": {"nodes": []},
+            "transactions": [
+                {"id": "gid://shopify/OrderTransaction/9201", "kind": "SALE", "status": "SUCCESS", "gateway": "cash",
+                 "processedAt": "2025-04-02T16:00:00Z", "createdAt": "2025-04-02T16:00:00Z",
+                 "amountSet": {"shopMoney": {"amount": "600.00", "currencyCode": "USD"}}, "paymentDetails": None},
+                {"id": "gid://shopify/OrderTransaction/9202", "kind": "CHANGE", "status": "SUCCESS", "gateway": "cash",
+                 "processedAt": "2025-04-02T16:00:01Z", "createdAt": "2025-04-02T16:00:01Z",
+                 "amountSet": {"shopMoney": {"amount": "1.06", "currencyCode": "USD"}}, "paymentDetails": None},
+            ],
+        }
+    )  # fmt: skip
+    record = map_order_node(node)  # was: MappingError "order.transactions[1].kind 'change' is not one of ..."
+    land(shop, record)
+    order = Order.objects.get()
+
+    assert [(p.kind, p.amount) for p in record.payments] == [("sale", Decimal("598.94"))]  # 600.00 less 1.06 change
+
+    assert payment_mismatch([order.pk], now=NOW, threshold=None) == {}
+
+
+# -- the pane's words keep their capitals -------------------------------------------------------
+def test_not_yet_scanned_parcel_keeps_carrier_and_day_capitalised(shop):
+    """The sample's UPS fulfilment (``status: success``, ``shipment_status: null``), not scanned yet."""
+    payload = simple_paid_order(fulfillment_status="fulfilled")
+    fulfilment = load("shopify", "fulfillment_update_tracking_ups")["fulfillment"]
+    fulfilment["line_items"] = [{"id": 518995019, "sku": "IPOD2008RED"}]
+    fulfilment["created_at"] = "2025-04-02T11:29:59-05:00"
+    payload["fulfillments"] = [fulfilment]
+    order = landed_order(shop, payload)
+
+    where = next(c for c in order_pane(order)["answer"].clauses if c.topic == "where")
+    # was: "Left the warehouse on wed 2 apr; ups has not scanned it yet."
+    assert where.text == "Left the warehouse on Wed 2 Apr; UPS has not scanned it yet."
