@@ -80,6 +80,7 @@ def orphan_scope(source, by_type: dict[type, list]) -> OrphanScope:
         order_external_ids=frozenset(filter(None, ids)),
         order_numbers=frozenset(filter(None, numbers)),
         tracking_numbers=frozenset(filter(None, tracking)),
+        picking_external_ids=frozenset(r.external_id for r in pickings),
     )
 
 

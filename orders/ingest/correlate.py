@@ -19,7 +19,9 @@ when the storefront has none).
 
 **Late arrivals.** Pickings, standalone payments and carrier trackers may land before
 the order they belong to; they keep the reference that names it and are linked when
-it arrives (:func:`orphans_link`), their timeline events with them.
+it arrives (:func:`orphans_link`), their timeline events with them. An ERP move (a
+picking line) may land before its picking: it keeps the picking's id and is linked when
+the picking lands (:func:`picking_lines_link`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from ..models import (
     OrderRecord,
     Payment,
     Picking,
+    PickingLine,
     PickingPackage,
     Return,
     Shipment,
@@ -213,6 +216,7 @@ class OrphanScope:
     order_external_ids: frozenset[str] = frozenset()
     order_numbers: frozenset[str] = frozenset()
     tracking_numbers: frozenset[str] = frozenset()
+    picking_external_ids: frozenset[str] = frozenset()  # the page's own pickings, which moves may wait for
 
 
 def _orphans_of_scope(kind: str, scope: OrphanScope, tracking: set[str]) -> Q | None:
@@ -268,7 +272,45 @@ def orphans_link(scope: OrphanScope | None = None) -> set[int]:
         update_rows(
             TimelineEvent, [{"id": pk, "order_id": subjects[subject]} for pk, subject in events], fields=["order_id"]
         )
-    return touched
+    return touched | picking_lines_link(scope)
+
+
+def picking_lines_link(scope: OrphanScope | None = None) -> set[int]:
+    """Attach ERP moves that landed before their picking to it. Returns the orders of the pickings they joined.
+
+    Odoo's moves stream may carry a move whose picking the pickings stream has not brought
+    yet (created between the two reads of one run). With a ``scope`` only the moves waiting
+    for that page's pickings are looked at (one probe of the partial ``pickingline_unlinked``
+    index per picking id, none when the page has no picking); without, every waiting move
+    whose picking is there, once per sync run.
+    """
+    waiting = PickingLine.objects.filter(picking__isnull=True).order_by("pk")
+    if scope is None:
+        there = Picking.objects.filter(source_id=OuterRef("source_id"), external_id=OuterRef("picking_external_id"))
+        waiting = waiting.filter(Exists(there))
+    elif scope.picking_external_ids:
+        waiting = waiting.filter(source_id=scope.source_id, picking_external_id__any=scope.picking_external_ids)
+    else:
+        return set()
+    # Skipped, never waited for, when another sync's open transaction holds them (as in orphans_link).
+    lines = list(waiting.select_for_update(skip_locked=True).values_list("id", "source_id", "picking_external_id"))
+    if not lines:
+        return set()
+    keys = {(source_id, ext) for _, source_id, ext in lines}
+    pickings = {
+        (source_id, ext): (pk, order_id)
+        for pk, source_id, ext, order_id in Picking.objects.filter(
+            source_id__any={source_id for source_id, _ in keys}, external_id__any={ext for _, ext in keys}
+        ).values_list("id", "source_id", "external_id", "order_id")
+        if (source_id, ext) in keys
+    }
+    rows = [
+        {"id": pk, "picking_id": pickings[(source_id, ext)][0]}
+        for pk, source_id, ext in lines
+        if (source_id, ext) in pickings
+    ]
+    update_rows(PickingLine, rows, fields=["picking_id"])
+    return {order_id for key, (_, order_id) in pickings.items() if order_id}
 
 
 # What each kind of orphan names its order by, and (for the run's one pass) how to tell its order is there.

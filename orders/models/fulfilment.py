@@ -92,6 +92,14 @@ class PickingLine(SourcedModel):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="pickingline_unique")]
+        indexes = [
+            # Orphan linking (orders/ingest/correlate.py): moves that landed before their picking, by its id.
+            models.Index(
+                fields=["source", "picking_external_id"],
+                condition=models.Q(picking__isnull=True),
+                name="pickingline_unlinked",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku}"

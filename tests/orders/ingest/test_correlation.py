@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from integrations.adapters.odoo_mapping import map_picking
+from integrations.adapters.odoo_mapping import map_move, map_picking
 from integrations.adapters.square_mapping import map_order
 from integrations.records import PickingRecord, ShipmentRecord, TrackerRecord, UpstreamOrder
 from orders.desk.answer import order_answer
 from orders.desk.selectors import order_pane
 from orders.flags.rules.money import payment_mismatch
-from orders.ingest import ingest
+from orders.ingest import ingest, orphans_settle
 from orders.models import (
     CustomerIdentity,
     Order,
@@ -22,6 +22,7 @@ from orders.models import (
     OrderRecord,
     Payment,
     Picking,
+    PickingLine,
     Return,
     Shipment,
     TimelineEvent,
@@ -29,6 +30,7 @@ from orders.models import (
 from tests.factories import SourceFactory
 from tests.integrations.adapters.odoo.support import PICKING
 from tests.integrations.adapters.square.support import order_fixture, return_order
+from tests.orders.vendor_shapes import move, picking
 
 PLACED = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
@@ -160,6 +162,29 @@ def test_a_picking_before_its_sale_order_is_linked_when_the_order_lands(shop, er
     assert picking.order_id == order.pk
     assert order.status == "assigned"
     assert order.events.filter(subject=f"picking:{erp.pk}:7").count() == 1
+
+
+def test_moves_that_land_before_their_picking_are_attached_when_the_picking_lands(erp):
+    """Odoo created the picking and its moves between the pickings stream and the moves stream of one run."""
+    land(erp, sale_order())
+    land(erp, map_move(move(501, 9, "WH/OUT/00009", "LAMP-1", 2.0, written=PLACED)))  # the moves stream first
+    assert PickingLine.objects.get().picking_id is None
+    land(erp, map_picking(picking(9, "WH/OUT/00009", "assigned", scheduled=PLACED, written=PLACED)))  # next run
+
+    picking_row = Picking.objects.get(external_id="9")
+    assert picking_row.order_id == Order.objects.get().pk
+    assert list(picking_row.lines.values_list("sku", "quantity")) == [("LAMP-1", Decimal("2.000"))]
+
+
+def test_the_runs_last_pass_attaches_a_move_whose_picking_landed_meanwhile(erp):
+    """A page's own pass can miss a move another transaction was writing; the run's last pass picks it up."""
+    land(erp, sale_order())
+    land(erp, map_picking(picking(9, "WH/OUT/00009", "assigned", scheduled=PLACED, written=PLACED)))
+    land(erp, map_move(move(501, 9, "WH/OUT/00009", "LAMP-1", 2.0, written=PLACED)))
+    PickingLine.objects.update(picking=None)  # as if the picking's page had not seen it
+
+    assert orphans_settle() == {Order.objects.get().pk}
+    assert list(Picking.objects.get().lines.values_list("sku", "quantity")) == [("LAMP-1", Decimal("2.000"))]
 
 
 def test_a_tracker_finds_its_order_by_tracking_number_in_either_order(shop, carrier):
