@@ -4,20 +4,31 @@ Every screen and message that says where an order is reads :func:`standings`: th
 pane, the JSON API, the ``promise_at_risk`` rule, customer messages, and the status stored
 on ``Order`` (:func:`orders_status_refresh`, after every landed page and counter action).
 
+**Still to go out.** Part of an order may not have left yet while another part has: an ERP
+outgoing picking not yet done (Odoo's backorder of what was not in stock), or a storefront
+record saying the order is only partly fulfilled (Shopify ``fulfillment_status`` partial: a line
+never fulfilled). While anything is still to go out, the order has not been *delivered*,
+whatever a parcel or a system says of the part that went.
+
 **Status precedence** (the first that holds):
 
 1. *cancelled* — the order's origin system cancelled it;
 2. *a return* — refunded, returned or return requested, as any system reports it (a return
-   comes after delivery, so it beats delivered);
+   comes after delivery, so it beats delivered; a refund with nothing dispatched is no return,
+   :attr:`Standing.dispatched` says which);
 3. *delivered* / *collected* — a parcel delivered, a pickup handed over, or a system saying so;
+   *delivered* only while nothing is still to go out;
 4. *a carrier problem* — the latest scan of a parcel not delivered is a failure, an error
    (*delivery problem*) or a return to sender (*returning to sender*): it beats in transit;
-5. otherwise the furthest stage any system reports (ERP picking, carrier scan, the counter).
+5. otherwise the furthest stage short of arrival any system reports (ERP picking, carrier scan,
+   the counter); a parcel delivered while the rest is still to go counts as handed to the carrier
+   (:attr:`Standing.part_delivered` names it).
 
-**Projected date** (the first that holds): the delivery of a delivered parcel; the carrier's
-estimate (else the booked delivery window) of the parcels still moving, the latest of them;
-the ERP's scheduled date of a picking not yet done; the promise. A parcel in a carrier problem
-has no meaningful estimate: while no other parcel moves, nothing is projected.
+**Projected date** (the first that holds): the delivery of the first delivered parcel, once
+nothing is still to go out; no date while a parcel is in a carrier problem and no other parcel
+moves; the latest of the carrier's estimates (else the booked delivery window) of the parcels
+still moving and the ERP's scheduled dates of the pickings not yet done — unless that latest is a
+picking leaving by the promise, when the promise stands; the promise.
 """
 
 from __future__ import annotations
@@ -44,6 +55,9 @@ PICKUP_STATUS = {Pickup.Stage.READY: Lifecycle.READY_FOR_PICKUP, Pickup.Stage.CO
 # EasyPost tracker statuses (the first part of a carrier shipment's ``raw_status``) that mean trouble.
 CARRIER_PROBLEM = {"failure": Lifecycle.DELIVERY_PROBLEM, "error": Lifecycle.DELIVERY_PROBLEM}
 CARRIER_RETURNING = {"return_to_sender": Lifecycle.RETURNING}
+# A storefront record's raw status whose fulfilment part says some lines were never fulfilled (Shopify's
+# ``<financial_status>/<fulfillment_status>``: ``paid/partial``; GraphQL's PARTIALLY_FULFILLED maps to it too).
+PARTLY_FULFILLED = "partial"
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,9 @@ class Evidence:
     stages: list[str] = field(default_factory=list)
     parcels: list[Parcel] = field(default_factory=list)
     open_pickings: list[tuple[str, str, datetime]] = field(default_factory=list)  # (system, name, scheduled)
+    # What is still to go out: (system, picking name) of each open outgoing picking, (system, "") of a
+    # storefront record saying the order is only partly fulfilled.
+    unsent: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -116,6 +133,9 @@ class Standing:
     status: str
     projected: Projection | None
     problem: Parcel | None = None  # the parcel in a carrier problem, when that is the status
+    unsent: tuple[tuple[str, str], ...] = ()  # what is still to go out (:attr:`Evidence.unsent`)
+    part_delivered: Parcel | None = None  # the first parcel delivered while the rest is still to go out
+    dispatched: bool = False  # something has left on its way to the customer (:data:`SENT`)
 
     @property
     def label(self) -> str:
@@ -130,8 +150,15 @@ def standing_of(e: Evidence) -> Standing:
     delivered = [p for p in e.parcels if p.delivered_at or p.status == Lifecycle.DELIVERED]
     arrival = min((p.delivered_at for p in delivered if p.delivered_at), default=None)
     arrived = [s for s in e.stages if s in ARRIVED] or ([Lifecycle.DELIVERED] if delivered else [])
+    if e.unsent:  # the rest is still to go out: delivered is not the order's word, collected still is
+        arrived = [s for s in arrived if s != Lifecycle.DELIVERED]
     moving = [p for p in e.parcels if p not in delivered and p.status != Lifecycle.CANCELLED and not p.problem]
     troubled = [p for p in e.parcels if p.problem]
+    short_of_arrival = [s for s in e.stages if s not in ARRIVED and s not in RETURN_STAGES]
+    part_delivered = None
+    if e.unsent and delivered:
+        part_delivered = next((p for p in delivered if p.delivered_at == arrival), delivered[0])
+        short_of_arrival.append(Lifecycle.HANDED_TO_CARRIER)
     if returns:
         status = max(returns, key=RANK.__getitem__)
     elif arrived:
@@ -139,9 +166,13 @@ def standing_of(e: Evidence) -> Standing:
     elif troubled and not moving:
         status = troubled[-1].problem
     else:
-        status = max(e.stages, key=RANK.__getitem__, default=Lifecycle.PLACED)
+        status = max(short_of_arrival, key=RANK.__getitem__, default=Lifecycle.PLACED)
     problem = troubled[-1] if status in (Lifecycle.DELIVERY_PROBLEM, Lifecycle.RETURNING) else None
-    return Standing(status, _projection(e, arrival, delivered, moving, troubled), problem)
+    projected = _projection(e, None if e.unsent else arrival, delivered, moving, troubled)
+    dispatched = any(s in SENT for s in (status, *e.stages))
+    return Standing(
+        status, projected, problem, tuple(e.unsent), part_delivered if status not in ARRIVED else None, dispatched
+    )
 
 
 def _projection(e: Evidence, arrival, delivered, moving, troubled) -> Projection | None:
@@ -155,20 +186,18 @@ def _projection(e: Evidence, arrival, delivered, moving, troubled) -> Projection
         for p in moving
         if p.estimated or p.window_end
     ]
-    if estimates:
-        return max(estimates, key=lambda p: (p.at, p.system, p.what))
-    if troubled:
+    if troubled and not estimates:
         return None
-    if e.open_pickings:
-        system, name, scheduled = max(e.open_pickings, key=lambda p: (p[2], p[0], p[1]))
-        if e.promised_by is None or scheduled > e.promised_by:
-            return Projection(scheduled, system, "schedules", name)
+    schedules = [Projection(scheduled, system, "schedules", name) for system, name, scheduled in e.open_pickings]
+    latest = max(estimates + schedules, key=lambda p: (p.at, p.system, p.what), default=None)
+    if latest is not None and not (latest.kind == "schedules" and e.promised_by and latest.at <= e.promised_by):
+        return latest
     return Projection(e.promised_by, "", "promised") if e.promised_by else None
 
 
 # The rows an order's evidence is read from, as plain tuples (``evidence_of`` reads them for any number of
 # orders; the agent's pane hands over the rows it shows anyway, :func:`evidence_read`):
-RecordRow = tuple[int, str]  # (source id, status)
+RecordRow = tuple[int, str, str, str]  # (source id, system, status, raw status)
 PickingRow = tuple[str, str, str, str, datetime | None]  # (system, name, kind, status, scheduled at)
 # (id, system, system kind, tracking number, status, raw status, estimated delivery, window end, delivered at)
 ShipmentRow = tuple[int, str, str, str, str, str, datetime | None, datetime | None, datetime | None]
@@ -187,7 +216,7 @@ def evidence_of(order_ids: Iterable[int]) -> dict[int, Evidence]:
     records: dict[int, list[RecordRow]] = defaultdict(list)
     for order_id, *row in (
         OrderRecord.objects.filter(order_id__any=order_ids)
-        .values_list("order_id", "source_id", "status")
+        .values_list("order_id", "source_id", "source__name", "status", "raw_status")
         .order_by("order_id", "id")
     ):
         records[order_id].append(tuple(row))
@@ -232,18 +261,22 @@ def evidence_read(
 ) -> Evidence:
     """The one reading of an order's rows as evidence: its records, pickings and shipments, each in id order."""
     e = Evidence(origin=origin, promised_by=promised_by)
-    for source_id, status in records:
+    for source_id, system, status, raw_status in records:
         if status == Lifecycle.CANCELLED:
             e.origin_cancelled = e.origin_cancelled or source_id == e.origin
         else:
             e.stages.append(status)
+        if PARTLY_FULFILLED in raw_status.split("/")[1:]:
+            e.unsent.append((system, ""))
     for system, name, kind, status, scheduled in pickings:
         if kind == Picking.Kind.INCOMING and status not in RETURN_STAGES:
             continue  # a return on its way back is not the order's progress
         if status != Lifecycle.CANCELLED:
             e.stages.append(status)
-        if kind == Picking.Kind.OUTGOING and status in OPEN_PICKING and scheduled:
-            e.open_pickings.append((system, name, scheduled))
+        if kind == Picking.Kind.OUTGOING and status in OPEN_PICKING:
+            e.unsent.append((system, name))
+            if scheduled:
+                e.open_pickings.append((system, name, scheduled))
     e.parcels = _parcels(shipments)
     e.stages.extend(p.status for p in e.parcels if p.status != Lifecycle.CANCELLED)
     if pickup_stage in PICKUP_STATUS:
@@ -291,6 +324,9 @@ DISPATCHED = {
     Lifecycle.RETURNED,
     Lifecycle.REFUNDED,
 }
+# Something left the building on its way to the customer (a return stage alone does not say so: a refund
+# may come before anything was sent).
+SENT = DISPATCHED - set(RETURN_STAGES)
 
 
 def cannot_cancel(order: Order, standing: Standing) -> str:
@@ -303,11 +339,11 @@ def cannot_cancel(order: Order, standing: Standing) -> str:
         return "collected in store"
     if standing.status == Lifecycle.DELIVERED:
         return "already delivered"
-    if standing.status in RETURN_STAGES:
-        return "already delivered and being returned"
-    if standing.status in DISPATCHED:  # a parcel any system reports is a stage of the standing
+    if standing.status in RETURN_STAGES and (standing.dispatched or standing.status != Lifecycle.REFUNDED):
+        return "already delivered and being returned"  # a return requested or received: it reached them
+    if standing.dispatched:  # a parcel any system reports is a stage of the standing
         return "already dispatched"
-    return ""
+    return ""  # refunded with nothing sent: not dispatched, so it can still be cancelled (S10)
 
 
 def cancellable(order: Order, standing: Standing) -> bool:

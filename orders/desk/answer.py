@@ -192,6 +192,8 @@ def _where(order: Order, pane: dict, zone, now: datetime) -> Clause | None:
                 r.received_at,
                 "returns",
             )
+        if status == Lifecycle.REFUNDED and not standing.dispatched:
+            return Clause("where", "Refunded before anything was sent.", _origin(order), None, "payments")
         return Clause("where", "A return has been requested.", _origin(order), None, "returns")  # fmt: skip
     if not parcels:
         if status in (Lifecycle.PLACED, Lifecycle.PAID):
@@ -202,6 +204,8 @@ def _where(order: Order, pane: dict, zone, now: datetime) -> Clause | None:
     parcel = _main_parcel(parcels)
     scan = _latest_scan(parcel)
     system = parcel.source.name
+    if standing.part_delivered is not None and _delivered(parcel):
+        return _part_delivered(parcel, standing, scan, zone)
     if status == Lifecycle.DELIVERED:
         at = parcel.delivered_at or (scan.occurred_at if scan else None)
         return Clause("where", f"Delivered{f' on {day(at, zone)}' if at else ''} ({_carrier(parcel)}).", system, at, "shipments")  # fmt: skip
@@ -225,6 +229,22 @@ def _where(order: Order, pane: dict, zone, now: datetime) -> Clause | None:
 def _sentence(text: str) -> str:
     """``text`` with its first letter upper case and the rest as written (carrier names, days, places keep theirs)."""
     return text[:1].upper() + text[1:]
+
+
+def _delivered(parcel) -> bool:
+    return parcel.delivered_at is not None or parcel.status == Lifecycle.DELIVERED
+
+
+def _part_delivered(parcel, standing, scan, zone) -> Clause:
+    """One parcel delivered, the rest still to go out: an open ERP picking, or lines the storefront never sent."""
+    at = parcel.delivered_at or (scan.occurred_at if scan else None)
+    pickings = [f"{system} {name}" for system, name in standing.unsent if name]
+    if pickings:
+        rest = f"the rest has not left the warehouse yet ({', '.join(pickings)})"
+    else:
+        rest = f"the rest has not been sent yet ({', '.join(s for s, _ in standing.unsent)} lists it unfulfilled)"
+    text = f"Part delivered{f' on {day(at, zone)}' if at else ''} ({_carrier(parcel)}); {rest}."
+    return Clause("where", text, parcel.source.name, at, "shipments")
 
 
 def _when(order: Order, pane: dict, zone) -> Clause | None:

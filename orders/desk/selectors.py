@@ -174,7 +174,7 @@ def order_pane(order: Order) -> dict:
     prefetch_related_objects([order], "records")  # for the standing and the presence strip
     sent = _sourced(order.shipments.prefetch_related("events"), sources)
     pickings = _sourced(order.pickings.all(), sources)
-    standing = standing_of(_evidence(order, sent, pickings))
+    standing = standing_of(_evidence(order, sent, pickings, sources))
     shipments = parcels(sent)
     zone = screen_zone(order.store)
     for parcel in shipments:  # formatted once here: a parcel in limbo can carry hundreds of scans
@@ -213,7 +213,7 @@ def order_pane(order: Order) -> dict:
     return pane
 
 
-def _evidence(order: Order, shipments: list[Shipment], pickings: list[Picking]) -> Evidence:
+def _evidence(order: Order, shipments: list[Shipment], pickings: list[Picking], sources: dict[int, Source]) -> Evidence:
     """The order's evidence from the rows the pane shows anyway, read by the one :func:`~orders.catalogue.standing.evidence_read`
     (``standings`` reads the same columns of the same rows for any number of orders)."""
     by_id = operator.attrgetter("pk")
@@ -221,7 +221,10 @@ def _evidence(order: Order, shipments: list[Shipment], pickings: list[Picking]) 
         origin=order.origin_source_id,
         promised_by=order.promised_by,
         pickup_stage=next(iter(Pickup.objects.filter(order_id=order.pk).values_list("stage", flat=True)), None),
-        records=[(r.source_id, r.status) for r in sorted(order.records.all(), key=by_id)],
+        records=[
+            (r.source_id, sources[r.source_id].name, r.status, r.raw_status)
+            for r in sorted(order.records.all(), key=by_id)
+        ],
         pickings=[(p.source.name, p.name, p.kind, p.status, p.scheduled_at) for p in sorted(pickings, key=by_id)],
         shipments=[
             (

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from integrations.models import Source
 
-from ...catalogue.standing import RANK, standings
-from ...models import Lifecycle, Order, Picking, PickingPackage, Shipment
+from ...catalogue.standing import RANK, Standing, standings
+from ...models import Lifecycle, Picking, PickingPackage, Shipment
 from .common import (
     CARRIER_EXCEPTIONS,
     CARRIER_MOVING,
@@ -223,35 +223,47 @@ def _parcels_overlap(parcels: list[dict]) -> bool:
     return False
 
 
-def _open_promises(order_ids) -> QuerySet[Order]:
-    """Orders with a promise that is neither kept (delivered; a pickup ready) nor void (cancelled)."""
-    delivered = Shipment.objects.filter(order_id=OuterRef("pk"), status=Lifecycle.DELIVERED)
-    return (
-        orders_in(order_ids)
-        .filter(not_cancelled(), promised_by__isnull=False)
+def _open_promises(order_ids, promised_by: Q) -> dict[int, tuple[dict, Standing]]:
+    """Orders with a promise (``promised_by`` filters it) neither kept (delivered; a pickup ready) nor void
+    (cancelled), each with its row and its standing.
+
+    Kept is the order's standing (:func:`orders.catalogue.standing.standings`), not a parcel: one parcel
+    delivered while a backorder is still in the warehouse, or while the storefront says a line was never
+    fulfilled, has not kept the promise. The status stored from the standing narrows the orders in SQL
+    first; the standing read now has the last word.
+    """
+    rows = {
+        row["id"]: row
+        for row in orders_in(order_ids)
+        .filter(not_cancelled(), promised_by, promised_by__isnull=False)
         .exclude(status__in=PROMISE_KEPT)
         .exclude(fulfilment=Fulfilment.PICKUP, status__in=PICKUP_READY)
-        .exclude(Exists(delivered))
-    )
+        .values("id", "number", "fulfilment", "promised_by")
+    }
+    return {
+        pk: (rows[pk], standing)
+        for pk, standing in standings(rows).items()
+        if standing.status not in PROMISE_KEPT
+        and not (rows[pk]["fulfilment"] == Fulfilment.PICKUP and standing.status in PICKUP_READY)
+    }
 
 
 def promise_at_risk(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
     """S6: the promise is still ahead, but the order's projected date is later.
 
-    The projection is the one every screen shows (:func:`orders.catalogue.standing.standings`): the carrier's
-    estimate of the parcels still moving (a parcel in an exception has none: ``delivery_exception``
-    carries it), else the ERP's scheduled date of a picking not yet done (a backorder moves it). No
-    vendor API here exposes a backorder lead time beyond the ERP's rescheduled date.
+    The projection is the one every screen shows (:func:`orders.catalogue.standing.standings`): the latest of
+    the carrier's estimates of the parcels still moving (a parcel in an exception has none:
+    ``delivery_exception`` carries it) and the ERP's scheduled dates of the pickings not yet done (a
+    backorder moves it, even while its first parcel is on its way or delivered). No vendor API here
+    exposes a backorder lead time beyond the ERP's rescheduled date.
     """
-    ahead = dict(_open_promises(order_ids).filter(promised_by__gte=now).values_list("id", "promised_by"))
-    numbers = dict(Order.objects.filter(pk__any=list(ahead)).values_list("id", "number")) if ahead else {}
     found = {}
-    for order_id, standing in standings(ahead).items():
-        projected, promised = standing.projected, ahead[order_id]
+    for order_id, (row, standing) in _open_promises(order_ids, Q(promised_by__gte=now)).items():
+        projected, promised = standing.projected, row["promised_by"]
         if projected is None or projected.kind == "promised" or projected.at <= promised:
             continue
         found[order_id] = Finding(
-            detail=f"order {numbers[order_id]} promised by {when(promised)}; {projected} for {when(projected.at)}",
+            detail=f"order {row['number']} promised by {when(promised)}; {projected} for {when(projected.at)}",
             evidence={
                 "promised_by": iso(promised),
                 "projected": {"date": iso(projected.at), "system": projected.system, "what": projected.what},
@@ -262,17 +274,12 @@ def promise_at_risk(order_ids, *, now: datetime, threshold: timedelta | None) ->
 
 def promise_missed(order_ids, *, now: datetime, threshold: timedelta | None) -> dict[int, Finding]:
     """S6/S14: the promised date (or delivery window) has passed and the order is not delivered or ready."""
-    rows = (
-        _open_promises(order_ids)
-        .filter(promised_by__lt=now)
-        .values("id", "number", "fulfilment", "promised_by", "status")
-    )
     return {
-        row["id"]: Finding(
+        order_id: Finding(
             detail=f"order {row['number']} promised by {when(row['promised_by'])}; "
             f"{'not ready for pickup' if row['fulfilment'] == Fulfilment.PICKUP else 'not delivered'} "
-            f"{age(now - row['promised_by'])} later (now {Lifecycle(row['status']).label.lower()})",
-            evidence={"promised_by": iso(row["promised_by"]), "status": row["status"]},
+            f"{age(now - row['promised_by'])} later (now {standing.label.lower()})",
+            evidence={"promised_by": iso(row["promised_by"]), "status": standing.status},
         )
-        for row in rows
+        for order_id, (row, standing) in sorted(_open_promises(order_ids, Q(promised_by__lt=now)).items())
     }
