@@ -17,6 +17,9 @@ the five APIs with what really happened:
 - ``promise_at_risk`` / ``promise_missed``: for an order with a promise, not cancelled
   and not yet fulfilled (delivered; for a pickup, ready for pickup): missed once the
   promise has passed, at risk while it is ahead but the ERP's scheduled_date is later.
+  An order is delivered only when nothing is still to go out (no ERP picking open, the
+  storefront not partly fulfilled); the world ships each order in one picking, done before
+  its parcels leave, so its first parcel delivered is the order delivered.
 - ``return_not_refunded``: the return receipt was done longer than the threshold ago
   and no refund for it has been issued.
 - ``duplicate_shipment``: two or more live shipments for the same order lines (a parcel returning
