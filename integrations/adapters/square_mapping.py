@@ -64,6 +64,16 @@ Choices the Square payloads leave open:
   Square's default "Regular".
 * **loyalty_id** — the customer's ``reference_id``: Square's field for "an id in
   another system"; the retailer (and the sandbox) write the loyalty id there.
+* **verified** — the contact details Square's ``creation_source`` says the customer gave in
+  person (:data:`VOUCHED_BY_CREATION_SOURCE`): DIRECTORY (made by hand in the Point of Sale
+  app or the Seller Dashboard) both, EMAIL_COLLECTION (the buyer signing up for e-mails at
+  checkout) the e-mail, LOYALTY (the buyer giving a phone for rewards at checkout) the phone.
+  Every other source is vouched for by nobody: THIRD_PARTY (an API call: any app),
+  THIRD_PARTY_IMPORT and IMPORT (someone's file), INSTANT_PROFILE (made from any payment, an
+  online one too), TERMINAL (Virtual Terminal: card not present), APPOINTMENTS, INVOICES,
+  FEEDBACK, ONLINE_STORE, MARKETING (online), EGIFTING (the recipient is not there), COUPON
+  (issued, not given), MERGE, UNMERGE_RECOVERY, DELETION_RECOVERY (made from other profiles),
+  OTHER and a missing or unknown source.
 * The order names its customer only by ``customer_id``: it becomes
   ``customer_external_id``, which links the order to the customer synced from the
   customers stream; ``email``/``phone`` come from the fulfilment recipient.
@@ -108,6 +118,12 @@ DETAILS_KEY = {
     "delivery": "delivery_details",
 }
 PROMISE_KEY = {"pickup": "pickup_at", "delivery": "deliver_at"}
+# Square's CustomerCreationSource -> the contact details the customer gave in person (module docstring).
+VOUCHED_BY_CREATION_SOURCE = {
+    "DIRECTORY": ("email", "phone"),
+    "EMAIL_COLLECTION": ("email",),
+    "LOYALTY": ("phone",),
+}
 TENDER_CARD_STATUS = {
     "CAPTURED": ("sale", "success"),
     "AUTHORIZED": ("authorization", "success"),
@@ -175,14 +191,16 @@ def map_customer(payload: Any, *, where: str = "customer") -> CustomerRecord:
     given, family = text(customer, "given_name", where), text(customer, "family_name", where)
     email = text(customer, "email_address", where)
     phone = text(customer, "phone_number", where)  # kept as Square wrote it
+    vouched = VOUCHED_BY_CREATION_SOURCE.get(text(customer, "creation_source", where), ())
     return CustomerRecord(
         external_id=ident(customer, "id", where),
         name=" ".join(p for p in (given, family) if p) or text(customer, "company_name", where),
         emails=[email] if email else [],
         phones=[phone] if phone else [],
         loyalty_id=text(customer, "reference_id", where),
-        # A POS customer record is made at the till with the customer there: its contact details are theirs.
-        verified=[kind for kind, value in (("email", email), ("phone", phone)) if value],
+        # Vouched for only when made with the customer there (a placeholder is no key whoever typed it:
+        # orders/catalogue/identity.py).
+        verified=[kind for kind, value in (("email", email), ("phone", phone)) if value and kind in vouched],
         updated_at=_when(customer, "updated_at", where),
     )
 

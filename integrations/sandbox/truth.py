@@ -130,8 +130,9 @@ def person_ids(p, now: int) -> dict[str, str]:
 
 
 # The keys each system vouches for: a POS customer record is taken at the till with the person
-# there; a storefront account only once its e-mail is verified; a CRM contact and an ERP
-# partner are typed by staff, a guest checkout by anyone.
+# there (Square creation_source DIRECTORY, as the sandbox writes it); a storefront account only
+# once its e-mail is verified; a CRM contact and an ERP partner are typed by staff, a guest
+# checkout by anyone.
 def _vouched(p, system: str) -> set[str]:
     if system == "square":
         return {"email", "phone"}

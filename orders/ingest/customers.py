@@ -1,23 +1,28 @@
 """Customer identity: one customer across every system's account, contact and guest order.
 
 A person is matched on their loyalty id, normalised e-mail or E.164 phone (see
-``orders/catalogue/identity.py`` for the normalisation choices). Each system's view of them is
+``orders/catalogue/identity.py`` for the normalisation choices, and for the placeholders,
+``noemail@example.com`` or ``0000000000``, that are nobody's key). Each system's view of them is
 kept as a :class:`CustomerIdentity` with its source.
 
 Identity is a security boundary, so a key is only as good as the system behind it. A
-loyalty id, a verified storefront account's e-mail and a POS customer record's e-mail and
-phone are *strong*; a guest order's e-mail and phone and a CRM contact's free text are
-*weak* (anyone can type anyone's phone into a guest checkout). Two records are linked
-automatically only when they share a loyalty id, or a key both vouch for, or two
-independent keys (e-mail and phone) agree. A single weak key is only a suggestion
-(:class:`~orders.models.CustomerLink`), shown on the customer's screen for a supervisor,
-or an agent with the verified caller on the line, to confirm.
+loyalty id, a verified storefront account's e-mail and the e-mail and phone of a POS customer
+profile made with the customer there (Square: ``creation_source`` DIRECTORY…, see
+``square_mapping.VOUCHED_BY_CREATION_SOURCE``) are *strong*; a guest order's e-mail and phone,
+a CRM contact's free text and a profile an app or an import made are *weak* (anyone can type
+anyone's phone into a guest checkout). Two records are linked automatically only when they
+share a loyalty id, or an e-mail both vouch for, or two independent keys (e-mail and phone)
+agree, or a phone both vouch for when nothing says they are two people: a phone is shared by
+a household, so two records on one phone that carry different e-mail addresses, or clearly
+different names (:func:`~orders.catalogue.identity.names_differ`), are not linked by it. Anything
+less is only a suggestion (:class:`~orders.models.CustomerLink`), shown on the customer's
+screen for a supervisor, or an agent with the verified caller on the line, to confirm.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,7 +33,7 @@ from django.utils import timezone
 from integrations import records as rec
 from omnidesk.db import insert_new, upsert
 
-from ..catalogue.identity import normalise_email, normalise_phone
+from ..catalogue.identity import names_differ, normalise_email, normalise_phone
 from ..catalogue.merges import customer_merge, merge_blocked
 from ..models import Customer, CustomerIdentity, CustomerLink, CustomerMerge
 from .common import updated_before
@@ -67,16 +72,33 @@ class Person:
     def link(self, other: Person) -> tuple[bool, tuple[str, str] | None]:
         """``(automatic, key)``: whether the two are one person by trusted evidence, and a key they share.
 
-        Automatic: the same loyalty id, a key both systems vouch for, or e-mail and phone both
-        agreeing. One weak key alone gives ``(False, key)``: a suggestion. Nothing shared: ``(False, None)``.
+        Automatic: the same loyalty id, an e-mail both systems vouch for, e-mail and phone both
+        agreeing, or a phone both vouch for unless the two carry different e-mails or clearly
+        different names (a household's phone). Anything less gives ``(False, key)``: a
+        suggestion. Nothing shared: ``(False, None)``.
         """
         mine = dict(self.keys)
         shared = [(kind, value) for kind, value in other.keys if mine.get(kind) == value]
         if not shared:
             return False, None
         kinds = {kind for kind, _ in shared}
-        trusted = "loyalty" in kinds or any(k in self.strong and k in other.strong for k in kinds)
+        vouched = {k for k in kinds if k in self.strong and k in other.strong}
+        trusted = "loyalty" in kinds or "email" in vouched or ("phone" in vouched and not self.differs(other))
         return trusted or len(kinds) >= 2, shared[0]
+
+    def differs(self, other: Person) -> bool:
+        """Whether the two records are clearly two people: different e-mails, or clearly different names."""
+        return bool(self.email and other.email and self.email != other.email) or names_differ(self.name, other.name)
+
+    def by_phone_alone(self, other: Person) -> bool:
+        """Whether the phone is the only key the two share."""
+        return (
+            bool(self.phone)
+            and self.phone == other.phone
+            and not (
+                (self.email and self.email == other.email) or (self.loyalty_id and self.loyalty_id == other.loyalty_id)
+            )
+        )
 
 
 def person(
@@ -102,19 +124,21 @@ def _known_people(people: Sequence[Person]) -> list[tuple[int, Person]]:
         Q(loyalty_id__any=wanted["loyalty"])
         | Q(email_normalised__any=wanted["email"])
         | Q(phone_e164__any=wanted["phone"])
-    ).values_list("customer_id", "loyalty_id", "email_normalised", "phone_e164", "email_verified", "phone_verified")
+    ).values_list(
+        "customer_id", "name", "loyalty_id", "email_normalised", "phone_e164", "email_verified", "phone_verified"
+    )
     guests = (
         Customer.objects.filter(
             Q(loyalty_id__any=wanted["loyalty"]) | Q(email__any=wanted["email"]) | Q(phone__any=wanted["phone"])
         )
         .filter(identities__isnull=True)
-        .values_list("id", "loyalty_id", "email", "phone")
+        .values_list("id", "name", "loyalty_id", "email", "phone")
     )
     known = [
-        (cid, Person("", email, phone, loyalty, frozenset(k for k, v in (("email", ev), ("phone", pv)) if v)))
-        for cid, loyalty, email, phone, ev, pv in identities
+        (cid, Person(name, email, phone, loyalty, frozenset(k for k, v in (("email", ev), ("phone", pv)) if v)))
+        for cid, name, loyalty, email, phone, ev, pv in identities
     ]
-    return known + [(cid, Person("", email, phone, loyalty)) for cid, loyalty, email, phone in guests]
+    return known + [(cid, Person(name, email, phone, loyalty)) for cid, name, loyalty, email, phone in guests]
 
 
 KEYS_NAMESPACE = 0x1D_E7_17  # advisory-lock namespace of customer keys being resolved
@@ -148,47 +172,85 @@ def _index(people: Iterable[Person]) -> dict[tuple[str, str], list[int]]:
     return index
 
 
+def _standing(who: Person, seen: Sequence[tuple[Hashable, Person, bool]]) -> set[Hashable]:
+    """The owners (customers, or groups of this batch) ``who``'s automatic links hold to.
+
+    ``seen``: ``(owner, record, automatic)`` for every record sharing a key with ``who``. A link
+    by anything but a phone alone holds. A link by a phone alone holds only while it is not in
+    doubt: none of that owner's records on the phone is clearly someone other than ``who``, no
+    other owner on the phone (not linked otherwise) would do as well, and none of the owner's
+    records on the phone is clearly someone other than a record linked by stronger evidence.
+    So one household's landline does not join two people through a third record that names
+    neither e-mail, nor a record join a customer one of whose records on the phone is someone else.
+    """
+    firm = {owner for owner, record, automatic in seen if automatic and not who.by_phone_alone(record)}
+    firm_records = [record for owner, record, automatic in seen if automatic and not who.by_phone_alone(record)]
+    on_phone: dict[Hashable, list[Person]] = {}
+    for owner, record, _ in seen:
+        if who.phone and record.phone == who.phone:
+            on_phone.setdefault(owner, []).append(record)
+    candidates = [
+        owner for owner, records in on_phone.items() if owner not in firm and not any(who.differs(r) for r in records)
+    ]
+    by_phone = {owner for owner, record, automatic in seen if automatic and who.by_phone_alone(record)}
+    if len(candidates) == 1 and candidates[0] in by_phone:
+        owner = candidates[0]
+        if not any(r.differs(f) for r in on_phone[owner] for f in firm_records):
+            return firm | {owner}
+    return firm
+
+
 def customers_resolve(people: Sequence[Person], *, source=None) -> list[int | None]:
     """The customer id for each person: the existing customer they are linked to, else a new one.
 
     A person linked automatically to several customers shows they are one: they are merged
     into the oldest (recorded, reversible; never for a pair a supervisor separated or said
-    are not the same). A person who shares only a weak key with a customer gets a customer
-    of their own and a suggested link to that one. People with no identifier get ``None``.
+    are not the same). A link by a phone alone counts only while nothing puts it in doubt
+    (:func:`_standing`); otherwise, as for a person who shares only a weak key with a customer,
+    the person gets a customer of their own and a suggested link to that one. People with no
+    identifier get ``None``.
     """
     known = _known_people(people)
     known_index = _index(record for _, record in known)
     linked: list[set[int]] = []
     suggested: list[dict[int, tuple[str, str]]] = []
     for who in people:
-        auto, weak = set(), {}
+        seen, keys = [], {}
         for position in _sharing(who, known_index):
             cid, record = known[position]
             automatic, key = who.link(record)
-            if automatic:
-                auto.add(cid)
-            else:
-                weak.setdefault(cid, key)
+            seen.append((cid, record, automatic))
+            keys.setdefault(cid, key)
+        auto = _standing(who, seen)
         linked.append(auto)
-        suggested.append(weak)
+        suggested.append({cid: key for cid, key in keys.items() if cid not in auto})
     survivor_of = _merge_where_one_person_is_several(people, linked, known, source)
 
     # People linked to nobody yet: one new customer per group of people linked among themselves;
-    # a weak key between two of them is a suggestion.
+    # a weak key between two of them (or a phone alone in doubt) is a suggestion.
     batch_index = _index(people)
     group: dict[int, int] = {}
     within: list[tuple[int, int, tuple[str, str]]] = []
+
+    def owner(other: int) -> Hashable:
+        """Who an earlier person of the batch is: the known customer they are linked to, or their group."""
+        return ("known", min(linked[other])) if linked[other] else ("new", group.get(other, other))
+
     for index, who in enumerate(people):
-        for other in _sharing(who, batch_index):
-            if other >= index:
-                break
-            automatic, key = who.link(people[other])
-            if automatic and not linked[index] and linked[other]:
-                linked[index] = linked[other]  # linked to one who is linked to a known customer
-            elif automatic and not linked[index] and other in group:
-                group.setdefault(index, group[other])
-            elif not automatic:
-                within.append((index, other, key))
+        earlier = [other for other in _sharing(who, batch_index) if other < index]
+        links = {other: who.link(people[other]) for other in earlier}
+        if linked[index]:
+            within += [(index, other, key) for other, (automatic, key) in links.items() if not automatic]
+        else:
+            holds = _standing(who, [(owner(other), people[other], links[other][0]) for other in earlier])
+            for other in earlier:
+                automatic, key = links[other]
+                if owner(other) not in holds:
+                    within.append((index, other, key))
+                elif linked[other] and not linked[index]:
+                    linked[index] = linked[other]  # linked to one who is linked to a known customer
+                elif not linked[other] and not linked[index]:
+                    group.setdefault(index, group[other])
         if who.keys and not linked[index]:
             group.setdefault(index, index)
     leaders = sorted(set(group.values()))

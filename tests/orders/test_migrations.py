@@ -7,8 +7,8 @@ from importlib import import_module
 from django.apps import apps
 
 from integrations.models import Source
-from orders.models import StockLevel
-from tests.factories import SourceFactory, StockFactory
+from orders.models import Customer, CustomerIdentity, StockLevel
+from tests.factories import CustomerFactory, IdentityFactory, SourceFactory, StockFactory
 
 
 def test_odoo_counts_kept_per_sku_are_dropped_and_their_stream_read_again(db):
@@ -24,3 +24,34 @@ def test_odoo_counts_kept_per_sku_are_dropped_and_their_stream_read_again(db):
     assert list(StockLevel.objects.values_list("source__name", "external_id")) == [("square", "L1:LAMP-1")]
     assert Source.objects.get(pk=odoo.pk).cursor == {"orders": {"id": 4}}  # stock: every quant again
     assert Source.objects.get(pk=square.pk).cursor == {"inventory": {"cursor": "x"}}
+
+
+def test_placeholder_keys_stop_being_keys_and_square_customers_are_read_again(db):
+    square = SourceFactory(name="square", kind=Source.Kind.POS, adapter="square")
+    shop = SourceFactory(name="shopify", kind=Source.Kind.STOREFRONT, adapter="shopify")
+    Source.objects.filter(pk=square.pk).update(cursor={"customers": {"begin_time": "x"}, "orders": {"cursor": "o"}})
+    Source.objects.filter(pk=shop.pk).update(cursor={"customers": {"since": 1}})
+    walk_in = CustomerFactory(email="noemail@example.com", phone="+10000000000")
+    ann = CustomerFactory(email="ann@example.com", phone="+12125554240")
+    IdentityFactory(customer=walk_in, source=square, external_id="SQ1", email="noemail@example.com",
+                    email_normalised="noemail@example.com", email_verified=True, phone="0000000000",
+                    phone_e164="+10000000000", phone_verified=True)  # fmt: skip
+    IdentityFactory(customer=ann, source=square, external_id="SQ2", email="Ann@Example.com",
+                    email_normalised="ann@example.com", email_verified=True, phone="+1-212-555-4240",
+                    phone_e164="+12125554240", phone_verified=True)  # fmt: skip
+
+    import_module("orders.migrations.0025_identity_keys_recheck").recheck(apps, None)
+
+    rows = CustomerIdentity.objects.order_by("external_id").values_list(
+        "email", "email_normalised", "email_verified", "phone", "phone_e164", "phone_verified"
+    )
+    assert list(rows) == [
+        ("noemail@example.com", "", False, "0000000000", "", False),  # what was written is kept
+        ("Ann@Example.com", "ann@example.com", True, "+1-212-555-4240", "+12125554240", True),
+    ]
+    assert list(Customer.objects.order_by("pk").values_list("email", "phone")) == [
+        ("", ""),
+        ("ann@example.com", "+12125554240"),
+    ]
+    assert Source.objects.get(pk=square.pk).cursor == {"orders": {"cursor": "o"}}  # every profile read again
+    assert Source.objects.get(pk=shop.pk).cursor == {"customers": {"since": 1}}

@@ -13,10 +13,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from integrations.adapters.square_mapping import map_customer
 from integrations.records import CustomerRecord, UpstreamOrder
 from orders.ingest import ingest
 from orders.models import Customer, CustomerIdentity, CustomerLink, CustomerMerge, Order
 from tests.factories import SourceFactory, StoreFactory, agent, clerk_of, supervisor
+from tests.vendor_fixtures import load
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +116,67 @@ def test_a_guest_order_synced_again_keeps_its_customer(systems):
 
     assert order_customer("#4001") == first
     assert Customer.objects.count() == 1
+
+
+def square_profile(customer_id: str, given: str, family: str, creation_source: str, **fields) -> CustomerRecord:
+    """A Square customer as the API returns it (Square's own example), mapped."""
+    payload = load("square", "customer_retrieve_response")["customer"]
+    for key in ("reference_id", "email_address", "phone_number"):
+        payload.pop(key)
+    payload.update(id=customer_id, given_name=given, family_name=family, creation_source=creation_source, **fields)
+    return map_customer(payload)
+
+
+def test_a_household_phone_vouched_twice_only_suggests(systems):
+    """Review 3: a landline is a household's; two people on it are one only by a supervisor's word."""
+    land(systems["pos"], square_profile("SQ1", "Amelia", "Earhart", "DIRECTORY", email_address="amelia@example.com",
+                                        phone_number="+1-212-555-4240"))  # fmt: skip
+    land(systems["pos"], square_profile("SQ2", "George", "Putnam", "DIRECTORY", phone_number="+12125554240"))
+    # The same name on the same phone and no other e-mail: one person.
+    land(systems["pos"], square_profile("SQ3", "A.", "Earhart", "DIRECTORY", phone_number="212 555 4240"))
+
+    amelia, george = customer_of(systems["pos"], "SQ1"), customer_of(systems["pos"], "SQ2")
+    assert amelia != george  # clearly another name
+    assert customer_of(systems["pos"], "SQ3") == amelia
+    assert CustomerMerge.objects.count() == 0
+    assert list(CustomerLink.objects.values_list("customer_id", "other_id", "key")) == [
+        (min(amelia, george), max(amelia, george), "phone:+12125554240")
+    ]
+
+    # Another e-mail on the phone is another customer; a record naming neither e-mail then joins nobody.
+    land(systems["pos"], square_profile("SQ4", "Amelia", "Earhart", "DIRECTORY", email_address="ae@work.example",
+                                        phone_number="(212) 555-4240"))  # fmt: skip
+    work = customer_of(systems["pos"], "SQ4")
+    land(systems["pos"], square_profile("SQ5", "Amelia", "Earhart", "DIRECTORY", phone_number="+12125554240"))
+
+    assert work not in (amelia, george)
+    assert customer_of(systems["pos"], "SQ5") not in (amelia, george, work)
+    assert CustomerMerge.objects.count() == 0
+    assert set(CustomerLink.objects.values_list("key", flat=True)) == {"phone:+12125554240"}
+
+
+@pytest.mark.parametrize(
+    ("creation_source", "fields", "linked"),
+    [
+        ("DIRECTORY", {"email_address": "Ann.Lee@example.com"}, True),  # the e-mail both vouch for
+        ("EMAIL_COLLECTION", {"email_address": "ann.lee@example.com"}, True),
+        ("THIRD_PARTY", {"email_address": "ann.lee@example.com", "reference_id": "LY42"}, True),  # the loyalty id
+        ("THIRD_PARTY", {"email_address": "ann.lee@example.com", "phone_number": "+1 212 555 0199"}, True),  # both
+        ("THIRD_PARTY", {"email_address": "ann.lee@example.com"}, False),  # one weak key: a suggestion
+        ("IMPORT", {"email_address": "ann.lee@example.com"}, False),
+        ("INSTANT_PROFILE", {"email_address": "ann.lee@example.com"}, False),
+        ("LOYALTY", {"email_address": "ann.lee@example.com"}, False),  # LOYALTY vouches for the phone only
+    ],
+)
+def test_a_square_profile_links_to_the_web_account_on_trusted_evidence_only(systems, creation_source, fields, linked):
+    """S13: the in-store buyer is the web customer on a verified e-mail, a loyalty id, or e-mail and phone."""
+    land(systems["shop"], CustomerRecord(external_id="web", name="Ann Lee", emails=["ann.lee@example.com"],
+                                         phones=["+12125550199"], loyalty_id="LY42", verified=["email"]))  # fmt: skip
+    land(systems["pos"], square_profile("SQ", "Ann", "Lee", creation_source, **fields))
+
+    assert (customer_of(systems["pos"], "SQ") == customer_of(systems["shop"], "web")) is linked
+    assert CustomerLink.objects.count() == (0 if linked else 1)
+    assert CustomerMerge.objects.count() == 0
 
 
 @pytest.fixture

@@ -530,7 +530,7 @@ def test_customers_keep_square_phone_formats_and_reference_as_loyalty_id():
             emails=["james.bond@example.com"],
             phones=["+1-212-555-4250"],
             loyalty_id="YOUR_REFERENCE_ID_2",
-            verified=["email", "phone"],  # a POS customer record vouches for both
+            verified=["email", "phone"],  # creation_source DIRECTORY: made in the POS with the customer there
             updated_at=utc(2020, 4, 20, 10, 2, 43, 83000),
         ),
         CustomerRecord(
@@ -539,7 +539,7 @@ def test_customers_keep_square_phone_formats_and_reference_as_loyalty_id():
             emails=["amelia.earhart@example.com"],
             phones=["+1-212-555-9238"],
             loyalty_id="YOUR_REFERENCE_ID_1",
-            verified=["email", "phone"],  # a POS customer record vouches for both
+            verified=[],  # creation_source THIRD_PARTY: an app's API call typed them; nobody vouches
             updated_at=utc(2018, 3, 8, 18, 25, 21, 342000),
         ),
     ]
@@ -548,6 +548,7 @@ def test_customers_keep_square_phone_formats_and_reference_as_loyalty_id():
         ["+1-212-555-4240"],
         "YOUR_REFERENCE_ID",
     )
+    assert retrieved.verified == []  # THIRD_PARTY as well
     with pytest.raises(MappingError, match=r"customer\.email_address must be a string"):
         map_customer({"id": "C1", "email_address": ["a@b.c"]})
 
