@@ -40,7 +40,7 @@ def test_placeholder_keys_stop_being_keys_and_square_customers_are_read_again(db
                     email_normalised="ann@example.com", email_verified=True, phone="+1-212-555-4240",
                     phone_e164="+12125554240", phone_verified=True)  # fmt: skip
 
-    import_module("orders.migrations.0025_identity_keys_recheck").recheck(apps, None)
+    import_module("orders.migrations.0027_identity_keys_recheck").recheck(apps, None)
 
     rows = CustomerIdentity.objects.order_by("external_id").values_list(
         "email", "email_normalised", "email_verified", "phone", "phone_e164", "phone_verified"

@@ -1,4 +1,4 @@
-"""Stored identity keys under the rules of orders/catalogue/identity.py and square_mapping (review 3).
+"""Stored identity keys under the rules of orders/catalogue/identity.py and square_mapping.map_customer.
 
 * A placeholder e-mail or phone already stored as a key (``noemail@example.com``,
   ``+10000000000``) stops being one: an identity's ``email_normalised`` / ``phone_e164``
@@ -55,7 +55,7 @@ def recheck(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("integrations", "0006_source_page_size_adapter_default"),
-        ("orders", "0024_timeline_partitions"),
+        ("orders", "0026_pickingline_unlinked"),
     ]
 
     operations = [migrations.RunPython(recheck, migrations.RunPython.noop)]
