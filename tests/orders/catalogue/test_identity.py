@@ -1,4 +1,4 @@
-"""What is a key: placeholders a clerk or a form types for "none given" are nobody's (review 3)."""
+"""What is a key: placeholders a clerk or a form types for "none given" are nobody's."""
 
 from __future__ import annotations
 
