@@ -15,7 +15,8 @@ whatever a parcel or a system says of the part that went.
 1. *cancelled* — the order's origin system cancelled it;
 2. *a return* — refunded, returned or return requested, as any system reports it (a return
    comes after delivery, so it beats delivered; a refund with nothing dispatched is no return,
-   :attr:`Standing.dispatched` says which);
+   :attr:`Standing.dispatched` says which: only a system saying no line was ever fulfilled, and no
+   stage of anything sent, makes a refund one before dispatch);
 3. *delivered* / *collected* — a parcel delivered, a pickup handed over, or a system saying so;
    *delivered* only while nothing is still to go out;
 4. *a carrier problem* — the latest scan of a parcel not delivered is a failure, an error
@@ -58,6 +59,11 @@ CARRIER_RETURNING = {"return_to_sender": Lifecycle.RETURNING}
 # A storefront record's raw status whose fulfilment part says some lines were never fulfilled (Shopify's
 # ``<financial_status>/<fulfillment_status>``: ``paid/partial``; GraphQL's PARTIALLY_FULFILLED maps to it too).
 PARTLY_FULFILLED = "partial"
+# ... and whose fulfilment part says nothing was ever fulfilled (``refunded/unfulfilled``): the only word any
+# system gives that nothing was sent. A refund is taken as coming before dispatch on that word alone; a
+# system that ranks its refund above its own fulfilment (Square's ``COMPLETED/COMPLETED`` refunded order)
+# says nothing of the kind.
+NOTHING_FULFILLED = "unfulfilled"
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class Evidence:
     # What is still to go out: (system, picking name) of each open outgoing picking, (system, "") of a
     # storefront record saying the order is only partly fulfilled.
     unsent: list[tuple[str, str]] = field(default_factory=list)
+    nothing_fulfilled: bool = False  # a storefront record says no line was ever fulfilled (:data:`NOTHING_FULFILLED`)
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,8 @@ class Standing:
     problem: Parcel | None = None  # the parcel in a carrier problem, when that is the status
     unsent: tuple[tuple[str, str], ...] = ()  # what is still to go out (:attr:`Evidence.unsent`)
     part_delivered: Parcel | None = None  # the first parcel delivered while the rest is still to go out
-    dispatched: bool = False  # something has left on its way to the customer (:data:`SENT`)
+    # something left on its way to the customer (:data:`SENT`), or a return stage unless nothing was fulfilled
+    dispatched: bool = False
 
     @property
     def label(self) -> str:
@@ -169,7 +177,9 @@ def standing_of(e: Evidence) -> Standing:
         status = max(short_of_arrival, key=RANK.__getitem__, default=Lifecycle.PLACED)
     problem = troubled[-1] if status in (Lifecycle.DELIVERY_PROBLEM, Lifecycle.RETURNING) else None
     projected = _projection(e, None if e.unsent else arrival, delivered, moving, troubled)
-    dispatched = any(s in SENT for s in (status, *e.stages))
+    # Dispatched: a stage says something left; or a return stage, unless a system says nothing was ever sent.
+    sent = any(s in SENT for s in (status, *e.stages))
+    dispatched = sent or (status in RETURN_STAGES and not e.nothing_fulfilled)
     return Standing(
         status, projected, problem, tuple(e.unsent), part_delivered if status not in ARRIVED else None, dispatched
     )
@@ -268,6 +278,7 @@ def evidence_read(
             e.stages.append(status)
         if PARTLY_FULFILLED in raw_status.split("/")[1:]:
             e.unsent.append((system, ""))
+        e.nothing_fulfilled = e.nothing_fulfilled or raw_status.split("/")[1:2] == [NOTHING_FULFILLED]
     for system, name, kind, status, scheduled in pickings:
         if kind == Picking.Kind.INCOMING and status not in RETURN_STAGES:
             continue  # a return on its way back is not the order's progress

@@ -22,6 +22,23 @@ def packages_from_references(apps, schema_editor):
     )
 
 
+def references_from_packages(apps, schema_editor):
+    """Back: each picking's packages comma-joined again, as many whole numbers as fit in the old 64 characters."""
+    Picking = apps.get_model("orders", "Picking")
+    PickingPackage = apps.get_model("orders", "PickingPackage")
+    numbers: dict[int, list[str]] = {}
+    rows = PickingPackage.objects.order_by("picking_id", "id").values_list("picking_id", "tracking_number")
+    for picking_id, number in rows.iterator(chunk_size=2000):
+        kept = numbers.setdefault(picking_id, [])
+        if len(",".join([*kept, number])) <= 64:
+            kept.append(number)
+    Picking.objects.bulk_update(
+        [Picking(pk=pk, tracking_number=",".join(kept)) for pk, kept in numbers.items()],
+        ["tracking_number"],
+        batch_size=2000,
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("orders", "0024_timeline_partitions"),
@@ -47,7 +64,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(packages_from_references, migrations.RunPython.noop),
+        migrations.RunPython(packages_from_references, references_from_packages),
         migrations.RemoveIndex(
             model_name="picking",
             name="picking_tracking",

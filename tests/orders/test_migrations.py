@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from importlib import import_module
 
+import pytest
 from django.apps import apps
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from integrations.models import Source
 from orders.models import Customer, CustomerIdentity, StockLevel
@@ -55,3 +58,29 @@ def test_placeholder_keys_stop_being_keys_and_square_customers_are_read_again(db
     ]
     assert Source.objects.get(pk=square.pk).cursor == {"orders": {"cursor": "o"}}  # every profile read again
     assert Source.objects.get(pk=shop.pk).cursor == {"customers": {"since": 1}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_picking_packages_split_a_reference_and_join_it_again_when_rolled_back():
+    before, after = [("orders", "0024_timeline_partitions")], [("orders", "0025_picking_packages")]
+
+    def state(target):
+        executor = MigrationExecutor(connection)
+        executor.migrate(target)
+        return executor.loader.project_state(target).apps
+
+    try:
+        old = state(before)
+        odoo = old.get_model("integrations", "Source").objects.create(name="odoo", kind="erp", adapter="odoo")
+        old.get_model("orders", "Picking").objects.create(
+            source=odoo, external_id="p1", name="WH/OUT/1", kind="outgoing", status="handed_to_carrier",
+            tracking_number="1Z1, 1Z2",
+        )  # fmt: skip
+        packages = state(after).get_model("orders", "PickingPackage").objects.order_by("id")
+        assert list(packages.values_list("tracking_number", flat=True)) == ["1Z1", "1Z2"]
+
+        rolled_back = state(before).get_model("orders", "Picking").objects.get(external_id="p1")
+        assert rolled_back.tracking_number == "1Z1,1Z2"
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

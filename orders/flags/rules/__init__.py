@@ -44,7 +44,10 @@ RULES: dict[str, Rule] = {
 # read completely at least once: while one of these has not finished its first sync, its facts may
 # still be on their way (an onboarding that syncs the ERP first would otherwise flag, and tell, every
 # customer whose delivery the storefront has not been read for yet), so the rule's verdicts are held:
-# no flag of its code opens or closes until then.
+# no flag of its code opens or closes until then. A source whose first sync has failed
+# FIRST_SYNC_ATTEMPTS times in a row is broken, not on its way: it is waited for no longer, so a source
+# added with wrong credentials cannot silence these flags for every order (sync health shows it failing).
+FIRST_SYNC_ATTEMPTS = 3
 ABSENCE_WITNESSES: dict[str, tuple[str, ...]] = {
     "phantom_order": (Source.Kind.ERP, Source.Kind.POS),
     "promise_at_risk": (Source.Kind.STOREFRONT, Source.Kind.POS, Source.Kind.ERP, Source.Kind.CARRIER),
@@ -61,7 +64,11 @@ def rules_waiting(sources: Iterable[Source] | None = None) -> dict[str, list[str
     ``sources``: every source, when the caller has them already (else they are read).
     """
     sources = Source.objects.filter(enabled=True, last_success_at__isnull=True) if sources is None else sources
-    unread = [(s.name, s.kind) for s in sources if s.enabled and s.last_success_at is None]
+    unread = [
+        (s.name, s.kind)
+        for s in sources
+        if s.enabled and s.last_success_at is None and s.consecutive_failures < FIRST_SYNC_ATTEMPTS
+    ]
     waiting = {}
     for code, kinds in ABSENCE_WITNESSES.items():
         names = sorted(name for name, kind in unread if kind in kinds)
@@ -70,4 +77,4 @@ def rules_waiting(sources: Iterable[Source] | None = None) -> dict[str, list[str
     return waiting
 
 
-__all__ = ["ABSENCE_WITNESSES", "RULES", "Finding", "Rule", "rules_waiting", *RULES]
+__all__ = ["ABSENCE_WITNESSES", "FIRST_SYNC_ATTEMPTS", "RULES", "Finding", "Rule", "rules_waiting", *RULES]

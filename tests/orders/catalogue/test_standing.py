@@ -13,7 +13,7 @@ from integrations.adapters.easypost import map_tracker
 from integrations.adapters.odoo_mapping import map_picking
 from integrations.adapters.shopify import map_order
 from integrations.records import LineRecord, UpstreamOrder
-from orders.catalogue.standing import Evidence, Parcel, standing_of, standings
+from orders.catalogue.standing import Evidence, Parcel, cannot_cancel, evidence_read, standing_of, standings
 from orders.desk.selectors import order_pane
 from orders.flags.detection import DEFAULT_THRESHOLDS
 from orders.flags.rules import RULES
@@ -252,6 +252,20 @@ def test_partly_delivered_order_still_misses_its_promise(shop):
         "Part delivered on Tue 1 Apr (UPS); the rest has not been sent yet (shopify lists it unfulfilled).",
         "Was due Wed 2 Apr — 19 hours late.",
     )
+
+
+def test_a_refund_no_system_says_came_before_dispatch_is_a_return():
+    """Square ranks a refund above its own fulfilment: a shipped and refunded order is ``refunded`` with raw
+    ``COMPLETED/COMPLETED`` and no parcel row. Only a system saying nothing was fulfilled makes it a refund
+    before dispatch; this one is a return of what was sent, and cannot be cancelled."""
+    evidence = evidence_read(
+        origin=1, promised_by=None, pickup_stage=None,
+        records=[(1, "square", Lifecycle.REFUNDED, "COMPLETED/COMPLETED")], pickings=[], shipments=[],
+    )  # fmt: skip
+    standing = standing_of(evidence)
+
+    assert (standing.status, standing.dispatched) == (Lifecycle.REFUNDED, True)
+    assert cannot_cancel(Order(fulfilment=Order.Fulfilment.SHIP), standing) == "already delivered and being returned"
 
 
 def test_refund_before_dispatch_is_not_a_return(shop):

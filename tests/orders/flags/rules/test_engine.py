@@ -9,9 +9,10 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
+from integrations.models import Source
 from integrations.sync import PAGE_HOOKS, RUN_HOOKS
 from orders.flags.detection import DEFAULT_THRESHOLDS, detect, detect_after_run
-from orders.flags.rules import RULES
+from orders.flags.rules import FIRST_SYNC_ATTEMPTS, RULES
 from orders.flags.store import flag_close, flag_open, flags_close, flags_open
 from orders.ingest import IngestResult
 from orders.models import (
@@ -180,6 +181,21 @@ def test_a_rule_that_concludes_from_absence_holds_its_verdicts_until_its_systems
     result = detect(order_ids=[held.pk, fresh.pk], now=NOW + timedelta(minutes=3))
     assert (result.opened, result.closed, result.waiting) == (1, 1, {})
     assert (open_flags(held), open_flags(fresh)) == ([], ["payment_mismatch"])
+
+
+def test_a_source_whose_first_sync_keeps_failing_is_waited_for_no_longer(systems):
+    """A carrier added with wrong credentials must not silence the promise flags of every order for good."""
+    late = web_order(systems, placed_ago=timedelta(days=10), promised_by=NOW - timedelta(days=3))
+    broken = SourceFactory(name="easypost-eu", kind="carrier", adapter="easypost", last_success_at=None)
+
+    for failures in range(FIRST_SYNC_ATTEMPTS):
+        Source.objects.filter(pk=broken.pk).update(consecutive_failures=failures)
+        result = detect(order_ids=[late.pk], now=NOW, codes=["promise_missed"])
+        assert (result.waiting, open_flags(late)) == ({"promise_missed": ["easypost-eu"]}, [])
+    Source.objects.filter(pk=broken.pk).update(consecutive_failures=FIRST_SYNC_ATTEMPTS)
+
+    result = detect(order_ids=[late.pk], now=NOW, codes=["promise_missed"])
+    assert (result.waiting, open_flags(late)) == ({}, ["promise_missed"])
 
 
 def test_the_beat_task_opens_what_only_time_brings(systems):
