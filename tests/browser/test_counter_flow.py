@@ -4,9 +4,10 @@ line missing (the agent sees the shortfall), hand over another order. No console
 from __future__ import annotations
 
 import pytest
+from django.db.models import Exists, OuterRef
 
 from orders.counter.services import order_name
-from orders.models import Handover, Order, Pickup, PickupPush
+from orders.models import Flag, Handover, Order, Pickup, PickupPush
 from tests.browser.conftest import login
 
 pytestmark = [
@@ -17,11 +18,15 @@ pytestmark = [
 
 
 def _open_pickups(count: int) -> list[Order]:
-    """Pickups at Downtown with a customer and lines, not yet collected upstream."""
+    """Pickups at Downtown with a customer and lines, not yet collected upstream, with no open flag.
+
+    (``exclude(flags__closed_at__isnull=True)`` also left out every order without any flag, open or closed.)
+    """
+    open_flag = Flag.objects.filter(order=OuterRef("pk"), closed_at__isnull=True)
     orders = (
         Order.objects.filter(store__code="downtown", fulfilment="pickup", customer__isnull=False, lines__isnull=False)
         .exclude(status__in=["collected", "cancelled", "returned", "refunded"])
-        .exclude(flags__closed_at__isnull=True)
+        .exclude(Exists(open_flag))
         .distinct()
         .order_by("id")
     )
