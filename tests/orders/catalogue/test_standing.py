@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 import time_machine
 from django.utils import timezone
 
@@ -19,7 +18,6 @@ from orders.flags.detection import DEFAULT_THRESHOLDS
 from orders.flags.rules import RULES
 from orders.ingest import ingest
 from orders.models import Lifecycle, Order, Picking, Shipment
-from tests.factories import SourceFactory
 from tests.orders.vendor_shapes import picking, shopify_order, shopify_paid_order, tracker
 from tests.vendor_fixtures import load
 
@@ -118,21 +116,6 @@ def test_a_delivered_parcel_is_not_the_order_delivered_while_the_rest_is_still_t
 # -- what the staff see, from vendor-shaped payloads through the real mappers and ingest ---------------
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 PLACED = NOW - timedelta(days=3)
-
-
-@pytest.fixture
-def shop(db):
-    return SourceFactory(name="shopify", kind="storefront", adapter="shopify")
-
-
-@pytest.fixture
-def erp(db):
-    return SourceFactory(name="odoo", kind="erp", adapter="odoo")
-
-
-@pytest.fixture
-def carrier(db):
-    return SourceFactory(name="easypost", kind="carrier", adapter="easypost")
 
 
 def land(source, *records):

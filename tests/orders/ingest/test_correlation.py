@@ -35,21 +35,6 @@ from tests.orders.vendor_shapes import move, picking
 PLACED = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def shop(db):
-    return SourceFactory(name="shopify", kind="storefront", adapter="shopify")
-
-
-@pytest.fixture
-def erp(db):
-    return SourceFactory(name="odoo", kind="erp", adapter="odoo")
-
-
-@pytest.fixture
-def carrier(db):
-    return SourceFactory(name="easypost", kind="carrier", adapter="easypost")
-
-
 def web(number="#1001", **extra) -> UpstreamOrder:
     return UpstreamOrder(
         external_id="5001",

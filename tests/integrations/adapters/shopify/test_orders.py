@@ -30,6 +30,7 @@ from orders.flags.rules.money import payment_mismatch
 from orders.ingest import ingest
 from orders.models import Order
 from tests.factories import SourceFactory
+from tests.orders.vendor_shapes import shopify_paid_order
 from tests.vendor_fixtures import load
 
 from ..helpers import utc
@@ -480,42 +481,12 @@ def landed_order(source, payload: dict) -> Order:
     return Order.objects.get(records__source=source, records__external_id=record.external_id)
 
 
-def simple_paid_order(**changes) -> dict:
-    """The sample order, reduced to one live line (the red iPod), paid in full by one sale, nothing shipped."""
-    order = rest_order()
-    red = next(item for item in order["line_items"] if item["sku"] == "IPOD2008RED")
-    order.update(
-        {
-            "line_items": [red],
-            "fulfillments": [],
-            "refunds": [],
-            "financial_status": "paid",
-            "fulfillment_status": None,
-            "total_price": "199.00",
-            "current_total_price": "199.00",
-            "transactions": [
-                {
-                    "id": 9001,
-                    "kind": "sale",
-                    "status": "success",
-                    "amount": "199.00",
-                    "currency": "USD",
-                    "gateway": "bogus",
-                    "processed_at": "2025-04-02T11:00:00-05:00",
-                }
-            ],
-        }
-    )
-    order.update(changes)
-    return order
-
-
 # -- a Shopify POS till sale ------------------------------------------------------------------
 def test_pos_till_sale_is_bought_in_store_not_handed_to_a_carrier(shop):
     """A Shopify POS sale: ``source_name: pos``, the till's ``location_id``, no shipping lines, fulfilled at
     once by a fulfilment with no tracking (what POS writes when the customer walks out with the goods)."""
     land(shop, map_location({"id": 487838322, "name": "Downtown"}))
-    payload = simple_paid_order(
+    payload = shopify_paid_order(
         source_name="pos",
         location_id=487838322,
         shipping_lines=[],
@@ -550,7 +521,7 @@ def test_rest_presentment_currency_payment_is_not_a_mismatch(shop):
     presentment currency (``amount`` 270.00, ``currency`` CAD), as REST transactions are since multi-currency.
     The customer paid the order in full: no payment_mismatch, and the pane says what was paid in the shop's money.
     """
-    payload = simple_paid_order(presentment_currency="CAD")
+    payload = shopify_paid_order(presentment_currency="CAD")
     payload["total_price_set"] = {
         "shop_money": {"amount": "199.00", "currency_code": "USD"},
         "presentment_money": {"amount": "270.00", "currency_code": "CAD"},
@@ -567,7 +538,7 @@ def test_rest_presentment_currency_payment_is_not_a_mismatch(shop):
 def test_voided_authorisation_is_not_reported_as_held(shop):
     """Cancelled before capture: the authorisation was voided (``financial_status: voided``, a ``void``
     transaction on the authorisation). Nothing is held and nothing was charged; no money is out of line."""
-    payload = simple_paid_order(
+    payload = shopify_paid_order(
         financial_status="voided",
         cancelled_at="2025-04-02T12:00:00-05:00",
         cancel_reason="customer",
@@ -621,7 +592,7 @@ def test_pos_cash_sale_with_change_is_landed_and_balanced(shop):
 # -- the pane's words keep their capitals -------------------------------------------------------
 def test_not_yet_scanned_parcel_keeps_carrier_and_day_capitalised(shop):
     """The sample's UPS fulfilment (``status: success``, ``shipment_status: null``), not scanned yet."""
-    payload = simple_paid_order(fulfillment_status="fulfilled")
+    payload = shopify_paid_order(fulfillment_status="fulfilled")
     fulfilment = load("shopify", "fulfillment_update_tracking_ups")["fulfillment"]
     fulfilment["line_items"] = [{"id": 518995019, "sku": "IPOD2008RED"}]
     fulfilment["created_at"] = "2025-04-02T11:29:59-05:00"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -25,7 +24,6 @@ from tests.factories import (
     OrderRecordFactory,
     PaymentFactory,
 )
-from tests.vendor_fixtures import load
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -82,30 +80,6 @@ def two_line_web_order(*, shipments=()) -> UpstreamOrder:
             LineRecord(external_id="l2", sku="SOFA-9", quantity=1, unit_price=Decimal("50.00")),
         ],
     )  # fmt: skip
-
-
-def tracker(tracker_id, code, status, scans, *, detail="", carrier="UPS") -> dict:
-    """EasyPost's own recorded Tracker (``easypost_tracker_create_response``) with this parcel's status and scans.
-
-    ``scans``: ``(at, status, status_detail, message)`` tuples, oldest first; none for a tracker the carrier
-    has not scanned yet.
-    """
-    payload = load("carriers", "easypost_tracker_create_response")
-    template = payload["tracking_details"][-1]
-    payload.update(
-        id=tracker_id,
-        tracking_code=code,
-        carrier=carrier,
-        status=status,
-        status_detail=detail,
-        est_delivery_date=None,
-        updated_at=zulu(max((at for at, *_ in scans), default=NOW - timedelta(days=3))),
-        tracking_details=[
-            {**copy.deepcopy(template), "status": s, "status_detail": d, "message": m, "datetime": zulu(at)}
-            for at, s, d, m in scans
-        ],
-    )
-    return payload
 
 
 def zulu(moment: datetime) -> str:

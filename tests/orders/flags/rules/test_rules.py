@@ -30,6 +30,7 @@ from tests.factories import (
     StockFactory,
     UserFactory,
 )
+from tests.orders.vendor_shapes import tracker
 from tests.vendor_fixtures import load
 
 from .support import (
@@ -39,7 +40,6 @@ from .support import (
     in_erp,
     land,
     store_sale,
-    tracker,
     two_line_web_order,
     web_order,
 )
