@@ -276,9 +276,10 @@ def evidence_read(
             e.origin_cancelled = e.origin_cancelled or source_id == e.origin
         else:
             e.stages.append(status)
-        if PARTLY_FULFILLED in raw_status.split("/")[1:]:
+        fulfilment = raw_status.split("/")[1:]  # a storefront's ``financial/fulfilment[/cancelled]``
+        if PARTLY_FULFILLED in fulfilment:
             e.unsent.append((system, ""))
-        e.nothing_fulfilled = e.nothing_fulfilled or raw_status.split("/")[1:2] == [NOTHING_FULFILLED]
+        e.nothing_fulfilled = e.nothing_fulfilled or fulfilment[:1] == [NOTHING_FULFILLED]
     for system, name, kind, status, scheduled in pickings:
         if kind == Picking.Kind.INCOMING and status not in RETURN_STAGES:
             continue  # a return on its way back is not the order's progress

@@ -183,8 +183,9 @@ def _standing(who: Person, seen: Sequence[tuple[Hashable, Person, bool]]) -> set
     So one household's landline does not join two people through a third record that names
     neither e-mail, nor a record join a customer one of whose records on the phone is someone else.
     """
-    firm = {owner for owner, record, automatic in seen if automatic and not who.by_phone_alone(record)}
-    firm_records = [record for owner, record, automatic in seen if automatic and not who.by_phone_alone(record)]
+    automatic_links = [(owner, record, who.by_phone_alone(record)) for owner, record, automatic in seen if automatic]
+    firm = {owner for owner, _, phone_alone in automatic_links if not phone_alone}
+    firm_records = [record for _, record, phone_alone in automatic_links if not phone_alone]
     on_phone: dict[Hashable, list[Person]] = {}
     for owner, record, _ in seen:
         if who.phone and record.phone == who.phone:
@@ -192,7 +193,7 @@ def _standing(who: Person, seen: Sequence[tuple[Hashable, Person, bool]]) -> set
     candidates = [
         owner for owner, records in on_phone.items() if owner not in firm and not any(who.differs(r) for r in records)
     ]
-    by_phone = {owner for owner, record, automatic in seen if automatic and who.by_phone_alone(record)}
+    by_phone = {owner for owner, _, phone_alone in automatic_links if phone_alone}
     if len(candidates) == 1 and candidates[0] in by_phone:
         owner = candidates[0]
         if not any(r.differs(f) for r in on_phone[owner] for f in firm_records):
