@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from ..catalogue.money import how_paid, takings, total
 from ..models import Flag, Lifecycle, Order, Payment
 from ..timezones import screen_zone
 
@@ -25,7 +26,6 @@ STAGE_WORDS = {
     Lifecycle.PICKED: "picked, being packed",
     Lifecycle.PACKED: "packed, waiting for the carrier",
 }
-CARD_BRANDS = {"american_express": "Amex", "amex": "Amex", "mastercard": "Mastercard", "master": "Mastercard"}
 # The next step the retailer owes the customer, by open flag: the most pressing first.
 NEXT_STEPS = (
     ("delivery_exception", "Tell them {carrier} could not deliver it; confirm the address and offer a redelivery or a refund."),
@@ -108,13 +108,6 @@ def span(delta: timedelta) -> str:
     return f"{max(1, int(delta.total_seconds() // 60))} minutes"
 
 
-def card(payment: Payment) -> str:
-    if payment.card_last4:
-        brand = CARD_BRANDS.get(payment.card_brand.lower(), payment.card_brand.replace("_", " ").title())
-        return f"{brand} ••{payment.card_last4}".strip()
-    return "cash" if payment.gateway.lower() == "cash" else (payment.gateway or "")
-
-
 def order_answer(pane: dict, *, now: datetime) -> Answer:
     """The card for one order, from its pane (``orders.desk.selectors.order_pane``) at ``now``."""
     order: Order = pane["order"]
@@ -131,30 +124,48 @@ def order_answer(pane: dict, *, now: datetime) -> Answer:
 
 
 def _charged(order: Order, payments: list[Payment], zone) -> Clause:
-    ok = [p for p in payments if p.status == Payment.Status.SUCCESS]
-    taken = [p for p in ok if p.kind in (Payment.Kind.CAPTURE, Payment.Kind.SALE)]
-    held = [p for p in ok if p.kind == Payment.Kind.AUTHORIZATION]
-    voided = sum((p.amount for p in ok if p.kind == Payment.Kind.VOID), Decimal(0))
-    if taken:
-        first = min(taken, key=lambda p: (p.processed_at or order.placed_at, p.pk))
-        total = sum((p.amount for p in taken), Decimal(0))
-        how = card(first)
-        when = f" on {day(first.processed_at, zone)}" if first.processed_at else ""
-        text = f"Paid {money(total, order.currency)}{when}{f' ({how})' if how else ''}."
-        if total != order.total:
-            text = text[:-1] + f", of an order total of {money(order.total, order.currency)}."
+    """Was I charged: money taken, else a bank transfer on its way, a hold, a payment that failed, or nothing."""
+    m = takings(payments)
+    pending = total(m.pending)
+    if m.taken:
+        first = min(m.taken, key=lambda p: (p.processed_at or order.placed_at, p.pk))
+        taken = m.amount_taken
+        text = f"Paid {money(taken, order.currency)}{_on(first, zone)}{_how(first)}"
+        if pending:
+            text += f", and {money(pending, order.currency)} pending{_how(m.pending[0])}"
+        if taken + pending != order.total:
+            text += f", of an order total of {money(order.total, order.currency)}"
+        return Clause("charged", text + ".", first.source.name, first.processed_at, "payments")
+    if pending:  # a bank transfer takes days to settle: the customer has paid, the money is not here yet
+        first = min(m.pending, key=lambda p: (p.processed_at or order.placed_at, p.pk))
+        since = f" since {day(first.processed_at, zone)}" if first.processed_at else ""
+        text = f"{money(pending, order.currency)} payment pending{since}{_how(first)}: not received yet."
         return Clause("charged", text, first.source.name, first.processed_at, "payments")
-    if held:  # a void releases an authorisation (Shopify's void names it as its parent; the amounts say as much)
-        first = held[0]
-        authorised = sum((p.amount for p in held), Decimal(0))
-        how = f" ({card(first)})" if card(first) else ""
-        if voided >= authorised:
-            text = f"{money(authorised, order.currency)} authorisation voided{how}; nothing was charged."
+    if m.held:  # a void releases an authorisation (Shopify's void names it as its parent; the amounts say as much)
+        first = m.held[0]
+        authorised = total(m.held)
+        if m.voided >= authorised:
+            text = f"{money(authorised, order.currency)} authorisation voided{_how(first)}; nothing was charged."
         else:
-            text = f"{money(authorised - voided, order.currency)} authorised{how}, not charged yet."
+            text = f"{money(authorised - m.voided, order.currency)} authorised{_how(first)}, not charged yet."
         return Clause("charged", text, first.source.name, first.processed_at, "payments")
+    if m.failed:
+        last = max(m.failed, key=lambda p: (p.processed_at or order.placed_at, p.pk))
+        text = (
+            f"Payment of {money(last.amount, order.currency)} failed{_on(last, zone)}{_how(last)}; nothing was charged."
+        )
+        return Clause("charged", text, last.source.name, last.processed_at, "payments")
     source = order.origin_source.name if order.origin_source else ""
     return Clause("charged", "No charge recorded in any system.", source, None, "payments")
+
+
+def _on(payment: Payment, zone) -> str:
+    return f" on {day(payment.processed_at, zone)}" if payment.processed_at else ""
+
+
+def _how(payment: Payment) -> str:
+    how = how_paid(payment)
+    return f" ({how})" if how else ""
 
 
 def _latest_scan(parcel):
@@ -277,8 +288,8 @@ def _when(order: Order, pane: dict, zone) -> Clause | None:
 
 
 def _cancel_and_refund(order: Order, pane: dict, zone) -> Clause:
-    refunds = [p for p in pane["payments"] if p.kind == Payment.Kind.REFUND and p.status == Payment.Status.SUCCESS]
-    refunded = sum((p.amount for p in refunds), Decimal(0))
+    refunds = takings(pane["payments"]).refunds
+    refunded = total(refunds)
     if pane["cancellable"]:
         first = "Can still be cancelled: nothing has left the warehouse"
     else:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from integrations.models import Source, SyncRun
 
 from ..catalogue.lines import lines_of
+from ..catalogue.money import takings
 from ..catalogue.standing import (
     ARRIVED,
     RETURN_STAGES,
@@ -376,7 +377,4 @@ def _lines_with_stock(order: Order, sources: dict[int, Source]) -> list[LineView
 
 def refundable(payments: list[Payment], returns) -> Decimal:
     """Money taken (captures and sales that succeeded) minus money already given back."""
-    ok = [p for p in payments if p.status == Payment.Status.SUCCESS]
-    taken = sum((p.amount for p in ok if p.kind in (Payment.Kind.CAPTURE, Payment.Kind.SALE)), Decimal(0))
-    given = sum((p.amount for p in ok if p.kind == Payment.Kind.REFUND), Decimal(0))
-    return max(taken - given, Decimal(0))
+    return takings(payments).refundable

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
+from ...catalogue.money import REFUNDED, TAKEN
 from ...models import Lifecycle, OrderLine, OrderRecord, Payment, Picking, PickingLine, Return
 from .common import Finding, age, iso, names, of_orders, orders_in, when
 
@@ -44,7 +45,7 @@ def return_not_refunded(order_ids, *, now: datetime, threshold: timedelta | None
     for order_id, *_, amount in received:
         owed[order_id] = owed.get(order_id, Decimal(0)) + amount
     refunds = dict(
-        Payment.objects.filter(order_id__any=list(owed), kind=Payment.Kind.REFUND, status=Payment.Status.SUCCESS)
+        Payment.objects.filter(REFUNDED, order_id__any=list(owed))
         .values("order_id")
         .annotate(total=Sum("amount"))
         .values_list("order_id", "total")
@@ -137,15 +138,14 @@ def _cancelled() -> Q:
 
 def _payment_sums(order_ids) -> dict[int, tuple[int, Decimal, Decimal, set[str]]]:
     """``{order_id: (sales, captured, refunded, systems)}`` from the successful payments, one grouped query."""
-    sale = Q(kind__in=[Payment.Kind.SALE, Payment.Kind.CAPTURE])
     rows = (
         of_orders(Payment.objects, order_ids)
         .filter(status=Payment.Status.SUCCESS)
         .values("order_id", "source__name")
         .annotate(
-            sales=Count("id", filter=sale),
-            captured=Coalesce(Sum("amount", filter=sale), ZERO),
-            refunded=Coalesce(Sum("amount", filter=Q(kind=Payment.Kind.REFUND)), ZERO),
+            sales=Count("id", filter=TAKEN),
+            captured=Coalesce(Sum("amount", filter=TAKEN), ZERO),
+            refunded=Coalesce(Sum("amount", filter=REFUNDED), ZERO),
         )
         .order_by()
     )

@@ -1,0 +1,107 @@
+"""Was I charged: one reading of an order's payments (orders/catalogue/money.py) for the card, the pane and the flags.
+
+Square's own example order (``order_pay_completed_with_tenders``, a $20.00 till sale) is landed
+through the real mapper and ingest with its tender changed to each way a real account pays.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from integrations.adapters.square import map_order
+from orders.desk.selectors import order_pane
+from orders.flags.detection import DEFAULT_THRESHOLDS
+from orders.flags.rules import RULES
+from orders.ingest import ingest
+from orders.models import Order
+from tests.factories import SourceFactory
+from tests.integrations.adapters.square.support import order_fixture
+
+NOW = datetime(2019, 8, 20, 12, 0, tzinfo=UTC)  # two weeks after the example sale
+
+
+@pytest.fixture
+def pos(db):
+    return SourceFactory(name="square", kind="pos", adapter="square")
+
+
+def tender(kind: str, status: str, amount: int = 2000, tender_id: str = "TENDER0001") -> dict:
+    """One tender of Square's documented shape: ``<kind>_details.status`` is its state."""
+    details = {"CARD": "card_details", "BANK_ACCOUNT": "bank_account_details"}.get(kind, f"{kind.lower()}_details")
+    body = {"status": status}
+    if kind == "CARD":
+        body["card"] = {"card_brand": "VISA", "last_4": "1111"}
+    return {
+        "id": tender_id,
+        "payment_id": tender_id,
+        "location_id": "P3CCK6HSNDAS7",
+        "created_at": "2019-08-06T02:47:36.293Z",
+        "amount_money": {"amount": amount, "currency": "USD"},
+        "type": kind,
+        details: body,
+    }
+
+
+def landed(pos, *tenders) -> Order:
+    order = order_fixture()
+    order["state"] = "OPEN"
+    order["tenders"] = list(tenders)
+    ingest(source=pos, records=[map_order(order)], synced_at=timezone.now())
+    return Order.objects.get()
+
+
+def charged(order: Order) -> str:
+    with time_machine.travel(NOW, tick=False):
+        pane = order_pane(order)
+    return next(c.text for c in pane["answer"].clauses if c.topic == "charged")
+
+
+def mismatch(order: Order):
+    return RULES["payment_mismatch"]([order.pk], now=NOW, threshold=DEFAULT_THRESHOLDS.get("payment_mismatch"))
+
+
+def test_a_bank_transfer_still_clearing_is_pending_on_the_card_not_no_charge(pos):
+    order = landed(pos, tender("BANK_ACCOUNT", "PENDING"))
+
+    assert charged(order) == "$20.00 payment pending since Tue 6 Aug (bank transfer): not received yet."
+    assert order_pane(order)["refundable"] == Decimal(0)  # nothing taken, so nothing to give back
+
+
+def test_a_failed_bank_transfer_says_it_failed(pos):
+    order = landed(pos, tender("BANK_ACCOUNT", "FAILED"))
+
+    assert charged(order) == "Payment of $20.00 failed on Tue 6 Aug (bank transfer); nothing was charged."
+
+
+def test_a_failed_attempt_before_a_card_that_worked_is_paid(pos):
+    order = landed(pos, tender("BANK_ACCOUNT", "FAILED", tender_id="T1"), tender("CARD", "CAPTURED", tender_id="T2"))
+
+    assert charged(order) == "Paid $20.00 on Tue 6 Aug (Visa ••1111)."
+
+
+def test_part_taken_part_still_clearing_names_both_and_the_flag_counts_only_what_was_taken(pos):
+    order = landed(
+        pos,
+        tender("CARD", "CAPTURED", amount=1200, tender_id="T1"),
+        tender("BANK_ACCOUNT", "PENDING", amount=800, tender_id="T2"),
+    )
+
+    assert charged(order) == "Paid $12.00 on Tue 6 Aug (Visa ••1111), and $8.00 pending (bank transfer)."
+    assert order_pane(order)["refundable"] == Decimal("12.00")
+    assert "total 20.00 USD but 12.00 captured" in mismatch(order)[order.pk].detail
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [("SQUARE_ACCOUNT", "Square account"), ("BUY_NOW_PAY_LATER", "buy now, pay later"), ("WALLET", "digital wallet")],
+)
+def test_tenders_without_a_card_are_named_as_a_caller_would(pos, kind, words):
+    status = "COMPLETED" if kind == "WALLET" else "CAPTURED"
+    order = landed(pos, tender(kind, status))
+
+    assert charged(order) == f"Paid $20.00 on Tue 6 Aug ({words})."
