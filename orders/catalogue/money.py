@@ -43,8 +43,7 @@ def how_paid(payment: Payment) -> str:
     if payment.card_last4:
         brand = CARD_BRANDS.get(payment.card_brand.lower(), payment.card_brand.replace("_", " ").title())
         return f"{brand} ••{payment.card_last4}".strip()
-    gateway = payment.gateway.lower()
-    return GATEWAY_WORDS.get(gateway, gateway.replace("_", " "))
+    return GATEWAY_WORDS.get(payment.gateway.lower(), payment.gateway.replace("_", " "))  # "Bank Deposit" as written
 
 
 def total(payments) -> Decimal:

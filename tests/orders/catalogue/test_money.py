@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from integrations.adapters.shopify import map_order as map_shopify_order
 from integrations.adapters.square import map_order
 from orders.desk.selectors import order_pane
 from orders.flags.detection import DEFAULT_THRESHOLDS
@@ -21,6 +22,7 @@ from orders.ingest import ingest
 from orders.models import Order
 from tests.factories import SourceFactory
 from tests.integrations.adapters.square.support import order_fixture
+from tests.orders.vendor_shapes import shopify_paid_order
 
 NOW = datetime(2019, 8, 20, 12, 0, tzinfo=UTC)  # two weeks after the example sale
 
@@ -105,3 +107,14 @@ def test_tenders_without_a_card_are_named_as_a_caller_would(pos, kind, words):
     order = landed(pos, tender(kind, status))
 
     assert charged(order) == f"Paid $20.00 on Tue 6 Aug ({words})."
+
+
+def test_a_storefront_manual_payment_awaiting_the_money_names_its_gateway_as_the_shop_wrote_it(db):
+    """A Shopify manual payment method ("Bank Deposit"): the sale stays ``pending`` until the shop marks it paid."""
+    shop = SourceFactory(name="shopify", kind="storefront", adapter="shopify")
+    waiting = {"id": 9002, "kind": "sale", "status": "pending", "amount": "199.00", "currency": "USD",
+               "gateway": "Bank Deposit", "processed_at": "2025-04-02T11:00:00-05:00"}  # fmt: skip
+    payload = shopify_paid_order(financial_status="pending", transactions=[waiting])
+    ingest(source=shop, records=[map_shopify_order(payload)], synced_at=timezone.now())
+
+    assert charged(Order.objects.get()) == "$199.00 payment pending since Wed 2 Apr (Bank Deposit): not received yet."
