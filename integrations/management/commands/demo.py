@@ -25,6 +25,7 @@ from integrations.demo import demo_sources_ensure, demo_users_ensure
 from integrations.hosts import private_sources_allow
 from integrations.models import SyncRun
 from integrations.sandbox import SandboxServer, World
+from integrations.sandbox.generate import SHAPES
 from integrations.sync import source_sync
 from integrations.tasks import worker_queues
 from omnidesk.celery import app
@@ -38,6 +39,12 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-port", type=int, default=8800)
         parser.add_argument("--orders", type=int, default=2000, help="Size of the simulated retailer")
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--shape",
+            choices=SHAPES,
+            default="varied",
+            help="varied (default): the systems disagree the way real vendors do; standard: the bench's world",
+        )
         parser.add_argument("--interval", type=int, default=60, help="Seconds between scheduled syncs")
         parser.add_argument("--setup-only", action="store_true", help="Stop after the first sync (no web server)")
 
@@ -52,10 +59,12 @@ class Command(BaseCommand):
         say("✓ database migrated (" + settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1] + ")")
         logins = demo_users_ensure()
 
-        world = World(orders=opts["orders"], seed=opts["seed"], now=datetime.now(UTC), realtime=True)
+        world = World(
+            orders=opts["orders"], seed=opts["seed"], now=datetime.now(UTC), realtime=True, shape=opts["shape"]
+        )
         sandbox = SandboxServer(world, port=opts["sandbox_port"])
         sandbox_url = sandbox.start()
-        say(f"✓ sandbox retailer with {opts['orders']} orders at {sandbox_url}")
+        say(f"✓ sandbox retailer with {opts['orders']} {opts['shape']} orders at {sandbox_url}")
         children: list[subprocess.Popen] = []
         try:
             sources = demo_sources_ensure(sandbox_url, interval_seconds=opts["interval"])
