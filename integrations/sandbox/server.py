@@ -418,7 +418,9 @@ class SandboxServer:
             return reply({**self.faults.settings(), "counts": dict(self.faults.counts)})
         if name == "graphql-cost" and method == "POST":
             return reply(
-                world.shopify_cost.configure(maximum=data.get("maximum"), restore_rate=data.get("restore_rate"))
+                world.shopify_cost.configure(
+                    maximum=data.get("maximum"), restore_rate=data.get("restore_rate"), rules=data.get("rules")
+                )
             )
         if name == "call-limit" and method == "POST":
             return reply(self.set_call_limit(data["leak_rate"]))

@@ -51,7 +51,7 @@ def test_graphql_answers_carry_their_cost_and_a_small_bucket_throttles_the_adapt
     first = http.post(graphql, json=ask, headers=SHOPIFY).json()
     throttled = http.post(graphql, json=ask, headers=SHOPIFY).json()
 
-    assert control == {"maximum": 1000.0, "restore_rate": 100.0}
+    assert control == {"maximum": 1000.0, "restore_rate": 100.0, "rules": "sandbox"}
     assert first["extensions"]["cost"]["requestedQueryCost"] == 751  # 1 + 250 orders × 3
     assert first["extensions"]["cost"]["actualQueryCost"] == 1 + 3 * len(first["data"]["orders"]["nodes"])
     assert [e["extensions"]["code"] for e in throttled["errors"]] == ["THROTTLED"]
