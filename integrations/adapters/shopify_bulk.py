@@ -74,7 +74,7 @@ BULK_ORDERS = f"""{{ orders(sortKey: UPDATED_AT) {{ edges {{ node {{
   totalPriceSet {{ {MONEY} }} customAttributes {{ key value }} retailLocation {{ id }}
   customer {{ {CUSTOMER_FIELDS} }}
   shippingLines {{ edges {{ node {{ id code title }} }} }}
-  lineItems {{ edges {{ node {{ id sku name title quantity variant {{ id }} originalUnitPriceSet {{ {MONEY} }} }} }} }}
+  lineItems {{ edges {{ node {{ id sku name title quantity currentQuantity variant {{ id }} originalUnitPriceSet {{ {MONEY} }} }} }} }}
   fulfillmentOrders {{ edges {{ node {{ id status deliveryMethod {{ methodType }} assignedLocation {{ location {{ id }} }} }} }} }}
   fulfillments {{ id }}
   refunds {{ id }}

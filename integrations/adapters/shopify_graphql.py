@@ -53,7 +53,7 @@ ORDER = f"""fragment OrderFields on Order {{
   retailLocation {{ id }}
   customer {{ {CUSTOMER_FIELDS} }}
   shippingLines(first: 5) {{ nodes {{ code title }} }}
-  lineItems(first: 100) {{ nodes {{ id sku name title quantity variant {{ id }} originalUnitPriceSet {{ {MONEY} }} }} }}
+  lineItems(first: 100) {{ nodes {{ id sku name title quantity currentQuantity variant {{ id }} originalUnitPriceSet {{ {MONEY} }} }} }}
   fulfillments(first: 20) {{
     id status displayStatus createdAt updatedAt location {{ id }}
     trackingInfo(first: 1) {{ company number url }}

@@ -171,6 +171,7 @@ def _line_item(item: Mapping[str, Any], where: str) -> dict[str, Any]:
         "name": item.get("name"),
         "title": item.get("title"),
         "quantity": item.get("quantity"),
+        "current_quantity": item.get("currentQuantity"),
         "variant_id": _variant_id(item, where),
         "price": _money(item, "originalUnitPriceSet", where),
     }

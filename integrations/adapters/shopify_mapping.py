@@ -37,6 +37,11 @@ Choices the Shopify REST order leaves open:
 * A line without a SKU gets ``shopify-variant-<variant_id>`` (or ``shopify-line-<id>``
   for a custom item): unique and stable, and by design never equal to another
   system's SKU, so two unrelated SKU-less products are never merged.
+* An order edit that took items off keeps the line, its ``current_quantity`` lowered (to 0 for
+  a line removed whole). ``current_quantity`` also falls for refunded items, which were bought
+  and stay bought (a return shows them coming back): a line's quantity is what was ordered less
+  only what an edit removed, ``quantity - current_quantity`` less the items refunds name; a
+  line left with none is no line of the order. A cancelled order keeps the lines it was placed with.
 * The line name is Shopify's ``name`` ("IPod Nano - 8gb - green"), which names the
   variant; ``title`` alone cannot tell the three iPods of the sample apart.
 * REST 2025-07 order JSON has no returns resource. A refund whose
@@ -157,8 +162,13 @@ def map_order(payload: Any) -> UpstreamOrder:
     fulfilments = objects(order, "fulfillments", "order")
     shipments = [_shipment(f, where, pickup=handed_over, window=window) for f, where in fulfilments]
     located = _line_locations(fulfilments, shipments)
-    lines = [_line(item, where, located, location_id) for item, where in objects(order, "line_items", "order")]
     refunds = objects(order, "refunds", "order")
+    refunded = None if cancelled_at else _refunded_quantities(refunds)
+    lines = [
+        line
+        for item, where in objects(order, "line_items", "order")
+        if (line := _line(item, where, located, location_id, refunded)) is not None
+    ]
     raw_status = f"{financial_status or 'unknown'}/{fulfillment_status or 'unfulfilled'}"
     customer = order.get("customer")
     return UpstreamOrder(
@@ -300,11 +310,28 @@ def _line_locations(fulfilments: Objects, shipments: list[ShipmentRecord]) -> di
     return locations
 
 
-def _line(item: Mapping[str, Any], where: str, located: dict[str, str], default_location: str) -> LineRecord:
+def _refunded_quantities(refunds: Objects) -> dict[str, int]:
+    """Line item id -> the items of it the refunds name (whatever their restock type)."""
+    refunded: dict[str, int] = {}
+    for refund, where in refunds:
+        for item, item_where in objects(refund, "refund_line_items", where):
+            line_id = ident(item, "line_item_id", item_where)
+            refunded[line_id] = refunded.get(line_id, 0) + _count(item, "quantity", item_where)
+    return refunded
+
+
+def _line(
+    item: Mapping[str, Any], where: str, located: dict[str, str], default_location: str, refunded: dict[str, int] | None
+) -> LineRecord | None:
+    """The line as it stands after any order edit (``refunded`` None: as placed, for a cancelled order); None if
+    an edit took all of it off."""
     external_id = ident(item, "id", where)
-    quantity = item.get("quantity")
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise MappingError(f"{where}.quantity must be an integer, got {quantity!r}")
+    quantity = _count(item, "quantity", where)
+    if refunded is not None and item.get("current_quantity") is not None:
+        removed = quantity - _count(item, "current_quantity", where) - refunded.get(external_id, 0)
+        quantity -= max(0, removed)
+        if quantity <= 0:
+            return None
     return LineRecord(
         external_id=external_id,
         sku=_sku(item, where),
@@ -313,6 +340,13 @@ def _line(item: Mapping[str, Any], where: str, located: dict[str, str], default_
         unit_price=_money(item, "price", where),
         location_id=located.get(external_id, default_location),
     )
+
+
+def _count(item: Mapping[str, Any], key: str, where: str) -> int:
+    value = item.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MappingError(f"{where}.{key} must be an integer, got {value!r}")
+    return value
 
 
 def _sku(item: Mapping[str, Any], where: str) -> str:

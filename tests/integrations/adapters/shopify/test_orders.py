@@ -602,3 +602,73 @@ def test_not_yet_scanned_parcel_keeps_carrier_and_day_capitalised(shop):
     where = next(c for c in order_pane(order)["answer"].clauses if c.topic == "where")
     # was: "Left the warehouse on wed 2 apr; ups has not scanned it yet."
     assert where.text == "Left the warehouse on Wed 2 Apr; UPS has not scanned it yet."
+
+
+# -- an order edit that removed a line ------------------------------------------------------------
+def edited_order(**changes) -> dict:
+    """The paid sample order after an edit took the green iPod off: Shopify keeps the line, ``current_quantity``
+    0 and ``fulfillable_quantity`` 0 (``orderEditSetQuantity`` to zero), and no refund names it."""
+    payload = shopify_paid_order(**changes)
+    green = next(item for item in order_fixture()["line_items"] if item["sku"] == "IPOD2008GREEN")
+    green.update({"current_quantity": 0, "fulfillable_quantity": 0})
+    payload["line_items"].append(green)
+    return payload
+
+
+def test_a_line_an_edit_removed_is_no_line_of_the_order():
+    record = map_order(edited_order())
+
+    assert [(line.sku, line.quantity) for line in record.lines] == [("IPOD2008RED", 1)]  # was: GREEN 1 too
+
+
+def test_an_edit_counts_apart_from_refunds_bought_then_returned_stays_bought():
+    """Three ordered, one taken off by an edit, one returned and refunded: two were bought (one came back);
+    ``current_quantity`` (1) falls for both the edit and the refund."""
+    payload = shopify_paid_order()
+    red = payload["line_items"][0]
+    red.update({"quantity": 3, "current_quantity": 1, "fulfillable_quantity": 0})
+    payload["refunds"] = [
+        {"id": 8001, "created_at": "2025-04-05T11:00:00-05:00", "transactions": [],
+         "refund_line_items": [{"id": 8002, "line_item_id": red["id"], "quantity": 1, "restock_type": "return",
+                                "subtotal": 199.0, "total_tax": 0.0, "line_item": {"id": red["id"], "sku": "IPOD2008RED"}}]}
+    ]  # fmt: skip
+
+    record = map_order(payload)
+
+    assert [(line.sku, line.quantity) for line in record.lines] == [("IPOD2008RED", 2)]  # was: 3
+    assert [r.line_skus for r in record.returns] == [["IPOD2008RED"]]
+
+
+def test_a_refunded_line_keeps_its_quantity_and_a_cancelled_order_its_lines():
+    refunded = map_order(order_fixture())  # GREEN and BLACK refunded: current_quantity 0
+    cancelled = shopify_paid_order(cancelled_at="2025-04-02T12:00:00-05:00", financial_status="voided")
+    cancelled["line_items"][0].update({"current_quantity": 0, "fulfillable_quantity": 0})  # no refund names it
+
+    assert [line.quantity for line in refunded.lines] == [1, 1, 1]
+    assert [(line.sku, line.quantity) for line in map_order(cancelled).lines] == [("IPOD2008RED", 1)]
+
+
+def test_graphql_current_quantity_takes_the_removed_line_off_too():
+    node = graphql_order()
+    node.update({"refunds": [], "fulfillments": []})
+    for item in node["lineItems"]["nodes"]:
+        item["currentQuantity"] = 0 if item["sku"] == "IPOD2008GREEN" else item["quantity"]
+
+    record = map_order_node(node)
+
+    assert [line.sku for line in record.lines] == ["IPOD2008RED", "IPOD2008BLACK"]  # was: GREEN too
+
+
+def test_a_line_removed_after_it_landed_leaves_the_order(shop):
+    """Landed before the edit, then again after it: the line leaves the order's lines (the checklist, the
+    shelf's need), it is not left behind with its old quantity."""
+    from orders.catalogue.lines import order_lines
+
+    before = edited_order()
+    before["line_items"][1].update({"current_quantity": 1, "fulfillable_quantity": 1})
+    order = landed_order(shop, before)
+    assert sorted(line.sku for line in order_lines(order)) == ["IPOD2008GREEN", "IPOD2008RED"]
+
+    landed_order(shop, edited_order(updated_at="2025-04-02T12:00:00-05:00"))
+
+    assert [(line.sku, line.quantity) for line in order_lines(order)] == [("IPOD2008RED", 1)]
