@@ -58,8 +58,16 @@ SHAPES = ("standard", "varied")
 # - ``erp_promise``: the ERP holds the promised date (``commitment_date``), the storefront has none;
 # - ``refund_no_restock``: a return refunded in the storefront without restocked lines (a money refund), so
 #   the return itself is only in the ERP (its incoming picking);
-# - ``refund_before_receipt``: the refund is issued at drop-off, before the warehouse books the return in.
-VARIATIONS = ("erp_promise", "refund_no_restock", "refund_before_receipt")
+# - ``refund_before_receipt``: the refund is issued at drop-off, before the warehouse books the return in;
+# - ``order_edit``: minutes after checkout, before the ERP hears of it, an edit takes a line off (its item is out of
+#   stock: for a pickup, its shelf at the store is empty). The storefront keeps the line with ``current_quantity``
+#   0; the card was authorised for the first total and captured for the new one. Every other system only ever
+#   sees the order without it;
+# - ``presentment_currency``: a web order shopped in Canadian dollars (every storefront payment_mismatch order too,
+#   whose money is still out of line): the storefront's REST transactions are in CAD unless asked
+#   ``in_shop_currency``, its GraphQL money bags carry ``presentmentMoney`` beside ``shopMoney``.
+VARIATIONS = ("erp_promise", "refund_no_restock", "refund_before_receipt", "order_edit", "presentment_currency")
+PRESENTMENT = ("CAD", 13_568)  # Canadian dollars per 10,000 US: the order's own rate, fixed at checkout
 VARIED_SHARE = 0.4  # of the orders a variation can apply to
 VARIED_STORE_PRICES = 0.35  # of the products, whose store price differs from the web price
 VARIED_RETURN_RATE = 0.3  # of the shipped orders: enough returns for every way of refunding them
@@ -291,6 +299,9 @@ class Generator(SystemIds, Draws):
 
     def vary_orders(self) -> None:
         """Strike the varied shape's departures (:data:`VARIATIONS`) on the orders they can apply to."""
+        self.pickup_shelves = {
+            (o.store.idx, p.idx) for o in self.out.orders if o.kind == "pickup" for p, _, _ in o.lines
+        }
         for o in self.out.orders:
             vary = set()
             if (
@@ -312,7 +323,45 @@ class Generator(SystemIds, Draws):
                 for n in returns:
                     _, cents, lines, kind = o.refunds[n]
                     o.refunds[n] = (early + n * MINUTE, cents, lines, kind)
+            if self.editable(o) and (self.open_pickup(o) or self.random() < VARIED_SHARE):
+                vary.add("order_edit")
+                self.edit_off(o)
+            if o.channel == "web" and (o.breakdown == "payment_mismatch" or self.random() < VARIED_SHARE / 2):
+                vary.add("presentment_currency")
+                o.presentment = PRESENTMENT
             o.vary = frozenset(vary)
+
+    def editable(self, o: Order) -> bool:
+        """A web order to ship or pick up, entered in the ERP more than two minutes after it was placed, normal (or a
+        pickup nobody is assigned to: still open at the initial clock, where a line counted by mistake is short)."""
+        return (
+            o.channel == "web"
+            and o.kind in ("ship", "pickup")
+            and (o.breakdown is None or (o.kind, o.breakdown) == ("pickup", "unassigned"))
+            and o.cancel is None
+            and o.erp is not None
+            and o.erp - o.placed >= 2 * MINUTE
+            and o.erp <= self.now0
+        )
+
+    def open_pickup(self, o: Order) -> bool:
+        """Still waiting at the store at the initial clock: its removed line would be short on the shelf."""
+        return o.kind == "pickup" and (o.collected is None or o.collected > self.now0)
+
+    def edit_off(self, o: Order) -> None:
+        """``order_edit``: take off, before the ERP entry, a line of an item out of stock (at a pickup's store, a
+        shelf no other pickup draws on, emptied before the order was placed)."""
+        if o.kind == "pickup":
+            pool = [p for p in self.small if (o.store.idx, p.idx) not in self.pickup_shelves]
+        else:
+            pool = [p for p in self.small if all(p is not q for q, _, _ in o.lines)]
+        product = self.pick(pool)
+        o.removed = [(product, 1, product.web_cents)]
+        o.edited = o.placed + self.u(30, o.erp - o.placed)
+        if o.kind == "pickup":
+            shelf = (o.store.idx, product.idx)
+            self.pickup_shelves.add(shelf)
+            self.emptied.append((shelf, o.placed - self.u(HOUR, 6 * HOUR), 0))
 
     def destination(self, o: Order) -> tuple[str, str, str]:
         p = o.person
@@ -353,6 +402,7 @@ class Generator(SystemIds, Draws):
                 )
                 shelves.setdefault((o.store.idx, o.lines[line][0].idx), []).append((o, line))
         self.drops: list[tuple[tuple[int, int], int, int]] = []
+        self.emptied: list[tuple[tuple[int, int], int, int]] = []  # varied order_edit: (shelf, since, 0)
         for shelf, short in shelves.items():
             since = min(o.drop_at for o, _ in short)
             floor = level(shelf, since)

@@ -155,7 +155,8 @@ class Order:
         "pick", "pack", "ready", "collected", "done", "sched", "ret_request", "ret_done", "ret_lines",
         "shipments", "email", "card", "shopify_id", "number", "square_id", "receipt", "payment_id",
         "so_id", "so_name", "out_picking", "ret_picking", "shopify_versions", "square_versions",
-        "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at", "vary",
+        "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at", "vary", "removed", "edited",
+        "presentment",
     )  # fmt: skip
 
     def __init__(self, idx, channel, kind):
@@ -196,6 +197,18 @@ class Order:
         self.txn_ids: tuple[int, int] = (0, 0)  # Shopify (sale transaction id, refund-line base id)
         self.drop_at: int | None = None  # stock_shortfall: when the pickup shelf ran short
         self.vary: frozenset[str] = frozenset()  # the varied shape's departures for this order (generate.VARIATIONS)
+        # varied ``order_edit``: lines an edit took off (product, quantity, unit price cents) at ``edited``; ``lines``
+        # and ``total`` are the order after the edit, what every system but the storefront ever saw
+        self.removed: list[tuple[Product, int, int]] = []
+        self.edited: int | None = None
+        # varied ``presentment_currency``: the currency the customer paid in and its units per 10,000 of the shop's
+        self.presentment: tuple[str, int] | None = None
+
+    def presented(self, cents: int) -> int:
+        """``cents`` of the shop's money in the currency the customer shopped in (the same without one)."""
+        if self.presentment is None:
+            return cents
+        return (cents * self.presentment[1] + 5000) // 10000
 
     def status_at(self, now: int) -> str | None:
         times = self.event_times

@@ -33,7 +33,7 @@ class SystemIds:
                 o.shopify_id = 5_900_000_000_000 + web * 1000 + self.u(0, 999)
                 o.number = f"#{1001 + web}"
                 web += 1
-                o.line_ids = [line_id + n * 7 for n in range(len(o.lines))]
+                o.line_ids = [line_id + n * 7 for n in range(len(o.lines) + len(o.removed))]
                 line_id += 100 + self.u(0, 50)
                 base = 6_300_000_000_000 + idx * 1000 + self.u(0, 500)
                 o.txn_ids = (base, base + 1)
@@ -123,7 +123,7 @@ class SystemIds:
                 stock.odoo_id = 1 + len(stocks)
                 stocks.append(stock)
                 index[(store.idx, product.idx)] = stock
-        for shelf, since, floor in self.drops:
+        for shelf, since, floor in [*self.drops, *self.emptied]:
             stock = index[shelf]
             stock.changes.append((since, floor))
             stock.versions = [t for t, _ in stock.changes]
@@ -155,7 +155,7 @@ class SystemIds:
         for o in self.out.orders:
             if o.channel != "web":
                 continue
-            times = [o.placed, o.cancel, o.ready, o.collected, *(r[0] for r in o.refunds)]
+            times = [o.placed, o.edited, o.cancel, o.ready, o.collected, *(r[0] for r in o.refunds)]
             for parcel in o.shipments:
                 last = None
                 for t, status, *_ in parcel.scans:

@@ -4,9 +4,14 @@ customers); a bulk backfill killed mid-file resumes without loss or duplicates."
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+import requests
 
 from integrations.models import RawRecord, Source, SyncRun
+from integrations.sandbox import SandboxServer, World
+from integrations.sandbox.formats.shopify_records import money
 from integrations.services import source_upsert
 from integrations.sync import source_sync
 from orders.models import CustomerIdentity, OrderLine, OrderRecord, Payment, Return, Shipment
@@ -82,6 +87,60 @@ def test_rest_paged_graphql_and_bulk_land_the_same_rows(sandbox, fast_http):
     for source in (rest, graphql):
         flags = dict(CustomerIdentity.objects.filter(source=source).values_list("external_id", "email_verified"))
         assert {ext for ext, verified in flags.items() if not verified} == unverified
+
+
+@pytest.fixture(scope="module")
+def varied():
+    server = SandboxServer(World(orders=160, seed=23, shape="varied"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_varied_shapes_land_alike_over_rest_paged_graphql_and_bulk_and_lines_are_the_world_s(varied, fast_http):
+    """The varied world's storefront (order edits that took a line off, kept at ``current_quantity`` 0, …) over the
+    three ways of reading it: the same rows, and every order's lines are those the world says it has."""
+    rest = storefront(varied, "shopify-rest", transport="rest")
+    paged = storefront(varied, "shopify-paged", backfill="paged")
+    bulk = storefront(varied, "shopify")
+    for source in (rest, paged, bulk):
+        run = source_sync(source_id=source.pk)
+        assert run.status == SyncRun.Status.SUCCEEDED, run.summary()
+        assert run.dead_lettered == 0, run.summary()
+    for model in COMPARED:
+        assert rows(model, bulk) == rows(model, rest), model.__name__
+        assert rows(model, paged) == rows(model, rest), model.__name__
+
+    world = varied.world
+    web = [o for o in world.orders if o.channel == "web" and o.placed <= world.now]
+    assert sum(1 for o in web if o.removed) >= 2
+    expected = sorted((o.number, p.sku, q) for o in web for p, q, _ in o.lines)
+    for source in (rest, paged, bulk):
+        landed = OrderLine.objects.filter(source=source).values_list("order__number", "sku", "quantity")
+        assert sorted(landed) == expected, source.name
+    # shopped in another currency: every amount landed in the shop's, what the world charged
+    abroad = [o for o in web if o.presentment]
+    assert len(abroad) >= 5
+    charged = {(o.number, Decimal(o.captured) / 100) for o in abroad}
+    for source in (rest, bulk):
+        taken = Payment.objects.filter(
+            source=source, kind__in=["sale", "capture"], order__number__in=[n for n, _ in charged]
+        )
+        assert set(taken.values_list("order__number", "amount")) == charged, source.name
+        assert set(taken.values_list("currency", flat=True)) == {"USD"}
+
+
+def test_rest_transactions_are_in_the_customer_s_currency_unless_asked_in_the_shop_s(varied):
+    o = next(o for o in varied.world.orders if o.presentment and o.placed <= varied.world.now and not o.edited)
+    url = f"{varied.url('shopify')}/orders/{o.shopify_id}/transactions.json"
+    headers = {"X-Shopify-Access-Token": "shpat_sandbox"}
+
+    shown = requests.get(url, headers=headers, timeout=10).json()["transactions"][0]
+    shop = requests.get(url, params={"in_shop_currency": "true"}, headers=headers, timeout=10).json()["transactions"][0]
+
+    assert (shown["currency"], shown["amount"]) == ("CAD", money(o.presented(o.captured)))
+    assert (shop["currency"], shop["amount"]) == ("USD", money(o.captured))
 
 
 def killed_mid_file(sandbox) -> tuple[Source, Source]:

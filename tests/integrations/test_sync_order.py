@@ -3,7 +3,7 @@
 The sandbox's varied shape (``World(shape="varied")``) makes the systems disagree the way real
 vendors do: the ERP alone holds some promises, refunds live only in the storefront and returns only
 in the ERP, some refunds come before the warehouse books the return in, store prices differ from web
-prices, e-mails differ in case. All five sources are synced in many orders — the storefront first,
+prices, e-mails differ in case, an order edit takes a line off that the storefront keeps at quantity 0. All five sources are synced in many orders — the storefront first,
 the carrier first, the ERP first and a seeded sample of the other 117 — and every canonical table,
 the open flags and which systems know each order must come out identical.
 """

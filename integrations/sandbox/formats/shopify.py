@@ -70,7 +70,8 @@ def handle(world, req: Request) -> Response:
             return _one(world, parts[0], parts[1])
         if len(parts) == 3 and parts[0] == "orders" and parts[2] == "transactions":
             o = _find(world, "orders", parts[1])
-            return reply({"transactions": transactions(o, world.now)})
+            shop = req.arg("in_shop_currency") == "true"  # else in the currency the customer paid in
+            return reply({"transactions": transactions(o, world.now, shop)})
         if len(parts) == 3 and parts[0] == "orders" and parts[2] == "fulfillment_orders":
             o = _find(world, "orders", parts[1])
             return reply({"fulfillment_orders": [fulfillment_order(world, o, world.now)]})

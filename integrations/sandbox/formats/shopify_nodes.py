@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import iso_z, parse_time
-from .shopify_records import fulfillment_order, transactions
+from .shopify_records import fulfillment_order, money_set, transactions
 
 
 # -- REST resource -> GraphQL node ----------------------------------------------------------------
@@ -21,9 +21,21 @@ def _z(value: str | None) -> str | None:
     return iso_z(parse_time(value)) if value else None
 
 
-def _bag(amount, currency: str = "USD") -> dict:
+def _bag(amount, currency: str = "USD", presented: dict | None = None) -> dict:
+    """A ``MoneyBag``; ``presented``: the REST ``*_set``'s ``presentment_money``, else the same as the shop's."""
     text = f"{amount:.2f}" if isinstance(amount, float) else str(amount)
-    return {"shopMoney": {"amount": text, "currencyCode": currency}}
+    shop = {"amount": text, "currencyCode": currency}
+    if presented is not None:
+        return {
+            "shopMoney": shop,
+            "presentmentMoney": {"amount": presented["amount"], "currencyCode": presented["currency_code"]},
+        }
+    return {"shopMoney": shop, "presentmentMoney": dict(shop)}
+
+
+def _cents(amount: str) -> int:
+    whole, _, part = amount.partition(".")
+    return int(whole) * 100 + int((part + "00")[:2]) if not whole.startswith("-") else -_cents(amount[1:])
 
 
 def _upper(value: str | None) -> str | None:
@@ -39,7 +51,8 @@ def _line_ref(item: dict) -> dict:
     }
 
 
-def transaction(t: dict) -> dict:
+def transaction(t: dict, o=None) -> dict:
+    """A transaction node from its REST form in the shop's money (``o``: the world order, for its presentment money)."""
     card = t.get("payment_details")
     return {
         "id": gid("OrderTransaction", t["id"]),
@@ -48,7 +61,11 @@ def transaction(t: dict) -> dict:
         "gateway": t.get("gateway"),
         "processedAt": _z(t.get("processed_at")),
         "createdAt": _z(t.get("created_at")),
-        "amountSet": _bag(t["amount"], t.get("currency") or "USD"),
+        "amountSet": _bag(
+            t["amount"],
+            t.get("currency") or "USD",
+            None if o is None else money_set(o, _cents(t["amount"]))["presentment_money"],
+        ),
         "paymentDetails": None
         if not card
         else {
@@ -128,7 +145,7 @@ def _fulfillment(f: dict, variants: dict[int, Any]) -> dict:
     }
 
 
-def _refund(r: dict) -> dict:
+def _refund(r: dict, o) -> dict:
     return {
         "id": gid("Refund", r["id"]),
         "createdAt": _z(r.get("processed_at") or r.get("created_at")),
@@ -145,7 +162,7 @@ def _refund(r: dict) -> dict:
                 for item in r["refund_line_items"]
             ]
         },
-        "transactions": {"nodes": [transaction(t) for t in r["transactions"]]},
+        "transactions": {"nodes": [transaction(t, o) for t in r["transactions"]]},
     }
 
 
@@ -168,7 +185,7 @@ def order(world, o, r: dict, now: int) -> dict:
             r.get("fulfillment_status"), "UNFULFILLED"
         ),
         "currencyCode": r["currency"],
-        "totalPriceSet": _bag(r["total_price"], r["currency"]),
+        "totalPriceSet": _bag(r["total_price"], r["currency"], r["total_price_set"]["presentment_money"]),
         "customAttributes": [{"key": n["name"], "value": n["value"]} for n in r.get("note_attributes") or []],
         "retailLocation": None,
         "customer": None if c is None else customer(c),
@@ -186,6 +203,7 @@ def order(world, o, r: dict, now: int) -> dict:
                     "name": item.get("name"),
                     "title": item.get("title"),
                     "quantity": item["quantity"],
+                    "currentQuantity": item["current_quantity"],
                     "variant": {"id": gid("ProductVariant", item["variant_id"])} if item.get("variant_id") else None,
                     "originalUnitPriceSet": _bag(item["price"], r["currency"]),
                 }
@@ -194,6 +212,6 @@ def order(world, o, r: dict, now: int) -> dict:
         },
         "fulfillments": [_fulfillment(f, variants) for f in r.get("fulfillments") or []],
         "fulfillmentOrders": {"nodes": [fulfillment_order_node(fulfillment_order(world, o, now), skus)]},
-        "refunds": [_refund(x) for x in r.get("refunds") or []],
-        "transactions": [transaction(t) for t in transactions(o, now)],
+        "refunds": [_refund(x, o) for x in r.get("refunds") or []],
+        "transactions": [transaction(t, o) for t in transactions(o, now)],
     }

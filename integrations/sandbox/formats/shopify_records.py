@@ -37,8 +37,8 @@ def closed_at(o, now: int) -> int | None:
     return done if done is not None and done <= now else None
 
 
-def _line(o, n: int, fulfilled: bool, refunded: int, cancelled: bool) -> dict:
-    product, quantity, price = o.lines[n]
+def _line(o, n: int, fulfilled: bool, refunded: int, cancelled: bool, removed=None) -> dict:
+    product, quantity, price = removed or o.lines[n]
     return {
         "id": o.line_ids[n],
         "product_id": product.shopify_product_id,
@@ -54,6 +54,22 @@ def _line(o, n: int, fulfilled: bool, refunded: int, cancelled: bool) -> dict:
         "price": money(price),
         "requires_shipping": o.kind != "pickup",
     }
+
+
+def _removed_lines(o, now: int) -> list[dict]:
+    """The lines an order edit took off (varied ``order_edit``): Shopify keeps them, ``current_quantity`` 0."""
+    out = []
+    for k, (product, quantity, price) in enumerate(o.removed):
+        line = _line(o, len(o.lines) + k, False, 0, False, (product, quantity, price))
+        if o.edited <= now:
+            line.update(current_quantity=0, fulfillable_quantity=0)
+        out.append(line)
+    return out
+
+
+def edit_cents(o, now: int) -> int:
+    """What the lines an edit took off cost, until the edit (then 0): the order's total was that much more."""
+    return sum(price * q for _, q, price in o.removed) if o.edited is not None and o.edited > now else 0
 
 
 def _shipped_lines(o) -> list[dict]:
@@ -202,7 +218,20 @@ def counter_fulfilment(o, ident: int, quantities: dict[int, int], now: int) -> d
     }
 
 
-def _transaction(o, ident: int, kind: str, cents: int, at: int, n: int, parent: int | None) -> dict:
+def money_set(o, cents: int) -> dict:
+    """A REST ``*_set``: the amount in the shop's money and in the money the customer shopped in."""
+    return {
+        "shop_money": {"amount": money(cents), "currency_code": CURRENCY},
+        "presentment_money": {"amount": money(o.presented(cents)), "currency_code": presentment_currency(o)},
+    }
+
+
+def presentment_currency(o) -> str:
+    return o.presentment[0] if o.presentment else CURRENCY
+
+
+def _transaction(o, ident: int, kind: str, cents: int, at: int, n: int, parent: int | None, shop=True) -> dict:
+    """``shop``: in the shop's money (embedded in a refund, or asked ``in_shop_currency``), else in the customer's."""
     brand = o.card[1] or "Visa"
     return {
         "id": ident,
@@ -217,8 +246,8 @@ def _transaction(o, ident: int, kind: str, cents: int, at: int, n: int, parent: 
         "test": False,
         "authorization": f"ch_{ident}",
         "parent_id": parent,
-        "amount": money(cents),
-        "currency": CURRENCY,
+        "amount": money(cents if shop else o.presented(cents)),
+        "currency": CURRENCY if shop else presentment_currency(o),
         "payment_id": f"{o.number}.{n}",
         "source_name": "web",
         "payment_details": {
@@ -228,13 +257,26 @@ def _transaction(o, ident: int, kind: str, cents: int, at: int, n: int, parent: 
     }
 
 
-def transactions(o, now: int) -> list[dict]:
-    sale = _transaction(o, o.txn_ids[0], "sale", o.captured, o.placed, 1, None)
-    out = [sale]
+def transactions(o, now: int, shop: bool = True) -> list[dict]:
+    """The sale; for an order edited after checkout (varied ``order_edit``), the authorisation of the first total
+    and, once edited, the capture of the new one (Shopify captures what the edited order comes to). Then refunds.
+    ``shop``: in the shop's money (``in_shop_currency=true``), else in the money the customer shopped in."""
+    if o.edited is None:
+        out = [_transaction(o, o.txn_ids[0], "sale", o.captured, o.placed, 1, None, shop)]
+    else:
+        first = o.captured + sum(price * q for _, q, price in o.removed)
+        out = [_transaction(o, o.txn_ids[0], "authorization", first, o.placed, 1, None, shop)]
+        if o.edited <= now:
+            out.append(_transaction(o, o.txn_ids[1], "capture", o.captured, o.edited, 2, o.txn_ids[0], shop))
     for n, (at, cents, _, _) in enumerate(o.refunds):
         if at <= now:
-            out.append(_transaction(o, o.refund_ids[n][1], "refund", cents, at, n + 2, o.txn_ids[0]))
+            out.append(_transaction(o, o.refund_ids[n][1], "refund", cents, at, n + 2, _charge_id(o), shop))
     return out
+
+
+def _charge_id(o) -> int:
+    """The transaction that took the money, which a refund gives back from: the sale, or an edited order's capture."""
+    return o.txn_ids[0] if o.edited is None else o.txn_ids[1]
 
 
 def _restock_type(o, kind: str) -> str:
@@ -280,7 +322,7 @@ def _refund(world, o, n: int) -> dict:
         "restock": True,
         "user_id": None,
         "refund_line_items": items,
-        "transactions": [_transaction(o, txn_id, "refund", cents, at, n + 2, o.txn_ids[0])],
+        "transactions": [_transaction(o, txn_id, "refund", cents, at, n + 2, _charge_id(o))],
         "order_adjustments": adjustments,
     }
 
@@ -309,10 +351,13 @@ def render_order(world, o, now: int, updated: int) -> dict:
     ]
     if not shipped and taken:
         shipped = "partial" if any(not line["fulfillment_status"] for line in lines) else True
+    lines += _removed_lines(o, now)
     if refunded and refunded >= o.captured:
         financial = "refunded"
     elif refunded:
         financial = "partially_refunded"
+    elif edit_cents(o, now):
+        financial = "authorized"
     elif o.captured < o.total:
         financial = "partially_paid"
     else:
@@ -326,7 +371,8 @@ def render_order(world, o, now: int, updated: int) -> dict:
             {"name": "delivery_window_end", "value": iso_z(o.window[1])},
         ]
     title = SHIPPING[o.shipping_code][0]
-    subtotal = o.total - o.shipping_cents
+    total = o.total + edit_cents(o, now)
+    subtotal = total - o.shipping_cents
     return {
         "id": o.shopify_id,
         "admin_graphql_api_id": f"gid://shopify/Order/{o.shopify_id}",
@@ -348,15 +394,16 @@ def render_order(world, o, now: int, updated: int) -> dict:
         "financial_status": financial,
         "fulfillment_status": "partial" if shipped == "partial" else "fulfilled" if shipped else None,
         "currency": CURRENCY,
-        "presentment_currency": CURRENCY,
-        "total_price": money(o.total),
+        "presentment_currency": presentment_currency(o),
+        "total_price": money(total),
+        "total_price_set": money_set(o, total),
         "subtotal_price": money(subtotal),
         "total_line_items_price": money(subtotal),
         "total_discounts": "0.00",
         "total_tax": "0.00",
         "taxes_included": True,
         "total_outstanding": money(max(0, o.total - o.captured)),
-        "current_total_price": money(max(0, o.total - refunded)),
+        "current_total_price": money(max(0, total - refunded)),
         "payment_gateway_names": ["shopify_payments"],
         "tags": "",
         "note": None,

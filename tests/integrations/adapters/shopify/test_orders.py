@@ -534,6 +534,19 @@ def test_rest_presentment_currency_payment_is_not_a_mismatch(shop):
     assert charged.text.startswith("Paid $199.00")  # was: "Paid $270.00 ..., of an order total of $199.00."
 
 
+def test_rest_presentment_currency_payment_short_of_the_total_is_still_a_mismatch(shop):
+    """The same order in CAD, 250.00 CAD taken of 270.00: 184.26 USD captured of 199.00 is money out of line."""
+    payload = shopify_paid_order(presentment_currency="CAD")
+    payload["total_price_set"] = {
+        "shop_money": {"amount": "199.00", "currency_code": "USD"},
+        "presentment_money": {"amount": "270.00", "currency_code": "CAD"},
+    }
+    payload["transactions"][0].update({"amount": "250.00", "currency": "CAD"})
+    order = landed_order(shop, payload)
+
+    assert list(payment_mismatch([order.pk], now=NOW, threshold=None)) == [order.pk]
+
+
 # -- a voided authorisation -------------------------------------------------------------------
 def test_voided_authorisation_is_not_reported_as_held(shop):
     """Cancelled before capture: the authorisation was voided (``financial_status: voided``, a ``void``
