@@ -23,9 +23,10 @@ is put back under its parent by its global id's type (:data:`CHILD_FIELDS`). Sho
 refuses a bulk query with more than five connections, connections nested more than two
 deep, or a connection inside a list field (the bulkOperationRunQuery reference; the
 sandbox refuses the same), so :data:`BULK_ORDERS` cannot hold a fulfilment's or a refund's
-line items: an order of the page that has fulfilments or refunds is read again whole with
-``nodes(ids:)`` (one query for the page, the paged selection), and the order handed on is
-the node a paged query returns and maps the same way. The file is served from a signed
+line items: an order of the page that has fulfilments or refunds is read again whole as a
+paged query reads it (``shopify_orders.OrderReader``: ``nodes(ids:)`` a few orders at a time,
+each query within Shopify's cost limit, what did not fit read after), and the order handed
+on is the node a paged query returns and maps the same way. The file is served from a signed
 URL on another host: the access token is not sent there.
 
 An operation that fails, is cancelled or expires is started again, at most :data:`STARTS`
@@ -49,7 +50,7 @@ from typing import Any
 
 from ..http import TransportError
 from .base import Page
-from .shopify_graphql import CUSTOMER_FIELDS, MONEY, ORDER
+from .shopify_graphql import CUSTOMER_FIELDS, MONEY
 
 POLL_SECONDS = 1.0
 POLLS_PER_PAGE = 30
@@ -65,8 +66,7 @@ TXN += "paymentDetails { ... on CardPaymentDetails { company number } }"
 # refund's refundLineItems and transactions are connections inside the lists fulfillments and
 # refunds). So the file brings each order with its order-level connections (four, one deep), its
 # transactions and the ids of its fulfilments and refunds; an order that has any of those is read
-# again whole through ``nodes(ids:)`` with the paged selection (:data:`NODES_QUERY`), one request
-# for a page of the file. The pick-up fulfillment order's line items are not read here: the
+# again whole as a paged query reads it (shopify_orders.OrderReader). The pick-up fulfillment order's line items are not read here: the
 # mapping does not use them (the counter's writes read them when they need them).
 BULK_ORDERS = f"""{{ orders(sortKey: UPDATED_AT) {{ edges {{ node {{
   id name email phone createdAt updatedAt cancelledAt sourceName
@@ -80,8 +80,6 @@ BULK_ORDERS = f"""{{ orders(sortKey: UPDATED_AT) {{ edges {{ node {{
   refunds {{ id }}
   transactions {{ {TXN} }}
 }} }} }} }}"""
-NODES_QUERY = f"""query OrderNodes($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Order {{ ...OrderFields }} }} }}
-{ORDER}"""
 RUN_QUERY = """mutation BulkOrders($query: String!) {
   bulkOperationRunQuery(query: $query) { bulkOperation { id status createdAt } userErrors { field message code } }
 }"""
@@ -221,14 +219,11 @@ class BulkBackfill:
         ]
         if not wanted:
             return orders
-        found = self.graphql.query(NODES_QUERY, {"ids": wanted}).get("nodes")
-        if not isinstance(found, list):
-            raise TransportError("Shopify answered nodes(ids:) without its list", permanent=False)
-        whole = {node["id"]: node for node in found if isinstance(node, dict) and isinstance(node.get("id"), str)}
+        whole = dict(zip(wanted, self.graphql.orders.read(wanted), strict=True))
         completed = []
         for order in orders:
-            if order.get("id") in wanted:
-                order = whole.get(order["id"]) or {**order, UNREAD: True}
+            if order.get("id") in whole:
+                order = whole[order["id"]] or {**order, UNREAD: True}
             completed.append(order)
         return completed
 

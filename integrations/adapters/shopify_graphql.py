@@ -11,6 +11,12 @@ UPDATED_AT)`` until ``pageInfo.hasNextPage`` is false, then the cursor becomes
 ``locations`` is one page. The first sync of ``orders`` (an empty cursor) runs as a bulk
 operation instead (``shopify_bulk``), unless the credential ``backfill`` is ``paged``.
 
+Every query requests at most Shopify's 1,000 points (it refuses more, ``MAX_COST_EXCEEDED``):
+an ``orders`` page lists ids and ``updatedAt`` only, and its orders are read whole by
+``shopify_orders.OrderReader`` (:data:`ORDERS_PER_QUERY` at a time through ``nodes(ids:)``,
+at sizes that hold a usual order, then what did not fit); the webhook's re-read and the
+counter's pickup read go through the same reader.
+
 Cost-based throttling as Shopify documents it: every answer carries
 ``extensions.cost`` (``requestedQueryCost``, ``actualQueryCost`` and ``throttleStatus
 {maximumAvailable, currentlyAvailable, restoreRate}``). Before a query the transport
@@ -44,7 +50,36 @@ TRANSACTION = f"""fragment TransactionFields on OrderTransaction {{
 }}"""
 CUSTOMER_FIELDS = """id firstName lastName tags updatedAt verifiedEmail
   defaultEmailAddress { emailAddress } defaultPhoneNumber { phoneNumber }"""
-# Exactly what shopify_graphql_mapping restates; nested limits well above what one order holds.
+PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+LINE_ITEM = f"id sku name title quantity currentQuantity variant {{ id }} originalUnitPriceSet {{ {MONEY} }}"
+SHIPPING_LINE = "code title"
+FULFILLMENT_ORDER = "id status deliveryMethod { methodType } assignedLocation { location { id } }"
+FULFILLMENT_LINE_ITEM = "quantity lineItem { id sku variant { id } }"
+REFUND_LINE_ITEM = f"""quantity restockType lineItem {{ id sku variant {{ id }} }}
+      subtotalSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }}"""
+# Exactly what shopify_graphql_mapping restates, at sizes that hold a usual order: one order requests
+# 237 points, so ORDERS_PER_QUERY of them fit a query of Shopify's 1,000 (shopify_orders reads what
+# did not fit). The lists (fulfillments, refunds, transactions) have no pageInfo: LIST_SIZES says
+# when one came back full and may hold more.
+LIST_SIZES = {"fulfillments": 3, "refunds": 3, "transactions": 5}
+ORDERS_PER_QUERY = 4
+
+
+def _sized(field: str, size: int, selection: str) -> str:
+    """A connection asked for ``size`` nodes, with the ``pageInfo`` that says whether there are more."""
+    return f"{field}(first: {size}) {{ {PAGE_INFO} nodes {{ {selection} }} }}"
+
+
+FULFILLMENT = f"""fragment FulfillmentFields on Fulfillment {{
+  id status displayStatus createdAt updatedAt location {{ id }}
+  trackingInfo(first: 1) {{ company number url }}
+  {_sized("fulfillmentLineItems", 5, FULFILLMENT_LINE_ITEM)}
+}}"""
+REFUND = f"""fragment RefundFields on Refund {{
+  id createdAt
+  {_sized("refundLineItems", 2, REFUND_LINE_ITEM)}
+  {_sized("transactions", 2, "...TransactionFields")}
+}}"""
 ORDER = f"""fragment OrderFields on Order {{
   id name email phone createdAt updatedAt cancelledAt sourceName
   displayFinancialStatus displayFulfillmentStatus currencyCode
@@ -52,35 +87,23 @@ ORDER = f"""fragment OrderFields on Order {{
   customAttributes {{ key value }}
   retailLocation {{ id }}
   customer {{ {CUSTOMER_FIELDS} }}
-  shippingLines(first: 5) {{ nodes {{ code title }} }}
-  lineItems(first: 100) {{ nodes {{ id sku name title quantity currentQuantity variant {{ id }} originalUnitPriceSet {{ {MONEY} }} }} }}
-  fulfillments(first: 20) {{
-    id status displayStatus createdAt updatedAt location {{ id }}
-    trackingInfo(first: 1) {{ company number url }}
-    fulfillmentLineItems(first: 100) {{ nodes {{ quantity lineItem {{ id sku variant {{ id }} }} }} }}
-  }}
-  fulfillmentOrders(first: 10) {{ nodes {{
-    id status deliveryMethod {{ methodType }} assignedLocation {{ location {{ id }} }}
-    lineItems(first: 100) {{ nodes {{ id remainingQuantity lineItem {{ id sku }} }} }}
-  }} }}
-  refunds(first: 20) {{
-    id createdAt
-    refundLineItems(first: 100) {{ nodes {{
-      quantity restockType lineItem {{ id sku variant {{ id }} }}
-      subtotalSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }}
-    }} }}
-    transactions(first: 20) {{ nodes {{ ...TransactionFields }} }}
-  }}
-  transactions(first: 50) {{ ...TransactionFields }}
+  {_sized("shippingLines", 2, SHIPPING_LINE)}
+  {_sized("lineItems", 10, LINE_ITEM)}
+  fulfillments(first: {LIST_SIZES["fulfillments"]}) {{ ...FulfillmentFields }}
+  {_sized("fulfillmentOrders", 2, FULFILLMENT_ORDER)}
+  refunds(first: {LIST_SIZES["refunds"]}) {{ ...RefundFields }}
+  transactions(first: {LIST_SIZES["transactions"]}) {{ ...TransactionFields }}
 }}
+{FULFILLMENT}
+{REFUND}
 {TRANSACTION}"""
-ORDERS_QUERY = f"""query Orders($first: Int!, $after: String, $query: String) {{
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{ ...OrderFields }}
-  }}
-}}
-{ORDER}"""
+# The list of a page: each order's id and updatedAt (252 points for 250), then the orders whole.
+ORDERS_QUERY = """query Orders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id updatedAt }
+  }
+}"""
 CUSTOMERS_QUERY = f"""query Customers($first: Int!, $after: String, $query: String) {{
   customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
     pageInfo {{ hasNextPage endCursor }}
@@ -92,12 +115,14 @@ LOCATIONS_QUERY = """query Locations {
 }"""
 ORDER_QUERY = f"""query Order($id: ID!) {{ order(id: $id) {{ ...OrderFields }} }}
 {ORDER}"""
-PICKUP_QUERY = """query PickupFulfillmentOrders($id: ID!) {
-  order(id: $id) { id fulfillmentOrders(first: 10) { nodes {
-    id status deliveryMethod { methodType }
-    lineItems(first: 100) { nodes { id remainingQuantity lineItem { id sku } } }
-  } } }
-}"""
+NODES_QUERY = f"""query OrderNodes($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Order {{ ...OrderFields }} }} }}
+{ORDER}"""
+# The counter's read: the open fulfillment orders with their line items (923 points; shopify_orders pages on).
+PICKUP_LINE_ITEM = "id remainingQuantity lineItem { id sku }"
+PICKUP_FULFILLMENT_ORDER = f"id status deliveryMethod {{ methodType }} {_sized('lineItems', 90, PICKUP_LINE_ITEM)}"
+PICKUP_QUERY = f"""query PickupFulfillmentOrders($id: ID!) {{
+  order(id: $id) {{ id {_sized("fulfillmentOrders", 5, PICKUP_FULFILLMENT_ORDER)} }}
+}}"""
 PREPARED_FOR_PICKUP = """mutation PreparedForPickup($input: FulfillmentOrderLineItemsPreparedForPickupInput!) {
   fulfillmentOrderLineItemsPreparedForPickup(input: $input) { userErrors { field message code } }
 }"""
@@ -121,6 +146,9 @@ class GraphQLTransport:
         self.restore_rate = 0.0
         self.costs: dict[str, float] = {}  # document -> what it cost last time
         self.bulk = None  # the orders' bulk backfill, once a first sync asks for it (it counts its starts)
+        from .shopify_orders import OrderReader  # noqa: PLC0415 (it imports this module: it builds on its selection)
+
+        self.orders = OrderReader(self)
 
     # -- reading ----------------------------------------------------------------------
     def fetch(self, stream: str, cursor: Mapping[str, Any]) -> Page:
@@ -143,17 +171,37 @@ class GraphQLTransport:
         nodes, page_info = _connection(self.query(LISTS[stream], variables), stream)
         seen = [node.get("updatedAt") for node in nodes if isinstance(node, dict)]
         watermark = latest_time(cursor.get("watermark"), updated_at_min, *seen)
+        items = self._whole(nodes) if stream == "orders" else nodes
         if not page_info.get("hasNextPage"):
-            return Page.final(nodes, updated_at_min=watermark)
+            return Page.final(items, updated_at_min=watermark)
         after = page_info.get("endCursor")
         if not after:
             raise TransportError(f"{stream}: hasNextPage without an endCursor", permanent=True)
-        return Page.more(nodes, updated_at_min=updated_at_min, after=after, watermark=watermark)
+        return Page.more(items, updated_at_min=updated_at_min, after=after, watermark=watermark)
+
+    def _whole(self, listed: list[Any]) -> list[Any]:
+        """The listed orders read whole (``shopify_orders``), in list order.
+
+        A listed node without an id is handed on as it came (the mapping refuses it: a dead
+        letter); an order the shop no longer has when it is read is left out, as the list a
+        moment later would leave it out.
+        """
+        ids = [node["id"] for node in listed if isinstance(node, dict) and isinstance(node.get("id"), str)]
+        whole = dict(zip(ids, self.orders.read(ids), strict=True))
+        out = []
+        for node in listed:
+            ident = node.get("id") if isinstance(node, dict) else None
+            if not isinstance(ident, str):
+                out.append(node)
+            elif whole[ident] is not None:
+                out.append(whole[ident])
+        return out
 
     def order(self, external_id: str) -> dict[str, Any] | None:
-        """One order node, as the ``orders`` stream selects it (None when the shop has no such order)."""
-        found = self.query(ORDER_QUERY, {"id": gid("Order", external_id)}).get("order")
-        return found if isinstance(found, dict) else None
+        """One order node, whole, as the ``orders`` stream reads it (None when the shop has no such order)."""
+        ident = gid("Order", external_id)
+        found = self.query(ORDER_QUERY, {"id": ident}).get("order")
+        return self.orders.complete(found, ident) if isinstance(found, dict) else None
 
     # -- the store counter's state, written back -----------------------------------------
     def push_pickup(self, *, external_id: str, state: str, lines: list[CollectedLine]) -> Any:
@@ -163,9 +211,11 @@ class GraphQLTransport:
         lost answer finds nothing left and returns None; a ready push on an order with
         nothing left open (collected, cancelled) returns None too.
         """
-        order = self.query(PICKUP_QUERY, {"id": gid("Order", external_id)}).get("order")
+        ident = gid("Order", external_id)
+        order = self.query(PICKUP_QUERY, {"id": ident}).get("order")
         if not isinstance(order, dict):
             raise ValueError(f"shopify has no order {external_id}")
+        order = self.orders.pickup(order, ident)
         fulfillment_orders = [
             fo for fo in _nodes(order.get("fulfillmentOrders")) if fo.get("status") in OPEN_FULFILLMENT_ORDERS
         ]

@@ -8,7 +8,10 @@ their root field, reads their variables, and answers every field the OmniDesk ad
 selects, in Shopify's shapes: global ids (``gid://shopify/Order/…``), ``MoneyBag``
 (``shopMoney``), connections with ``nodes`` and ``pageInfo``, upper-case enums, UTC
 times. Nodes are the REST resources of ``shopify_records`` restated, so both APIs show
-one world. A document it does not recognise is answered with a GraphQL error.
+one world. A document it does not recognise is answered with a GraphQL error. Nested
+connections and lists are answered whole whatever their ``first`` (without a nested
+``pageInfo``): what a client reads after a nested page that did not hold everything is
+tested against recorded answers (tests/integrations/adapters/test_shopify_graphql.py), not here.
 
 Search: ``query: "updated_at:>='ISO'"`` (or ``>``); orders of every status are listed,
 as GraphQL does. ``sortKey: UPDATED_AT``; the ``endCursor`` encodes the filter and the
@@ -17,14 +20,12 @@ last (updated_at, id) served.
 Cost: every answer carries ``extensions.cost``. Two rules (``POST /_sandbox/graphql-cost
 {"rules": …}``):
 
-* ``sandbox`` (the default): a query's requested cost is ``1 + first × node cost``
-  (:data:`NODE_COST`), its actual cost ``1 + nodes returned × node cost``. It is **not
-  Shopify's**: it ignores the nested connections, which is how a page of 250 whole orders
-  stays under the single-query limit of 1,000;
-* ``shopify``: Shopify's documented calculation over the document itself
-  (:mod:`.shopify_cost`), nested connections sized by their ``first``. Under it the OmniDesk
-  adapter's order queries are refused (``MAX_COST_EXCEEDED``: docs/sandbox-conventions.md
-  gives their costs); the adapter must be reworked to fit before this becomes the default.
+* ``shopify`` (the default): Shopify's documented calculation over the document itself
+  (:mod:`.shopify_cost`), nested connections and sized lists counted at their ``first``; a
+  query requesting more than 1,000 is refused (``MAX_COST_EXCEEDED``), as a real shop refuses it;
+* ``sandbox``: a query's requested cost is ``1 + first × node cost`` (:data:`NODE_COST`), its
+  actual cost ``1 + nodes returned × node cost``. It is **not Shopify's** (it ignores the
+  nested connections) and is kept only to compare against.
 
 Either way the bucket (:class:`CostBucket`) is reported and enforced: a query that asks for
 more than is available is answered ``THROTTLED`` and costs nothing, one above 1,000
@@ -69,7 +70,7 @@ class CostBucket:
         self.lock = threading.Lock()
         self.maximum, self.restore_rate = maximum, restore_rate
         self.available, self.stamp = maximum, time.monotonic()
-        self.rules = "sandbox"
+        self.rules = "shopify"
 
     def configure(
         self, *, maximum: float | None = None, restore_rate: float | None = None, rules: str | None = None

@@ -14,7 +14,12 @@ import responses
 
 from integrations.adapters.base import CollectedLine
 from integrations.adapters.shopify import ShopifyAdapter, map_order
-from integrations.adapters.shopify_graphql import FULFILLMENT_CREATE, ORDERS_QUERY, PREPARED_FOR_PICKUP
+from integrations.adapters.shopify_graphql import (
+    FULFILLMENT_CREATE,
+    NODES_QUERY,
+    ORDERS_QUERY,
+    PREPARED_FOR_PICKUP,
+)
 from integrations.adapters.shopify_graphql_mapping import legacy_id, map_order_node
 from integrations.http import TransportError
 from integrations.records import MappingError
@@ -141,12 +146,18 @@ def test_an_unknown_transport_is_refused():
 
 
 # -- paging -----------------------------------------------------------------------------------
+def listed(*nodes: dict, after: str | None = None) -> dict:
+    """A page of ORDERS_QUERY: each order's id and updatedAt."""
+    page_info = {"hasNextPage": after is not None, "endCursor": after}
+    return answer({"orders": {"pageInfo": page_info, "nodes": [{k: n[k] for k in ("id", "updatedAt")} for n in nodes]}})
+
+
 @responses.activate
 def test_orders_page_by_end_cursor_and_end_on_the_watermark(adapter):
-    more = page_fixture()
-    more["data"]["orders"]["pageInfo"] = {"hasNextPage": True, "endCursor": "CURSOR1"}
-    responses.post(GRAPHQL, json=more)
-    responses.post(GRAPHQL, json=page_fixture())
+    responses.post(GRAPHQL, json=listed(node_fixture(), after="CURSOR1"))
+    responses.post(GRAPHQL, json=answer({"nodes": [node_fixture()]}))
+    responses.post(GRAPHQL, json=listed(node_fixture()))
+    responses.post(GRAPHQL, json=answer({"nodes": [node_fixture()]}))
 
     first = adapter.fetch("orders", {"updated_at_min": "2025-04-01T00:00:00+00:00"})
     second = adapter.fetch("orders", first.cursor)
@@ -158,11 +169,12 @@ def test_orders_page_by_end_cursor_and_end_on_the_watermark(adapter):
         "watermark": "2025-04-02T16:31:21+00:00",
     }
     assert (second.has_more, second.cursor) == (False, {"updated_at_min": "2025-04-02T16:31:21+00:00"})
-    one, two = sent()
+    one, read, two, _ = sent()
     assert one == {
         "query": ORDERS_QUERY,
         "variables": {"first": 2, "query": "updated_at:>='2025-04-01T00:00:00+00:00'"},
     }
+    assert read == {"query": NODES_QUERY, "variables": {"ids": ["gid://shopify/Order/450789469"]}}
     assert two["variables"] == {"first": 2, "after": "CURSOR1", "query": "updated_at:>='2025-04-01T00:00:00+00:00'"}
     assert responses.calls[0].request.headers["X-Shopify-Access-Token"] == TOKEN
     assert adapter.client.sleep == []
@@ -509,3 +521,151 @@ def test_a_run_gives_up_after_three_starts_and_the_next_run_starts_afresh(bulk_a
     assert next_run.fetch("orders", cursor).cursor == {"bulk": again["id"], "since": "2026-11-20T12:05:00Z"}
     starts = [c for c in responses.calls if b"bulkOperationRunQuery" in c.request.body]
     assert len(starts) == 4
+
+
+# -- Shopify's cost limit: every query fits, and what did not fit is read after -------------------
+def adapter_documents() -> dict[str, str]:
+    """Every GraphQL document of the adapter's modules (constants and the values of dicts of them), by operation."""
+    from graphql import parse  # noqa: PLC0415
+
+    from integrations.adapters import shopify_bulk, shopify_graphql, shopify_orders  # noqa: PLC0415
+
+    found = {}
+    for module in (shopify_graphql, shopify_orders, shopify_bulk):
+        for value in vars(module).values():
+            for candidate in value.values() if isinstance(value, dict) else [value]:
+                candidate = candidate[0] if isinstance(candidate, tuple) else candidate
+                if isinstance(candidate, str) and candidate.lstrip().startswith(("query", "mutation")):
+                    (operation, *_) = parse(candidate).definitions
+                    assert found.setdefault(operation.name.value, candidate) == candidate  # one document a name
+    return found
+
+
+def test_every_query_the_adapter_sends_requests_at_most_shopifys_1000_points():
+    """Shopify refuses a query requesting more than 1,000 (MAX_COST_EXCEEDED): each document, with the largest
+    variables the adapter sends (a page of 250, a nodes(ids:) read of ORDERS_PER_QUERY orders), fits."""
+    from integrations.adapters.shopify_graphql import ORDERS_PER_QUERY  # noqa: PLC0415
+    from integrations.sandbox.formats.shopify_cost import QueryCost  # noqa: PLC0415
+
+    variables = {"first": 250, "ids": [f"gid://shopify/Order/{n}" for n in range(ORDERS_PER_QUERY)], "id": "x"}
+    costs = {name: QueryCost(document, variables).requested() for name, document in adapter_documents().items()}
+
+    assert costs == {
+        "Orders": 252,  # ids and times: the orders are read whole after
+        "Customers": 752,
+        "Locations": 502,
+        "Order": 237,  # the webhook's re-read: one order at the sizes that hold a usual one
+        "OrderNodes": 948,  # four of them
+        "OrderLineItems": 963,  # what did not fit, paged on or read again
+        "OrderShippingLines": 253,
+        "OrderFulfillmentOrders": 963,
+        "FulfillmentLineItems": 753,
+        "RefundLineItems": 983,
+        "RefundTransactions": 963,
+        "OrderFulfillments": 993,
+        "OrderRefunds": 975,
+        "OrderTransactions": 963,
+        "PickupFulfillmentOrders": 923,  # the counter's read and its follow-ups
+        "PickupMoreFulfillmentOrders": 923,
+        "PickupLineItems": 503,
+        "PreparedForPickup": 10,
+        "FulfillmentCreate": 10,
+        "BulkOrders": 10,
+        "CurrentBulkOperation": 1,
+    }
+
+
+def order_answer(node: dict) -> dict:
+    return answer({"order": node})
+
+
+@responses.activate
+def test_a_connection_cut_short_is_paged_on_through_its_owner_and_the_order_is_whole(adapter):
+    from integrations.adapters.shopify_graphql import ORDER_QUERY  # noqa: PLC0415
+    from integrations.adapters.shopify_orders import MORE  # noqa: PLC0415
+
+    whole = node_fixture()
+    first = node_fixture()
+    items, refund_items = whole["lineItems"]["nodes"], whole["refunds"][0]["refundLineItems"]["nodes"]
+    first["lineItems"] = {"pageInfo": {"hasNextPage": True, "endCursor": "L1"}, "nodes": items[:1]}
+    first["refunds"][0]["refundLineItems"] = {
+        "pageInfo": {"hasNextPage": True, "endCursor": "R1"},
+        "nodes": refund_items[:1],
+    }
+    responses.post(GRAPHQL, json=order_answer(first))
+    more = {"hasNextPage": True, "endCursor": "L2"}
+    responses.post(GRAPHQL, json=order_answer({"lineItems": {"pageInfo": more, "nodes": items[1:2]}}))
+    done = {"hasNextPage": False, "endCursor": "L3"}
+    responses.post(GRAPHQL, json=order_answer({"lineItems": {"pageInfo": done, "nodes": items[2:]}}))
+    refund = {"refundLineItems": {"pageInfo": {"hasNextPage": False, "endCursor": "R2"}, "nodes": refund_items[1:]}}
+    responses.post(GRAPHQL, json=answer({"refund": refund}))
+
+    order = adapter.graphql.order("450789469")
+
+    assert order == whole  # every line, no pageInfo left: the node one unlimited query would have answered
+    ident, refund_id = "gid://shopify/Order/450789469", whole["refunds"][0]["id"]
+    assert sent() == [
+        {"query": ORDER_QUERY, "variables": {"id": ident}},
+        {"query": MORE["order", "lineItems"], "variables": {"id": ident, "after": "L1"}},
+        {"query": MORE["order", "lineItems"], "variables": {"id": ident, "after": "L2"}},
+        {"query": MORE["refund", "refundLineItems"], "variables": {"id": refund_id, "after": "R1"}},
+    ]
+    assert adapter.map("orders", order) == map_order(rest_fixture())
+
+
+@responses.activate
+def test_a_list_that_comes_back_full_is_read_again_at_the_largest_size_that_fits(adapter):
+    from integrations.adapters.shopify_orders import AGAIN  # noqa: PLC0415
+
+    node = node_fixture()
+    transactions = [{**node["transactions"][n % 3], "id": f"gid://shopify/OrderTransaction/{n}"} for n in range(7)]
+    responses.post(GRAPHQL, json=answer({"nodes": [{**node, "transactions": transactions[:5]}]}))  # as many as asked
+    responses.post(GRAPHQL, json=order_answer({"transactions": transactions}))
+
+    (order,) = adapter.graphql.orders.read(["gid://shopify/Order/450789469"])
+
+    assert order == {**node, "transactions": transactions}
+    assert sent()[1] == {"query": AGAIN["transactions"][0], "variables": {"id": "gid://shopify/Order/450789469"}}
+    assert "transactions(first: 240)" in AGAIN["transactions"][0]
+
+
+@responses.activate
+def test_a_list_still_full_at_the_largest_size_that_fits_is_a_permanent_error_never_an_order_landed_short(adapter):
+    node = node_fixture()
+    fulfillments = [{**node["fulfillments"][0], "id": f"gid://shopify/Fulfillment/{n}"} for n in range(45)]
+    responses.post(GRAPHQL, json=answer({"nodes": [{**node, "fulfillments": fulfillments[:3]}]}))
+    responses.post(GRAPHQL, json=order_answer({"fulfillments": fulfillments}))
+
+    with pytest.raises(TransportError, match="order gid://shopify/Order/450789469 has 45 fulfillments or more") as e:
+        adapter.graphql.orders.read(["gid://shopify/Order/450789469"])
+
+    assert e.value.permanent is True
+
+
+@responses.activate
+def test_the_counter_reads_every_line_item_of_a_fulfillment_order_before_fulfilling(adapter):
+    from integrations.adapters.shopify_orders import PICKUP_MORE  # noqa: PLC0415
+
+    page = pickup_order()
+    fo = page["data"]["order"]["fulfillmentOrders"]["nodes"][0]
+    rest = fo["lineItems"]["nodes"][1:]
+    fo["lineItems"] = {"pageInfo": {"hasNextPage": True, "endCursor": "F1"}, "nodes": fo["lineItems"]["nodes"][:1]}
+    responses.post(GRAPHQL, json=page)
+    tail = {"lineItems": {"pageInfo": {"hasNextPage": False, "endCursor": "F2"}, "nodes": rest}}
+    responses.post(GRAPHQL, json=answer({"fulfillmentOrder": tail}))
+    created = {"fulfillment": {"id": "gid://shopify/Fulfillment/7", "status": "SUCCESS"}, "userErrors": []}
+    responses.post(GRAPHQL, json=answer({"fulfillmentCreate": created}))
+
+    adapter.push_pickup(external_id="5", state="collected", lines=[CollectedLine(sku="B", quantity=1)])
+
+    _, paged, mutation = sent()
+    assert paged == {
+        "query": PICKUP_MORE["fulfillmentOrder", "lineItems"],
+        "variables": {"id": "gid://shopify/FulfillmentOrder/9", "after": "F1"},
+    }
+    assert mutation["variables"]["fulfillment"]["lineItemsByFulfillmentOrder"] == [
+        {
+            "fulfillmentOrderId": "gid://shopify/FulfillmentOrder/9",
+            "fulfillmentOrderLineItems": [{"id": "gid://shopify/FulfillmentOrderLineItem/12", "quantity": 1}],
+        }
+    ]

@@ -67,7 +67,7 @@ def test_under_shopifys_rules_the_sandbox_refuses_a_query_above_1000_and_charges
         refused = http.post(graphql, json={"query": NESTED, "variables": {"first": 80}}, headers=headers).json()
         page = http.post(graphql, json={"query": CUSTOMERS_QUERY, "variables": {"first": 250}}, headers=headers).json()
     finally:
-        http.post(server.base_url + "/_sandbox/graphql-cost", json={"rules": "sandbox"})
+        http.post(server.base_url + "/_sandbox/graphql-cost", json={"rules": "shopify"})  # the default
 
     assert control["rules"] == "shopify"
     assert refused["errors"] == [
