@@ -17,8 +17,8 @@ the facts any system may hold alone — customer, store, placed, promised by, e-
 are the most authoritative *non-empty* value (the ERP's ``commitment_date`` is the promise
 when the storefront has none).
 
-**Late arrivals.** Pickings, standalone payments and carrier trackers may land before
-the order they belong to; they keep the reference that names it and are linked when
+**Late arrivals.** Pickings, standalone payments, returns reported on their own (a Square
+return order) and carrier trackers may land before the order they belong to; they keep the reference that names it and are linked when
 it arrives (:func:`orphans_link`), their timeline events with them. An ERP move (a
 picking line) may land before its picking: it keeps the picking's id and is linked when
 the picking lands (:func:`picking_lines_link`).
@@ -222,7 +222,7 @@ class OrphanScope:
 def _orphans_of_scope(kind: str, scope: OrphanScope, tracking: set[str]) -> Q | None:
     """Which orphans of ``kind`` the scope can concern (each arm an index of its own); ``None``: none."""
     source, parts = scope.source_id, []
-    if kind in ("picking", "payment") and scope.order_external_ids:
+    if kind in ("picking", "payment", "return") and scope.order_external_ids:
         parts.append(Q(source_id=source, order_external_id__any=scope.order_external_ids))
     if kind == "picking" and scope.order_numbers:
         parts.append(Q(source_id=source, order_reference__any=scope.order_numbers))
@@ -232,7 +232,8 @@ def _orphans_of_scope(kind: str, scope: OrphanScope, tracking: set[str]) -> Q | 
 
 
 def orphans_link(scope: OrphanScope | None = None) -> set[int]:
-    """Link pickings, payments and carrier shipments that arrived before their order. Returns the orders touched.
+    """Link pickings, payments, returns and carrier shipments that arrived before their order. Returns the orders
+    touched.
 
     With a ``scope`` (every page) only the orphans waiting for the keys that page wrote
     or named are looked at, and their orders found by those keys: index probes, O(page)
@@ -242,7 +243,7 @@ def orphans_link(scope: OrphanScope | None = None) -> set[int]:
     """
     tracking = set(scope.tracking_numbers) if scope is not None else set()
     touched: set[int] = set()
-    for model, kind in ((Picking, "picking"), (Payment, "payment"), (Shipment, "shipment")):
+    for model, kind in ((Picking, "picking"), (Payment, "payment"), (Return, "return"), (Shipment, "shipment")):
         orphans = model.objects.filter(order__isnull=True).order_by()
         if scope is None:
             orphans = orphans.filter(reduce(or_, (Exists(finder) for finder in _FINDERS[kind])))
@@ -252,6 +253,8 @@ def orphans_link(scope: OrphanScope | None = None) -> set[int]:
                 continue
             orphans = orphans.filter(concerned)
         order_of = _orders_of_orphans(kind, list(orphans.values_list("id", *_KEYS[kind])))
+        if not order_of:  # nothing of this kind to link: no statement more
+            continue
         # Rows another sync's open transaction holds are skipped, never waited for: two sources
         # syncing at once must not deadlock here. What is skipped is linked at the end of a run.
         locked = model.objects.filter(pk__any=list(order_of), order__isnull=True).order_by("pk")
@@ -317,6 +320,7 @@ def picking_lines_link(scope: OrphanScope | None = None) -> set[int]:
 _KEYS = {
     "picking": ("source_id", "order_external_id", "order_reference"),
     "payment": ("source_id", "order_external_id"),
+    "return": ("source_id", "order_external_id"),
     "shipment": ("tracking_number",),
 }
 _FINDERS = {
@@ -327,6 +331,7 @@ _FINDERS = {
         ).exclude(external_number=""),
     ],
     "payment": [OrderRecord.objects.filter(source_id=OuterRef("source_id"), external_id=OuterRef("order_external_id"))],
+    "return": [OrderRecord.objects.filter(source_id=OuterRef("source_id"), external_id=OuterRef("order_external_id"))],
     "shipment": [
         Shipment.objects.filter(tracking_number=OuterRef("tracking_number"), order__isnull=False).exclude(
             tracking_number=""
@@ -339,7 +344,7 @@ _FINDERS = {
 def _orders_of_orphans(kind: str, rows: list[tuple]) -> dict[int, int]:
     """``{orphan id: order id}`` for the orphans (``(id, *_KEYS[kind])``) whose order is there, found by their keys.
 
-    A picking or a payment by its order's id in its own source (a picking also by the sale
+    A picking, a payment or a return by its order's id in its own source (a picking also by the sale
     order's name); a tracker by its tracking number, on another system's shipment first,
     then on a package of an ERP picking. Every lookup is ``= ANY`` on an indexed column.
     """

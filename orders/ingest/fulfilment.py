@@ -181,9 +181,9 @@ def ingest_order_returns(*, source, records: Sequence[rec.OrderReturnRecord], sy
 
     Each row is scoped by the return's own id (``<return order>:<refund id>``) and names the
     returned order in ``order_external_id``, so the order's own sync never takes it for a row it
-    dropped (``orders._replace``). A refund that arrives before its order is an orphan linked
-    when the order lands; a return row needs its order (``Return.order`` is required) and is
-    written only once the order is there — until then only its refunds are kept.
+    dropped (``orders._replace``). Refunds and returns that arrive before their order (a return
+    order paged before the sale it names) are orphans, linked when the order lands
+    (``correlate.orphans_link``): the return order need not change again to be seen.
     """
     records = latest_by_id(records)
     orders = dict(
@@ -198,8 +198,9 @@ def ingest_order_returns(*, source, records: Sequence[rec.OrderReturnRecord], sy
             row = payment_row(source, r.order_external_id, order_id, refund, synced_at)
             payments.append({**row, "external_id": scoped(r.external_id, refund.external_id)})
             timeline.append(payment_event(source, payments[-1], None, r.updated_at))
-        for ret in r.returns if order_id else ():
-            returns.append(return_row(source, scoped(r.external_id, ret.external_id), order_id, ret, synced_at))
+        for ret in r.returns:
+            ext = scoped(r.external_id, ret.external_id)
+            returns.append(return_row(source, ext, r.order_external_id, order_id, ret, synced_at))
             timeline.append(
                 events.return_changed(
                     source=source, external_id=returns[-1]["external_id"], order_id=order_id, customer_id=None,

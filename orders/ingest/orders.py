@@ -234,7 +234,7 @@ def _first_sight_events(source, record: rec.UpstreamOrder, order_id: int, custom
 
 LINE_FIELDS = ["order_id", "sku", "name", "quantity", "unit_price", "fulfilment_location_id", "synced_at"]
 PAYMENT_FIELDS = ["order_id", "order_external_id", "kind", "status", "amount", "currency", "gateway", "card_brand", "card_last4", "receipt_number", "processed_at", "synced_at"]  # fmt: skip
-RETURN_FIELDS = ["order_id", "status", "line_skus", "amount", "requested_at", "received_at", "refunded_at", "synced_at"]
+RETURN_FIELDS = ["order_id", "order_external_id", "status", "line_skus", "amount", "requested_at", "received_at", "refunded_at", "synced_at"]  # fmt: skip
 SHIPMENT_FIELDS = ["order_id", "carrier", "tracking_number", "tracking_url", "raw_status", "status", "line_skus", "shipped_at", "window_start", "window_end", "estimated_delivery", "delivered_at", "last_event_at", "synced_at"]  # fmt: skip
 
 
@@ -256,9 +256,10 @@ def payment_event(source, row: dict, customer_id, occurred_at):
     )  # fmt: skip
 
 
-def return_row(source, external_id: str, order_id: int, ret: rec.ReturnRecord, synced_at) -> dict:
+def return_row(source, external_id: str, order_external_id: str, order_id, ret: rec.ReturnRecord, synced_at) -> dict:
     return {
-        "source_id": source.pk, "external_id": external_id, "order_id": order_id, "status": ret.status,
+        "source_id": source.pk, "external_id": external_id, "order_id": order_id,
+        "order_external_id": order_external_id, "status": ret.status,
         "line_skus": ret.line_skus, "amount": ret.amount, "requested_at": ret.requested_at,
         "received_at": ret.received_at, "refunded_at": ret.refunded_at, "synced_at": synced_at, "content_hash": "",
     }  # fmt: skip
@@ -308,7 +309,7 @@ def _children_upsert(
             )
         for ret in r.returns:
             ext = scoped(r.external_id, ret.external_id)
-            returns.append(return_row(source, ext, oid, ret, synced_at))
+            returns.append(return_row(source, ext, r.external_id, oid, ret, synced_at))
             timeline.append(
                 events.return_changed(
                     source=source,

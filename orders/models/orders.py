@@ -204,13 +204,22 @@ class Payment(SourcedModel):
 
 
 class Return(SourcedModel):
+    """Goods coming back, as one system reports them; one reported before its order waits for it (``order`` empty)."""
+
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         RECEIVED = "received", "Received"
         REFUNDED = "refunded", "Refunded"
         REJECTED = "rejected", "Rejected"
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="returns")
+    order_external_id = models.CharField(
+        max_length=128,
+        blank=True,
+        default="",
+        help_text="The returned order's id in this source; links a return reported before its order (a Square "
+        "return order landing before the sale) when the order arrives.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     line_skus = models.JSONField(default=list, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
@@ -220,6 +229,14 @@ class Return(SourcedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="return_unique")]
+        indexes = [
+            # Orphan linking: returns waiting for their order, by its id.
+            models.Index(
+                fields=["source", "order_external_id"],
+                condition=models.Q(order__isnull=True),
+                name="return_unlinked_order_ext",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Return {self.external_id} ({self.status})"

@@ -211,7 +211,7 @@ def return_changed(
     *,
     source,
     external_id: str,
-    order_id: int,
+    order_id: int | None,
     customer_id,
     status: str,
     amount: Decimal,
@@ -226,6 +226,7 @@ def return_changed(
         customer_id=customer_id,
         source=source,
         data={"status": status},
+        subject=f"return:{source.pk}:{external_id}",
     )
 
 

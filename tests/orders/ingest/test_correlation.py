@@ -331,9 +331,28 @@ def test_a_square_refund_made_through_a_return_order_shows_on_the_original_order
     assert refunds_of(original) == [("success", Decimal("5.00"))]
     assert Order.objects.count() == 1  # the return is not a second, $0 "bought in store" purchase
     assert original.status == "collected"  # $5 of $20 back: not a refunded order
-    # The return row needs its order: landed before the sale, only its refund is kept (and linked).
-    expected = [] if return_first else [("refunded", Decimal("5.00"), ["square-line-QW6kofLHJK7JEKMjlSVP5C"])]
-    assert list(Return.objects.filter(order=original).values_list("status", "amount", "line_skus")) == expected
+    # Landed before the sale, the return waits for it and is linked when it lands (the return order never changes again).
+    assert list(Return.objects.filter(order=original).values_list("status", "amount", "line_skus")) == [
+        ("refunded", Decimal("5.00"), ["square-line-QW6kofLHJK7JEKMjlSVP5C"])
+    ]
+    assert TimelineEvent.objects.filter(kind="return", order=original).count() == 1
+
+
+def test_a_return_order_landed_before_its_sale_waits_for_that_sale(pos):
+    """Kept with the sale's id, linked by the page that brings that sale (an index probe on it), by no other."""
+    sale = order_fixture()
+    land(pos, map_order(return_order(sale["id"])))
+    waiting = Return.objects.get()
+    assert (waiting.order_id, waiting.order_external_id) == (None, sale["id"])
+
+    other = order_fixture()
+    other["id"] = "ANOTHER_SALE"
+    land(pos, map_order(other))
+    assert Return.objects.get().order_id is None  # not its sale: still waiting
+
+    land(pos, map_order(sale))
+    original = OrderRecord.objects.get(source=pos, external_id=sale["id"]).order
+    assert list(Return.objects.values_list("order_id", "status")) == [(original.pk, "refunded")]
 
 
 def test_the_sale_synced_again_keeps_the_refund_its_return_order_made(pos):
