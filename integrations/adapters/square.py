@@ -41,9 +41,9 @@ bound is held back by :data:`CUSTOMER_SEARCH_LAG`. ListPayments without a begin 
 covers only the last year (Square's default): a first run backfills a year of
 payments. Orders are searched in the states OPEN, COMPLETED and CANCELED (not DRAFT).
 
-SKUs: an inventory count and a POS order line name an item variation
-(``catalog_object_id``), not a SKU. Before handing out counts, and order lines without
-a ``metadata.sku``, the adapter reads the catalog once (``GET /v2/catalog/list
+SKUs: an inventory count, a POS order line and a return order's returned line name an
+item variation (``catalog_object_id``), not a SKU. Before handing out counts, and order
+and returned lines without a ``metadata.sku``, the adapter reads the catalog once (``GET /v2/catalog/list
 ?types=ITEM_VARIATION``, cached for the adapter's life) and adds the variation's
 ``item_variation_data.sku`` to the payload as ``omnidesk_sku``. The raw record thus
 keeps the SKU it was mapped with, and mapping stays pure (a dead letter replays from
@@ -266,10 +266,21 @@ class SquareAdapter(Adapter):
         return items
 
     def _order_with_skus(self, order: Any) -> Any:
-        lines = order.get("line_items") if isinstance(order, dict) else None
-        if not isinstance(lines, list):
+        """The order with SKUs on its lines, and on a return order's returned lines (they name a variation too)."""
+        if not isinstance(order, dict):
             return order
-        return {**order, "line_items": [self._add_sku(line, order_line=True) for line in lines]}
+        lines, returns = order.get("line_items"), order.get("returns")
+        if isinstance(lines, list):
+            order = {**order, "line_items": [self._add_sku(line, order_line=True) for line in lines]}
+        if isinstance(returns, list):
+            order = {**order, "returns": [self._returned_with_skus(ret) for ret in returns]}
+        return order
+
+    def _returned_with_skus(self, ret: Any) -> Any:
+        items = ret.get("return_line_items") if isinstance(ret, dict) else None
+        if not isinstance(items, list):
+            return ret
+        return {**ret, "return_line_items": [self._add_sku(item, order_line=True) for item in items]}
 
     def _add_sku(self, obj: Any, *, order_line: bool = False) -> Any:
         if not isinstance(obj, dict) or not isinstance(obj.get("catalog_object_id"), str):

@@ -16,6 +16,7 @@ from .support import (
     BASE,
     location_payload,
     order_fixture,
+    return_order,
 )
 
 
@@ -234,6 +235,24 @@ def test_order_lines_with_a_metadata_sku_need_no_catalog(adapter):
 
     assert page.items == [order]
     assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_return_orders_returned_lines_get_their_skus_from_the_catalog(adapter):
+    """A returned line names the variation, never a SKU: without the catalog it would be the variation id."""
+    returned = return_order("SALE_1")
+    returned["returns"][0]["return_line_items"][0]["catalog_object_id"] = "V1"
+    responses.get(f"{BASE}/v2/locations", json={"locations": [location_payload()]})
+    responses.post(f"{BASE}/v2/orders/search", json={"orders": [returned]})
+    responses.get(
+        f"{BASE}/v2/catalog/list",
+        json={"objects": [{"type": "ITEM_VARIATION", "id": "V1", "item_variation_data": {"sku": "KIT-001-RED"}}]},
+    )
+
+    page = adapter.fetch("orders", {})
+
+    assert page.items[0]["returns"][0]["return_line_items"][0]["omnidesk_sku"] == "KIT-001-RED"
+    assert adapter.map("orders", page.items[0]).returns[0].line_skus == ["KIT-001-RED"]
 
 
 @responses.activate
