@@ -21,6 +21,7 @@ from .model import (
     Person,
     Picking,
     Product,
+    SquareReturn,
     Stock,
     Store,
     local_offset,
@@ -65,10 +66,32 @@ SHAPES = ("standard", "varied")
 #   sees the order without it;
 # - ``presentment_currency``: a web order shopped in Canadian dollars (every storefront payment_mismatch order too,
 #   whose money is still out of line): the storefront's REST transactions are in CAD unless asked
-#   ``in_shop_currency``, its GraphQL money bags carry ``presentmentMoney`` beside ``shopMoney``.
-VARIATIONS = ("erp_promise", "refund_no_restock", "refund_before_receipt", "order_edit", "presentment_currency")
+#   ``in_shop_currency``, its GraphQL money bags carry ``presentmentMoney`` beside ``shopMoney``;
+# - ``square_return_order``: an in-store sale brought back to a counter (any store), as Square records it: a
+#   return order of its own naming the sale (``returns[].source_order_id``, ``return_line_items``, total 0, the
+#   refund in its ``refunds``, PENDING until approved; cash at once), the sale's payment listing the refund
+#   (``refund_ids``, ``refunded_money``) and its ``return_amounts`` rolled up a second later. Some come back
+#   twice, so the first return order sorts before its sale (updated by the second) and, Square's order
+#   search serving short pages (:data:`VARIED_ORDER_PAGE`), lands pages before it;
+# - ``square_tender``: an in-store sale paid otherwise than by card or cash, in turn (:data:`VARIED_TENDERS`):
+#   a bank transfer (ACH: PENDING for days, then COMPLETED or FAILED: a failed one took no money), a Square
+#   account, Afterpay (buy now, pay later).
+VARIATIONS = (
+    "erp_promise",
+    "refund_no_restock",
+    "refund_before_receipt",
+    "order_edit",
+    "presentment_currency",
+    "square_return_order",
+    "square_tender",
+)
 PRESENTMENT = ("CAD", 13_568)  # Canadian dollars per 10,000 US: the order's own rate, fixed at checkout
 VARIED_SHARE = 0.4  # of the orders a variation can apply to
+VARIED_STORE_RETURNS = 0.3  # of the in-store sales, brought back to a counter
+VARIED_TWICE = 0.4  # of the in-store returns of two lines or more, in two visits (a line each)
+VARIED_TENDER_SHARE = 0.3  # of the other in-store card sales, paid with one of VARIED_TENDERS
+VARIED_TENDERS = ("BANK_ACCOUNT:COMPLETED", "BANK_ACCOUNT:PENDING", "BANK_ACCOUNT:FAILED", "SQUARE_ACCOUNT", "BUY_NOW_PAY_LATER")  # fmt: skip
+VARIED_ORDER_PAGE = 10  # at most this many orders per SearchOrders page in the varied shape
 VARIED_STORE_PRICES = 0.35  # of the products, whose store price differs from the web price
 VARIED_RETURN_RATE = 0.3  # of the shipped orders: enough returns for every way of refunding them
 
@@ -302,8 +325,16 @@ class Generator(SystemIds, Draws):
         self.pickup_shelves = {
             (o.store.idx, p.idx) for o in self.out.orders if o.kind == "pickup" for p, _, _ in o.lines
         }
+        turn = 0
         for o in self.out.orders:
             vary = set()
+            if o.kind == "carry_out" and o.breakdown is None:
+                if self.random() < VARIED_STORE_RETURNS and self.store_returns(o):
+                    vary.add("square_return_order")
+                elif o.card[0] and self.random() < VARIED_TENDER_SHARE:
+                    vary.add("square_tender")
+                    self.other_tender(o, VARIED_TENDERS[turn % len(VARIED_TENDERS)])
+                    turn += 1
             if (
                 o.channel == "web"
                 and o.kind != "delivery"
@@ -313,7 +344,8 @@ class Generator(SystemIds, Draws):
                 and self.random() < VARIED_SHARE
             ):
                 vary.add("erp_promise")
-            returns = [n for n, refund in enumerate(o.refunds) if refund[3] == "return"]
+            # a web order's return: refunded in the storefront, booked in by the warehouse (not a counter's)
+            returns = [n for n, refund in enumerate(o.refunds) if refund[3] == "return" and o.channel == "web"]
             if returns and self.random() < VARIED_SHARE:
                 vary.add("refund_no_restock")
             if returns and o.ret_request is not None and self.random() < VARIED_SHARE:
@@ -362,6 +394,46 @@ class Generator(SystemIds, Draws):
             shelf = (o.store.idx, product.idx)
             self.pickup_shelves.add(shelf)
             self.emptied.append((shelf, o.placed - self.u(HOUR, 6 * HOUR), 0))
+
+    def store_returns(self, o: Order) -> bool:
+        """Bring an in-store sale back to a counter (a Square return order per visit); False if it is too recent.
+
+        Each visit's refund goes back as the sale was paid: cash at once, a card's refund PENDING for
+        one hour to two days (some still pending at the clock). Its money is refunded, in the world, once
+        settled.
+        """
+        latest = self.now0 - HOUR
+        first = o.placed + self.u(DAY, 12 * DAY)
+        if first > latest:
+            return False
+        everything = [(n, q) for n, (_, q, _) in enumerate(o.lines)]
+        if len(o.lines) > 1 and self.random() < VARIED_TWICE:
+            visits = [(first, everything[:1]), (min(latest, first + self.u(DAY, 5 * DAY)), everything[1:2])]
+        else:
+            visits = [(first, everything if self.random() < 0.5 or len(o.lines) == 1 else everything[:1])]
+        for seq, (at, lines) in enumerate(visits):
+            store = self.pick(self.shops) if self.random() < 0.3 else o.store
+            settled = at if not o.card[0] else at + self.u(HOUR, 2 * DAY)
+            ret = SquareReturn(o, seq, at, settled, lines, store)
+            o.sq_returns.append(ret)
+            o.refunds.append((settled, ret.cents, lines, "return"))
+        o.ret_request = o.ret_done = first
+        o.ret_lines = [line for _, lines in visits for line in lines]
+        return True
+
+    def other_tender(self, o: Order, variant: str) -> None:
+        """Pay an in-store sale with ``variant`` (:data:`VARIED_TENDERS`): ``TYPE`` or ``BANK_ACCOUNT:<outcome>``.
+
+        A bank transfer settles two to five days after the sale, no later than the clock (an
+        outcome of PENDING: it settles, COMPLETED, one hour to three days after the clock).
+        """
+        o.tender, _, outcome = variant.partition(":")
+        if o.tender != "BANK_ACCOUNT":
+            return
+        if outcome == "PENDING":
+            o.settle = (self.now0 + self.u(HOUR, 3 * DAY), "COMPLETED")
+        else:
+            o.settle = (max(o.placed + 1, min(o.placed + self.u(2 * DAY, 5 * DAY), self.now0 - MINUTE)), outcome)
 
     def destination(self, o: Order) -> tuple[str, str, str]:
         p = o.person

@@ -156,7 +156,7 @@ class Order:
         "shipments", "email", "card", "shopify_id", "number", "square_id", "receipt", "payment_id",
         "so_id", "so_name", "out_picking", "ret_picking", "shopify_versions", "square_versions",
         "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at", "vary", "removed", "edited",
-        "presentment",
+        "presentment", "sq_returns", "tender", "settle",
     )  # fmt: skip
 
     def __init__(self, idx, channel, kind):
@@ -209,6 +209,9 @@ class Order:
         if self.presentment is None:
             return cents
         return (cents * self.presentment[1] + 5000) // 10000
+        self.sq_returns: list[SquareReturn] = []  # an in-store sale's returns at the counter: Square return orders
+        self.tender = ""  # Square tender type of an in-store sale: "" = CARD, or CASH when ``card`` is empty
+        self.settle: tuple[int, str] | None = None  # a BANK_ACCOUNT (ACH) payment: when it settles, COMPLETED|FAILED
 
     def status_at(self, now: int) -> str | None:
         times = self.event_times
@@ -221,12 +224,57 @@ class Order:
     def refunded_cents(self, now: int) -> int:
         return sum(r[1] for r in self.refunds if r[0] <= now)
 
+    def captured_at(self, now: int) -> int:
+        """Money taken by ``now``: a bank transfer (ACH) is taken only once it settled, and never if it failed."""
+        if self.settle is None:
+            return self.captured
+        t, outcome = self.settle
+        return self.captured if outcome == "COMPLETED" and t <= now else 0
+
+    def payment_status_at(self, now: int) -> str:
+        """The Square payment's ``status``: an ACH payment is PENDING until it settles, then COMPLETED or FAILED."""
+        if self.settle is None:
+            return "COMPLETED"
+        t, outcome = self.settle
+        return outcome if t <= now else "PENDING"
+
+    def payment_versions(self) -> list[int]:
+        """When the Square payment changes: taken, refunded (``refund_ids``, ``refunded_money``), settled."""
+        times = [self.placed, *(t for r in self.sq_returns for t in (r.at, r.settled))]
+        return distinct_sorted([*times, self.settle[0] if self.settle else None])
+
     def sched_at(self, now: int) -> int | None:
         value = None
         for t, v in self.sched:
             if t <= now:
                 value = v
         return value
+
+
+class SquareReturn:
+    """Goods of an in-store sale brought back to a counter: a Square *return order*.
+
+    Square records an itemized refund as an order of its own (``returns[].source_order_id`` = the
+    sale, ``return_line_items``, total 0, the refund in its ``refunds``), never on the sale. Its
+    refund is PENDING from ``at`` until ``settled`` (APPROVED); a cash refund is settled at once.
+    """
+
+    __slots__ = ("order", "seq", "at", "settled", "lines", "cents", "store", "square_id", "uid", "refund_id")
+
+    channel = "store"
+
+    def __init__(self, order, seq, at, settled, lines, store):
+        self.order, self.seq, self.at, self.settled, self.lines, self.store = order, seq, at, settled, lines, store
+        self.cents = sum(order.lines[n][2] * q for n, q in lines)
+        self.square_id = self.uid = self.refund_id = ""
+
+    @property
+    def person(self):
+        return self.order.person
+
+    @property
+    def square_versions(self) -> list[int]:
+        return distinct_sorted([self.at, self.settled])
 
 
 class Picking:

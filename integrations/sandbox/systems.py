@@ -50,6 +50,9 @@ class SystemIds:
                 receipts.add(payment[:4])
                 o.payment_id, o.receipt = payment, payment[:4]
                 o.number = o.receipt
+                for ret in o.sq_returns:
+                    ret.square_id, ret.uid = self.token(27) + "B", self.token(22, upper=True)
+                    ret.refund_id = f"{payment}_{self.token(42)}"
             if o.person is not None:
                 o.person.orders.append(o)
 
@@ -102,8 +105,9 @@ class SystemIds:
         for o in self.out.orders:
             if o.erp is not None:
                 o.so_versions = distinct_sorted([o.erp, o.done, o.cancel])
-            if o.channel == "store":
-                o.square_versions = [o.placed]
+            if o.channel == "store":  # a return is rolled up on the sale a second after its return order
+                settled = o.settle[0] if o.settle else None
+                o.square_versions = distinct_sorted([o.placed, settled, *(r.at + 1 for r in o.sq_returns)])
             elif o.sq is not None:
                 o.square_versions = distinct_sorted([o.sq, o.assign, o.ready, o.collected, o.cancel])
 

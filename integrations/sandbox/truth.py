@@ -25,7 +25,8 @@ the five APIs with what really happened:
 - ``duplicate_shipment``: two or more live shipments for the same order lines (a parcel returning
   to sender is not live).
 - ``payment_mismatch``: captured differs from the total, or refunded exceeds captured,
-  or cancelled with money captured and nothing refunded.
+  or cancelled with money captured and nothing refunded. A bank transfer (ACH) is captured
+  once it settled COMPLETED: while PENDING, and for good once FAILED, nothing was taken.
 
 Every age comparison is strict: "older than the threshold".
 
@@ -70,6 +71,7 @@ def order_flags(world, o: Order, now: int) -> list[str]:
     open_promise = o.promised is not None and not cancelled and not _by(kept, now)
     scheduled = o.sched_at(now) if in_erp else None
     refunded = o.refunded_cents(now)
+    captured = o.captured_at(now)
     conditions = {
         "phantom_order": o.channel == "web"
         and not cancelled
@@ -93,11 +95,20 @@ def order_flags(world, o: Order, now: int) -> list[str]:
         and now - o.ret_done > th["return_refund_seconds"]
         and not any(t <= now and kind == "return" for t, _, _, kind in o.refunds),
         "duplicate_shipment": sum(1 for scan in scans if scan[1] != "return_to_sender") >= 2,
-        "payment_mismatch": o.captured != o.total
-        or refunded > o.captured
-        or (cancelled and o.captured > 0 and refunded == 0),
+        "payment_mismatch": captured != o.total
+        or refunded > captured
+        or (cancelled and captured > 0 and refunded == 0),
     }
     return [flag for flag in FLAGS if conditions[flag]]
+
+
+def returned_skus(o: Order, now: int) -> list[str]:
+    """The SKUs of the lines back by ``now`` (one per line): at a counter (each Square return order), or at the warehouse."""
+    if o.sq_returns:
+        lines = [line for r in o.sq_returns if r.at <= now for line in r.lines]
+    else:
+        lines = o.ret_lines if _by(o.ret_done, now) else []
+    return sorted(o.lines[n][0].sku for n, _ in lines)
 
 
 def order_systems(o: Order, now: int) -> dict[str, dict[str, str]]:
@@ -199,6 +210,8 @@ def build_truth(world, now: int) -> dict:
             "status": o.status_at(now),
             "systems": order_systems(o, now),
             "flags": order_flags(world, o, now),
+            "refunded_cents": o.refunded_cents(now),
+            "returned_skus": returned_skus(o, now),
         })  # fmt: skip
     return {
         "seed": world.seed,

@@ -219,7 +219,7 @@ STREAMS = {
     ("square", "orders"): lambda w: Stream(
         "square",
         "orders",
-        [o for o in w.orders if o.square_id],
+        [o for o in w.orders if o.square_id] + [r for o in w.orders for r in o.sq_returns],  # sales, return orders
         lambda o: o.square_id,
         lambda o: o.square_versions,
     ),
@@ -228,7 +228,7 @@ STREAMS = {
         "payments",
         [o for o in w.orders if o.payment_id],
         lambda o: o.payment_id,
-        lambda o: [o.placed],
+        lambda o: o.payment_versions(),
     ),
     ("square", "customers"): lambda w: Stream(
         "square",

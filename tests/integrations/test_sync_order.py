@@ -3,7 +3,10 @@
 The sandbox's varied shape (``World(shape="varied")``) makes the systems disagree the way real
 vendors do: the ERP alone holds some promises, refunds live only in the storefront and returns only
 in the ERP, some refunds come before the warehouse books the return in, store prices differ from web
-prices, e-mails differ in case, an order edit takes a line off that the storefront keeps at quantity 0. All five sources are synced in many orders — the storefront first,
+prices, e-mails differ in case, an order edit takes a line off that the storefront keeps at quantity 0,
+in-store returns are Square return orders (some paged before their sale), in-store sales are paid by
+bank transfer (pending, failed), Square account or Afterpay. All five sources are synced in many orders
+— the storefront first,
 the carrier first, the ERP first and a seeded sample of the other 117 — and every canonical table,
 the open flags and which systems know each order must come out identical.
 """
@@ -11,12 +14,14 @@ the open flags and which systems know each order must come out identical.
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from itertools import permutations
 from pprint import pformat
 
 import pytest
 import time_machine
 from django.db import transaction
+from django.db.models import Sum
 
 from integrations.demo import demo_sources_ensure
 from integrations.models import SyncRun
@@ -27,7 +32,7 @@ from orders.models import Customer, Flag, Order, OrderLine, Payment, Return, Shi
 
 from .state import state_differences
 from .test_correlation_sandbox import customer_groups, order_groups, pairs, precision_recall, wrong_owners
-from .test_detection_sandbox import scores
+from .test_detection_sandbox import omnidesk_order_of, scores
 
 pytestmark = pytest.mark.sandbox
 
@@ -146,12 +151,45 @@ def test_the_varied_world_is_read_exactly(db, varied, fast_http, order):
     expected_people, our_people = customer_groups(truth)
     assert precision_recall(pairs(our_people), pairs(expected_people)) == (1.0, 1.0)
     assert wrong_owners(truth) == []
+    assert Order.objects.count() == len(truth["orders"])  # a Square return order is no $0 purchase of its own
+    assert store_returns(truth) == store_returns_expected(truth)
     wrong = {
         code: {"false": sorted(number.get(o, o) for o in fp), "missed": sorted(number.get(o, o) for o in miss)}
         for code, (_, _, fp, miss) in scores(truth).items()
         if fp or miss
     }
     assert wrong == {}
+
+
+def store_returns_expected(truth) -> dict[str, tuple]:
+    """Each in-store sale's returned SKUs and money refunded, by the truth (a return order's are the sale's)."""
+    return {
+        o["order_id"]: (o["returned_skus"], Decimal(o["refunded_cents"]) / 100)
+        for o in truth["orders"]
+        if o["channel"] == "store"
+    }
+
+
+def store_returns(truth) -> dict[str, tuple]:
+    """The same, from the canonical tables: the POS's return rows and the successful refunds on the sale."""
+    ours = omnidesk_order_of(truth)
+    skus: dict[int, list[str]] = {}
+    for order_id, line_skus in Return.objects.filter(source__name="square").values_list("order_id", "line_skus"):
+        skus.setdefault(order_id, []).extend(line_skus)
+    refunded = dict(
+        Payment.objects.filter(kind="refund", status="success")
+        .values("order_id")
+        .annotate(total=Sum("amount"))
+        .values_list("order_id", "total")
+    )
+    return {
+        o["order_id"]: (
+            sorted(skus.get(ours.get(o["order_id"]), [])),
+            refunded.get(ours.get(o["order_id"]), Decimal(0)),
+        )
+        for o in truth["orders"]
+        if o["channel"] == "store"
+    }
 
 
 def test_the_pane_the_api_and_the_flags_agree(db, varied, fast_http, client):

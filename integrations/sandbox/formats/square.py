@@ -14,6 +14,7 @@ An empty result is ``{}``, as Square sends it.
 
 from __future__ import annotations
 
+from ..generate import VARIED_ORDER_PAGE
 from ..model import iso_ms_z, parse_time
 from ..streams import decode_token, encode_token, walk
 from . import Request, Response, VendorError, corrupt, limit_arg, reply
@@ -195,6 +196,8 @@ def _rows(world, stream, f: dict):
 # --- orders -------------------------------------------------------------------------------
 def search_orders(world, req: Request, body: dict) -> Response:
     limit = _limit(body.get("limit"), 500, 1000)
+    if world.shape == "varied":  # a page may hold fewer orders than asked, as Square says it may
+        limit = min(limit, VARIED_ORDER_PAGE)
     if body.get("cursor"):
         f, after = _resume(body["cursor"])
     else:

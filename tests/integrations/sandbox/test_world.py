@@ -109,7 +109,7 @@ def test_truth_has_the_agreed_shape(world):
     for order in truth["orders"]:
         assert set(order) == {
             "order_id", "person_id", "own_customer", "channel", "fulfilment", "store", "number", "placed_at",
-            "promised_by", "status", "systems", "flags",
+            "promised_by", "status", "systems", "flags", "refunded_cents", "returned_skus",
         }  # fmt: skip
         assert order["status"] in LIFECYCLE
         assert set(order["systems"]) <= {"shopify", "odoo", "square", "easypost"}
@@ -292,3 +292,41 @@ def test_corrupting_something_that_does_not_exist_is_refused(args, message):
 def test_the_default_clock_is_the_agreed_one():
     assert datetime(2026, 11, 20, 12, tzinfo=UTC) == DEFAULT_NOW
     assert World(orders=5).now_dt == DEFAULT_NOW
+
+
+def test_the_varied_world_records_in_store_returns_and_other_tenders_as_square_does():
+    """Return orders naming their sale (some sorting before it), short order pages, ACH pending and failed."""
+    w = World(orders=160, seed=23, shape="varied")
+    now, truth = w.now, {o["order_id"]: o for o in w.truth()["orders"]}
+    returns = [r for o in w.orders for r in o.sq_returns]
+    orders = w.stream("square", "orders")
+    position = {key: n for n, (_, key, _) in enumerate(orders.visible(now))}
+    assert any(position[r.square_id] < position[r.order.square_id] for r in returns)  # paged before its sale
+    assert not {r.square_id for r in returns} & {
+        s["external_id"] for o in truth.values() for s in o["systems"].values()
+    }
+    request = Request(
+        method="POST", path="/v2/orders/search", query={}, headers={"Authorization": "Bearer sq_sandbox"},
+        body=json.dumps({"limit": 500, "query": {"sort": {"sort_field": "UPDATED_AT", "sort_order": "ASC"}}}).encode(),
+        origin="http://sandbox", prefix="/x",
+    )  # fmt: skip
+    page = json.loads(square.handle(w, request).body)
+    assert len(page["orders"]) == 10 and page["cursor"]  # fewer than asked, as Square may answer
+    for r in returns:
+        payload = orders.objects[orders.find(r.square_id)]
+        rendered = square.render_order(w, payload, now, orders.updated_at(orders.find(r.square_id), now))
+        (ret,) = rendered["returns"]
+        assert (ret["source_order_id"], rendered["total_money"]["amount"]) == (r.order.square_id, 0)
+        assert [line["source_line_item_uid"] for line in ret["return_line_items"]] == [
+            r.order.sq_line_uids[n] for n, _ in r.lines
+        ]
+        assert rendered["refunds"][0]["amount_money"]["amount"] == r.cents
+        assert "return_not_refunded" not in truth[r.order.order_id]["flags"]
+    paid_otherwise = [o for o in w.orders if o.tender]
+    assert {(o.tender, o.payment_status_at(now)) for o in paid_otherwise} == {
+        ("BANK_ACCOUNT", "PENDING"), ("BANK_ACCOUNT", "COMPLETED"), ("BANK_ACCOUNT", "FAILED"),
+        ("SQUARE_ACCOUNT", "COMPLETED"), ("BUY_NOW_PAY_LATER", "COMPLETED"),
+    }  # fmt: skip
+    for o in paid_otherwise:  # a transfer still pending or failed took no money: captured is not the total
+        flagged = "payment_mismatch" in truth[o.order_id]["flags"]
+        assert flagged == (o.payment_status_at(now) in ("PENDING", "FAILED")), o.order_id
