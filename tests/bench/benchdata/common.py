@@ -58,8 +58,8 @@ TABLES = {
     ),
     "orders_trackingevent": ("id", "shipment_id", "source_id", "occurred_at", "status", "message", "location", "synced_at"),
     "orders_return": (
-        "id", "source_id", "external_id", "synced_at", "content_hash", "order_id", "status", "line_skus", "amount",
-        "requested_at", "received_at", "refunded_at",
+        "id", "source_id", "external_id", "synced_at", "content_hash", "order_id", "order_external_id", "status",
+        "line_skus", "amount", "requested_at", "received_at", "refunded_at",
     ),
     "orders_flag": ("id", "order_id", "code", "opened_at", "closed_at", "detail", "evidence"),
     "orders_timelineevent": (

@@ -198,12 +198,13 @@ class _OrderRows:
         external_id = _scoped(o.ext, str(1_050_000_000_000 + self.web * 1000 + self.u(0, 1000)))
         amount = _money(quantity * cents)
         self.rows["orders_return"].append(
-            f"{self.id['orders_return']()}\t{self.S}\t{external_id}\t{self.now_ts}\t\t{o.id}\t{status}\t"
+            f"{self.id['orders_return']()}\t{self.S}\t{external_id}\t{self.now_ts}\t\t{o.id}\t{o.ext}\t{status}\t"
             f'["{sku}"]\t{amount}\t{_ts(requested)}\t{_ts(received)}\t{_ts(refunded)}\n'
         )
         o.events.append(
             self._event_text(f"{self.S}:return:{external_id}:{status}", Kind.RETURN, refunded or received or requested,
-                             f"Return {status} ({amount})", o, self.S, f'{{"status": "{status}"}}')
+                             f"Return {status} ({amount})", o, self.S, f'{{"status": "{status}"}}',
+                             f"return:{self.S}:{external_id}")
         )  # fmt: skip
         if refunded:
             self._payment(o, self.S, o.ext, str(txn + 3), "refund", "success", quantity * cents, "shopify_payments",
