@@ -33,6 +33,7 @@ from orders.models import (
     Order,
     Picking,
     PickingLine,
+    Return,
     StockLevel,
 )
 from tests.factories import agent, clerk_of, supervisor
@@ -88,6 +89,10 @@ def _world(monkeypatch):
         source=scene.sources["odoo"], external_id="7", order=web, name="WH/OUT/7", location=scene.downtown
     )
     PickingLine.objects.create(source=scene.sources["odoo"], external_id="70", picking=picking, sku="HOM-0203-WHI")
+    Return.objects.create(  # a Square return order's return: waits for its sale when it lands first
+        source=scene.sources["square"], external_id="RETURN_ORDER_1:ret-1", order=scene.pos_order,
+        order_external_id="SALE_1", status=Return.Status.REFUNDED, line_skus=["HOM-0203-WHI"], amount=5,
+    )  # fmt: skip
     run = SyncRun.objects.create(source=scene.sources["shopify"])
     raw = RawRecord.objects.create(
         source=scene.sources["shopify"], stream="orders", external_id="1", content_hash="h", payload="{}"
