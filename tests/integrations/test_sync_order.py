@@ -152,7 +152,7 @@ def test_the_varied_world_is_read_exactly(db, varied, fast_http, order):
     assert precision_recall(pairs(our_people), pairs(expected_people)) == (1.0, 1.0)
     assert wrong_owners(truth) == []
     assert Order.objects.count() == len(truth["orders"])  # a Square return order is no $0 purchase of its own
-    assert store_returns(truth) == store_returns_expected(truth)
+    assert refunds_found(truth) == refunds_expected(truth)
     wrong = {
         code: {"false": sorted(number.get(o, o) for o in fp), "missed": sorted(number.get(o, o) for o in miss)}
         for code, (_, _, fp, miss) in scores(truth).items()
@@ -161,17 +161,16 @@ def test_the_varied_world_is_read_exactly(db, varied, fast_http, order):
     assert wrong == {}
 
 
-def store_returns_expected(truth) -> dict[str, tuple]:
-    """Each in-store sale's returned SKUs and money refunded, by the truth (a return order's are the sale's)."""
+def refunds_expected(truth) -> dict[str, tuple]:
+    """Each order's money refunded, and an in-store sale's returned SKUs, by the truth (a return order's are the sale's)."""
     return {
-        o["order_id"]: (o["returned_skus"], Decimal(o["refunded_cents"]) / 100)
+        o["order_id"]: (Decimal(o["refunded_cents"]) / 100, o["returned_skus"] if o["channel"] == "store" else None)
         for o in truth["orders"]
-        if o["channel"] == "store"
     }
 
 
-def store_returns(truth) -> dict[str, tuple]:
-    """The same, from the canonical tables: the POS's return rows and the successful refunds on the sale."""
+def refunds_found(truth) -> dict[str, tuple]:
+    """The same, from the canonical tables: successful refunds on the order, the POS's return rows on the sale."""
     ours = omnidesk_order_of(truth)
     skus: dict[int, list[str]] = {}
     for order_id, line_skus in Return.objects.filter(source__name="square").values_list("order_id", "line_skus"):
@@ -184,11 +183,10 @@ def store_returns(truth) -> dict[str, tuple]:
     )
     return {
         o["order_id"]: (
-            sorted(skus.get(ours.get(o["order_id"]), [])),
             refunded.get(ours.get(o["order_id"]), Decimal(0)),
+            sorted(skus.get(ours.get(o["order_id"]), [])) if o["channel"] == "store" else None,
         )
         for o in truth["orders"]
-        if o["channel"] == "store"
     }
 
 
