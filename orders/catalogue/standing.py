@@ -10,6 +10,13 @@ record saying the order is only partly fulfilled (Shopify ``fulfillment_status``
 never fulfilled). While anything is still to go out, the order has not been *delivered*,
 whatever a parcel or a system says of the part that went.
 
+**Every package.** An ERP picking shipped in several packages (Odoo's comma-joined
+``carrier_tracking_ref``) is one dispatch in several boxes: it has arrived when its last package has.
+While a package of a picking one of whose packages was delivered is still on its way (or in a carrier
+problem), the order has not been *delivered* either (:attr:`Standing.on_the_way`). Two parcels no
+picking ties together are two dispatches: the first delivered (a duplicate's, a replacement's) is the
+order delivered.
+
 **Status precedence** (the first that holds):
 
 1. *cancelled* — the order's origin system cancelled it;
@@ -18,15 +25,15 @@ whatever a parcel or a system says of the part that went.
    :attr:`Standing.dispatched` says which: only a system saying no line was ever fulfilled, and no
    stage of anything sent, makes a refund one before dispatch);
 3. *delivered* / *collected* — a parcel delivered, a pickup handed over, or a system saying so;
-   *delivered* only while nothing is still to go out;
+   *delivered* only while nothing is still to go out and no package of a delivered dispatch is on its way;
 4. *a carrier problem* — the latest scan of a parcel not delivered is a failure, an error
    (*delivery problem*) or a return to sender (*returning to sender*): it beats in transit;
 5. otherwise the furthest stage short of arrival any system reports (ERP picking, carrier scan,
    the counter); a parcel delivered while the rest is still to go counts as handed to the carrier
    (:attr:`Standing.part_delivered` names it).
 
-**Projected date** (the first that holds): the delivery of the first delivered parcel, once
-nothing is still to go out; no date while a parcel is in a carrier problem and no other parcel
+**Projected date** (the first that holds): the delivery of the first dispatch to arrive whole
+(its last package's), once nothing is still to go out; no date while a parcel is in a carrier problem and no other parcel
 moves; the latest of the carrier's estimates (else the booked delivery window) of the parcels
 still moving and the ERP's scheduled dates of the pickings not yet done — unless that latest is a
 picking leaving by the promise, when the promise stands; the promise.
@@ -41,7 +48,7 @@ from datetime import datetime
 
 from omnidesk.db import update_rows
 
-from ..models import Lifecycle, Order, OrderRecord, Picking, Pickup, Shipment
+from ..models import Lifecycle, Order, OrderRecord, Picking, PickingPackage, Pickup, Shipment
 
 RANK = {
     Lifecycle.PLACED: 0, Lifecycle.PAID: 1, Lifecycle.IN_ERP: 2, Lifecycle.ASSIGNED: 3, Lifecycle.PICKED: 4,
@@ -133,6 +140,7 @@ class Evidence:
     # storefront record saying the order is only partly fulfilled.
     unsent: list[tuple[str, str]] = field(default_factory=list)
     nothing_fulfilled: bool = False  # a storefront record says no line was ever fulfilled (:data:`NOTHING_FULFILLED`)
+    packages: list[tuple[str, ...]] = field(default_factory=list)  # tracking numbers of each outgoing picking
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,7 @@ class Standing:
     part_delivered: Parcel | None = None  # the first parcel delivered while the rest is still to go out
     # something left on its way to the customer (:data:`SENT`), or a return stage unless nothing was fulfilled
     dispatched: bool = False
+    on_the_way: tuple[str, ...] = ()  # packages not yet delivered of a picking one of whose packages was
 
     @property
     def label(self) -> str:
@@ -156,15 +165,17 @@ def standing_of(e: Evidence) -> Standing:
         return Standing(Lifecycle.CANCELLED, None)
     returns = [s for s in e.stages if s in RETURN_STAGES]
     delivered = [p for p in e.parcels if p.delivered_at or p.status == Lifecycle.DELIVERED]
-    arrival = min((p.delivered_at for p in delivered if p.delivered_at), default=None)
+    on_the_way = _on_the_way(e, delivered)
+    arrival = _arrival(e, delivered)
     arrived = [s for s in e.stages if s in ARRIVED] or ([Lifecycle.DELIVERED] if delivered else [])
-    if e.unsent:  # the rest is still to go out: delivered is not the order's word, collected still is
+    rest = e.unsent or on_the_way
+    if rest:  # the rest is still to go out or on its way: delivered is not the order's word, collected still is
         arrived = [s for s in arrived if s != Lifecycle.DELIVERED]
     moving = [p for p in e.parcels if p not in delivered and p.status != Lifecycle.CANCELLED and not p.problem]
     troubled = [p for p in e.parcels if p.problem]
     short_of_arrival = [s for s in e.stages if s not in ARRIVED and s not in RETURN_STAGES]
     part_delivered = None
-    if e.unsent and delivered:
+    if rest and delivered:
         part_delivered = next((p for p in delivered if p.delivered_at == arrival), delivered[0])
         short_of_arrival.append(Lifecycle.HANDED_TO_CARRIER)
     if returns:
@@ -176,13 +187,36 @@ def standing_of(e: Evidence) -> Standing:
     else:
         status = max(short_of_arrival, key=RANK.__getitem__, default=Lifecycle.PLACED)
     problem = troubled[-1] if status in (Lifecycle.DELIVERY_PROBLEM, Lifecycle.RETURNING) else None
-    projected = _projection(e, None if e.unsent else arrival, delivered, moving, troubled)
+    projected = _projection(e, None if rest else arrival, delivered, moving, troubled)
     # Dispatched: a stage says something left; or a return stage, unless a system says nothing was ever sent.
     sent = any(s in SENT for s in (status, *e.stages))
     dispatched = sent or (status in RETURN_STAGES and not e.nothing_fulfilled)
     return Standing(
-        status, projected, problem, tuple(e.unsent), part_delivered if status not in ARRIVED else None, dispatched
+        status,
+        projected,
+        problem,
+        tuple(e.unsent),
+        part_delivered if status not in ARRIVED else None,
+        dispatched,
+        tuple(p.tracking_number for p in on_the_way),
     )
+
+
+def _on_the_way(e: Evidence, delivered: list[Parcel]) -> list[Parcel]:
+    """The parcels not delivered (nor cancelled) that are packages of a picking one of whose packages was."""
+    arrived = {p.tracking_number for p in delivered}
+    following = {n for numbers in e.packages if arrived.intersection(numbers) for n in numbers} - arrived
+    return [p for p in e.parcels if p.tracking_number in following and p.status != Lifecycle.CANCELLED]
+
+
+def _arrival(e: Evidence, delivered: list[Parcel]) -> datetime | None:
+    """When the first dispatch arrived whole: each delivered parcel counts at its picking's last package delivered."""
+    at = {p.tracking_number: p.delivered_at for p in delivered if p.delivered_at}
+    whole = []
+    for number, delivered_at in at.items():
+        siblings = [n for numbers in e.packages if number in numbers for n in numbers]
+        whole.append(max((at.get(n, delivered_at) for n in siblings), default=delivered_at))
+    return min(whole, default=None)
 
 
 def _projection(e: Evidence, arrival, delivered, moving, troubled) -> Projection | None:
@@ -214,7 +248,7 @@ ShipmentRow = tuple[int, str, str, str, str, str, datetime | None, datetime | No
 
 
 def evidence_of(order_ids: Iterable[int]) -> dict[int, Evidence]:
-    """Every order's evidence in four queries, whatever the number of orders."""
+    """Every order's evidence in five queries, whatever the number of orders."""
     order_ids = list(set(order_ids))
     facts: dict[int, tuple[int | None, datetime | None, str | None]] = {}
     for pk, origin, promised, stage in (
@@ -237,6 +271,13 @@ def evidence_of(order_ids: Iterable[int]) -> dict[int, Evidence]:
         .order_by("order_id", "id")
     ):
         pickings[order_id].append(tuple(row))
+    packages: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for order_id, picking_id, number in (
+        PickingPackage.objects.filter(picking__order_id__any=order_ids, picking__kind=Picking.Kind.OUTGOING)
+        .values_list("picking__order_id", "picking_id", "tracking_number")
+        .order_by("picking_id", "id")
+    ):
+        packages[order_id][picking_id].append(number)
     shipments: dict[int, list[ShipmentRow]] = defaultdict(list)
     for order_id, *row in (
         Shipment.objects.filter(order_id__any=order_ids)
@@ -255,6 +296,7 @@ def evidence_of(order_ids: Iterable[int]) -> dict[int, Evidence]:
             records=records[pk],
             pickings=pickings[pk],
             shipments=shipments[pk],
+            packages=[tuple(numbers) for numbers in packages[pk].values()],
         )
         for pk, (origin, promised, stage) in facts.items()
     }
@@ -268,9 +310,11 @@ def evidence_read(
     records: Iterable[RecordRow],
     pickings: Iterable[PickingRow],
     shipments: Iterable[ShipmentRow],
+    packages: Iterable[tuple[str, ...]] = (),
 ) -> Evidence:
-    """The one reading of an order's rows as evidence: its records, pickings and shipments, each in id order."""
-    e = Evidence(origin=origin, promised_by=promised_by)
+    """The one reading of an order's rows as evidence: its records, pickings and shipments, each in id order, and
+    the tracking numbers of each outgoing picking's packages."""
+    e = Evidence(origin=origin, promised_by=promised_by, packages=[tuple(p) for p in packages if len(p) > 1])
     for source_id, system, status, raw_status in records:
         if status == Lifecycle.CANCELLED:
             e.origin_cancelled = e.origin_cancelled or source_id == e.origin

@@ -247,11 +247,14 @@ def _delivered(parcel) -> bool:
 
 
 def _part_delivered(parcel, standing, scan, zone) -> Clause:
-    """One parcel delivered, the rest still to go out: an open ERP picking, or lines the storefront never sent."""
+    """One parcel delivered, the rest still to go out (an open ERP picking, lines the storefront never sent) or on its
+    way (another package of the same picking)."""
     at = parcel.delivered_at or (scan.occurred_at if scan else None)
     pickings = [f"{system} {name}" for system, name in standing.unsent if name]
     if pickings:
         rest = f"the rest has not left the warehouse yet ({', '.join(pickings)})"
+    elif not standing.unsent:
+        rest = f"the rest is on its way ({', '.join(standing.on_the_way)})"
     else:
         rest = f"the rest has not been sent yet ({', '.join(s for s, _ in standing.unsent)} lists it unfulfilled)"
     text = f"Part delivered{f' on {day(at, zone)}' if at else ''} ({_carrier(parcel)}); {rest}."

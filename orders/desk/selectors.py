@@ -174,7 +174,7 @@ def order_pane(order: Order) -> dict:
     order.origin_source = sources.get(order.origin_source_id)
     prefetch_related_objects([order], "records")  # for the standing and the presence strip
     sent = _sourced(order.shipments.prefetch_related("events"), sources)
-    pickings = _sourced(order.pickings.all(), sources)
+    pickings = _sourced(order.pickings.prefetch_related("packages"), sources)
     standing = standing_of(_evidence(order, sent, pickings, sources))
     shipments = parcels(sent)
     zone = screen_zone(order.store)
@@ -227,6 +227,11 @@ def _evidence(order: Order, shipments: list[Shipment], pickings: list[Picking], 
             for r in sorted(order.records.all(), key=by_id)
         ],
         pickings=[(p.source.name, p.name, p.kind, p.status, p.scheduled_at) for p in sorted(pickings, key=by_id)],
+        packages=[
+            tuple(package.tracking_number for package in p.packages.all())
+            for p in sorted(pickings, key=by_id)
+            if p.kind == Picking.Kind.OUTGOING
+        ],
         shipments=[
             (
                 s.pk, s.source.name, s.source.kind, s.tracking_number, s.status, s.raw_status, s.estimated_delivery,

@@ -160,11 +160,16 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
     share a SKU, or when no system says which lines one of them carries.
 
     A parcel is live unless it is cancelled (a voided label, a failed fulfilment request) or
-    the carrier is returning it to the sender: that one never reaches the customer, and its
-    replacement is the only parcel on the way.
+    any system reports a carrier exception on it (the carrier returning it to the sender, a
+    failed delivery; Shopify shows a return to sender as ``failure``): that one is not on its
+    way to the customer, and its replacement is the only parcel that is.
+
+    The packages of one ERP picking (Odoo's comma-joined ``carrier_tracking_ref``) are one
+    dispatch split into boxes, never duplicates of each other, even while no system has said
+    which lines each box carries.
     """
-    returning = Shipment.objects.filter(
-        carrier_status_in(("return_to_sender",)),
+    failed = Shipment.objects.filter(
+        carrier_status_in(CARRIER_EXCEPTIONS),
         order_id=OuterRef("order_id"),
         tracking_number=OuterRef("tracking_number"),
     )
@@ -172,7 +177,7 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
         of_orders(Shipment.objects, order_ids)
         .exclude(status=Lifecycle.CANCELLED)
         .exclude(tracking_number="")
-        .exclude(Exists(returning))
+        .exclude(Exists(failed))
     )
     candidates = (
         live.values("order_id").annotate(parcels=Count("tracking_number", distinct=True)).filter(parcels__gte=2)
@@ -180,11 +185,24 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
     rows = live.filter(order_id__in=Subquery(candidates.values("order_id"))).values(
         "order_id", "order__number", "tracking_number", "carrier", "line_skus", "source__name"
     )
+    rows = list(rows)
+    pickings: dict[tuple[int, str], set[int]] = defaultdict(set)  # (order, tracking number) -> its ERP pickings
+    for order_id, number, picking_id in PickingPackage.objects.filter(
+        picking__order_id__any={row["order_id"] for row in rows},
+        tracking_number__any={row["tracking_number"] for row in rows},
+    ).values_list("picking__order_id", "tracking_number", "picking_id"):
+        pickings[order_id, number].add(picking_id)
     parcels: dict[int, dict[str, dict]] = defaultdict(dict)
     numbers = {}
     for row in rows:
         parcel = parcels[row["order_id"]].setdefault(
-            row["tracking_number"], {"carrier": row["carrier"], "skus": set(), "systems": set()}
+            row["tracking_number"],
+            {
+                "carrier": row["carrier"],
+                "skus": set(),
+                "systems": set(),
+                "pickings": pickings[row["order_id"], row["tracking_number"]],
+            },
         )
         parcel["skus"] |= set(row["line_skus"] or ())
         parcel["systems"].add(row["source__name"])
@@ -215,9 +233,12 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
 
 
 def _parcels_overlap(parcels: list[dict]) -> bool:
-    """Whether two parcels may carry the same lines: they share a SKU, or one's lines are unknown (no SKUs)."""
+    """Whether two parcels may carry the same lines: they share a SKU, or one's lines are unknown (no SKUs);
+    never two packages of one ERP picking."""
     for i, first in enumerate(parcels):
         for second in parcels[i + 1 :]:
+            if first["pickings"] & second["pickings"]:
+                continue
             if not first["skus"] or not second["skus"] or first["skus"] & second["skus"]:
                 return True
     return False

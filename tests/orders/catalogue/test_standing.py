@@ -205,6 +205,66 @@ def test_first_parcel_delivered_with_a_backorder_still_in_the_warehouse_is_not_d
     )
 
 
+def test_one_package_delivered_while_another_of_the_same_picking_is_on_its_way_is_not_delivered(shop, erp, carrier):
+    """Odoo validated WH/OUT/00007 in two packages (``carrier_tracking_ref`` "1Z…1,1Z…2", as its carrier connectors
+    write it); EasyPost delivered the first, the second is still in transit after the promise. The order is complete
+    only when every package is: neither delivered nor on time."""
+    lines = [
+        LineRecord(external_id="l1", sku="LAMP-1", quantity=1, unit_price=Decimal("30.00")),
+        LineRecord(external_id="l2", sku="SOFA-9", quantity=1, unit_price=Decimal("50.00")),
+    ]
+    promised = NOW - timedelta(hours=1)
+    land(
+        shop,
+        UpstreamOrder(external_id="5001", number="#1001", status="paid", total=Decimal("80.00"), placed_at=PLACED,
+                      updated_at=PLACED, promised_by=promised, lines=lines),
+    )  # fmt: skip
+    land(
+        erp,
+        UpstreamOrder(external_id="42", number="S00042", references=["#1001"], status="in_erp",
+                      total=Decimal("80.00"), placed_at=PLACED, updated_at=PLACED, promised_by=promised),
+        map_picking(picking(7, "WH/OUT/00007", "done", tracking="1Z0000000000000001,1Z0000000000000002",
+                            scheduled=PLACED, written=PLACED, done=PLACED + timedelta(hours=6))),
+    )  # fmt: skip
+    delivered = [
+        (NOW - timedelta(days=2), "in_transit", "arrived_at_facility", "Arrived at Facility"),
+        (NOW - timedelta(days=1), "delivered", "arrived_at_destination", "Delivered"),
+    ]
+    moving = [
+        (NOW - timedelta(days=3), "in_transit", "arrived_at_facility", "Arrived at Facility"),
+        (NOW - timedelta(hours=5), "in_transit", "departed_facility", "Departed Facility"),
+    ]
+    land(
+        carrier,
+        map_tracker(tracker("trk_1", "1Z0000000000000001", "delivered", delivered)),
+        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", moving, est=NOW + timedelta(days=1))),
+    )
+    order = Order.objects.get()
+    assert Shipment.objects.filter(order=order, source=carrier).count() == 2
+
+    standing = standings([order.pk])[order.pk]
+    order.refresh_from_db()
+    assert (order.status, standing.status, standing.on_the_way) == (
+        Lifecycle.IN_TRANSIT,
+        Lifecycle.IN_TRANSIT,
+        ("1Z0000000000000002",),
+    )
+    assert (standing.projected.at, standing.projected.subject) == (NOW + timedelta(days=1), "1Z0000000000000002")
+    assert finding("promise_missed", order).detail == (
+        "order #1001 promised by 20 Nov 11:00 UTC; not delivered 60 min later (now in transit)"
+    )
+    assert finding("duplicate_shipment", order) is None
+    with time_machine.travel(NOW, tick=False):
+        pane = order_pane(order)
+    assert clause(pane, "where") == "Part delivered on Thu 19 Nov (UPS); the rest is on its way (1Z0000000000000002)."
+
+    moving.append((NOW, "delivered", "arrived_at_destination", "Delivered"))
+    land(carrier, map_tracker(tracker("trk_2", "1Z0000000000000002", "delivered", moving)))
+    standing = standings([order.pk])[order.pk]
+    # arrived whole when its last package did
+    assert (standing.status, standing.on_the_way, standing.projected.at) == (Lifecycle.DELIVERED, (), NOW)
+
+
 def test_partly_delivered_order_still_misses_its_promise(shop):
     """Two lines, Shopify ``fulfillment_status: partial``: the red iPod's parcel was delivered, the green one was
     never fulfilled. The promise (``note_attributes`` ``promised_by``) passed a day ago: half the order is late."""

@@ -433,6 +433,53 @@ def test_a_replacement_for_a_parcel_returning_to_sender_is_not_a_duplicate(syste
     )
 
 
+def test_the_packages_of_one_erp_picking_are_one_dispatch_not_duplicates(systems):
+    """Odoo shipped WH/OUT/00001 in two packages (``carrier_tracking_ref`` "1Z…1,1Z…2"); EasyPost tracks each, and a
+    tracker names no lines: before the storefront says which lines each carries, they are still not two dispatches."""
+    order = web_order(systems, placed_ago=timedelta(days=2))
+    picking = in_erp(systems, order, status=Lifecycle.HANDED_TO_CARRIER, done_at=NOW - timedelta(days=1))
+    for number in ("1Z0000000000000001", "1Z0000000000000002"):
+        PickingPackage.objects.create(picking=picking, tracking_number=number)
+    scan = [(NOW - timedelta(hours=5), "in_transit", "arrived_at_facility", "Arrived at Facility")]
+    land(
+        systems.carrier,
+        map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scan)),
+        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", scan)),
+    )
+    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
+
+    assert finding("duplicate_shipment", order) is None
+
+    ShipmentFactory(order=order, source=systems.carrier, tracking_number="1Z0000000000000003", line_skus=[])
+    found = finding("duplicate_shipment", order)  # a parcel outside the picking may carry what its packages do
+    assert found.detail == (
+        f"order {order.number} has 3 live parcels for the same lines: UPS 1Z0000000000000001 (in easypost); "
+        "UPS 1Z0000000000000002 (in easypost); UPS 1Z0000000000000003 (in easypost)"
+    )
+
+
+def test_a_replacement_for_a_parcel_the_storefront_reports_failed_is_not_a_duplicate(systems):
+    """Shopify shows a parcel the carrier returns to the sender as ``shipment_status: failure``: before the carrier's
+    own tracker is read, the failed parcel is still not a second one on its way."""
+    land(
+        systems.shop,
+        two_line_web_order(
+            shipments=[
+                ShipmentRecord(external_id="f1", carrier="UPS", tracking_number="1Z0000000000000001",
+                               raw_status="failure", status="in_transit", line_skus=["LAMP-1", "SOFA-9"]),
+                ShipmentRecord(external_id="f2", carrier="UPS", tracking_number="1Z0000000000000002",
+                               raw_status="in_transit", status="in_transit", line_skus=["LAMP-1", "SOFA-9"]),
+            ]
+        ),
+    )  # fmt: skip
+    order = Order.objects.get()
+
+    assert finding("duplicate_shipment", order) is None
+    assert finding("delivery_exception", order).detail == (
+        "order #1001: shopify reports UPS parcel 1Z0000000000000001 as failure"
+    )
+
+
 # -- payment_mismatch ------------------------------------------------------------------------
 
 
