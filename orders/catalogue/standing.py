@@ -10,12 +10,13 @@ record saying the order is only partly fulfilled (Shopify ``fulfillment_status``
 never fulfilled). While anything is still to go out, the order has not been *delivered*,
 whatever a parcel or a system says of the part that went.
 
-**Every package.** An ERP picking shipped in several packages (Odoo's comma-joined
-``carrier_tracking_ref``) is one dispatch in several boxes: it has arrived when its last package has.
-While a package of a picking one of whose packages was delivered is still on its way (or in a carrier
-problem), the order has not been *delivered* either (:attr:`Standing.on_the_way`). Two parcels no
-picking ties together are two dispatches: the first delivered (a duplicate's, a replacement's) is the
-order delivered.
+**Every package.** The packages the ERP's outgoing pickings name (Odoo's ``carrier_tracking_ref``,
+comma-joined when a picking leaves in several boxes; a backorder's parcel too) each carry part of the
+order: it has arrived when the last of them has. While one of them is still on its way after another
+was delivered, the order has not been *delivered* (:attr:`Standing.on_the_way`); a package in a
+carrier problem is not on its way (``delivery_exception`` says it). A parcel no picking names (a
+duplicate, a replacement sent by hand) is a dispatch of its own: the first delivered is the order
+delivered.
 
 **Status precedence** (the first that holds):
 
@@ -140,7 +141,7 @@ class Evidence:
     # storefront record saying the order is only partly fulfilled.
     unsent: list[tuple[str, str]] = field(default_factory=list)
     nothing_fulfilled: bool = False  # a storefront record says no line was ever fulfilled (:data:`NOTHING_FULFILLED`)
-    packages: list[tuple[str, ...]] = field(default_factory=list)  # tracking numbers of each outgoing picking
+    packages: tuple[str, ...] = ()  # the tracking numbers the order's outgoing pickings name, when more than one
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class Standing:
     part_delivered: Parcel | None = None  # the first parcel delivered while the rest is still to go out
     # something left on its way to the customer (:data:`SENT`), or a return stage unless nothing was fulfilled
     dispatched: bool = False
-    on_the_way: tuple[str, ...] = ()  # packages not yet delivered of a picking one of whose packages was
+    on_the_way: tuple[str, ...] = ()  # the ERP's packages still on their way after another was delivered
 
     @property
     def label(self) -> str:
@@ -203,19 +204,24 @@ def standing_of(e: Evidence) -> Standing:
 
 
 def _on_the_way(e: Evidence, delivered: list[Parcel]) -> list[Parcel]:
-    """The parcels not delivered (nor cancelled) that are packages of a picking one of whose packages was."""
+    """The ERP's packages not delivered, cancelled nor in a carrier problem, once another of them was delivered."""
     arrived = {p.tracking_number for p in delivered}
-    following = {n for numbers in e.packages if arrived.intersection(numbers) for n in numbers} - arrived
-    return [p for p in e.parcels if p.tracking_number in following and p.status != Lifecycle.CANCELLED]
+    if not arrived.intersection(e.packages):
+        return []
+    return [
+        p
+        for p in e.parcels
+        if p.tracking_number in e.packages
+        and p.tracking_number not in arrived
+        and p.status != Lifecycle.CANCELLED
+        and not p.problem
+    ]
 
 
 def _arrival(e: Evidence, delivered: list[Parcel]) -> datetime | None:
-    """When the first dispatch arrived whole: each delivered parcel counts at its picking's last package delivered."""
+    """When the order first arrived whole: a package the ERP names counts when the last of them was delivered."""
     at = {p.tracking_number: p.delivered_at for p in delivered if p.delivered_at}
-    whole = []
-    for number, delivered_at in at.items():
-        siblings = [n for numbers in e.packages if number in numbers for n in numbers]
-        whole.append(max((at.get(n, delivered_at) for n in siblings), default=delivered_at))
+    whole = [max(at.get(n, when) for n in e.packages) if number in e.packages else when for number, when in at.items()]
     return min(whole, default=None)
 
 
@@ -314,7 +320,8 @@ def evidence_read(
 ) -> Evidence:
     """The one reading of an order's rows as evidence: its records, pickings and shipments, each in id order, and
     the tracking numbers of each outgoing picking's packages."""
-    e = Evidence(origin=origin, promised_by=promised_by, packages=[tuple(p) for p in packages if len(p) > 1])
+    numbers = tuple(dict.fromkeys(n for picking in packages for n in picking))
+    e = Evidence(origin=origin, promised_by=promised_by, packages=numbers if len(numbers) > 1 else ())
     for source_id, system, status, raw_status in records:
         if status == Lifecycle.CANCELLED:
             e.origin_cancelled = e.origin_cancelled or source_id == e.origin

@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from integrations.models import Source
 
 from ...catalogue.standing import RANK, Standing, standings
-from ...models import Lifecycle, Picking, PickingPackage, Shipment
+from ...models import Lifecycle, Picking, PickingLine, PickingPackage, Shipment
 from .common import (
     CARRIER_EXCEPTIONS,
     CARRIER_MOVING,
@@ -56,8 +56,9 @@ def stuck_shipment(order_ids, *, now: datetime, threshold: timedelta | None) -> 
     Silent since its last scan; or, when the carrier's tracker has no scan at all, since the
     parcel was handed over ("handed to the carrier, then silence"): the latest hand-over any
     system reports for its tracking number, the ERP's done picking of that package or another
-    system's shipment handed to the carrier. Only the carrier's own tracker says "never
-    scanned": another system's shipment without a scan time says nothing about scans.
+    system's shipment handed to the carrier (on a tie, the ERP's picking: the hand-over's own
+    record). Only the carrier's own tracker says "never scanned": another system's shipment
+    without a scan time says nothing about scans.
     """
     cutoff = now - threshold
     moving = (
@@ -81,7 +82,10 @@ def stuck_shipment(order_ids, *, now: datetime, threshold: timedelta | None) -> 
         found[row["order_id"]] = Finding(
             detail=f"order {row['order__number']}: {row['carrier'] or 'carrier'} parcel {row['tracking_number']} "
             f"{since}, no scan for {age(now - row['silent_since'])} in {row['source__name']}",
-            evidence=_shipment_facts(row) | {"silent_since": iso(row["silent_since"])},
+            # who reported the hand-over is a fact of the flag: the detail names it, whichever system landed first
+            evidence=_shipment_facts(row)
+            | {"silent_since": iso(row["silent_since"])}
+            | ({"handed_over_by": row["handed_over_by"]} if "handed_over_by" in row else {}),
         )
     return found
 
@@ -164,9 +168,10 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
     failed delivery; Shopify shows a return to sender as ``failure``): that one is not on its
     way to the customer, and its replacement is the only parcel that is.
 
-    The packages of one ERP picking (Odoo's comma-joined ``carrier_tracking_ref``) are one
-    dispatch split into boxes, never duplicates of each other, even while no system has said
-    which lines each box carries.
+    The ERP says which lines a package carries: its picking's (a backorder's parcel carries what
+    was left behind, not the first parcel's lines). The packages of one ERP picking (Odoo's
+    comma-joined ``carrier_tracking_ref``) are one dispatch split into boxes, never duplicates of
+    each other, even while no system has said which lines each box carries.
     """
     failed = Shipment.objects.filter(
         carrier_status_in(CARRIER_EXCEPTIONS),
@@ -192,6 +197,11 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
         tracking_number__any={row["tracking_number"] for row in rows},
     ).values_list("picking__order_id", "tracking_number", "picking_id"):
         pickings[order_id, number].add(picking_id)
+    picked: dict[int, set[str]] = defaultdict(set)  # ERP picking -> the SKUs of its lines
+    for picking_id, sku in PickingLine.objects.filter(
+        picking_id__any={p for ids in pickings.values() for p in ids}
+    ).values_list("picking_id", "sku"):
+        picked[picking_id].add(sku)
     parcels: dict[int, dict[str, dict]] = defaultdict(dict)
     numbers = {}
     for row in rows:
@@ -204,7 +214,7 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
                 "pickings": pickings[row["order_id"], row["tracking_number"]],
             },
         )
-        parcel["skus"] |= set(row["line_skus"] or ())
+        parcel["skus"] |= set(row["line_skus"] or ()).union(*(picked[p] for p in parcel["pickings"]))
         parcel["systems"].add(row["source__name"])
         numbers[row["order_id"]] = row["order__number"]
     found = {}

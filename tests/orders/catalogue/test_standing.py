@@ -22,6 +22,7 @@ from tests.orders.vendor_shapes import picking, shopify_order, shopify_paid_orde
 from tests.vendor_fixtures import load
 
 T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 def parcel(raw_status="in_transit/arrived_at_facility", status=Lifecycle.IN_TRANSIT, number="1Z1", **facts) -> Parcel:
@@ -111,6 +112,37 @@ def test_a_delivered_parcel_is_not_the_order_delivered_while_the_rest_is_still_t
     # The counter's handover of a pickup is the customer's word that they have it.
     collected = standing_of(Evidence(stages=[Lifecycle.COLLECTED], unsent=[("odoo", "WH/OUT/8")]))
     assert collected.status == Lifecycle.COLLECTED
+
+
+def _parcels_of_the_erp(*parcels):
+    """The evidence of an order whose outgoing picking WH/OUT/7 named parcel 1Z1 and its backorder WH/OUT/8 parcel 1Z2."""
+    return standing_of(
+        evidence_read(
+            origin=1, promised_by=T, pickup_stage=None, records=[],
+            pickings=[("odoo", "WH/OUT/7", "outgoing", Lifecycle.HANDED_TO_CARRIER, T),
+                      ("odoo", "WH/OUT/8", "outgoing", Lifecycle.HANDED_TO_CARRIER, T)],
+            packages=[("1Z1",), ("1Z2",)],
+            shipments=[(n, "easypost", "carrier", p.tracking_number, p.status, p.raw_status, p.estimated, None,
+                        p.delivered_at) for n, p in enumerate(parcels)],
+        )
+    )  # fmt: skip
+
+
+def test_a_backorders_parcel_still_on_its_way_keeps_the_order_from_delivered():
+    first = parcel("delivered/arrived_at_destination", Lifecycle.DELIVERED, number="1Z1", delivered_at=T)
+    second = parcel(number="1Z2", estimated=T + timedelta(days=1))
+    standing = _parcels_of_the_erp(first, second)
+    assert (standing.status, standing.on_the_way, standing.part_delivered, standing.projected.at) == (
+        Lifecycle.IN_TRANSIT,
+        ("1Z2",),
+        first,
+        T + timedelta(days=1),
+    )
+    both = _parcels_of_the_erp(first, parcel("delivered", Lifecycle.DELIVERED, number="1Z2", delivered_at=T + HOUR))
+    assert (both.status, both.projected.at) == (Lifecycle.DELIVERED, T + HOUR)  # arrived whole with its last parcel
+    # a package going back to the sender is not on its way: delivery_exception says it
+    returning = _parcels_of_the_erp(first, parcel("return_to_sender/return", number="1Z2"))
+    assert (returning.status, returning.on_the_way) == (Lifecycle.DELIVERED, ())
 
 
 # -- what the staff see, from vendor-shaped payloads through the real mappers and ingest ---------------

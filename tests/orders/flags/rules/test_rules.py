@@ -9,11 +9,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from integrations.adapters.easypost import map_tracker
+from integrations.adapters.odoo_mapping import map_move
 from integrations.adapters.shopify import map_order
 from integrations.adapters.shopify_graphql_mapping import map_order_node
 from integrations.records import ShipmentRecord
 from orders.counter.services import pickup_line_check
+from orders.flags.detection import detect
 from orders.models import (
+    Flag,
     Lifecycle,
     Order,
     Payment,
@@ -30,7 +33,7 @@ from tests.factories import (
     StockFactory,
     UserFactory,
 )
-from tests.orders.vendor_shapes import tracker
+from tests.orders.vendor_shapes import move, tracker
 from tests.vendor_fixtures import load
 
 from .support import (
@@ -214,6 +217,28 @@ def test_a_parcel_the_carrier_never_scanned_is_stuck_once_handed_over_longer_tha
     scan = [(NOW + timedelta(days=3), "in_transit", "arrived_at_facility", "Arrived at Facility")]
     land(systems.carrier, map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scan)))
     assert finding("stuck_shipment", order, now=NOW + timedelta(days=3)) is None  # the first scan came
+
+
+def test_a_never_scanned_parcel_handed_over_at_one_time_in_two_systems_reads_the_same_in_any_sync_order(systems):
+    """Shopify's fulfilment was created when Odoo validated the picking: one hand-over, reported twice. The open flag
+    says the same whichever system was read first: the ERP's picking (the hand-over's own record) is named, and a
+    flag opened on the storefront's word is rewritten once the ERP is read."""
+    order = web_order(systems, placed_ago=timedelta(days=6))
+    handed = NOW - timedelta(days=3)
+    ShipmentFactory(order=order, source=systems.shop, tracking_number="1Z0000000000000001", raw_status="confirmed",
+                    status=Lifecycle.HANDED_TO_CARRIER, shipped_at=handed, last_event_at=None)  # fmt: skip
+    land(systems.carrier, map_tracker(tracker("trk_1", "1Z0000000000000001", "pre_transit", [])))
+    detect([order.pk], now=NOW, codes=["stuck_shipment"])
+    said = f"order {order.number}: UPS parcel 1Z0000000000000001 handed over 17 Nov 12:00 UTC ({{}}), never scanned (pre_transit), "
+    flag = Flag.objects.get(order=order, code="stuck_shipment", closed_at__isnull=True)
+    assert flag.detail == said.format("shopify") + "no scan for 3 days in easypost"
+
+    picking = in_erp(systems, order, status=Lifecycle.HANDED_TO_CARRIER, done_at=handed)
+    PickingPackage.objects.create(picking=picking, tracking_number="1Z0000000000000001")
+    detect([order.pk], now=NOW, codes=["stuck_shipment"])
+    flag.refresh_from_db()
+    assert (flag.closed_at, flag.detail) == (None, said.format("odoo") + "no scan for 3 days in easypost")
+    assert finding("stuck_shipment", order).detail == flag.detail
 
 
 def test_a_parcel_only_the_storefront_reports_is_not_stuck_for_want_of_scans(systems):
@@ -456,6 +481,35 @@ def test_the_packages_of_one_erp_picking_are_one_dispatch_not_duplicates(systems
         f"order {order.number} has 3 live parcels for the same lines: UPS 1Z0000000000000001 (in easypost); "
         "UPS 1Z0000000000000002 (in easypost); UPS 1Z0000000000000003 (in easypost)"
     )
+
+
+def test_a_backorders_parcel_carries_the_lines_the_erp_gives_it_not_the_first_parcels(systems):
+    """Odoo validated WH/OUT/00001 with LAMP-1 (parcel 1Z…1) and left SOFA-9 in the backorder WH/OUT/00002, sent later
+    (parcel 1Z…2): before the storefront is read, each parcel carries its picking's lines, so they are no duplicates."""
+    order = web_order(systems, placed_ago=timedelta(days=3))
+    first = in_erp(systems, order, status=Lifecycle.HANDED_TO_CARRIER, done_at=NOW - timedelta(days=2))
+    back = in_erp(
+        systems, order, name="WH/OUT/00002", status=Lifecycle.HANDED_TO_CARRIER, done_at=NOW - timedelta(days=1)
+    )
+    Picking.objects.filter(pk=first.pk).update(external_id="101")
+    Picking.objects.filter(pk=back.pk).update(external_id="102")
+    written = NOW - timedelta(days=1)
+    land(
+        systems.erp,
+        map_move(move(11, 101, first.name, "LAMP-1", 1.0, written=written)),
+        map_move(move(12, 102, back.name, "SOFA-9", 1.0, written=written)),
+    )
+    scan = [(NOW - timedelta(hours=5), "in_transit", "arrived_at_facility", "Arrived at Facility")]
+    for n, picking in enumerate((first, back), start=1):
+        PickingPackage.objects.create(picking=picking, tracking_number=f"1Z000000000000000{n}")
+        land(systems.carrier, map_tracker(tracker(f"trk_{n}", f"1Z000000000000000{n}", "in_transit", scan)))
+    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
+
+    assert finding("duplicate_shipment", order) is None
+
+    ShipmentFactory(order=order, source=systems.carrier, tracking_number="1Z0000000000000003", line_skus=[])
+    found = finding("duplicate_shipment", order)  # a parcel no system gives lines for may carry either
+    assert [p["skus"] for p in found.evidence["parcels"]] == [["LAMP-1"], ["SOFA-9"], []]
 
 
 def test_a_replacement_for_a_parcel_the_storefront_reports_failed_is_not_a_duplicate(systems):
