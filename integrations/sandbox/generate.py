@@ -75,16 +75,20 @@ SHAPES = ("standard", "varied")
 #   search serving short pages (:data:`VARIED_ORDER_PAGE`), lands pages before it;
 # - ``square_tender``: an in-store sale paid otherwise than by card or cash, in turn (:data:`VARIED_TENDERS`):
 #   a bank transfer (ACH: PENDING for days, then COMPLETED or FAILED: a failed one took no money), a Square
-#   account, Afterpay (buy now, pay later).
+#   account, Afterpay (buy now, pay later);
+# - ``packages``: the outgoing picking leaves in two packages, each with its own lines and tracking number, the
+#   ERP's ``carrier_tracking_ref`` comma-joining both (as Odoo's carrier connectors write it), each its own tracker;
+# - ``backorder``: the picking is validated with part of the lines; the rest waits in a backorder picking
+#   (``backorder_id``; its moves' ``picking_id`` rewritten to it) and leaves later in a parcel of its own. On a
+#   ``promise_at_risk`` order, the part in stock leaves at once and the backorder carries the late date;
+# - ``never_scanned``: a stuck parcel the carrier never scanned at all: its tracker has no tracking detail, so
+#   it is silent since the hand-over (the picking's ``date_done``);
+# - ``return_to_sender``: the parcel goes back to the sender after its first scans; for half of them the order is
+#   sent again in a parcel of its own that the ERP does not name.
 VARIATIONS = (
-    "erp_promise",
-    "refund_no_restock",
-    "refund_before_receipt",
-    "order_edit",
-    "presentment_currency",
-    "square_return_order",
-    "square_tender",
-)
+    "erp_promise", "refund_no_restock", "refund_before_receipt", "order_edit", "presentment_currency",
+    "square_return_order", "square_tender", "packages", "backorder", "never_scanned", "return_to_sender",
+)  # fmt: skip
 PRESENTMENT = ("CAD", 13_568)  # Canadian dollars per 10,000 US: the order's own rate, fixed at checkout
 VARIED_SHARE = 0.4  # of the orders a variation can apply to
 VARIED_STORE_RETURNS = 0.3  # of the in-store sales, brought back to a counter
@@ -94,6 +98,8 @@ VARIED_TENDERS = ("BANK_ACCOUNT:COMPLETED", "BANK_ACCOUNT:PENDING", "BANK_ACCOUN
 VARIED_ORDER_PAGE = 10  # at most this many orders per SearchOrders page in the varied shape
 VARIED_STORE_PRICES = 0.35  # of the products, whose store price differs from the web price
 VARIED_RETURN_RATE = 0.3  # of the shipped orders: enough returns for every way of refunding them
+VARIED_PARCELS = 0.5  # of the plain shipped orders (delivered before the promise, no return): packages, backorder, ...
+PARCEL_TURNS = ("packages", "backorder", "return_to_sender", "packages", "backorder", "return_to_sender_again")
 
 
 class Built:
@@ -289,7 +295,8 @@ class Generator(SystemIds, Draws):
 
     def plan_orders(self) -> None:
         orders = self.out.orders
-        planner = Planner(self.rng, self.now0, self.warehouse, self.destination)
+        planner = self.planner = Planner(self.rng, self.now0, self.warehouse, self.destination)
+        self.parcel_turn = 0
         taken: set[int] = set()
         for kind, pool_kinds in POOLS:
             want = round(self.rates.get(kind, 0.0) * self.size)
@@ -361,6 +368,7 @@ class Generator(SystemIds, Draws):
             if o.channel == "web" and (o.breakdown == "payment_mismatch" or self.random() < VARIED_SHARE / 2):
                 vary.add("presentment_currency")
                 o.presentment = PRESENTMENT
+            vary |= self.vary_parcels(o)
             o.vary = frozenset(vary)
 
     def editable(self, o: Order) -> bool:
@@ -435,6 +443,92 @@ class Generator(SystemIds, Draws):
         else:
             o.settle = (max(o.placed + 1, min(o.placed + self.u(2 * DAY, 5 * DAY), self.now0 - MINUTE)), outcome)
 
+    def vary_parcels(self, o: Order) -> set[str]:
+        """The carrier and ERP departures (:data:`VARIATIONS`): at most one per order, each on the orders whose
+        plan leaves room for it (a plain shipped order keeps delivering before its promise)."""
+        if o.kind != "ship" or len(o.shipments) != 1 or o.cancel is not None:
+            return set()
+        if o.breakdown == "stuck_shipment":
+            return {"never_scanned"} if self.random() < VARIED_SHARE and self.never_scanned(o) else set()
+        split = len(o.lines) >= 2
+        if o.breakdown == "promise_at_risk":
+            return {"backorder"} if split and self.late_backorder(o) else set()
+        if o.breakdown is not None or o.ret_request is not None or o.refunds or self.random() >= VARIED_PARCELS:
+            return set()
+        # in turn, so that each shape strikes some orders whatever the world's size
+        standard = o.shipping_code == "standard"
+        for _ in PARCEL_TURNS:
+            turn = PARCEL_TURNS[self.parcel_turn % len(PARCEL_TURNS)]
+            self.parcel_turn += 1
+            if turn == "packages" and split:
+                self.packages(o)
+            elif turn == "backorder" and split and standard:
+                self.backorder(o)
+            elif turn.startswith("return_to_sender") and standard:
+                self.return_to_sender(o, again=turn.endswith("again"))
+                turn = "return_to_sender"
+            else:
+                continue
+            return {turn}
+        return set()
+
+    def split_lines(self, o: Order) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        cut = 1 + int(self.random() * (len(o.lines) - 1))
+        return tuple(range(cut)), tuple(range(cut, len(o.lines)))
+
+    def packages(self, o: Order) -> None:
+        first = o.shipments[0]
+        first.lines, rest = self.split_lines(o)
+        second = self.planner._parcel(o, first.created, 0 if o.shipping_code == "express" else 1)
+        second.lines = rest
+        o.shipments.append(second)
+
+    def backorder(self, o: Order) -> None:
+        """What was in stock leaves at ``done``; the rest a day or two later (hops 0: still before the promise)."""
+        o.shipments[0].lines, o.back_lines = self.split_lines(o)
+        o.back_sched = o.done + self.u(DAY, 2 * DAY)
+        o.back_done = o.back_sched - self.u(0, 3 * HOUR)
+        second = self.planner._parcel(o, o.back_done, 0)
+        second.lines, second.picking = o.back_lines, "back"
+        o.shipments.append(second)
+
+    def late_backorder(self, o: Order) -> bool:
+        """A promise_at_risk order split: the lines in stock leave a few hours after assignment, the rest wait in
+        the backorder until the late date the ERP set (the planned parcel, at ``done``)."""
+        late = o.shipments[0]
+        early = o.assign + self.u(HOUR, 4 * HOUR)
+        if early >= late.created:
+            return False
+        first = self.planner._parcel(o, early, 1)
+        first.lines, o.back_lines = self.split_lines(o)
+        late.lines, late.picking = o.back_lines, "back"
+        o.back_sched, o.back_done = o.sched[-1][1], late.created
+        o.pick, o.pack, o.done = early - 40 * MINUTE, early - 15 * MINUTE, early
+        o.shipments = [first, late]
+        return True
+
+    def never_scanned(self, o: Order) -> bool:
+        parcel = o.shipments[0]
+        parcel.scans = parcel.scans[:1]  # the hand-over: no carrier scan follows
+        parcel.scan_times = [parcel.created]
+        parcel.silent = True
+        return True
+
+    def return_to_sender(self, o: Order, again: bool) -> None:
+        """Back to the sender after the first scan (a refusal); ``again``: sent again, a parcel the ERP does not name."""
+        parcel = o.shipments[0]
+        t = parcel.scans[1][0] + self.u(6 * HOUR, 30 * HOUR)
+        dest = self.destination(o)
+        parcel.scans = [
+            *parcel.scans[:2],
+            (t, "return_to_sender", "return", "Returned to sender: refused by recipient", dest),
+        ]
+        parcel.scan_times = [s[0] for s in parcel.scans]
+        if again:
+            replacement = self.planner._parcel(o, t + self.u(2 * HOUR, 12 * HOUR), 0)
+            replacement.picking = None
+            o.shipments.append(replacement)
+
     def destination(self, o: Order) -> tuple[str, str, str]:
         p = o.person
         return (p.city, p.state, p.zip)
@@ -502,10 +596,12 @@ class Generator(SystemIds, Draws):
         if o.shipments:
             parcel = o.shipments[0]
             steps.append((parcel.created, "handed_to_carrier"))
-            for status in ("in_transit", "out_for_delivery", "delivered"):
+            for status in ("in_transit", "out_for_delivery"):
                 t = next((s[0] for s in parcel.scans if s[1] == status), None)
                 if t is not None:
                     steps.append((t, status))
+            if o.arrived_at() is not None:
+                steps.append((o.arrived_at(), "delivered"))
         for t, status in (
             (o.collected, "collected"),
             (o.cancel, "cancelled"),

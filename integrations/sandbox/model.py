@@ -109,11 +109,17 @@ class Person:
 
 
 class Shipment:
-    """A parcel handed to a carrier: one Shopify fulfilment, one EasyPost tracker."""
+    """A parcel handed to a carrier: one Shopify fulfilment, one EasyPost tracker.
+
+    ``lines``: the order's line numbers it carries (None: all of them); ``picking``: the ERP picking that
+    names it in its ``carrier_tracking_ref`` ("out", the backorder "back", or None when the ERP does not).
+    ``silent``: the carrier never scanned it, so its tracker has no tracking detail (its one plan scan is the
+    hand-over).
+    """
 
     __slots__ = (
         "order", "seq", "carrier", "service", "code", "tracker_id", "fulfillment_id", "created",
-        "scans", "scan_times", "est_delivery", "public_url", "versions",
+        "scans", "scan_times", "est_delivery", "public_url", "versions", "lines", "picking", "silent",
     )  # fmt: skip
 
     def __init__(self, order, created, carrier, service, scans, est_delivery):
@@ -127,6 +133,16 @@ class Shipment:
         self.code = self.tracker_id = self.public_url = ""
         self.fulfillment_id = 0
         self.versions: list[int] = []
+        self.lines: tuple[int, ...] | None = None
+        self.picking: str | None = "out"
+        self.silent = False
+
+    def carries(self, line: int) -> bool:
+        return self.lines is None or line in self.lines
+
+    def delivered_at(self) -> int | None:
+        last = self.scans[-1]
+        return last[0] if last[1] == "delivered" else None
 
     def status_at(self, now: int):
         """The last scan at or before ``now``, or None before the tracker exists."""
@@ -156,7 +172,7 @@ class Order:
         "shipments", "email", "card", "shopify_id", "number", "square_id", "receipt", "payment_id",
         "so_id", "so_name", "out_picking", "ret_picking", "shopify_versions", "square_versions",
         "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at", "vary", "removed", "edited",
-        "presentment", "sq_returns", "tender", "settle",
+        "presentment", "sq_returns", "tender", "settle", "back_picking", "back_lines", "back_sched", "back_done",
     )  # fmt: skip
 
     def __init__(self, idx, channel, kind):
@@ -203,15 +219,35 @@ class Order:
         self.edited: int | None = None
         # varied ``presentment_currency``: the currency the customer paid in and its units per 10,000 of the shop's
         self.presentment: tuple[str, int] | None = None
+        self.sq_returns: list[SquareReturn] = []  # an in-store sale's returns at the counter: Square return orders
+        self.tender = ""  # Square tender type of an in-store sale: "" = CARD, or CASH when ``card`` is empty
+        self.settle: tuple[int, str] | None = None  # a BANK_ACCOUNT (ACH) payment: when it settles, COMPLETED|FAILED
+        # A backorder (varied): the lines left behind when the outgoing picking was validated at ``done``, in a
+        # second picking scheduled ``back_sched`` and validated at ``back_done``.
+        self.back_picking = None
+        self.back_lines: tuple[int, ...] = ()
+        self.back_sched: int | None = None
+        self.back_done: int | None = None
 
     def presented(self, cents: int) -> int:
         """``cents`` of the shop's money in the currency the customer shopped in (the same without one)."""
         if self.presentment is None:
             return cents
         return (cents * self.presentment[1] + 5000) // 10000
-        self.sq_returns: list[SquareReturn] = []  # an in-store sale's returns at the counter: Square return orders
-        self.tender = ""  # Square tender type of an in-store sale: "" = CARD, or CASH when ``card`` is empty
-        self.settle: tuple[int, str] | None = None  # a BANK_ACCOUNT (ACH) payment: when it settles, COMPLETED|FAILED
+
+    def arrived_at(self) -> int | None:
+        """When every line had been delivered: the first moment the delivered parcels carry them all.
+
+        Packages of one dispatch and a backorder's parcel each carry some lines; a duplicate or a
+        replacement carries them all again, so the first of those delivered completes the order.
+        """
+        missing = set(range(len(self.lines)))
+        delivered = [(p.delivered_at(), p) for p in self.shipments if p.delivered_at() is not None]
+        for at, parcel in sorted(delivered, key=lambda pair: pair[0]):
+            missing -= set(range(len(self.lines)) if parcel.lines is None else parcel.lines)
+            if not missing:
+                return at
+        return None
 
     def status_at(self, now: int) -> str | None:
         times = self.event_times
@@ -291,12 +327,20 @@ class Picking:
 
 
 class Move:
-    __slots__ = ("id", "picking", "line_no", "versions")
+    """An Odoo stock.move. ``picking`` is where it ends; a move left behind by a partial validation starts in
+    ``home`` and Odoo rewrites its ``picking_id`` to the backorder at ``moved`` (``stock.picking._create_backorder``)."""
+
+    __slots__ = ("id", "picking", "line_no", "versions", "home", "moved")
 
     def __init__(self, picking, line_no):
         self.picking, self.line_no = picking, line_no
         self.id = 0
         self.versions: list[int] = []
+        self.home = picking
+        self.moved: int | None = None
+
+    def picking_at(self, now: int):
+        return self.home if self.moved is None or now < self.moved else self.picking
 
 
 class Bin:

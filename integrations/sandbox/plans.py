@@ -324,6 +324,7 @@ class Planner:
         parcel = self._ship_flow(o)
         o.promised = PROMISE[o.shipping_code]
         second = self._parcel(o, parcel.created + self.u(2 * HOUR, 20 * HOUR), 1)
+        second.picking = None  # sent again by hand: the ERP's picking names the first parcel only
         o.shipments.append(second)
         self._place(o, second.created + 10 * MINUTE, WINDOW)
 

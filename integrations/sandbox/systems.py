@@ -66,6 +66,9 @@ class SystemIds:
             place = o.store if o.kind == "pickup" else self.warehouse
             o.out_picking = Picking("out", o, o.erp, place)
             pickings.append(o.out_picking)
+            if o.back_lines:
+                o.back_picking = Picking("back", o, o.done, place)
+                pickings.append(o.back_picking)
             if o.ret_request is not None:
                 o.ret_picking = Picking("ret", o, o.ret_request, self.warehouse)
                 pickings.append(o.ret_picking)
@@ -77,6 +80,11 @@ class SystemIds:
             picking.id = 1 + n
             if picking.kind == "ret":
                 prefix = "WH/IN"
+            elif picking.kind == "back":
+                self.backorder_moves(picking)
+                sequences["WH/OUT"] = sequences.get("WH/OUT", 0) + 1
+                picking.name = f"WH/OUT/{sequences['WH/OUT']:05d}"
+                continue
             elif o.kind == "pickup":
                 prefix = f"{o.store.odoo_code}/PICK"
             else:
@@ -104,12 +112,22 @@ class SystemIds:
         self.out.pickings = pickings
         for o in self.out.orders:
             if o.erp is not None:
-                o.so_versions = distinct_sorted([o.erp, o.done, o.cancel])
+                o.so_versions = distinct_sorted([o.erp, o.done, o.back_done, o.cancel])
             if o.channel == "store":  # a return is rolled up on the sale a second after its return order
                 settled = o.settle[0] if o.settle else None
                 o.square_versions = distinct_sorted([o.placed, settled, *(r.at + 1 for r in o.sq_returns)])
             elif o.sq is not None:
                 o.square_versions = distinct_sorted([o.sq, o.assign, o.ready, o.collected, o.cancel])
+
+    def backorder_moves(self, picking: Picking) -> None:
+        """The backorder's moves are the outgoing picking's moves of the lines left behind, rewritten to it."""
+        o = picking.order
+        picking.versions = distinct_sorted([o.done, o.back_done])
+        for move in o.out_picking.moves:
+            if move.line_no in o.back_lines:
+                move.picking, move.moved = picking, o.done
+                move.versions = distinct_sorted([o.erp, o.done, o.back_done])
+                picking.moves.append(move)
 
     def make_stock(self) -> None:
         self._bins: dict[tuple[int, int, int], Bin] = {}

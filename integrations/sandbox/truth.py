@@ -12,18 +12,22 @@ the five APIs with what really happened:
   on-hand count at the pickup store is below the ordered quantity.
 - ``stuck_shipment``: a parcel still moving (pre_transit, in_transit, out_for_delivery)
   whose last carrier scan is older than the threshold (a tracker the carrier never scanned
-  counts from the hand-over; the sandbox's trackers all start with a scan, so none is).
+  counts from the hand-over, the picking's ``date_done``: the varied world's ``never_scanned``
+  trackers have no tracking detail at all, the plan's one scan is that hand-over).
 - ``delivery_exception``: a parcel whose carrier status is failure, return_to_sender or error.
 - ``promise_at_risk`` / ``promise_missed``: for an order with a promise, not cancelled
   and not yet fulfilled (delivered; for a pickup, ready for pickup): missed once the
   promise has passed, at risk while it is ahead but the ERP's scheduled_date is later.
   An order is delivered only when nothing is still to go out (no ERP picking open, the
-  storefront not partly fulfilled); the world ships each order in one picking, done before
-  its parcels leave, so its first parcel delivered is the order delivered.
+  storefront not partly fulfilled) and every line has arrived: the first moment the delivered
+  parcels carry every line (``Order.arrived_at``). Packages of one picking and a backorder's
+  parcel each carry some lines, all of which must arrive; a duplicate or a replacement carries
+  them all again, so the first of those delivered keeps the promise.
 - ``return_not_refunded``: the return receipt was done longer than the threshold ago
   and no refund for it has been issued.
-- ``duplicate_shipment``: two or more live shipments for the same order lines (a parcel returning
-  to sender is not live).
+- ``duplicate_shipment``: two or more live parcels carrying a same order line (a parcel in a
+  carrier exception, returning to sender or failed, is not live; packages of one picking and a
+  backorder's parcel carry other lines).
 - ``payment_mismatch``: captured differs from the total, or refunded exceeds captured,
   or cancelled with money captured and nothing refunded. A bank transfer (ACH) is captured
   once it settled COMPLETED: while PENDING, and for good once FAILED, nothing was taken.
@@ -50,11 +54,18 @@ THRESHOLDS = {
 
 
 def fulfilled_at(o: Order) -> int | None:
-    """When the promise was kept: ready for pickup, or the first parcel delivered."""
-    if o.kind == "pickup":
-        return o.ready
-    delivered = [s.scans[-1][0] for s in o.shipments if s.scans[-1][1] == "delivered"]
-    return min(delivered) if delivered else None
+    """When the promise was kept: ready for pickup, or every line delivered."""
+    return o.ready if o.kind == "pickup" else o.arrived_at()
+
+
+def duplicated(o: Order, now: int) -> bool:
+    """Two live parcels (handed over, not in a carrier exception) carry a same line."""
+    live = [p for p in o.shipments if (scan := p.status_at(now)) is not None and scan[1] not in EXCEPTION_STATUSES]
+    return any(
+        any(first.carries(n) and second.carries(n) for n in range(len(o.lines)))
+        for i, first in enumerate(live)
+        for second in live[i + 1 :]
+    )
 
 
 def _by(t: int | None, now: int) -> bool:
@@ -94,7 +105,7 @@ def order_flags(world, o: Order, now: int) -> list[str]:
         "return_not_refunded": o.ret_done is not None
         and now - o.ret_done > th["return_refund_seconds"]
         and not any(t <= now and kind == "return" for t, _, _, kind in o.refunds),
-        "duplicate_shipment": sum(1 for scan in scans if scan[1] != "return_to_sender") >= 2,
+        "duplicate_shipment": duplicated(o, now),
         "payment_mismatch": captured != o.total
         or refunded > captured
         or (cancelled and captured > 0 and refunded == 0),
@@ -209,6 +220,7 @@ def build_truth(world, now: int) -> dict:
             "promised_by": iso_z(o.promised) if o.promised is not None else None,
             "status": o.status_at(now),
             "systems": order_systems(o, now),
+            "parcels": [p.tracker_id for p in o.shipments if p.created <= now],
             "flags": order_flags(world, o, now),
             "refunded_cents": o.refunded_cents(now),
             "returned_skus": returned_skus(o, now),

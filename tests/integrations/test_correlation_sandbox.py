@@ -32,8 +32,13 @@ def precision_recall(found: set, truth: set) -> tuple[float, float]:
 
 
 def order_groups(truth) -> tuple[list[set], list[set]]:
-    """(truth's groups, OmniDesk's groups) of (system, external id) records, over the records the truth lists."""
-    expected = [{(system, ids["external_id"]) for system, ids in o["systems"].items()} for o in truth["orders"]]
+    """(truth's groups, OmniDesk's groups) of (system, external id) records, over the records the truth lists:
+    each system's record of the order and every carrier tracker of its parcels."""
+    expected = [
+        {(system, ids["external_id"]) for system, ids in o["systems"].items()}
+        | {("easypost", tracker) for tracker in o["parcels"]}
+        for o in truth["orders"]
+    ]
     universe = set().union(*expected)
     ours: dict[int, set] = {}
     for order_id, system, external_id in OrderRecord.objects.values_list("order_id", "source__name", "external_id"):

@@ -159,16 +159,24 @@ def render(world, stream, i: int, updated: int) -> dict:
         parcel.scans[0][4],
         (parcel.order.person.city, parcel.order.person.state, parcel.order.person.zip),
     )
+    status, detail = last[1], last[2]
+    if (
+        parcel.silent
+    ):  # never scanned: no tracking detail; EasyPost says pre_transit, or unknown before the carrier answers
+        scans, (status, detail) = (
+            [],
+            (("unknown", "unknown") if parcel.order.idx % 2 else ("pre_transit", "status_update")),
+        )
     payload = {
         "id": parcel.tracker_id,
         "object": "Tracker",
         "mode": "test",
         "tracking_code": parcel.code,
-        "status": last[1],
-        "status_detail": last[2],
+        "status": status,
+        "status_detail": detail,
         "created_at": iso_z(parcel.created),
         "updated_at": iso_z(updated),
-        "signed_by": "RECIPIENT" if last[1] == "delivered" else None,
+        "signed_by": "RECIPIENT" if status == "delivered" else None,
         "weight": None,
         "est_delivery_date": iso_z(parcel.est_delivery),
         "shipment_id": None,

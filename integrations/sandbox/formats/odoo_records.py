@@ -38,10 +38,15 @@ def _stock_location(store):
 def sale_order(world, o, now, updated):
     cancelled = o.cancel is not None and o.cancel <= now
     pickings = [o.out_picking.id]
+    back = o.back_picking is not None and o.back_picking.created <= now
+    if back:
+        pickings.append(o.back_picking.id)
     if o.ret_picking is not None and o.ret_request <= now:
         pickings.append(o.ret_picking.id)
     place = o.store if o.kind == "pickup" else world.warehouse
     delivered = "full" if o.done is not None and o.done <= now else "pending"
+    if back and o.back_done > now:
+        delivered = "partial"
     return {
         "id": o.so_id, "name": o.so_name, "display_name": o.so_name, "client_order_ref": o.number, "origin": o.number,
         "partner_id": _partner(o.person), "state": "cancel" if cancelled else "sale", "date_order": odoo_dt(o.placed),
@@ -59,6 +64,8 @@ def picking_state(pk, now, world=None):
     o = pk.order
     if pk.kind == "ret":
         return "done" if o.ret_done <= now else "assigned"
+    if pk.kind == "back":
+        return "done" if o.back_done <= now else "assigned"
     if o.cancel is not None and o.cancel <= now:
         return "cancel"
     if o.done is not None and o.done <= now:
@@ -84,20 +91,24 @@ def stock_picking(world, pk, now, updated):
             "location_id": CUSTOMERS, "location_dest_id": _stock_location(wh),
             "picking_type_id": [wh.odoo_picking_type_id + 1, f"{wh.name}: Receipts"], "picking_type_code": "incoming",
             "carrier_tracking_ref": False, "has_packages": False, "return_id": [o.out_picking.id, o.out_picking.name],
+            "backorder_id": False,
             "move_ids": [m.id for m in pk.moves], "priority": "0", "create_date": odoo_dt(pk.created), "write_date": odoo_dt(updated),
         }  # fmt: skip
     place = pk.store
-    shipped = state == "done" and o.shipments
+    back = pk.kind == "back"
+    # Odoo's carrier connectors write every package's tracking number, comma-joined
+    codes = [p.code for p in o.shipments if p.picking == pk.kind] if state == "done" else []
+    done = o.back_done if back else world.picking_states[pk.id][1] if pk.id in world.picking_states else o.done
     return {
-        **common, "origin": o.so_name,
+        **common, "origin": o.so_name, "backorder_id": [o.out_picking.id, o.out_picking.name] if back else False,
         "user_id": list(o.preparer) if o.assign is not None and o.assign <= now else False,
-        "state": state, "scheduled_date": _dt(o.sched_at(now)), "date_deadline": _dt(o.promised),
-        "date_done": _dt(world.picking_states[pk.id][1] if pk.id in world.picking_states else o.done) if state == "done" else False,
+        "state": state, "scheduled_date": _dt(o.back_sched if back else o.sched_at(now)), "date_deadline": _dt(o.promised),
+        "date_done": _dt(done) if state == "done" else False,
         "location_id": _stock_location(place), "location_dest_id": CUSTOMERS,
         "picking_type_id": [place.odoo_picking_type_id, f"{place.name}: {'Pickups' if o.kind == 'pickup' else 'Delivery Orders'}"],
-        "picking_type_code": "outgoing", "carrier_tracking_ref": o.shipments[0].code if shipped else False,
+        "picking_type_code": "outgoing", "carrier_tracking_ref": ",".join(codes) or False,
         "has_packages": o.pack is not None and o.pack <= now and state != "cancel", "return_id": False,
-        "move_ids": [m.id for m in pk.moves], "priority": "0", "create_date": odoo_dt(pk.created), "write_date": odoo_dt(updated),
+        "move_ids": [m.id for m in pk.moves if m.picking_at(now) is pk], "priority": "0", "create_date": odoo_dt(pk.created), "write_date": odoo_dt(updated),
     }  # fmt: skip
 
 
@@ -108,13 +119,16 @@ def move_demand(m) -> float:
 
 
 def stock_move(world, m, now, updated):
-    pk = m.picking
+    pk = m.picking_at(now)
     o = pk.order
     product, quantity, _ = o.lines[m.line_no]
     if pk.kind == "ret":
         quantity = dict(o.ret_lines)[m.line_no]
         moved = o.ret_done <= now
         source, dest = CUSTOMERS, _stock_location(world.warehouse)
+    elif m.picking.kind == "back":  # left behind: picked only when the backorder is
+        moved = pk is m.picking and o.back_done <= now
+        source, dest = _stock_location(pk.store), CUSTOMERS
     else:
         moved = o.pick is not None and o.pick <= now and not (o.cancel is not None and o.cancel <= now)
         source, dest = _stock_location(pk.store), CUSTOMERS

@@ -29,11 +29,7 @@ def t(value: int | None) -> str | None:
 def closed_at(o, now: int) -> int | None:
     if o.cancel is not None:
         return o.cancel if o.cancel <= now else None
-    done = (
-        o.collected
-        if o.kind == "pickup"
-        else next((s.scans[-1][0] for s in o.shipments if s.scans[-1][1] == "delivered"), None)
-    )
+    done = o.collected if o.kind == "pickup" else o.arrived_at()
     return done if done is not None and done <= now else None
 
 
@@ -72,11 +68,12 @@ def edit_cents(o, now: int) -> int:
     return sum(price * q for _, q, price in o.removed) if o.edited is not None and o.edited > now else 0
 
 
-def _shipped_lines(o) -> list[dict]:
-    """A fulfilment's line items: the order's lines, all of their quantity."""
+def _shipped_lines(o, parcel=None) -> list[dict]:
+    """A fulfilment's line items: the order's lines the parcel carries (all of them by default), all of their quantity."""
     return [
         {"id": o.line_ids[n], "sku": p.sku, "title": p.title, "quantity": q, "price": money(price)}
         for n, (p, q, price) in enumerate(o.lines)
+        if parcel is None or parcel.carries(n)
     ]
 
 
@@ -113,7 +110,7 @@ def _parcel_fulfilment(world, o, parcel, number: int, now: int) -> dict:
         "tracking_url": url,
         "tracking_urls": [url],
         "shipment_status": shipment_status,
-        "line_items": _shipped_lines(o),
+        "line_items": _shipped_lines(o, parcel),
     }
 
 
@@ -150,17 +147,15 @@ def fulfillment_order(world, o, now: int) -> dict:
     cancelled) and after the counter's fulfilment; status open, in_progress, closed or cancelled.
     """
     cancelled = o.cancel is not None and o.cancel <= now
-    if o.kind == "pickup":
-        done = o.collected is not None and o.collected <= now
-    else:
-        done = any(p.created <= now for p in o.shipments)
+    done = o.kind == "pickup" and o.collected is not None and o.collected <= now  # a parcel sends only its lines
     counter = world.shopify_fulfilled.get(o.shopify_id)
     taken = counter["quantities"] if counter else {}
     ident = FULFILLMENT_ORDER_BASE + o.idx
     items = []
     for n, (product, quantity, _) in enumerate(o.lines):
         line_id = o.line_ids[n]
-        left = 0 if done or cancelled else max(0, quantity - taken.get(line_id, 0))
+        sent = done or any(p.created <= now and p.carries(n) for p in o.shipments)
+        left = 0 if sent or cancelled else max(0, quantity - taken.get(line_id, 0))
         items.append(
             {
                 "id": line_id + 1,
@@ -340,16 +335,18 @@ def render_order(world, o, now: int, updated: int) -> dict:
     fulfilments = [_parcel_fulfilment(world, o, p, k + 1, now) for k, p in enumerate(o.shipments) if p.created <= now]
     if o.kind == "pickup" and o.ready is not None and o.ready <= now:
         fulfilments.append(_pickup_fulfilment(o, now))
-    shipped = bool(fulfilments) if o.kind != "pickup" else (o.collected is not None and o.collected <= now)
+    sent = {n for n in range(len(o.lines)) if any(p.created <= now and p.carries(n) for p in o.shipments)}
+    shipped = bool(sent) if o.kind != "pickup" else (o.collected is not None and o.collected <= now)
     counter = world.shopify_fulfilled.get(o.shopify_id)
     if counter is not None:  # the store counter's fulfilment (POST fulfillments.json)
         fulfilments.append(counter["fulfillment"])
     taken = counter["quantities"] if counter else {}
     lines = [
-        _line(o, n, shipped or taken.get(o.line_ids[n], 0) >= o.lines[n][1], returned.get(n, 0), cancelled)
+        _line(o, n, (shipped and (o.kind == "pickup" or n in sent)) or taken.get(o.line_ids[n], 0) >= o.lines[n][1],
+              returned.get(n, 0), cancelled)
         for n in range(len(o.lines))
-    ]
-    if not shipped and taken:
+    ]  # fmt: skip
+    if (not shipped and taken) or (shipped and o.kind != "pickup"):
         shipped = "partial" if any(not line["fulfillment_status"] for line in lines) else True
     lines += _removed_lines(o, now)
     if refunded and refunded >= o.captured:

@@ -302,7 +302,9 @@ def test_tracking_codes_match_the_shopify_fulfilments_and_the_erp(http, server, 
     for o in truth["orders"]:
         if "easypost" in o["systems"]:
             assert fulfilled[o["systems"]["easypost"]["number"]] == o["systems"]["shopify"]["external_id"]
-    assert {p["carrier_tracking_ref"] for p in pickings} <= set(fulfilled)
+    for p in pickings:  # one number per package, comma-joined; each a fulfilment of the picking's order
+        assert len({fulfilled[number] for number in p["carrier_tracking_ref"].split(",")}) == 1, p
+    assert {number for p in pickings for number in p["carrier_tracking_ref"].split(",")} <= set(fulfilled)
 
 
 # --- credentials --------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_truth_has_the_agreed_shape(world):
     for order in truth["orders"]:
         assert set(order) == {
             "order_id", "person_id", "own_customer", "channel", "fulfilment", "store", "number", "placed_at",
-            "promised_by", "status", "systems", "flags", "refunded_cents", "returned_skus",
+            "promised_by", "status", "systems", "parcels", "flags", "refunded_cents", "returned_skus",
         }  # fmt: skip
         assert order["status"] in LIFECYCLE
         assert set(order["systems"]) <= {"shopify", "odoo", "square", "easypost"}
