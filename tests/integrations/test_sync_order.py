@@ -161,6 +161,11 @@ def test_the_varied_world_is_read_exactly(db, varied, fast_http, order):
         if fp or miss
     }
     assert wrong == {}
+    # delivered means every line arrived: a package or a backorder's parcel still on its way is not delivered
+    status = dict(Order.objects.values_list("number", "status"))
+    assert sorted(o["number"] for o in truth["orders"] if o["status"] == "delivered") == sorted(
+        n for n, s in status.items() if s == "delivered"
+    )
 
 
 def refunds_expected(truth) -> dict[str, tuple]:
