@@ -330,3 +330,44 @@ def test_the_varied_world_records_in_store_returns_and_other_tenders_as_square_d
     for o in paid_otherwise:  # a transfer still pending or failed took no money: captured is not the total
         flagged = "payment_mismatch" in truth[o.order_id]["flags"]
         assert flagged == (o.payment_status_at(now) in ("PENDING", "FAILED")), o.order_id
+
+
+def test_the_varied_world_sends_packages_backorders_silent_trackers_and_returns_to_sender():
+    """The carrier and ERP shapes of ``generate.VARIATIONS``, as the vendors render them at the initial clock."""
+    from integrations.sandbox.formats.odoo_records import stock_move, stock_picking
+    from integrations.sandbox.formats.shopify_records import render_order
+
+    world = World(orders=160, seed=23, shape="varied")
+    now = world.now
+    struck = {
+        v: [o for o in world.orders if v in o.vary]
+        for v in ("packages", "backorder", "never_scanned", "return_to_sender")
+    }
+    assert all(struck.values()), {v: len(orders) for v, orders in struck.items()}
+
+    for o in struck["packages"]:  # one picking, every package's number comma-joined, each parcel its own lines
+        out = stock_picking(world, o.out_picking, now, now)
+        assert out["carrier_tracking_ref"] == ",".join(p.code for p in o.shipments)
+        fulfilled = [
+            [item["sku"] for item in f["line_items"]] for f in render_order(world, o, now, now)["fulfillments"]
+        ]
+        assert sorted(sku for skus in fulfilled for sku in skus) == sorted(p.sku for p, _, _ in o.lines)
+    for o in struck["backorder"]:  # the left-behind moves name the backorder once it exists
+        back = stock_picking(world, o.back_picking, now, now)
+        assert back["backorder_id"] == [o.out_picking.id, o.out_picking.name]
+        assert sorted(back["move_ids"]) == sorted(m.id for m in o.back_picking.moves) != []
+        assert {stock_move(world, m, now, now)["picking_id"][0] for m in o.back_picking.moves} == {o.back_picking.id}
+        before = {stock_move(world, m, o.done - 1, o.done - 1)["picking_id"][0] for m in o.back_picking.moves}
+        assert before == {o.out_picking.id}
+    trackers = world.stream("easypost", "trackers")
+    for o in struck["never_scanned"]:
+        i = trackers.find(o.shipments[0].tracker_id)
+        tracker = easypost.render(world, trackers, i, now)
+        assert (tracker["status"], tracker["tracking_details"]) == (("unknown" if o.idx % 2 else "pre_transit"), [])
+    returned = [o.shipments[0].status_at(now)[1] for o in struck["return_to_sender"]]
+    assert set(returned) == {"return_to_sender"}
+    assert any(len(o.shipments) == 2 for o in struck["return_to_sender"])  # sent again
+    truth = {o["order_id"]: o for o in world.truth()["orders"]}
+    for o in struck["packages"] + struck["backorder"]:  # delivered only once every line has arrived
+        arrived = max(p.scans[-1][0] for p in o.shipments)
+        assert (truth[o.order_id]["status"] == "delivered") == (arrived <= now), o.order_id

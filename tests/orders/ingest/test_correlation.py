@@ -161,6 +161,33 @@ def test_moves_that_land_before_their_picking_are_attached_when_the_picking_land
     assert list(picking_row.lines.values_list("sku", "quantity")) == [("LAMP-1", Decimal("2.000"))]
 
 
+def test_a_move_odoo_rewrites_to_a_backorder_leaves_its_first_picking_and_waits_for_the_backorder(erp):
+    """A run read WH/OUT/00009 with both moves. Odoo then validated it with LAMP-1 only: ``_create_backorder``
+    wrote SOFA-9's move's ``picking_id`` to the new WH/OUT/00010, created after that run's pickings stream."""
+    land(erp, sale_order())
+    land(erp, map_picking(picking(9, "WH/OUT/00009", "assigned", scheduled=PLACED, written=PLACED)))
+    land(
+        erp,
+        map_move(move(501, 9, "WH/OUT/00009", "LAMP-1", 1.0, written=PLACED)),
+        map_move(move(502, 9, "WH/OUT/00009", "SOFA-9", 1.0, written=PLACED)),
+    )
+    later = PLACED + timedelta(hours=5)
+    land(erp, map_move(move(502, 10, "WH/OUT/00010", "SOFA-9", 1.0, written=later)))  # the backorder not read yet
+
+    first = Picking.objects.get(external_id="9")
+    assert list(first.lines.values_list("sku", flat=True)) == ["LAMP-1"]
+    assert PickingLine.objects.get(external_id="502").picking_id is None
+
+    land(
+        erp,
+        map_picking(picking(9, "WH/OUT/00009", "done", scheduled=PLACED, written=later, done=later)),
+        map_picking(picking(10, "WH/OUT/00010", "confirmed", scheduled=later + timedelta(days=2), written=later,
+                            backorder=[9, "WH/OUT/00009"])),
+    )  # fmt: skip
+    backorder = Picking.objects.get(external_id="10")
+    assert (backorder.order_id, list(backorder.lines.values_list("sku", flat=True))) == (first.order_id, ["SOFA-9"])
+
+
 def test_the_runs_last_pass_attaches_a_move_whose_picking_landed_meanwhile(erp):
     """A page's own pass can miss a move another transaction was writing; the run's last pass picks it up."""
     land(erp, sale_order())
