@@ -64,6 +64,9 @@ PICKUP_STATUS = {Pickup.Stage.READY: Lifecycle.READY_FOR_PICKUP, Pickup.Stage.CO
 # EasyPost tracker statuses (the first part of a carrier shipment's ``raw_status``) that mean trouble.
 CARRIER_PROBLEM = {"failure": Lifecycle.DELIVERY_PROBLEM, "error": Lifecycle.DELIVERY_PROBLEM}
 CARRIER_RETURNING = {"return_to_sender": Lifecycle.RETURNING}
+# Carrier statuses of a parcel no carrier has scanned past its label. A refunded (voided) label's tracker stays so
+# for good: the carrier is never told, only the system that cancelled the shipment knows.
+CARRIER_UNSCANNED = ("unknown", "pre_transit")
 # A storefront record's raw status whose fulfilment part says some lines were never fulfilled (Shopify's
 # ``<financial_status>/<fulfillment_status>``: ``paid/partial``; GraphQL's PARTIALLY_FULFILLED maps to it too).
 PARTLY_FULFILLED = "partial"
@@ -348,13 +351,23 @@ def evidence_read(
 
 
 def _parcels(shipments: Iterable[ShipmentRow]) -> list[Parcel]:
-    """Parcels by tracking number: the carrier's own tracker speaks for a parcel the storefront also lists."""
+    """Parcels by tracking number: the carrier's own tracker speaks for a parcel the storefront also lists.
+
+    Except for a voided label: a system says its shipment was cancelled and the carrier never scanned it past the
+    label (:data:`CARRIER_UNSCANNED`, where a refunded label's tracker stays): that cancelled one speaks for it.
+    """
     chosen: dict[str, tuple] = {}
+    cancelled: dict[str, tuple] = {}
     for pk, system, kind, number, *facts in shipments:
         key = number or f"#{pk}"
         best = chosen.get(key)
         if best is None or (best[0] != "carrier" and kind == "carrier"):
             chosen[key] = (kind, system, number, *facts)
+        if facts[0] == Lifecycle.CANCELLED:
+            cancelled.setdefault(key, (kind, system, number, *facts))
+    for key, voided in cancelled.items():
+        if chosen[key][4].split("/")[0] in CARRIER_UNSCANNED:
+            chosen[key] = voided
     return [Parcel(system, number, *facts) for _, system, number, *facts in sorted(chosen.values(), key=lambda r: r[2])]
 
 

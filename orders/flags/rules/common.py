@@ -6,10 +6,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from ...catalogue.standing import RANK
-from ...models import Lifecycle, Order
+from ...catalogue.standing import CARRIER_UNSCANNED, RANK
+from ...models import Lifecycle, Order, Shipment
 
 Fulfilment = Order.Fulfilment
 
@@ -60,6 +60,16 @@ def carrier_status_in(statuses: Collection[str]) -> Q:
     for status in statuses:
         query |= Q(raw_status=status) | Q(raw_status__startswith=f"{status}/")
     return query
+
+
+def voided_label() -> Q:
+    """A shipment of a voided label: a system reports that parcel cancelled (the storefront's fulfilment), and no
+    carrier has scanned it past the label. A refunded label's tracker stays ``pre_transit`` for good, so the tracker
+    alone would keep a parcel that never leaves on its way: stuck, or a second parcel beside its replacement."""
+    cancelled = Shipment.objects.filter(
+        order_id=OuterRef("order_id"), tracking_number=OuterRef("tracking_number"), status=Lifecycle.CANCELLED
+    )
+    return carrier_status_in(CARRIER_UNSCANNED) & ~Q(tracking_number="") & Exists(cancelled)
 
 
 def when(moment: datetime | None) -> str:

@@ -25,6 +25,7 @@ from .common import (
     not_cancelled,
     of_orders,
     orders_in,
+    voided_label,
     when,
 )
 
@@ -65,6 +66,7 @@ def stuck_shipment(order_ids, *, now: datetime, threshold: timedelta | None) -> 
         of_orders(Shipment.objects, order_ids)
         .filter(carrier_status_in(CARRIER_MOVING))
         .exclude(status__in=[Lifecycle.DELIVERED, Lifecycle.CANCELLED])
+        .exclude(voided_label())
     )
     rows = [
         {**row, "silent_since": row["last_event_at"]}
@@ -163,7 +165,8 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
     system says it carries (a carrier's tracker names none). Two parcels overlap when they
     share a SKU, or when no system says which lines one of them carries.
 
-    A parcel is live unless it is cancelled (a voided label, a failed fulfilment request) or
+    A parcel is live unless it is cancelled (a voided label, a failed fulfilment request; a voided label's
+    tracker, never scanned past the label, too: :func:`~.common.voided_label`) or
     any system reports a carrier exception on it (the carrier returning it to the sender, a
     failed delivery; Shopify shows a return to sender as ``failure``): that one is not on its
     way to the customer, and its replacement is the only parcel that is.
@@ -183,6 +186,7 @@ def duplicate_shipment(order_ids, *, now: datetime, threshold: timedelta | None)
         .exclude(status=Lifecycle.CANCELLED)
         .exclude(tracking_number="")
         .exclude(Exists(failed))
+        .exclude(voided_label())
     )
     candidates = (
         live.values("order_id").annotate(parcels=Count("tracking_number", distinct=True)).filter(parcels__gte=2)

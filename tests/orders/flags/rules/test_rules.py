@@ -13,6 +13,7 @@ from integrations.adapters.odoo_mapping import map_move
 from integrations.adapters.shopify import map_order
 from integrations.adapters.shopify_graphql_mapping import map_order_node
 from integrations.records import ShipmentRecord
+from orders.catalogue.standing import standings
 from orders.counter.services import pickup_line_check
 from orders.flags.detection import detect
 from orders.models import (
@@ -570,3 +571,40 @@ def test_a_storefront_order_reads_its_capture_from_the_financial_status(systems)
     assert finding("payment_mismatch", underpaid).detail == (
         f"order {underpaid.number}: total 50.00 USD but the storefront says partially_paid: less was captured"
     )
+
+
+def test_a_voided_label_s_tracker_is_no_parcel_on_its_way(systems):
+    """The first label was voided (the storefront's fulfilment cancelled) and a new one bought: a refunded label's
+    tracker stays pre_transit for good, never a stuck parcel nor a second one; scanned on, it is a parcel again."""
+    land(
+        systems.shop,
+        two_line_web_order(
+            shipments=[
+                ShipmentRecord(external_id="f1", carrier="UPS", tracking_number="1Z0000000000000001",
+                               raw_status="cancelled", status="cancelled", line_skus=["LAMP-1", "SOFA-9"]),
+                ShipmentRecord(external_id="f2", carrier="UPS", tracking_number="1Z0000000000000002",
+                               raw_status="in_transit", status="in_transit", line_skus=["LAMP-1", "SOFA-9"]),
+            ]
+        ),
+    )  # fmt: skip
+    order = Order.objects.get()
+    label = [(NOW - timedelta(days=4), "pre_transit", "status_update", "Shipping label created, carrier notified")]
+    moving = [(NOW - timedelta(hours=3), "in_transit", "departed_facility", "Departed Facility")]
+    land(
+        systems.carrier,
+        map_tracker(tracker("trk_1", "1Z0000000000000001", "pre_transit", label, detail="status_update")),
+        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", moving)),
+    )
+    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
+
+    assert finding("duplicate_shipment", order) is None
+    assert finding("stuck_shipment", order) is None
+    assert standings([order.pk])[order.pk].status == Lifecycle.IN_TRANSIT
+
+    scanned = [*label, (NOW - timedelta(days=3), "in_transit", "arrived_at_facility", "Arrived at Facility")]
+    land(systems.carrier, map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scanned)))
+    assert finding("duplicate_shipment", order) is not None  # the carrier moves it: the void did not hold
+    assert finding("stuck_shipment", order) is not None
+
+
+# -- payment_mismatch ------------------------------------------------------------------------
