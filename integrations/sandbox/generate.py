@@ -21,6 +21,7 @@ from .model import (
     Person,
     Picking,
     Product,
+    Shipment,
     SquareReturn,
     Stock,
     Store,
@@ -84,11 +85,29 @@ SHAPES = ("standard", "varied")
 # - ``never_scanned``: a stuck parcel the carrier never scanned at all: its tracker has no tracking detail, so
 #   it is silent since the hand-over (the picking's ``date_done``);
 # - ``return_to_sender``: the parcel goes back to the sender after its first scans; for half of them the order is
-#   sent again in a parcel of its own that the ERP does not name.
+#   sent again in a parcel of its own that the ERP does not name;
+# - ``placeholder_contact``: what a clerk or a form types when the buyer gives no e-mail or phone, the same for many
+#   people: POS customers and CRM contacts holding ``noemail@gmail.com``-style e-mails and ``0000000000``-style phones
+#   (:data:`PLACEHOLDER_EMAILS`, :data:`PLACEHOLDER_PHONES`), guest checkouts a placeholder e-mail. Nobody's key;
+# - ``household_phone``: two people of one household (different names, different e-mails) on one phone, in every
+#   system that keeps it: a phone alone never makes them one customer;
+# - ``voided_label``: the first label printed for a parcel is voided (a wrong address, a damaged box) and a new one
+#   bought: the storefront keeps the first fulfilment, status ``cancelled``, beside the live one; the carrier keeps
+#   its tracker, ``pre_transit`` and never scanned again. Only the live parcel counts;
+# - ``partial_fulfilment``: the warehouse could not pick the order's last line: the rest went in the parcel, the line
+#   waits in an ERP backorder (``backorder``'s, but still waiting for stock at every clock, no parcel of its own);
+#   the storefront says ``fulfillment_status`` partial, the line unfulfilled. The parcel delivered is not the order
+#   delivered, so its passed promise is missed.
 VARIATIONS = (
     "erp_promise", "refund_no_restock", "refund_before_receipt", "order_edit", "presentment_currency",
     "square_return_order", "square_tender", "packages", "backorder", "never_scanned", "return_to_sender",
+    "placeholder_contact", "household_phone", "voided_label", "partial_fulfilment",
 )  # fmt: skip
+PLACEHOLDER_EMAILS = ("noemail@gmail.com", "none@none.com", "NoEmail@Yahoo.com", "declined@store.com")
+PLACEHOLDER_PHONES = ("0000000000", "(555) 555-5555", "111-111-1111", "000-000-0000")
+PLACEHOLDER_SHARE = 0.3  # of the people a system keeps (who keep real keys elsewhere)
+PLACEHOLDER_GUEST_SHARE = 0.5  # of the guest orders with a phone (without one, a guest would have no key at all)
+HOUSEHOLDS = 3  # pairs of people sharing a phone; the first pair are both POS customers, who vouch for it
 PRESENTMENT = ("CAD", 13_568)  # Canadian dollars per 10,000 US: the order's own rate, fixed at checkout
 VARIED_SHARE = 0.4  # of the orders a variation can apply to
 VARIED_STORE_RETURNS = 0.3  # of the in-store sales, brought back to a counter
@@ -148,6 +167,8 @@ class Generator(SystemIds, Draws):
         self.make_stock()
         self.make_shipments()
         self.link_people()
+        if self.shape == "varied":
+            self.vary_people()
         return self.out
 
     # --- places and catalogue -----------------------------------------------------
@@ -369,6 +390,15 @@ class Generator(SystemIds, Draws):
                 vary.add("presentment_currency")
                 o.presentment = PRESENTMENT
             vary |= self.vary_parcels(o)
+            if (
+                not vary & {"never_scanned", "return_to_sender"}
+                and len(o.shipments) == 1
+                and o.kind == "ship"
+                and o.shipments[0].created <= self.now0
+                and self.random() < VARIED_SHARE / 2
+            ):
+                vary.add("voided_label")
+                self.void_label(o)
             o.vary = frozenset(vary)
 
     def editable(self, o: Order) -> bool:
@@ -453,7 +483,12 @@ class Generator(SystemIds, Draws):
         split = len(o.lines) >= 2
         if o.breakdown == "promise_at_risk":
             return {"backorder"} if split and self.late_backorder(o) else set()
-        if o.breakdown is not None or o.ret_request is not None or o.refunds or self.random() >= VARIED_PARCELS:
+        if o.breakdown is not None or o.ret_request is not None or o.refunds:
+            return set()
+        if self.splittable(o) and self.random() < VARIED_SHARE:
+            self.hold_back(o)
+            return {"partial_fulfilment"}
+        if self.random() >= VARIED_PARCELS:
             return set()
         # in turn, so that each shape strikes some orders whatever the world's size
         standard = o.shipping_code == "standard"
@@ -497,6 +532,28 @@ class Generator(SystemIds, Draws):
         second.lines, second.picking = o.back_lines, "back"
         o.shipments.append(second)
 
+    def splittable(self, o: Order) -> bool:
+        """A plain order of several lines handed over by the initial clock whose promise has passed: a line held back
+        leaves it missed, not at risk."""
+        shipped = o.shipments[0].created <= self.now0
+        return len(o.lines) >= 2 and shipped and o.promised is not None and o.promised < self.now0
+
+    def hold_back(self, o: Order) -> None:
+        """``partial_fulfilment``: a backorder of the last line whose stock never comes (no ``back_done``, no parcel
+        of its own); Odoo's backorder keeps the first picking's scheduled date."""
+        o.shipments[0].lines, o.back_lines = tuple(range(len(o.lines) - 1)), (len(o.lines) - 1,)
+        o.back_sched = o.sched_at(o.done)
+
+    def void_label(self, o: Order) -> None:
+        """``voided_label``: a first label bought after packing and voided before the live parcel's hand-over; its
+        tracker says "label created" and nothing more."""
+        live = o.shipments[0]
+        label = o.pack + self.u(MINUTE, live.created - o.pack)
+        scans = [(label, *live.scans[0][1:])]  # "Shipping label created", and never a scan again
+        o.voided = Shipment(o, label, live.carrier, live.service, scans, live.est_delivery)
+        o.voided.voided = label + self.u(MINUTE, live.created - label)
+        o.voided.lines = live.lines
+
     def late_backorder(self, o: Order) -> bool:
         """A promise_at_risk order split: the lines in stock leave a few hours after assignment, the rest wait in
         the backorder until the late date the ERP set (the planned parcel, at ``done``)."""
@@ -533,6 +590,47 @@ class Generator(SystemIds, Draws):
             replacement = self.planner._parcel(o, t + self.u(2 * HOUR, 12 * HOUR), 0)
             replacement.picking = None
             o.shipments.append(replacement)
+
+    def vary_people(self) -> None:
+        """The varied shape's departures in who is whom: shared household phones, then placeholder contacts. Each
+        placeholder goes to two people in turn (then the next one), so each is typed for different people."""
+        self.share_phones()
+        values = {"email": PLACEHOLDER_EMAILS, "phone": PLACEHOLDER_PHONES}
+        for system in ("square", "hubspot"):
+            typed = {"email": 0, "phone": 0}
+            for p in self.out.people:
+                if self.known_to(p, system) and system not in p.typed and self.random() < PLACEHOLDER_SHARE:
+                    roll = self.random()
+                    kinds = ("email", "phone") if roll < 0.5 else ("email",) if roll < 0.75 else ("phone",)
+                    p.typed[system] = {k: values[k][typed[k] // 2 % len(values[k])] for k in kinds}
+                    typed.update({k: typed[k] + 1 for k in kinds})
+        for o in self.out.orders:
+            if o.guest and o.person.phone and self.random() < PLACEHOLDER_GUEST_SHARE:
+                o.email = self.pick(PLACEHOLDER_EMAILS)
+                o.vary |= {"placeholder_contact"}
+
+    def known_to(self, p: Person, system: str) -> bool:
+        """Whether ``system`` keeps a record of them while a storefront account or an ERP partner holds their real
+        e-mail and phone from the initial clock (their guest orders link there, whatever the POS and CRM hold)."""
+        kept = p.square_id if system == "square" else p.hubspot_id
+        return kept is not None and any(t is not None and t <= self.now0 for t in (p.shopify_created, p.odoo_created))
+
+    def share_phones(self) -> None:
+        """``household_phone``: the second of each pair takes the first's phone. The first pair are both POS
+        customers (who vouch for their phone) with one placeholder e-mail there, so only their given names tell
+        them apart."""
+        taken: set[int] = set()
+        for n in range(HOUSEHOLDS):
+            pool = [
+                p for p in self.out.people
+                if p.idx not in taken and p.phone and self.known_to(p, "square" if n == 0 else "hubspot")
+            ]  # fmt: skip
+            first = self.pick(pool)
+            second = self.pick([p for p in pool if p.first != first.first])
+            taken |= {first.idx, second.idx}
+            second.phone = first.phone
+            if n == 0:
+                first.typed["square"] = second.typed["square"] = {"email": self.pick(PLACEHOLDER_EMAILS)}
 
     def destination(self, o: Order) -> tuple[str, str, str]:
         p = o.person

@@ -83,7 +83,7 @@ class Person:
         "idx", "person_id", "first", "last", "email", "phone", "loyalty_id", "created",
         "street", "city", "state", "zip", "shopify_email", "square_email", "orders",
         "shopify_id", "shopify_created", "shopify_versions", "shopify_orders",
-        "square_id", "square_created", "hubspot_id", "hubspot_versions", "odoo_id", "odoo_created",
+        "square_id", "square_created", "hubspot_id", "hubspot_versions", "odoo_id", "odoo_created", "typed",
     )  # fmt: skip
 
     @property
@@ -102,6 +102,13 @@ class Person:
         self.hubspot_id = None
         self.hubspot_versions: list[int] = []
         self.odoo_id = self.odoo_created = None
+        # varied ``placeholder_contact``: what a system holds instead of their e-mail or phone, typed by a clerk or a
+        # form when they gave none (``{"square": {"email": "noemail@gmail.com", "phone": "0000000000"}}``)
+        self.typed: dict[str, dict[str, str]] = {}
+
+    def contact(self, system: str, key: str, real: str) -> str:
+        """The ``key`` (email, phone) ``system`` holds for them: a placeholder typed there, else ``real``."""
+        return self.typed.get(system, {}).get(key, real)
 
     @property
     def name(self) -> str:
@@ -119,7 +126,7 @@ class Shipment:
 
     __slots__ = (
         "order", "seq", "carrier", "service", "code", "tracker_id", "fulfillment_id", "created",
-        "scans", "scan_times", "est_delivery", "public_url", "versions", "lines", "picking", "silent",
+        "scans", "scan_times", "est_delivery", "public_url", "versions", "lines", "picking", "silent", "voided",
     )  # fmt: skip
 
     def __init__(self, order, created, carrier, service, scans, est_delivery):
@@ -136,6 +143,7 @@ class Shipment:
         self.lines: tuple[int, ...] | None = None
         self.picking: str | None = "out"
         self.silent = False
+        self.voided: int | None = None  # when its label was voided (varied ``voided_label``)
 
     def carries(self, line: int) -> bool:
         return self.lines is None or line in self.lines
@@ -173,6 +181,7 @@ class Order:
         "so_id", "so_name", "out_picking", "ret_picking", "shopify_versions", "square_versions",
         "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at", "vary", "removed", "edited",
         "presentment", "sq_returns", "tender", "settle", "back_picking", "back_lines", "back_sched", "back_done",
+        "voided",
     )  # fmt: skip
 
     def __init__(self, idx, channel, kind):
@@ -223,11 +232,15 @@ class Order:
         self.tender = ""  # Square tender type of an in-store sale: "" = CARD, or CASH when ``card`` is empty
         self.settle: tuple[int, str] | None = None  # a BANK_ACCOUNT (ACH) payment: when it settles, COMPLETED|FAILED
         # A backorder (varied): the lines left behind when the outgoing picking was validated at ``done``, in a
-        # second picking scheduled ``back_sched`` and validated at ``back_done``.
+        # second picking scheduled ``back_sched`` and validated at ``back_done`` (never, for ``partial_fulfilment``:
+        # the stock did not come, the backorder still waits at every clock).
         self.back_picking = None
         self.back_lines: tuple[int, ...] = ()
         self.back_sched: int | None = None
         self.back_done: int | None = None
+        # varied ``voided_label``: a label voided before the parcel left, replaced by the first parcel: a parcel the
+        # carrier never scanned after the label (its ``voided`` says when), never one of ``shipments``
+        self.voided: Shipment | None = None
 
     def presented(self, cents: int) -> int:
         """``cents`` of the shop's money in the currency the customer shopped in (the same without one)."""

@@ -163,7 +163,7 @@ class SystemIds:
         return found
 
     def make_shipments(self) -> None:
-        parcels = [s for o in self.out.orders for s in o.shipments]
+        parcels = [s for o in self.out.orders for s in (*o.shipments, *([o.voided] if o.voided else []))]
         parcels.sort(key=lambda s: (s.created, s.order.idx))
         fulfilment = 4_700_000_000_000
         for seq, parcel in enumerate(parcels):
@@ -177,7 +177,15 @@ class SystemIds:
         for o in self.out.orders:
             if o.channel != "web":
                 continue
-            times = [o.placed, o.edited, o.cancel, o.ready, o.collected, *(r[0] for r in o.refunds)]
+            times = [
+                o.placed,
+                o.edited,
+                o.cancel,
+                o.ready,
+                o.collected,
+                *(r[0] for r in o.refunds),
+                *((o.voided.created, o.voided.voided) if o.voided else ()),
+            ]
             for parcel in o.shipments:
                 last = None
                 for t, status, *_ in parcel.scans:

@@ -22,7 +22,8 @@ the five APIs with what really happened:
   storefront not partly fulfilled) and every line has arrived: the first moment the delivered
   parcels carry every line (``Order.arrived_at``). Packages of one picking and a backorder's
   parcel each carry some lines, all of which must arrive; a duplicate or a replacement carries
-  them all again, so the first of those delivered keeps the promise.
+  them all again, so the first of those delivered keeps the promise. A line left in a backorder
+  that never leaves (varied ``partial_fulfilment``) never arrives: that order is never delivered.
 - ``return_not_refunded``: the return receipt was done longer than the threshold ago
   and no refund for it has been issued.
 - ``duplicate_shipment``: two or more live parcels carrying a same order line (a parcel in a
@@ -166,25 +167,35 @@ def _linked(a: tuple[dict, set], b: tuple[dict, set]) -> bool:
     return "loyalty" in shared or bool(shared & a[1] & b[1]) or len(shared) >= 2
 
 
-def _keys(p, with_loyalty: bool = True) -> dict:
-    return {"email": p.email.lower(), "phone": p.phone, "loyalty": p.loyalty_id if with_loyalty else ""}
+def _keys(p, system: str = "") -> dict:
+    """The person's keys as ``system``'s record of them holds them: none where it holds a placeholder (the varied
+    ``placeholder_contact``, :attr:`~.model.Person.typed`), which is nobody's key."""
+    typed = p.typed.get(system, {})
+    return {
+        "email": "" if "email" in typed else p.email.lower(),
+        "phone": "" if "phone" in typed else p.phone,
+        "loyalty": p.loyalty_id,
+    }
 
 
 def person_customers(p, ids: dict[str, str]) -> list[list[str]]:
     """The person's records (by system) in the groups that are linked automatically."""
     groups: list[list[str]] = []
     for system in sorted(ids):
-        record = (_keys(p), _vouched(p, system))
-        joined = [g for g in groups if any(_linked(record, (_keys(p), _vouched(p, s))) for s in g)]
+        record = (_keys(p, system), _vouched(p, system))
+        joined = [g for g in groups if any(_linked(record, (_keys(p, s), _vouched(p, s))) for s in g)]
         merged = sorted({system, *(s for g in joined for s in g)})
         groups = [g for g in groups if g not in joined] + [merged]
     return sorted(groups)
 
 
-def guest_alone(o) -> bool:
-    """A guest order sharing only its e-mail with its person's records and other orders: its own customer."""
-    guest = (_keys(o.person, with_loyalty=False), set())
-    return not _linked(guest, (_keys(o.person), set()))
+def guest_alone(o, ids: dict[str, str]) -> bool:
+    """A guest order sharing only one key (or none: a placeholder e-mail) with each of its person's records (with
+    their other orders when they have none): its own customer."""
+    keys = _keys(o.person)
+    guest = ({"email": "" if "placeholder_contact" in o.vary else keys["email"], "phone": keys["phone"]}, set())
+    records = [_keys(o.person, system) for system in ids] or [keys]
+    return not any(_linked(guest, (record, set())) for record in records)
 
 
 def build_truth(world, now: int) -> dict:
@@ -211,7 +222,7 @@ def build_truth(world, now: int) -> dict:
         orders.append({
             "order_id": o.order_id,
             "person_id": o.person.person_id if o.person is not None else None,
-            "own_customer": o.guest and guest_alone(o),
+            "own_customer": o.guest and guest_alone(o, person_ids(o.person, now)),
             "channel": o.channel,
             "fulfilment": o.kind,
             "store": o.store.code if o.store is not None else None,

@@ -99,8 +99,9 @@ def varied():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_varied_shapes_land_alike_over_rest_paged_graphql_and_bulk_and_lines_are_the_world_s(varied, fast_http):
-    """The varied world's storefront (order edits that took a line off, kept at ``current_quantity`` 0, …) over the
-    three ways of reading it: the same rows, and every order's lines are those the world says it has."""
+    """The varied world's storefront (order edits that took a line off, kept at ``current_quantity`` 0, voided
+    labels, partly fulfilled orders…) over the three ways of reading it: the same rows, and every order's lines,
+    cancelled fulfilments and partial fulfilment are those the world says it has."""
     rest = storefront(varied, "shopify-rest", transport="rest")
     paged = storefront(varied, "shopify-paged", backfill="paged")
     bulk = storefront(varied, "shopify")
@@ -119,6 +120,16 @@ def test_the_varied_shapes_land_alike_over_rest_paged_graphql_and_bulk_and_lines
     for source in (rest, paged, bulk):
         landed = OrderLine.objects.filter(source=source).values_list("order__number", "sku", "quantity")
         assert sorted(landed) == expected, source.name
+    # a voided label's fulfilment lands cancelled beside the live parcel; an order with lines in a backorder not yet
+    # sent (for good: partial_fulfilment) is partial
+    voided = {(o.number, o.voided.code) for o in web if o.voided}
+    partial = {o.number for o in web if o.back_lines and (o.back_done is None or o.back_done > world.now)}
+    assert len(voided) >= 3 and sum("partial_fulfilment" in o.vary for o in web) >= 3
+    for source in (rest, paged, bulk):
+        cancelled = Shipment.objects.filter(source=source, status="cancelled")
+        assert set(cancelled.values_list("order__number", "tracking_number")) == voided, source.name
+        records = OrderRecord.objects.filter(source=source, raw_status__endswith="/partial")
+        assert set(records.values_list("order__number", flat=True)) == partial, source.name
     # shopped in another currency: every amount landed in the shop's, what the world charged
     abroad = [o for o in web if o.presentment]
     assert len(abroad) >= 5

@@ -6,8 +6,10 @@ in the ERP, some refunds come before the warehouse books the return in, store pr
 prices, e-mails differ in case, an order edit takes a line off that the storefront keeps at quantity 0,
 in-store returns are Square return orders (some paged before their sale), in-store sales are paid by
 bank transfer (pending, failed), Square account or Afterpay; a picking leaves in several packages (Odoo's
-comma-joined ``carrier_tracking_ref``) or part of it waits in a backorder, a parcel goes back to the sender
-(and the order is sent again), a stuck parcel's tracker has no scan at all. All five sources are synced in
+comma-joined ``carrier_tracking_ref``) or part of it waits in a backorder (some for good, the order partly
+fulfilled), a parcel goes back to the sender (and the order is sent again), a stuck parcel's tracker has no
+scan at all, a voided label's cancelled fulfilment stays beside the live one; POS and CRM records of different
+people hold one placeholder e-mail or phone, a household shares one phone. All five sources are synced in
 many orders — the storefront first,
 the carrier first, the ERP first and a seeded sample of the other 117 — and every canonical table,
 the open flags and which systems know each order must come out identical.

@@ -84,12 +84,12 @@ def properties_of(world, p, updated: int) -> dict[str, str | None]:
     customer = bool(p.orders) and p.orders[0].placed <= updated
     return {
         "createdate": iso_ms_z(p.hubspot_versions[0]),
-        "email": p.email,
+        "email": p.contact("hubspot", "email", p.email),
         "firstname": p.first,
         "hs_object_id": str(p.hubspot_id),
         "lastmodifieddate": iso_ms_z(updated),
         "lastname": p.last,
-        "phone": e164_national(p.phone) or None,
+        "phone": p.contact("hubspot", "phone", e164_national(p.phone)) or None,
         "loyalty_id": p.loyalty_id or None,
         "lifecyclestage": "customer" if customer else "lead",
         "city": p.city,

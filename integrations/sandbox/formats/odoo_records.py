@@ -45,7 +45,7 @@ def sale_order(world, o, now, updated):
         pickings.append(o.ret_picking.id)
     place = o.store if o.kind == "pickup" else world.warehouse
     delivered = "full" if o.done is not None and o.done <= now else "pending"
-    if back and o.back_done > now:
+    if back and (o.back_done is None or o.back_done > now):
         delivered = "partial"
     return {
         "id": o.so_id, "name": o.so_name, "display_name": o.so_name, "client_order_ref": o.number, "origin": o.number,
@@ -65,6 +65,8 @@ def picking_state(pk, now, world=None):
     if pk.kind == "ret":
         return "done" if o.ret_done <= now else "assigned"
     if pk.kind == "back":
+        if o.back_done is None:  # partial_fulfilment: waiting for the stock that was not there
+            return "confirmed"
         return "done" if o.back_done <= now else "assigned"
     if o.cancel is not None and o.cancel <= now:
         return "cancel"
@@ -127,7 +129,7 @@ def stock_move(world, m, now, updated):
         moved = o.ret_done <= now
         source, dest = CUSTOMERS, _stock_location(world.warehouse)
     elif m.picking.kind == "back":  # left behind: picked only when the backorder is
-        moved = pk is m.picking and o.back_done <= now
+        moved = pk is m.picking and o.back_done is not None and o.back_done <= now
         source, dest = _stock_location(pk.store), CUSTOMERS
     else:
         moved = o.pick is not None and o.pick <= now and not (o.cancel is not None and o.cancel <= now)

@@ -127,7 +127,7 @@ def _fulfillment(f: dict, variants: dict[int, Any]) -> dict:
     return {
         "id": gid("Fulfillment", f["id"]),
         "status": f["status"].upper(),
-        "displayStatus": _upper(f.get("shipment_status")) or "FULFILLED",
+        "displayStatus": "CANCELED" if f["status"] == "cancelled" else _upper(f.get("shipment_status")) or "FULFILLED",
         "createdAt": _z(f.get("created_at")),
         "updatedAt": _z(f.get("updated_at")),
         "location": {"id": gid("Location", f["location_id"])} if f.get("location_id") else None,

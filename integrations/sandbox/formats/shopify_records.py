@@ -114,6 +114,30 @@ def _parcel_fulfilment(world, o, parcel, number: int, now: int) -> dict:
     }
 
 
+def _voided_fulfilment(world, o, now: int) -> dict:
+    """The fulfilment of a label voided before the parcel left (varied ``voided_label``), cancelled once voided."""
+    parcel = o.voided
+    created, cancelled, code = parcel.created, parcel.voided, parcel.code
+    url = CARRIERS[parcel.carrier][0].format(code=code)
+    return {
+        "id": parcel.fulfillment_id,
+        "order_id": o.shopify_id,
+        "name": f"{o.number}.1",
+        "status": "cancelled" if cancelled <= now else "success",
+        "service": "manual",
+        "created_at": t(created),
+        "updated_at": t(cancelled if cancelled <= now else created),
+        "location_id": world.warehouse.shopify_id,
+        "tracking_company": parcel.carrier,
+        "tracking_number": code,
+        "tracking_numbers": [code],
+        "tracking_url": url,
+        "tracking_urls": [url],
+        "shipment_status": None,
+        "line_items": _shipped_lines(o, o.shipments[0]),
+    }
+
+
 def _pickup_fulfilment(o, now: int) -> dict:
     collected = o.collected is not None and o.collected <= now
     ident = 4_800_000_000_000 + o.idx
@@ -173,7 +197,7 @@ def fulfillment_order(world, o, now: int) -> dict:
     elif not left:
         status = "closed"
     else:
-        status = "in_progress" if taken else "open"
+        status = "in_progress" if taken or left < sum(item["quantity"] for item in items) else "open"  # part sent
     pickup = o.kind == "pickup"
     return {
         "id": ident,
@@ -332,11 +356,17 @@ def render_order(world, o, now: int, updated: int) -> dict:
     for n in refunds:
         for line, quantity in o.refunds[n][2]:
             returned[line] = returned.get(line, 0) + quantity
-    fulfilments = [_parcel_fulfilment(world, o, p, k + 1, now) for k, p in enumerate(o.shipments) if p.created <= now]
+    voided = [_voided_fulfilment(world, o, now)] if o.voided is not None and o.voided.created <= now else []
+    fulfilments = [
+        _parcel_fulfilment(world, o, p, k + 1 + bool(o.voided), now)
+        for k, p in enumerate(o.shipments)
+        if p.created <= now
+    ]
     if o.kind == "pickup" and o.ready is not None and o.ready <= now:
         fulfilments.append(_pickup_fulfilment(o, now))
     sent = {n for n in range(len(o.lines)) if any(p.created <= now and p.carries(n) for p in o.shipments)}
     shipped = bool(sent) if o.kind != "pickup" else (o.collected is not None and o.collected <= now)
+    fulfilments = voided + fulfilments
     counter = world.shopify_fulfilled.get(o.shopify_id)
     if counter is not None:  # the store counter's fulfilment (POST fulfillments.json)
         fulfilments.append(counter["fulfillment"])

@@ -396,9 +396,10 @@ def search_customers(world, req: Request, body: dict) -> Response:
         for value, (lo, hi) in ((created, f["created_at"]), (updated, f["updated_at"])):
             if (lo is not None and value < lo) or (hi is not None and value > hi):
                 return False
-        if f.get("email") and p.square_email.lower() != f["email"]:
+        if f.get("email") and p.contact("square", "email", p.square_email).lower() != f["email"]:
             return False
-        if f.get("phone") and p.phone[1:] != f["phone"] and p.phone[2:] != f["phone"]:
+        phone = "".join(ch for ch in p.contact("square", "phone", p.phone) if ch.isdigit())
+        if f.get("phone") and phone != f["phone"] and phone[1:] != f["phone"]:
             return False
         return not f.get("ref") or p.loyalty_id == f["ref"]
 

@@ -294,10 +294,11 @@ def render_customer(world, p, now: int, updated: int) -> dict:
         "updated_at": iso_ms_z(updated),
         "given_name": p.first,
         "family_name": p.last,
-        "email_address": p.square_email,
+        "email_address": p.contact("square", "email", p.square_email),
     }
-    if p.phone:
-        payload["phone_number"] = e164_dashed(p.phone)
+    phone = p.contact("square", "phone", e164_dashed(p.phone))
+    if phone:
+        payload["phone_number"] = phone
     if p.loyalty_id:
         payload["reference_id"] = p.loyalty_id
     payload.update(

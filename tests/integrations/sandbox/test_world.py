@@ -14,6 +14,7 @@ import pytest
 
 from integrations.sandbox import CORRUPTIONS, DEFAULT_NOW, DEFAULT_RATES, THRESHOLDS, World
 from integrations.sandbox.formats import Request, easypost, hubspot, odoo, shopify, square
+from orders.catalogue.identity import normalise_email, normalise_phone
 
 SIZE = 2000
 LIFECYCLE = {
@@ -33,22 +34,27 @@ def flags_of(truth: dict) -> Counter:
     return Counter(flag for order in truth["orders"] for flag in order["flags"])
 
 
+def served(w: World, module, method, path, *, query=None, body=None, headers) -> bytes:
+    """What the vendor module answers to one request, straight from the module (no HTTP)."""
+    request = Request(
+        method=method,
+        path=path,
+        query={k: [str(v)] for k, v in (query or {}).items()},
+        headers=headers,
+        body=json.dumps(body).encode() if body is not None else b"",
+        origin="http://sandbox",
+        prefix="/x",
+    )
+    response = module.handle(w, request)
+    assert response.status == 200, response.body
+    return response.body
+
+
 def first_pages(w: World) -> list[bytes]:
     """The first page of every vendor list, rendered straight from the vendor modules."""
 
-    def call(module, method, path, *, query=None, body=None, headers):
-        request = Request(
-            method=method,
-            path=path,
-            query={k: [str(v)] for k, v in (query or {}).items()},
-            headers=headers,
-            body=json.dumps(body).encode() if body is not None else b"",
-            origin="http://sandbox",
-            prefix="/x",
-        )
-        response = module.handle(w, request)
-        assert response.status == 200, response.body
-        return response.body
+    def call(module, method, path, **kwargs):
+        return served(w, module, method, path, **kwargs)
 
     shop = {"X-Shopify-Access-Token": "shpat_sandbox"}
     sq = {"Authorization": "Bearer sq_sandbox"}
@@ -60,7 +66,7 @@ def first_pages(w: World) -> list[bytes]:
         call(square, "POST", "/v2/customers/search", body={}, headers=sq),
         call(square, "POST", "/v2/inventory/counts/batch-retrieve", body={}, headers=sq),
         call(odoo, "POST", "/json/2/stock.picking/search_read", body={"domain": [], "limit": 300}, headers={"Authorization": "bearer odoo_sandbox"}),
-        call(hubspot, "POST", "/crm/v3/objects/contacts/search", body={"limit": 100}, headers={"Authorization": "Bearer hs_sandbox"}),
+        call(hubspot, "POST", "/crm/v3/objects/contacts/search", body={"limit": 100, "properties": ["email", "phone"]}, headers={"Authorization": "Bearer hs_sandbox"}),
         call(easypost, "GET", "/v2/trackers", query={"page_size": 100}, headers={"Authorization": "Basic ZXBfc2FuZGJveDo="}),
     ]  # fmt: skip
 
@@ -371,3 +377,136 @@ def test_the_varied_world_sends_packages_backorders_silent_trackers_and_returns_
     for o in struck["packages"] + struck["backorder"]:  # delivered only once every line has arrived
         arrived = max(p.scans[-1][0] for p in o.shipments)
         assert (truth[o.order_id]["status"] == "delivered") == (arrived <= now), o.order_id
+
+
+# --- the varied shape: who is whom ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def varied():
+    return World(orders=160, seed=23, shape="varied")
+
+
+def _served_contacts(w: World) -> list[tuple[str, str, str, str]]:
+    """``(system, person id, e-mail, phone)`` of every POS customer and CRM contact, as the vendors serve them."""
+    person_of = {(s, ext): p["person_id"] for p in w.truth()["people"] for s, ext in p["ids"].items()}
+    customers = served(
+        w, square, "POST", "/v2/customers/search", body={"limit": 100}, headers={"Authorization": "Bearer sq_sandbox"}
+    )
+    contacts = served(w, hubspot, "POST", "/crm/v3/objects/contacts/search", body={"limit": 100, "properties": ["email", "phone"]}, headers={"Authorization": "Bearer hs_sandbox"})  # fmt: skip
+    return [
+        ("square", person_of[("square", c["id"])], c["email_address"], c.get("phone_number", ""))
+        for c in json.loads(customers)["customers"]
+    ] + [
+        ("hubspot", person_of[("hubspot", c["id"])], c["properties"]["email"], c["properties"]["phone"] or "")
+        for c in json.loads(contacts)["results"]
+    ]
+
+
+def test_pos_customers_and_crm_contacts_of_different_people_hold_one_placeholder(varied):
+    """``placeholder_contact``: ``noemail@…`` and ``0000000000``, typed for several people, are nobody's key, and
+    the truth groups those records as the keys they really hold say."""
+    holders: dict[tuple[str, str, str], set[str]] = {}
+    for system, person_id, email, phone in _served_contacts(varied):
+        for key, value, normalised in (
+            ("email", email, normalise_email(email)),
+            ("phone", phone, normalise_phone(phone)),
+        ):
+            if value and not normalised:
+                holders.setdefault((system, key, value), set()).add(person_id)
+    shared = {(system, key) for (system, key, _), people in holders.items() if len(people) >= 2}
+    assert shared == {("square", "email"), ("square", "phone"), ("hubspot", "email"), ("hubspot", "phone")}
+    typed = {p.person_id: p for p in varied.people if p.typed}
+    assert {person_id for people in holders.values() for person_id in people} == set(typed)
+    truth = {p["person_id"]: p for p in varied.truth()["people"]}
+    blind = [
+        pid for pid, p in typed.items() if set(p.typed.get("square", ())) == {"email", "phone"} and not p.loyalty_id
+    ]
+    assert blind and all(["square"] in truth[pid]["customers"] for pid in blind)  # no key left: a customer of its own
+
+
+def test_a_household_shares_one_phone_and_stays_two_people(varied):
+    """``household_phone``: different names and e-mails on one phone; the first pair are both POS customers holding
+    one placeholder e-mail there, so their given names alone tell them apart."""
+    by_phone: dict[str, list[dict]] = {}
+    for p in varied.truth()["people"]:
+        if p["phone"]:
+            by_phone.setdefault(p["phone"], []).append(p)
+    households = [people for people in by_phone.values() if len(people) > 1]
+    assert len(households) == 3 and all(len(people) == 2 for people in households)
+    for a, b in households:
+        assert a["name"].split()[0] != b["name"].split()[0] and a["email"] != b["email"]
+    at_till = {}
+    for system, person_id, email, phone in _served_contacts(varied):
+        if system == "square" and normalise_phone(phone) in by_phone:
+            at_till.setdefault(normalise_phone(phone), []).append((person_id, normalise_email(email)))
+    assert any(len(records) == 2 and {e for _, e in records} == {""} for records in at_till.values())
+
+
+def test_guest_checkouts_with_a_placeholder_e_mail_are_customers_of_their_own(varied):
+    """A guest order whose e-mail is a placeholder shares only its phone with its person: its own customer."""
+    page = served(varied, shopify, "GET", "/admin/api/2025-07/orders.json", query={"status": "any", "limit": 250}, headers={"X-Shopify-Access-Token": "shpat_sandbox"})  # fmt: skip
+    truth = {o["number"]: o for o in varied.truth()["orders"]}
+    typed = [o for o in json.loads(page)["orders"] if o["customer"] is None and not normalise_email(o["email"])]
+    assert len(typed) == sum("placeholder_contact" in o.vary for o in varied.orders) >= 3
+    assert all(normalise_phone(o["phone"]) and truth[o["name"]]["own_customer"] for o in typed)
+
+
+# --- the varied shape: fulfilments -----------------------------------------------------------
+
+
+def test_a_voided_label_stays_in_the_storefront_cancelled_beside_the_live_parcel(varied):
+    """``voided_label``: the first fulfilment is cancelled, its tracker never scanned after the label; the live
+    parcel is the second, and the truth reads only it."""
+    page = served(varied, shopify, "GET", "/admin/api/2025-07/orders.json", query={"status": "any", "limit": 250}, headers={"X-Shopify-Access-Token": "shpat_sandbox"})  # fmt: skip
+    served_orders = {o["name"]: o for o in json.loads(page)["orders"]}
+    voided = [o for o in varied.orders if o.voided]
+    assert len(voided) >= 3
+    trackers = {parcel.code: parcel for parcel in varied.shipments}
+    for o in voided:
+        first, live = served_orders[o.number]["fulfillments"][:2]
+        assert (first["name"], first["status"], first["shipment_status"]) == (f"{o.number}.1", "cancelled", None)
+        assert [scan[1] for scan in trackers[first["tracking_number"]].scans] == ["pre_transit"]
+        assert first["id"] < live["id"] and o.voided.created < o.voided.voided < o.shipments[0].created
+        assert (live["name"], live["status"], live["tracking_number"]) == (
+            f"{o.number}.2",
+            "success",
+            o.shipments[0].code,
+        )
+    truth = {t["number"]: t for t in varied.truth()["orders"]}
+    assert not any(
+        {"duplicate_shipment", "delivery_exception"} & set(truth[o.number]["flags"])
+        for o in voided
+        if o.breakdown is None
+    )
+
+
+def test_a_partly_fulfilled_order_waits_in_an_erp_backorder_and_is_not_delivered(varied):
+    """``partial_fulfilment``: the held line is unfulfilled in the storefront (``fulfillment_status`` partial) and
+    waits in an open ERP backorder; the parcel delivered is not the order delivered, so its passed promise is missed."""
+    page = served(varied, shopify, "GET", "/admin/api/2025-07/orders.json", query={"status": "any", "limit": 250}, headers={"X-Shopify-Access-Token": "shpat_sandbox"})  # fmt: skip
+    served_orders = {o["name"]: o for o in json.loads(page)["orders"]}
+    body = {"domain": [["backorder_id", "!=", False]], "fields": ["backorder_id", "origin", "state", "move_ids"]}
+    backorders = json.loads(served(varied, odoo, "POST", "/json/2/stock.picking/search_read", body=body, headers={"Authorization": "bearer odoo_sandbox"}))  # fmt: skip
+    held = [o for o in varied.orders if "partial_fulfilment" in o.vary]
+    assert len(held) >= 3
+    waiting = [(b["origin"], b["state"], len(b["move_ids"])) for b in backorders if b["state"] != "done"]
+    assert sorted(waiting) == sorted(
+        [(o.so_name, "confirmed", len(o.back_lines)) for o in held]
+        + [
+            (o.so_name, "assigned", len(o.back_lines))
+            for o in varied.orders
+            if o.back_done and o.back_done > varied.now
+        ]
+    )
+    truth = {t["number"]: t for t in varied.truth()["orders"]}
+    for o in held:
+        order = served_orders[o.number]
+        skus = [o.lines[n][0].sku for n in o.back_lines]
+        assert order["fulfillment_status"] == "partial" and order["closed_at"] is None
+        assert [(i["sku"], i["fulfillable_quantity"]) for i in order["line_items"] if not i["fulfillment_status"]] == [
+            (o.lines[n][0].sku, o.lines[n][1]) for n in o.back_lines
+        ] + [(p.sku, 0) for p, _, _ in o.removed]
+        assert not {i["sku"] for f in order["fulfillments"] for i in f["line_items"]} & set(skus)
+        assert o.shipments[0].scans[-1][1] == "delivered"
+        assert truth[o.number]["status"] != "delivered" and truth[o.number]["flags"] == ["promise_missed"]
