@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from integrations.sandbox import SandboxServer, World
 from integrations.services import source_upsert
 
 
@@ -15,6 +16,15 @@ def fast_http(monkeypatch):
     monkeypatch.setattr(settings, "OMNIDESK_HTTP_BACKOFF", 0.01)
     monkeypatch.setattr(settings, "OMNIDESK_HTTP_RETRIES", 6)
     monkeypatch.setattr(settings, "OMNIDESK_HTTP_MAX_RETRY_AFTER", 0.2)
+
+
+@pytest.fixture(scope="module")
+def varied():
+    """The sandbox's varied world (the systems disagree as real vendors do), served for one module's tests."""
+    server = SandboxServer(World(orders=160, seed=23, shape="varied"))
+    server.start()
+    yield server
+    server.stop()
 
 
 def shopify_source_for(server, **credentials):

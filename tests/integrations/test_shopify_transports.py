@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from integrations.models import RawRecord, Source, SyncRun
-from integrations.sandbox import SandboxServer, World
 from integrations.sandbox.formats.shopify_records import money
 from integrations.services import source_upsert
 from integrations.sync import source_sync
@@ -87,14 +86,6 @@ def test_rest_paged_graphql_and_bulk_land_the_same_rows(sandbox, fast_http):
     for source in (rest, graphql):
         flags = dict(CustomerIdentity.objects.filter(source=source).values_list("external_id", "email_verified"))
         assert {ext for ext, verified in flags.items() if not verified} == unverified
-
-
-@pytest.fixture(scope="module")
-def varied():
-    server = SandboxServer(World(orders=160, seed=23, shape="varied"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -29,7 +29,6 @@ from django.db.models import Sum
 
 from integrations.demo import demo_sources_ensure
 from integrations.models import SyncRun
-from integrations.sandbox import SandboxServer, World
 from integrations.sync import source_sync
 from orders.flags.detection import detect
 from orders.models import Customer, Flag, Order, OrderLine, Payment, Return, Shipment
@@ -52,14 +51,6 @@ SAMPLED = 17  # of the other permutations, drawn with a fixed seed
 def sync_orders() -> list[tuple[str, ...]]:
     rest = [p for p in permutations(SOURCES) if p not in ALWAYS]
     return ALWAYS + random.Random(11).sample(rest, SAMPLED)
-
-
-@pytest.fixture(scope="module")
-def varied():
-    server = SandboxServer(World(orders=160, seed=23, shape="varied"))
-    server.start()
-    yield server
-    server.stop()
 
 
 def _customer_keys() -> dict[int | None, frozenset]:
