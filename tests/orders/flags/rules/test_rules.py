@@ -395,6 +395,17 @@ def test_parcels_with_different_lines_are_a_split_shipment_not_a_duplicate(syste
     assert finding("duplicate_shipment", order) is None
 
 
+def both_tracked_in_transit(systems, order) -> None:
+    """EasyPost tracks 1Z…1 and 1Z…2, both in transit (a tracker names no lines); both land on ``order``."""
+    scan = [(NOW - timedelta(hours=5), "in_transit", "arrived_at_facility", "Arrived at Facility")]
+    land(
+        systems.carrier,
+        map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scan)),
+        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", scan)),
+    )
+    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
+
+
 def test_a_split_shipment_stays_split_once_the_carrier_tracks_its_parcels(systems):
     """Shopify says parcel 1 carries LAMP-1 and parcel 2 SOFA-9; EasyPost tracks both (a tracker names no lines)."""
     land(
@@ -409,13 +420,7 @@ def test_a_split_shipment_stays_split_once_the_carrier_tracks_its_parcels(system
         ),
     )  # fmt: skip
     order = Order.objects.get()
-    scan = [(NOW - timedelta(hours=5), "in_transit", "arrived_at_facility", "Arrived at Facility")]
-    land(
-        systems.carrier,
-        map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scan)),
-        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", scan)),
-    )
-    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
+    both_tracked_in_transit(systems, order)
 
     assert finding("duplicate_shipment", order) is None  # each parcel's lines are known from the storefront
 
@@ -466,13 +471,7 @@ def test_the_packages_of_one_erp_picking_are_one_dispatch_not_duplicates(systems
     picking = in_erp(systems, order, status=Lifecycle.HANDED_TO_CARRIER, done_at=NOW - timedelta(days=1))
     for number in ("1Z0000000000000001", "1Z0000000000000002"):
         PickingPackage.objects.create(picking=picking, tracking_number=number)
-    scan = [(NOW - timedelta(hours=5), "in_transit", "arrived_at_facility", "Arrived at Facility")]
-    land(
-        systems.carrier,
-        map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scan)),
-        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", scan)),
-    )
-    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
+    both_tracked_in_transit(systems, order)
 
     assert finding("duplicate_shipment", order) is None
 
@@ -513,26 +512,58 @@ def test_a_backorders_parcel_carries_the_lines_the_erp_gives_it_not_the_first_pa
     assert [p["skus"] for p in found.evidence["parcels"]] == [["LAMP-1"], ["SOFA-9"], []]
 
 
-def test_a_replacement_for_a_parcel_the_storefront_reports_failed_is_not_a_duplicate(systems):
-    """Shopify shows a parcel the carrier returns to the sender as ``shipment_status: failure``: before the carrier's
-    own tracker is read, the failed parcel is still not a second one on its way."""
+def replaced_parcel(systems, *, raw_status: str, status: str) -> Order:
+    """A two-line web order whose first parcel (1Z…1, as the storefront reports it: ``raw_status``) was replaced by a
+    second one carrying the same lines (1Z…2, in transit)."""
     land(
         systems.shop,
         two_line_web_order(
             shipments=[
                 ShipmentRecord(external_id="f1", carrier="UPS", tracking_number="1Z0000000000000001",
-                               raw_status="failure", status="in_transit", line_skus=["LAMP-1", "SOFA-9"]),
+                               raw_status=raw_status, status=status, line_skus=["LAMP-1", "SOFA-9"]),
                 ShipmentRecord(external_id="f2", carrier="UPS", tracking_number="1Z0000000000000002",
                                raw_status="in_transit", status="in_transit", line_skus=["LAMP-1", "SOFA-9"]),
             ]
         ),
     )  # fmt: skip
-    order = Order.objects.get()
+    return Order.objects.get()
+
+
+def test_a_replacement_for_a_parcel_the_storefront_reports_failed_is_not_a_duplicate(systems):
+    """Shopify shows a parcel the carrier returns to the sender as ``shipment_status: failure``: before the carrier's
+    own tracker is read, the failed parcel is still not a second one on its way."""
+    order = replaced_parcel(systems, raw_status="failure", status="in_transit")
 
     assert finding("duplicate_shipment", order) is None
     assert finding("delivery_exception", order).detail == (
         "order #1001: shopify reports UPS parcel 1Z0000000000000001 as failure"
     )
+
+
+def test_a_voided_label_s_tracker_is_no_parcel_on_its_way(systems):
+    """The first label was voided (the storefront's fulfilment cancelled) and a new one bought: a refunded label's
+    tracker stays pre_transit for good, never a stuck parcel nor a second one; scanned on, it is a parcel again."""
+    order = replaced_parcel(systems, raw_status="cancelled", status="cancelled")
+    label = [(NOW - timedelta(days=4), "pre_transit", "status_update", "Shipping label created, carrier notified")]
+    moving = [(NOW - timedelta(hours=3), "in_transit", "departed_facility", "Departed Facility")]
+    land(
+        systems.carrier,
+        map_tracker(tracker("trk_1", "1Z0000000000000001", "pre_transit", label, detail="status_update")),
+        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", moving)),
+    )
+    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
+
+    assert finding("duplicate_shipment", order) is None
+    assert finding("stuck_shipment", order) is None
+    assert standings([order.pk])[order.pk].status == Lifecycle.IN_TRANSIT
+
+    scanned = [*label, (NOW - timedelta(days=3), "in_transit", "arrived_at_facility", "Arrived at Facility")]
+    land(systems.carrier, map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scanned)))
+    assert finding("duplicate_shipment", order) is not None  # the carrier moves it: the void did not hold
+    assert finding("stuck_shipment", order) is not None
+
+
+# -- payment_mismatch ------------------------------------------------------------------------
 
 
 # -- payment_mismatch ------------------------------------------------------------------------
@@ -571,40 +602,3 @@ def test_a_storefront_order_reads_its_capture_from_the_financial_status(systems)
     assert finding("payment_mismatch", underpaid).detail == (
         f"order {underpaid.number}: total 50.00 USD but the storefront says partially_paid: less was captured"
     )
-
-
-def test_a_voided_label_s_tracker_is_no_parcel_on_its_way(systems):
-    """The first label was voided (the storefront's fulfilment cancelled) and a new one bought: a refunded label's
-    tracker stays pre_transit for good, never a stuck parcel nor a second one; scanned on, it is a parcel again."""
-    land(
-        systems.shop,
-        two_line_web_order(
-            shipments=[
-                ShipmentRecord(external_id="f1", carrier="UPS", tracking_number="1Z0000000000000001",
-                               raw_status="cancelled", status="cancelled", line_skus=["LAMP-1", "SOFA-9"]),
-                ShipmentRecord(external_id="f2", carrier="UPS", tracking_number="1Z0000000000000002",
-                               raw_status="in_transit", status="in_transit", line_skus=["LAMP-1", "SOFA-9"]),
-            ]
-        ),
-    )  # fmt: skip
-    order = Order.objects.get()
-    label = [(NOW - timedelta(days=4), "pre_transit", "status_update", "Shipping label created, carrier notified")]
-    moving = [(NOW - timedelta(hours=3), "in_transit", "departed_facility", "Departed Facility")]
-    land(
-        systems.carrier,
-        map_tracker(tracker("trk_1", "1Z0000000000000001", "pre_transit", label, detail="status_update")),
-        map_tracker(tracker("trk_2", "1Z0000000000000002", "in_transit", moving)),
-    )
-    assert Shipment.objects.filter(source=systems.carrier, order=order).count() == 2
-
-    assert finding("duplicate_shipment", order) is None
-    assert finding("stuck_shipment", order) is None
-    assert standings([order.pk])[order.pk].status == Lifecycle.IN_TRANSIT
-
-    scanned = [*label, (NOW - timedelta(days=3), "in_transit", "arrived_at_facility", "Arrived at Facility")]
-    land(systems.carrier, map_tracker(tracker("trk_1", "1Z0000000000000001", "in_transit", scanned)))
-    assert finding("duplicate_shipment", order) is not None  # the carrier moves it: the void did not hold
-    assert finding("stuck_shipment", order) is not None
-
-
-# -- payment_mismatch ------------------------------------------------------------------------
