@@ -25,10 +25,12 @@ the actual cost.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLError, parse
 from graphql.language import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -50,7 +52,7 @@ class QueryCost:
     """The cost of one GraphQL document with its variables (raises ``GraphQLError`` for a document that does not parse)."""
 
     def __init__(self, document: str, variables: dict[str, Any] | None = None):
-        parsed = parse(document)
+        parsed = _parsed(document)
         self.variables = variables or {}
         self.fragments = {d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)}
         operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
@@ -126,6 +128,12 @@ class QueryCost:
             if isinstance(value, ListValueNode):
                 return len(value.values)
         return None
+
+
+@lru_cache(maxsize=64)
+def _parsed(document: str) -> DocumentNode:
+    """A client sends the same few documents again and again: each is parsed once."""
+    return parse(document)
 
 
 def _value(data, field: FieldNode):
