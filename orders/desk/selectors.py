@@ -36,7 +36,6 @@ from ..models import (
     Order,
     OrderLine,
     OrderRecord,
-    Payment,
     Picking,
     Pickup,
     Shipment,
@@ -205,7 +204,7 @@ def order_pane(order: Order) -> dict:
         "late": lateness(order, standing),
         "cancellable": cancellable(order, standing),
         "cannot_cancel": cannot_cancel(order, standing),
-        "refundable": refundable(payments, returns),
+        "refundable": takings(payments).refundable,
     }
     pane["caller_flags"], pane["back_office_flags"] = flags_for_the_call(pane["flags"])
     pane["back_office_open"] = sum(flag.closed_at is None for flag in pane["back_office_flags"])
@@ -378,8 +377,3 @@ def _lines_with_stock(order: Order, sources: dict[int, Source]) -> list[LineView
             )
         )
     return views
-
-
-def refundable(payments: list[Payment], returns) -> Decimal:
-    """Money taken (captures and sales that succeeded) minus money already given back."""
-    return takings(payments).refundable
