@@ -280,13 +280,13 @@ def evidence_of(order_ids: Iterable[int]) -> dict[int, Evidence]:
         .order_by("order_id", "id")
     ):
         pickings[order_id].append(tuple(row))
-    packages: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for order_id, picking_id, number in (
+    packages: dict[int, list[str]] = defaultdict(list)
+    for order_id, number in (
         PickingPackage.objects.filter(picking__order_id__any=order_ids, picking__kind=Picking.Kind.OUTGOING)
-        .values_list("picking__order_id", "picking_id", "tracking_number")
+        .values_list("picking__order_id", "tracking_number")
         .order_by("picking_id", "id")
     ):
-        packages[order_id][picking_id].append(number)
+        packages[order_id].append(number)
     shipments: dict[int, list[ShipmentRow]] = defaultdict(list)
     for order_id, *row in (
         Shipment.objects.filter(order_id__any=order_ids)
@@ -305,7 +305,7 @@ def evidence_of(order_ids: Iterable[int]) -> dict[int, Evidence]:
             records=records[pk],
             pickings=pickings[pk],
             shipments=shipments[pk],
-            packages=[tuple(numbers) for numbers in packages[pk].values()],
+            packages=packages[pk],
         )
         for pk, (origin, promised, stage) in facts.items()
     }
@@ -319,11 +319,11 @@ def evidence_read(
     records: Iterable[RecordRow],
     pickings: Iterable[PickingRow],
     shipments: Iterable[ShipmentRow],
-    packages: Iterable[tuple[str, ...]] = (),
+    packages: Iterable[str] = (),
 ) -> Evidence:
     """The one reading of an order's rows as evidence: its records, pickings and shipments, each in id order, and
-    the tracking numbers of each outgoing picking's packages."""
-    numbers = tuple(dict.fromkeys(n for picking in packages for n in picking))
+    the tracking numbers of its outgoing pickings' packages (picking by picking, each picking's in id order)."""
+    numbers = tuple(dict.fromkeys(packages))
     e = Evidence(origin=origin, promised_by=promised_by, packages=numbers if len(numbers) > 1 else ())
     for source_id, system, status, raw_status in records:
         if status == Lifecycle.CANCELLED:

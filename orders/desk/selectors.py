@@ -227,9 +227,10 @@ def _evidence(order: Order, shipments: list[Shipment], pickings: list[Picking], 
         ],
         pickings=[(p.source.name, p.name, p.kind, p.status, p.scheduled_at) for p in sorted(pickings, key=by_id)],
         packages=[
-            tuple(package.tracking_number for package in p.packages.all())
+            package.tracking_number
             for p in sorted(pickings, key=by_id)
             if p.kind == Picking.Kind.OUTGOING
+            for package in sorted(p.packages.all(), key=by_id)
         ],
         shipments=[
             (

@@ -121,7 +121,7 @@ def _parcels_of_the_erp(*parcels):
             origin=1, promised_by=T, pickup_stage=None, records=[],
             pickings=[("odoo", "WH/OUT/7", "outgoing", Lifecycle.HANDED_TO_CARRIER, T),
                       ("odoo", "WH/OUT/8", "outgoing", Lifecycle.HANDED_TO_CARRIER, T)],
-            packages=[("1Z1",), ("1Z2",)],
+            packages=["1Z1", "1Z2"],
             shipments=[(n, "easypost", "carrier", p.tracking_number, p.status, p.raw_status, p.estimated, None,
                         p.delivered_at) for n, p in enumerate(parcels)],
         )
