@@ -158,3 +158,5 @@ FAILURE_SCANS = (
     ("return_to_sender", "return", "Returned to sender: refused by recipient"),
     ("failure", "damaged", "Package damaged in transit"),
 )
+
+PAY_IN_STORE_GATEWAY = "Pay in store"  # a shop's manual payment method (varied ``pay_in_store``), named by the shop

@@ -97,11 +97,16 @@ SHAPES = ("standard", "varied")
 # - ``partial_fulfilment``: the warehouse could not pick the order's last line: the rest went in the parcel, the line
 #   waits in an ERP backorder (``backorder``'s, but still waiting for stock at every clock, no parcel of its own);
 #   the storefront says ``fulfillment_status`` partial, the line unfulfilled. The parcel delivered is not the order
-#   delivered, so its passed promise is missed.
+#   delivered, so its passed promise is missed;
+# - ``pay_in_store``: a pickup the customer chose to pay for at the counter, with the shop's manual payment method
+#   (:data:`~.catalog.PAY_IN_STORE_GATEWAY`): a ``sale`` ``pending`` from checkout (``financial_status`` pending), and once
+#   the shop marks it paid at collection a second ``sale``, ``success``, of the amount outstanding, the pending one
+#   left in the history as it was (Shopify's ``orderMarkAsPaid``). The first of every three collected by the
+#   initial clock was never marked paid: handed over with nothing taken, a ``payment_mismatch``; before collection, none is.
 VARIATIONS = (
     "erp_promise", "refund_no_restock", "refund_before_receipt", "order_edit", "presentment_currency",
     "square_return_order", "square_tender", "packages", "backorder", "never_scanned", "return_to_sender",
-    "placeholder_contact", "household_phone", "voided_label", "partial_fulfilment",
+    "placeholder_contact", "household_phone", "voided_label", "partial_fulfilment", "pay_in_store",
 )  # fmt: skip
 PLACEHOLDER_EMAILS = ("noemail@gmail.com", "none@none.com", "NoEmail@Yahoo.com", "declined@store.com")
 PLACEHOLDER_PHONES = ("0000000000", "(555) 555-5555", "111-111-1111", "000-000-0000")
@@ -114,6 +119,7 @@ VARIED_STORE_RETURNS = 0.3  # of the in-store sales, brought back to a counter
 VARIED_TWICE = 0.4  # of the in-store returns of two lines or more, in two visits (a line each)
 VARIED_TENDER_SHARE = 0.3  # of the other in-store card sales, paid with one of VARIED_TENDERS
 VARIED_TENDERS = ("BANK_ACCOUNT:COMPLETED", "BANK_ACCOUNT:PENDING", "BANK_ACCOUNT:FAILED", "SQUARE_ACCOUNT", "BUY_NOW_PAY_LATER")  # fmt: skip
+PAY_IN_STORE_FORGOTTEN = 3  # the first of every three collected by the initial clock was never marked paid
 VARIED_ORDER_PAGE = 10  # at most this many orders per SearchOrders page in the varied shape
 VARIED_STORE_PRICES = 0.35  # of the products, whose store price differs from the web price
 VARIED_RETURN_RATE = 0.3  # of the shipped orders: enough returns for every way of refunding them
@@ -353,9 +359,31 @@ class Generator(SystemIds, Draws):
         self.pickup_shelves = {
             (o.store.idx, p.idx) for o in self.out.orders if o.kind == "pickup" for p, _, _ in o.lines
         }
-        turn = 0
+        turn = paid_in_store = 0
+        # the first open pickup eligible and the first two collected always pay in store: one still to pay, one
+        # handed over never marked paid, one marked paid, in any world
+        awaiting_payment = False
         for o in self.out.orders:
             vary = set()
+            if (
+                o.channel == "web"
+                and o.kind == "pickup"
+                and o.breakdown != "payment_mismatch"
+                and o.cancel is None
+                and not o.refunds
+                and (
+                    self.random() < VARIED_SHARE / 2
+                    or (not awaiting_payment if self.open_pickup(o) else paid_in_store < 2)
+                )
+            ):
+                vary.add("pay_in_store")
+                awaiting_payment = awaiting_payment or self.open_pickup(o)
+                o.pay_in_store = True
+                o.marked_paid = o.collected
+                if o.collected is not None and o.collected <= self.now0:
+                    paid_in_store += 1
+                    if paid_in_store % PAY_IN_STORE_FORGOTTEN == 1:
+                        o.marked_paid = None  # handed over, the money taken, the order never marked paid
             if o.kind == "carry_out" and o.breakdown is None:
                 if self.random() < VARIED_STORE_RETURNS and self.store_returns(o):
                     vary.add("square_return_order")
@@ -383,10 +411,18 @@ class Generator(SystemIds, Draws):
                 for n in returns:
                     _, cents, lines, kind = o.refunds[n]
                     o.refunds[n] = (early + n * MINUTE, cents, lines, kind)
-            if self.editable(o) and (self.open_pickup(o) or self.random() < VARIED_SHARE):
+            if (
+                "pay_in_store" not in vary
+                and self.editable(o)
+                and (self.open_pickup(o) or self.random() < VARIED_SHARE)
+            ):
                 vary.add("order_edit")
                 self.edit_off(o)
-            if o.channel == "web" and (o.breakdown == "payment_mismatch" or self.random() < VARIED_SHARE / 2):
+            if (
+                o.channel == "web"
+                and "pay_in_store" not in vary
+                and (o.breakdown == "payment_mismatch" or self.random() < VARIED_SHARE / 2)
+            ):
                 vary.add("presentment_currency")
                 o.presentment = PRESENTMENT
             vary |= self.vary_parcels(o)
@@ -395,6 +431,7 @@ class Generator(SystemIds, Draws):
                 and len(o.shipments) == 1
                 and o.kind == "ship"
                 and o.shipments[0].created <= self.now0
+                and o.shipments[0].created - o.pack > 3 * MINUTE  # room for a label bought and voided between
                 and self.random() < VARIED_SHARE / 2
             ):
                 vary.add("voided_label")
@@ -548,10 +585,10 @@ class Generator(SystemIds, Draws):
         """``voided_label``: a first label bought after packing and voided before the live parcel's hand-over; its
         tracker says "label created" and nothing more."""
         live = o.shipments[0]
-        label = o.pack + self.u(MINUTE, live.created - o.pack)
+        label = o.pack + self.u(MINUTE, live.created - o.pack - MINUTE)
         scans = [(label, *live.scans[0][1:])]  # "Shipping label created", and never a scan again
         o.voided = Shipment(o, label, live.carrier, live.service, scans, live.est_delivery)
-        o.voided.voided = label + self.u(MINUTE, live.created - label)
+        o.voided.voided = label + self.u(MINUTE // 2, live.created - label)
         o.voided.lines = live.lines
 
     def late_backorder(self, o: Order) -> bool:

@@ -181,7 +181,7 @@ class Order:
         "so_id", "so_name", "out_picking", "ret_picking", "shopify_versions", "square_versions",
         "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at", "vary", "removed", "edited",
         "presentment", "sq_returns", "tender", "settle", "back_picking", "back_lines", "back_sched", "back_done",
-        "voided",
+        "voided", "pay_in_store", "marked_paid",
     )  # fmt: skip
 
     def __init__(self, idx, channel, kind):
@@ -241,6 +241,10 @@ class Order:
         # varied ``voided_label``: a label voided before the parcel left, replaced by the first parcel: a parcel the
         # carrier never scanned after the label (its ``voided`` says when), never one of ``shipments``
         self.voided: Shipment | None = None
+        # varied ``pay_in_store``: a pickup paid at the counter: the storefront records the payment pending at
+        # checkout, and a sale once the shop marks it paid (``marked_paid``: at collection; None, never)
+        self.pay_in_store = False
+        self.marked_paid: int | None = None
 
     def presented(self, cents: int) -> int:
         """``cents`` of the shop's money in the currency the customer shopped in (the same without one)."""
@@ -274,7 +278,10 @@ class Order:
         return sum(r[1] for r in self.refunds if r[0] <= now)
 
     def captured_at(self, now: int) -> int:
-        """Money taken by ``now``: a bank transfer (ACH) is taken only once it settled, and never if it failed."""
+        """Money taken by ``now``: a bank transfer (ACH) is taken only once it settled, and never if it failed; a
+        pickup paid in store once the shop marked it paid."""
+        if self.pay_in_store:
+            return self.captured if self.marked_paid is not None and self.marked_paid <= now else 0
         if self.settle is None:
             return self.captured
         t, outcome = self.settle

@@ -31,7 +31,9 @@ the five APIs with what really happened:
   backorder's parcel carry other lines).
 - ``payment_mismatch``: captured differs from the total, or refunded exceeds captured,
   or cancelled with money captured and nothing refunded. A bank transfer (ACH) is captured
-  once it settled COMPLETED: while PENDING, and for good once FAILED, nothing was taken.
+  once it settled COMPLETED: while PENDING, and for good once FAILED, nothing was taken. A pickup paid in
+  store (varied ``pay_in_store``) is captured once the shop marked it paid; until it is collected, the
+  money it owes is due at the counter, not out of line.
 
 Every age comparison is strict: "older than the threshold".
 
@@ -107,7 +109,7 @@ def order_flags(world, o: Order, now: int) -> list[str]:
         and now - o.ret_done > th["return_refund_seconds"]
         and not any(t <= now and kind == "return" for t, _, _, kind in o.refunds),
         "duplicate_shipment": duplicated(o, now),
-        "payment_mismatch": captured != o.total
+        "payment_mismatch": (captured != o.total and not (o.pay_in_store and not _by(o.collected, now)))
         or refunded > captured
         or (cancelled and captured > 0 and refunded == 0),
     }

@@ -19,6 +19,7 @@ from django.utils import timezone
 from integrations.models import Source
 
 from ..catalogue.lines import PRECEDENCE, order_lines
+from ..catalogue.money import how_paid, takings, to_pay_at_counter
 from ..models import (
     PICKUP_DONE,
     Flag,
@@ -223,6 +224,13 @@ class ChecklistRow:
     bins: list[str]  # where on this store's shelves (the ERP's sub-locations), if a system says
 
 
+def _to_pay(order: Order) -> dict:
+    """What the customer pays at the counter before handover (a "Pay in store" order), and how they chose to."""
+    m = takings(order.payments.all())
+    due = to_pay_at_counter(order, m)
+    return {"to_pay": due, "to_pay_how": how_paid(m.pending[0]) if due else ""}
+
+
 def pickup_checklist(*, order: Order, store: Store) -> dict:
     """The lines to prepare with on-hand at this store per system, each line's check, the handover if any."""
     lines = order_lines(order)
@@ -246,6 +254,7 @@ def pickup_checklist(*, order: Order, store: Store) -> dict:
     ]
     pickup = Pickup.objects.filter(order=order).select_related("started_by").first()
     return {
+        **_to_pay(order),
         "order": order,
         "store": store,
         "rows": rows,

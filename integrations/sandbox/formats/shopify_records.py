@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..catalog import CANCEL_REASONS, CARRIERS, SHIPPING, SHOP_TIMEZONE
+from ..catalog import CANCEL_REASONS, CARRIERS, PAY_IN_STORE_GATEWAY, SHIPPING, SHOP_TIMEZONE
 from ..model import SHOPIFY_SHIPMENT_STATUS, iso_local, iso_z, last_version
 
 CURRENCY = "USD"
@@ -249,16 +249,19 @@ def presentment_currency(o) -> str:
     return o.presentment[0] if o.presentment else CURRENCY
 
 
-def _transaction(o, ident: int, kind: str, cents: int, at: int, n: int, parent: int | None, shop=True) -> dict:
-    """``shop``: in the shop's money (embedded in a refund, or asked ``in_shop_currency``), else in the customer's."""
+def _transaction(
+    o, ident: int, kind: str, cents: int, at: int, n: int, parent: int | None, shop=True, status: str = "success"
+) -> dict:
+    """``shop``: in the shop's money (embedded in a refund, or asked ``in_shop_currency``), else in the customer's.
+    A pickup paid in store (varied ``pay_in_store``) goes through the shop's manual gateway, with no card."""
     brand = o.card[1] or "Visa"
-    return {
+    out = {
         "id": ident,
         "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{ident}",
         "order_id": o.shopify_id,
         "kind": kind,
         "gateway": "shopify_payments",
-        "status": "success",
+        "status": status,
         "message": None,
         "created_at": t(at),
         "processed_at": t(at),
@@ -274,13 +277,22 @@ def _transaction(o, ident: int, kind: str, cents: int, at: int, n: int, parent: 
             "credit_card_number": f"•••• •••• •••• {o.card[2] or '4242'}",
         },
     }
+    if o.pay_in_store:  # the shop's manual payment method: no card, no processor's authorisation
+        message = "Marked as paid" if status == "success" else "Pending the manual payment"
+        out.update(gateway=PAY_IN_STORE_GATEWAY, message=message, authorization=None, payment_details=None)
+    return out
 
 
 def transactions(o, now: int, shop: bool = True) -> list[dict]:
     """The sale; for an order edited after checkout (varied ``order_edit``), the authorisation of the first total
     and, once edited, the capture of the new one (Shopify captures what the edited order comes to). Then refunds.
-    ``shop``: in the shop's money (``in_shop_currency=true``), else in the money the customer shopped in."""
-    if o.edited is None:
+    ``shop``: in the shop's money (``in_shop_currency=true``), else in the money the customer shopped in. A pickup
+    paid in store (varied ``pay_in_store``): its sale pending from checkout, and the sale that marked it paid."""
+    if o.pay_in_store:
+        out = [_transaction(o, o.txn_ids[0], "sale", o.captured, o.placed, 1, None, shop, status="pending")]
+        if o.marked_paid is not None and o.marked_paid <= now:
+            out.append(_transaction(o, o.txn_ids[1], "sale", o.captured, o.marked_paid, 2, None, shop))
+    elif o.edited is None:
         out = [_transaction(o, o.txn_ids[0], "sale", o.captured, o.placed, 1, None, shop)]
     else:
         first = o.captured + sum(price * q for _, q, price in o.removed)
@@ -385,6 +397,8 @@ def render_order(world, o, now: int, updated: int) -> dict:
         financial = "partially_refunded"
     elif edit_cents(o, now):
         financial = "authorized"
+    elif o.pay_in_store and o.captured_at(now) == 0:
+        financial = "pending"
     elif o.captured < o.total:
         financial = "partially_paid"
     else:
@@ -429,9 +443,9 @@ def render_order(world, o, now: int, updated: int) -> dict:
         "total_discounts": "0.00",
         "total_tax": "0.00",
         "taxes_included": True,
-        "total_outstanding": money(max(0, o.total - o.captured)),
+        "total_outstanding": money(max(0, o.total - o.captured_at(now))),
         "current_total_price": money(max(0, total - refunded)),
-        "payment_gateway_names": ["shopify_payments"],
+        "payment_gateway_names": [PAY_IN_STORE_GATEWAY if o.pay_in_store else "shopify_payments"],
         "tags": "",
         "note": None,
         "note_attributes": notes,

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
-from ...catalogue.money import REFUNDED, TAKEN
+from ...catalogue.money import AWAITING_COLLECTION, PENDING, REFUNDED, TAKEN
 from ...models import Lifecycle, OrderLine, OrderRecord, Payment, Picking, PickingLine, Return
 from .common import Finding, age, iso, names, of_orders, orders_in, when
 
@@ -100,10 +100,11 @@ def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -
     """
     orders = orders_in(order_ids).filter(origin_source__kind__in=[Source.Kind.STOREFRONT, Source.Kind.POS])
     facts = {
-        pk: {"id": pk, "number": number, "total": total, "currency": currency, "cancelled": cancelled}
-        for pk, number, total, currency, cancelled in orders.annotate(
-            cancelled=Case(When(_cancelled(), then=Value(True)), default=Value(False), output_field=BooleanField())
-        ).values_list("id", "number", "total", "currency", "cancelled")
+        pk: {"id": pk, "number": number, "total": total, "currency": currency, "cancelled": cancelled, "due_at": due}
+        for pk, number, total, currency, cancelled, due in orders.annotate(
+            cancelled=Case(When(_cancelled(), then=Value(True)), default=Value(False), output_field=BooleanField()),
+            due_at_counter=Case(When(AWAITING_COLLECTION, then=Value(True)), default=Value(False)),
+        ).values_list("id", "number", "total", "currency", "cancelled", "due_at_counter")
     }
     if not facts:
         return {}
@@ -115,13 +116,14 @@ def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -
     )
     found = {}
     for pk, row in facts.items():
-        sales, captured, refunded, systems = sums.get(pk, (0, Decimal(0), Decimal(0), set()))
+        sales, captured, refunded, pending, systems = sums.get(pk, (0, Decimal(0), Decimal(0), Decimal(0), set()))
         status = financial.get(pk, "") or ""
         if not sales and status.split("/")[0] in STOREFRONT_PAID_IN_FULL:
             captured = row["total"]
         row = {**row, "captured": captured, "refunded": refunded, "financial": status}
         row["underpaid"] = not sales and status.startswith("partially_paid/")
-        wrong = (
+        to_pay_at_counter = row["due_at"] and not row["cancelled"] and captured < row["total"] <= captured + pending
+        wrong = not to_pay_at_counter and (
             (captured != row["total"] and not (row["cancelled"] and captured == 0))  # cancelled before any capture
             or row["underpaid"]
             or refunded > captured
@@ -136,24 +138,36 @@ def _cancelled() -> Q:
     return Q(cancelled_at__isnull=False) | Q(status=Lifecycle.CANCELLED)
 
 
-def _payment_sums(order_ids) -> dict[int, tuple[int, Decimal, Decimal, set[str]]]:
-    """``{order_id: (sales, captured, refunded, systems)}`` from the successful payments, one grouped query."""
+def _payment_sums(order_ids) -> dict[int, tuple[int, Decimal, Decimal, Decimal, set[str]]]:
+    """``{order_id: (sales, captured, refunded, pending, systems)}``, one grouped query: the systems are those with
+    a successful payment; pending is what sales and captures still pending add up to."""
     rows = (
         of_orders(Payment.objects, order_ids)
-        .filter(status=Payment.Status.SUCCESS)
+        .filter(Q(status=Payment.Status.SUCCESS) | PENDING)
         .values("order_id", "source__name")
         .annotate(
+            succeeded=Count("id", filter=Q(status=Payment.Status.SUCCESS)),
             sales=Count("id", filter=TAKEN),
             captured=Coalesce(Sum("amount", filter=TAKEN), ZERO),
             refunded=Coalesce(Sum("amount", filter=REFUNDED), ZERO),
+            pending=Coalesce(Sum("amount", filter=PENDING), ZERO),
         )
         .order_by()
     )
-    sums: dict[int, tuple[int, Decimal, Decimal, set[str]]] = {}
+    sums: dict[int, tuple[int, Decimal, Decimal, Decimal, set[str]]] = {}
     for row in rows:
-        sales, captured, refunded, systems = sums.get(row["order_id"], (0, Decimal(0), Decimal(0), set()))
-        systems.add(row["source__name"])
-        sums[row["order_id"]] = (sales + row["sales"], captured + row["captured"], refunded + row["refunded"], systems)
+        sales, captured, refunded, pending, systems = sums.get(
+            row["order_id"], (0, Decimal(0), Decimal(0), Decimal(0), set())
+        )
+        if row["succeeded"]:
+            systems.add(row["source__name"])
+        sums[row["order_id"]] = (
+            sales + row["sales"],
+            captured + row["captured"],
+            refunded + row["refunded"],
+            pending + row["pending"],
+            systems,
+        )
     return sums
 
 

@@ -510,3 +510,34 @@ def test_a_partly_fulfilled_order_waits_in_an_erp_backorder_and_is_not_delivered
         assert not {i["sku"] for f in order["fulfillments"] for i in f["line_items"]} & set(skus)
         assert o.shipments[0].scans[-1][1] == "delivered"
         assert truth[o.number]["status"] != "delivered" and truth[o.number]["flags"] == ["promise_missed"]
+
+
+def test_a_pickup_paid_in_store_is_pending_until_marked_paid_and_a_mismatch_only_once_handed_over_unpaid(varied):
+    """``pay_in_store``: the sale pending from checkout stays in the history; marking the order paid adds a sale of
+    what was outstanding. Truth: owed at the counter before collection, out of line once handed over unpaid."""
+    page = served(varied, shopify, "GET", "/admin/api/2025-07/orders.json", query={"status": "any", "limit": 250}, headers={"X-Shopify-Access-Token": "shpat_sandbox"})  # fmt: skip
+    served_orders = {o["name"]: o for o in json.loads(page)["orders"]}
+    truth = {o["number"]: o for o in varied.truth()["orders"]}
+    now = varied.now
+    paid = [o for o in varied.orders if o.pay_in_store and o.marked_paid is not None and o.marked_paid <= now]
+    forgotten = [
+        o
+        for o in varied.orders
+        if o.pay_in_store and o.marked_paid is None and o.collected is not None and o.collected <= now
+    ]
+    awaiting = [o for o in varied.orders if o.pay_in_store and (o.collected is None or o.collected > now)]
+    assert (len(paid) >= 1, len(forgotten) >= 1, len(awaiting) >= 1) == (True, True, True)
+    for o in paid + forgotten + awaiting:
+        order = served_orders[o.number]
+        listed = served(varied, shopify, "GET", f"/admin/api/2025-07/orders/{o.shopify_id}/transactions.json", query={"in_shop_currency": "true"}, headers={"X-Shopify-Access-Token": "shpat_sandbox"})  # fmt: skip
+        sales = [(t["kind"], t["status"], t["gateway"], t["amount"]) for t in json.loads(listed)["transactions"]]
+        total = f"{o.total / 100:.2f}"
+        pending = ("sale", "pending", "Pay in store", total)
+        assert order["payment_gateway_names"] == ["Pay in store"]
+        if o in paid:
+            assert sales == [pending, ("sale", "success", "Pay in store", total)]
+            assert (order["financial_status"], order["total_outstanding"]) == ("paid", "0.00")
+        else:
+            assert sales == [pending]
+            assert (order["financial_status"], order["total_outstanding"]) == ("pending", total)
+        assert ("payment_mismatch" in truth[o.number]["flags"]) == (o in forgotten)

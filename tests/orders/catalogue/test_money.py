@@ -118,3 +118,66 @@ def test_a_storefront_manual_payment_awaiting_the_money_names_its_gateway_as_the
     ingest(source=shop, records=[map_shopify_order(payload)], synced_at=timezone.now())
 
     assert charged(Order.objects.get()) == "$199.00 payment pending since Wed 2 Apr (Bank Deposit): not received yet."
+
+
+PAY_IN_STORE = {"id": 9002, "kind": "sale", "status": "pending", "amount": "199.00", "currency": "USD",
+                "gateway": "Pay in store", "processed_at": "2025-04-02T11:00:00-05:00"}  # fmt: skip
+MARKED_PAID = {**PAY_IN_STORE, "id": 9003, "status": "success", "processed_at": "2025-04-05T16:20:00-05:00"}
+
+
+def pay_in_store(db, *transactions, collected: bool = False) -> Order:
+    """A web order to collect at the store, paid for at the counter with the shop's manual "Pay in store"
+    (Shopify records the sale pending at checkout; marking it paid adds a sale and leaves that one pending)."""
+    shop = SourceFactory(name="shopify", kind="storefront", adapter="shopify")
+    payload = shopify_paid_order(
+        financial_status="paid" if any(t["status"] == "success" for t in transactions) else "pending",
+        fulfillment_status="fulfilled" if collected else None,
+        transactions=list(transactions),
+        location_id=655441491,
+    )
+    payload["shipping_lines"][0]["code"] = "pickup"
+    ingest(source=shop, records=[map_shopify_order(payload)], synced_at=timezone.now())
+    return Order.objects.get()
+
+
+def test_a_pickup_paid_in_store_is_due_at_the_counter_not_out_of_line(db):
+    order = pay_in_store(db, PAY_IN_STORE)
+
+    assert (order.fulfilment, order.status) == (Order.Fulfilment.PICKUP, "placed")
+    assert charged(order) == (
+        "$199.00 payment pending since Wed 2 Apr (Pay in store): not received yet, due before it is handed over."
+    )
+    assert mismatch(order) == {}
+
+
+def test_a_pickup_marked_paid_was_paid_once_though_its_checkout_sale_still_says_pending(db):
+    order = pay_in_store(db, PAY_IN_STORE, MARKED_PAID)
+
+    assert charged(order) == "Paid $199.00 on Sat 5 Apr (Pay in store)."
+    assert order_pane(order)["refundable"] == Decimal("199.00")
+    assert mismatch(order) == {}
+
+
+def test_a_pickup_handed_over_without_being_marked_paid_is_a_payment_mismatch(db):
+    order = pay_in_store(db, PAY_IN_STORE, collected=True)
+
+    assert order.status == "collected"
+    assert charged(order) == "$199.00 payment pending since Wed 2 Apr (Pay in store): not received yet."
+    assert mismatch(order)[order.pk].detail == (
+        f"order {order.number}: total 199.00 USD but 0 captured (the storefront says pending)"
+    )
+
+
+def test_a_shipped_order_awaiting_a_bank_deposit_is_still_out_of_line(db):
+    """Only a pickup not collected yet is paid at the counter: money owed on an order to ship is a mismatch."""
+    shop = SourceFactory(name="shopify", kind="storefront", adapter="shopify")
+    bank = {**PAY_IN_STORE, "gateway": "Bank Deposit"}
+    ingest(
+        source=shop,
+        records=[map_shopify_order(shopify_paid_order(financial_status="pending", transactions=[bank]))],
+        synced_at=timezone.now(),
+    )
+    order = Order.objects.get()
+
+    assert order.fulfilment == Order.Fulfilment.SHIP
+    assert list(mismatch(order)) == [order.pk]

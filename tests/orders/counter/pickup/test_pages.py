@@ -24,13 +24,14 @@ from orders.models import (
     Lifecycle,
     Order,
     OrderRecord,
+    Payment,
     Pickup,
     PickupLine,
     PickupPush,
     Store,
     TimelineEvent,
 )
-from tests.factories import LineFactory, OrderFactory, agent, clerk_of
+from tests.factories import LineFactory, OrderFactory, PaymentFactory, agent, clerk_of
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -75,6 +76,25 @@ def test_the_order_page_checks_a_line_by_htmx_and_hands_over_without_javascript(
     assert "Picked" in checked.content.decode() and 'class="status stage-ready"' in checked.content.decode()
     assert wrong.status_code == 422 and "identity not confirmed" in wrong.content.decode()
     assert handed.status_code == 302 and Handover.objects.get().collected_by == "Zoë Müller"
+
+
+def test_a_pickup_paid_in_store_asks_the_clerk_for_the_money_until_the_shop_marks_it_paid(client, scene):
+    """Shopify's "Pay in store": a sale pending from checkout; marking the order paid adds a sale, the pending one
+    stays in its history. The counter asks for the money once, never after it was taken."""
+    client.force_login(clerk_of(scene.downtown, "dana.downtown"))
+    url = reverse("pickup_order", args=["downtown", scene.web_order.pk])
+    checkout = {"order": scene.web_order, "source": scene.sources["shopify"], "gateway": "Pay in store"}
+    scene.web_order.payments.all().delete()  # the scene's order was paid by card at checkout
+    PaymentFactory(**checkout, external_id="t1", amount=129.5, status=Payment.Status.PENDING)
+
+    waiting = client.get(url).content.decode()
+    PaymentFactory(**checkout, external_id="t2", amount=129.5, status=Payment.Status.SUCCESS)
+    paid = client.get(url).content.decode()
+
+    assert (
+        "<strong>To pay before handover: $129.50</strong> (Pay in store). Nothing has been taken for it yet." in waiting
+    )
+    assert "To pay" not in paid
 
 
 def test_a_clerk_lands_on_their_stores_board(client, scene):
