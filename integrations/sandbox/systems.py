@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import insort
 
+from .formats.shopify_records import REFUND_BASE
 from .model import DAY, SHOPIFY_SHIPMENT_STATUS, Bin, Move, Picking, Stock, distinct_sorted
 
 AISLES = "ABCDEFGH"
@@ -37,7 +38,7 @@ class SystemIds:
                 line_id += 100 + self.u(0, 50)
                 base = 6_300_000_000_000 + idx * 1000 + self.u(0, 500)
                 o.txn_ids = (base, base + 1)
-                o.refund_ids = [(1_050_000_000_000 + idx * 1000 + n * 10, base + 2 + n) for n in range(len(o.refunds))]
+                o.refund_ids = [(REFUND_BASE + idx * 1000 + n * 10, base + 2 + n) for n in range(len(o.refunds))]
             if o.channel == "store" or o.sq is not None:
                 o.square_id = self.token(27) + "B"
                 stem = self.token(19)

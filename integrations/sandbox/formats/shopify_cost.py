@@ -103,7 +103,9 @@ class QueryCost:
             if isinstance(node, FieldNode) and node.name.value == "nodes":
                 return self._objects(node.selection_set, size, _value(data, node))
             if isinstance(node, FieldNode) and node.name.value == "edges":
-                inner = next(n for n in node.selection_set.selections if isinstance(n, FieldNode))
+                inner = next(  # the edge's node (beside it, a scalar cursor costs nothing)
+                    n for n in node.selection_set.selections if isinstance(n, FieldNode) and n.name.value == "node"
+                )
                 edges = _value(data, node)
                 if edges is not ASKED:
                     edges = [_value(edge, inner) for edge in edges or ()]

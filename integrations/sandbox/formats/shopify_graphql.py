@@ -1,17 +1,20 @@
 """Shopify GraphQL Admin API 2025-07: ``POST /admin/api/<version>/graphql.json``.
 
-The sandbox is no GraphQL engine: it recognises the documents a Shopify client sends
-for what the sandbox has (``orders``, ``customers``, ``locations``, ``order(id:)``,
-``nodes(ids:)`` of orders, a bulk query of ``orders`` (held to Shopify's bulk limits), and
-the mutations ``fulfillmentOrderLineItemsPreparedForPickup`` and ``fulfillmentCreate``) by
-their root field, reads their variables, and answers every field the OmniDesk adapter
-selects, in Shopify's shapes: global ids (``gid://shopify/Order/…``), ``MoneyBag``
-(``shopMoney``), connections with ``nodes`` and ``pageInfo``, upper-case enums, UTC
-times. Nodes are the REST resources of ``shopify_records`` restated, so both APIs show
-one world. A document it does not recognise is answered with a GraphQL error. Nested
-connections and lists are answered whole whatever their ``first`` (without a nested
-``pageInfo``): what a client reads after a nested page that did not hold everything is
-tested against recorded answers (tests/integrations/adapters/test_shopify_graphql.py), not here.
+The sandbox is no GraphQL engine: it parses a document (``graphql-core``) and answers it by its
+root field, for what the sandbox has (``orders``, ``customers``, ``locations``, ``order(id:)``,
+``nodes(ids:)`` of orders, an order's ``fulfillment(id:)``, ``refund(id:)`` and
+``fulfillmentOrder(id:)``, a bulk query of ``orders`` (held to Shopify's bulk limits), and the
+mutations ``fulfillmentOrderLineItemsPreparedForPickup`` and ``fulfillmentCreate``), reads its
+variables, and answers every field the OmniDesk adapter selects, in Shopify's shapes: global ids
+(``gid://shopify/Order/…``), ``MoneyBag`` (``shopMoney``), connections with ``nodes`` and
+``pageInfo``, upper-case enums, UTC times. Nodes are the REST resources of ``shopify_records``
+restated, so both APIs show one world. A document it does not recognise is answered with a
+GraphQL error; an id it does not have with null. Nested connections and sized lists are cut to
+the sizes the document asks for (:mod:`.shopify_paging`): ``first``/``after`` (or
+``last``/``before``) with a ``pageInfo`` and opaque, stable cursors; a list such as
+``fulfillments(first:)`` to its first items. So a client that asks for less than an order holds
+gets less, and must page on as it would on Shopify. A bulk operation's file holds every node
+whole, as Shopify's bulk ignores sizes.
 
 Search: ``query: "updated_at:>='ISO'"`` (or ``>``); orders of every status are listed,
 as GraphQL does. ``sortKey: UPDATED_AT``; the ``endCursor`` encodes the filter and the
@@ -49,16 +52,18 @@ from ..streams import decode_token, encode_token
 from . import Request, Response, VendorError, corrupt, dumps, reply
 from .shopify_cost import MAX_QUERY_COST, MUTATION_COST, QueryCost
 from .shopify_nodes import customer, gid, location, order
+from .shopify_paging import Paging
+from .shopify_records import COUNTER_FULFILMENT_BASE, FULFILLMENT_ORDER_BASE, PICKUP_FULFILMENT_BASE, REFUND_BASE
 
 logger = logging.getLogger(__name__)
 
-NODE_COST = {"orders": 3, "customers": 1, "locations": 1, "order": 3, "nodes": 3}
+NODE_COST = {"orders": 3, "customers": 1, "locations": 1, "order": 3, "nodes": 3, "fulfillment": 1, "refund": 1,
+             "fulfillmentOrder": 1}  # fmt: skip
 COST_RULES = ("sandbox", "shopify")
-ROOT = re.compile(
-    r"\b(?P<field>bulkOperationRunQuery|fulfillmentOrderLineItemsPreparedForPickup|fulfillmentCreate"
-    r"|orders|customers|locations|order|nodes)\s*\("
-    r"|\b(?P<bare>currentBulkOperation|locations)\b"
-)
+ROOTS = frozenset({
+    "orders", "customers", "locations", "order", "nodes", "fulfillment", "refund", "fulfillmentOrder",
+    "bulkOperationRunQuery", "currentBulkOperation", "fulfillmentOrderLineItemsPreparedForPickup", "fulfillmentCreate",
+})  # fmt: skip
 SEARCH = re.compile(r"updated_at:(?P<op>>=|>)\s*'?(?P<value>[^'\s]+)'?")
 FULFILLMENT_DISPLAY = {None: "FULFILLED"}
 
@@ -121,10 +126,16 @@ def handle_graphql(world, req: Request, render) -> Response:
         return reply(
             {"errors": [{"message": "Bad Request: a JSON body with 'query' and 'variables' is required"}]}, 400
         )
-    match = ROOT.search(document.split("fragment", 1)[0])
-    if match is None:
-        return _error("the sandbox answers orders, customers, locations, order and the pickup mutations only")
-    field = match["field"] or match["bare"]
+    try:
+        paging = Paging(document, variables)
+    except GraphQLError as exc:
+        return _error(exc.message)
+    field = paging.root
+    if field not in ROOTS:
+        return _error(
+            "the sandbox answers orders, customers, locations, order, nodes, fulfillment, refund, fulfillmentOrder,"
+            " the bulk operation and the pickup mutations only"
+        )
     try:
         first = _first(variables, field)
     except VendorError as exc:
@@ -146,7 +157,8 @@ def handle_graphql(world, req: Request, render) -> Response:
     answer: dict[str, Any] = {}
 
     def run() -> int:
-        answer["data"] = _run(world, field, variables, render, f"{req.origin}{req.prefix}")
+        data = _run(world, field, variables, render, f"{req.origin}{req.prefix}")
+        answer["data"] = data if "errors" in data else paging.shaped(data)  # nested pages, as Shopify cuts them
         return actual(answer["data"])
 
     try:
@@ -185,7 +197,7 @@ def _first(variables: dict, field: str) -> int:
             message = "Variable $ids of type [ID!]! was provided invalid value (at most 250 ids)"
             raise VendorError(200, {"errors": [{"message": message}]})
         return max(1, len(ids))
-    return {"locations": 250, "order": 1}.get(field, 0)
+    return {"locations": 250, "order": 1, "fulfillment": 1, "refund": 1, "fulfillmentOrder": 1}.get(field, 0)
 
 
 def _actual(field: str, data: dict) -> int:
@@ -193,7 +205,9 @@ def _actual(field: str, data: dict) -> int:
         return 1 + len((data.get(field) or {}).get("nodes") or []) * NODE_COST[field]
     if field == "nodes":
         return 1 + sum(node is not None for node in data.get("nodes") or []) * NODE_COST["nodes"]
-    return 1 + NODE_COST["order"] if field == "order" else MUTATION_COST
+    if field in ("order", "fulfillment", "refund", "fulfillmentOrder"):
+        return 1 + NODE_COST[field] if data.get(field) is not None else 1
+    return MUTATION_COST
 
 
 def _run(world, field: str, variables: dict, render, origin: str) -> dict:
@@ -206,6 +220,8 @@ def _run(world, field: str, variables: dict, render, origin: str) -> dict:
         return {"order": _order_by_id(world, variables.get("id"), render)}
     if field == "nodes":
         return {"nodes": [_order_node(world, ident, render) for ident in variables.get("ids") or []]}
+    if field in OWNED:
+        return {field: _owned(world, field, variables.get("id"), render)}
     if field == "bulkOperationRunQuery":
         return {"bulkOperationRunQuery": bulk_run(world, render, variables.get("query"))}
     if field == "currentBulkOperation":
@@ -271,6 +287,39 @@ def _order_by_id(world, ident: Any, render) -> dict | None:
         return None
     rest = render.resource(world, "orders", stream, i, stream.updated_at(i, now))
     return order(world, stream.objects[i], rest, now)
+
+
+# An order's fulfilment, refund or fulfillment order by its own id: the order it belongs to (None: no such one),
+# found from the id as the generator and the renderers number them (shopify_records, systems.SystemIds).
+OWNED = {"fulfillment": "fulfillments", "refund": "refunds", "fulfillmentOrder": "fulfillmentOrders"}
+
+
+def _owner(world, field: str, number: int):
+    orders = world.orders
+    if field == "refund":
+        n = (number - REFUND_BASE) // 1000
+        return orders[n] if 0 <= n < len(orders) else None
+    if field == "fulfillmentOrder":
+        n = number - FULFILLMENT_ORDER_BASE
+        return orders[n] if 0 <= n < len(orders) else None
+    for base in (PICKUP_FULFILMENT_BASE, COUNTER_FULFILMENT_BASE):  # a pickup's, the counter's: + the order's index
+        if 0 <= number - base < len(orders):
+            return orders[number - base]
+    return next((parcel.order for parcel in world.shipments if parcel.fulfillment_id == number), None)
+
+
+def _owned(world, field: str, ident: Any, render) -> dict | None:
+    """``fulfillment(id:)``, ``refund(id:)``, ``fulfillmentOrder(id:)``: the node as its order shows it now, or None."""
+    kind, _, tail = str(ident or "").removeprefix("gid://shopify/").partition("/")
+    if kind != field[0].upper() + field[1:] or not tail.isdigit():
+        return None
+    o = _owner(world, field, int(tail))
+    if o is None or o.channel != "web":
+        return None
+    node = _order_by_id(world, gid("Order", o.shopify_id), render)
+    held = (node or {}).get(OWNED[field])
+    items = held.get("nodes") if isinstance(held, dict) else held
+    return next((item for item in items or () if item.get("id") == ident), None)
 
 
 # -- bulk operations ------------------------------------------------------------------------------

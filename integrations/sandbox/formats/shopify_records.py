@@ -140,7 +140,7 @@ def _voided_fulfilment(world, o, now: int) -> dict:
 
 def _pickup_fulfilment(o, now: int) -> dict:
     collected = o.collected is not None and o.collected <= now
-    ident = 4_800_000_000_000 + o.idx
+    ident = PICKUP_FULFILMENT_BASE + o.idx
     return {
         "id": ident,
         "order_id": o.shopify_id,
@@ -161,6 +161,8 @@ def _pickup_fulfilment(o, now: int) -> dict:
 
 
 FULFILLMENT_ORDER_BASE = 4_900_000_000_000
+PICKUP_FULFILMENT_BASE = 4_800_000_000_000  # + the order's index
+REFUND_BASE = 1_050_000_000_000  # + 1,000 × the order's index + 10 × the refund's (systems.SystemIds.number_orders)
 COUNTER_FULFILMENT_BASE = 4_810_000_000_000
 
 
