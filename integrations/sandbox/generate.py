@@ -102,11 +102,16 @@ SHAPES = ("standard", "varied")
 #   (:data:`~.catalog.PAY_IN_STORE_GATEWAY`): a ``sale`` ``pending`` from checkout (``financial_status`` pending), and once
 #   the shop marks it paid at collection a second ``sale``, ``success``, of the amount outstanding, the pending one
 #   left in the history as it was (Shopify's ``orderMarkAsPaid``). The first of every three collected by the
-#   initial clock was never marked paid: handed over with nothing taken, a ``payment_mismatch``; before collection, none is.
+#   initial clock was never marked paid: handed over with nothing taken, a ``payment_mismatch``; before collection, none is;
+# - ``wholesale``: a business customer's order (:data:`WHOLESALE_LINES` lines, each by the case) that no Shopify query
+#   at sizes holding a usual order reads whole: it leaves in :data:`WHOLESALE_PARCELS` parcels of a dozen lines or so,
+#   a fulfilment each, and a dozen of its lines come back in one return that the shop refunds in
+#   :data:`WHOLESALE_REFUNDS` refunds as it inspects the cartons, the first of four lines. A few per world
+#   (:data:`WHOLESALE_EVERY`), drawn from their own random stream so every other order stays as it was.
 VARIATIONS = (
     "erp_promise", "refund_no_restock", "refund_before_receipt", "order_edit", "presentment_currency",
     "square_return_order", "square_tender", "packages", "backorder", "never_scanned", "return_to_sender",
-    "placeholder_contact", "household_phone", "voided_label", "partial_fulfilment", "pay_in_store",
+    "placeholder_contact", "household_phone", "voided_label", "partial_fulfilment", "pay_in_store", "wholesale",
 )  # fmt: skip
 PLACEHOLDER_EMAILS = ("noemail@gmail.com", "none@none.com", "NoEmail@Yahoo.com", "declined@store.com")
 PLACEHOLDER_PHONES = ("0000000000", "(555) 555-5555", "111-111-1111", "000-000-0000")
@@ -124,6 +129,11 @@ VARIED_ORDER_PAGE = 10  # at most this many orders per SearchOrders page in the 
 VARIED_STORE_PRICES = 0.35  # of the products, whose store price differs from the web price
 VARIED_RETURN_RATE = 0.3  # of the shipped orders: enough returns for every way of refunding them
 VARIED_PARCELS = 0.5  # of the plain shipped orders (delivered before the promise, no return): packages, backorder, ...
+WHOLESALE_EVERY = 700  # one wholesale order per this many orders of the world, at least one
+WHOLESALE_LINES = (60, 72)  # lines, at least and at most
+WHOLESALE_CASES = (6, 12, 12, 24, 24, 36)  # the quantity of a line, in units of a case
+WHOLESALE_PARCELS = (5, 6)
+WHOLESALE_REFUNDS = (4, 2, 2, 2, 2)  # the returned lines each refund gives the money back for
 PARCEL_TURNS = ("packages", "backorder", "return_to_sender", "packages", "backorder", "return_to_sender_again")
 
 
@@ -158,6 +168,7 @@ def ascii_slug(text: str) -> str:
 class Generator(SystemIds, Draws):
     def __init__(self, size: int, seed: int, now0: int, rates: dict[str, float], shape: str = "standard"):
         self.size, self.now0, self.rates, self.shape = size, now0, rates, shape
+        self.seed = seed
         self.rng = random.Random(seed)
         self.random = self.rng.random
         self.out = Built()
@@ -437,6 +448,42 @@ class Generator(SystemIds, Draws):
                 vary.add("voided_label")
                 self.void_label(o)
             o.vary = frozenset(vary)
+        self.wholesale()
+
+    def wholesale(self) -> None:
+        """``wholesale``: a few plain shipped orders (the ERP may hold their promise), delivered well before the initial
+        clock, become a business customer's, their return (in place of any planned) refunded by then. Their draws come from a stream of their own: the rest of the world is unchanged."""
+        rng = random.Random(f"wholesale:{self.seed}")
+        planner = Planner(rng, self.now0, self.warehouse, self.destination)
+        pool = [
+            o for o in self.out.orders
+            if o.kind == "ship" and o.shipping_code == "standard" and not o.guest and o.breakdown is None
+            and o.cancel is None and o.vary <= {"erp_promise"} and o.voided is None
+            and len(o.shipments) == 1 and (o.arrived_at() or self.now0) < self.now0 - 16 * DAY
+        ]  # fmt: skip
+        for o in sorted(rng.sample(pool, min(len(pool), max(1, self.size // WHOLESALE_EVERY))), key=lambda o: o.idx):
+            o.lines = [
+                (p, rng.choice(WHOLESALE_CASES), p.web_cents)
+                for p in rng.sample(self.small, rng.randint(*WHOLESALE_LINES))
+            ]
+            o.total = o.captured = sum(price * q for _, q, price in o.lines) + o.shipping_cents
+            count = rng.randint(*WHOLESALE_PARCELS)
+            first = o.shipments[0]
+            for k in range(count):  # every parcel handed over together, a dozen lines or so each
+                parcel = first if k == 0 else planner._parcel(o, first.created, rng.randint(0, 1))
+                parcel.lines = tuple(range(k * len(o.lines) // count, (k + 1) * len(o.lines) // count))
+                if k:
+                    o.shipments.append(parcel)
+            o.ret_request = o.arrived_at() + planner.u(DAY, 3 * DAY)  # its own return, in place of any planned
+            o.ret_done = o.ret_request + planner.u(2 * DAY, 4 * DAY)
+            returned = sorted(rng.sample(range(len(o.lines)), sum(WHOLESALE_REFUNDS)))
+            o.ret_lines = [(n, o.lines[n][1]) for n in returned]
+            at, start, o.refunds = o.ret_done, 0, []
+            for size in WHOLESALE_REFUNDS:  # refunded as the cartons are inspected, all within three days
+                at += planner.u(HOUR, 12 * HOUR)
+                lines, start = o.ret_lines[start : start + size], start + size
+                o.refunds.append((at, sum(o.lines[n][2] * q for n, q in lines), lines, "return"))
+            o.vary = o.vary | {"wholesale"}
 
     def editable(self, o: Order) -> bool:
         """A web order to ship or pick up, entered in the ERP more than two minutes after it was placed, normal (or a

@@ -35,7 +35,7 @@ class SystemIds:
                 o.number = f"#{1001 + web}"
                 web += 1
                 o.line_ids = [line_id + n * 7 for n in range(len(o.lines) + len(o.removed))]
-                line_id += 100 + self.u(0, 50)
+                line_id += max(100, 7 * len(o.line_ids)) + self.u(0, 50)  # a wholesale order's many lines too
                 base = 6_300_000_000_000 + idx * 1000 + self.u(0, 500)
                 o.txn_ids = (base, base + 1)
                 o.refund_ids = [(REFUND_BASE + idx * 1000 + n * 10, base + 2 + n) for n in range(len(o.refunds))]

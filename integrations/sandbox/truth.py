@@ -235,6 +235,9 @@ def build_truth(world, now: int) -> dict:
             "systems": order_systems(o, now),
             "parcels": [p.tracker_id for p in o.shipments if p.created <= now],
             "flags": order_flags(world, o, now),
+            "lines": len(o.lines),
+            "units": sum(q for _, q, _ in o.lines),
+            "refunds": sum(1 for r in o.refunds if r[0] <= now),
             "refunded_cents": o.refunded_cents(now),
             "returned_skus": returned_skus(o, now),
         })  # fmt: skip

@@ -9,6 +9,9 @@ from decimal import Decimal
 import pytest
 import requests
 
+from integrations.adapters import adapter_for
+from integrations.adapters.shopify_graphql import LIST_SIZES, ORDER_QUERY, GraphQLTransport
+from integrations.adapters.shopify_orders import AGAIN, MORE
 from integrations.models import RawRecord, Source, SyncRun
 from integrations.sandbox.formats.shopify_records import money
 from integrations.services import source_upsert
@@ -131,6 +134,26 @@ def test_the_varied_shapes_land_alike_over_rest_paged_graphql_and_bulk_and_lines
         )
         assert set(taken.values_list("order__number", "amount")) == charged, source.name
         assert set(taken.values_list("currency", flat=True)) == {"USD"}
+    # a wholesale order (more lines, parcels, refunds and transactions than a query at usual sizes holds; a parcel
+    # and a refund with more lines than their first page) lands whole, read over GraphQL by paging on
+    truth = {o["number"]: o for o in world.truth()["orders"]}
+    big = [o for o in web if "wholesale" in o.vary]
+    assert len(big) == 1
+    for source in (rest, paged, bulk):
+        for o in big:
+            expected = truth[o.number]
+            lines = OrderLine.objects.filter(source=source, order__number=o.number)
+            assert (lines.count(), sum(lines.values_list("quantity", flat=True))) == (
+                expected["lines"],
+                expected["units"],
+            ), source.name
+            shipped = Shipment.objects.filter(source=source, order__number=o.number)
+            assert sorted(shipped.values_list("tracking_number", flat=True)) == sorted(p.code for p in o.shipments)
+            assert shipped.count() == len(expected["parcels"]), source.name
+            payments = Payment.objects.filter(source=source, order__number=o.number)
+            refunds = payments.filter(kind="refund")
+            assert (payments.count(), refunds.count()) == (1 + expected["refunds"], expected["refunds"]), source.name
+            assert sum(refunds.values_list("amount", flat=True)) == Decimal(expected["refunded_cents"]) / 100
 
 
 def test_rest_transactions_are_in_the_customer_s_currency_unless_asked_in_the_shop_s(varied):
@@ -143,6 +166,63 @@ def test_rest_transactions_are_in_the_customer_s_currency_unless_asked_in_the_sh
 
     assert (shown["currency"], shown["amount"]) == ("CAD", money(o.presented(o.captured)))
     assert (shop["currency"], shop["amount"]) == ("USD", money(o.captured))
+
+
+@pytest.mark.django_db
+def test_a_wholesale_order_is_read_whole_over_graphql_in_follow_up_queries_each_within_1000_points(varied, monkeypatch):
+    """The varied world's wholesale order over real HTTP: ``order(id:)`` at usual sizes, then each list that came back
+    full read again (AGAIN), and each connection with a next page paged on through its owner's root field (MORE)."""
+    world = varied.world
+    truth = {o["number"]: o for o in world.truth()["orders"]}
+    big = [o for o in world.orders if "wholesale" in o.vary and o.placed <= world.now]
+    assert len(big) == 1
+    sent: list[tuple[str, int]] = []
+    post = GraphQLTransport._post
+
+    def recording(self, document, variables):
+        body = post(self, document, variables)
+        sent.append((document, body["extensions"]["cost"]["requestedQueryCost"]))
+        return body
+
+    monkeypatch.setattr(GraphQLTransport, "_post", recording)
+    adapter = adapter_for(storefront(varied, "shopify-paged", backfill="paged"))
+    for o in big:
+        expected = truth[o.number]
+        node = adapter.graphql.order(str(o.shopify_id))
+
+        lines = node["lineItems"]["nodes"]
+        assert [line["id"] for line in lines] == [f"gid://shopify/LineItem/{i}" for i in o.line_ids]
+        assert (len(lines), sum(line["quantity"] for line in lines)) == (expected["lines"], expected["units"])
+        assert expected["lines"] >= 60
+        fulfilments = node["fulfillments"]
+        assert len(fulfilments) == len(expected["parcels"]) > LIST_SIZES["fulfillments"]
+        carried = [[n["lineItem"]["id"] for n in f["fulfillmentLineItems"]["nodes"]] for f in fulfilments]
+        assert carried == [[f"gid://shopify/LineItem/{o.line_ids[n]}" for n in p.lines] for p in o.shipments]
+        refunds = node["refunds"]
+        assert len(refunds) == expected["refunds"] > LIST_SIZES["refunds"]
+        returned = [[n["lineItem"]["id"] for n in r["refundLineItems"]["nodes"]] for r in refunds]
+        assert returned == [[f"gid://shopify/LineItem/{o.line_ids[n]}" for n, _ in r[2]] for r in o.refunds]
+        assert [len(r["transactions"]["nodes"]) for r in refunds] == [1] * expected["refunds"]
+        transactions = node["transactions"]
+        assert [t["kind"] for t in transactions] == ["SALE"] + ["REFUND"] * expected["refunds"]
+        assert len(transactions) > LIST_SIZES["transactions"]
+        assert "pageInfo" not in node["lineItems"] and all(
+            "pageInfo" not in f["fulfillmentLineItems"] for f in fulfilments
+        )
+
+        # the order at usual sizes, each full list again, one more page of lines, of each parcel (five lines a page)
+        # and of each refund of more than two lines
+        documents = [document for document, _ in sent]
+        assert documents == [
+            ORDER_QUERY,
+            *(document for document, _ in AGAIN.values()),
+            MORE["order", "lineItems"],
+            *[MORE["fulfillment", "fulfillmentLineItems"]] * sum(len(p.lines) > 5 for p in o.shipments),
+            *[MORE["refund", "refundLineItems"]] * sum(len(r[2]) > 2 for r in o.refunds),
+        ]
+        assert sum(len(p.lines) > 5 for p in o.shipments) == len(o.shipments)
+        assert max(cost for _, cost in sent) <= 1000
+        sent.clear()
 
 
 def killed_mid_file(sandbox) -> tuple[Source, Source]:

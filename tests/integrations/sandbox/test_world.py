@@ -115,7 +115,8 @@ def test_truth_has_the_agreed_shape(world):
     for order in truth["orders"]:
         assert set(order) == {
             "order_id", "person_id", "own_customer", "channel", "fulfilment", "store", "number", "placed_at",
-            "promised_by", "status", "systems", "parcels", "flags", "refunded_cents", "returned_skus",
+            "promised_by", "status", "systems", "parcels", "flags", "lines", "units", "refunds", "refunded_cents",
+            "returned_skus",
         }  # fmt: skip
         assert order["status"] in LIFECYCLE
         assert set(order["systems"]) <= {"shopify", "odoo", "square", "easypost"}
@@ -377,6 +378,44 @@ def test_the_varied_world_sends_packages_backorders_silent_trackers_and_returns_
     for o in struck["packages"] + struck["backorder"]:  # delivered only once every line has arrived
         arrived = max(p.scans[-1][0] for p in o.shipments)
         assert (truth[o.order_id]["status"] == "delivered") == (arrived <= now), o.order_id
+
+
+def test_the_varied_world_s_wholesale_orders_hold_more_than_a_query_at_usual_sizes_and_the_truth_says_what():
+    """``wholesale``: 60 lines and more, by the case, in five or six parcels of more than five lines each, a return
+    refunded in five refunds (the first of more than two lines); the truth's lines, units and refunds are the world's,
+    and the storefront and the ERP render them all."""
+    from integrations.sandbox.formats.odoo_records import stock_picking
+    from integrations.sandbox.formats.shopify_records import render_order
+
+    world = World(orders=160, seed=23, shape="varied")
+    now = world.now
+    truth = {o["order_id"]: o for o in world.truth()["orders"]}
+    big = [o for o in world.orders if "wholesale" in o.vary]
+    assert len(big) == 1
+    for o in big:
+        expected = truth[o.order_id]
+        assert (expected["lines"], expected["units"]) == (len(o.lines), sum(q for _, q, _ in o.lines))
+        assert 60 <= expected["lines"] <= 72 and expected["units"] >= 6 * 60
+        assert expected["refunds"] == len(o.refunds) == 5 and expected["refunded_cents"] == sum(r[1] for r in o.refunds)
+        assert (expected["status"], expected["flags"]) == ("refunded", [])
+        assert len(expected["parcels"]) == len(o.shipments) in (5, 6)
+        carried = [n for p in o.shipments for n in p.lines]
+        assert carried == list(range(len(o.lines)))  # each line in one parcel
+        assert min(len(p.lines) for p in o.shipments) > 5
+        assert [len(r[2]) for r in o.refunds] == [4, 2, 2, 2, 2]
+
+        rest = render_order(world, o, now, now)
+        assert len(rest["line_items"]) == expected["lines"]
+        assert sum(item["quantity"] for item in rest["line_items"]) == expected["units"]
+        assert [len(f["line_items"]) for f in rest["fulfillments"]] == [len(p.lines) for p in o.shipments]
+        assert [len(r["refund_line_items"]) for r in rest["refunds"]] == [4, 2, 2, 2, 2]
+        ids = [item["id"] for r in rest["refunds"] for item in r["refund_line_items"]]
+        assert len(set(ids)) == len(ids)
+        out = stock_picking(world, o.out_picking, now, now)
+        assert out["carrier_tracking_ref"] == ",".join(p.code for p in o.shipments)
+        assert len(out["move_ids"]) == expected["lines"]
+    line_ids = [i for o in world.orders if o.channel == "web" for i in o.line_ids]
+    assert len(set(line_ids)) == len(line_ids)  # a wholesale order's many lines take no other order's ids
 
 
 # --- the varied shape: who is whom ---------------------------------------------------------
