@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import base64
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class Draws:
     """Draws over ``self.rng``; a subclass sets ``rng`` (a seeded ``random.Random``) and ``random`` (its method)."""
 
     rng: random.Random
+
+    @contextmanager
+    def drawing_from(self, rng: random.Random) -> Iterator[None]:
+        """Draw from ``rng`` for a while (a stream of its own leaves the main one's later draws as they were)."""
+        saved = self.rng, self.random
+        self.rng, self.random = rng, rng.random
+        try:
+            yield
+        finally:
+            self.rng, self.random = saved
 
     def u(self, low: int, high: int) -> int:
         """A uniform int in [low, high)."""

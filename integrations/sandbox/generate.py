@@ -107,7 +107,8 @@ SHAPES = ("standard", "varied")
 #   at sizes holding a usual order reads whole: it leaves in :data:`WHOLESALE_PARCELS` parcels of a dozen lines or so,
 #   a fulfilment each, and a dozen of its lines come back in one return that the shop refunds in
 #   :data:`WHOLESALE_REFUNDS` refunds as it inspects the cartons, the first of four lines. A few per world
-#   (:data:`WHOLESALE_EVERY`), drawn from their own random stream so every other order stays as it was.
+#   (:data:`WHOLESALE_EVERY`), drawn from their own random stream (their lines and later parcels numbered apart) so
+#   every other order, parcel and person stays as it was (the ERP numbers its moves in sequence: later ones move up).
 VARIATIONS = (
     "erp_promise", "refund_no_restock", "refund_before_receipt", "order_edit", "presentment_currency",
     "square_return_order", "square_tender", "packages", "backorder", "never_scanned", "return_to_sender",
@@ -170,6 +171,8 @@ class Generator(SystemIds, Draws):
         self.size, self.now0, self.rates, self.shape = size, now0, rates, shape
         self.seed = seed
         self.rng = random.Random(seed)
+        self.wholesale_rng = self.rng  # varied: the wholesale orders' own stream (:meth:`wholesale`)
+        self.wholesale_parcels: set = set()
         self.random = self.rng.random
         self.out = Built()
 
@@ -453,7 +456,7 @@ class Generator(SystemIds, Draws):
     def wholesale(self) -> None:
         """``wholesale``: a few plain shipped orders (the ERP may hold their promise), delivered well before the initial
         clock, become a business customer's, their return (in place of any planned) refunded by then. Their draws come from a stream of their own: the rest of the world is unchanged."""
-        rng = random.Random(f"wholesale:{self.seed}")
+        rng = self.wholesale_rng = random.Random(f"wholesale:{self.seed}")
         planner = Planner(rng, self.now0, self.warehouse, self.destination)
         pool = [
             o for o in self.out.orders
@@ -474,6 +477,7 @@ class Generator(SystemIds, Draws):
                 parcel.lines = tuple(range(k * len(o.lines) // count, (k + 1) * len(o.lines) // count))
                 if k:
                     o.shipments.append(parcel)
+                    self.wholesale_parcels.add(parcel)
             o.ret_request = o.arrived_at() + planner.u(DAY, 3 * DAY)  # its own return, in place of any planned
             o.ret_done = o.ret_request + planner.u(2 * DAY, 4 * DAY)
             returned = sorted(rng.sample(range(len(o.lines)), sum(WHOLESALE_REFUNDS)))

@@ -15,7 +15,9 @@ from .model import DAY, SHOPIFY_SHIPMENT_STATUS, Bin, Move, Picking, Stock, dist
 
 AISLES = "ABCDEFGH"
 BAYS = 24
-BIN_LOCATION_BASE = 100_000  # Odoo ids of the bins (sub-locations); stores' stock locations are 8 + 10 × idx
+BIN_LOCATION_BASE = 100_000
+MANY_LINES_BASE = 16_000_000_000_000  # Shopify line ids of the orders of more than 14 lines (varied ``wholesale``)
+WHOLESALE_FULFILMENT_BASE = 4_790_000_000_000  # Shopify fulfilment ids of a wholesale order's parcels after its first  # Odoo ids of the bins (sub-locations); stores' stock locations are 8 + 10 × idx
 
 
 class SystemIds:
@@ -26,7 +28,7 @@ class SystemIds:
         orders.sort(key=lambda o: (o.placed, o.idx))
         receipts: set[str] = set()
         web = 0
-        line_id = 15_000_000_000_000
+        line_id, many_lines = 15_000_000_000_000, MANY_LINES_BASE
         for idx, o in enumerate(orders):
             o.idx = idx
             o.order_id = f"O{idx + 1:06d}"
@@ -34,8 +36,13 @@ class SystemIds:
                 o.shopify_id = 5_900_000_000_000 + web * 1000 + self.u(0, 999)
                 o.number = f"#{1001 + web}"
                 web += 1
-                o.line_ids = [line_id + n * 7 for n in range(len(o.lines) + len(o.removed))]
-                line_id += max(100, 7 * len(o.line_ids)) + self.u(0, 50)  # a wholesale order's many lines too
+                count, step = len(o.lines) + len(o.removed), 100 + self.u(0, 50)
+                if 7 * count < 100:
+                    o.line_ids = [line_id + n * 7 for n in range(count)]
+                else:  # a wholesale order's many lines: numbered apart, so every other order keeps its ids
+                    o.line_ids = [many_lines + n * 7 for n in range(count)]
+                    many_lines += 7 * count + step
+                line_id += step
                 base = 6_300_000_000_000 + idx * 1000 + self.u(0, 500)
                 o.txn_ids = (base, base + 1)
                 o.refund_ids = [(REFUND_BASE + idx * 1000 + n * 10, base + 2 + n) for n in range(len(o.refunds))]
@@ -167,12 +174,19 @@ class SystemIds:
         parcels = [s for o in self.out.orders for s in (*o.shipments, *([o.voided] if o.voided else []))]
         parcels.sort(key=lambda s: (s.created, s.order.idx))
         fulfilment = 4_700_000_000_000
+        # a wholesale order's parcels but its first draw from the wholesale stream, so every other parcel keeps its ids
+        apart, own = getattr(self, "wholesale_parcels", ()), 0
         for seq, parcel in enumerate(parcels):
             parcel.seq = seq
-            parcel.tracker_id = f"trk_{self.rng.getrandbits(128):032x}"
-            parcel.code = self.tracking_code(parcel.carrier)
-            parcel.public_url = "https://track.easypost.com/" + self.token(48)
-            parcel.fulfillment_id = fulfilment + seq * 1000 + self.u(0, 999)
+            with self.drawing_from(self.wholesale_rng if parcel in apart else self.rng):
+                parcel.tracker_id = f"trk_{self.rng.getrandbits(128):032x}"
+                parcel.code = self.tracking_code(parcel.carrier)
+                parcel.public_url = "https://track.easypost.com/" + self.token(48)
+                if parcel in apart:
+                    parcel.fulfillment_id = WHOLESALE_FULFILMENT_BASE + (seq - own) * 1000 + self.u(0, 999)
+                else:
+                    parcel.fulfillment_id = fulfilment + own * 1000 + self.u(0, 999)
+                    own += 1
             parcel.versions = list(parcel.scan_times)
         self.out.shipments = parcels
         for o in self.out.orders:
