@@ -50,7 +50,14 @@ class LineRecord(Record):
     external_id: str = Field(min_length=1, max_length=128)
     sku: str = Field(min_length=1, max_length=64)
     name: str = Field(default="", max_length=255)
-    quantity: int = Field(ge=0, le=100_000)
+    quantity: Decimal = Field(
+        ge=0,
+        le=100_000,
+        max_digits=12,
+        decimal_places=3,
+        description="Whole for items; a fraction (2.5) for an item sold by measure, in ``unit``.",
+    )
+    unit: str = Field(default="", max_length=32, description='What the quantity counts: "ft", "kg"…; "" for items.')
     unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     location_id: str = Field(default="", max_length=128, description="Fulfilment location, in the source's ids.")
 

@@ -197,7 +197,7 @@ class RecordInline(ReadOnlyInline):
 
 class LineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["source", "sku", "name", "quantity", "unit_price", "fulfilment_location"]
+    fields = ["source", "sku", "name", "quantity", "unit", "unit_price", "fulfilment_location"]
 
 
 class PaymentInline(ReadOnlyInline):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from ..hosts import HostGuard
@@ -77,10 +78,10 @@ class WebhookEvent:
 
 @dataclass(frozen=True)
 class CollectedLine:
-    """One line a customer collected at the counter: the SKU and how many."""
+    """One line a customer collected at the counter: the SKU and how many (2.5 of a line sold by measure)."""
 
     sku: str
-    quantity: int
+    quantity: int | Decimal
 
 
 def collected_allocate(

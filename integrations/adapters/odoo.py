@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -229,9 +230,9 @@ class OdooAdapter(Adapter):
         picking = open_pickings[0]
         if state == "refused":
             return self._execute("stock.picking", "action_cancel", [picking["id"]])
-        taken: dict[str, int] = {}
+        taken: dict[str, Decimal] = {}
         for line in lines:
-            taken[line.sku] = taken.get(line.sku, 0) + line.quantity
+            taken[line.sku] = taken.get(line.sku, Decimal(0)) + Decimal(line.quantity)
         moves = self._search_read(
             "stock.move",
             [["id", "in", picking["move_ids"]]],
@@ -244,7 +245,7 @@ class OdooAdapter(Adapter):
         for move in moves:
             sku = product_sku(move, "product_id", "stock.move")
             quantity = min(float(move["product_uom_qty"]), float(taken.get(sku, 0)))
-            taken[sku] = taken.get(sku, 0) - int(quantity)
+            taken[sku] = taken.get(sku, Decimal(0)) - Decimal(str(quantity))
             by_quantity.setdefault(quantity, []).append(move["id"])
         for quantity, move_ids in by_quantity.items():
             self._execute("stock.move", "write", move_ids, vals={"quantity": quantity, "picked": True})

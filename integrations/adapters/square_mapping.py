@@ -4,7 +4,8 @@ Nothing here does I/O: each ``map_*`` takes one decoded object (as listed by the
 or carried by a webhook) and returns a record, or raises :class:`MappingError` naming
 the offending field. Money is integer minor units (``{"amount": 1599, "currency":
 "USD"}`` is 15.99; ``{"amount": 500, "currency": "JPY"}`` is 500), quantities are
-decimal strings, times are RFC 3339 UTC (nanoseconds are cut to microseconds).
+decimal strings (a line's may be a fraction, ``"2.5"``, for an item sold by measure, its unit in
+``quantity_unit``: see :func:`quantity_unit`), times are RFC 3339 UTC (nanoseconds are cut to microseconds).
 
 Order status (first matching row wins; "the fulfilment" is the order's first one):
 
@@ -396,7 +397,8 @@ def _line(item: Mapping[str, Any], where: str, location_id: str) -> LineRecord:
         external_id=ident(item, "uid", where),
         sku=line_sku(item, where),
         name=name,
-        quantity=_quantity(item, "quantity", where),
+        quantity=_line_quantity(item, "quantity", where),
+        unit=quantity_unit(item.get("quantity_unit"), f"{where}.quantity_unit"),
         unit_price=_money(item, "base_price_money", where)[0],
         location_id=location_id,
     )
@@ -511,6 +513,75 @@ def _quantity(obj: Mapping[str, Any], key: str, where: str) -> int:
     if not quantity.is_finite() or quantity != quantity.to_integral_value():
         raise MappingError(f"{where}.{key} {value!r} is not a whole number of units")
     return int(quantity)
+
+
+def _line_quantity(obj: Mapping[str, Any], key: str, where: str) -> Decimal:
+    """A line's quantity from Square's decimal string: ``"2"`` is 2, ``"2.500"`` 2.5 (an item sold by measure).
+
+    Normalised (no trailing zeros, no exponent: ``"2.000"`` is ``Decimal("2")``); more than three
+    decimal places (Square allows a precision of five) or a negative quantity raises.
+    """
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise MappingError(f"{where}.{key} must be a decimal string, got {value!r}")
+    try:
+        quantity = Decimal(value.strip())
+    except InvalidOperation:
+        raise MappingError(f"{where}.{key} is not a quantity: {value!r}") from None
+    if not quantity.is_finite() or quantity < 0:
+        raise MappingError(f"{where}.{key} is not a quantity: {value!r}")
+    if quantity != quantity.quantize(Decimal("0.001"), rounding="ROUND_DOWN"):
+        raise MappingError(f"{where}.{key} {value!r} has more than three decimal places")
+    return quantity.quantize(Decimal(1)) if quantity == quantity.to_integral_value() else quantity.normalize()
+
+
+# Square's MeasurementUnit families a retailer sells by (``length_unit``, ``weight_unit``…): enum -> the
+# short unit the desk shows. TIME and GENERIC ("UNIT") units are not measures of goods: they read as each.
+MEASUREMENT_UNITS: dict[str, dict[str, str]] = {
+    "length_unit": {
+        "IMPERIAL_INCH": "in", "IMPERIAL_FOOT": "ft", "IMPERIAL_YARD": "yd", "IMPERIAL_MILE": "mi",
+        "METRIC_MILLIMETER": "mm", "METRIC_CENTIMETER": "cm", "METRIC_METER": "m", "METRIC_KILOMETER": "km",
+    },
+    "weight_unit": {
+        "IMPERIAL_WEIGHT_OUNCE": "oz", "IMPERIAL_POUND": "lb", "IMPERIAL_STONE": "st",
+        "METRIC_MILLIGRAM": "mg", "METRIC_GRAM": "g", "METRIC_KILOGRAM": "kg",
+    },
+    "volume_unit": {
+        "GENERIC_FLUID_OUNCE": "fl oz", "GENERIC_SHOT": "shot", "GENERIC_CUP": "cup", "GENERIC_PINT": "pt",
+        "GENERIC_QUART": "qt", "GENERIC_GALLON": "gal", "IMPERIAL_CUBIC_INCH": "cu in",
+        "IMPERIAL_CUBIC_FOOT": "cu ft", "IMPERIAL_CUBIC_YARD": "cu yd", "METRIC_MILLILITER": "ml", "METRIC_LITER": "l",
+    },
+    "area_unit": {
+        "IMPERIAL_ACRE": "acre", "IMPERIAL_SQUARE_INCH": "sq in", "IMPERIAL_SQUARE_FOOT": "sq ft",
+        "IMPERIAL_SQUARE_YARD": "sq yd", "IMPERIAL_SQUARE_MILE": "sq mi", "METRIC_SQUARE_CENTIMETER": "sq cm",
+        "METRIC_SQUARE_METER": "sq m", "METRIC_SQUARE_KILOMETER": "sq km",
+    },
+}  # fmt: skip
+
+
+UNIT_LENGTH = 32  # LineRecord.unit and OrderLine.unit
+
+
+def quantity_unit(payload: Any, where: str) -> str:
+    """The unit a line is measured in, from its ``quantity_unit`` (an OrderQuantityUnit); "" for items.
+
+    ``measurement_unit`` holds one family: a length, weight, volume or area enum
+    (:data:`MEASUREMENT_UNITS`), or a seller's ``custom_unit`` (its ``abbreviation``, else its
+    ``name``). No ``quantity_unit``, a ``generic_unit`` or ``time_unit``: "" (counted, not measured).
+    An unknown enum of a known family raises: a guessed unit is worse than a dead letter.
+    """
+    if payload is None:
+        return ""
+    unit = json_object(json_object(payload, where).get("measurement_unit") or {}, f"{where}.measurement_unit")
+    where = f"{where}.measurement_unit"
+    if unit.get("custom_unit") is not None:
+        custom = json_object(unit["custom_unit"], f"{where}.custom_unit")
+        custom_where = f"{where}.custom_unit"
+        return (text(custom, "abbreviation", custom_where) or text(custom, "name", custom_where))[:UNIT_LENGTH]
+    for family, units in MEASUREMENT_UNITS.items():
+        if unit.get(family) is not None:
+            return units[enum(unit, family, where, units)]
+    return ""
 
 
 def _when(obj: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> datetime | None:

@@ -14,7 +14,7 @@ from ..audit import audit
 from ..desk import search
 from ..desk.links import maybe_same_as
 from ..desk.selectors import distinct, order_pane, order_systems, presence_sources
-from ..models import AccessLog, Customer, Order
+from ..models import AccessLog, Customer, Order, quantity_value
 from .auth import TokenAuth, signed_in_or_token
 from .schemas import ErrorOut, LookupOut, OrderDetailOut, PaymentOut, ScanOut, ShipmentOut
 
@@ -96,7 +96,8 @@ def order_detail(request: HttpRequest, order_id: int):
             {
                 "sku": row.line.sku,
                 "name": row.line.name,
-                "quantity": row.line.quantity,
+                "quantity": quantity_value(row.line.quantity),
+                "unit": row.line.unit,
                 "unit_price": row.line.unit_price,
                 "fulfilment_location": row.line.fulfilment_location.code if row.line.fulfilment_location else None,
                 "available": row.available,

@@ -73,8 +73,15 @@ class OtherPriceOut(Schema):
 class LineOut(Schema):
     sku: str
     name: str
-    quantity: int
-    unit_price: Decimal
+    quantity: int | Decimal = Field(
+        description='How many: an integer for items, as ever; a decimal string ("2.5", no trailing zeros) only '
+        "for a fraction of an item sold by measure (see unit)."
+    )
+    unit: str = Field(
+        description='The unit a measured quantity is in ("ft", "m", "kg", "lb", a seller\'s own abbreviation); '
+        '"" for items. A measured line may have a whole quantity (2 kg).',
+    )
+    unit_price: Decimal = Field(description="The price of one item, or of one unit of a measured line.")
     fulfilment_location: str | None
     available: int | None = Field(
         description="Units that can be promised at the fulfilment location: the lowest count of the systems "

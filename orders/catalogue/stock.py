@@ -9,8 +9,10 @@ location, else the order's store, else the warehouse of the ERP's outgoing picki
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
@@ -44,7 +46,7 @@ def warehouses_of(order_ids: Iterable[int]) -> dict[int, int]:
     return found
 
 
-def stock_available(needs: Mapping[Need, int]) -> dict[Need, dict[str, int]]:
+def stock_available(needs: Mapping[Need, int | Decimal]) -> dict[Need, dict[str, int]]:
     """Per need, each counting system's units available to that order (at most two queries for any number of needs)."""
     if not needs:
         return {}
@@ -67,7 +69,8 @@ def stock_available(needs: Mapping[Need, int]) -> dict[Need, dict[str, int]]:
     available: dict[Need, dict[str, int]] = {}
     for (order_id, sku, place), quantity in needs.items():
         available[(order_id, sku, place)] = {
-            system: on_hand - (max(0, reserved - quantity) if order_id in holding else reserved)
+            # whole units: a measured need (2.5 ft) holds what the system reserved for it, rounded up as Odoo's is
+            system: on_hand - (max(0, reserved - math.ceil(quantity)) if order_id in holding else reserved)
             for system, on_hand, reserved in counts.get((sku, place), ())
         }
     return available

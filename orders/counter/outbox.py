@@ -17,7 +17,7 @@ from integrations.adapters import CollectedLine, adapter_class, adapter_for
 from integrations.http import TransportError
 from omnidesk.queue import enqueue
 
-from ..models import Order, OrderLine, OrderRecord, PickupPush
+from ..models import Order, OrderLine, OrderRecord, PickupPush, quantity_json, quantity_value
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def pushes_queue(*, order: Order, state: str, lines: list[OrderLine] = ()) -> li
     if not records:
         log.info("order %s: no system takes the pickup state %s", order.pk, state)
         return []
-    taken = [{"sku": line.sku, "quantity": line.quantity} for line in lines]
+    taken = [{"sku": line.sku, "quantity": quantity_json(line.quantity)} for line in lines]
     PickupPush.objects.bulk_create(
         [
             PickupPush(order=order, target=record.source, external_id=record.external_id, state=state, lines=taken)
@@ -86,7 +86,7 @@ def push_send(push_id: int) -> PickupPush:
             return push
         push.attempts += 1
         try:
-            lines = [CollectedLine(sku=line["sku"], quantity=int(line["quantity"])) for line in push.lines]
+            lines = [CollectedLine(sku=line["sku"], quantity=quantity_value(line["quantity"])) for line in push.lines]
             adapter_for(push.target).push_pickup(external_id=push.external_id, state=push.state, lines=lines)
         except (TransportError, ValueError) as error:
             push.last_error = str(error)[:1000]

@@ -32,6 +32,7 @@ from ..models import (
     PickupPush,
     StockLevel,
     Store,
+    is_measured,
 )
 from ..timezones import store_zone
 
@@ -206,10 +207,10 @@ def _numbers(order_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
 def _items(orders: list[Order]) -> dict[int, int]:
     """Items per order, counted from one system's lines (a pickup mirrored to the POS lists them twice)."""
     per: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for order_id, source_id, quantity in OrderLine.objects.filter(order__in=[o.pk for o in orders]).values_list(
-        "order_id", "source_id", "quantity"
+    for order_id, source_id, quantity, unit in OrderLine.objects.filter(order__in=[o.pk for o in orders]).values_list(
+        "order_id", "source_id", "quantity", "unit"
     ):
-        per[order_id][source_id] += quantity
+        per[order_id][source_id] += 1 if is_measured(quantity, unit) else int(quantity)  # a length of rope: one item
     origin = {o.pk: o.origin_source_id for o in orders}
     return {order_id: by_source.get(origin[order_id], max(by_source.values())) for order_id, by_source in per.items()}
 

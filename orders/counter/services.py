@@ -42,6 +42,8 @@ from ..models import (
     PickupLine,
     PickupPush,
     TimelineEvent,
+    quantity_json,
+    quantity_text,
 )
 from ..timeline import events
 from .outbox import pushes_queue
@@ -111,13 +113,18 @@ def _who(user) -> str:
 def pickup_line_check(
     *, order: Order, line: OrderLine, state: str, by, missing_quantity: int = 0, reason: str = ""
 ) -> Pickup:
-    """Record a clerk's check of one line; may start preparation, raise a shortfall, or make the order ready."""
+    """Record a clerk's check of one line; may start preparation, raise a shortfall, or make the order ready.
+
+    ``missing_quantity`` counts items; a line sold by measure (2.5 ft of rope) is missing as a whole.
+    """
     if line.order_id != order.pk:
         raise PickupError("that line belongs to another order")
     if state not in PickupLine.State.values:
         raise PickupError(f"unknown line state {state!r}")
-    if state == PickupLine.State.MISSING and not (1 <= missing_quantity <= line.quantity):
-        raise PickupError(f"missing quantity must be between 1 and {line.quantity}")
+    if state == PickupLine.State.MISSING and line.measured:
+        missing_quantity = line.quantity  # a piece cut or weighed to order is there or not: all of it is missing
+    elif state == PickupLine.State.MISSING and not (1 <= missing_quantity <= line.quantity):
+        raise PickupError(f"missing quantity must be between 1 and {line.pieces}")
     _typed(reason, what="reason", limit=REASON_MAX)
     pickup = pickup_lock(order)
     if pickup.stage in CLOSED_STAGES:
@@ -137,9 +144,10 @@ def pickup_line_check(
         },
     )
     _start(pickup, by=by, now=now)
-    summary = f"{_who(by)} marked {line.quantity} × {line.sku} {state}"
+    summary = f"{_who(by)} marked {line} {state}"
     if state == PickupLine.State.MISSING:
-        summary += f" ({missing_quantity} missing{': ' + reason if reason else ''})"
+        missing = f"{quantity_text(missing_quantity)} {line.unit}".rstrip()
+        summary += f" ({missing} missing{': ' + reason if reason else ''})"
     _event(order=order, key=f"pickup:line:{line.pk}:{now.isoformat()}", summary=summary, by=by, at=now)
     if state == PickupLine.State.MISSING:
         _shortfall_raise(order=order, line=line, missing_quantity=missing_quantity, reason=reason, by=by)
@@ -155,14 +163,16 @@ def _start(pickup: Pickup, *, by, now) -> None:
     pickup.save(update_fields=["stage", "started_by", "started_at", "updated_at"])
 
 
-def _shortfall_raise(*, order: Order, line: OrderLine, missing_quantity: int, reason: str, by) -> Flag:
+def _shortfall_raise(*, order: Order, line: OrderLine, missing_quantity, reason: str, by) -> Flag:
     """S2: the shelf is short. Opened at once, through the same race-safe path as detection."""
     detail = (
-        f"order {order.number}: {missing_quantity} of {line.quantity} × {line.sku} not on the shelf at "
+        f"order {order.number}: {f'all {line}' if line.measured else f'{quantity_text(missing_quantity)} of {line}'}"
+        " not on the shelf at "
         f"{order.store.name if order.store else 'the store'} (marked missing by {_who(by)}"
         f"{': ' + reason if reason else ''})"
     )
-    evidence = {"marked_missing": [{"sku": line.sku, "missing": missing_quantity, "reason": reason}]}
+    missing = {"sku": line.sku, "missing": quantity_json(missing_quantity), "reason": reason}
+    evidence = {"marked_missing": [missing | ({"unit": line.unit} if line.unit else {})]}
     return flag_open(order_id=order.pk, code=Flag.Code.STOCK_SHORTFALL, detail=detail, evidence=evidence)
 
 

@@ -53,7 +53,7 @@ def message_context(order: Order) -> dict:
     latest = max(shipments, key=lambda s: s.last_event_at or s.shipped_at or order.placed_at, default=None)
     scans = list(latest.events.all()) if latest else []
     last_scan = scans[-1] if scans else None
-    items = sum(line.quantity for line in order_lines(order))
+    items = sum(line.pieces for line in order_lines(order))  # 2.5 ft of rope is one item to collect
     standing = standings([order.pk]).get(order.pk)
     projected = standing.projected.at if standing and standing.projected else None
     return {

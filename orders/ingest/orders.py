@@ -232,7 +232,7 @@ def _first_sight_events(source, record: rec.UpstreamOrder, order_id: int, custom
     )
 
 
-LINE_FIELDS = ["order_id", "sku", "name", "quantity", "unit_price", "fulfilment_location_id", "synced_at"]
+LINE_FIELDS = ["order_id", "sku", "name", "quantity", "unit", "unit_price", "fulfilment_location_id", "synced_at"]
 PAYMENT_FIELDS = ["order_id", "order_external_id", "kind", "status", "amount", "currency", "gateway", "card_brand", "card_last4", "receipt_number", "processed_at", "synced_at"]  # fmt: skip
 RETURN_FIELDS = ["order_id", "order_external_id", "status", "line_skus", "amount", "requested_at", "received_at", "refunded_at", "synced_at"]  # fmt: skip
 SHIPMENT_FIELDS = ["order_id", "carrier", "tracking_number", "tracking_url", "raw_status", "status", "line_skus", "shipped_at", "window_start", "window_end", "estimated_delivery", "delivered_at", "last_event_at", "synced_at"]  # fmt: skip
@@ -286,7 +286,7 @@ def _children_upsert(
         for line in r.lines:
             lines.append(
                 {**base, "external_id": scoped(r.external_id, line.external_id), "order_id": oid, "sku": line.sku,
-                 "name": line.name, "quantity": line.quantity, "unit_price": line.unit_price,
+                 "name": line.name, "quantity": line.quantity, "unit": line.unit, "unit_price": line.unit_price,
                  "fulfilment_location_id": stores.get(line.location_id or r.location_id)}
             )  # fmt: skip
         for pay in r.payments:

@@ -16,11 +16,28 @@ from .customers import Customer, CustomerIdentity, CustomerLink, CustomerMerge, 
 from .desk import AccessLog, ApiToken, Interaction, Note
 from .flags import READY_FOR_PICKUP, CustomerMessage, DetectionRule, Flag, MessageTemplate
 from .fulfilment import Picking, PickingLine, PickingPackage, Shipment, StockLevel, TrackingEvent
-from .orders import Order, OrderKey, OrderLine, OrderRecord, Payment, Return
+from .orders import (
+    Order,
+    OrderKey,
+    OrderLine,
+    OrderRecord,
+    Payment,
+    Return,
+    is_measured,
+    quantity_json,
+    quantity_of,
+    quantity_text,
+    quantity_value,
+)
 from .stores import StaffPreference, Store, StoreAlias
 from .timeline import TimelineEvent
 
 __all__ = [
+    "is_measured",
+    "quantity_json",
+    "quantity_of",
+    "quantity_text",
+    "quantity_value",
     "AccessLog",
     "ApiToken",
     "Customer",

@@ -56,7 +56,12 @@ class PickupLine(models.Model):
     pickup = models.ForeignKey(Pickup, on_delete=models.CASCADE, related_name="lines")
     line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="pickup_check")
     state = models.CharField(max_length=16, choices=State.choices)
-    missing_quantity = models.PositiveIntegerField(default=0)
+    missing_quantity = models.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        default=0,
+        help_text="How much of the line is not on the shelf: a count of items, or all of a line sold by measure.",
+    )
     reason = models.CharField(max_length=300, blank=True, default="")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(default=timezone.now)

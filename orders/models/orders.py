@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils import timezone
 
@@ -136,8 +138,22 @@ class OrderLine(SourcedModel):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=255, blank=True, default="")
-    quantity = models.IntegerField(default=1)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    quantity = models.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        default=1,
+        help_text="How many were bought: whole for items, a fraction (2.5) for an item sold by measure (in the unit).",
+    )
+    unit = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text='The unit the quantity is measured in when the system sells by measure ("ft", "m", "kg", "lb", or '
+        "the seller's own abbreviation); blank for items counted one by one.",
+    )
+    unit_price = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, help_text="Price of one of the unit (one item, one ft, one kg)."
+    )
     fulfilment_location = models.ForeignKey(
         Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -148,7 +164,54 @@ class OrderLine(SourcedModel):
         indexes = [models.Index(fields=["sku"])]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.sku}"
+        return quantity_of(self.quantity, self.unit, self.sku)
+
+    @property
+    def measured(self) -> bool:
+        """Sold by measure (a unit, or a fraction): one piece cut to length or weighed, not items to count."""
+        return is_measured(self.quantity, self.unit)
+
+    @property
+    def pieces(self) -> int:
+        """What a clerk hands over: the items of a counted line, one piece for a line sold by measure."""
+        return 1 if self.measured else int(self.quantity)
+
+    @property
+    def amount(self) -> str:
+        """The quantity as a person reads it: "2", "2.5 ft", "1 kg" (no trailing zeros)."""
+        return f"{quantity_text(self.quantity)} {self.unit}".rstrip()
+
+    @property
+    def described(self) -> str:
+        """ "2 × Mug", "2.5 ft of Manila rope": the line as the desk and the counter say it."""
+        return quantity_of(self.quantity, self.unit, self.name or self.sku)
+
+
+def is_measured(quantity, unit: str) -> bool:
+    """Sold by measure: a unit is named, or the quantity is a fraction."""
+    return bool(unit) or quantity != int(quantity)
+
+
+def quantity_text(quantity) -> str:
+    """``Decimal("2.500")`` -> "2.5", ``Decimal("3.000")`` -> "3": a quantity without trailing zeros."""
+    return format(Decimal(quantity).normalize(), "f") if quantity else "0"
+
+
+def quantity_value(quantity) -> int | Decimal:
+    """A whole quantity as ``int`` (as it always was), a fraction as an exact ``Decimal`` without trailing zeros."""
+    quantity = Decimal(str(quantity))
+    return int(quantity) if quantity == quantity.to_integral_value() else Decimal(quantity_text(quantity))
+
+
+def quantity_json(quantity) -> int | str:
+    """A quantity for a JSON field (flag evidence, a push's lines): an integer when whole, else a string ("2.5")."""
+    value = quantity_value(quantity)
+    return value if isinstance(value, int) else str(value)
+
+
+def quantity_of(quantity, unit: str, what: str) -> str:
+    """ "2 × MUG-01", "2.5 ft of ROPE-12", "1.25 × CHEESE" (a fraction with no unit named)."""
+    return f"{quantity_text(quantity)} {unit} of {what}" if unit else f"{quantity_text(quantity)} × {what}"
 
 
 class Payment(SourcedModel):

@@ -10,6 +10,7 @@ from integrations.adapters.fields import http_url
 from ..desk.answer import flag_label as _flag_label
 from ..desk.answer import money as _money
 from ..desk.answer import span as _span
+from ..models import quantity_text
 from ..timezones import relative_day, screen_local, store_zone, utc_quotes_on_screen
 
 register = template.Library()
@@ -50,6 +51,12 @@ def zone_city(name: str) -> str:
 def http_url_filter(value) -> str:
     """``{{ shipment.tracking_url|http_url }}``: the link only when it is ``http(s)`` (never ``javascript:``)."""
     return http_url(value)
+
+
+@register.filter
+def quantity(value) -> str:
+    """``{{ check.missing_quantity|quantity }}`` → ``2.5`` / ``2``: a quantity without trailing zeros."""
+    return quantity_text(value)
 
 
 @register.filter

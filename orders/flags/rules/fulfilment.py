@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import BigIntegerField, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
 from ...catalogue.stock import shipping_pickings, stock_available
-from ...models import Lifecycle, Order, OrderLine, OrderRecord, Picking, Pickup, PickupLine, Store
+from ...models import (
+    Lifecycle,
+    Order,
+    OrderLine,
+    OrderRecord,
+    Picking,
+    Pickup,
+    PickupLine,
+    Store,
+    quantity_json,
+    quantity_of,
+)
 from .common import Finding, Fulfilment, age, iso, not_cancelled, of_orders, orders_in, when
 
 # Stock still has to be found on the shelf for these: a pickup until collected, a parcel until picked.
@@ -127,20 +139,23 @@ def _marked_missing(open_orders) -> dict[int, Finding]:
     rows = (
         PickupLine.objects.filter(state=PickupLine.State.MISSING, pickup__order__in=open_orders)
         .exclude(pickup__stage__in=[Pickup.Stage.COLLECTED, Pickup.Stage.REFUSED])
-        .values("pickup__order_id", "pickup__order__number", "line__sku", "missing_quantity", "reason")
+        .values("pickup__order_id", "pickup__order__number", "line__sku", "line__unit", "missing_quantity", "reason")
         .order_by("pickup__order_id", "line_id")
     )
     marked: dict[int, list[dict]] = defaultdict(list)
     numbers = {}
     for row in rows:
         marked[row["pickup__order_id"]].append(
-            {"sku": row["line__sku"], "missing": row["missing_quantity"], "reason": row["reason"]}
+            {"sku": row["line__sku"], "missing": quantity_json(row["missing_quantity"]), "reason": row["reason"]}
+            | ({"unit": row["line__unit"]} if row["line__unit"] else {})
         )
         numbers[row["pickup__order_id"]] = row["pickup__order__number"]
     return {
         order_id: Finding(
             detail=f"order {numbers[order_id]}: "
-            + "; ".join(f"{m['missing']} × {m['sku']} marked missing at the counter" for m in lines),
+            + "; ".join(
+                f"{quantity_of(m['missing'], m.get('unit', ''), m['sku'])} marked missing at the counter" for m in lines
+            ),
             evidence={"marked_missing": lines},
         )
         for order_id, lines in marked.items()
@@ -162,14 +177,16 @@ def _shortfall_counted(open_orders) -> dict[int, Finding]:
         )
         .filter(place__isnull=False)
         .values("order_id", "order__number", "source_id", "sku", "place")
-        .annotate(quantity=Sum("quantity"))
+        .annotate(quantity=Sum("quantity"), unit=Max("unit"))
     )
     # The most any one system says the order needs (a pickup mirrored to the POS lists its lines twice).
-    needs: dict[tuple[int, str, int], int] = {}
+    needs: dict[tuple[int, str, int], Decimal] = {}
     numbers: dict[int, str] = {}
+    units: dict[tuple[int, str, int], str] = {}  # "ft" for a line sold by measure
     for row in lines:
         key = (row["order_id"], row["sku"], row["place"])
-        needs[key] = max(needs.get(key, 0), row["quantity"])
+        needs[key] = max(needs.get(key, Decimal(0)), row["quantity"])
+        units[key] = units.get(key) or row["unit"]
         numbers[row["order_id"]] = row["order__number"]
     if not needs:
         return {}
@@ -177,7 +194,10 @@ def _shortfall_counted(open_orders) -> dict[int, Finding]:
     for (order_id, sku, place), available in stock_available(needs).items():
         quantity = needs[(order_id, sku, place)]
         if available and min(available.values()) < quantity:
-            short[order_id].append({"sku": sku, "location": place, "needed": quantity, "available": available})
+            short[order_id].append(
+                {"sku": sku, "location": place, "needed": quantity_json(quantity), "available": available}
+                | ({"unit": units[(order_id, sku, place)]} if units[(order_id, sku, place)] else {})
+            )
     places = dict(
         Store.objects.filter(pk__in={s["location"] for lines in short.values() for s in lines}).values_list(
             "id", "name"
@@ -187,7 +207,8 @@ def _shortfall_counted(open_orders) -> dict[int, Finding]:
         order_id: Finding(
             detail=f"order {numbers[order_id]}: "
             + "; ".join(
-                f"needs {s['needed']} × {s['sku']} at {places.get(s['location'], s['location'])}, "
+                f"needs {quantity_of(s['needed'], s.get('unit', ''), s['sku'])} at "
+                f"{places.get(s['location'], s['location'])}, "
                 + ", ".join(f"{system} has {count} available" for system, count in sorted(s["available"].items()))
                 for s in lines
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -206,7 +207,8 @@ def test_an_order_in_full(client, scene, auth, openapi):
         {
             "sku": "HOM-0203-WHI",
             "name": "Table Lamp - White",
-            "quantity": 2,
+            "quantity": 2,  # an integer, as ever
+            "unit": "",
             "unit_price": "10.00",
             "fulfilment_location": "downtown",
             "available": 1,
@@ -224,6 +226,24 @@ def test_an_order_in_full(client, scene, auth, openapi):
     assert body["refundable"] == "129.50"
     assert body["timeline"] == []
     assert AccessLog.objects.get().order_id == scene.web_order.pk
+
+
+def test_a_line_sold_by_measure_is_a_decimal_string_with_its_unit_and_a_whole_one_stays_an_integer(
+    client, scene, auth, openapi
+):
+    from tests.factories import LineFactory
+
+    lamp = scene.web_order.lines.get()
+    LineFactory(order=scene.web_order, source=lamp.source, sku="ROPE-1", quantity=Decimal("2.500"), unit="ft")
+    LineFactory(order=scene.web_order, source=lamp.source, sku="SAND-1", quantity=Decimal("3.000"), unit="kg")
+
+    body = valid(openapi, client.get(f"/api/v1/orders/{scene.web_order.pk}", headers=auth))
+
+    assert [(x["sku"], x["quantity"], x["unit"]) for x in body["lines"]] == [
+        ("HOM-0203-WHI", 2, ""),
+        ("ROPE-1", "2.5", "ft"),
+        ("SAND-1", 3, "kg"),
+    ]
 
 
 def test_an_unknown_order_is_a_404_valid_against_the_schema(client, scene, auth, openapi):

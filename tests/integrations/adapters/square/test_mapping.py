@@ -405,6 +405,60 @@ def test_line_sku_prefers_metadata_then_the_catalog_sku_then_the_variation():
     ]
 
 
+# -- a line sold by measure (rope by the foot, nails by the kg) ---------------------------------
+@pytest.mark.parametrize(
+    ("quantity", "quantity_unit", "expected"),
+    [
+        ("2.5", {"measurement_unit": {"length_unit": "IMPERIAL_FOOT"}, "precision": 1}, (Decimal("2.5"), "ft")),
+        ("2.500", {"measurement_unit": {"length_unit": "METRIC_METER"}, "precision": 3}, (Decimal("2.5"), "m")),
+        ("0.75", {"measurement_unit": {"weight_unit": "METRIC_KILOGRAM"}, "precision": 2}, (Decimal("0.75"), "kg")),
+        ("3", {"measurement_unit": {"weight_unit": "IMPERIAL_POUND"}, "precision": 0}, (Decimal(3), "lb")),
+        ("1.5", {"measurement_unit": {"volume_unit": "METRIC_LITER"}, "precision": 1}, (Decimal("1.5"), "l")),
+        (
+            "12.25",
+            {"measurement_unit": {"area_unit": "IMPERIAL_SQUARE_FOOT"}, "precision": 2},
+            (Decimal("12.25"), "sq ft"),
+        ),
+        (
+            "4.5",
+            {"measurement_unit": {"custom_unit": {"name": "Bundle", "abbreviation": "bdl"}, "type": "TYPE_CUSTOM"}},
+            (Decimal("4.5"), "bdl"),
+        ),
+        ("2", {"measurement_unit": {"custom_unit": {"name": "Sack"}}, "precision": 0}, (Decimal(2), "Sack")),
+        ("1", {"measurement_unit": {"generic_unit": "UNIT"}, "precision": 0}, (Decimal(1), "")),
+        ("1", None, (Decimal(1), "")),
+        ("2.000", None, (Decimal(2), "")),
+    ],
+)
+def test_measured_line_keeps_its_fraction_and_unit(quantity, quantity_unit, expected):
+    order = order_fixture()
+    order["line_items"][0]["quantity"] = quantity
+    if quantity_unit is not None:
+        order["line_items"][0]["quantity_unit"] = quantity_unit
+
+    line = map_order(order).lines[0]
+
+    assert (line.quantity, line.unit) == expected
+    assert str(line.quantity) == str(expected[0])  # normalised: "2.500" is 2.5, "2.000" is 2, never "2.000"
+
+
+def test_a_till_sale_of_rope_by_the_foot_maps_whole_with_its_other_lines():
+    """The order that used to be dead-lettered whole: one measured line among counted ones."""
+    order = order_fixture()
+    order["line_items"][0].update(
+        quantity="2.5",
+        quantity_unit={"measurement_unit": {"length_unit": "IMPERIAL_FOOT"}, "precision": 1},
+        name="Manila rope",
+    )
+
+    record = map_order(order)
+
+    assert [(x.name, x.quantity, x.unit) for x in record.lines] == [
+        ("Manila rope", Decimal("2.5"), "ft"),
+        ("Item 2", Decimal(2), ""),
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -435,8 +489,15 @@ def test_malformed_order_raises_naming_the_field(change, reason):
         (
             "line_items",
             "quantity",
-            "1.5",
-            r"order\.line_items\[0\]\.quantity '1\.5' is not a whole",
+            "1.2345",
+            r"order\.line_items\[0\]\.quantity '1\.2345' has more than three decimal places",
+        ),
+        ("line_items", "quantity", "-1", r"order\.line_items\[0\]\.quantity is not a quantity: '-1'"),
+        (
+            "line_items",
+            "quantity_unit",
+            {"measurement_unit": {"length_unit": "IMPERIAL_FURLONG"}, "precision": 1},
+            r"line_items\[0\]\.quantity_unit\.measurement_unit\.length_unit 'IMPERIAL_FURLONG' is not one of",
         ),
         ("line_items", "quantity", 1, r"order\.line_items\[0\]\.quantity must be a decimal string"),
         ("line_items", "quantity", "one", r"order\.line_items\[0\]\.quantity is not a quantity"),

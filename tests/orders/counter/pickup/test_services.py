@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -83,6 +85,35 @@ def test_marking_a_line_missing_opens_stock_shortfall_at_once_and_detection_keep
     assert still.pk == flag.pk and "1 × HOM-0203-WHI marked missing at the counter" in still.detail
     assert PickupLine.objects.get(line=line).missing_quantity == 1
     assert Pickup.objects.get(order=scene.web_order).stage == "preparing"
+
+
+def test_a_line_sold_by_measure_is_missing_as_a_whole_and_the_page_says_how_much(client, scene, pushes):
+    clerk = clerk_of(scene.downtown, "dana.downtown")
+    line = scene.web_order.lines.get()
+    rope = LineFactory(
+        order=scene.web_order, source=line.source, sku="ROPE-MAN-12", name="Manila rope", quantity=Decimal("2.5"),
+        unit="ft",
+    )  # fmt: skip
+
+    pickup_line_check(order=scene.web_order, line=rope, state="missing", by=clerk, missing_quantity=1, reason="cut")
+
+    assert PickupLine.objects.get(line=rope).missing_quantity == Decimal("2.5")  # all of the piece, not "1"
+    flag = Flag.objects.get(order=scene.web_order, code="stock_shortfall", closed_at__isnull=True)
+    assert (
+        "all 2.5 ft of ROPE-MAN-12 not on the shelf at Downtown (marked missing by dana.downtown: cut)" in flag.detail
+    )
+    assert flag.evidence["marked_missing"] == [{"sku": "ROPE-MAN-12", "missing": "2.5", "reason": "cut", "unit": "ft"}]
+    detect(order_ids=[scene.web_order.pk])
+    still = Flag.objects.get(order=scene.web_order, code="stock_shortfall", closed_at__isnull=True)
+    assert still.pk == flag.pk and "2.5 ft of ROPE-MAN-12 marked missing at the counter" in still.detail
+    assert _counter_events(scene.web_order) == [
+        ("dana.downtown marked 2.5 ft of ROPE-MAN-12 missing (2.5 ft missing: cut)", "dana.downtown")
+    ]
+    client.force_login(clerk)
+    html = client.get(reverse("pickup_order", args=["downtown", scene.web_order.pk])).content.decode()
+    assert "<strong>2.5 ft of Manila rope</strong>" in html and "2.500" not in html
+    assert "Missing 2.5 ft (cut)" in html
+    assert html.count('name="missing_quantity"') == 1  # the counted line's only: the rope goes whole
 
 
 def test_a_missing_quantity_beyond_the_line_is_refused_and_nothing_is_written(scene, pushes):

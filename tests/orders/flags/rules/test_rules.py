@@ -163,6 +163,23 @@ def test_stock_shortfall_counts_other_orders_reservations_but_not_this_orders_ow
     assert finding("stock_shortfall", order) is None
 
 
+def test_stock_shortfall_of_a_line_sold_by_measure_compares_its_fraction(systems):
+    order = web_order(systems, fulfilment=Order.Fulfilment.PICKUP, store=systems.store)
+    LineFactory(
+        order=order, source=systems.pos, sku="ROPE-1", quantity=Decimal("2.5"), unit="ft",
+        fulfilment_location=systems.store,
+    )  # fmt: skip
+    stock = StockFactory(source=systems.pos, sku="ROPE-1", location=systems.store, on_hand=3)
+    assert finding("stock_shortfall", order) is None  # 3 ft on the reel: enough for 2.5
+
+    stock.on_hand = 2
+    stock.save()
+    found = finding("stock_shortfall", order)
+
+    assert found.detail == f"order {order.number}: needs 2.5 ft of ROPE-1 at Downtown, square has 2 available"
+    assert found.evidence["lines"][0]["needed"] == "2.5" and found.evidence["lines"][0]["unit"] == "ft"
+
+
 def test_stock_shortfall_names_each_system_that_counts_and_ignores_uncounted_skus(systems):
     order = pickup(systems, quantity=1)
     assert finding("stock_shortfall", order) is None  # nobody counts LAMP-1 at Downtown: unknown, not zero
