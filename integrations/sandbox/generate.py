@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from decimal import Decimal
 
 from . import catalog
 from .draws import Draws, choose
@@ -113,6 +114,7 @@ VARIATIONS = (
     "erp_promise", "refund_no_restock", "refund_before_receipt", "order_edit", "presentment_currency",
     "square_return_order", "square_tender", "packages", "backorder", "never_scanned", "return_to_sender",
     "placeholder_contact", "household_phone", "voided_label", "partial_fulfilment", "pay_in_store", "wholesale",
+    "measured_quantity",
 )  # fmt: skip
 PLACEHOLDER_EMAILS = ("noemail@gmail.com", "none@none.com", "NoEmail@Yahoo.com", "declined@store.com")
 PLACEHOLDER_PHONES = ("0000000000", "(555) 555-5555", "111-111-1111", "000-000-0000")
@@ -135,6 +137,16 @@ WHOLESALE_LINES = (60, 72)  # lines, at least and at most
 WHOLESALE_CASES = (6, 12, 12, 24, 24, 36)  # the quantity of a line, in units of a case
 WHOLESALE_PARCELS = (5, 6)
 WHOLESALE_REFUNDS = (4, 2, 2, 2, 2)  # the returned lines each refund gives the money back for
+# ``measured_quantity``: in-store sales whose first line was sold by measure, in turn one of these (quantity, Square
+# measurement_unit, the unit OmniDesk shows): a length, a weight, a volume, a seller's custom unit; a whole one too.
+MEASURES = (
+    ("1.5", {"length_unit": "IMPERIAL_FOOT"}, "ft"),
+    ("0.75", {"weight_unit": "METRIC_KILOGRAM"}, "kg"),
+    ("0.5", {"custom_unit": {"name": "Spool", "abbreviation": "spl"}, "type": "TYPE_CUSTOM"}, "spl"),
+    ("1.5", {"length_unit": "METRIC_METER"}, "m"),
+    ("1", {"volume_unit": "METRIC_LITER"}, "l"),
+    ("0.25", {"weight_unit": "IMPERIAL_POUND"}, "lb"),
+)
 PARCEL_TURNS = ("packages", "backorder", "return_to_sender", "packages", "backorder", "return_to_sender_again")
 
 
@@ -189,6 +201,7 @@ class Generator(SystemIds, Draws):
         self.link_people()
         if self.shape == "varied":
             self.vary_people()
+            self.vary_measured()
         return self.out
 
     # --- places and catalogue -----------------------------------------------------
@@ -696,6 +709,26 @@ class Generator(SystemIds, Draws):
             if o.guest and o.person.phone and self.random() < PLACEHOLDER_GUEST_SHARE:
                 o.email = self.pick(PLACEHOLDER_EMAILS)
                 o.vary |= {"placeholder_contact"}
+
+    def vary_measured(self) -> None:
+        """``measured_quantity``: the first line of a few plain in-store sales (before the initial clock, never
+        brought back) was sold by measure: 1.5 ft, 0.75 kg… at a base price whose product with the quantity is the
+        line's total, so every money figure stays as it was. Each of :data:`MEASURES` goes to the first such sale it
+        prices in whole cents; chosen in order, without the seeded stream (no other variation moves)."""
+        plain = [
+            o
+            for o in self.out.orders
+            if o.kind == "carry_out" and o.breakdown is None and not o.refunds and not o.sq_returns
+            and o.placed <= self.now0
+        ]  # fmt: skip
+        for amount, unit, shown in MEASURES:
+            for o in plain:
+                _, quantity, price = o.lines[0]
+                base = Decimal(price * quantity) / Decimal(amount)
+                if o.measure is None and base == base.to_integral_value():
+                    o.measure = (0, amount, unit, shown, int(base))
+                    o.vary |= {"measured_quantity"}
+                    break
 
     def known_to(self, p: Person, system: str) -> bool:
         """Whether ``system`` keeps a record of them while a storefront account or an ERP partner holds their real

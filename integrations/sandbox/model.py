@@ -181,7 +181,7 @@ class Order:
         "so_id", "so_name", "out_picking", "ret_picking", "shopify_versions", "square_versions",
         "so_versions", "line_ids", "sq_line_uids", "refund_ids", "txn_ids", "drop_at", "vary", "removed", "edited",
         "presentment", "sq_returns", "tender", "settle", "back_picking", "back_lines", "back_sched", "back_done",
-        "voided", "pay_in_store", "marked_paid",
+        "voided", "pay_in_store", "marked_paid", "measure",
     )  # fmt: skip
 
     def __init__(self, idx, channel, kind):
@@ -238,6 +238,9 @@ class Order:
         self.back_lines: tuple[int, ...] = ()
         self.back_sched: int | None = None
         self.back_done: int | None = None
+        # varied ``measured_quantity``: (line, quantity, Square measurement_unit, unit shown, base price cents) of an
+        # in-store sale whose line was sold by measure; base price × quantity is the line's total, as ever
+        self.measure: tuple[int, str, dict, str, int] | None = None
         # varied ``voided_label``: a label voided before the parcel left, replaced by the first parcel: a parcel the
         # carrier never scanned after the label (its ``voided`` says when), never one of ``shipments``
         self.voided: Shipment | None = None

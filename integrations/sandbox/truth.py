@@ -125,6 +125,14 @@ def returned_skus(o: Order, now: int) -> list[str]:
     return sorted(o.lines[n][0].sku for n, _ in lines)
 
 
+def measured_lines(o: Order) -> list[dict]:
+    """The lines sold by measure (varied ``measured_quantity``): ``[{sku, quantity ("2.5"), unit ("ft")}]``."""
+    if o.measure is None:
+        return []
+    n, amount, _, unit, _ = o.measure
+    return [{"sku": o.lines[n][0].sku, "quantity": amount, "unit": unit}]
+
+
 def order_systems(o: Order, now: int) -> dict[str, dict[str, str]]:
     systems: dict[str, dict[str, str]] = {}
     if o.channel == "web":
@@ -240,6 +248,7 @@ def build_truth(world, now: int) -> dict:
             "refunds": sum(1 for r in o.refunds if r[0] <= now),
             "refunded_cents": o.refunded_cents(now),
             "returned_skus": returned_skus(o, now),
+            "measured_lines": measured_lines(o),
         })  # fmt: skip
     return {
         "seed": world.seed,

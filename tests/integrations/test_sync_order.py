@@ -239,3 +239,51 @@ def test_the_pane_the_api_and_the_flags_agree(db, varied, fast_http, client):
                 assert any(r["status"] == "received" for r in body["returns"]), order.number
                 checked["return_not_refunded"] += 1
     assert all(checked.values()), checked
+
+
+def test_lines_sold_by_measure_are_synced_and_read_as_measured(db, varied, fast_http, client):
+    """Square sales with a line sold by measure (varied ``measured_quantity``: 1.5 ft, 0.75 kg, a seller's own unit)
+    are synced, never dead-lettered: the line keeps its fraction and unit, the pane says "1.5 ft", the API keeps
+    whole quantities integers and gives a fraction as a decimal string."""
+    from django.contrib.auth.models import Group, User
+
+    from orders.api.auth import token_create
+    from orders.roles import roles_sync
+
+    world = varied.world
+    truth = world.truth()
+    measured = {o["order_id"]: o for o in truth["orders"] if o["measured_lines"]}
+    assert sorted(line["unit"] for o in measured.values() for line in o["measured_lines"]) == [
+        "ft", "kg", "l", "lb", "m", "spl",
+    ]  # fmt: skip
+    sources = {s.name: s for s in demo_sources_ensure(varied.base_url)}
+    with time_machine.travel(world.now_dt, tick=True):
+        for name in ALWAYS[0]:
+            run = source_sync(source_id=sources[name].pk)
+            assert (run.status, run.dead_lettered) == (SyncRun.Status.SUCCEEDED, 0), run.summary()
+    ours = omnidesk_order_of(truth)
+    roles_sync()
+    agent = User.objects.create_user("measuring.agent")
+    agent.groups.add(Group.objects.get(name="agent"))
+    auth = {"Authorization": f"Token {token_create(agent)}"}
+    client.force_login(agent)
+
+    found = {
+        (o["number"], line.sku, line.quantity, line.unit)
+        for o in measured.values()
+        for line in OrderLine.objects.filter(order_id=ours[o["order_id"]], unit__gt="")
+    }
+    assert found == {
+        (o["number"], line["sku"], Decimal(line["quantity"]), line["unit"])
+        for o in measured.values()
+        for line in o["measured_lines"]
+    }
+    for o in measured.values():
+        (line,) = o["measured_lines"]
+        body = client.get(f"/api/v1/orders/{ours[o['order_id']]}", headers=auth).json()
+        api = {(x["sku"], x["unit"]): x["quantity"] for x in body["lines"]}
+        whole = Decimal(line["quantity"]) == int(Decimal(line["quantity"]))
+        assert api[(line["sku"], line["unit"])] == (int(line["quantity"]) if whole else line["quantity"]), o["number"]
+        assert all(isinstance(q, int) for (_, unit), q in api.items() if not unit), o["number"]  # items: as ever
+        html = client.get(f"/orders/{ours[o['order_id']]}/", follow=True).content.decode()
+        assert f'<td class="num">{line["quantity"]} {line["unit"]}</td>' in html, o["number"]

@@ -54,6 +54,13 @@ def _lines(o) -> list[dict]:
             "total_tax_money": money(0), "total_discount_money": money(0), "total_service_charge_money": money(0),
             "total_money": money(price * quantity),
         })  # fmt: skip
+    if o.measure is not None:  # varied ``measured_quantity``: the line sold by measure, its total as ever
+        n, amount, unit, _, base = o.measure
+        precision = len(amount.partition(".")[2])
+        out[n].update(
+            quantity=amount, quantity_unit={"measurement_unit": unit, "precision": precision},
+            base_price_money=money(base),
+        )  # fmt: skip
     return out
 
 

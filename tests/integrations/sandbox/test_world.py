@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_truth_has_the_agreed_shape(world):
         assert set(order) == {
             "order_id", "person_id", "own_customer", "channel", "fulfilment", "store", "number", "placed_at",
             "promised_by", "status", "systems", "parcels", "flags", "lines", "units", "refunds", "refunded_cents",
-            "returned_skus",
+            "returned_skus", "measured_lines",
         }  # fmt: skip
         assert order["status"] in LIFECYCLE
         assert set(order["systems"]) <= {"shopify", "odoo", "square", "easypost"}
@@ -337,6 +338,40 @@ def test_the_varied_world_records_in_store_returns_and_other_tenders_as_square_d
     for o in paid_otherwise:  # a transfer still pending or failed took no money: captured is not the total
         flagged = "payment_mismatch" in truth[o.order_id]["flags"]
         assert flagged == (o.payment_status_at(now) in ("PENDING", "FAILED")), o.order_id
+
+
+def test_the_varied_world_sells_a_few_lines_by_measure_at_the_till_as_square_records_them():
+    """``measured_quantity``: a decimal quantity with its quantity_unit, the unit price times it the line's total."""
+    w = World(orders=160, seed=23, shape="varied")
+    now, truth = w.now, {o["order_id"]: o for o in w.truth()["orders"]}
+    measured = [o for o in w.orders if o.measure is not None]
+    orders = w.stream("square", "orders")
+    found = []
+    for o in measured:
+        rendered = square.render_order(w, orders.objects[orders.find(o.square_id)], now, now)
+        line = rendered["line_items"][0]
+        found.append((line["quantity"], json.dumps(line["quantity_unit"], sort_keys=True)))
+        cents = Decimal(line["base_price_money"]["amount"]) * Decimal(line["quantity"])
+        assert cents == line["total_money"]["amount"] == o.lines[0][2] * o.lines[0][1], o.order_id
+        assert rendered["total_money"]["amount"] == o.total, o.order_id  # every money figure as before
+        assert truth[o.order_id]["measured_lines"] == [
+            {"sku": line["metadata"]["sku"], "quantity": line["quantity"], "unit": o.measure[3]}
+        ]
+        assert (o.kind, o.breakdown, o.sq_returns, "measured_quantity" in o.vary) == ("carry_out", None, [], True)
+    assert sorted(found) == sorted(
+        (quantity, json.dumps(unit, sort_keys=True))
+        for quantity, unit in [
+            ("1.5", {"measurement_unit": {"length_unit": "IMPERIAL_FOOT"}, "precision": 1}),
+            ("0.75", {"measurement_unit": {"weight_unit": "METRIC_KILOGRAM"}, "precision": 2}),
+            ("0.5", {"measurement_unit": {"custom_unit": {"name": "Spool", "abbreviation": "spl"}, "type": "TYPE_CUSTOM"},
+                     "precision": 1}),
+            ("1.5", {"measurement_unit": {"length_unit": "METRIC_METER"}, "precision": 1}),
+            ("1", {"measurement_unit": {"volume_unit": "METRIC_LITER"}, "precision": 0}),
+            ("0.25", {"measurement_unit": {"weight_unit": "IMPERIAL_POUND"}, "precision": 2}),
+        ]
+    )  # fmt: skip
+    assert sum(bool(o["measured_lines"]) for o in truth.values()) == 6
+    assert not any(o.measure for o in World(orders=160, seed=23).orders)  # the standard world sells by the item
 
 
 def test_the_varied_world_sends_packages_backorders_silent_trackers_and_returns_to_sender():
