@@ -9,7 +9,8 @@ bank transfer (pending, failed), Square account or Afterpay; a picking leaves in
 comma-joined ``carrier_tracking_ref``) or part of it waits in a backorder (some for good, the order partly
 fulfilled), a parcel goes back to the sender (and the order is sent again), a stuck parcel's tracker has no
 scan at all, a voided label's cancelled fulfilment stays beside the live one; POS and CRM records of different
-people hold one placeholder e-mail or phone, a household shares one phone. All five sources are synced in
+people hold one placeholder e-mail or phone, a household shares one phone; a few till sales sell a line by measure
+(1.5 ft, 0.75 kg, a seller's own unit). All five sources are synced in
 many orders — the storefront first,
 the carrier first, the ERP first and a seeded sample of the other 117 — and every canonical table,
 the open flags and which systems know each order must come out identical.
