@@ -44,7 +44,7 @@ TABLES = {
     ),
     "orders_orderkey": ("id", "key", "order_id"),
     "orders_orderline": (
-        "id", "source_id", "external_id", "synced_at", "content_hash", "order_id", "sku", "name", "quantity",
+        "id", "source_id", "external_id", "synced_at", "content_hash", "order_id", "sku", "name", "quantity", "unit",
         "unit_price", "fulfilment_location_id",
     ),
     "orders_payment": (

@@ -165,7 +165,7 @@ class _OrderRows:
         for line_id, (sku, name, quantity, cents) in zip(line_ids, o.lines, strict=True):
             out.append(
                 f"{self.id['orders_orderline']()}\t{source_id}\t{order_external_id}:{line_id}\t{self.now_ts}\t\t{o.id}\t"
-                f"{sku}\t{name}\t{quantity}\t{_money(cents)}\t{location}\n"
+                f"{sku}\t{name}\t{quantity}\t\t{_money(cents)}\t{location}\n"  # unit: blank, sold by the item
             )
 
     def _payment(self, o: _O, source_id: int, order_external_id: str, payment_id: str, kind: str, status: str,
