@@ -38,18 +38,19 @@ def _store_day(order: Order) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _channel_prices(channel: str, skus: set[str], since: datetime, until: datetime) -> dict[str, list[tuple]]:
-    """``{sku: [(price, system, placed at)], newest first}``: what these SKUs sold for in ``channel`` (one query)."""
-    found: dict[str, list[tuple]] = defaultdict(list)
+def _channel_prices(channel: str, skus: set[str], since: datetime, until: datetime) -> dict[tuple, list[tuple]]:
+    """``{(sku, unit): [(price, system, placed at)], newest first}``: what these SKUs sold for in ``channel`` (one
+    query), by the unit each was priced in: a price per foot is no price per item (blank unit)."""
+    found: dict[tuple, list[tuple]] = defaultdict(list)
     rows = (
         OrderLine.objects.filter(
             sku__in=skus, order__channel=channel, order__placed_at__gte=since, order__placed_at__lt=until
         )
         .order_by("-order__placed_at", "id")
-        .values_list("sku", "unit_price", "source__name", "order__placed_at")
+        .values_list("sku", "unit", "unit_price", "source__name", "order__placed_at")
     )
-    for sku, price, system, at in rows:
-        found[sku].append((price, system, at))
+    for sku, unit, price, system, at in rows:
+        found[sku, unit].append((price, system, at))
     return found
 
 
@@ -63,13 +64,14 @@ def _price_on(seen: list[tuple], channel: str, day: tuple[datetime, datetime]) -
 
 
 def other_channel_prices(order: Order, lines: list[OrderLine]) -> dict[str, OtherPrice]:
-    """``{sku: price}`` of these lines' SKUs in the other channel on the order's day (see :func:`_price_on`)."""
+    """``{sku: price}`` of these lines' SKUs in the other channel on the order's day (see :func:`_price_on`), each
+    priced in the line's own unit."""
     if not lines or order.placed_at is None:
         return {}
     other = Order.Channel.WEB if order.channel == Order.Channel.STORE else Order.Channel.STORE
     day = _store_day(order)
     seen = _channel_prices(other, {line.sku for line in lines}, day[0] - OTHER_PRICE_LOOKBACK, day[1])
-    return {sku: price for sku, rows in seen.items() if (price := _price_on(rows, other, day))}
+    return {line.sku: price for line in lines if (price := _price_on(seen.get((line.sku, line.unit), []), other, day))}
 
 
 def paid_more_in_store(customer: Customer, *, orders: QuerySet[Order], days: int = 30) -> list[dict]:
@@ -90,7 +92,7 @@ def paid_more_in_store(customer: Customer, *, orders: QuerySet[Order], days: int
     )
     hints = []
     for line in store_lines:
-        price = _price_on(web.get(line.sku, []), Order.Channel.WEB, _store_day(line.order))
+        price = _price_on(web.get((line.sku, line.unit), []), Order.Channel.WEB, _store_day(line.order))
         if price is not None and line.unit_price > price.price:
             hints.append({"order": line.order, "line": line, "web": price, "more": line.unit_price - price.price})
     return sorted(hints, key=lambda h: (h["order"].placed_at, h["line"].pk), reverse=True)

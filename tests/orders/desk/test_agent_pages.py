@@ -412,3 +412,27 @@ def test_s13_the_price_in_the_other_channel_that_day(agent_client, scene):
         "same_day": True, "difference": "2.00",
     }  # fmt: skip
     assert pos_line.unit_price == Decimal("12.00")
+
+
+def test_s13_a_price_per_foot_is_not_compared_with_a_price_per_item(agent_client, scene):
+    # Given Zoë bought 2.5 ft of rope in store at 4.00/ft on a day the web sold the same SKU as an item at 3.00
+    day = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)
+    sku = "ROPE-12"
+    LineFactory(
+        order=scene.pos_order, source=scene.sources["square"], sku=sku, unit_price=Decimal("4.00"),
+        quantity=Decimal("2.5"), unit="ft",
+    )  # fmt: skip
+    other_web = OrderFactory(channel=Order.Channel.WEB, placed_at=day - timedelta(hours=3), store=scene.downtown)
+    LineFactory(order=other_web, source=scene.sources["shopify"], sku=sku, unit_price=Decimal("3.00"))
+
+    with time_machine.travel(day + timedelta(days=1)):
+        response = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.pos_order.pk]))
+        token = token_create(get_user(agent_client))
+        body = agent_client.get(
+            f"/api/v1/orders/{scene.pos_order.pk}", headers={"Authorization": f"Token {token}"}
+        ).json()
+
+    # Then neither the line, the header nor the API calls it dearer in store
+    html = response.content.decode()
+    assert "$3.00" not in html and "Paid more in store than online" not in html
+    assert next(line for line in body["lines"] if line["sku"] == sku)["other_channel_price"] is None
