@@ -27,6 +27,13 @@ TAKING_KINDS = (Payment.Kind.CAPTURE, Payment.Kind.SALE)
 # Money taken, as a filter on payments (the rules aggregate it in SQL; :func:`takings` reads the same in Python).
 TAKEN = Q(kind__in=TAKING_KINDS, status=Payment.Status.SUCCESS)
 PENDING = Q(kind__in=TAKING_KINDS, status=Payment.Status.PENDING)  # may since be settled: see takings()
+# Processors and tenders that move the customer's money themselves: a payment of theirs still pending (a bank transfer
+# clearing, PayPal's eCheck) is money already on its way, never one to take again at the counter; with a card, too.
+PROCESSOR_GATEWAYS = (
+    "shopify_payments", "paypal", "bank_account", "card", "wallet", "buy_now_pay_later", "square_account", "gift_card",
+)  # fmt: skip
+# A pending payment the customer makes at the counter (a shop's manual "Pay in store"): :func:`payable_at_counter`.
+PAY_AT_COUNTER = PENDING & Q(card_last4="") & ~Q(gateway__in=PROCESSOR_GATEWAYS)
 REFUNDED = Q(kind=Payment.Kind.REFUND, status=Payment.Status.SUCCESS)
 
 # A pickup order not collected yet (nor done otherwise): what it still owes is paid at the counter, before handover.
@@ -38,13 +45,19 @@ def awaiting_collection(order: Order) -> bool:
     return order.fulfilment == Order.Fulfilment.PICKUP and order.status not in PICKUP_DONE
 
 
+def payable_at_counter(payment: Payment) -> bool:
+    """:data:`PAY_AT_COUNTER` of one pending payment in hand: no card, through no processor."""
+    return not payment.card_last4 and payment.gateway not in PROCESSOR_GATEWAYS
+
+
 def to_pay_at_counter(order: Order, m: Takings) -> Decimal:
     """What a pickup order awaiting collection still owes through a payment pending (a shop's "Pay in store"): the
     clerk takes it before handover. Nothing for any other order, nor for money owed without a pending payment (an
-    authorisation the shop captures itself, a payment that failed): the counter never asks to be paid twice."""
+    authorisation the shop captures itself, a payment that failed, a payment sent through a processor and still
+    clearing): the counter never asks to be paid twice."""
     if not awaiting_collection(order):
         return Decimal(0)
-    return min(m.due(order.total), m.amount_pending)
+    return min(m.due(order.total), total(m.at_counter))
 
 
 CARD_BRANDS = {"american_express": "Amex", "amex": "Amex", "mastercard": "Mastercard", "master": "Mastercard"}
@@ -97,6 +110,11 @@ class Takings:
     @property
     def amount_pending(self) -> Decimal:
         return total(self.pending)
+
+    @property
+    def at_counter(self) -> list[Payment]:
+        """The pending payments to be made at the counter (:func:`payable_at_counter`)."""
+        return [p for p in self.pending if payable_at_counter(p)]
 
     @property
     def refundable(self) -> Decimal:

@@ -229,7 +229,7 @@ def _to_pay(order: Order) -> dict:
     """What the customer pays at the counter before handover (a "Pay in store" order), and how they chose to."""
     m = takings(order.payments.all())
     due = to_pay_at_counter(order, m)
-    return {"to_pay": due, "to_pay_how": how_paid(m.pending[0]) if due else ""}
+    return {"to_pay": due, "to_pay_how": how_paid(m.at_counter[0]) if due else ""}
 
 
 def pickup_checklist(*, order: Order, store: Store) -> dict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from ..catalogue.money import awaiting_collection, how_paid, takings, total
+from ..catalogue.money import how_paid, takings, to_pay_at_counter, total
 from ..models import Flag, Lifecycle, Order, Payment
 from ..timezones import screen_zone
 
@@ -140,7 +140,7 @@ def _charged(order: Order, payments: list[Payment], zone) -> Clause:
         first = min(m.pending, key=lambda p: (p.processed_at or order.placed_at, p.pk))
         since = f" since {day(first.processed_at, zone)}" if first.processed_at else ""
         text = f"{money(pending, order.currency)} payment pending{since}{_how(first)}: not received yet"
-        text += ", due before it is handed over." if awaiting_collection(order) else "."
+        text += ", due before it is handed over." if to_pay_at_counter(order, m) else "."
         return Clause("charged", text, first.source.name, first.processed_at, "payments")
     if m.held:  # a void releases an authorisation (Shopify's void names it as its parent; the amounts say as much)
         first = m.held[0]

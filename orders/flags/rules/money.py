@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
-from ...catalogue.money import AWAITING_COLLECTION, PENDING, REFUNDED, TAKEN
+from ...catalogue.money import AWAITING_COLLECTION, PAY_AT_COUNTER, PENDING, REFUNDED, TAKEN
 from ...models import Lifecycle, OrderLine, OrderRecord, Payment, Picking, PickingLine, Return
 from .common import Finding, age, iso, names, of_orders, orders_in, when
 
@@ -140,7 +140,8 @@ def _cancelled() -> Q:
 
 def _payment_sums(order_ids) -> dict[int, tuple[int, Decimal, Decimal, Decimal, set[str]]]:
     """``{order_id: (sales, captured, refunded, pending, systems)}``, one grouped query: the systems are those with
-    a successful payment; pending is what sales and captures still pending add up to."""
+    a successful payment; pending is what sales and captures still pending to be paid at the counter add up to
+    (``PAY_AT_COUNTER``: not a payment through a processor still clearing)."""
     rows = (
         of_orders(Payment.objects, order_ids)
         .filter(Q(status=Payment.Status.SUCCESS) | PENDING)
@@ -150,7 +151,7 @@ def _payment_sums(order_ids) -> dict[int, tuple[int, Decimal, Decimal, Decimal, 
             sales=Count("id", filter=TAKEN),
             captured=Coalesce(Sum("amount", filter=TAKEN), ZERO),
             refunded=Coalesce(Sum("amount", filter=REFUNDED), ZERO),
-            pending=Coalesce(Sum("amount", filter=PENDING), ZERO),
+            pending=Coalesce(Sum("amount", filter=PAY_AT_COUNTER), ZERO),
         )
         .order_by()
     )

@@ -181,3 +181,19 @@ def test_a_shipped_order_awaiting_a_bank_deposit_is_still_out_of_line(db):
 
     assert order.fulfilment == Order.Fulfilment.SHIP
     assert list(mismatch(order)) == [order.pk]
+
+
+def test_a_pickup_paid_online_and_still_clearing_is_not_asked_for_again_at_the_counter(db):
+    """A payment sent through a processor (PayPal's eCheck, a bank transfer) that has not cleared is the customer's
+    money on its way, not a "Pay in store": the clerk must not take it a second time, the card must not say it is
+    due at handover, and the order stays out of line until the money arrives."""
+    from orders.catalogue.money import takings, to_pay_at_counter
+    from orders.counter.selectors import _to_pay
+
+    order = pay_in_store(db, {**PAY_IN_STORE, "gateway": "paypal"})
+
+    assert (order.fulfilment, order.status) == (Order.Fulfilment.PICKUP, "placed")
+    assert to_pay_at_counter(order, takings(order.payments.all())) == 0
+    assert _to_pay(order) == {"to_pay": 0, "to_pay_how": ""}
+    assert charged(order) == "$199.00 payment pending since Wed 2 Apr (PayPal): not received yet."
+    assert list(mismatch(order)) == [order.pk]
