@@ -69,6 +69,7 @@ class PaymentRecord(Record):
     amount: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     currency: str = Field(default="USD", min_length=3, max_length=3)
     gateway: str = Field(default="", max_length=64)
+    manual: bool = False  # through the shop's manual payment method (Shopify's manualPaymentGateway)
     card_brand: str = Field(default="", max_length=32)
     card_last4: str = Field(default="", pattern=r"^(\d{4})?$")
     receipt_number: str = Field(default="", max_length=64)

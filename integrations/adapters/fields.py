@@ -66,6 +66,16 @@ def text(obj: Mapping[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
+def flag(obj: Mapping[str, Any], key: str, where: str) -> bool:
+    """A JSON boolean; absent or null is ``False`` (a field an older API version does not send)."""
+    value = obj.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise MappingError(f"{where}.{key} must be true or false, got {type(value).__name__}")
+    return value
+
+
 def http_url(value: str) -> str:
     """The URL when it is an absolute ``http``/``https`` one, else ``""``.
 

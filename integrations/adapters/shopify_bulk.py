@@ -59,7 +59,7 @@ DONE = "COMPLETED"
 WAITING = frozenset({"CREATED", "RUNNING", "CANCELING"})
 IN_PROGRESS = "OPERATION_IN_PROGRESS"  # the userError code of a start refused while another operation runs
 FILE_GONE = frozenset({403, 404, 410})  # an expired signed URL (403 on Google Cloud Storage), or no such file
-TXN = f"id kind status gateway processedAt createdAt amountSet {{ {MONEY} }} "
+TXN = f"id kind status gateway manualPaymentGateway processedAt createdAt amountSet {{ {MONEY} }} "
 TXN += "paymentDetails { ... on CardPaymentDetails { company number } }"
 # What Shopify lets a bulk query hold (bulkOperationRunQuery): at most five connections, nested at
 # most two deep, and no connection inside a list field (a fulfilment's fulfillmentLineItems and a

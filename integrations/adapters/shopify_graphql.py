@@ -44,7 +44,7 @@ TRANSIENT_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR"})
 
 MONEY = "shopMoney { amount currencyCode }"
 TRANSACTION = f"""fragment TransactionFields on OrderTransaction {{
-  id kind status gateway processedAt createdAt
+  id kind status gateway manualPaymentGateway processedAt createdAt
   amountSet {{ {MONEY} }}
   paymentDetails {{ ... on CardPaymentDetails {{ company number }} }}
 }}"""

@@ -251,6 +251,7 @@ def _transaction(transaction: Mapping[str, Any], where: str) -> dict[str, Any]:
         "kind": _lower(transaction, "kind", where),
         "status": _lower(transaction, "status", where),
         "gateway": transaction.get("gateway"),
+        "manual_payment_gateway": transaction.get("manualPaymentGateway"),
         "amount": shop.get("amount"),
         "currency": shop.get("currencyCode"),
         "processed_at": transaction.get("processedAt"),

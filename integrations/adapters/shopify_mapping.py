@@ -72,7 +72,19 @@ from ..records import (
     ShipmentRecord,
     UpstreamOrder,
 )
-from .fields import Objects, enum, ident, json_object, objects, optional_ident, parse_time, store_code, text, web_url
+from .fields import (
+    Objects,
+    enum,
+    flag,
+    ident,
+    json_object,
+    objects,
+    optional_ident,
+    parse_time,
+    store_code,
+    text,
+    web_url,
+)
 
 FULFILMENT_BY_SHIPPING_CODE = {"pickup": "pickup", "scheduled_delivery": "delivery"}
 DEAD_FULFILMENT_STATUSES = frozenset({"cancelled", "failure", "error"})
@@ -423,6 +435,7 @@ def _payment(
         amount=amount,
         currency=currency,
         gateway=text(transaction, "gateway", where),
+        manual=flag(transaction, "manual_payment_gateway", where),
         card_brand=card_brand,
         card_last4=card_last4,
         processed_at=_when(transaction, "processed_at", where, fallback="created_at"),

@@ -27,13 +27,10 @@ TAKING_KINDS = (Payment.Kind.CAPTURE, Payment.Kind.SALE)
 # Money taken, as a filter on payments (the rules aggregate it in SQL; :func:`takings` reads the same in Python).
 TAKEN = Q(kind__in=TAKING_KINDS, status=Payment.Status.SUCCESS)
 PENDING = Q(kind__in=TAKING_KINDS, status=Payment.Status.PENDING)  # may since be settled: see takings()
-# Processors and tenders that move the customer's money themselves: a payment of theirs still pending (a bank transfer
-# clearing, PayPal's eCheck) is money already on its way, never one to take again at the counter; with a card, too.
-PROCESSOR_GATEWAYS = (
-    "shopify_payments", "paypal", "bank_account", "card", "wallet", "buy_now_pay_later", "square_account", "gift_card",
-)  # fmt: skip
-# A pending payment the customer makes at the counter (a shop's manual "Pay in store"): :func:`payable_at_counter`.
-PAY_AT_COUNTER = PENDING & Q(card_last4="") & ~Q(gateway__in=PROCESSOR_GATEWAYS)
+# A pending payment through the shop's manual payment method (Shopify's ``manualPaymentGateway``: "Pay in store",
+# "Cash on Delivery"): the customer pays it by hand, at the counter for a pickup. A processor's payment still clearing
+# (a bank transfer, PayPal's eCheck) is money already on its way, never one to take again.
+PAY_AT_COUNTER = PENDING & Q(manual=True)
 REFUNDED = Q(kind=Payment.Kind.REFUND, status=Payment.Status.SUCCESS)
 
 # A pickup order not collected yet (nor done otherwise): what it still owes is paid at the counter, before handover.
@@ -45,19 +42,14 @@ def awaiting_collection(order: Order) -> bool:
     return order.fulfilment == Order.Fulfilment.PICKUP and order.status not in PICKUP_DONE
 
 
-def payable_at_counter(payment: Payment) -> bool:
-    """:data:`PAY_AT_COUNTER` of one pending payment in hand: no card, through no processor."""
-    return not payment.card_last4 and payment.gateway not in PROCESSOR_GATEWAYS
-
-
 def to_pay_at_counter(order: Order, m: Takings) -> Decimal:
-    """What a pickup order awaiting collection still owes through a payment pending (a shop's "Pay in store"): the
-    clerk takes it before handover. Nothing for any other order, nor for money owed without a pending payment (an
-    authorisation the shop captures itself, a payment that failed, a payment sent through a processor and still
-    clearing): the counter never asks to be paid twice."""
-    if not awaiting_collection(order):
+    """What a pickup order awaiting collection owes at the counter: all it still owes, while a payment through the
+    shop's manual method is pending (``m`` read with the order's total: :func:`takings`). Nothing for any other
+    order, nor for money owed without one (an authorisation the shop captures itself, a payment that failed, a
+    processor's payment still clearing): the counter never asks to be paid twice."""
+    if not awaiting_collection(order) or not m.at_counter:
         return Decimal(0)
-    return min(m.due(order.total), total(m.at_counter))
+    return m.due(order.total)
 
 
 CARD_BRANDS = {"american_express": "Amex", "amex": "Amex", "mastercard": "Mastercard", "master": "Mastercard"}
@@ -113,8 +105,8 @@ class Takings:
 
     @property
     def at_counter(self) -> list[Payment]:
-        """The pending payments to be made at the counter (:func:`payable_at_counter`)."""
-        return [p for p in self.pending if payable_at_counter(p)]
+        """The pending payments through the shop's manual payment method (:data:`PAY_AT_COUNTER`)."""
+        return [p for p in self.pending if p.manual]
 
     @property
     def refundable(self) -> Decimal:
@@ -127,7 +119,9 @@ class Takings:
         return max(order_total - self.amount_taken, Decimal(0))
 
 
-def takings(payments) -> Takings:
+def takings(payments, order_total: Decimal | None = None) -> Takings:
+    """An order's ``payments`` by what they did with the money. With the order's total, a pending payment is also
+    settled once the money taken covers that total (an order marked paid after it was edited down)."""
     payments = list(payments)
 
     def of(kinds, status):
@@ -137,7 +131,7 @@ def takings(payments) -> Takings:
     taken = of(TAKING_KINDS, success)
     return Takings(
         taken=taken,
-        pending=_still_pending(of(TAKING_KINDS, Payment.Status.PENDING), taken),
+        pending=_still_pending(of(TAKING_KINDS, Payment.Status.PENDING), taken, order_total),
         failed=of(TAKING_KINDS, Payment.Status.FAILURE),
         held=of((Payment.Kind.AUTHORIZATION,), success),
         voided=total(of((Payment.Kind.VOID,), success)),
@@ -145,27 +139,29 @@ def takings(payments) -> Takings:
     )
 
 
-def _still_pending(pending: list[Payment], taken: list[Payment]) -> list[Payment]:
-    """The pending payments no later successful sale or capture has settled: each settling one (same system, same
-    gateway, processed no earlier, at least as much) settles one pending payment, earliest first."""
+def _still_pending(pending: list[Payment], taken: list[Payment], order_total: Decimal | None) -> list[Payment]:
+    """The pending payments nothing has settled since, earliest first.
+
+    Nothing is pending once the money taken covers the order's total. Otherwise a later successful
+    sale or capture of the same system, processed no earlier, settles a pending payment: a manual one
+    (marked paid, or paid at the till, through whatever gateway) by as much as the system took since,
+    another by one payment of its own gateway of at least its amount. Each settling payment settles one.
+    """
+    if order_total is not None and taken and total(taken) >= order_total:
+        return []
     settling = sorted(taken, key=_when)
     waiting = []
     for payment in sorted(pending, key=_when):
-        settled = next(
-            (
-                p
-                for p in settling
-                if p.source_id == payment.source_id
-                and p.gateway == payment.gateway
-                and p.amount >= payment.amount
-                and _when(p) >= _when(payment)
-            ),
-            None,
-        )
-        if settled is None:
-            waiting.append(payment)
+        since = [p for p in settling if p.source_id == payment.source_id and _when(p) >= _when(payment)]
+        if payment.manual and total(since) >= payment.amount:
+            used = since
         else:
-            settling.remove(settled)
+            used = [p for p in since if p.gateway == payment.gateway and p.amount >= payment.amount][:1]
+        if used:
+            for p in used:
+                settling.remove(p)
+        else:
+            waiting.append(payment)
     return [p for p in pending if p in waiting]
 
 

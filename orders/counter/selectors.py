@@ -227,7 +227,7 @@ class ChecklistRow:
 
 def _to_pay(order: Order) -> dict:
     """What the customer pays at the counter before handover (a "Pay in store" order), and how they chose to."""
-    m = takings(order.payments.all())
+    m = takings(order.payments.all(), order.total)
     due = to_pay_at_counter(order, m)
     return {"to_pay": due, "to_pay_how": how_paid(m.at_counter[0]) if due else ""}
 

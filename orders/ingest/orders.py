@@ -242,7 +242,7 @@ def payment_row(source, order_external_id: str, order_id, pay: rec.PaymentRecord
     return {
         "source_id": source.pk, "external_id": scoped(order_external_id, pay.external_id), "order_id": order_id,
         "order_external_id": order_external_id, "kind": pay.kind, "status": pay.status, "amount": pay.amount,
-        "currency": pay.currency, "gateway": pay.gateway, "card_brand": pay.card_brand, "card_last4": pay.card_last4,
+        "currency": pay.currency, "gateway": pay.gateway, "manual": pay.manual, "card_brand": pay.card_brand, "card_last4": pay.card_last4,
         "receipt_number": pay.receipt_number, "processed_at": pay.processed_at, "synced_at": synced_at, "content_hash": "",
     }  # fmt: skip
 

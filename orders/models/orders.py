@@ -241,6 +241,12 @@ class Payment(SourcedModel):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
     gateway = models.CharField(max_length=64, blank=True, default="")
+    manual = models.BooleanField(
+        default=False,
+        help_text="Through the shop's manual payment method (Shopify's manualPaymentGateway: pay in store, cash on "
+        "delivery, bank deposit): money the shop records by hand. Pending on a pickup not collected yet, it is taken "
+        "at the counter before handover.",
+    )
     card_brand = models.CharField(max_length=32, blank=True, default="")
     card_last4 = models.CharField(
         max_length=4, blank=True, default="", help_text="Only the last four digits are ever stored."

@@ -59,6 +59,7 @@ def transaction(t: dict, o=None) -> dict:
         "kind": _upper(t["kind"]),
         "status": _upper(t["status"]),
         "gateway": t.get("gateway"),
+        "manualPaymentGateway": bool(t.get("manual_payment_gateway")),
         "processedAt": _z(t.get("processed_at")),
         "createdAt": _z(t.get("created_at")),
         "amountSet": _bag(

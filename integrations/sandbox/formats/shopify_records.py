@@ -263,6 +263,7 @@ def _transaction(
         "order_id": o.shopify_id,
         "kind": kind,
         "gateway": "shopify_payments",
+        "manual_payment_gateway": False,
         "status": status,
         "message": None,
         "created_at": t(at),
@@ -281,7 +282,13 @@ def _transaction(
     }
     if o.pay_in_store:  # the shop's manual payment method: no card, no processor's authorisation
         message = "Marked as paid" if status == "success" else "Pending the manual payment"
-        out.update(gateway=PAY_IN_STORE_GATEWAY, message=message, authorization=None, payment_details=None)
+        out.update(
+            gateway=PAY_IN_STORE_GATEWAY,
+            manual_payment_gateway=True,
+            message=message,
+            authorization=None,
+            payment_details=None,
+        )
     return out
 
 

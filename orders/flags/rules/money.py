@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from integrations.models import Source
 
-from ...catalogue.money import AWAITING_COLLECTION, PAY_AT_COUNTER, PENDING, REFUNDED, TAKEN
+from ...catalogue.money import AWAITING_COLLECTION, PAY_AT_COUNTER, PENDING, REFUNDED, TAKEN, takings
 from ...models import Lifecycle, OrderLine, OrderRecord, Payment, Picking, PickingLine, Return
 from .common import Finding, age, iso, names, of_orders, orders_in, when
 
@@ -114,16 +114,22 @@ def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -
         .filter(source__kind=Source.Kind.STOREFRONT)
         .values_list("order_id", "raw_status")
     )
+    at_counter = _owed_at_counter(
+        {
+            pk: row["total"]
+            for pk, row in facts.items()
+            if row["due_at"] and not row["cancelled"] and sums.get(pk, (0,) * 4)[3]
+        }
+    )
     found = {}
     for pk, row in facts.items():
-        sales, captured, refunded, pending, systems = sums.get(pk, (0, Decimal(0), Decimal(0), Decimal(0), set()))
+        sales, captured, refunded, _, systems = sums.get(pk, (0, Decimal(0), Decimal(0), Decimal(0), set()))
         status = financial.get(pk, "") or ""
         if not sales and status.split("/")[0] in STOREFRONT_PAID_IN_FULL:
             captured = row["total"]
         row = {**row, "captured": captured, "refunded": refunded, "financial": status}
         row["underpaid"] = not sales and status.startswith("partially_paid/")
-        to_pay_at_counter = row["due_at"] and not row["cancelled"] and captured < row["total"] <= captured + pending
-        wrong = not to_pay_at_counter and (
+        wrong = pk not in at_counter and (
             (captured != row["total"] and not (row["cancelled"] and captured == 0))  # cancelled before any capture
             or row["underpaid"]
             or refunded > captured
@@ -134,14 +140,24 @@ def payment_mismatch(order_ids, *, now: datetime, threshold: timedelta | None) -
     return found
 
 
+def _owed_at_counter(totals: dict[int, Decimal]) -> set[int]:
+    """Of these pickups awaiting collection (``{order_id: total}``), those the counter asks to be paid: a payment
+    through the shop's manual method still pending, read by the one reading of an order's money
+    (:func:`~orders.catalogue.money.takings`, as the card and the counter read it). One query."""
+    payments: dict[int, list[Payment]] = {pk: [] for pk in totals}
+    for payment in Payment.objects.filter(order_id__any=list(totals)).order_by("processed_at", "id"):
+        payments[payment.order_id].append(payment)
+    return {pk for pk, listed in payments.items() if takings(listed, totals[pk]).at_counter}
+
+
 def _cancelled() -> Q:
     return Q(cancelled_at__isnull=False) | Q(status=Lifecycle.CANCELLED)
 
 
 def _payment_sums(order_ids) -> dict[int, tuple[int, Decimal, Decimal, Decimal, set[str]]]:
     """``{order_id: (sales, captured, refunded, pending, systems)}``, one grouped query: the systems are those with
-    a successful payment; pending is what sales and captures still pending to be paid at the counter add up to
-    (``PAY_AT_COUNTER``: not a payment through a processor still clearing)."""
+    a successful payment; pending is what payments through the shop's manual method still pending add up to
+    (``PAY_AT_COUNTER``; some may since be settled: :func:`_owed_at_counter` reads them one by one)."""
     rows = (
         of_orders(Payment.objects, order_ids)
         .filter(Q(status=Payment.Status.SUCCESS) | PENDING)

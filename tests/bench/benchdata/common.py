@@ -49,7 +49,7 @@ TABLES = {
     ),
     "orders_payment": (
         "id", "source_id", "external_id", "synced_at", "content_hash", "order_id", "order_external_id", "kind", "status",
-        "amount", "currency", "gateway", "card_brand", "card_last4", "receipt_number", "processed_at",
+        "amount", "currency", "gateway", "manual", "card_brand", "card_last4", "receipt_number", "processed_at",
     ),
     "orders_shipment": (
         "id", "source_id", "external_id", "synced_at", "content_hash", "order_id", "carrier", "tracking_number",

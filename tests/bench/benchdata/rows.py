@@ -175,7 +175,7 @@ class _OrderRows:
         amount = _money(cents)
         self.rows["orders_payment"].append(
             f"{self.id['orders_payment']()}\t{source_id}\t{external_id}\t{self.now_ts}\t\t{o.id}\t{order_external_id}\t"
-            f"{kind}\t{status}\t{amount}\tUSD\t{gateway}\t{brand}\t{last4}\t{receipt}\t{_ts(at)}\n"
+            f"{kind}\t{status}\t{amount}\tUSD\t{gateway}\tf\t{brand}\t{last4}\t{receipt}\t{_ts(at)}\n"  # not manual
         )
         card = f"{brand} ····{last4}".strip() if last4 else brand
         verb = {"authorization": "authorised", "capture": "captured", "sale": "paid", "refund": "refunded"}[kind]

@@ -604,12 +604,15 @@ def test_a_pickup_paid_in_store_is_pending_until_marked_paid_and_a_mismatch_only
     for o in paid + forgotten + awaiting:
         order = served_orders[o.number]
         listed = served(varied, shopify, "GET", f"/admin/api/2025-07/orders/{o.shopify_id}/transactions.json", query={"in_shop_currency": "true"}, headers={"X-Shopify-Access-Token": "shpat_sandbox"})  # fmt: skip
-        sales = [(t["kind"], t["status"], t["gateway"], t["amount"]) for t in json.loads(listed)["transactions"]]
+        sales = [
+            (t["kind"], t["status"], t["gateway"], t["manual_payment_gateway"], t["amount"])
+            for t in json.loads(listed)["transactions"]
+        ]
         total = f"{o.total / 100:.2f}"
-        pending = ("sale", "pending", "Pay in store", total)
+        pending = ("sale", "pending", "Pay in store", True, total)
         assert order["payment_gateway_names"] == ["Pay in store"]
         if o in paid:
-            assert sales == [pending, ("sale", "success", "Pay in store", total)]
+            assert sales == [pending, ("sale", "success", "Pay in store", True, total)]
             assert (order["financial_status"], order["total_outstanding"]) == ("paid", "0.00")
         else:
             assert sales == [pending]

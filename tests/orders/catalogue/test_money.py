@@ -121,11 +121,12 @@ def test_a_storefront_manual_payment_awaiting_the_money_names_its_gateway_as_the
 
 
 PAY_IN_STORE = {"id": 9002, "kind": "sale", "status": "pending", "amount": "199.00", "currency": "USD",
-                "gateway": "Pay in store", "processed_at": "2025-04-02T11:00:00-05:00"}  # fmt: skip
+                "gateway": "Pay in store", "manual_payment_gateway": True,
+                "processed_at": "2025-04-02T11:00:00-05:00"}  # fmt: skip
 MARKED_PAID = {**PAY_IN_STORE, "id": 9003, "status": "success", "processed_at": "2025-04-05T16:20:00-05:00"}
 
 
-def pay_in_store(db, *transactions, collected: bool = False) -> Order:
+def pay_in_store(db, *transactions, collected: bool = False, **changes) -> Order:
     """A web order to collect at the store, paid for at the counter with the shop's manual "Pay in store"
     (Shopify records the sale pending at checkout; marking it paid adds a sale and leaves that one pending)."""
     shop = SourceFactory(name="shopify", kind="storefront", adapter="shopify")
@@ -134,6 +135,7 @@ def pay_in_store(db, *transactions, collected: bool = False) -> Order:
         fulfillment_status="fulfilled" if collected else None,
         transactions=list(transactions),
         location_id=655441491,
+        **changes,
     )
     payload["shipping_lines"][0]["code"] = "pickup"
     ingest(source=shop, records=[map_shopify_order(payload)], synced_at=timezone.now())
@@ -190,10 +192,57 @@ def test_a_pickup_paid_online_and_still_clearing_is_not_asked_for_again_at_the_c
     from orders.catalogue.money import takings, to_pay_at_counter
     from orders.counter.selectors import _to_pay
 
-    order = pay_in_store(db, {**PAY_IN_STORE, "gateway": "paypal"})
+    order = pay_in_store(db, {**PAY_IN_STORE, "gateway": "paypal", "manual_payment_gateway": False})
 
     assert (order.fulfilment, order.status) == (Order.Fulfilment.PICKUP, "placed")
-    assert to_pay_at_counter(order, takings(order.payments.all())) == 0
+    assert to_pay_at_counter(order, takings(order.payments.all(), order.total)) == 0
     assert _to_pay(order) == {"to_pay": 0, "to_pay_how": ""}
     assert charged(order) == "$199.00 payment pending since Wed 2 Apr (PayPal): not received yet."
     assert list(mismatch(order)) == [order.pk]
+
+
+def test_an_order_edited_down_and_marked_paid_for_the_new_total_is_paid_once(db):
+    """Shopify's mark-as-paid records what is outstanding: the pending checkout sale of the first total is settled
+    once the money taken covers the order's total, whatever the two amounts."""
+    order = pay_in_store(db, PAY_IN_STORE, {**MARKED_PAID, "amount": "150.00"}, current_total_price="150.00")
+    Order.objects.filter(pk=order.pk).update(total=Decimal("150.00"))  # the edit took a line off
+    order.refresh_from_db()
+
+    assert charged(order) == "Paid $150.00 on Sat 5 Apr (Pay in store)."
+    assert mismatch(order) == {}
+
+
+def test_money_taken_at_the_till_through_another_gateway_settles_the_pay_in_store(db):
+    """Paid at collection on the shop's own POS (cash): another gateway, the same system, the same money."""
+    till = {**MARKED_PAID, "gateway": "cash", "manual_payment_gateway": False}
+    order = pay_in_store(db, PAY_IN_STORE, till)
+
+    assert charged(order) == "Paid $199.00 on Sat 5 Apr (cash)."
+    assert mismatch(order) == {}
+
+
+def test_a_pickup_paid_in_store_is_asked_for_what_it_owes_after_an_edit_up(db):
+    """The checkout's pending sale was $199.00; an edit added $30.00 before collection: the counter asks for all of
+    it, the card and the flag agree that nothing is out of line before handover."""
+    from orders.catalogue.money import takings, to_pay_at_counter
+    from orders.counter.selectors import _to_pay
+
+    order = pay_in_store(db, PAY_IN_STORE)
+    Order.objects.filter(pk=order.pk).update(total=Decimal("229.00"))
+    order.refresh_from_db()
+
+    assert to_pay_at_counter(order, takings(order.payments.all(), order.total)) == Decimal("229.00")
+    assert _to_pay(order) == {"to_pay": Decimal("229.00"), "to_pay_how": "Pay in store"}
+    assert mismatch(order) == {}
+
+
+def test_a_partial_payment_at_the_till_leaves_the_rest_owed_at_the_counter(db):
+    """$120.00 taken at the counter of a $199.00 pay-in-store order: $79.00 still owed, asked for before handover."""
+    from orders.counter.selectors import _to_pay
+
+    order = pay_in_store(db, PAY_IN_STORE, {**MARKED_PAID, "amount": "120.00", "manual_payment_gateway": False,
+                                            "gateway": "cash"})  # fmt: skip
+
+    assert _to_pay(order) == {"to_pay": Decimal("79.00"), "to_pay_how": "Pay in store"}
+    assert charged(order) == ("Paid $120.00 on Sat 5 Apr (cash), and $79.00 pending (Pay in store).")
+    assert mismatch(order) == {}

@@ -602,6 +602,35 @@ def test_pos_cash_sale_with_change_is_landed_and_balanced(shop):
     assert payment_mismatch([order.pk], now=NOW, threshold=None) == {}
 
 
+@pytest.mark.parametrize(
+    ("manual", "expected"),
+    [(True, True), (False, False), (None, False)],  # None: an API version before 2025-01
+)
+def test_a_transaction_through_the_shops_manual_payment_method_is_marked_manual(manual, expected):
+    """``manualPaymentGateway`` (GraphQL) / ``manual_payment_gateway`` (REST): the shop's "Pay in store"."""
+    node = graphql_order()
+    node["transactions"] = [
+        {"id": "gid://shopify/OrderTransaction/9301", "kind": "SALE", "status": "PENDING", "gateway": "Pay in store",
+         "manualPaymentGateway": manual, "processedAt": "2025-04-02T16:00:00Z", "createdAt": "2025-04-02T16:00:00Z",
+         "amountSet": {"shopMoney": {"amount": "598.94", "currencyCode": "USD"}}, "paymentDetails": None},
+    ]  # fmt: skip
+    rest = order_fixture()
+    sale = load("shopify", "transactions")["transactions"][1]
+    rest["transactions"] = [{**sale, "manual_payment_gateway": manual}]
+
+    assert [p.manual for p in map_order_node(node).payments if p.external_id == "9301"] == [expected]
+    assert [p.manual for p in map_order(rest).payments if p.external_id == str(sale["id"])] == [expected]
+    assert not any(p.manual for p in map_order(rest).payments if p.external_id != str(sale["id"]))
+
+
+def test_a_manual_payment_flag_that_is_not_a_boolean_is_a_mapping_error():
+    rest = order_fixture()
+    rest["transactions"] = [{**load("shopify", "transactions")["transactions"][1], "manual_payment_gateway": "yes"}]
+
+    with pytest.raises(MappingError, match=r"manual_payment_gateway must be true or false, got str"):
+        map_order(rest)
+
+
 # -- the pane's words keep their capitals -------------------------------------------------------
 def test_not_yet_scanned_parcel_keeps_carrier_and_day_capitalised(shop):
     """The sample's UPS fulfilment (``status: success``, ``shipment_status: null``), not scanned yet."""

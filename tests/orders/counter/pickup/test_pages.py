@@ -83,7 +83,7 @@ def test_a_pickup_paid_in_store_asks_the_clerk_for_the_money_until_the_shop_mark
     stays in its history. The counter asks for the money once, never after it was taken."""
     client.force_login(clerk_of(scene.downtown, "dana.downtown"))
     url = reverse("pickup_order", args=["downtown", scene.web_order.pk])
-    checkout = {"order": scene.web_order, "source": scene.sources["shopify"], "gateway": "Pay in store"}
+    checkout = {"order": scene.web_order, "source": scene.sources["shopify"], "gateway": "Pay in store", "manual": True}
     scene.web_order.payments.all().delete()  # the scene's order was paid by card at checkout
     PaymentFactory(**checkout, external_id="t1", amount=129.5, status=Payment.Status.PENDING)
 
