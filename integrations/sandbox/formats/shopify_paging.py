@@ -12,7 +12,9 @@ below each root field:
   ``trackingInfo(first:)``: Shopify gives them no ``pageInfo``) keeps its first (or last) items;
 * a cursor is opaque and stable: it names the node's id, so the next page starts after that
   node whatever was added after it. A cursor that is not one of the connection's is refused, as
-  Shopify refuses it.
+  Shopify refuses it;
+* as Shopify refuses them: a nested connection asked with neither ``first`` nor ``last`` ("you
+  must provide one of first or last"), ``last`` without ``before``, and a size outside 0–250.
 
 The root fields are left as they are: ``orders``/``customers`` page themselves (``_page``),
 ``nodes(ids:)`` and ``order(id:)`` are single objects. A mutation's payload is left whole, and so
@@ -38,6 +40,8 @@ from graphql.utilities import value_from_ast_untyped
 from ..streams import decode_token, encode_token
 from . import VendorError
 from .shopify_cost import _parsed
+
+MAX_PAGE = 250  # the most items Shopify answers in one page of a connection or sized list
 
 
 class Paging:
@@ -98,6 +102,8 @@ class Paging:
             }
             if "first" in arguments or "last" in arguments:
                 out[name] = self._page(field, arguments, value[name])
+            elif _connection(value[name]):  # Shopify answers no connection whole
+                raise VendorError(200, {"errors": [{"message": "you must provide one of first or last"}]})
             else:
                 out[name] = self._value(field.selection_set, value[name])
         return out
@@ -111,6 +117,8 @@ class Paging:
             return self._value(field.selection_set, items)
         if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
             return self._value(field.selection_set, value)
+        if arguments.get("last") is not None and arguments.get("before") is None:
+            raise VendorError(200, {"errors": [{"message": "using last without before is not supported"}]})
         nodes = value["nodes"]
         keys = [_key(node, n) for n, node in enumerate(nodes)]
         start, end = 0, len(nodes)
@@ -162,13 +170,21 @@ def _key(node: Any, position: int) -> Any:
     return node["id"] if isinstance(node, dict) and node.get("id") else position
 
 
+def _connection(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("nodes"), list)
+
+
 def _size(value: Any) -> int:
+    """A page's ``first``/``last``: 0 to 250, as Shopify allows (the message is the sandbox's own wording)."""
     try:
-        return max(0, int(value))
+        size = int(value)
     except (TypeError, ValueError):
         raise VendorError(
             200, {"errors": [{"message": f"Argument first/last must be an Int, not {value!r}"}]}
         ) from None
+    if not 0 <= size <= MAX_PAGE:
+        raise VendorError(200, {"errors": [{"message": f"first/last must be between 0 and {MAX_PAGE}, not {size}"}]})
+    return size
 
 
 def _position(keys: list[Any], cursor: Any) -> int:

@@ -166,3 +166,22 @@ def test_an_order_s_fulfilment_refund_and_fulfillment_order_are_served_by_their_
         answer = ask(document, id=ident)
         assert answer["data"] == {field: None}, field
         assert answer["extensions"]["cost"]["actualQueryCost"] == 0
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "message"),
+    [
+        ("query Q($id: ID!) { order(id: $id) { lineItems { nodes { id } } } }", {},
+         "you must provide one of first or last"),
+        (LINES, {"last": 1}, "using last without before is not supported"),
+        (LINES, {"first": 251}, "first/last must be between 0 and 250, not 251"),
+        (LINES, {"first": -1}, "first/last must be between 0 and 250, not -1"),
+    ],
+)  # fmt: skip
+def test_what_shopify_refuses_of_a_nested_connection_is_refused(ask, returned, document, variables, message):
+    """A connection asked whole, ``last`` without ``before``, a page over 250: an adapter query that forgot its sizes
+    fails here as it would against a shop, instead of reading everything."""
+    answer = ask(document, id=f"gid://shopify/Order/{returned.shopify_id}", **variables)
+
+    assert [e["message"] for e in answer["errors"]] == [message]
+    assert "data" not in answer or answer["data"] is None
