@@ -501,15 +501,20 @@ def _money(obj: Mapping[str, Any], key: str, where: str) -> tuple[Decimal, str]:
     return Decimal(amount).scaleb(-CURRENCY_EXPONENTS.get(currency, 2)), currency
 
 
-def _quantity(obj: Mapping[str, Any], key: str, where: str) -> int:
-    """A whole quantity from Square's decimal string (``"2"``, ``"2.000"``); a fraction raises."""
+def _decimal_string(obj: Mapping[str, Any], key: str, where: str) -> tuple[Decimal, str]:
+    """Square's decimal string at ``key`` (a quantity, ``"2.500"``) and the string as sent."""
     value = obj.get(key)
     if not isinstance(value, str):
         raise MappingError(f"{where}.{key} must be a decimal string, got {value!r}")
     try:
-        quantity = Decimal(value.strip())
+        return Decimal(value.strip()), value
     except InvalidOperation:
         raise MappingError(f"{where}.{key} is not a quantity: {value!r}") from None
+
+
+def _quantity(obj: Mapping[str, Any], key: str, where: str) -> int:
+    """A whole quantity from Square's decimal string (``"2"``, ``"2.000"``); a fraction raises."""
+    quantity, value = _decimal_string(obj, key, where)
     if not quantity.is_finite() or quantity != quantity.to_integral_value():
         raise MappingError(f"{where}.{key} {value!r} is not a whole number of units")
     return int(quantity)
@@ -521,13 +526,7 @@ def _line_quantity(obj: Mapping[str, Any], key: str, where: str) -> Decimal:
     Normalised (no trailing zeros, no exponent: ``"2.000"`` is ``Decimal("2")``); more than three
     decimal places (Square allows a precision of five) or a negative quantity raises.
     """
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise MappingError(f"{where}.{key} must be a decimal string, got {value!r}")
-    try:
-        quantity = Decimal(value.strip())
-    except InvalidOperation:
-        raise MappingError(f"{where}.{key} is not a quantity: {value!r}") from None
+    quantity, value = _decimal_string(obj, key, where)
     if not quantity.is_finite() or quantity < 0:
         raise MappingError(f"{where}.{key} is not a quantity: {value!r}")
     if quantity != quantity.quantize(Decimal("0.001"), rounding="ROUND_DOWN"):
