@@ -432,7 +432,7 @@ def bulk_run(world, render, query: Any = None) -> dict:
     As on Shopify, one operation runs at a time: asked again while its file is being written, it refuses
     (``OPERATION_IN_PROGRESS``). The answer comes at once and the file is written in the background
     (a thread rendering :data:`BULK_CHUNK` orders at a time under the world's lock, all at
-    the clock of the request); ``currentBulkOperation`` says RUNNING until the file is
+    the clock of the request, letting other requests in between chunks); ``currentBulkOperation`` says RUNNING until the file is
     written and it has been asked at least once, then COMPLETED with the file's URL.
 
     The query is held to Shopify's bulk restrictions (:func:`bulk_refusal`: at most five
@@ -467,6 +467,7 @@ def bulk_run(world, render, query: Any = None) -> dict:
 
 
 BULK_CHUNK = 200
+BULK_YIELD_SECONDS = 0.001  # between chunks, so the rest of the sandbox answers while a file is written
 BULK_FILES_KEPT = 4
 
 
@@ -490,6 +491,10 @@ def _bulk_render(world, render, bulk: dict, rows: list, fields: dict) -> None:
                 if how:  # the order's own line is broken; its children still name it
                     own = corrupt(own, how, id_field="id", list_field="lineItems", date_field="createdAt")
                 lines += [dumps(line) + b"\n" for line in (own, *children)]
+        # Let the requests waiting for the lock in: a thread that takes it again at once keeps it (the lock is not
+        # fair), and the whole file would hold every vendor's answers for as long as it takes (about 10 s for
+        # 65,000 orders), where Shopify writes its file beside the API.
+        time.sleep(BULK_YIELD_SECONDS)
     bulk["file"] = b"".join(lines)
     with world.lock:  # as on Shopify, a finished file stays at its URL when the next operation starts
         world.shopify_bulk_files[bulk["number"]] = bulk["file"]
