@@ -126,7 +126,7 @@ def order_answer(pane: dict, *, now: datetime) -> Answer:
 def _charged(order: Order, payments: list[Payment], zone) -> Clause:
     """Was I charged: money taken, else a bank transfer on its way, a hold, a payment that failed, or nothing."""
     m = takings(payments, order.total)
-    pending = min(total(m.pending), m.due(order.total))  # a manual payment pending for more than is left to pay
+    pending = min(m.amount_pending, m.due(order.total))  # a manual payment pending for more than is left to pay
     if m.taken:
         first = min(m.taken, key=lambda p: (p.processed_at or order.placed_at, p.pk))
         taken = m.amount_taken

@@ -386,24 +386,30 @@ def test_many_namesakes_ask_for_a_second_identifier(agent_client, scene):
     assert "more-hits" not in one
 
 
-def test_s13_the_price_in_the_other_channel_that_day(agent_client, scene):
-    # Given Zoë bought the lamp in store at 12.00 on a day the web sold it at 10.00 (the shop's day, Chicago)
-    day = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)
-    sku = "HOM-0203-WHI"
-    pos_line = LineFactory(order=scene.pos_order, source=scene.sources["square"], sku=sku, unit_price=Decimal("12.00"))
+def _sold_online_the_same_day(agent_client, scene, day, sku: str, web_price: Decimal) -> tuple[str, dict]:
+    """Another customer bought ``sku`` online three hours before ``day`` at ``web_price``; the next day the agent
+    opens Zoë's in-store sale and the API is asked for it: (its page, the API's order)."""
     other_web = OrderFactory(channel=Order.Channel.WEB, placed_at=day - timedelta(hours=3), store=scene.downtown)
-    LineFactory(order=other_web, source=scene.sources["shopify"], sku=sku, unit_price=Decimal("10.00"))
-
-    # When the agent opens the in-store sale, and the API is asked for it
+    LineFactory(order=other_web, source=scene.sources["shopify"], sku=sku, unit_price=web_price)
     with time_machine.travel(day + timedelta(days=1)):
         response = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.pos_order.pk]))
         token = token_create(get_user(agent_client))
         body = agent_client.get(
             f"/api/v1/orders/{scene.pos_order.pk}", headers={"Authorization": f"Token {token}"}
         ).json()
+    return response.content.decode(), body
+
+
+def test_s13_the_price_in_the_other_channel_that_day(agent_client, scene):
+    # Given Zoë bought the lamp in store at 12.00 on a day the web sold it at 10.00 (the shop's day, Chicago)
+    day = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)
+    sku = "HOM-0203-WHI"
+    pos_line = LineFactory(order=scene.pos_order, source=scene.sources["square"], sku=sku, unit_price=Decimal("12.00"))
+
+    # When the agent opens the in-store sale, and the API is asked for it
+    html, body = _sold_online_the_same_day(agent_client, scene, day, sku, Decimal("10.00"))
 
     # Then the line shows the web price and the difference, and the header says she paid more in store
-    html = response.content.decode()
     assert '<span title="shopify, the same day">$10.00</span> <span class="warn">(+$2.00)</span>' in html
     assert "Paid more in store than online in the last 30 days" in html
     line = next(line for line in body["lines"] if line["sku"] == sku)
@@ -422,17 +428,9 @@ def test_s13_a_price_per_foot_is_not_compared_with_a_price_per_item(agent_client
         order=scene.pos_order, source=scene.sources["square"], sku=sku, unit_price=Decimal("4.00"),
         quantity=Decimal("2.5"), unit="ft",
     )  # fmt: skip
-    other_web = OrderFactory(channel=Order.Channel.WEB, placed_at=day - timedelta(hours=3), store=scene.downtown)
-    LineFactory(order=other_web, source=scene.sources["shopify"], sku=sku, unit_price=Decimal("3.00"))
 
-    with time_machine.travel(day + timedelta(days=1)):
-        response = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.pos_order.pk]))
-        token = token_create(get_user(agent_client))
-        body = agent_client.get(
-            f"/api/v1/orders/{scene.pos_order.pk}", headers={"Authorization": f"Token {token}"}
-        ).json()
+    html, body = _sold_online_the_same_day(agent_client, scene, day, sku, Decimal("3.00"))
 
     # Then neither the line, the header nor the API calls it dearer in store
-    html = response.content.decode()
     assert "$3.00" not in html and "Paid more in store than online" not in html
     assert next(line for line in body["lines"] if line["sku"] == sku)["other_channel_price"] is None
