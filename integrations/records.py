@@ -156,7 +156,9 @@ class StockRecord(Record):
     # The system's own id of this count where one location holds several for a SKU (an Odoo quant per bin
     # or lot): each is kept, and a system's counts of one SKU at one location add up.
     part: str = Field(default="", max_length=64)
-    on_hand: int
+    # Whole counts stay integers (as they always were, so their hash is unchanged); a product counted by measure
+    # may have a fraction (12.5 m of rope on the reel).
+    on_hand: int | Annotated[Decimal, Field(max_digits=12, decimal_places=3)]
     reserved: int = 0
     counted_at: AwareDatetime | None = None
 

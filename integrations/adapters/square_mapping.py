@@ -84,7 +84,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from ..records import (
@@ -382,7 +382,7 @@ def map_stock(payload: Any) -> StockRecord:
     return StockRecord(
         sku=text(count, SKU_KEY, "count") or ident(count, "catalog_object_id", "count"),
         location_id=ident(count, "location_id", "count"),
-        on_hand=_quantity(count, "quantity", "count"),
+        on_hand=_count_quantity(count, "quantity", "count"),
         counted_at=_when(count, "calculated_at", "count"),
     )
 
@@ -512,12 +512,24 @@ def _decimal_string(obj: Mapping[str, Any], key: str, where: str) -> tuple[Decim
         raise MappingError(f"{where}.{key} is not a quantity: {value!r}") from None
 
 
-def _quantity(obj: Mapping[str, Any], key: str, where: str) -> int:
-    """A whole quantity from Square's decimal string (``"2"``, ``"2.000"``); a fraction raises."""
+STOCK_LIMIT = Decimal(10) ** 9  # StockLevel.on_hand is numeric(12, 3)
+
+
+def _count_quantity(obj: Mapping[str, Any], key: str, where: str) -> int | Decimal:
+    """A count from Square's decimal string: ``"79"`` is the integer 79, ``"12.50"`` ``Decimal("12.5")`` (a product
+    counted by measure: 12.5 m of rope on the reel); negative when oversold.
+
+    A whole count stays an ``int``, as counts always were (its record, its hash and the API read the same).
+    Places past the third are cut towards fewer units (Square keeps five; a shelf's thousandth of a unit
+    is never promised).
+    """
     quantity, value = _decimal_string(obj, key, where)
-    if not quantity.is_finite() or quantity != quantity.to_integral_value():
-        raise MappingError(f"{where}.{key} {value!r} is not a whole number of units")
-    return int(quantity)
+    if not quantity.is_finite():
+        raise MappingError(f"{where}.{key} is not a quantity: {value!r}")
+    if abs(quantity) >= STOCK_LIMIT:
+        raise MappingError(f"{where}.{key} {value!r} is out of range (under a billion units)")
+    quantity = quantity.quantize(Decimal("0.001"), rounding=ROUND_FLOOR)
+    return int(quantity) if quantity == quantity.to_integral_value() else quantity.normalize()
 
 
 def _line_quantity(obj: Mapping[str, Any], key: str, where: str) -> Decimal:

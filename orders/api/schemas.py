@@ -83,9 +83,10 @@ class LineOut(Schema):
     )
     unit_price: Decimal = Field(description="The price of one item, or of one unit of a measured line.")
     fulfilment_location: str | None
-    available: int | None = Field(
+    available: int | Decimal | None = Field(
         description="Units that can be promised at the fulfilment location: the lowest count of the systems "
-        "that count it there, net of their reservations; null when none does."
+        "that count it there, net of their reservations; null when none does. An integer, as ever; a decimal "
+        'string ("12.5", no trailing zeros) only for a fraction of a product counted by measure.'
     )
     other_channel_price: OtherPriceOut | None = Field(
         description="S13: the same SKU's price in the other channel on the order's day (else the last in the week "

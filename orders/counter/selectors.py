@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -33,6 +34,7 @@ from ..models import (
     StockLevel,
     Store,
     is_measured,
+    quantity_value,
 )
 from ..timezones import store_zone
 
@@ -220,7 +222,7 @@ def _items(orders: list[Order]) -> dict[int, int]:
 class ChecklistRow:
     line: OrderLine
     check: PickupLine | None
-    on_hand: list[tuple[str, int]]  # (system, on hand at this store)
+    on_hand: list[tuple[str, int | Decimal]]  # (system, on hand at this store: 12.5 of a product counted by measure)
     location: str
     bins: list[str]  # where on this store's shelves (the ERP's sub-locations), if a system says
 
@@ -236,7 +238,7 @@ def pickup_checklist(*, order: Order, store: Store) -> dict:
     """The lines to prepare with on-hand at this store per system, each line's check, the handover if any."""
     lines = order_lines(order)
     checks = {c.line_id: c for c in PickupLine.objects.filter(line__in=lines).select_related("by")}
-    stock, bins = defaultdict(lambda: defaultdict(int)), defaultdict(set)
+    stock, bins = defaultdict(lambda: defaultdict(Decimal)), defaultdict(set)
     for sku, system, on_hand, place in StockLevel.objects.filter(
         sku__in={line.sku for line in lines}, location=store
     ).values_list("sku", "source__name", "on_hand", "bin"):
@@ -247,7 +249,7 @@ def pickup_checklist(*, order: Order, store: Store) -> dict:
         ChecklistRow(
             line=line,
             check=checks.get(line.pk),
-            on_hand=sorted(stock.get(line.sku, {}).items()),
+            on_hand=[(system, quantity_value(count)) for system, count in sorted(stock.get(line.sku, {}).items())],
             location=(line.fulfilment_location or store).name,
             bins=sorted(bins.get(line.sku, ())),
         )

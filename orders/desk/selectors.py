@@ -151,7 +151,7 @@ class Presence:
 @dataclass
 class LineView:
     line: OrderLine
-    available: int | None  # on hand minus reserved at the line's fulfilment location; None when unknown
+    available: int | Decimal | None  # on hand minus reserved where the line ships from (12.5 m); None when unknown
     counts: str = ""  # each system's own count there, e.g. "odoo 31 · square 30"
     other: OtherPrice | None = None
 

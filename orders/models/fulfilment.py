@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from .base import Lifecycle, SourcedModel
-from .orders import Order
+from .orders import Order, quantity_text
 from .stores import Store
 
 
@@ -170,7 +170,12 @@ class StockLevel(SourcedModel):
     bin = models.CharField(
         max_length=128, blank=True, default="", help_text="Where on the shelves (the ERP's sub-location), if known."
     )
-    on_hand = models.IntegerField(default=0)
+    on_hand = models.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        default=0,
+        help_text="Units on the shelf: whole for items, a fraction (12.5) for a product counted by measure.",
+    )
     reserved = models.IntegerField(default=0)
     counted_at = models.DateTimeField(null=True, blank=True)
 
@@ -179,4 +184,4 @@ class StockLevel(SourcedModel):
         indexes = [models.Index(fields=["sku", "location"])]
 
     def __str__(self) -> str:
-        return f"{self.sku} @ {self.location_id}: {self.on_hand}"
+        return f"{self.sku} @ {self.location_id}: {quantity_text(self.on_hand)}"

@@ -195,7 +195,12 @@ def _shortfall_counted(open_orders) -> dict[int, Finding]:
         quantity = needs[(order_id, sku, place)]
         if available and min(available.values()) < quantity:
             short[order_id].append(
-                {"sku": sku, "location": place, "needed": quantity_json(quantity), "available": available}
+                {
+                    "sku": sku,
+                    "location": place,
+                    "needed": quantity_json(quantity),
+                    "available": {system: quantity_json(count) for system, count in available.items()},
+                }
                 | ({"unit": units[(order_id, sku, place)]} if units[(order_id, sku, place)] else {})
             )
     places = dict(

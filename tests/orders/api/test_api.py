@@ -231,18 +231,23 @@ def test_an_order_in_full(client, scene, auth, openapi):
 def test_a_line_sold_by_measure_is_a_decimal_string_with_its_unit_and_a_whole_one_stays_an_integer(
     client, scene, auth, openapi
 ):
-    from tests.factories import LineFactory
+    """Its quantity and what is available of it: a count by measure may have a fraction too (12.5 ft on the reel)."""
+    from tests.factories import LineFactory, StockFactory
 
     lamp = scene.web_order.lines.get()
-    LineFactory(order=scene.web_order, source=lamp.source, sku="ROPE-1", quantity=Decimal("2.500"), unit="ft")
-    LineFactory(order=scene.web_order, source=lamp.source, sku="SAND-1", quantity=Decimal("3.000"), unit="kg")
+    at = {"source": lamp.source, "fulfilment_location": lamp.fulfilment_location}
+    LineFactory(order=scene.web_order, sku="ROPE-1", quantity=Decimal("2.500"), unit="ft", **at)
+    LineFactory(order=scene.web_order, sku="SAND-1", quantity=Decimal("3.000"), unit="kg", **at)
+    pos = {"source": scene.sources["square"], "location": lamp.fulfilment_location}
+    StockFactory(sku="ROPE-1", on_hand=Decimal("12.500"), **pos)  # counted by the foot: a fraction
+    StockFactory(sku="SAND-1", on_hand=Decimal("7.000"), **pos)
 
     body = valid(openapi, client.get(f"/api/v1/orders/{scene.web_order.pk}", headers=auth))
 
-    assert [(x["sku"], x["quantity"], x["unit"]) for x in body["lines"]] == [
-        ("HOM-0203-WHI", 2, ""),
-        ("ROPE-1", "2.5", "ft"),
-        ("SAND-1", 3, "kg"),
+    assert [(x["sku"], x["quantity"], x["unit"], x["available"]) for x in body["lines"]] == [
+        ("HOM-0203-WHI", 2, "", 1),
+        ("ROPE-1", "2.5", "ft", "12.5"),
+        ("SAND-1", 3, "kg", 7),  # whole: integers, as ever
     ]
 
 

@@ -98,6 +98,19 @@ def test_a_search_is_audited_without_its_terms(agent_client, scene):
     assert "zoe" not in str(AccessLog.objects.values().get())
 
 
+def test_the_customer_screen_shows_a_count_by_measure_as_counted(agent_client, scene):
+    """The POS counts rope by the foot: 2.25 ft on the reel is short of 2.5 ft, shown without column padding."""
+    LineFactory(
+        order=scene.web_order, sku="ROPE-1", quantity=Decimal("2.5"), unit="ft", fulfilment_location=scene.downtown
+    )
+    StockFactory(source=scene.sources["square"], sku="ROPE-1", location=scene.downtown, on_hand=Decimal("2.25"))
+    StockFactory(source=scene.sources["odoo"], sku="ROPE-1", location=scene.downtown, on_hand=3)
+
+    html = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk])).content.decode()
+
+    assert 'class="num short" title="odoo 3 · square 2.25">2.25<' in html
+
+
 def test_the_customer_screen_answers_the_callers_questions(agent_client, scene):
     line = scene.web_order.lines.get()
     StockFactory(source=scene.sources["square"], sku=line.sku, location=scene.downtown, on_hand=3)  # the POS's count

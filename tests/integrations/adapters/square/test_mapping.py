@@ -632,9 +632,42 @@ def test_inventory_count_fixtures_map_to_stock():
 
 
 @pytest.mark.parametrize(
+    ("quantity", "on_hand"),
+    [
+        ("12.5", Decimal("12.5")),  # 12.5 m of rope on the reel
+        ("12.50000", Decimal("12.5")),  # Square's five places, trailing zeros dropped
+        ("0.25", Decimal("0.25")),
+        ("-1.5", Decimal("-1.5")),  # oversold by measure
+        ("12.00000", 12),  # whole: an integer, as every count was
+        ("2.34567", Decimal("2.345")),  # past the third place: cut towards fewer units
+    ],
+)
+def test_a_count_by_measure_keeps_its_fraction(quantity, on_hand):
+    count = load("square", "inventory_counts_batch_retrieve_response")["counts"][0]
+
+    mapped = map_stock({**count, "quantity": quantity})
+
+    assert (mapped.on_hand, type(mapped.on_hand)) == (on_hand, type(on_hand))
+    assert str(mapped.on_hand) == str(on_hand)
+
+
+def test_a_whole_count_hashes_as_before():
+    """A whole count is still the integer it was: its record, and so its content hash, do not change."""
+    count = load("square", "inventory_counts_batch_retrieve_response")["counts"][0]
+
+    assert '"on_hand":79,' in map_stock(count).model_dump_json()
+    assert '"on_hand":"12.5",' in map_stock({**count, "quantity": "12.5"}).model_dump_json()
+
+
+@pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"quantity": "7.5"}, r"count\.quantity '7\.5' is not a whole number"),
+        ({"quantity": "twelve"}, r"count\.quantity is not a quantity: 'twelve'"),
+        ({"quantity": "NaN"}, r"count\.quantity is not a quantity: 'NaN'"),
+        ({"quantity": "Infinity"}, r"count\.quantity is not a quantity: 'Infinity'"),
+        ({"quantity": ""}, r"count\.quantity is not a quantity: ''"),
+        ({"quantity": 12.5}, r"count\.quantity must be a decimal string, got 12\.5"),
+        ({"quantity": "1000000000"}, r"count\.quantity '1000000000' is out of range"),
         ({"state": "SOLD"}, r"count\.state 'SOLD' is not IN_STOCK"),
         ({"catalog_object_id": None}, r"count\.catalog_object_id is missing"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -31,7 +32,7 @@ from orders.models import (
     Store,
     TimelineEvent,
 )
-from tests.factories import LineFactory, OrderFactory, PaymentFactory, agent, clerk_of
+from tests.factories import LineFactory, OrderFactory, PaymentFactory, StockFactory, agent, clerk_of
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -51,6 +52,16 @@ def test_the_board_shows_the_stores_pickup_orders_and_polls_its_partial(client, 
     assert 'href="/stores/downtown/pickups/"' in html  # the nav link of store staff
     assert partial.status_code == 200 and "<html" not in partial.content.decode()
     assert 'id="board"' in partial.content.decode()
+
+
+def test_the_order_page_shows_each_systems_count_without_column_padding(client, scene):
+    client.force_login(clerk_of(scene.downtown, "dana.downtown"))
+    line = scene.web_order.lines.get()
+    StockFactory(source=scene.sources["square"], sku=line.sku, location=scene.downtown, on_hand=Decimal("12.5"))
+
+    page = client.get(reverse("pickup_order", args=["downtown", scene.web_order.pk]))
+
+    assert "on hand: odoo 1, square 12.5</span>" in page.content.decode()
 
 
 def test_the_order_page_checks_a_line_by_htmx_and_hands_over_without_javascript(client, scene, pushes):

@@ -180,6 +180,33 @@ def test_stock_shortfall_of_a_line_sold_by_measure_compares_its_fraction(systems
     assert found.evidence["lines"][0]["needed"] == "2.5" and found.evidence["lines"][0]["unit"] == "ft"
 
 
+def test_stock_shortfall_compares_a_count_by_measure_with_the_line_it_needs(systems):
+    """Square counts rope by the metre as it sells it: 3.0 m on the reel is enough for 2.5 m, 2.0 m is not."""
+    order = web_order(systems, fulfilment=Order.Fulfilment.PICKUP, store=systems.store)
+    LineFactory(
+        order=order, source=systems.pos, sku="ROPE-1", quantity=Decimal("2.5"), unit="m",
+        fulfilment_location=systems.store,
+    )  # fmt: skip
+    stock = StockFactory(source=systems.pos, sku="ROPE-1", location=systems.store, on_hand=Decimal("3.0"))
+    assert finding("stock_shortfall", order) is None
+
+    stock.on_hand = Decimal("2.5")
+    stock.save()
+    assert finding("stock_shortfall", order) is None  # exactly enough
+
+    stock.on_hand = Decimal("2.0")
+    stock.save()
+    found = finding("stock_shortfall", order)
+    assert found.detail == f"order {order.number}: needs 2.5 m of ROPE-1 at Downtown, square has 2 available"
+    assert found.evidence["lines"][0]["available"] == {"square": 2}  # whole: an integer, as ever
+
+    stock.on_hand = Decimal("2.499")
+    stock.save()
+    found = finding("stock_shortfall", order)
+    assert found.detail == f"order {order.number}: needs 2.5 m of ROPE-1 at Downtown, square has 2.499 available"
+    assert found.evidence["lines"][0]["available"] == {"square": "2.499"}  # a fraction: a string in the JSON
+
+
 def test_stock_shortfall_names_each_system_that_counts_and_ignores_uncounted_skus(systems):
     order = pickup(systems, quantity=1)
     assert finding("stock_shortfall", order) is None  # nobody counts LAMP-1 at Downtown: unknown, not zero
