@@ -38,6 +38,7 @@ from .models import (
     StoreAlias,
     TimelineEvent,
     TrackingEvent,
+    quantity_text,
 )
 from .timezones import screen_local
 
@@ -197,7 +198,13 @@ class RecordInline(ReadOnlyInline):
 
 class LineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["source", "sku", "name", "quantity", "unit", "unit_price", "fulfilment_location"]
+    fields = ["source", "sku", "name", "amount", "unit_price", "fulfilment_location"]
+    readonly_fields = ["amount"]
+
+    @admin.display(description="quantity")
+    def amount(self, line: OrderLine) -> str:
+        """ "2", "2.5 m": as the desk says it, not the column's "2.500"."""
+        return line.amount
 
 
 class PaymentInline(ReadOnlyInline):
@@ -342,9 +349,14 @@ class ReturnAdmin(ReadOnlyAdmin):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ReadOnlyAdmin):
-    list_display = ["sku", "location", "on_hand", "reserved", "counted_at", "source", "synced_at"]
+    list_display = ["sku", "location", "on_hand_shown", "reserved", "counted_at", "source", "synced_at"]
     list_filter = ["source", "location"]
     search_fields = ["sku"]
+
+    @admin.display(description="on hand", ordering="on_hand")
+    def on_hand_shown(self, stock: StockLevel) -> str:
+        """ "12", "12.5": a count by measure without the column's trailing zeros."""
+        return quantity_text(stock.on_hand)
 
 
 class NoteAdminForm(forms.ModelForm):
