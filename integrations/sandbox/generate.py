@@ -728,7 +728,23 @@ class Generator(SystemIds, Draws):
                 if o.measure is None and base == base.to_integral_value():
                     o.measure = (0, amount, unit, shown, int(base))
                     o.vary |= {"measured_quantity"}
+                    self.count_by_measure(o.store, o.lines[0][0], amount, shown)
                     break
+
+    def count_by_measure(self, store, product, amount: str, unit: str) -> None:
+        """The store counts a product it sells by measure as it sells it: its opening count keeps the remnant of
+        a unit cut into (what a whole unit less the measure leaves, 12 -> 12.5 after 1.5 ft; half of one after a
+        whole measure). Only a fraction is added to a whole count and no whole need moves across it, so no flag
+        changes (``stock_shortfall`` compares it with whole lines alone). A shelf that later drops (a planted
+        shortfall, an emptied shelf) or that the store does not keep (a big item) stays whole, as does a shelf
+        counted so already."""
+        stock = self.out.stock_index.get((store.idx, product.idx))
+        if stock is None or stock.unit or len(stock.changes) > 1:
+            return
+        remnant = (1 - Decimal(amount) % 1) % 1 or Decimal("0.5")
+        (since, quantity), *_ = stock.changes
+        stock.changes = [(since, quantity + remnant)]
+        stock.unit = unit
 
     def known_to(self, p: Person, system: str) -> bool:
         """Whether ``system`` keeps a record of them while a storefront account or an ERP partner holds their real

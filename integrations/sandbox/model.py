@@ -11,6 +11,7 @@ import gc
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -376,17 +377,21 @@ class Bin:
 
 
 class Stock:
-    """On-hand count of one product at one place, on one bin; ``changes`` are (t, quantity)."""
+    """On-hand count of one product at one place, on one bin; ``changes`` are (t, quantity).
 
-    __slots__ = ("store", "product", "odoo_id", "changes", "versions", "bin")
+    A quantity is whole, or a ``Decimal`` with a fraction where the product is counted by the ``unit`` it
+    is sold by (varied ``measured_quantity``: 12.5 m of rope on the reel)."""
+
+    __slots__ = ("store", "product", "odoo_id", "changes", "versions", "bin", "unit")
 
     def __init__(self, store, product, changes, bin_: Bin | None = None):
         self.store, self.product, self.changes = store, product, changes
         self.odoo_id = 0
         self.versions = [t for t, _ in changes]
         self.bin = bin_
+        self.unit = ""
 
-    def quantity_at(self, now: int) -> int:
+    def quantity_at(self, now: int) -> int | Decimal:
         quantity = 0
         for t, q in self.changes:
             if t <= now:

@@ -257,4 +257,15 @@ def build_truth(world, now: int) -> dict:
         "stores": stores,
         "people": people,
         "orders": orders,
+        "measured_stock": measured_stock(world, now),
     }
+
+
+def measured_stock(world, now: int) -> list[dict]:
+    """The counts of products sold by measure (varied ``measured_quantity``), as the POS counts them at the clock:
+    ``[{store (code), sku, quantity ("12.5"), unit ("ft")}]``."""
+    return [
+        {"store": s.store.code, "sku": s.product.sku, "quantity": str(s.quantity_at(now)), "unit": s.unit}
+        for s in world.stocks
+        if s.unit and s.changes[0][0] <= now
+    ]

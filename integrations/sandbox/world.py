@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from .formats.shopify_graphql import CostBucket
 from .generate import DEFAULT_RATES, generate
@@ -115,7 +116,7 @@ class World:
             self._wall_start = time.time() if enabled else None
 
     # --- lookups ------------------------------------------------------------------
-    def stock_at(self, store: Store, product: Product, now: int) -> int:
+    def stock_at(self, store: Store, product: Product, now: int) -> int | Decimal:
         stock = self._stock_index.get((store.idx, product.idx))
         return stock.quantity_at(now) if stock is not None else 0
 

@@ -10,7 +10,7 @@ comma-joined ``carrier_tracking_ref``) or part of it waits in a backorder (some 
 fulfilled), a parcel goes back to the sender (and the order is sent again), a stuck parcel's tracker has no
 scan at all, a voided label's cancelled fulfilment stays beside the live one; POS and CRM records of different
 people hold one placeholder e-mail or phone, a household shares one phone; a few till sales sell a line by measure
-(1.5 ft, 0.75 kg, a seller's own unit). All five sources are synced in
+(1.5 ft, 0.75 kg, a seller's own unit), and the POS counts those products so (10.5 ft). All five sources are synced in
 many orders — the storefront first,
 the carrier first, the ERP first and a seeded sample of the other 117 — and every canonical table,
 the open flags and which systems know each order must come out identical.
@@ -32,7 +32,7 @@ from integrations.demo import demo_sources_ensure
 from integrations.models import SyncRun
 from integrations.sync import source_sync
 from orders.flags.detection import detect
-from orders.models import Customer, Flag, Order, OrderLine, Payment, Return, Shipment
+from orders.models import Customer, Flag, Order, OrderLine, Payment, Return, Shipment, StockLevel
 
 from .state import state_differences
 from .test_correlation_sandbox import customer_groups, order_groups, pairs, precision_recall, wrong_owners
@@ -245,7 +245,8 @@ def test_the_pane_the_api_and_the_flags_agree(db, varied, fast_http, client):
 def test_lines_sold_by_measure_are_synced_and_read_as_measured(db, varied, fast_http, client):
     """Square sales with a line sold by measure (varied ``measured_quantity``: 1.5 ft, 0.75 kg, a seller's own unit)
     are synced, never dead-lettered: the line keeps its fraction and unit, the pane says "1.5 ft", the API keeps
-    whole quantities integers and gives a fraction as a decimal string."""
+    whole quantities integers and gives a fraction as a decimal string. The POS's counts of those products
+    ("10.5" ft on the reel) land with their fraction too."""
     from django.contrib.auth.models import Group, User
 
     from orders.api.auth import token_create
@@ -288,3 +289,21 @@ def test_lines_sold_by_measure_are_synced_and_read_as_measured(db, varied, fast_
         assert all(isinstance(q, int) for (_, unit), q in api.items() if not unit), o["number"]  # items: as ever
         html = client.get(f"/orders/{ours[o['order_id']]}/", follow=True).content.decode()
         assert f'<td class="num">{line["quantity"]} {line["unit"]}</td>' in html, o["number"]
+
+    # The POS counts what it sells by measure as it sells it ("18.25" kg): each count lands whole, to the thousandth.
+    counted = {(c["store"], c["sku"]): c for c in truth["measured_stock"]}
+    assert sorted(c["unit"] for c in counted.values()) == ["ft", "kg", "l", "lb", "m", "spl"]
+    assert all(Decimal(c["quantity"]) != int(Decimal(c["quantity"])) for c in counted.values())
+    square = StockLevel.objects.filter(source__name="square", location__code__in={store for store, _ in counted})
+    found = {(level.location.code, level.sku): level.on_hand for level in square.select_related("location")}
+    assert {key: found.get(key) for key in counted} == {key: Decimal(c["quantity"]) for key, c in counted.items()}
+    assert all(on_hand == int(on_hand) for key, on_hand in found.items() if key not in counted)  # the rest: whole
+    for o in measured.values():
+        (line,) = o["measured_lines"]
+        count = counted[(o["store"], line["sku"])]["quantity"]
+        body = client.get(f"/api/v1/orders/{ours[o['order_id']]}", headers=auth).json()
+        (api,) = [x for x in body["lines"] if x["sku"] == line["sku"]]
+        # Odoo's float quant of the same shelf is read rounded down, so the lowest count is whole: an integer.
+        assert api["available"] == int(Decimal(count)), o["number"]
+        html = client.get(f"/orders/{ours[o['order_id']]}/", follow=True).content.decode()
+        assert f'title="odoo {int(Decimal(count))} · square {count}"' in html, o["number"]

@@ -15,6 +15,7 @@ import pytest
 
 from integrations.sandbox import CORRUPTIONS, DEFAULT_NOW, DEFAULT_RATES, THRESHOLDS, World
 from integrations.sandbox.formats import Request, easypost, hubspot, odoo, shopify, square
+from integrations.sandbox.generate import Generator
 from orders.catalogue.identity import normalise_email, normalise_phone
 
 SIZE = 2000
@@ -92,7 +93,7 @@ def test_another_seed_gives_another_world():
 def test_truth_has_the_agreed_shape(world):
     truth = world.truth()
 
-    assert set(truth) == {"seed", "now", "thresholds", "stores", "people", "orders"}
+    assert set(truth) == {"seed", "now", "thresholds", "stores", "people", "orders", "measured_stock"}
     assert (truth["seed"], truth["now"]) == (7, "2026-11-20T12:00:00Z")
     assert (
         truth["thresholds"]
@@ -372,6 +373,36 @@ def test_the_varied_world_sells_a_few_lines_by_measure_at_the_till_as_square_rec
     )  # fmt: skip
     assert sum(bool(o["measured_lines"]) for o in truth.values()) == 6
     assert not any(o.measure for o in World(orders=160, seed=23).orders)  # the standard world sells by the item
+
+
+def test_the_varied_world_counts_what_it_sells_by_measure_with_a_fraction(monkeypatch):
+    """``measured_quantity``: the store's count of each product sold by measure keeps a remnant (18.25 kg), as Square
+    renders it (a decimal string) and the ERP (a float); every other count is whole, and no flag moves."""
+    from integrations.sandbox.formats.odoo_records import stock_quant
+
+    w = World(orders=160, seed=23, shape="varied")
+    now, truth = w.now, w.truth()
+    sold = {(o.store.code, o.lines[0][0].sku): o.measure for o in w.orders if o.measure is not None}
+    counted = {(c["store"], c["sku"]): c for c in truth["measured_stock"]}
+
+    assert set(counted) == set(sold)
+    assert sorted((c["quantity"].partition(".")[2], c["unit"]) for c in counted.values()) == [
+        ("25", "kg"), ("5", "ft"), ("5", "l"), ("5", "m"), ("5", "spl"), ("75", "lb"),
+    ]  # fmt: skip
+    inventory = w.stream("square", "inventory")
+    for stock in w.stocks:
+        key = (stock.store.code, stock.product.sku)
+        if key in counted:
+            assert square.render_count(w, stock, now, now)["quantity"] == counted[key]["quantity"]
+            assert stock_quant(w, stock, now, now)["quantity"] == float(counted[key]["quantity"])
+            assert stock in inventory.objects  # the POS counts the store's shelf
+        else:
+            assert stock.quantity_at(now) == int(stock.quantity_at(now)), key
+    assert World(orders=160, seed=23).truth()["measured_stock"] == []  # the standard world counts by the item
+
+    monkeypatch.setattr(Generator, "count_by_measure", lambda *args: None)
+    whole = World(orders=160, seed=23, shape="varied")  # the same world counted in whole units
+    assert [o["flags"] for o in whole.truth()["orders"]] == [o["flags"] for o in truth["orders"]]
 
 
 def test_the_varied_world_sends_packages_backorders_silent_trackers_and_returns_to_sender():
