@@ -112,7 +112,7 @@ def page_land(
         _raw_records_store(source, stream, page, now)
         result = ingest(source=source, records=page.records, synced_at=now)
         _dead_letters_write(source, stream, page.failures, run)
-        _dead_letters_resolve(source, stream, result.landed_external_ids, now)
+        _dead_letters_resolve(source, stream, result.landed_external_ids | _mapped_external_ids(page), now)
         if cursor is not None:
             source.cursor = {**source.cursor, stream: cursor}
             Source.objects.filter(pk=source.pk).update(cursor=source.cursor)
@@ -209,6 +209,13 @@ def _dead_letters_write(source, stream, failures, run) -> None:
                 )
             )
     DeadLetter.objects.bulk_create(letters)
+
+
+def _mapped_external_ids(page: PreparedPage) -> set[str]:
+    """The vendor's ids of the payloads that mapped: a dead letter is kept under that id, which a canonical row
+    need not share (a Square count is lettered as ``variation:location``, its StockLevel is ``location:SKU``)."""
+    failed = {digest for _, digest, _ in page.failures}
+    return {ext for ext, digest in zip(page.external_ids, page.hashes, strict=True) if ext and digest not in failed}
 
 
 def _dead_letters_resolve(source, stream, external_ids: set[str], now) -> None:

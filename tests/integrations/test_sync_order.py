@@ -307,3 +307,47 @@ def test_lines_sold_by_measure_are_synced_and_read_as_measured(db, varied, fast_
         assert api["available"] == int(Decimal(count)), o["number"]
         html = client.get(f"/orders/{ours[o['order_id']]}/", follow=True).content.decode()
         assert f'title="odoo {int(Decimal(count))} · square {count}"' in html, o["number"]
+
+
+def test_a_count_that_is_no_number_is_dead_lettered_with_its_reason_and_lands_with_its_fraction_after_the_fix(
+    db, fast_http
+):
+    """A fraction is a quantity; "corrupted: …" is not: that count alone waits in Dead letters, saying why."""
+    from integrations.models import DeadLetter
+    from integrations.sandbox import SandboxServer, World
+
+    server = SandboxServer(World(orders=160, seed=23, shape="varied"))  # its own: this test breaks one count
+    server.start()
+    try:
+        world = server.world
+        counted = {(c["store"], c["sku"]): c for c in world.truth()["measured_stock"]}
+        stock = next(s for s in world.stocks if (s.store.code, s.product.sku) in counted)
+        key = f"{stock.product.square_variation_id}:{stock.store.square_id}"
+        world.corrupt("square", "inventory", key, "wrong_type")  # its quantity becomes a sentence
+        square = next(s for s in demo_sources_ensure(server.base_url) if s.name == "square")
+
+        with time_machine.travel(world.now_dt, tick=True):
+            run = source_sync(source_id=square.pk)
+        letter = DeadLetter.objects.get()
+
+        assert (run.status, run.dead_lettered) == (SyncRun.Status.SUCCEEDED, 1)
+        assert (letter.stream, letter.external_id) == ("inventory", key)
+        assert letter.reason == "MappingError: count.quantity is not a quantity: 'corrupted: expected a structure here'"
+        landed = dict(StockLevel.objects.filter(source=square).values_list("external_id", "on_hand"))
+        row = f"{stock.store.square_id}:{stock.product.sku}"  # the StockLevel's own key: location and SKU
+        assert row not in landed and len(landed) == len(world.stream("square", "inventory").objects) - 1
+        assert sorted(n for n in landed.values() if n != int(n)) == sorted(
+            Decimal(c["quantity"]) for k, c in counted.items() if k != (stock.store.code, stock.product.sku)
+        )  # the other counts by measure, exactly
+
+        world.repair_all()
+        with time_machine.travel(world.now_dt, tick=True):
+            run = source_sync(source_id=square.pk)
+
+        letter.refresh_from_db()
+        assert (run.status, run.dead_lettered, letter.resolved_at is not None) == (SyncRun.Status.SUCCEEDED, 0, True)
+        assert StockLevel.objects.get(source=square, external_id=row).on_hand == Decimal(
+            counted[(stock.store.code, stock.product.sku)]["quantity"]
+        )
+    finally:
+        server.stop()
