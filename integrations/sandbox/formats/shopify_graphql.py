@@ -5,16 +5,18 @@ root field, for what the sandbox has (``orders``, ``customers``, ``locations``, 
 ``nodes(ids:)`` of orders, an order's ``fulfillment(id:)``, ``refund(id:)`` and
 ``fulfillmentOrder(id:)``, a bulk query of ``orders`` (held to Shopify's bulk limits), and the
 mutations ``fulfillmentOrderLineItemsPreparedForPickup`` and ``fulfillmentCreate``), reads its
-variables, and answers every field the OmniDesk adapter selects, in Shopify's shapes: global ids
-(``gid://shopify/Order/…``), ``MoneyBag`` (``shopMoney``), connections with ``nodes`` and
-``pageInfo``, upper-case enums, UTC times. Nodes are the REST resources of ``shopify_records``
-restated, so both APIs show one world. A document it does not recognise is answered with a
-GraphQL error; an id it does not have with null. Nested connections and sized lists are cut to
-the sizes the document asks for (:mod:`.shopify_paging`): ``first``/``after`` (or
+variables, and renders its nodes whole in Shopify's shapes: global ids (``gid://shopify/Order/…``),
+``MoneyBag`` (``shopMoney``), connections with ``nodes`` and ``pageInfo``, upper-case enums, UTC
+times. Nodes are the REST resources of ``shopify_records`` restated, so both APIs show one world.
+A document it does not recognise is answered with a GraphQL error; an id it does not have with
+null. The answer then holds exactly what the document selects (:mod:`.shopify_paging`): the
+fields named, under their aliases, ``__typename`` when asked, fragments applied by type; nested
+connections and sized lists cut to the sizes asked for: ``first``/``after`` (or
 ``last``/``before``) with a ``pageInfo`` and opaque, stable cursors; a list such as
 ``fulfillments(first:)`` to its first items. So a client that asks for less than an order holds
-gets less, and must page on as it would on Shopify. A bulk operation's file holds every node
-whole, as Shopify's bulk ignores sizes.
+gets less, and must page on as it would on Shopify; one that reads a field it did not select
+finds nothing there. A bulk operation's file holds each node as the bulk query selects it, at
+every size, as Shopify's bulk ignores sizes.
 
 Search: ``query: "updated_at:>='ISO'"`` (or ``>``); orders of every status are listed,
 as GraphQL does. ``sortKey: UPDATED_AT``; the ``endCursor`` encodes the filter and the
@@ -335,7 +337,8 @@ def selection(document: str) -> dict:
     """The first selection set of ``document`` as nested dicts (field -> its selection, or None for a leaf).
 
     Arguments are skipped, an aliased field is keyed by its alias, and inline fragments merged into their parent: enough
-    to tell which fields, connections and lists a bulk query selects.
+    to tell which connections and lists a bulk query holds (:func:`bulk_refusal`); its file's lines are selected from
+    the parsed document (:meth:`.shopify_paging.Paging.bulk_node`).
     """
     tokens = TOKEN.findall(document)
     position = tokens.index("{") if "{" in tokens else len(tokens)
@@ -412,20 +415,6 @@ def bulk_refusal(query: dict) -> str:
     return "; ".join(problems)
 
 
-def prune(value: Any, fields: dict | None) -> Any:
-    """``value`` (a rendered node) cut down to what ``fields`` selects, connections kept as ``{"nodes": [...]}``."""
-    if fields is None:
-        return value
-    if isinstance(value, list):
-        return [prune(item, fields) for item in value]
-    if not isinstance(value, dict):
-        return value
-    nodes = _connection_nodes(fields)
-    if nodes is not None and isinstance(value.get("nodes"), list):
-        return {"nodes": [prune(item, nodes) for item in value["nodes"]]}
-    return {name: prune(value[name], sub) for name, sub in fields.items() if name in value}
-
-
 def bulk_run(world, render, query: Any = None) -> dict:
     """``bulkOperationRunQuery`` for the orders query: the JSONL of every order at this clock, by updated_at.
 
@@ -437,12 +426,14 @@ def bulk_run(world, render, query: Any = None) -> dict:
 
     The query is held to Shopify's bulk restrictions (:func:`bulk_refusal`: at most five
     connections, nested at most two deep, none inside a list field) and refused with an
-    ``INVALID`` userError otherwise; the file holds what the query selects (:func:`prune`).
+    ``INVALID`` userError otherwise; each line of the file holds exactly what the query selects of its node
+    (:meth:`.shopify_paging.Paging.bulk_node`: aliases and fragments as on the synchronous endpoint).
     """
     try:
         wanted = selection(query) if isinstance(query, str) else {}
-    except (ValueError, IndexError):
-        wanted = {}
+        shape = Paging(query) if wanted else None
+    except (ValueError, IndexError, GraphQLError):
+        wanted, shape = {}, None
     fields = _connection_nodes(wanted.get("orders")) if wanted else None
     why = "the sandbox runs a bulk query of orders only" if fields is None else bulk_refusal(wanted)
     if why:
@@ -461,7 +452,7 @@ def bulk_run(world, render, query: Any = None) -> dict:
     number = (world.shopify_bulk or {}).get("number", 0) + 1
     bulk = {"number": number, "created": now, "polls": 0, "file": None, "failed": False}
     world.shopify_bulk = bulk
-    threading.Thread(target=_bulk_write, args=(world, render, bulk, rows, fields), daemon=True).start()
+    threading.Thread(target=_bulk_write, args=(world, render, bulk, rows, shape), daemon=True).start()
     operation = {"id": gid("BulkOperation", number), "status": "CREATED", "createdAt": iso_z(now)}
     return {"bulkOperation": operation, "userErrors": []}
 
@@ -471,22 +462,22 @@ BULK_YIELD_SECONDS = 0.001  # between chunks, so the rest of the sandbox answers
 BULK_FILES_KEPT = 4
 
 
-def _bulk_write(world, render, bulk: dict, rows: list, fields: dict) -> None:
+def _bulk_write(world, render, bulk: dict, rows: list, shape: Paging) -> None:
     try:
-        _bulk_render(world, render, bulk, rows, fields)
+        _bulk_render(world, render, bulk, rows, shape)
     except Exception:  # as Shopify's INTERNAL_SERVER_ERROR: the operation fails, and the shop may start another
         logger.exception("sandbox: bulk operation %s failed writing its file", bulk["number"])
         bulk["failed"] = True
 
 
-def _bulk_render(world, render, bulk: dict, rows: list, fields: dict) -> None:
+def _bulk_render(world, render, bulk: dict, rows: list, shape: Paging) -> None:
     stream = world.stream("shopify", "orders")
     now, lines = bulk["created"], []
     for start in range(0, len(rows), BULK_CHUNK):
         with world.lock:
             for updated, _, i in rows[start : start + BULK_CHUNK]:
                 node = order(world, stream.objects[i], render.resource(world, "orders", stream, i, updated), now)
-                own, *children = jsonl_lines(prune(node, fields))
+                own, *children = jsonl_lines(shape.bulk_node(node))
                 how = world.corruption("shopify", "orders", str(stream.keys[i]))
                 if how:  # the order's own line is broken; its children still name it
                     own = corrupt(own, how, id_field="id", list_field="lineItems", date_field="createdAt")
