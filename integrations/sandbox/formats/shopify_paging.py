@@ -24,8 +24,8 @@ beside the rendered answer, as a GraphQL executor does:
   must provide one of first or last"), ``last`` without ``before``, and a size outside 0–250.
 
 The root fields are not paged here: ``orders``/``customers`` page themselves (``_page``),
-``nodes(ids:)`` and ``order(id:)`` are single objects, and the sandbox answers a root field by its
-name and the request's variables (two aliases of one root field get one answer). A mutation's
+``nodes(ids:)`` and ``order(id:)`` are single objects; each root field is answered with its own
+arguments (:meth:`Paging.roots`), so two aliases of one root field get their own answers. A mutation's
 payload is selected, not paged; a bulk operation's node (:meth:`Paging.bulk_node`) is selected
 whole, as Shopify's bulk ignores sizes, each connection in it kept as ``{"nodes": [...]}`` for the
 file's writer to put on lines of their own.
@@ -67,18 +67,23 @@ class Paging:
         operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
         self.operation = operations[0] if len(operations) == 1 else None
 
-    @property
-    def root(self) -> str | None:
-        """The name of the operation's first root field but ``__typename`` (None for a document the sandbox cannot answer)."""
+    def roots(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Each root field the operation asks for but ``__typename``: its response key, its name, its arguments."""
         if self.operation is None:
-            return None
-        fields = [f.name.value for f in self._fields(self.operation.selection_set) if f.name.value != "__typename"]
-        return fields[0] if fields else None
+            return []
+        kind = QUERY_ROOT if self.operation.operation.value == "query" else MUTATION_ROOT
+        groups = self._collect([self.operation.selection_set], kind, {})
+        return [
+            (key, fields[0].name.value, self._arguments(fields[0]))
+            for key, fields in groups.items()
+            if fields[0].name.value != "__typename"
+        ]
 
     def shaped(self, data: dict[str, Any]) -> dict[str, Any]:
-        """``data`` as Shopify answers the document: the fields it selects under their response keys, pages cut.
+        """``data`` (each root field's answer under its response key) as Shopify answers the document.
 
-        A new dict: ``data`` is not changed. A mutation's payload is selected but not paged.
+        The fields it selects under their response keys, pages cut. A new dict: ``data`` is not changed. A
+        mutation's payload is selected but not paged.
         """
         if self.operation is None:
             return data
@@ -94,18 +99,6 @@ class Paging:
         return self._object(selections, node, typename(node, "nodes", None), BULK)
 
     # -- the walk -------------------------------------------------------------------------------
-    def _fields(self, selection: SelectionSetNode) -> list[FieldNode]:
-        """The fields of ``selection``, fragments merged in whatever their type, in document order."""
-        found: list[FieldNode] = []
-        for node in selection.selections:
-            if isinstance(node, FieldNode):
-                found.append(node)
-            elif isinstance(node, InlineFragmentNode):
-                found += self._fields(node.selection_set)
-            elif isinstance(node, FragmentSpreadNode):
-                found += self._fields(self._fragment(node.name.value).selection_set)
-        return found
-
     def _collect(self, selections: list[SelectionSetNode], kind: str | None, value: dict) -> dict[str, list]:
         """The fields of ``selections`` for an object of type ``kind``, grouped by response key (alias or name).
 
@@ -148,9 +141,10 @@ class Paging:
             name = fields[0].name.value
             if name == "__typename":
                 out[key] = kind
-            elif name in value:
+            elif (key if root else name) in value:  # the root's answers are each root field's, by response key
+                held = value[key if root else name]
                 inner = [f.selection_set for f in fields if f.selection_set is not None]
-                out[key] = self._field(fields[0], inner, value[name], kind, mode, root) if inner else value[name]
+                out[key] = self._field(fields[0], inner, held, kind, mode, root) if inner else held
         return out
 
     def _field(
@@ -159,9 +153,7 @@ class Paging:
         """One field's value, its page cut (a nested connection or sized list of a query), then selected."""
         name = field.name.value
         if mode == PAGED and not root:  # a root field pages itself (``orders``) or is one object
-            arguments = {
-                a.name.value: _given(value_from_ast_untyped(a.value, self.variables)) for a in field.arguments or ()
-            }
+            arguments = self._arguments(field)
             if "first" in arguments or "last" in arguments:
                 value = self._page(arguments, value)
             elif _connection(value):  # Shopify answers no connection whole
@@ -170,6 +162,9 @@ class Paging:
             nodes = self._node_selections(inner, typename(value, name, owner))
             return {"nodes": [self._value(nodes, node, "nodes", None, mode) for node in value["nodes"]]}
         return self._value(inner, value, name, owner, mode)
+
+    def _arguments(self, field: FieldNode) -> dict[str, Any]:
+        return {a.name.value: _given(value_from_ast_untyped(a.value, self.variables)) for a in field.arguments or ()}
 
     def _value(self, selections: list[SelectionSetNode], value: Any, field: str, owner: str | None, mode: str) -> Any:
         """``value`` (an object, a list of objects or a scalar) as ``selections`` select it."""

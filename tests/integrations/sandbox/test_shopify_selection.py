@@ -86,6 +86,19 @@ def test_aliases_name_the_answers_and_each_occurrence_is_paged_by_its_own_argume
     }
 
 
+def test_each_root_field_is_answered_with_its_own_arguments(ask, server, carded):
+    other = next(o for o in server.world.orders if o.channel == "web" and o.placed <= server.world.now and o != carded)
+    document = f"""query($id: ID!) {{
+      mine: order(id: $id) {{ id }}
+      theirs: order(id: "{order_gid(other)}") {{ id }}
+      none: order(id: "gid://shopify/Order/1") {{ id }}
+    }}"""
+
+    answer = ask(document, id=order_gid(carded))
+
+    assert answer == {"mine": {"id": order_gid(carded)}, "theirs": {"id": order_gid(other)}, "none": None}
+
+
 def test_typename_is_answered_only_where_asked(ask, carded):
     document = """query($id: ID!) { __typename order(id: $id) {
       __typename
