@@ -399,11 +399,13 @@ def test_many_namesakes_ask_for_a_second_identifier(agent_client, scene):
     assert "more-hits" not in one
 
 
-def _sold_online_the_same_day(agent_client, scene, day, sku: str, web_price: Decimal) -> tuple[str, dict]:
-    """Another customer bought ``sku`` online three hours before ``day`` at ``web_price``; the next day the agent
-    opens Zoë's in-store sale and the API is asked for it: (its page, the API's order)."""
+def _sold_online_the_same_day(
+    agent_client, scene, day, sku: str, web_price: Decimal, unit: str = ""
+) -> tuple[str, dict]:
+    """Another customer bought ``sku`` online three hours before ``day`` at ``web_price`` (per ``unit``); the next
+    day the agent opens Zoë's in-store sale and the API is asked for it: (its page, the API's order)."""
     other_web = OrderFactory(channel=Order.Channel.WEB, placed_at=day - timedelta(hours=3), store=scene.downtown)
-    LineFactory(order=other_web, source=scene.sources["shopify"], sku=sku, unit_price=web_price)
+    LineFactory(order=other_web, source=scene.sources["shopify"], sku=sku, unit_price=web_price, unit=unit)
     with time_machine.travel(day + timedelta(days=1)):
         response = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.pos_order.pk]))
         token = token_create(get_user(agent_client))
@@ -447,3 +449,24 @@ def test_s13_a_price_per_foot_is_not_compared_with_a_price_per_item(agent_client
     # Then neither the line, the header nor the API calls it dearer in store
     assert "$3.00" not in html and "Paid more in store than online" not in html
     assert next(line for line in body["lines"] if line["sku"] == sku)["other_channel_price"] is None
+
+
+def test_s13_without_a_sale_that_day_the_latest_of_the_week_before_and_never_older(agent_client, scene):
+    # Given Zoë bought the lamp in store at 12.00; the web sold it per item 4 days before (9.00) and 6 days before
+    # (11.00), and 9 days before (5.00, outside the week); on the day itself only by the foot (2.00/ft)
+    day = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)
+    sku = "HOM-0203-WHI"
+    LineFactory(order=scene.pos_order, source=scene.sources["square"], sku=sku, unit_price=Decimal("12.00"))
+    for days_before, price in ((4, "9.00"), (6, "11.00"), (9, "5.00")):
+        web = OrderFactory(channel=Order.Channel.WEB, placed_at=day - timedelta(days=days_before), store=scene.downtown)
+        LineFactory(order=web, source=scene.sources["shopify"], sku=sku, unit_price=Decimal(price))
+
+    html, body = _sold_online_the_same_day(agent_client, scene, day, sku, Decimal("2.00"), unit="ft")
+    line = next(line for line in body["lines"] if line["sku"] == sku)
+
+    # Then the pane and the API give the web's latest per-item price of the week before, not the same day's per foot
+    assert line["other_channel_price"] == {
+        "price": "9.00", "channel": "web", "source": "shopify", "seen_at": "2026-11-06T18:00:00Z",
+        "same_day": False, "difference": "3.00",
+    }  # fmt: skip
+    assert '<span title="shopify, ' in html and "$9.00</span>" in html
