@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..models import (
@@ -38,14 +38,19 @@ def _store_day(order: Order) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _channel_prices(channel: str, skus: set[str], since: datetime, until: datetime) -> dict[tuple, list[tuple]]:
-    """``{(sku, unit): [(price, system, placed at)], newest first}``: what these SKUs sold for in ``channel`` (one
-    query), by the unit each was priced in: a price per foot is no price per item (blank unit)."""
+Day = tuple[datetime, datetime]
+
+
+def _channel_rows(channel: str, skus: set[str], windows: set[Day]) -> dict[tuple, list[tuple]]:
+    """``{(sku, unit): [(price, system, placed at)], newest first}``: what these SKUs sold for in ``channel`` within
+    any of ``windows`` (one query, one index range a window), by the unit each was priced in: a price per foot is no
+    price per item (blank unit)."""
+    within = Q()
+    for since, until in windows:
+        within |= Q(order__placed_at__gte=since, order__placed_at__lt=until)
     found: dict[tuple, list[tuple]] = defaultdict(list)
     rows = (
-        OrderLine.objects.filter(
-            sku__in=skus, order__channel=channel, order__placed_at__gte=since, order__placed_at__lt=until
-        )
+        OrderLine.objects.filter(within, sku__in=skus, order__channel=channel)
         .order_by("-order__placed_at", "id")
         .values_list("sku", "unit", "unit_price", "source__name", "order__placed_at")
     )
@@ -54,34 +59,40 @@ def _channel_prices(channel: str, skus: set[str], since: datetime, until: dateti
     return found
 
 
-def _price_on(seen: list[tuple], channel: str, day: tuple[datetime, datetime]) -> OtherPrice | None:
-    """The price of that day, else the latest of the week before it (``seen`` newest first)."""
-    start, end = day
-    for price, system, at in seen:
-        if start - OTHER_PRICE_LOOKBACK <= at < end:
-            return OtherPrice(price, channel, system, at, at >= start)
-    return None
+def _prices_on(channel: str, wanted: set[tuple[Day, str, str]]) -> dict[tuple[Day, str, str], OtherPrice]:
+    """For each ``(day, sku, unit)``: what ``channel`` sold it for that day (its latest), else the latest of the week
+    before the day; absent if neither. Two queries at most, each reading only those days (the day's newest price is
+    the week's newest, so the week before is read only for what the days did not sell)."""
+    found: dict[tuple[Day, str, str], OtherPrice] = {}
+    for earlier in (False, True):
+        missing = {key for key in wanted if key not in found}
+        if not missing:
+            break
+        windows = {(day[0] - OTHER_PRICE_LOOKBACK, day[0]) if earlier else day for day, _, _ in missing}
+        seen = _channel_rows(channel, {sku for _, sku, _ in missing}, windows)
+        for day, sku, unit in missing:
+            since, until = (day[0] - OTHER_PRICE_LOOKBACK, day[0]) if earlier else day
+            newest = next(((p, system, at) for p, system, at in seen.get((sku, unit), ()) if since <= at < until), None)
+            if newest is not None:
+                price, system, at = newest
+                found[day, sku, unit] = OtherPrice(price, channel, system, at, same_day=not earlier)
+    return found
 
 
 def other_channel_prices(order: Order, lines: list[OrderLine]) -> dict[str, OtherPrice]:
-    """``{sku: price}`` of these lines' SKUs in the other channel on the order's day (see :func:`_price_on`), each
-    priced in the line's own unit."""
+    """``{sku: price}`` of these lines' SKUs in the other channel on the order's day, else the latest of the week
+    before (:func:`_prices_on`), each priced in the line's own unit."""
     if not lines or order.placed_at is None:
         return {}
     other = Order.Channel.WEB if order.channel == Order.Channel.STORE else Order.Channel.STORE
     day = _store_day(order)
-    # The day itself first: its newest price is the week's newest. The week before is read only for what the day
-    # did not sell, so the pane does not read a week of the other channel's orders (about 7× the rows) on every open.
-    seen = _channel_prices(other, {line.sku for line in lines}, *day)
-    if missing := {line.sku for line in lines if (line.sku, line.unit) not in seen}:
-        earlier = _channel_prices(other, missing, day[0] - OTHER_PRICE_LOOKBACK, day[0])
-        seen.update((key, rows) for key, rows in earlier.items() if key not in seen)
-    return {line.sku: price for line in lines if (price := _price_on(seen.get((line.sku, line.unit), []), other, day))}
+    prices = _prices_on(other, {(day, line.sku, line.unit) for line in lines})
+    return {line.sku: prices[key] for line in lines if (key := (day, line.sku, line.unit)) in prices}
 
 
 def paid_more_in_store(customer: Customer, *, orders: QuerySet[Order], days: int = 30) -> list[dict]:
     """S13: the customer's in-store lines of the last ``days`` that cost more than online that day (or the
-    last day the web sold it within a week before), newest first: a hint on the customer's header. Two queries."""
+    last day the web sold it within a week before), newest first: a hint on the customer's header. Three queries at most."""
     since = timezone.now() - timedelta(days=days)
     store_lines = list(
         OrderLine.objects.filter(
@@ -92,12 +103,10 @@ def paid_more_in_store(customer: Customer, *, orders: QuerySet[Order], days: int
     )
     if not store_lines:
         return []
-    web = _channel_prices(
-        Order.Channel.WEB, {line.sku for line in store_lines}, since - OTHER_PRICE_LOOKBACK, timezone.now()
-    )
+    web = _prices_on(Order.Channel.WEB, {(_store_day(line.order), line.sku, line.unit) for line in store_lines})
     hints = []
     for line in store_lines:
-        price = _price_on(web.get((line.sku, line.unit), []), Order.Channel.WEB, _store_day(line.order))
+        price = web.get((_store_day(line.order), line.sku, line.unit))
         if price is not None and line.unit_price > price.price:
             hints.append({"order": line.order, "line": line, "web": price, "more": line.unit_price - price.price})
     return sorted(hints, key=lambda h: (h["order"].placed_at, h["line"].pk), reverse=True)
