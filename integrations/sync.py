@@ -112,7 +112,7 @@ def page_land(
         _raw_records_store(source, stream, page, now)
         result = ingest(source=source, records=page.records, synced_at=now)
         _dead_letters_write(source, stream, page.failures, run)
-        _dead_letters_resolve(source, stream, result.landed_external_ids | _mapped_external_ids(page), now)
+        _dead_letters_resolve(source, stream, _mapped_external_ids(page), now)
         if cursor is not None:
             source.cursor = {**source.cursor, stream: cursor}
             Source.objects.filter(pk=source.pk).update(cursor=source.cursor)
@@ -212,14 +212,15 @@ def _dead_letters_write(source, stream, failures, run) -> None:
 
 
 def _mapped_external_ids(page: PreparedPage) -> set[str]:
-    """The vendor's ids of the payloads that mapped: a dead letter is kept under that id, which a canonical row
-    need not share (a Square count is lettered as ``variation:location``, its StockLevel is ``location:SKU``)."""
+    """The vendor's ids of the payloads that mapped: what closes their open dead letters, which are kept under that
+    id. Not the canonical rows' ids, which need not be the same (a Square count is lettered as
+    ``variation:location``, its StockLevel is ``location:SKU``)."""
     failed = {digest for _, digest, _ in page.failures}
     return {ext for ext, digest in zip(page.external_ids, page.hashes, strict=True) if ext and digest not in failed}
 
 
 def _dead_letters_resolve(source, stream, external_ids: set[str], now) -> None:
-    """A record that now lands (fixed upstream, or by an adapter fix) closes its open dead letters."""
+    """A payload that now maps (fixed upstream, or by an adapter fix) closes its open dead letters."""
     open_letters = DeadLetter.objects.filter(source=source, stream=stream, resolved_at__isnull=True)
     if external_ids and open_letters.exists():  # the usual case, no open letters, costs one index probe
         open_letters.filter(external_id__in=external_ids).update(resolved_at=now)

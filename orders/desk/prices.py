@@ -32,13 +32,18 @@ class OtherPrice:
 OTHER_PRICE_LOOKBACK = timedelta(days=7)
 
 
-def _store_day(order: Order) -> tuple[datetime, datetime]:
+Day = tuple[datetime, datetime]  # [start, end) of a day as a store's clock counts it
+
+
+def _store_day(order: Order) -> Day:
     """The start and end of the day the order was placed, as its store's clock counts days."""
     start = order.placed_at.astimezone(store_zone(order.store)).replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
 
 
-Day = tuple[datetime, datetime]
+def _window(day: Day, *, week_before: bool) -> Day:
+    """The day itself, or the week before it."""
+    return (day[0] - OTHER_PRICE_LOOKBACK, day[0]) if week_before else day
 
 
 def _channel_rows(channel: str, skus: set[str], windows: set[Day]) -> dict[tuple, list[tuple]]:
@@ -64,18 +69,18 @@ def _prices_on(channel: str, wanted: set[tuple[Day, str, str]]) -> dict[tuple[Da
     before the day; absent if neither. Two queries at most, each reading only those days (the day's newest price is
     the week's newest, so the week before is read only for what the days did not sell)."""
     found: dict[tuple[Day, str, str], OtherPrice] = {}
-    for earlier in (False, True):
+    for week_before in (False, True):
         missing = {key for key in wanted if key not in found}
         if not missing:
             break
-        windows = {(day[0] - OTHER_PRICE_LOOKBACK, day[0]) if earlier else day for day, _, _ in missing}
+        windows = {_window(day, week_before=week_before) for day, _, _ in missing}
         seen = _channel_rows(channel, {sku for _, sku, _ in missing}, windows)
         for day, sku, unit in missing:
-            since, until = (day[0] - OTHER_PRICE_LOOKBACK, day[0]) if earlier else day
+            since, until = _window(day, week_before=week_before)
             newest = next(((p, system, at) for p, system, at in seen.get((sku, unit), ()) if since <= at < until), None)
             if newest is not None:
                 price, system, at = newest
-                found[day, sku, unit] = OtherPrice(price, channel, system, at, same_day=not earlier)
+                found[day, sku, unit] = OtherPrice(price, channel, system, at, same_day=not week_before)
     return found
 
 

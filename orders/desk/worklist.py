@@ -96,9 +96,10 @@ class FlagFilter(django_filters.FilterSet):
 
 
 class FlagTable(tables.Table):
-    """The worklist's columns: their headers and sort orders. The rows are :func:`worklist_rows`, rendered by
-    ``orders/worklist_table.html``: django-tables2's own cell rendering cost more than the rest of the page
-    (about 80% of the worklist's time at 50 rows; ``docs/scaling.md``)."""
+    """The worklist's columns: their headers and sort orders. The rows are :func:`worklist_rows`, written by
+    ``orders/worklist_table.html``, which ``worklist.html`` includes with the page's context (not ``render_table``,
+    which would not pass the rows): django-tables2's own cell rendering cost more than the rest of the page (about
+    80% of the worklist's time at 50 rows; ``docs/scaling.md``)."""
 
     severity = tables.Column(verbose_name="Severity", order_by=("-severity", "opened_at"))
     code = tables.Column(verbose_name="Flag", orderable=True)
@@ -112,7 +113,6 @@ class FlagTable(tables.Table):
 
     class Meta:
         attrs = {"class": "grid worklist", "id": "worklist-table"}
-        template_name = "orders/worklist_table.html"
         empty_text = "No open flags here. Nothing is falling between the systems right now."
 
 

@@ -33,7 +33,7 @@ def ingest_customer_records(*, source, records: Sequence[rec.CustomerRecord], sy
     created, updated, unchanged, _ = ingest_customers(
         source=source, records=records, synced_at=synced_at, hashes=hashes
     )
-    return IngestResult(created=created, updated=updated, unchanged=unchanged, landed_external_ids=set(hashes))
+    return IngestResult(created=created, updated=updated, unchanged=unchanged)
 
 
 INGESTERS = {

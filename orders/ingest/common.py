@@ -16,7 +16,6 @@ class IngestResult:
     unchanged: int = 0
     events: int = 0
     order_ids: set[int] = field(default_factory=set)
-    landed_external_ids: set[str] = field(default_factory=set)
 
     def merge(self, other: IngestResult) -> None:
         self.created += other.created
@@ -24,7 +23,6 @@ class IngestResult:
         self.unchanged += other.unchanged
         self.events += other.events
         self.order_ids |= other.order_ids
-        self.landed_external_ids |= other.landed_external_ids
 
 
 def record_hash(record: rec.Record) -> str:

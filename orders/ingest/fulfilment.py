@@ -46,7 +46,7 @@ def _changed_only(model, source, records, synced_at, *also: str):
     changed, unchanged = split_changed(records, {k: v[0] for k, v in before.items()}, hashes)
     if unchanged:
         model.objects.filter(source=source, external_id__any=unchanged).update(synced_at=synced_at)
-    return changed, hashes, before, IngestResult(unchanged=len(unchanged), landed_external_ids=set(hashes))
+    return changed, hashes, before, IngestResult(unchanged=len(unchanged))
 
 
 def ingest_pickings(*, source, records: Sequence[rec.PickingRecord], synced_at: datetime) -> IngestResult:
@@ -138,7 +138,6 @@ def ingest_moves(*, source, records: Sequence[rec.MoveRecord], synced_at: dateti
     return IngestResult(
         created=created,
         updated=len(records) - created,
-        landed_external_ids={r.external_id for r in records},
         order_ids=orders,
     )
 
@@ -165,9 +164,7 @@ def ingest_order_payments(*, source, records: Sequence[rec.OrderPaymentRecord], 
         unique=["source_id", "external_id"],
         update=[f for f in rows[0] if f not in ("source_id", "external_id")],
     )
-    result = IngestResult(
-        landed_external_ids={r.external_id for r in records}, order_ids={o for o in orders.values() if o}
-    )
+    result = IngestResult(order_ids={o for o in orders.values() if o})
     result.created = sum(row["external_id"] not in before for row in rows)
     result.updated = len(rows) - result.created
     result.events = events.events_write(
@@ -215,9 +212,7 @@ def ingest_order_returns(*, source, records: Sequence[rec.OrderReturnRecord], sy
         upsert(Payment, payments, unique=["source_id", "external_id"], update=[f for f in payments[0] if f not in ("source_id", "external_id")])  # fmt: skip
     if returns:
         upsert(Return, returns, unique=["source_id", "external_id"], update=RETURN_FIELDS)
-    result = IngestResult(
-        landed_external_ids={r.external_id for r in records}, order_ids={o for o in orders.values() if o}
-    )
+    result = IngestResult(order_ids={o for o in orders.values() if o})
     result.created = sum(ext not in before for ext in ids)
     result.updated = len(ids) - result.created
     result.events = events.events_write(timeline)

@@ -44,7 +44,6 @@ def ingest_orders(*, source, records: Sequence[rec.UpstreamOrder], synced_at: da
             "external_id", "order_id", "status", "content_hash", "source_updated_at"
         )
     }
-    result.landed_external_ids = set(hashes)
     older = [r for r in records if r.external_id in before and updated_before(r.updated_at, before[r.external_id][3])]
     if older:  # a replayed webhook, or a late page: never roll an order back to an earlier state
         records = [r for r in records if r.external_id not in {o.external_id for o in older}]

@@ -20,7 +20,6 @@ def ingest_locations(*, source, records: Sequence[rec.LocationRecord], synced_at
     known = StoreAlias.objects.filter(source=source, external_id__any=[r.external_id for r in records])
     aliases = dict(known.values_list("external_id", "store_id"))
     for record in records:
-        result.landed_external_ids.add(record.external_id)
         store = stores.get(record.code)
         if store is None:  # get_or_create: another source's sync may be creating the same store right now
             store, _ = Store.objects.get_or_create(
@@ -88,7 +87,6 @@ def ingest_stock(*, source, records: Sequence[rec.StockRecord], synced_at: datet
             "reserved": record.reserved,
             "counted_at": record.counted_at, "synced_at": synced_at, "content_hash": record_hash(record),
         }  # fmt: skip
-    result.landed_external_ids = set(rows)
     before = dict(
         StockLevel.objects.filter(source=source, external_id__any=list(rows)).values_list("external_id", "content_hash")
     )

@@ -30,3 +30,17 @@ def http(server):
     server.set_faults(rate=0)
     server.world.repair_all()
     server.world.counter_writes_forget()
+
+
+@pytest.fixture(scope="module")
+def shopify_graphql(server):
+    """POST a document to the sandbox's Shopify Admin GraphQL API; its whole answer (``data`` and any ``errors``)."""
+    http = requests.Session()
+    url = server.url("shopify") + "/graphql.json"
+
+    def post(document: str, **variables) -> dict:
+        headers = {"X-Shopify-Access-Token": "shpat_sandbox"}
+        return http.post(url, json={"query": document, "variables": variables}, headers=headers).json()
+
+    yield post
+    http.close()

@@ -6,14 +6,12 @@ fulfilment, refund and fulfillment order by their own ids (``fulfillment(id:)``,
 from __future__ import annotations
 
 import pytest
-import requests
 
 from integrations.sandbox.formats.shopify_cost import QueryCost
 from integrations.sandbox.formats.shopify_records import FULFILLMENT_ORDER_BASE
 
 pytestmark = pytest.mark.sandbox
 
-HEADERS = {"X-Shopify-Access-Token": "shpat_sandbox"}
 LINES = """query Lines($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
   order(id: $id) {
     id
@@ -41,15 +39,8 @@ FULFILLMENT_ORDER = """query FulfillmentOrder($id: ID!, $after: String) {
 
 
 @pytest.fixture(scope="module")
-def ask(server):
-    http = requests.Session()
-    url = server.url("shopify") + "/graphql.json"
-
-    def post(document: str, **variables) -> dict:
-        return http.post(url, json={"query": document, "variables": variables}, headers=HEADERS).json()
-
-    yield post
-    http.close()
+def ask(shopify_graphql):
+    return shopify_graphql
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,15 @@ HEADERS = {"X-Shopify-Access-Token": "shpat_sandbox"}
 
 
 @pytest.fixture(scope="module")
-def ask(server):
-    http = requests.Session()
-    url = server.url("shopify") + "/graphql.json"
+def ask(shopify_graphql):
+    """The ``data`` of a document's answer, which must hold no errors."""
 
     def post(document: str, **variables) -> dict:
-        answer = http.post(url, json={"query": document, "variables": variables}, headers=HEADERS).json()
+        answer = shopify_graphql(document, **variables)
         assert "errors" not in answer, answer
         return answer["data"]
 
-    yield post
-    http.close()
+    return post
 
 
 @pytest.fixture(scope="module")
