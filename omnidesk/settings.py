@@ -126,6 +126,15 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         "TEST": {"MIRROR": "default"},
     }
     DATABASE_ROUTERS = ["omnidesk.routers.ReplicaRouter"]
+# PostgreSQL's parallel query is for analytical scans. Starting its workers took ~20 ms on the bench database,
+# more than any query of the staff screens costs (the S13 price query: 2.5 ms of work behind them), and the rules
+# over 1M orders ran no faster with them (docs/scaling.md). DB_PARALLEL_WORKERS=N gives N back per query.
+DB_PARALLEL_WORKERS = int(os.environ.get("DB_PARALLEL_WORKERS", "0"))
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _options = _database.setdefault("OPTIONS", {})
+        _given = _options.get("options", "")  # a ?options=… in the URL comes first; ours is added after it
+        _options["options"] = f"{_given} -c max_parallel_workers_per_gather={DB_PARALLEL_WORKERS}".strip()
 OMNIDESK_REPLICA_STICKY_SECONDS = float(os.environ.get("OMNIDESK_REPLICA_STICKY_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 
 from ..freetext import int_or_none
 from ..models import Flag, Order
@@ -31,11 +31,42 @@ def table_configure(request, table: tables.Table, *, per_page: int) -> tables.Ta
     return table
 
 
+ROW_MARK = 2_147_483_647  # an id no table reaches: a URL is reversed once per page with it, then given each row's
+
+
+def url_for_rows(name: str, *args) -> Callable[[int], str]:
+    """``reverse(name, args)`` for every row of a page at the cost of one ``reverse``: :data:`ROW_MARK` among
+    ``args`` stands for the row's id."""
+    url, mark = reverse(name, args=args), str(ROW_MARK)
+    return lambda pk: url.replace(mark, str(pk))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """One order as its row in the customer's orders shows it: each cell worked out once here."""
+
+    pk: int
+    url: str
+    number: str
+    placed: str
+    channel: str
+    store: str
+    status: str
+    status_label: str
+    total: str
+    flags: list[tuple[str, str, str]]  # (evidence, code, label) of each open flag
+    css: str  # "selected even", "odd" …
+
+
 class OrderTable(tables.Table):
+    """The customer's orders: django-tables2 gives the columns and the pages; :meth:`rows_shown` the cells, written by
+    ``orders/table.html`` in one pass (its per-cell rendering cost more than the rest of the screen: an
+    ``inspect.signature`` and the column's attributes for each of 175 cells; ``docs/scaling.md``)."""
+
     number = tables.Column(verbose_name="Order", orderable=False)
     placed_at = tables.Column(verbose_name="Placed", orderable=False)
     channel = tables.Column(orderable=False)
-    store = tables.Column(verbose_name="Store", orderable=False, default="—")
+    store = tables.Column(verbose_name="Store", orderable=False)
     status = tables.Column(orderable=False)
     total = tables.Column(orderable=False, attrs={"td": {"class": "num"}, "th": {"class": "num"}})
     flags = tables.Column(verbose_name="Flags", empty_values=(), orderable=False)
@@ -45,43 +76,36 @@ class OrderTable(tables.Table):
         fields = ("number", "placed_at", "channel", "store", "status", "total")
         attrs = {"class": "grid orders", "id": "orders-table"}
         template_name = "orders/table.html"
-        row_attrs = {
-            "class": lambda record, table: "selected" if record.pk == getattr(table, "selected_id", None) else "",
-            "id": lambda record: f"order-row-{record.pk}",
-        }
         empty_text = "No orders yet."
 
-    def __init__(self, data, *, open_flags: Iterable[Flag] = (), **kwargs):
+    def __init__(self, data, *, open_flags: Iterable[Flag] = (), selected_id: int | None = None, **kwargs):
         """``open_flags``: the customer's open flags, read once for the screen's header; each row shows its order's."""
         super().__init__(data, **kwargs)
+        self.selected_id = selected_id
         self.flags_by_order: dict[int, list[Flag]] = {}
         for flag in open_flags:
             self.flags_by_order.setdefault(flag.order_id, []).append(flag)
 
-    def render_number(self, record: Order):
-        url = reverse("customer_order", args=[record.customer_id, record.pk])
-        return format_html(
-            '<a href="{}" hx-get="{}" hx-target="#order-pane" hx-push-url="true" hx-swap="outerHTML">{}</a>',
-            url,
-            url,
-            record.number,
-        )
-
-    def render_placed_at(self, record: Order):
-        return screen_local(record.placed_at, record.store)
-
-    def render_status(self, record: Order):
-        return format_html('<span class="status status-{}">{}</span>', record.status, record.get_status_display())
-
-    def render_total(self, record: Order):
-        return f"{record.total:,.2f} {record.currency}"
-
-    def render_flags(self, record: Order):
-        flags = self.flags_by_order.get(record.pk, [])
-        if not flags:
-            return ""
-        return format_html_join(
-            " ",
-            '<span class="badge flag" title="{} ({})">{}</span>',
-            ((utc_quotes_on_screen(f.detail, record.store, f.opened_at), f.code, flag_label(f.code)) for f in flags),
-        )
+    def rows_shown(self) -> list[OrderRow]:
+        """This page's rows (after :func:`table_configure`), the order links reversed once for the page."""
+        orders = [row.record for row in self.page.object_list]
+        link = url_for_rows("customer_order", orders[0].customer_id, ROW_MARK) if orders else None
+        return [
+            OrderRow(
+                pk=order.pk,
+                url=link(order.pk),
+                number=order.number,
+                placed=screen_local(order.placed_at, order.store),
+                channel=order.get_channel_display(),
+                store=order.store.name if order.store else "—",
+                status=order.status,
+                status_label=order.get_status_display(),
+                total=f"{order.total:,.2f} {order.currency}",
+                flags=[
+                    (utc_quotes_on_screen(f.detail, order.store, f.opened_at), f.code, flag_label(f.code))
+                    for f in self.flags_by_order.get(order.pk, ())
+                ],
+                css=("selected " if order.pk == self.selected_id else "") + ("odd" if index % 2 else "even"),
+            )
+            for index, order in enumerate(orders)
+        ]

@@ -126,8 +126,7 @@ def _customer_page(
     request, person, orders, selected, pane, note_form=None, status=200, verify_form=None
 ) -> HttpResponse:
     header = customer_header(person, orders=orders)
-    table = OrderTable(customer_orders(orders), open_flags=header["open_flags"])
-    table.selected_id = selected.pk if selected else None
+    table = OrderTable(customer_orders(orders), open_flags=header["open_flags"], selected_id=selected and selected.pk)
     table_configure(request, table, per_page=ORDERS_PER_PAGE)
     context = {
         **header,

@@ -33,7 +33,7 @@ from .answer import flag_label
 from .forms import NoteForm
 from .search import order_url
 from .services import note_write
-from .tables import table_configure
+from .tables import ROW_MARK, table_configure, url_for_rows
 
 AGES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(days=1), "72h": timedelta(days=3)}
 
@@ -132,15 +132,13 @@ class WorklistRow:
 
 
 FLAG_ACTIONS = ("take", "note", "snooze", "resolve")
-_PK_MARK = 2_147_483_647  # a flag id no table reaches: reversed once per page, then replaced by each flag's
 
 
 def worklist_rows(flags: list[Flag]) -> list[WorklistRow]:
     """The rows of one worklist page. URLs are reversed once per page, not once per row and form."""
     now = timezone.now()
-    mark = str(_PK_MARK)
-    urls = {action: reverse("flag_action", args=[_PK_MARK, action]) for action in FLAG_ACTIONS}
-    urls["message_review"] = reverse("message_review", args=[_PK_MARK])
+    urls = {action: url_for_rows("flag_action", ROW_MARK, action) for action in FLAG_ACTIONS}
+    urls["message_review"] = url_for_rows("message_review", ROW_MARK)
     return [
         WorklistRow(
             flag=flag,
@@ -151,7 +149,7 @@ def worklist_rows(flags: list[Flag]) -> list[WorklistRow]:
             open_for=humanise(now - flag.opened_at),
             detail=utc_quotes_on_screen(flag.detail, flag.order.store, flag.opened_at),
             snoozed=bool(flag.snoozed_until and flag.snoozed_until > now),
-            actions={action: url.replace(mark, str(flag.pk)) for action, url in urls.items()},
+            actions={action: url(flag.pk) for action, url in urls.items()},
         )
         for flag in flags
     ]

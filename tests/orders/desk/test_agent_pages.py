@@ -216,6 +216,30 @@ def test_the_order_links_work_with_and_without_javascript(agent_client, scene):
     assert f'<a href="{url}" hx-get="{url}" hx-target="#order-pane" hx-push-url="true"' in html
 
 
+def test_the_orders_table_marks_the_order_shown_and_badges_each_open_flag(agent_client, scene):
+    Flag.objects.create(order=scene.web_order, code=Flag.Code.STUCK_SHIPMENT, detail="no scan for 6 days")
+    Flag.objects.create(order=scene.web_order, code=Flag.Code.UNASSIGNED, detail="no picking")
+    Flag.objects.create(
+        order=scene.pos_order, code=Flag.Code.PROMISE_MISSED, detail="due", closed_at=datetime(2026, 11, 21, tzinfo=UTC)
+    )
+
+    html = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk])).content.decode()
+
+    web = f"/customers/{scene.zoe.pk}/orders/{scene.web_order.pk}/"
+    row = html[html.index(f'<tr class="selected odd" id="order-row-{scene.web_order.pk}">') :]
+    assert row[: row.index("</tr>")] == (
+        f'<tr class="selected odd" id="order-row-{scene.web_order.pk}"><td ><a href="{web}" hx-get="{web}"'
+        f' hx-target="#order-pane" hx-push-url="true" hx-swap="outerHTML">{scene.web_order.number}</a></td>'
+        f"<td >{store_local(scene.web_order.placed_at, scene.web_order.store)}</td><td >Web</td>"
+        f'<td >{scene.web_order.store.name}</td><td ><span class="status status-{scene.web_order.status}">'
+        f'{scene.web_order.get_status_display()}</span></td><td class="num">{scene.web_order.total:,.2f} USD</td>'
+        '<td ><span class="badge flag" title="no picking (unassigned)">Nobody preparing it</span>'
+        ' <span class="badge flag" title="no scan for 6 days (stuck_shipment)">Parcel stuck</span></td>'
+    )  # newest flag first
+    assert f'<tr class="even" id="order-row-{scene.pos_order.pk}">' in html  # newest first; a closed flag is not shown
+    assert html.count('class="badge flag"') == 2 + 2 + 2  # the table's, the header's open flags, the pane's
+
+
 def test_the_screen_costs_the_same_queries_however_big_the_history(agent_client, scene):
     url = reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk])
     agent_client.get(url)  # the first request after login writes the session; measure steady state
