@@ -119,7 +119,7 @@ def order_detail(request: HttpRequest, order_id: int):
             {
                 **_fields(s, ShipmentOut, skip={"events"}),
                 "tracking_url": http_url(s.tracking_url),
-                "events": [_fields(e, ScanOut) for e in s.events.all()],
+                "events": [_fields(e, ScanOut) for e in s.scan_rows],
             }
             for s in pane["shipments"]
         ],

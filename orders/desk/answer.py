@@ -170,8 +170,7 @@ def _how(payment: Payment) -> str:
 
 
 def _latest_scan(parcel):
-    scans = list(parcel.events.all())
-    return scans[-1] if scans else None
+    return parcel.scan_rows[-1] if parcel.scan_rows else None  # the pane's (selectors.Scan), oldest first
 
 
 def _carrier(parcel) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -39,6 +40,7 @@ from ..models import (
     Picking,
     Pickup,
     Shipment,
+    TrackingEvent,
 )
 from ..timeline.selectors import timeline_rows
 from ..timezones import LOCAL_FORMAT, screen_zone
@@ -172,19 +174,21 @@ def order_pane(order: Order) -> dict:
     sources = {source.pk: source for source in Source.objects.order_by("name")}  # the few systems, read once
     order.origin_source = sources.get(order.origin_source_id)
     prefetch_related_objects([order], "records")  # for the standing and the presence strip
-    sent = _sourced(order.shipments.prefetch_related("events"), sources)
+    sent = _sourced(order.shipments.all(), sources)
+    scans = _scans(sent)
     pickings = _sourced(order.pickings.prefetch_related("packages"), sources)
     standing = standing_of(_evidence(order, sent, pickings, sources))
     shipments = parcels(sent)
     zone = screen_zone(order.store)
     for parcel in shipments:  # formatted once here: a parcel in limbo can carry hundreds of scans
+        parcel.scan_rows = scans.get(parcel.pk, [])
         parcel.scans = [
             " · ".join(
                 part
                 for part in (e.occurred_at.astimezone(zone).strftime(LOCAL_FORMAT), e.status, e.message, e.location)
                 if part
             )
-            for e in parcel.events.all()
+            for e in parcel.scan_rows
         ]
     payments = _sourced(order.payments.all(), sources)
     returns = order_returns(order, sources, pickings)
@@ -211,6 +215,31 @@ def order_pane(order: Order) -> dict:
     pane["back_office_closed"] = len(pane["back_office_flags"]) - pane["back_office_open"]
     pane["answer"] = order_answer(pane, now=timezone.now())
     return pane
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One carrier scan as the pane, the answer card and the API read it: a plain row, not a model instance (a
+    parcel in limbo carries hundreds)."""
+
+    occurred_at: datetime
+    status: str
+    message: str
+    location: str
+
+
+def _scans(shipments: list[Shipment]) -> dict[int, list[Scan]]:
+    """``{shipment id: its scans, oldest first}`` in one query (none when there is no shipment)."""
+    found: dict[int, list[Scan]] = defaultdict(list)
+    if shipments:
+        rows = (
+            TrackingEvent.objects.filter(shipment__in=[s.pk for s in shipments])
+            .order_by("occurred_at", "id")
+            .values_list("shipment_id", "occurred_at", "status", "message", "location")
+        )
+        for shipment_id, *scan in rows:
+            found[shipment_id].append(Scan(*scan))
+    return found
 
 
 def _evidence(order: Order, shipments: list[Shipment], pickings: list[Picking], sources: dict[int, Source]) -> Evidence:
