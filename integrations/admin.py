@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.html import format_html
 
+from omnidesk.pagination import EstimatedCountPaginator
 from orders.audit import AdminAccessLogged
 
 from .adapters import adapter_class
@@ -16,8 +17,10 @@ from .tasks import sync_enqueue
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Upstream data: looked at, never edited by hand."""
+    """Upstream data: looked at, never edited by hand. Its tables grow to millions of rows: an unfiltered list is
+    counted by PostgreSQL's estimate, not by reading every row (:class:`~omnidesk.pagination.EstimatedCountPaginator`)."""
 
+    paginator = EstimatedCountPaginator
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, said now
 
     def has_add_permission(self, request):

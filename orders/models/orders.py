@@ -76,6 +76,9 @@ class Order(models.Model):
             # What an SKU sold for in a channel around a day (S13: the pane's "online that day", the header's
             # "paid more in store"): the channel's orders of that week, not a scan of every order.
             models.Index(fields=["channel", "placed_at"], name="order_channel_placed"),
+            # The admin's list of every order, newest first (the model's ordering), read backwards: 100 rows, not a
+            # sort of the whole table (1.0 s on the bench database's million orders).
+            models.Index(fields=["placed_at", "id"], name="order_placed"),
             models.Index(
                 fields=["store", "promised_by"],
                 condition=models.Q(fulfilment="pickup") & ~models.Q(status__in=PICKUP_DONE),

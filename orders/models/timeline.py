@@ -72,6 +72,9 @@ class TimelineEvent(models.Model):
             models.Index(fields=["subject"], condition=models.Q(order__isnull=True), name="timelineevent_unlinked"),
             models.Index(fields=["order", "occurred_at"]),
             models.Index(fields=["customer", "occurred_at"]),
+            # The admin's list of every event in the model's order: the first month's first rows, not a sort of every
+            # event (2 s over the bench database's 6M).
+            models.Index(fields=["occurred_at", "id"], name="timelineevent_occurred"),
         ]
 
     def __str__(self) -> str:
