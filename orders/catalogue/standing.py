@@ -96,9 +96,18 @@ class Parcel:
     @property
     def problem(self) -> str | None:
         """The lifecycle a carrier problem puts the order in, or None."""
-        if self.delivered_at or self.status in (Lifecycle.DELIVERED, Lifecycle.CANCELLED):
-            return None
-        return CARRIER_PROBLEM.get(self.carrier_status) or CARRIER_RETURNING.get(self.carrier_status)
+        return carrier_problem(self.status, self.raw_status, self.delivered_at)
+
+
+def carrier_problem(status: str, raw_status: str, delivered_at: datetime | None) -> str | None:
+    """The lifecycle a carrier problem puts a parcel in (returning to sender, a delivery problem), or None: its
+    carrier's latest status (``raw_status``'s first part) while it is neither delivered nor cancelled. A carrier
+    in trouble is stored as in transit (the adapters' lifecycle has no exception); the order's standing, the
+    presence strip and the pane's parcels all read the trouble here."""
+    if delivered_at or status in (Lifecycle.DELIVERED, Lifecycle.CANCELLED):
+        return None
+    carrier = raw_status.split("/")[0]
+    return CARRIER_PROBLEM.get(carrier) or CARRIER_RETURNING.get(carrier)
 
 
 PROJECTION_WORDS = {

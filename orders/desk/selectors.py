@@ -22,6 +22,7 @@ from ..catalogue.standing import (
     Standing,
     cancellable,
     cannot_cancel,
+    carrier_problem,
     evidence_read,
     standing_of,
 )
@@ -175,6 +176,10 @@ def order_pane(order: Order) -> dict:
     order.origin_source = sources.get(order.origin_source_id)
     prefetch_related_objects([order], "records")  # for the standing and the presence strip
     sent = _sourced(order.shipments.all(), sources)
+    for shipment in sent:  # as the standing reads it: "returning to sender", not the stored "in transit"
+        shipment.lifecycle = Lifecycle(
+            carrier_problem(shipment.status, shipment.raw_status, shipment.delivered_at) or shipment.status
+        ).label
     scans = _scans(sent)
     pickings = _sourced(order.pickings.prefetch_related("packages"), sources)
     standing = standing_of(_evidence(order, sent, pickings, sources))

@@ -133,6 +133,25 @@ def test_the_customer_screen_answers_the_callers_questions(agent_client, scene):
     assert AccessLog.objects.get().action == "order"
 
 
+@pytest.mark.parametrize(
+    ("raw_status", "shown"),
+    [
+        ("return_to_sender/return", "Returning to sender"),
+        ("failure/undeliverable", "Delivery problem"),
+        ("in_transit/arrived_at_facility", "In transit"),
+    ],
+)
+def test_the_carrier_strip_and_the_parcel_say_what_the_answer_says(agent_client, scene, raw_status, shown):
+    # A carrier in trouble is stored "in transit" (the lifecycle has no exception); every part of the screen reads
+    # the trouble from the one rule the order's standing reads (standing.carrier_problem).
+    scene.web_order.shipments.update(status="in_transit", raw_status=raw_status)
+
+    html = agent_client.get(reverse("customer_order", args=[scene.zoe.pk, scene.web_order.pk])).content.decode()
+
+    assert f"<span>{scenes.TRACKING}</span><span>{shown}</span>" in html  # the presence strip's carrier
+    assert f"{scenes.TRACKING}\n      · {shown}" in html  # the parcel (no tracking link in this scene)
+
+
 def test_choosing_an_order_swaps_only_the_pane(agent_client, scene):
     url = reverse("customer_order", args=[scene.zoe.pk, scene.pos_order.pk])
 
