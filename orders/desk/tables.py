@@ -55,7 +55,7 @@ class OrderRow:
     status_label: str
     total: str
     flags: list[tuple[str, str, str]]  # (evidence, code, label) of each open flag
-    css: str  # "selected even", "odd" …
+    selected: bool  # the order the pane shows
 
 
 class OrderTable(tables.Table):
@@ -105,7 +105,7 @@ class OrderTable(tables.Table):
                     (utc_quotes_on_screen(f.detail, order.store, f.opened_at), f.code, flag_label(f.code))
                     for f in self.flags_by_order.get(order.pk, ())
                 ],
-                css=("selected " if order.pk == self.selected_id else "") + ("odd" if index % 2 else "even"),
+                selected=order.pk == self.selected_id,
             )
-            for index, order in enumerate(orders)
+            for order in orders
         ]
